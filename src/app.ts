@@ -1,0 +1,106 @@
+import { migrateAll } from './platform/db/migrations.js';
+import { createAuthGuard, createTokenVerifier, type KeySource } from './platform/http/auth.js';
+import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
+import { type App, createHttpServer } from './platform/http/server.js';
+import { subscriptionFor } from './platform/messaging/inbox.js';
+import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
+import type { HttpKit, LecternModule, Platform } from './platform/module.js';
+
+export interface AppOptions {
+  /** Where access-token keys come from: the identity module in-process, or a JWKS URL. */
+  keys: KeySource | URL;
+  /** Run the outbox relay and event consumers in this process (the embedded default). */
+  worker?: boolean;
+}
+
+export interface LecternApp {
+  app: App;
+  kit: HttpKit;
+  relay: OutboxRelay;
+  /** Stop taking requests, finish in-flight ones, stop the worker, close modules. */
+  close(): Promise<void>;
+}
+
+/** Apply every pending migration of the platform and of these modules. */
+export async function migrate(platform: Platform, modules: LecternModule[]): Promise<string[]> {
+  const applied = await migrateAll(platform.database.db, [
+    platformMigrations,
+    ...modules.map((m) => ({ schema: m.name, migrations: m.migrations })),
+  ]);
+  if (applied.length > 0) platform.logger.info({ applied }, 'migrations applied');
+  return applied;
+}
+
+/** Subscribe the modules' event handlers and start publishing their outboxes. */
+export async function startWorker(
+  platform: Platform,
+  modules: LecternModule[],
+  relay: OutboxRelay,
+): Promise<void> {
+  for (const module of modules) {
+    for (const subscriber of module.subscribers ?? []) {
+      await platform.bus.subscribe(subscriptionFor(platform.database.db, module.name, subscriber));
+    }
+  }
+  relay.start();
+}
+
+export function createRelay(platform: Platform, modules: LecternModule[]): OutboxRelay {
+  return createOutboxRelay({
+    db: platform.database.db,
+    bus: platform.bus,
+    schemas: modules.map((m) => m.name),
+    pollMs: platform.config.outboxPollMs,
+    logger: platform.logger,
+  });
+}
+
+export const platformMigrations = {
+  schema: 'platform',
+  migrations: { '0001_idempotency': idempotencyMigration },
+};
+
+/** Compose the platform and the chosen modules into one running HTTP app. Tests build through this. */
+export async function buildApp(
+  platform: Platform,
+  modules: LecternModule[],
+  options: AppOptions,
+): Promise<LecternApp> {
+  const { config, logger, database, cache, bus } = platform;
+  await migrate(platform, modules);
+
+  const app = await createHttpServer({
+    config,
+    logger,
+    metrics: platform.metrics,
+    cache,
+    readiness: { database: () => database.ping(), cache: () => cache.ping(), bus: () => bus.ping() },
+  });
+  const verifier = createTokenVerifier({
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    keys: options.keys,
+  });
+  const kit: HttpKit = { auth: createAuthGuard(verifier), idempotency: createIdempotency(app, database.db) };
+
+  for (const module of modules) {
+    if (module.rootRoutes) await app.register(async (scope) => module.rootRoutes?.(scope, kit));
+    if (module.routes)
+      await app.register(async (scope) => module.routes?.(scope, kit), { prefix: '/api/v1' });
+  }
+
+  const relay = createRelay(platform, modules);
+  if (options.worker ?? true) await startWorker(platform, modules, relay);
+  await app.ready();
+
+  return {
+    app,
+    kit,
+    relay,
+    async close() {
+      await app.close();
+      await relay.stop();
+      for (const module of modules) await module.close?.();
+    },
+  };
+}

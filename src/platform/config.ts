@@ -1,0 +1,255 @@
+/**
+ * One schema for the environment: every setting Lectern reads is declared here, parsed once at
+ * start-up, and frozen. A bad value stops the process with one clear line per problem.
+ */
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  env: string;
+  description: string;
+  parse: Parser<T>;
+  /** Used when the variable is unset or empty. `undefined` means optional. */
+  fallback?: T;
+  /** Shown in .env.example and the README instead of the real fallback. */
+  example?: string;
+  secret?: boolean;
+}
+
+class ConfigValueError extends Error {}
+
+const str: Parser<string> = (raw) => raw;
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new ConfigValueError(`expected a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigValueError(`expected a number from ${min} to ${max}, got ${n}`);
+    return n;
+  };
+
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigValueError(`expected true or false, got "${raw}"`);
+};
+
+const url =
+  (...protocols: string[]): Parser<string> =>
+  (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigValueError('expected a URL');
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      throw new ConfigValueError(`expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}//…`);
+    }
+    return raw;
+  };
+
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    if (!(values as string[]).includes(raw))
+      throw new ConfigValueError(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+
+const settings = {
+  port: { env: 'PORT', description: 'HTTP port', parse: int(0, 65535), fallback: 3000 },
+  host: { env: 'HOST', description: 'Address to listen on', parse: str, fallback: '0.0.0.0' },
+  publicUrl: {
+    env: 'PUBLIC_URL',
+    description: 'Address clients use to reach the API (links in mail, token issuer)',
+    parse: url('http', 'https'),
+    example: 'http://localhost:3000',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    description: 'pino log level',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    fallback: 'info',
+  },
+  dataDir: {
+    env: 'DATA_DIR',
+    description: 'Folder for the embedded database, local files and the mail outbox',
+    parse: str,
+    fallback: './data',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    description: 'PostgreSQL URL; unset means embedded PGlite in DATA_DIR',
+    parse: url('postgres', 'postgresql'),
+    example: 'postgres://lectern@127.0.0.1:5432/lectern',
+    secret: true,
+  },
+  databaseReadUrl: {
+    env: 'DATABASE_READ_URL',
+    description: 'Optional read replica for read-only queries',
+    parse: url('postgres', 'postgresql'),
+    secret: true,
+  },
+  databasePoolSize: {
+    env: 'DATABASE_POOL_SIZE',
+    description: 'Connections per pool',
+    parse: int(1, 200),
+    fallback: 10,
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    description: 'Redis URL for cache and rate limits; unset means in-memory',
+    parse: url('redis', 'rediss'),
+    example: 'redis://127.0.0.1:6379',
+    secret: true,
+  },
+  natsUrl: {
+    env: 'NATS_URL',
+    description: 'NATS server with JetStream; unset means an in-process bus',
+    parse: url('nats', 'tls'),
+    example: 'nats://127.0.0.1:4222',
+    secret: true,
+  },
+  smtpUrl: {
+    env: 'SMTP_URL',
+    description: 'SMTP URL for outgoing mail; unset means files in DATA_DIR/mail-outbox',
+    parse: url('smtp', 'smtps'),
+    example: 'smtp://user:pass@127.0.0.1:587',
+    secret: true,
+  },
+  mailFrom: {
+    env: 'MAIL_FROM',
+    description: 'Sender address',
+    parse: str,
+    fallback: 'Lectern <no-reply@lectern.local>',
+  },
+  bodyLimit: {
+    env: 'BODY_LIMIT_BYTES',
+    description: 'Largest JSON body accepted',
+    parse: int(1024, 100 * 1024 * 1024),
+    fallback: 1024 * 1024,
+  },
+  rateLimitMax: {
+    env: 'RATE_LIMIT_MAX',
+    description: 'Requests per client per window',
+    parse: int(1, 1_000_000),
+    fallback: 300,
+  },
+  rateLimitWindowMs: {
+    env: 'RATE_LIMIT_WINDOW_MS',
+    description: 'Rate-limit window in milliseconds',
+    parse: int(100, 86_400_000),
+    fallback: 60_000,
+  },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    description: 'Comma-separated allowed browser origins; * for any',
+    parse: list,
+    fallback: ['*'],
+    example: 'https://app.example.com',
+  },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    description: 'Trust X-Forwarded-* from a proxy in front (nginx)',
+    parse: bool,
+    fallback: false,
+  },
+  shutdownTimeoutMs: {
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    description: 'How long a stopping instance waits for in-flight requests',
+    parse: int(0, 600_000),
+    fallback: 10_000,
+  },
+  jwksUrl: {
+    env: 'JWKS_URL',
+    description: 'Where a split-out service fetches the identity JWKS; unset means in-process keys',
+    parse: url('http', 'https'),
+  },
+  jwtIssuer: {
+    env: 'JWT_ISSUER',
+    description: 'Expected "iss" of access tokens',
+    parse: str,
+    fallback: 'lectern',
+  },
+  jwtAudience: {
+    env: 'JWT_AUDIENCE',
+    description: 'Expected "aud" of access tokens',
+    parse: str,
+    fallback: 'lectern-api',
+  },
+  seedDemo: {
+    env: 'SEED_DEMO',
+    description: 'Seed demo data on start when the database is empty',
+    parse: bool,
+    fallback: true,
+  },
+  outboxPollMs: {
+    env: 'OUTBOX_POLL_MS',
+    description: 'How often the relay looks for unpublished events',
+    parse: int(10, 60_000),
+    fallback: 250,
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+export type Config = {
+  readonly [K in keyof Settings]: Settings[K] extends { fallback: unknown }
+    ? ValueOf<Settings[K]>
+    : ValueOf<Settings[K]> | undefined;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment. Throws ConfigError listing every bad value at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env]?.trim();
+    if (raw === undefined || raw === '') {
+      out[key] = setting.fallback;
+      continue;
+    }
+    try {
+      out[key] = setting.parse(raw);
+    } catch (err) {
+      const reason = err instanceof ConfigValueError ? err.message : String(err);
+      // never echo a secret back into logs
+      problems.push(`${setting.env}: ${setting.secret ? reason.replace(/".*"/, '(hidden)') : reason}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+/** The settings table, for .env.example and the README. */
+export function describeSettings(): {
+  env: string;
+  description: string;
+  example: string;
+  hasDefault: boolean;
+}[] {
+  return Object.values(settings).map((s: Setting<unknown>) => ({
+    env: s.env,
+    description: s.description,
+    hasDefault: s.fallback !== undefined,
+    example:
+      s.example ??
+      (s.fallback === undefined ? '' : String(Array.isArray(s.fallback) ? s.fallback.join(',') : s.fallback)),
+  }));
+}

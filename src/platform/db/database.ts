@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+
+// bigint (int8) and numeric come back as strings by default; counts and money amounts fit in a
+// JS number for this platform's ranges, so parse them once here instead of at every call site.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL. When unset, an embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Read replica URL; reads fall back to the primary when unset. */
+  readUrl?: string | undefined;
+  /** PGlite data folder, or `memory` for a throw-away in-memory database (tests). */
+  pgliteDir?: string;
+  poolSize?: number;
+}
+
+export interface Database {
+  kind: DatabaseKind;
+  /** Primary: all writes, and reads that must see them. */
+  db: Kysely<object>;
+  /** Replica when configured, else the primary. Only for reads that may lag. */
+  read: Kysely<object>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Human-readable description for the start-up log (no credentials). */
+  describe(): string;
+}
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return createPostgres(options.url, options.readUrl, options.poolSize ?? 10);
+  return createPGlite(options.pgliteDir ?? './data/pg');
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  return `postgres://${u.hostname}:${u.port || '5432'}${u.pathname}`;
+}
+
+function createPostgres(url: string, readUrl: string | undefined, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // an idle client's error (server restart) must not crash the process; the next query reconnects
+  pool.on('error', () => undefined);
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  let read = db;
+  if (readUrl) {
+    const readPool = new pg.Pool({ connectionString: readUrl, max: poolSize });
+    readPool.on('error', () => undefined);
+    read = new Kysely<object>({ dialect: new PostgresDialect({ pool: readPool }) });
+  }
+  return {
+    kind: 'postgres',
+    db,
+    read,
+    async ping() {
+      await sql`select 1`.execute(db);
+      if (read !== db) await sql`select 1`.execute(read);
+    },
+    async close() {
+      await db.destroy();
+      if (read !== db) await read.destroy();
+    },
+    describe: () => `PostgreSQL at ${redact(url)}${readUrl ? ` (reads from ${redact(readUrl)})` : ''}`,
+  };
+}
+
+async function createPGlite(dir: string): Promise<Database> {
+  const inMemory = dir === 'memory';
+  if (!inMemory) mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  const pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir: dir }), extensions: { pg_trgm } });
+  // PGlite is a single session: the adapter's pool has one connection, so queries queue.
+  const pool = new pg.Pool(createPgConfig(pglite));
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    read: db,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+    },
+    describe: () => `embedded PGlite ${inMemory ? 'in memory' : `in ${path.resolve(dir)}`}`,
+  };
+}
+
+/**
+ * Run `fn` in a transaction, or inside the caller's transaction when `db` already is one, so a
+ * service can be composed into a larger unit of work without knowing it.
+ */
+export async function inTransaction<DB, T>(
+  db: Kysely<DB>,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  // a Transaction is the Kysely subclass whose isTransaction is true
+  if (db.isTransaction) return fn(db as Transaction<DB>); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+  return db.transaction().execute(fn);
+}

@@ -1,0 +1,153 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, type FieldProblem, statusOfKind } from '../errors.js';
+
+/** RFC 9457 problem details, plus Lectern's stable `code` and the offending `fields`. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    code: Type.String(),
+    fields: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    requestId: Type.Optional(Type.String()),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  fields?: FieldProblem[];
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problem(
+  status: number,
+  code: string,
+  detail?: string,
+  extra: Partial<Problem> = {},
+): Problem {
+  return {
+    type: `https://lectern.dev/problems/${code}`,
+    title: titles[status] ?? 'Error',
+    status,
+    ...(detail === undefined ? {} : { detail }),
+    code,
+    ...extra,
+  };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: Problem): FastifyReply {
+  return reply
+    .status(p.status)
+    .type('application/problem+json; charset=utf-8')
+    .send({ ...p, instance: request.url.split('?')[0], requestId: request.id });
+}
+
+// Fastify's own error codes that a client can cause, mapped to a status and a stable code.
+const fastifyCodes: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'request.body-too-large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'request.unsupported-media-type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'request.invalid-content-length'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'request.empty-json-body'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'request.invalid-json'],
+  FST_ERR_CTP_EMPTY_TYPE: [415, 'request.unsupported-media-type'],
+  FST_ERR_CTP_INVALID_TYPE: [415, 'request.unsupported-media-type'],
+  FST_ERR_BAD_URL: [400, 'request.bad-url'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, 'request.bad-constraint'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'request.file-too-large'],
+  FST_PARTS_LIMIT: [413, 'request.too-many-parts'],
+  FST_FILES_LIMIT: [413, 'request.too-many-files'],
+  FST_FIELDS_LIMIT: [413, 'request.too-many-fields'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'request.not-multipart'],
+};
+
+function validationFields(error: FastifyError): FieldProblem[] {
+  const context = error.validationContext ?? 'body';
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as { missingProperty?: string } | undefined;
+    const pointer = v.instancePath + (params?.missingProperty ? `/${params.missingProperty}` : '');
+    return { field: `/${context}${pointer}`, message: v.message ?? 'is invalid' };
+  });
+}
+
+/** Turn any thrown error into problem+json. Nothing internal leaks for 5xx. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof AppError) {
+    const { fields, ...rest } = error.details;
+    return problem(statusOfKind[error.kind], error.code, error.message, {
+      ...rest,
+      ...(fields ? { fields } : {}),
+    });
+  }
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    return problem(400, 'request.invalid', 'The request does not match the schema.', {
+      fields: validationFields(fe),
+    });
+  }
+  const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
+  if (mapped) return problem(mapped[0], mapped[1], fe.message);
+  if (fe.statusCode === 429) return problem(429, 'request.rate-limited', fe.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return problem(fe.statusCode, 'request.rejected', fe.message);
+  }
+  return problem(500, 'internal', 'Something went wrong on our side. The request id helps us find it.');
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const p = toProblem(error);
+    if (p.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: p.code, status: p.status }, 'request refused');
+    if (p.status === 429 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '60');
+    return sendProblem(request, reply, p);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0] ?? '/';
+    const allowed = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter(
+      // findRoute's declared type omits the null it returns for no match
+      (method) => method !== request.method && (app.findRoute({ method, url }) as unknown) !== null,
+    );
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        request,
+        reply,
+        problem(405, 'request.method-not-allowed', `${request.method} is not allowed here.`),
+      );
+    }
+    return sendProblem(
+      request,
+      reply,
+      problem(404, 'request.no-such-route', `No route ${request.method} ${url}.`),
+    );
+  });
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Cache } from '../cache/cache.js';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { ProblemSchema, problem, registerProblemHandlers, sendProblem } from './problem.js';
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  cache: Cache;
+  /** Named dependency checks for /readyz; each throws when its dependency is down. */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+/** The Fastify instance every route is written against: TypeBox schemas type the request. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Fastify with every cross-cutting concern; modules add routes to what this returns. */
+export async function createHttpServer(options: ServerOptions): Promise<App> {
+  const { config, logger, metrics, cache, readiness } = options;
+  // typed as Fastify's logger interface so the instance matches `App` (pino's own type is wider)
+  const baseLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: baseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    // a caller's (or nginx's) request id is kept when it is sane, so one id follows a request across hops
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: {
+      customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ProblemSchema);
+  registerProblemHandlers(app);
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  // a keep-alive connection still busy when close() began would otherwise hold the server open
+  // until its idle timeout: tell the client to go away once this answer is written
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  await app.register(helmet, {
+    // the API serves JSON; only the docs page needs scripts, and swagger-ui sets its own policy
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+    credentials: false,
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'location'],
+  });
+  await app.register(rateLimit, {
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowMs,
+    ...(cache.redis ? { redis: cache.redis, nameSpace: 'lectern-rl:' } : {}),
+    // a rate limiter that cannot reach Redis lets requests through rather than failing them all
+    skipOnError: true,
+    allowList: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'FST_RATE_LIMITED',
+      message: `Too many requests; retry after ${context.after}.`,
+    }),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lectern API',
+        version: '1',
+        description:
+          'Backend of a knowledge-payment platform. Errors are RFC 9457 problem+json with a stable `code`. ' +
+          'Lists use keyset pagination (`limit`, `cursor` → `nextCursor`).',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    if (closing) {
+      return sendProblem(
+        request,
+        reply,
+        problem(503, 'service.shutting-down', 'This instance is shutting down.'),
+      );
+    }
+    const checks: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(readiness).map(async ([name, check]) => {
+        try {
+          await check();
+          checks[name] = 'ok';
+        } catch (err) {
+          checks[name] = err instanceof Error ? err.message : 'failed';
+        }
+      }),
+    );
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface Mailer {
+  kind: 'smtp' | 'folder';
+  send(message: MailMessage): Promise<{ id: string }>;
+  close(): Promise<void>;
+  describe(): string;
+}
+
+/**
+ * SMTP when configured (nodemailer: pooled connections, auth, TLS are solved problems there);
+ * otherwise each message is written as a JSON file to a local outbox folder and logged, so
+ * flows that send mail (verification, reset, receipts) work on a bare machine.
+ */
+export function createMailer(options: {
+  smtpUrl?: string | undefined;
+  from: string;
+  outboxDir: string;
+  logger: Logger;
+}): Mailer {
+  const { smtpUrl, from, outboxDir, logger } = options;
+  if (smtpUrl) {
+    const transport = nodemailer.createTransport(smtpUrl);
+    const u = new URL(smtpUrl);
+    return {
+      kind: 'smtp',
+      async send(message) {
+        const info = await transport.sendMail({ from, ...message });
+        logger.info({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
+        return { id: info.messageId };
+      },
+      close() {
+        transport.close();
+        return Promise.resolve();
+      },
+      describe: () => `SMTP at ${u.hostname}:${u.port || (u.protocol === 'smtps:' ? '465' : '587')}`,
+    };
+  }
+  return {
+    kind: 'folder',
+    async send(message) {
+      const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}`;
+      await mkdir(outboxDir, { recursive: true });
+      const file = path.join(outboxDir, `${id}.json`);
+      await writeFile(file, JSON.stringify({ from, ...message }, null, 2));
+      logger.info({ to: message.to, subject: message.subject, file }, 'mail written to the local outbox');
+      return { id };
+    },
+    close: () => Promise.resolve(),
+    describe: () => `mail outbox folder ${path.resolve(outboxDir)}`,
+  };
+}

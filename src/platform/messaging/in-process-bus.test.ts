@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createInProcessBus } from './in-process-bus.js';
+import { capturingLogger, waitFor } from './test-support.js';
+import type { EventEnvelope } from './types.js';
+
+const event = (type = 'test.thing.happened'): EventEnvelope => ({
+  id: randomUUID(),
+  type,
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  aggregateId: 'a-1',
+  data: { n: 1 },
+});
+
+describe('in-process bus', () => {
+  it('delivers after publish returns, only to subscriptions of that type', async () => {
+    const { logger } = capturingLogger();
+    const bus = createInProcessBus(logger);
+    const seen: string[] = [];
+    await bus.subscribe({
+      consumer: 'test.a',
+      types: ['test.thing.happened'],
+      handle: (e) => {
+        seen.push(e.id);
+        return Promise.resolve();
+      },
+    });
+    await bus.subscribe({
+      consumer: 'test.b',
+      types: ['test.other'],
+      handle: () => {
+        seen.push('wrong');
+        return Promise.resolve();
+      },
+    });
+
+    const e = event();
+    const published = bus.publish(e);
+    // still inside the publisher's synchronous stack: nothing may have run yet
+    expect(seen).toEqual([]);
+    await published;
+    await waitFor(() => seen.length === 1, 'the delivery');
+    await bus.close();
+    expect(seen).toEqual([e.id]);
+  });
+
+  it('redelivers to a handler that threw until it succeeds', async () => {
+    const { logger, lines } = capturingLogger();
+    const bus = createInProcessBus(logger, { baseDelayMs: 5 });
+    let calls = 0;
+    const applied: string[] = [];
+    await bus.subscribe({
+      consumer: 'test.flaky',
+      types: ['test.thing.happened'],
+      handle(e) {
+        calls += 1;
+        if (calls < 3) return Promise.reject(new Error(`flaky ${calls}`));
+        applied.push(e.id);
+        return Promise.resolve();
+      },
+    });
+    const e = event();
+    await bus.publish(e);
+    await waitFor(() => applied.length === 1, 'the third delivery to succeed');
+    await bus.close();
+    expect(calls).toBe(3);
+    expect(applied).toEqual([e.id]);
+    expect(lines.filter((l) => l.msg === 'event handler failed; will retry')).toHaveLength(2);
+  });
+
+  it('gives up after maxAttempts and logs the event as dead', async () => {
+    const { logger, lines } = capturingLogger();
+    const bus = createInProcessBus(logger, { baseDelayMs: 1, maxAttempts: 3 });
+    let calls = 0;
+    await bus.subscribe({
+      consumer: 'test.broken',
+      types: ['test.thing.happened'],
+      handle: () => {
+        calls += 1;
+        return Promise.reject(new Error('always'));
+      },
+    });
+    const e = event();
+    await bus.publish(e);
+    await waitFor(() => lines.some((l) => l.level === 50 && l.eventId === e.id), 'the dead-event log line');
+    await bus.close();
+    expect(calls).toBe(3);
+  });
+
+  it('close() waits for a delivery in flight', async () => {
+    const { logger } = capturingLogger();
+    const bus = createInProcessBus(logger);
+    let release: () => void = () => undefined;
+    let started = false;
+    let finished = false;
+    await bus.subscribe({
+      consumer: 'test.slow',
+      types: ['test.thing.happened'],
+      async handle() {
+        started = true;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        finished = true;
+      },
+    });
+    await bus.publish(event());
+    await waitFor(() => started, 'the handler to start');
+
+    let closed = false;
+    const closing = bus.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect(finished).toBe(true);
+    await expect(bus.publish(event())).rejects.toThrow(/closed/);
+  });
+});

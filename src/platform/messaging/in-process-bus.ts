@@ -1,0 +1,116 @@
+import pino, { type Logger } from 'pino';
+import type { BusSubscription, EventBus, EventEnvelope } from './types.js';
+
+export interface InProcessBusOptions {
+  /** Deliveries per event and subscription before it is logged as dead. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt up to `maxDelayMs`. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+interface Delivery {
+  event: EventEnvelope;
+  attempt: number;
+}
+
+interface Lane {
+  subscription: BusSubscription;
+  queue: Delivery[];
+  running: boolean;
+}
+
+/**
+ * Single-process bus for development and one-node installs. Delivery is at-most-once across
+ * restarts (nothing is stored): the outbox has already marked the event published, so an event
+ * in flight when the process dies is lost. Use JetStream when that matters.
+ */
+export function createInProcessBus(logger?: Logger, options: InProcessBusOptions = {}): EventBus {
+  const log = (logger ?? pino({ name: 'messaging' })).child({ component: 'in-process-bus' });
+  const maxAttempts = options.maxAttempts ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 200;
+  const maxDelayMs = options.maxDelayMs ?? 10_000;
+
+  const lanes: Lane[] = [];
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
+  let closed = false;
+
+  // One lane per subscription, drained one event at a time, so a subscriber sees events in
+  // publish order (except retries, which rejoin the back of the queue as on JetStream).
+  function kick(lane: Lane): void {
+    if (lane.running || lane.queue.length === 0) return;
+    lane.running = true;
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => drain(lane))
+      .finally(() => {
+        lane.running = false;
+        running.delete(task);
+        kick(lane);
+      });
+    running.add(task);
+  }
+
+  async function drain(lane: Lane): Promise<void> {
+    for (let next = lane.queue.shift(); next; next = lane.queue.shift()) {
+      await deliver(lane, next);
+    }
+  }
+
+  async function deliver(lane: Lane, delivery: Delivery): Promise<void> {
+    const { subscription } = lane;
+    const { event, attempt } = delivery;
+    try {
+      await subscription.handle(event);
+    } catch (err) {
+      const context = { err, consumer: subscription.consumer, eventId: event.id, type: event.type, attempt };
+      if (attempt >= maxAttempts) {
+        log.error(context, 'event handler kept failing; event is dead for this consumer');
+        return;
+      }
+      if (closed) {
+        log.warn(context, 'event handler failed while the bus was closing; no retry');
+        return;
+      }
+      const delay = Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs);
+      log.warn({ ...context, retryInMs: delay }, 'event handler failed; will retry');
+      const timer = setTimeout(() => {
+        retryTimers.delete(timer);
+        lane.queue.push({ event, attempt: attempt + 1 });
+        kick(lane);
+      }, delay);
+      retryTimers.add(timer);
+    }
+  }
+
+  return {
+    kind: 'in-process',
+    publish(event) {
+      if (closed) return Promise.reject(new Error('event bus is closed'));
+      for (const lane of lanes) {
+        if (!lane.subscription.types.includes(event.type)) continue;
+        lane.queue.push({ event, attempt: 1 });
+        kick(lane);
+      }
+      return Promise.resolve();
+    },
+    subscribe(subscription) {
+      if (lanes.some((l) => l.subscription.consumer === subscription.consumer)) {
+        return Promise.reject(new Error(`consumer "${subscription.consumer}" is already subscribed`));
+      }
+      lanes.push({ subscription, queue: [], running: false });
+      return Promise.resolve();
+    },
+    ping: () => Promise.resolve(),
+    async close() {
+      closed = true;
+      for (const timer of retryTimers) clearTimeout(timer);
+      if (retryTimers.size > 0)
+        log.warn({ pending: retryTimers.size }, 'closing with retries pending; dropped');
+      retryTimers.clear();
+      // queued events are still delivered: publish() resolved for them, so they count as accepted
+      while (running.size > 0) await Promise.all(running);
+    },
+    describe: () => 'in-process event bus',
+  };
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJetStreamBus, durableNameOf } from './jetstream-bus.js';
+import { capturingLogger, isolatedStream, waitFor } from './test-support.js';
+import type { EventBus, EventEnvelope } from './types.js';
+
+const natsUrl = process.env.NATS_URL;
+
+const event = (type: string): EventEnvelope => ({
+  id: randomUUID(),
+  type,
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  aggregateId: 'a-1',
+  data: { hello: 'world' },
+});
+
+describe.skipIf(!natsUrl)('JetStream bus', () => {
+  const isolated = isolatedStream();
+  const { logger, lines } = capturingLogger();
+  let bus: EventBus;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    bus = await createJetStreamBus({
+      url: natsUrl ?? '',
+      logger,
+      ...isolated,
+      retryBaseMs: 20,
+      maxDeliver: 3,
+    });
+    nc = await connect({ servers: natsUrl });
+    jsm = await jetstreamManager(nc);
+  });
+
+  afterAll(async () => {
+    await bus.close();
+    await jsm.streams.delete(isolated.stream).catch(() => false);
+    await nc.close();
+  });
+
+  it('creates its stream on the configured prefix and answers ping', async () => {
+    const info = await jsm.streams.info(isolated.stream);
+    expect(info.config.subjects).toEqual([`${isolated.subjectPrefix}.>`]);
+    await bus.ping();
+    expect(bus.describe()).toContain(isolated.stream);
+  });
+
+  it('stores an event published twice with the same id once', async () => {
+    const e = event('test.dedupe.checked');
+    await bus.publish(e);
+    await bus.publish(e);
+    await bus.publish({ ...e, id: randomUUID() });
+    const info = await jsm.streams.info(isolated.stream, {
+      subjects_filter: `${isolated.subjectPrefix}.test.dedupe.>`,
+    });
+    expect(info.state.subjects).toEqual({ [`${isolated.subjectPrefix}.test.dedupe.checked`]: 2 });
+  });
+
+  it('redelivers after a handler failure, to a durable consumer named after the subscription', async () => {
+    const deliveries: string[] = [];
+    const applied: string[] = [];
+    await bus.subscribe({
+      consumer: 'test.redelivery',
+      types: ['test.redelivery.requested'],
+      handle(e) {
+        deliveries.push(e.id);
+        if (deliveries.length === 1) return Promise.reject(new Error('first delivery fails'));
+        applied.push(e.id);
+        return Promise.resolve();
+      },
+    });
+    const e = event('test.redelivery.requested');
+    await bus.publish(e);
+    await waitFor(() => applied.length === 1, 'the redelivered event to be applied');
+    expect(deliveries).toEqual([e.id, e.id]);
+    const ci = await jsm.consumers.info(isolated.stream, durableNameOf('test.redelivery'));
+    expect(ci.config).toMatchObject({ durable_name: 'test_redelivery', max_deliver: 3 });
+  });
+
+  it('gives up after max_deliver and logs the event as dead', async () => {
+    let calls = 0;
+    await bus.subscribe({
+      consumer: 'test.always-fails',
+      types: ['test.broken.handled'],
+      handle: () => {
+        calls += 1;
+        return Promise.reject(new Error('always'));
+      },
+    });
+    const e = event('test.broken.handled');
+    await bus.publish(e);
+    await waitFor(() => lines.some((l) => l.level === 50 && l.eventId === e.id), 'the dead-event log line');
+    expect(calls).toBe(3);
+  });
+
+  it('a restarted process re-subscribes to its durable consumer with the new types', async () => {
+    const options = { url: natsUrl ?? '', logger, ...isolated };
+    const before = await createJetStreamBus(options);
+    await before.subscribe({
+      consumer: 'test.restart',
+      types: ['test.restart.old'],
+      handle: () => Promise.resolve(),
+    });
+    await before.close();
+
+    const after = await createJetStreamBus(options);
+    const seen: string[] = [];
+    await after.subscribe({
+      consumer: 'test.restart',
+      types: ['test.restart.new'],
+      handle: (e) => {
+        seen.push(e.type);
+        return Promise.resolve();
+      },
+    });
+    const ci = await jsm.consumers.info(isolated.stream, 'test_restart');
+    expect(ci.config.filter_subject).toBe(`${isolated.subjectPrefix}.test.restart.new`);
+    await after.publish(event('test.restart.new'));
+    await waitFor(() => seen.length === 1, 'the event on the updated consumer');
+    await after.close();
+    expect(seen).toEqual(['test.restart.new']);
+  });
+
+  it('delivers only the subscribed types to a consumer of several types', async () => {
+    const seen: string[] = [];
+    await bus.subscribe({
+      consumer: 'test.several',
+      types: ['test.several.a', 'test.several.b'],
+      handle: (e) => {
+        seen.push(e.type);
+        return Promise.resolve();
+      },
+    });
+    await bus.publish(event('test.several.a'));
+    await bus.publish(event('test.several.other'));
+    await bus.publish(event('test.several.b'));
+    await waitFor(() => seen.length >= 2, 'both subscribed events');
+    // the unsubscribed event was published between them, so it would have arrived by now
+    expect(seen).toEqual(['test.several.a', 'test.several.b']);
+  });
+});

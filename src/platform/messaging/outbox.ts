@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { type ColumnType, type Generated, type Kysely, type Migration, sql, type Transaction } from 'kysely';
+import type { EventEnvelope, NewEvent } from './types.js';
+
+/** Kysely types of the messaging tables every event-owning schema holds. */
+export type OutboxTable = {
+  id: string;
+  type: string;
+  version: number;
+  aggregate_id: string;
+  data: ColumnType<unknown, string, string>;
+  occurred_at: ColumnType<Date, string, string>;
+  published_at: ColumnType<Date | null, never, string | null>;
+  attempts: Generated<number>;
+  last_error: ColumnType<string | null, never, string | null>;
+  seq: Generated<number>;
+};
+
+export type InboxTable = {
+  consumer: string;
+  event_id: string;
+  applied_at: ColumnType<Date, never, never>;
+};
+
+export type OutboxTables = {
+  outbox: OutboxTable;
+  inbox: InboxTable;
+};
+
+/**
+ * The outbox (events this schema's owner publishes) and the inbox (events it has applied).
+ * Add it to the owner's migrations map, before anything that enqueues.
+ */
+export function outboxMigration(schema: string): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const s = db.schema.withSchema(schema);
+      await s
+        .createTable('outbox')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('aggregate_id', 'text', (c) => c.notNull())
+        .addColumn('data', 'jsonb', (c) => c.notNull())
+        .addColumn('occurred_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('published_at', 'timestamptz')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('seq', 'bigserial', (c) => c.notNull())
+        .execute();
+      // the relay only ever scans unpublished rows; published ones are history
+      await sql`create index outbox_unpublished_idx on ${sql.table(`${schema}.outbox`)} (seq) where published_at is null`.execute(
+        db,
+      );
+      await s
+        .createTable('inbox')
+        .addColumn('consumer', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'uuid', (c) => c.notNull())
+        .addColumn('applied_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('inbox_pkey', ['consumer', 'event_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.withSchema(schema).dropTable('inbox').ifExists().execute();
+      await db.schema.withSchema(schema).dropTable('outbox').ifExists().execute();
+    },
+  };
+}
+
+/** The schema's outbox and inbox tables, typed, on any Kysely instance or transaction. */
+export function messagingTables<DB>(db: Kysely<DB>, schema: string): Kysely<OutboxTables> {
+  // every event-owning schema has these tables but its owner's table types need not list them;
+  // Kysely<DB> does not widen to Kysely<object> for a concrete DB, hence the cast
+  return (db as unknown as Kysely<object>).withTables<OutboxTables>().withSchema(schema);
+}
+
+/**
+ * Write events to the outbox inside the caller's transaction, so they exist exactly when the
+ * state change they announce does. The relay publishes them after commit.
+ */
+export async function enqueue<DB>(
+  trx: Transaction<DB>,
+  schema: string,
+  events: NewEvent[],
+): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  const occurredAt = new Date().toISOString();
+  const envelopes: EventEnvelope[] = events.map((e) => ({
+    id: randomUUID(),
+    type: e.type,
+    version: e.version ?? 1,
+    occurredAt,
+    aggregateId: e.aggregateId,
+    data: e.data,
+  }));
+  await messagingTables(trx, schema)
+    .insertInto('outbox')
+    .values(
+      envelopes.map((e) => ({
+        id: e.id,
+        type: e.type,
+        version: e.version,
+        aggregate_id: e.aggregateId,
+        // stringified: node-postgres would turn a top-level array into a PostgreSQL array
+        data: JSON.stringify(e.data ?? null),
+        occurred_at: e.occurredAt,
+      })),
+    )
+    .execute();
+  return envelopes;
+}

@@ -1,0 +1,66 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Logger } from 'pino';
+import type { Cache } from './cache/cache.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { AuthGuard } from './http/auth.js';
+import type { Idempotency } from './http/idempotency.js';
+import type { App } from './http/server.js';
+import type { Mailer } from './mail/mailer.js';
+import type { EventBus, EventEnvelope } from './messaging/types.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Storage } from './storage/storage.js';
+
+/** Shared infrastructure a module factory may take from. Modules never reach for globals. */
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  cache: Cache;
+  bus: EventBus;
+  mailer: Mailer;
+  storage: Storage;
+  metrics: Metrics;
+}
+
+/** Route-time helpers handed to each module's routes. */
+export interface HttpKit {
+  auth: AuthGuard;
+  idempotency: Idempotency;
+}
+
+/** An event handler of a module; runs in a transaction with the module's inbox row. */
+export interface ModuleSubscriber {
+  /** Durable consumer name, `<module>.<what it does>`. */
+  consumer: string;
+  types: string[];
+  handle(event: EventEnvelope, trx: Kysely<object>): Promise<void>;
+}
+
+/** A bench scenario a module registers for `npm run bench`. */
+export interface BenchScenario {
+  name: string;
+  /** Prepare data through the running app or database; returns the request to hammer. */
+  prepare(ctx: { baseUrl: string }): Promise<{
+    method?: 'GET' | 'POST';
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }>;
+}
+
+/** What every module factory returns. */
+export interface LecternModule {
+  /** Module name; also its PostgreSQL schema. */
+  name: string;
+  migrations: Record<string, Migration>;
+  /** Mounted under /api/v1. */
+  routes?: (app: App, kit: HttpKit) => Promise<void>;
+  /** Routes mounted at the root (e.g. /.well-known/jwks.json, /oauth/token). */
+  rootRoutes?: (app: App, kit: HttpKit) => Promise<void>;
+  subscribers?: ModuleSubscriber[];
+  /** Demo data; must be a no-op when the module already has data. */
+  seed?: () => Promise<string[] | undefined>;
+  bench?: BenchScenario[];
+  close?: () => Promise<void>;
+}

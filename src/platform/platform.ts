@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { createCache } from './cache/cache.js';
+import type { Config } from './config.js';
+import { createDatabase } from './db/database.js';
+import { createMailer } from './mail/mailer.js';
+import { createEventBus } from './messaging/create-bus.js';
+import type { Platform } from './module.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createLocalStorage } from './storage/storage.js';
+
+export interface RunningPlatform extends Platform {
+  close(): Promise<void>;
+}
+
+/**
+ * Pick and start one implementation per outside component, from the configuration alone.
+ * `overrides` lets tests hand in pieces of their own (a fresh database, an isolated bus).
+ */
+export async function createPlatform(
+  config: Config,
+  overrides: Partial<Platform> = {},
+): Promise<RunningPlatform> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const database =
+    overrides.database ??
+    (await createDatabase({
+      url: config.databaseUrl,
+      readUrl: config.databaseReadUrl,
+      pgliteDir: path.join(config.dataDir, 'pg'),
+      poolSize: config.databasePoolSize,
+    }));
+  const cache = overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: 'lectern:' });
+  const bus = overrides.bus ?? (await createEventBus({ natsUrl: config.natsUrl, logger }));
+  const mailer =
+    overrides.mailer ??
+    createMailer({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      outboxDir: path.join(config.dataDir, 'mail-outbox'),
+      logger,
+    });
+  const storage = overrides.storage ?? createLocalStorage(path.join(config.dataDir, 'files'));
+  const metrics = overrides.metrics ?? createMetrics();
+  logger.info(
+    {
+      database: database.describe(),
+      cache: cache.describe(),
+      bus: bus.describe(),
+      mail: mailer.describe(),
+      storage: storage.describe(),
+    },
+    'platform components chosen',
+  );
+  return {
+    config,
+    logger,
+    database,
+    cache,
+    bus,
+    mailer,
+    storage,
+    metrics,
+    async close() {
+      await bus.close();
+      await mailer.close();
+      await cache.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp, type LecternApp } from '../../src/app.js';
+import { createCache } from '../../src/platform/cache/cache.js';
+import { loadConfig } from '../../src/platform/config.js';
+import type { KeySource } from '../../src/platform/http/auth.js';
+import { createInProcessBus } from '../../src/platform/messaging/in-process-bus.js';
+import type { LecternModule, Platform } from '../../src/platform/module.js';
+import { createPlatform, type RunningPlatform } from '../../src/platform/platform.js';
+import { freshDatabase } from './database.js';
+import { createTestTokens, type TestTokens } from './tokens.js';
+
+export interface TestApp extends LecternApp {
+  platform: RunningPlatform;
+  tokens: TestTokens;
+  dataDir: string;
+  /** Stop everything and drop the test database. */
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Extra environment for loadConfig (never the process environment's service URLs). */
+  env?: Record<string, string>;
+  /** Override platform parts (e.g. a JetStream bus). */
+  platform?: Partial<Platform>;
+  /** Use these keys instead of the test token keys (e.g. the identity module's). */
+  keys?: (platform: Platform) => KeySource;
+  worker?: boolean;
+}
+
+/**
+ * An app on a database of its own: real PostgreSQL when DATABASE_URL is set, PGlite otherwise;
+ * Redis (under a prefix of its own) when REDIS_URL is set, memory otherwise; an in-process bus.
+ */
+export async function buildTestApp(
+  modules: (platform: Platform) => LecternModule[],
+  options: TestAppOptions = {},
+): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'lectern-test-'));
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, OUTBOX_POLL_MS: '20', ...options.env });
+  const redisUrl = process.env.REDIS_URL;
+  const platform = await createPlatform(config, {
+    database: await freshDatabase(),
+    cache: createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` }),
+    bus: createInProcessBus(),
+    ...options.platform,
+  });
+  const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);
+  const built = await buildApp(platform, modules(platform), {
+    keys: options.keys ? options.keys(platform) : tokens.keys,
+    worker: options.worker ?? true,
+  });
+  return {
+    ...built,
+    platform,
+    tokens,
+    dataDir,
+    async stop() {
+      await built.close();
+      await platform.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
