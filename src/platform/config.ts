@@ -237,6 +237,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze(out) as Config;
 }
 
+function exampleOf(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** The settings table, for .env.example and the README. */
 export function describeSettings(): {
   env: string;
@@ -248,8 +254,6 @@ export function describeSettings(): {
     env: s.env,
     description: s.description,
     hasDefault: s.fallback !== undefined,
-    example:
-      s.example ??
-      (s.fallback === undefined ? '' : String(Array.isArray(s.fallback) ? s.fallback.join(',') : s.fallback)),
+    example: s.example ?? exampleOf(s.fallback),
   }));
 }

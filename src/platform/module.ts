@@ -55,9 +55,9 @@ export interface LecternModule {
   name: string;
   migrations: Record<string, Migration>;
   /** Mounted under /api/v1. */
-  routes?: (app: App, kit: HttpKit) => Promise<void>;
+  routes?: (app: App, kit: HttpKit) => void | Promise<void>;
   /** Routes mounted at the root (e.g. /.well-known/jwks.json, /oauth/token). */
-  rootRoutes?: (app: App, kit: HttpKit) => Promise<void>;
+  rootRoutes?: (app: App, kit: HttpKit) => void | Promise<void>;
   subscribers?: ModuleSubscriber[];
   /** Demo data; must be a no-op when the module already has data. */
   seed?: () => Promise<string[] | undefined>;

@@ -7,6 +7,10 @@ import { createCache } from '../../src/platform/cache/cache.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { KeySource } from '../../src/platform/http/auth.js';
 import { createInProcessBus } from '../../src/platform/messaging/in-process-bus.js';
+import { createJetStreamBus } from '../../src/platform/messaging/jetstream-bus.js';
+import { isolatedStream } from '../../src/platform/messaging/test-support.js';
+import type { EventBus } from '../../src/platform/messaging/types.js';
+import { createLogger } from '../../src/platform/observability/logger.js';
 import type { LecternModule, Platform } from '../../src/platform/module.js';
 import { createPlatform, type RunningPlatform } from '../../src/platform/platform.js';
 import { freshDatabase } from './database.js';
@@ -31,8 +35,33 @@ export interface TestAppOptions {
 }
 
 /**
+ * JetStream on a stream and subject prefix of this test file's own when NATS_URL is set (deleted
+ * at the end), the in-process bus otherwise.
+ */
+async function testBus(): Promise<{ bus: EventBus; drop: () => Promise<void> }> {
+  const url = process.env.NATS_URL;
+  if (!url) return { bus: createInProcessBus(), drop: () => Promise.resolve() };
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const isolated = isolatedStream();
+  const bus = await createJetStreamBus({ url, logger: createLogger('silent'), ...isolated });
+  return {
+    bus,
+    async drop() {
+      const nc = await connect({ servers: url });
+      try {
+        await (await jetstreamManager(nc)).streams.delete(isolated.stream).catch(() => false);
+      } finally {
+        await nc.close();
+      }
+    },
+  };
+}
+
+/**
  * An app on a database of its own: real PostgreSQL when DATABASE_URL is set, PGlite otherwise;
- * Redis (under a prefix of its own) when REDIS_URL is set, memory otherwise; an in-process bus.
+ * Redis (under a prefix of its own) when REDIS_URL is set, memory otherwise; JetStream (a stream of
+ * its own) when NATS_URL is set, in-process otherwise.
  */
 export async function buildTestApp(
   modules: (platform: Platform) => LecternModule[],
@@ -41,10 +70,13 @@ export async function buildTestApp(
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lectern-test-'));
   const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, OUTBOX_POLL_MS: '20', ...options.env });
   const redisUrl = process.env.REDIS_URL;
+  const { bus, drop } = options.platform?.bus
+    ? { bus: options.platform.bus, drop: () => Promise.resolve() }
+    : await testBus();
   const platform = await createPlatform(config, {
     database: await freshDatabase(),
     cache: createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` }),
-    bus: createInProcessBus(),
+    bus,
     ...options.platform,
   });
   const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);
@@ -60,6 +92,7 @@ export async function buildTestApp(
     async stop() {
       await built.close();
       await platform.close();
+      await drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -55,7 +55,7 @@ export function createProbeModule(db: Kysely<object>): ProbeModule {
         },
       },
     },
-    routes: async (app, { auth, idempotency }) => {
+    routes: (app, { auth, idempotency }) => {
       app.get(
         '/probe/items',
         { schema: { querystring: PageQuery, response: { 200: pageOf(Item) } } },

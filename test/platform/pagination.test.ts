@@ -27,7 +27,7 @@ async function page(limit: number, cursor?: string | null) {
   const qs = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
   const res = await t.app.inject({ url: `/api/v1/probe/items?${qs.toString()}` });
   expect(res.statusCode).toBe(200);
-  return res.json() as { data: { id: string }[]; nextCursor: string | null };
+  return res.json<{ data: { id: string }[]; nextCursor: string | null }>();
 }
 
 describe('keyset pagination', () => {

@@ -13,7 +13,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await t.platform.close();
+  await t.stop();
 });
 
 describe('graceful shutdown', () => {
