@@ -1,0 +1,139 @@
+// Turning autocannon results into the numbers, flags and table `npm run bench` reports.
+import type { Result } from 'autocannon';
+import type { BenchRequest } from './protocol.js';
+
+export const MB = 1024 * 1024;
+/** Share of non-2xx responses above which a scenario is flagged as broken. */
+const BROKEN_SHARE = 0.01;
+
+export interface Measurement {
+  name: string;
+  method: string;
+  path: string;
+  reqPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; average: number; max: number };
+  responses: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  peakRssMB: number;
+  /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 is slower. */
+  ratios: { reqPerSec: number | null; p99: number | null };
+  /** Why this scenario's numbers cannot be trusted, when they cannot. */
+  flag?: string;
+  error?: string;
+}
+
+export function flagFor(result: Result): string | undefined {
+  const responses = result['2xx'] + result.non2xx;
+  if (responses === 0) return `BROKEN: no responses (${result.errors} errors, ${result.timeouts} timeouts)`;
+  const codes = Object.entries(result.statusCodeStats)
+    .filter(([code]) => !code.startsWith('2'))
+    .map(([code, { count }]) => `${code}×${count}`)
+    .join(', ');
+  const share = result.non2xx / responses;
+  if (share > BROKEN_SHARE) return `BROKEN: ${(share * 100).toFixed(1)}% non-2xx (${codes})`;
+  if (result.non2xx > 0) return `some non-2xx (${codes})`;
+  if (result.errors > 0) return `${result.errors} socket errors (${result.timeouts} timeouts)`;
+  return undefined;
+}
+
+/** The numbers of one autocannon run, with the server's peak RSS during it. */
+export function toMeasurement(
+  name: string,
+  request: BenchRequest,
+  result: Result,
+  peakRss: number,
+): Measurement {
+  const flag = flagFor(result);
+  return {
+    name,
+    method: request.method ?? 'GET',
+    path: request.path,
+    reqPerSec: result.requests.average,
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      average: result.latency.average,
+      max: result.latency.max,
+    },
+    responses: result['2xx'] + result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
+    ),
+    peakRssMB: round(peakRss / MB, 1),
+    ratios: { reqPerSec: null, p99: null },
+    ...(flag ? { flag } : {}),
+  };
+}
+
+export function failed(name: string, err: unknown): Measurement {
+  return {
+    name,
+    method: '',
+    path: '',
+    reqPerSec: 0,
+    latencyMs: { p50: 0, p90: 0, p99: 0, average: 0, max: 0 },
+    responses: 0,
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    statusCodes: {},
+    peakRssMB: 0,
+    ratios: { reqPerSec: null, p99: null },
+    flag: 'FAILED: see error',
+    error: err instanceof Error ? err.message : String(err),
+  };
+}
+
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function ratio(value: number, base: number): number | null {
+  return base > 0 ? round(value / base, 2) : null;
+}
+
+export function table(rows: Measurement[]): string {
+  const x = (r: number | null) => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
+  const header = [
+    'scenario',
+    'req/s',
+    '× bare',
+    'p50 ms',
+    'p99 ms',
+    '× bare',
+    'err/non-2xx',
+    'peak RSS MB',
+    'notes',
+  ];
+  const cells = rows.map((m) =>
+    m.error
+      ? [m.name, '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
+      : [
+          m.name,
+          Math.round(m.reqPerSec).toString(),
+          x(m.ratios.reqPerSec),
+          String(m.latencyMs.p50),
+          String(m.latencyMs.p99),
+          x(m.ratios.p99),
+          `${m.errors}/${m.non2xx}`,
+          m.peakRssMB.toFixed(1),
+          m.flag ?? '',
+        ],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const left = new Set([0, 8]);
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
