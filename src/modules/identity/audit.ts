@@ -1,0 +1,109 @@
+import type { Kysely } from 'kysely';
+import { keyset, toPage } from '../../platform/http/pagination.js';
+import type { Clock, RequestMeta } from './context.js';
+import type { IdentityTables } from './tables.js';
+
+export const AuditTypes = [
+  'user.registered',
+  'email.verified',
+  'login.succeeded',
+  'login.failed',
+  'login.throttled',
+  'logout',
+  'password.changed',
+  'password.reset_requested',
+  'password.reset_completed',
+  'mfa.enrolment_started',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.failed',
+  'mfa.recovery_code_used',
+  'mfa.recovery_codes_regenerated',
+  'token_family.revoked',
+  'roles.changed',
+  'instructor_application.submitted',
+  'instructor_application.approved',
+  'instructor_application.rejected',
+  'user.disabled',
+  'user.enabled',
+  'signing_key.rotated',
+  'client.created',
+] as const;
+export type AuditType = (typeof AuditTypes)[number];
+
+export interface AuditInput {
+  type: AuditType;
+  userId?: string | null;
+  actorId?: string | null;
+  meta?: RequestMeta;
+  /** Never a secret: no passwords, tokens, codes. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  id: string;
+  occurredAt: string;
+  type: string;
+  userId: string | null;
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+export function createAuditLog(clock: Clock) {
+  return {
+    /** Write in the caller's transaction when there is one, so the trail matches what happened. */
+    async record(db: Kysely<IdentityTables>, input: AuditInput): Promise<void> {
+      await db
+        .insertInto('identity.audit_events')
+        .values({
+          occurred_at: clock(),
+          type: input.type,
+          user_id: input.userId ?? null,
+          actor_id: input.actorId ?? null,
+          ip: input.meta?.ip ?? null,
+          user_agent: input.meta?.userAgent?.slice(0, 512) ?? null,
+          details: JSON.stringify(input.details ?? {}),
+        })
+        .execute();
+    },
+
+    async list(
+      db: Kysely<IdentityTables>,
+      filter: {
+        userId?: string | undefined;
+        type?: string | undefined;
+        limit: number;
+        cursor?: string | undefined;
+      },
+    ) {
+      let query = db.selectFrom('identity.audit_events').selectAll();
+      if (filter.userId) query = query.where('user_id', '=', filter.userId);
+      if (filter.type) query = query.where('type', '=', filter.type);
+      const rows = await keyset(query, {
+        columns: ['occurred_at', 'seq'],
+        direction: 'desc',
+        limit: filter.limit,
+        cursor: filter.cursor,
+      }).execute();
+      return toPage(
+        rows,
+        filter.limit,
+        (r) => [r.occurred_at.toISOString(), String(r.seq)],
+        (r): AuditEvent => ({
+          id: r.id,
+          occurredAt: r.occurred_at.toISOString(),
+          type: r.type,
+          userId: r.user_id,
+          actorId: r.actor_id,
+          ip: r.ip,
+          userAgent: r.user_agent,
+          details: r.details,
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../platform/errors.js';
+import { bearerToken, type Principal, type PreHandler } from '../../platform/http/auth.js';
+import type { App } from '../../platform/http/server.js';
+import type { HttpKit } from '../../platform/module.js';
+import type { RequestMeta } from './context.js';
+import { type Permission, rolesFor } from './permissions.js';
+import type { Tokens } from './tokens.service.js';
+
+export const metaOf = (request: FastifyRequest): RequestMeta => {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
+};
+
+/** The principal a guard has established; a route without a guard calling this is a bug. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal)
+    throw AppError.unauthenticated('auth.required', 'This route needs an access token.');
+  return request.principal;
+}
+
+/**
+ * `allow(permission)`: the platform guard with the roles the permission map names, then the
+ * identity deny list, so a disabled user or revoked session is refused here at once even where
+ * the app's verifier does not consult identity.
+ */
+export function guards(kit: HttpKit, tokens: Tokens) {
+  const denyList: PreHandler = async (request, reply) => {
+    if (!request.principal) return;
+    try {
+      await tokens.checkPrincipal(request.principal);
+    } catch (err) {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw err;
+    }
+  };
+  return {
+    allow: (permission: Permission): PreHandler[] => [
+      kit.auth.require({ roles: rolesFor(permission) }),
+      denyList,
+    ],
+    /**
+     * Use a valid token when there is one and ignore a bad one: signing out with an expired
+     * access token (and the refresh token in the body) must still work.
+     */
+    lenient: (): PreHandler => async (request) => {
+      try {
+        const token = bearerToken(request);
+        if (!token) return;
+        const principal = await kit.auth.verifier.verify(token);
+        await tokens.checkPrincipal(principal);
+        request.principal = principal;
+      } catch {
+        request.principal = undefined;
+      }
+    },
+  };
+}
+
+/** Scope-wide: no caching of personal answers, and an exact Retry-After for throttled calls. */
+export function identityHooks(app: App): void {
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onError', async (_request, reply, error) => {
+    if (error instanceof AppError && typeof error.details.retryAfterSeconds === 'number') {
+      reply.header('retry-after', String(error.details.retryAfterSeconds));
+    }
+  });
+}

@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { MailMessage, Mailer } from '../../platform/mail/mailer.js';
+
+export type IdentityMail = ReturnType<typeof createIdentityMail>;
+
+/**
+ * Account mail (verification, reset, notices), sent after the transaction commits and without
+ * holding up the answer: whether a mail goes out must not change the response or its timing,
+ * or the endpoint would reveal which addresses have accounts. A failed send is logged; the user
+ * can ask again (resend verification, request another reset).
+ */
+export function createIdentityMail(deps: { mailer: Mailer; logger: Logger; appUrl: () => string }) {
+  const { mailer, logger, appUrl } = deps;
+  const pending = new Set<Promise<void>>();
+
+  const send = (kind: string, message: MailMessage) => {
+    const job = mailer
+      .send(message)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        logger.error({ err, kind }, 'identity mail could not be sent');
+      })
+      .finally(() => pending.delete(job));
+    pending.add(job);
+  };
+
+  // the token rides in the fragment: browsers never send it to a server or in a Referer header
+  const link = (path: string, token: string) => `${appUrl()}${path}#token=${token}`;
+
+  return {
+    verification(to: string, displayName: string, token: string) {
+      send('verify_email', {
+        to,
+        subject: 'Confirm your Lectern email address',
+        text: [
+          `Hello ${displayName},`,
+          '',
+          'Confirm your email address by opening this link within 24 hours:',
+          link('/verify-email', token),
+          '',
+          `Or paste this code into the app: ${token}`,
+          '',
+          'If you did not create a Lectern account, ignore this message.',
+        ].join('\n'),
+      });
+    },
+
+    alreadyRegistered(to: string) {
+      send('already_registered', {
+        to,
+        subject: 'Someone tried to create a Lectern account with your address',
+        text: [
+          'Someone, maybe you, tried to create a Lectern account with this email address, which already has one.',
+          '',
+          `If it was you, sign in, or reset your password at ${appUrl()}/reset-password.`,
+          'If it was not you, you can ignore this message; your account is unchanged.',
+        ].join('\n'),
+      });
+    },
+
+    passwordReset(to: string, token: string, minutes: number) {
+      send('reset_password', {
+        to,
+        subject: 'Reset your Lectern password',
+        text: [
+          `Open this link within ${minutes} minutes to choose a new password:`,
+          link('/reset-password', token),
+          '',
+          `Or paste this code into the app: ${token}`,
+          '',
+          'If you did not ask for this, ignore this message; your password is unchanged.',
+        ].join('\n'),
+      });
+    },
+
+    passwordChanged(to: string) {
+      send('password_changed', {
+        to,
+        subject: 'Your Lectern password was changed',
+        text: [
+          'The password of your Lectern account was just changed, and your other sessions were signed out.',
+          '',
+          `If this was not you, reset your password now at ${appUrl()}/reset-password.`,
+        ].join('\n'),
+      });
+    },
+
+    /** Wait for mail still being sent (clean shutdown, tests). */
+    async drain(): Promise<void> {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { randomInt } from 'node:crypto';
+import { generateSecret, generateURI, verify } from 'otplib';
+import { inTransaction } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
+import type { AuditLog } from './audit.js';
+import { type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
+import { type SecretBox, sha256 } from './crypto.js';
+import { verifyPassword } from './passwords.js';
+import type { LoginThrottle, ThrottleTicket } from './throttle.js';
+import type { Tokens } from './tokens.service.js';
+import { findUserById } from './users.queries.js';
+
+export const TOTP_ISSUER = 'Lectern';
+export const RECOVERY_CODE_COUNT = 10;
+/** One step either side of now, for clocks that drift (RFC 6238 §5.2). */
+const TOTP_TOLERANCE_SECONDS = 30;
+
+export const MfaErrors = {
+  alreadyEnabled: 'identity.mfa-already-enabled',
+  notEnrolling: 'identity.mfa-not-enrolling',
+  notEnabled: 'identity.mfa-not-enabled',
+  codeInvalid: 'identity.mfa-code-invalid',
+  reauthRequired: 'identity.reauthentication-required',
+  reauthFailed: 'identity.reauthentication-failed',
+} as const;
+
+export interface SecondFactor {
+  code?: string | undefined;
+  recoveryCode?: string | undefined;
+}
+
+export type Mfa = ReturnType<typeof createMfa>;
+
+// Crockford-like alphabet without look-alikes; 16 characters ≈ 80 bits, enough for a fast hash
+const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+const normaliseRecoveryCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
+
+function newRecoveryCode(): string {
+  const chars = Array.from({ length: 16 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join(
+    '',
+  );
+  return chars.match(/.{4}/g)?.join('-') ?? chars;
+}
+
+/** TOTP (RFC 6238) second factor with one-time recovery codes. */
+export function createMfa(deps: {
+  db: IdentityDb;
+  box: SecretBox;
+  clock: Clock;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  tokens: Tokens;
+}) {
+  const { db, box, clock, audit, throttle, tokens } = deps;
+  const invalidCode = () =>
+    AppError.validation(MfaErrors.codeInvalid, 'The code is not correct, has expired or was already used.', [
+      { field: '/body/code', message: 'is not a valid code' },
+    ]);
+
+  async function totpRow(trx: IdentityDb, userId: string) {
+    return trx.selectFrom('identity.totp').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  /** The time step the code matches, or undefined; steps at or before `after` never match (no replay). */
+  async function matchStep(secret: string, code: string, after: number | null): Promise<number | undefined> {
+    try {
+      const result = await verify({
+        secret,
+        token: code,
+        epoch: epochSeconds(clock()),
+        epochTolerance: TOTP_TOLERANCE_SECONDS,
+        ...(after === null ? {} : { afterTimeStep: after }),
+      });
+      return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function replaceRecoveryCodes(trx: IdentityDb, userId: string): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await trx.deleteFrom('identity.recovery_codes').where('user_id', '=', userId).execute();
+    await trx
+      .insertInto('identity.recovery_codes')
+      .values(codes.map((c) => ({ user_id: userId, code_hash: sha256(normaliseRecoveryCode(c)) })))
+      .execute();
+    return codes;
+  }
+
+  /** Check a TOTP code or a recovery code and spend it; throws when it does not match. */
+  async function spendSecondFactor(
+    userId: string,
+    factor: SecondFactor,
+    meta: RequestMeta,
+  ): Promise<'otp' | 'recovery'> {
+    if (factor.code !== undefined) {
+      const row = await totpRow(db, userId);
+      if (!row?.confirmed_at) throw invalidCode();
+      const step = await matchStep(box.open(row.secret), factor.code, row.last_used_step);
+      if (step === undefined) throw invalidCode();
+      // conditional: of two requests racing with one code, only one moves the step forward
+      const moved = await db
+        .updateTable('identity.totp')
+        .set({ last_used_step: step })
+        .where('user_id', '=', userId)
+        .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+        .returning('user_id')
+        .executeTakeFirst();
+      if (!moved) throw invalidCode();
+      return 'otp';
+    }
+    if (factor.recoveryCode !== undefined) {
+      const used = await db
+        .updateTable('identity.recovery_codes')
+        .set({ used_at: clock() })
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', sha256(normaliseRecoveryCode(factor.recoveryCode)))
+        .where('used_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      if (!used) {
+        throw AppError.validation(
+          MfaErrors.codeInvalid,
+          'The recovery code is not correct or was already used.',
+          [{ field: '/body/recoveryCode', message: 'is not a valid recovery code' }],
+        );
+      }
+      const remaining = await db
+        .selectFrom('identity.recovery_codes')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      await audit.record(db, {
+        type: 'mfa.recovery_code_used',
+        userId,
+        meta,
+        details: { remaining: Number(remaining.n) },
+      });
+      return 'recovery';
+    }
+    throw AppError.validation(
+      MfaErrors.codeInvalid,
+      'Send a code from your authenticator app or a recovery code.',
+      [{ field: '/body/code', message: 'is required' }],
+    );
+  }
+
+  /**
+   * Re-authentication for changes to the factors themselves: the password, or a current code.
+   * Counted by the login throttle, so a stolen access token cannot be used to guess either.
+   */
+  async function reauthenticate(
+    userId: string,
+    proof: { password?: string | undefined } & SecondFactor,
+    meta: RequestMeta,
+  ) {
+    const user = await findUserById(db, userId);
+    if (!user) throw AppError.notFound('identity.user-not-found', 'No such user.');
+    if (proof.password === undefined && proof.code === undefined && proof.recoveryCode === undefined) {
+      throw AppError.validation(MfaErrors.reauthRequired, 'Confirm with your password or a current code.', [
+        { field: '/body/password', message: 'password or code is required' },
+      ]);
+    }
+    const ticket = await throttle.check(user.email, meta.ip);
+    try {
+      if (proof.password !== undefined) {
+        if (!(await verifyPassword(user.password_hash, proof.password))) {
+          throw AppError.forbidden(MfaErrors.reauthFailed, 'The password is not correct.');
+        }
+      } else {
+        await spendSecondFactor(userId, proof, meta);
+      }
+    } catch (err) {
+      await throttle.fail(ticket);
+      throw err;
+    }
+    return user;
+  }
+
+  return {
+    spendSecondFactor,
+
+    /** Count a failed second factor against the same buckets as a failed password. */
+    async failed(ticket: ThrottleTicket, userId: string, meta: RequestMeta) {
+      await throttle.fail(ticket);
+      await audit.record(db, { type: 'mfa.failed', userId, meta });
+    },
+
+    async status(userId: string) {
+      const row = await totpRow(db, userId);
+      const remaining = await db
+        .selectFrom('identity.recovery_codes')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return {
+        totpEnabled: Boolean(row?.confirmed_at),
+        enrolmentPending: row !== undefined && row.confirmed_at === null,
+        recoveryCodesRemaining: row?.confirmed_at ? Number(remaining.n) : 0,
+      };
+    },
+
+    /** Start (or restart) enrolment: a new secret, shown once as an otpauth:// URI for a QR code. */
+    async startEnrolment(userId: string, password: string, meta: RequestMeta) {
+      const user = await reauthenticate(userId, { password }, meta);
+      const existing = await totpRow(db, userId);
+      if (existing?.confirmed_at) {
+        throw AppError.conflict(
+          MfaErrors.alreadyEnabled,
+          'Two-factor authentication is already on; turn it off first.',
+        );
+      }
+      const secret = generateSecret();
+      await inTransaction(db, async (trx) => {
+        await trx.deleteFrom('identity.totp').where('user_id', '=', userId).execute();
+        await trx
+          .insertInto('identity.totp')
+          .values({ user_id: userId, secret: box.seal(secret) })
+          .execute();
+        await audit.record(trx, { type: 'mfa.enrolment_started', userId, meta });
+      });
+      return { secret, otpauthUri: generateURI({ issuer: TOTP_ISSUER, label: user.email, secret }) };
+    },
+
+    /** Prove the app holds the secret; turns MFA on and hands out the recovery codes, once. */
+    async confirmEnrolment(userId: string, code: string, meta: RequestMeta) {
+      const row = await totpRow(db, userId);
+      if (!row) throw AppError.conflict(MfaErrors.notEnrolling, 'Start enrolment first.');
+      if (row.confirmed_at)
+        throw AppError.conflict(MfaErrors.alreadyEnabled, 'Two-factor authentication is already on.');
+      const step = await matchStep(box.open(row.secret), code, null);
+      if (step === undefined) throw invalidCode();
+      const recoveryCodes = await inTransaction(db, async (trx) => {
+        await trx
+          .updateTable('identity.totp')
+          .set({ confirmed_at: clock(), last_used_step: step })
+          .where('user_id', '=', userId)
+          .execute();
+        await audit.record(trx, { type: 'mfa.enabled', userId, meta });
+        return replaceRecoveryCodes(trx, userId);
+      });
+      return { recoveryCodes };
+    },
+
+    async disable(
+      user: { id: string; sessionId?: string | undefined },
+      proof: { password?: string | undefined } & SecondFactor,
+      meta: RequestMeta,
+    ) {
+      const row = await totpRow(db, user.id);
+      if (!row?.confirmed_at)
+        throw AppError.conflict(MfaErrors.notEnabled, 'Two-factor authentication is not on.');
+      await reauthenticate(user.id, proof, meta);
+      await inTransaction(db, async (trx) => {
+        await trx.deleteFrom('identity.totp').where('user_id', '=', user.id).execute();
+        await trx.deleteFrom('identity.recovery_codes').where('user_id', '=', user.id).execute();
+        await audit.record(trx, { type: 'mfa.disabled', userId: user.id, meta });
+        // a weaker account should not keep sessions someone else may hold
+        await tokens.revokeAllSessions(trx, user.id, 'mfa_changed', { except: user.sessionId, meta });
+      });
+    },
+
+    async regenerateRecoveryCodes(
+      userId: string,
+      proof: { password?: string | undefined } & SecondFactor,
+      meta: RequestMeta,
+    ) {
+      const row = await totpRow(db, userId);
+      if (!row?.confirmed_at)
+        throw AppError.conflict(MfaErrors.notEnabled, 'Two-factor authentication is not on.');
+      await reauthenticate(userId, proof, meta);
+      const recoveryCodes = await inTransaction(db, async (trx) => {
+        await audit.record(trx, { type: 'mfa.recovery_codes_regenerated', userId, meta });
+        return replaceRecoveryCodes(trx, userId);
+      });
+      return { recoveryCodes };
+    },
+  };
+}

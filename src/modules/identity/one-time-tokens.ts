@@ -1,0 +1,86 @@
+import { AppError } from '../../platform/errors.js';
+import { addSeconds, type Clock, type IdentityDb } from './context.js';
+import { randomToken, sha256 } from './crypto.js';
+import type { OneTimeTokenPurpose } from './tables.js';
+
+export const OneTimeTokenErrors = {
+  invalid: 'identity.token-invalid',
+  expired: 'identity.token-expired',
+} as const;
+
+export const ONE_TIME_TOKEN_TTL: Record<OneTimeTokenPurpose, number> = {
+  verify_email: 24 * 3600,
+  reset_password: 30 * 60,
+};
+
+/**
+ * Single-use expiring tokens mailed to the user (email verification, password reset). Only the
+ * sha256 is stored; the conditional update in `consume` makes a token usable exactly once even
+ * when two requests race.
+ */
+export function createOneTimeTokens(clock: Clock) {
+  const field = '/body/token';
+  const invalid = () =>
+    AppError.validation(OneTimeTokenErrors.invalid, 'This link or code is not valid or was already used.', [
+      { field, message: 'is not valid or was already used' },
+    ]);
+
+  async function peek(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
+    const row = await db
+      .selectFrom('identity.one_time_tokens')
+      .selectAll()
+      .where('token_hash', '=', sha256(token))
+      .where('purpose', '=', purpose)
+      .executeTakeFirst();
+    if (!row || row.used_at !== null) throw invalid();
+    if (row.expires_at <= clock()) {
+      throw AppError.validation(
+        OneTimeTokenErrors.expired,
+        'This link or code has expired; ask for a new one.',
+        [{ field, message: 'has expired' }],
+      );
+    }
+    return row;
+  }
+
+  return {
+    async issue(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {
+      const token = randomToken();
+      const expiresAt = addSeconds(clock(), ONE_TIME_TOKEN_TTL[purpose]);
+      await db
+        .insertInto('identity.one_time_tokens')
+        .values({ user_id: userId, purpose, token_hash: sha256(token), expires_at: expiresAt })
+        .execute();
+      return { token, expiresAt };
+    },
+
+    /** Check without spending it, so a refused new password leaves the reset link usable. */
+    peek,
+
+    async consume(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
+      const row = await peek(db, token, purpose);
+      const spent = await db
+        .updateTable('identity.one_time_tokens')
+        .set({ used_at: clock() })
+        .where('id', '=', row.id)
+        .where('used_at', 'is', null)
+        .returning('user_id')
+        .executeTakeFirst();
+      if (!spent) throw invalid();
+      return spent.user_id;
+    },
+
+    /** A new reset link makes the older ones worthless. */
+    async revokeOutstanding(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {
+      await db
+        .updateTable('identity.one_time_tokens')
+        .set({ used_at: clock() })
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .execute();
+    },
+  };
+}
+
+export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../platform/errors.js';
+import { createSecretBox, SecretBoxError } from './crypto.js';
+import {
+  checkPasswordPolicy,
+  hashPassword,
+  needsRehash,
+  PasswordErrors,
+  verifyPassword,
+} from './passwords.js';
+
+const codeOf = (fn: () => void): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err instanceof AppError ? err.code : 'not-an-app-error';
+  }
+};
+const policy =
+  (password: string, email = 'ada@example.com') =>
+  () => {
+    checkPasswordPolicy(password, { email, field: '/body/password' });
+  };
+
+describe('password policy', () => {
+  it('accepts a long uncommon passphrase', () => {
+    expect(codeOf(policy('plum-harbour-kettle-91'))).toBeUndefined();
+  });
+
+  it('refuses each broken rule with its own stable code', () => {
+    expect(codeOf(policy('short1!'))).toBe(PasswordErrors.tooShort);
+    expect(codeOf(policy('x'.repeat(129)))).toBe(PasswordErrors.tooLong);
+    expect(codeOf(policy('password1'))).toBe(PasswordErrors.tooCommon);
+    // the list is matched case-insensitively
+    expect(codeOf(policy('PassWord123'))).toBe(PasswordErrors.tooCommon);
+    expect(codeOf(policy('ada@example.com'))).toBe(PasswordErrors.containsEmail);
+    expect(codeOf(policy('lovelace-2024-ok', 'lovelace@example.com'))).toBe(PasswordErrors.containsEmail);
+  });
+
+  it('counts characters, not UTF-16 units, at the limits', () => {
+    // 8 emoji are 16 UTF-16 units but 8 characters: allowed; 7 are too short
+    expect(codeOf(policy('🔑'.repeat(8)))).toBeUndefined();
+    expect(codeOf(policy('🔑'.repeat(7)))).toBe(PasswordErrors.tooShort);
+    expect(codeOf(policy('密'.repeat(128)))).toBeUndefined();
+  });
+
+  it('names the offending field in the error', () => {
+    try {
+      checkPasswordPolicy('123', { email: 'a@b.co', field: '/body/newPassword' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as AppError).details.fields).toEqual([
+        { field: '/body/newPassword', message: expect.any(String) },
+      ]);
+    }
+  });
+});
+
+describe('password hashing', () => {
+  it('uses argon2id with the OWASP parameters and verifies', async () => {
+    const stored = await hashPassword('plum-harbour-kettle-91');
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(needsRehash(stored)).toBe(false);
+    expect(await verifyPassword(stored, 'plum-harbour-kettle-91')).toBe(true);
+    expect(await verifyPassword(stored, 'plum-harbour-kettle-92')).toBe(false);
+    // Unicode-normalised: the composed and decomposed spellings are one password
+    const accented = await hashPassword('caf\u00e9-au-lait-42');
+    expect(await verifyPassword(accented, 'cafe\u0301-au-lait-42')).toBe(true);
+  });
+
+  it('asks for a rehash of weaker hashes and survives garbage', async () => {
+    expect(needsRehash('$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA')).toBe(true);
+    expect(needsRehash('$2b$10$bcrypt')).toBe(true);
+    expect(await verifyPassword('not a hash', 'anything')).toBe(false);
+  });
+});
+
+describe('secret box', () => {
+  it('seals with AES-GCM and opens only with the same secret', () => {
+    const box = createSecretBox('one secret');
+    const sealed = box.seal('private key material');
+    expect(sealed.startsWith('v1.')).toBe(true);
+    expect(sealed).not.toContain('private');
+    expect(box.open(sealed)).toBe('private key material');
+    expect(() => createSecretBox('another secret').open(sealed)).toThrow(SecretBoxError);
+    expect(() => createSecretBox(undefined).open(sealed)).toThrow(SecretBoxError);
+    // tampering is detected by the tag
+    const parts = sealed.split('.');
+    const body = Buffer.from(parts[2]!, 'base64url');
+    body[0] = (body[0]! + 1) % 256;
+    parts[2] = body.toString('base64url');
+    expect(() => box.open(parts.join('.'))).toThrow(SecretBoxError);
+  });
+
+  it('stores plainly without a secret and still opens those values once a secret is set', () => {
+    const plain = createSecretBox(undefined).seal('x');
+    expect(plain.startsWith('plain.')).toBe(true);
+    expect(createSecretBox('later').open(plain)).toBe('x');
+  });
+});

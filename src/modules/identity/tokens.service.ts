@@ -1,0 +1,327 @@
+import type { Logger } from 'pino';
+import type { Cache } from '../../platform/cache/cache.js';
+import { inTransaction } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
+import type { Principal } from '../../platform/http/auth.js';
+import type { AuditLog } from './audit.js';
+import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
+import { randomToken, sha256 } from './crypto.js';
+import type { SigningKeys } from './keys.service.js';
+
+/** Short, so a token outliving a logout, password change or disable does little harm (RFC 9700 §2.2.2). */
+export const ACCESS_TOKEN_TTL_SECONDS = 300;
+/** A refresh token unused this long expires: the idle timeout of a session. */
+export const REFRESH_TOKEN_TTL_SECONDS = 14 * 86400;
+/** A session (refresh-token family) ends this long after sign-in however often it is refreshed. */
+export const SESSION_MAX_SECONDS = 60 * 86400;
+
+export const RefreshErrors = {
+  invalid: 'identity.refresh-token-invalid',
+  reused: 'identity.refresh-token-reused',
+  accountDisabled: 'identity.account-disabled',
+} as const;
+
+export const TOKEN_REVOKED_CODE = 'auth.token-revoked';
+
+export interface TokenSet {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  scope: string | null;
+}
+
+export interface SessionUser {
+  id: string;
+  roles: string[];
+}
+
+export interface NewSession {
+  clientId: string;
+  scope: string | null;
+  /** RFC 8176 authentication methods: `pwd`, `otp`. */
+  amr: string[];
+  meta: RequestMeta;
+}
+
+export type RevokeReason =
+  | 'logout'
+  | 'refresh_token_reused'
+  | 'password_changed'
+  | 'password_reset'
+  | 'user_disabled'
+  | 'revoked_by_client'
+  | 'mfa_changed';
+
+export type Tokens = ReturnType<typeof createTokens>;
+
+/**
+ * Sessions, refresh-token families and access tokens. Refresh tokens are opaque, stored as
+ * sha256, rotated on every use; presenting a spent one revokes its whole family (RFC 9700
+ * §4.14.2). Revocations also go to a short-lived deny list in the cache so access tokens already
+ * issued stop working where `checkPrincipal` is wired, instead of at their expiry.
+ */
+export function createTokens(deps: {
+  db: IdentityDb;
+  keys: SigningKeys;
+  cache: Cache;
+  clock: Clock;
+  audit: AuditLog;
+  logger: Logger;
+}) {
+  const { db, keys, cache, clock, audit, logger } = deps;
+  // deny entries only need to outlive the access tokens issued before them
+  const denyTtl = ACCESS_TOKEN_TTL_SECONDS + 60;
+  const denySession = (sid: string) => cache.set(`identity:deny:sid:${sid}`, true, denyTtl);
+
+  const invalid = () =>
+    AppError.unauthenticated(
+      RefreshErrors.invalid,
+      'The refresh token is not valid, has expired or was revoked.',
+    );
+
+  async function insertRefreshToken(trx: IdentityDb, sessionId: string, sessionEnds: Date): Promise<string> {
+    const token = `rt_${randomToken()}`;
+    const idle = addSeconds(clock(), REFRESH_TOKEN_TTL_SECONDS);
+    await trx
+      .insertInto('identity.refresh_tokens')
+      .values({
+        session_id: sessionId,
+        token_hash: sha256(token),
+        expires_at: idle < sessionEnds ? idle : sessionEnds,
+      })
+      .execute();
+    return token;
+  }
+
+  async function accessToken(
+    user: SessionUser,
+    session: { id: string; clientId: string; scope: string | null; amr: string[]; authTime: Date },
+  ) {
+    return keys.sign(user.id, {
+      roles: user.roles,
+      client_id: session.clientId,
+      sid: session.id,
+      auth_time: epochSeconds(session.authTime),
+      amr: session.amr,
+      ...(session.scope ? { scope: session.scope } : {}),
+    });
+  }
+
+  async function revokeSession(
+    trx: IdentityDb,
+    sessionId: string,
+    reason: RevokeReason,
+    context: { userId: string; meta?: RequestMeta; actorId?: string },
+  ): Promise<boolean> {
+    const revoked = await trx
+      .updateTable('identity.sessions')
+      .set({ revoked_at: clock(), revoked_reason: reason })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!revoked) return false;
+    // written before commit: a rolled-back revocation at worst ends one session a few minutes early
+    await audit.record(trx, {
+      type: 'token_family.revoked',
+      userId: context.userId,
+      actorId: context.actorId ?? null,
+      ...(context.meta ? { meta: context.meta } : {}),
+      details: { sessionId, reason },
+    });
+    await denySession(sessionId);
+    return true;
+  }
+
+  return {
+    /** Start a session (refresh-token family) and hand out its first token pair. */
+    async startSession(user: SessionUser, input: NewSession): Promise<TokenSet & { sessionId: string }> {
+      const now = clock();
+      const ends = addSeconds(now, SESSION_MAX_SECONDS);
+      const { sessionId, refreshToken } = await inTransaction(db, async (trx) => {
+        const session = await trx
+          .insertInto('identity.sessions')
+          .values({
+            user_id: user.id,
+            client_id: input.clientId,
+            scope: input.scope,
+            amr: input.amr,
+            auth_time: now,
+            last_used_at: now,
+            expires_at: ends,
+            ip: input.meta.ip,
+            user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return { sessionId: session.id, refreshToken: await insertRefreshToken(trx, session.id, ends) };
+      });
+      const access = await accessToken(user, { id: sessionId, ...input, authTime: now });
+      return {
+        sessionId,
+        accessToken: access.token,
+        tokenType: 'Bearer',
+        expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+        refreshToken,
+        scope: input.scope,
+      };
+    },
+
+    /**
+     * Exchange a refresh token for a new pair. `clientId` binds the token to the client it was
+     * issued to (RFC 6749 §6); the JSON endpoints pass the first-party client.
+     */
+    async rotate(presented: string, clientId: string, meta: RequestMeta): Promise<TokenSet> {
+      const now = clock();
+      const found = await db
+        .selectFrom('identity.refresh_tokens as rt')
+        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
+        .innerJoin('identity.users as u', 'u.id', 's.user_id')
+        .select([
+          'rt.id as tokenId',
+          'rt.used_at as usedAt',
+          'rt.expires_at as expiresAt',
+          's.id as sessionId',
+          's.client_id as clientId',
+          's.scope as scope',
+          's.amr as amr',
+          's.auth_time as authTime',
+          's.expires_at as sessionEnds',
+          's.revoked_at as revokedAt',
+          'u.id as userId',
+          'u.roles as roles',
+          'u.status as status',
+        ])
+        .where('rt.token_hash', '=', sha256(presented))
+        .executeTakeFirst();
+      if (!found || found.clientId !== clientId || found.revokedAt !== null) throw invalid();
+
+      const reuse = async () => {
+        await inTransaction(db, (trx) =>
+          revokeSession(trx, found.sessionId, 'refresh_token_reused', { userId: found.userId, meta }),
+        );
+        logger.warn(
+          { sessionId: found.sessionId, userId: found.userId },
+          'refresh token reused; family revoked',
+        );
+        return AppError.unauthenticated(
+          RefreshErrors.reused,
+          'This refresh token was already used. Every session token of this sign-in has been revoked; sign in again.',
+        );
+      };
+      if (found.usedAt !== null) throw await reuse();
+      if (found.expiresAt <= now || found.sessionEnds <= now) throw invalid();
+      if (found.status !== 'active') {
+        throw AppError.unauthenticated(RefreshErrors.accountDisabled, 'This account is disabled.');
+      }
+
+      const next = await inTransaction(db, async (trx) => {
+        // the conditional update makes two concurrent uses of one token end in exactly one winner
+        const spent = await trx
+          .updateTable('identity.refresh_tokens')
+          .set({ used_at: now })
+          .where('id', '=', found.tokenId)
+          .where('used_at', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (!spent) return undefined;
+        await trx
+          .updateTable('identity.sessions')
+          .set({ last_used_at: now })
+          .where('id', '=', found.sessionId)
+          .execute();
+        return insertRefreshToken(trx, found.sessionId, found.sessionEnds);
+      });
+      if (next === undefined) throw await reuse();
+
+      const access = await accessToken(
+        { id: found.userId, roles: found.roles },
+        { id: found.sessionId, clientId, scope: found.scope, amr: found.amr, authTime: found.authTime },
+      );
+      return {
+        accessToken: access.token,
+        tokenType: 'Bearer',
+        expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+        refreshToken: next,
+        scope: found.scope,
+      };
+    },
+
+    /** The session a refresh token belongs to, if it is still live (introspection, revocation). */
+    async findByRefreshToken(presented: string) {
+      const now = clock();
+      return db
+        .selectFrom('identity.refresh_tokens as rt')
+        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
+        .innerJoin('identity.users as u', 'u.id', 's.user_id')
+        .select([
+          's.id as sessionId',
+          's.client_id as clientId',
+          's.scope as scope',
+          's.user_id as userId',
+          'u.email as email',
+          'u.status as status',
+          'rt.created_at as issuedAt',
+          'rt.expires_at as expiresAt',
+        ])
+        .where('rt.token_hash', '=', sha256(presented))
+        .where('rt.used_at', 'is', null)
+        .where('rt.expires_at', '>', now)
+        .where('s.revoked_at', 'is', null)
+        .where('s.expires_at', '>', now)
+        .executeTakeFirst();
+    },
+
+    /** Is this session live (not revoked, not past its end)? */
+    async sessionOf(sessionId: string) {
+      return db
+        .selectFrom('identity.sessions')
+        .select(['id', 'user_id', 'client_id', 'revoked_at', 'expires_at'])
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+    },
+
+    revokeSession,
+
+    /** Revoke every live session of a user, optionally keeping one (the caller's own). */
+    async revokeAllSessions(
+      trx: IdentityDb,
+      userId: string,
+      reason: RevokeReason,
+      context: { except?: string | undefined; meta?: RequestMeta; actorId?: string } = {},
+    ): Promise<number> {
+      let query = trx
+        .selectFrom('identity.sessions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (context.except) query = query.where('id', '!=', context.except);
+      const sessions = await query.execute();
+      for (const s of sessions) await revokeSession(trx, s.id, reason, { userId, ...context });
+      return sessions.length;
+    },
+
+    /** Access token for a client acting for itself (client_credentials): no user, no refresh token. */
+    async clientToken(clientId: string, scope: string | null) {
+      return keys.sign(clientId, { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) });
+    },
+
+    /** Refuse tokens of disabled users and revoked sessions before they expire. */
+    checkPrincipal: async (principal: Principal): Promise<void> => {
+      if (principal.kind !== 'user') return;
+      const keysToCheck = [
+        `identity:deny:user:${principal.subject}`,
+        ...(principal.sessionId ? [`identity:deny:sid:${principal.sessionId}`] : []),
+      ];
+      for (const key of keysToCheck) {
+        if ((await cache.get<boolean>(key)) === true) {
+          throw AppError.unauthenticated(TOKEN_REVOKED_CODE, 'The access token has been revoked.');
+        }
+      }
+    },
+
+    denyUser: (userId: string) => cache.set(`identity:deny:user:${userId}`, true, denyTtl),
+    allowUser: (userId: string) => cache.del(`identity:deny:user:${userId}`),
+  };
+}

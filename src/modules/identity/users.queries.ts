@@ -1,0 +1,76 @@
+import { type Selectable, sql } from 'kysely';
+import { keyset } from '../../platform/http/pagination.js';
+import type { IdentityDb } from './context.js';
+import type { UserStatus, UserTable } from './tables.js';
+
+export type UserRow = Selectable<UserTable>;
+
+/**
+ * One spelling per address: trimmed, Unicode NFKC, lower-cased. The local part is technically
+ * case-sensitive (RFC 5321) but no real mailbox provider treats it so, and two accounts that
+ * differ only by case are a support and phishing problem. Provider-specific rewrites (Gmail dots,
+ * +tags) are deliberately not applied: they are not true of every domain.
+ */
+export const normalizeEmail = (email: string): string => email.trim().normalize('NFKC').toLowerCase();
+
+export function findUserById(db: IdentityDb, id: string) {
+  return db.selectFrom('identity.users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findUserByEmail(db: IdentityDb, email: string) {
+  return db
+    .selectFrom('identity.users')
+    .selectAll()
+    .where('email', '=', normalizeEmail(email))
+    .executeTakeFirst();
+}
+
+export async function isMfaEnabled(db: IdentityDb, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('identity.totp')
+    .select('user_id')
+    .where('user_id', '=', userId)
+    .where('confirmed_at', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export function listUsers(
+  db: IdentityDb,
+  filter: {
+    q?: string | undefined;
+    role?: string | undefined;
+    status?: UserStatus | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+) {
+  let query = db
+    .selectFrom('identity.users')
+    .selectAll()
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('identity.totp as t')
+            .select('t.user_id')
+            .whereRef('t.user_id', '=', 'identity.users.id')
+            .where('t.confirmed_at', 'is not', null),
+        )
+        .as('mfa_enabled'),
+    );
+  if (filter.q) {
+    const pattern = likePattern(filter.q.trim());
+    query = query.where((eb) => eb.or([eb('email', 'ilike', pattern), eb('display_name', 'ilike', pattern)]));
+  }
+  if (filter.role) query = query.where(sql<boolean>`${filter.role} = any(roles)`);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  return keyset(query, {
+    columns: ['created_at', 'id'],
+    direction: 'desc',
+    limit: filter.limit,
+    cursor: filter.cursor,
+  }).execute();
+}
