@@ -1,5 +1,10 @@
 import { migrateAll } from './platform/db/migrations.js';
-import { createAuthGuard, createTokenVerifier, type KeySource } from './platform/http/auth.js';
+import {
+  createAuthGuard,
+  createTokenVerifier,
+  type KeySource,
+  type TokenVerifierOptions,
+} from './platform/http/auth.js';
 import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
@@ -9,6 +14,8 @@ import type { HttpKit, LecternModule, Platform } from './platform/module.js';
 export interface AppOptions {
   /** Where access-token keys come from: the identity module in-process, or a JWKS URL. */
   keys: KeySource | URL;
+  /** Extra check on every verified token (identity's deny-list of disabled users and revoked sessions). */
+  check?: TokenVerifierOptions['check'];
   /** Run the outbox relay and event consumers in this process (the embedded default). */
   worker?: boolean;
 }
@@ -80,6 +87,7 @@ export async function buildApp(
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     keys: options.keys,
+    ...(options.check ? { check: options.check } : {}),
   });
   const kit: HttpKit = { auth: createAuthGuard(verifier), idempotency: createIdempotency(app, database.db) };
 

@@ -51,6 +51,13 @@ const url =
     return raw;
   };
 
+const secretText =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength) throw new ConfigValueError(`expected at least ${minLength} characters`);
+    return raw;
+  };
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -185,6 +192,13 @@ const settings = {
     description: 'Expected "aud" of access tokens',
     parse: str,
     fallback: 'lectern-api',
+  },
+  identityKeySecret: {
+    env: 'IDENTITY_KEY_SECRET',
+    description:
+      'Secret that seals signing keys and TOTP secrets at rest (32+ characters); unset stores them unsealed',
+    parse: secretText(32),
+    secret: true,
   },
   seedDemo: {
     env: 'SEED_DEMO',

@@ -122,7 +122,14 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
           'Lists use keyset pagination (`limit`, `cursor` → `nextCursor`).',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          clientBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'OAuth client id and secret (RFC 6749 §2.3.1)',
+          },
+        },
       },
     },
     refResolver: {
