@@ -200,6 +200,39 @@ const settings = {
     parse: secretText(32),
     secret: true,
   },
+  assetUrlSecret: {
+    env: 'ASSET_URL_SECRET',
+    description:
+      'Key for signed content URLs, the same on every instance (32+ characters); unset: generated in DATA_DIR',
+    parse: secretText(32),
+    secret: true,
+  },
+  s3Bucket: {
+    env: 'S3_BUCKET',
+    description: 'S3-compatible bucket for uploaded files; unset means DATA_DIR/files',
+    parse: str,
+    example: 'lectern-files',
+  },
+  s3Region: { env: 'S3_REGION', description: 'S3 region', parse: str, fallback: 'us-east-1' },
+  s3Endpoint: {
+    env: 'S3_ENDPOINT',
+    description: 'Endpoint of an S3-compatible store (MinIO, OSS, COS); unset means AWS',
+    parse: url('http', 'https'),
+  },
+  s3ForcePathStyle: {
+    env: 'S3_FORCE_PATH_STYLE',
+    description: 'Path-style bucket addressing (MinIO needs it)',
+    parse: bool,
+    fallback: false,
+  },
+  s3AccessKeyId: {
+    env: 'S3_ACCESS_KEY_ID',
+    description: 'S3 access key; unset uses the SDK default chain',
+    parse: str,
+    secret: true,
+  },
+  s3SecretAccessKey: { env: 'S3_SECRET_ACCESS_KEY', description: 'S3 secret key', parse: str, secret: true },
+  s3Prefix: { env: 'S3_PREFIX', description: 'Prefix for every stored key', parse: str },
   seedDemo: {
     env: 'SEED_DEMO',
     description: 'Seed demo data on start when the database is empty',

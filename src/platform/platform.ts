@@ -7,7 +7,7 @@ import { createEventBus } from './messaging/create-bus.js';
 import type { Platform } from './module.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { createLocalStorage } from './storage/storage.js';
+import { createStorage } from './storage/create-storage.js';
 
 export interface RunningPlatform extends Platform {
   close(): Promise<void>;
@@ -40,7 +40,22 @@ export async function createPlatform(
       outboxDir: path.join(config.dataDir, 'mail-outbox'),
       logger,
     });
-  const storage = overrides.storage ?? createLocalStorage(path.join(config.dataDir, 'files'));
+  const storage =
+    overrides.storage ??
+    createStorage({
+      localRoot: path.join(config.dataDir, 'files'),
+      s3: config.s3Bucket
+        ? {
+            bucket: config.s3Bucket,
+            region: config.s3Region,
+            forcePathStyle: config.s3ForcePathStyle,
+            ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+            ...(config.s3AccessKeyId ? { accessKeyId: config.s3AccessKeyId } : {}),
+            ...(config.s3SecretAccessKey ? { secretAccessKey: config.s3SecretAccessKey } : {}),
+            ...(config.s3Prefix ? { prefix: config.s3Prefix } : {}),
+          }
+        : undefined,
+    });
   const metrics = overrides.metrics ?? createMetrics();
   logger.info(
     {

@@ -25,7 +25,6 @@ export const AccountErrors = {
   applicationPending: 'identity.application-pending',
   alreadyInstructor: 'identity.already-instructor',
   noApplication: 'identity.application-not-found',
-  instructorNotFound: 'identity.instructor-not-found',
 } as const;
 
 /** What register, resend and reset-request answer, whatever the address: nothing to enumerate. */
@@ -154,14 +153,6 @@ export function createAccounts(deps: {
         .where('id', '=', userId)
         .execute();
       return view(userId);
-    },
-
-    async instructor(id: string) {
-      const row = await findUserById(db, id);
-      if (!row || row.status !== 'active' || !row.roles.includes('instructor')) {
-        throw AppError.notFound(AccountErrors.instructorNotFound, 'No such instructor.');
-      }
-      return { id: row.id, displayName: row.display_name, headline: row.headline, bio: row.bio };
     },
 
     /** Old password required; every other session is signed out (a thief's included). */

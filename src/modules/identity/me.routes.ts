@@ -10,11 +10,9 @@ import {
   ChangePasswordResult,
   CodeBody,
   Enrolment,
-  IdParams,
   InstructorProfileBody,
   MfaStatus,
   PasswordBody,
-  PublicInstructor,
   ReauthBody,
   RecoveryCodes,
   UpdateMeBody,
@@ -224,19 +222,6 @@ export function meRoutes(deps: { accounts: Accounts; mfa: Mfa; tokens: Tokens })
         },
       },
       (request) => accounts.setInstructorProfile(principalOf(request).subject, request.body),
-    );
-
-    app.get(
-      '/instructors/:id',
-      {
-        schema: {
-          tags: instructorTags,
-          summary: 'An instructor’s public profile',
-          params: IdParams,
-          response: { 200: PublicInstructor, 400: Problem, 404: Problem },
-        },
-      },
-      (request) => accounts.instructor(request.params.id),
     );
   };
 }

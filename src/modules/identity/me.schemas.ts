@@ -142,23 +142,4 @@ export const InstructorProfileBody = Type.Object(
   { examples: [{ headline: 'Data engineer, teacher', bio: 'Ten years of pipelines, now on video.' }] },
 );
 
-export const PublicInstructor = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    displayName: Type.String(),
-    headline: Type.Union([Type.String(), Type.Null()]),
-    bio: Type.Union([Type.String(), Type.Null()]),
-  },
-  {
-    examples: [
-      {
-        id: '6f1c1a52-2f57-4a8e-9d55-2b8c0f1d9a11',
-        displayName: 'Ada Lovelace',
-        headline: 'Data engineer, teacher',
-        bio: 'Ten years of pipelines, now on video.',
-      },
-    ],
-  },
-);
-
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

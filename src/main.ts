@@ -1,0 +1,102 @@
+import { buildApp, createRelay, migrate, startWorker } from './app.js';
+import { composeModules } from './modules/registry.js';
+import { ConfigError, type Config, loadConfig } from './platform/config.js';
+import { createPlatform, type RunningPlatform } from './platform/platform.js';
+
+export interface RunOptions {
+  modules?: string[];
+  /** Also run the outbox relay and event consumers (default true: one process does it all). */
+  worker?: boolean;
+}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Stop on SIGINT/SIGTERM: finish in-flight work, then close; a second signal or the timeout forces exit. */
+function onShutdown(platform: RunningPlatform, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    platform.logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      platform.logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, platform.config.shutdownTimeoutMs);
+    timer.unref();
+    stop()
+      .then(() => platform.close())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        platform.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+async function seedModules(platform: RunningPlatform, modules: ReturnType<typeof composeModules>['modules']) {
+  const lines: string[] = [];
+  for (const module of modules) lines.push(...((await module.seed?.()) ?? []));
+  // the lines name demo accounts; they go to the console for the person starting the app, not to the log
+  if (lines.length > 0) platform.logger.info({ modules: lines.length }, 'demo data created');
+  return lines;
+}
+
+export async function serve(options: RunOptions = {}): Promise<void> {
+  const config = configOrExit();
+  const platform = await createPlatform(config);
+  const { modules, keys, check } = composeModules(platform, options.modules);
+  const lectern = await buildApp(platform, modules, {
+    keys,
+    ...(check ? { check } : {}),
+    worker: options.worker ?? true,
+  });
+  if (config.seedDemo) {
+    const lines = await seedModules(platform, modules);
+    for (const line of lines) process.stdout.write(`  ${line}\n`);
+  }
+  onShutdown(platform, () => lectern.close());
+  await lectern.app.listen({ port: config.port, host: config.host });
+  platform.logger.info(
+    { modules: modules.map((m) => m.name), docs: `http://localhost:${config.port}/docs` },
+    'Lectern is serving',
+  );
+}
+
+export async function worker(options: RunOptions = {}): Promise<void> {
+  const platform = await createPlatform(configOrExit());
+  const { modules } = composeModules(platform, options.modules);
+  await migrate(platform, modules);
+  const relay = createRelay(platform, modules);
+  await startWorker(platform, modules, relay);
+  onShutdown(platform, () => relay.stop());
+  platform.logger.info({ modules: modules.map((m) => m.name) }, 'Lectern worker running');
+}
+
+export async function migrateOnly(options: RunOptions = {}): Promise<void> {
+  const platform = await createPlatform(configOrExit());
+  const { modules } = composeModules(platform, options.modules);
+  const applied = await migrate(platform, modules);
+  process.stdout.write(applied.length > 0 ? `applied:\n  ${applied.join('\n  ')}\n` : 'nothing to apply\n');
+  await platform.close();
+}
+
+export async function seed(options: RunOptions = {}): Promise<void> {
+  const platform = await createPlatform(configOrExit());
+  const { modules } = composeModules(platform, options.modules);
+  await migrate(platform, modules);
+  const lines = await seedModules(platform, modules);
+  process.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'demo data already present\n');
+  await platform.close();
+}

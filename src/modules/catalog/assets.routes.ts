@@ -1,0 +1,213 @@
+import multipart, { type FastifyMultipartBaseOptions } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../platform/errors.js';
+import { PageQuery, pageOf } from '../../platform/http/pagination.js';
+import { problem, sendProblem } from '../../platform/http/problem.js';
+import type { App } from '../../platform/http/server.js';
+import type { HttpKit } from '../../platform/module.js';
+import type { AssetsService, Delivery } from './assets.service.js';
+import { AUTHORS, actorOf, bearer, NoContent, Problem, requireActor } from './catalog.http.js';
+import { AssetKind } from './courses.schemas.js';
+import { SignedUrl } from './outline.routes.js';
+
+const Asset = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  courseId: Type.String({ format: 'uuid' }),
+  kind: AssetKind,
+  contentType: Type.String({ description: 'Detected from the content, not taken from the client' }),
+  originalName: Type.String(),
+  sizeBytes: Type.Integer(),
+  sha256: Type.String(),
+  durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
+  pageCount: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
+const AssetParams = Type.Object({ assetId: Type.String({ format: 'uuid' }) });
+
+/**
+ * Multipart parsing for the upload route. Registered in the catalog's own plugin scope, so no
+ * other module's routes accept multipart bodies by accident.
+ */
+export async function registerUploads(app: App): Promise<void> {
+  await app.register(multipart, { throwFileSizeLimit: false });
+}
+
+export function assetsRoutes(assets: AssetsService) {
+  return (app: App, { auth }: HttpKit) => {
+    const author = auth.require({ roles: AUTHORS });
+
+    const requested = (request: FastifyRequest) => ({
+      range: request.headers.range,
+      headOnly: request.method === 'HEAD',
+    });
+
+    const send = (
+      delivery: Delivery,
+      request: Parameters<typeof sendProblem>[0],
+      reply: Parameters<typeof sendProblem>[1],
+    ) => {
+      reply.headers(delivery.headers);
+      if (delivery.status === 416) {
+        return sendProblem(
+          request,
+          reply,
+          problem(416, 'catalog.range-not-satisfiable', 'The requested range lies outside the file.'),
+        );
+      }
+      reply.status(delivery.status);
+      return reply.send(delivery.body);
+    };
+
+    app.post(
+      '/courses/:courseId/assets',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'Upload a file to a course (multipart/form-data, one file part)',
+          description:
+            'The type is checked from the content; per-kind size limits apply (413). The file name is kept for ' +
+            'display only. Video: MP4/WebM; audio; document: PDF; slides: PPTX/PPT/PDF; ebook: EPUB/PDF; image: PNG/JPEG/WebP/GIF/AVIF.',
+          security: bearer,
+          consumes: ['multipart/form-data'],
+          params: CourseParams,
+          querystring: Type.Object({ kind: AssetKind }),
+          response: {
+            201: Asset,
+            400: Problem,
+            401: Problem,
+            403: Problem,
+            404: Problem,
+            409: Problem,
+            413: Problem,
+            415: Problem,
+          },
+        },
+      },
+      async (request, reply) => {
+        const actor = requireActor(request);
+        const { kind } = request.query;
+        const options: FastifyMultipartBaseOptions = {
+          throwFileSizeLimit: false,
+          // one byte over the limit is enough to know it is too large; the inspector refuses it
+          limits: { fileSize: assets.limits[kind] + 1, files: 1, fields: 10, parts: 11 },
+        };
+        await assets.assertUploadable(actor, request.params.courseId);
+        let part: Awaited<ReturnType<typeof request.file>>;
+        try {
+          part = await request.file(options);
+        } catch (err) {
+          // busboy throws plain errors for a malformed body (no boundary, bad headers)
+          if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
+          throw AppError.validation('catalog.bad-multipart', 'The body is not valid multipart/form-data.');
+        }
+        if (!part) {
+          throw AppError.validation(
+            'catalog.file-required',
+            'Send the file as a multipart/form-data file part.',
+            [{ field: '/body/file', message: 'is required' }],
+          );
+        }
+        const asset = await assets.upload(actor, request.params.courseId, kind, {
+          filename: part.filename,
+          stream: part.file,
+        });
+        return reply.status(201).send(asset);
+      },
+    );
+
+    app.get(
+      '/courses/:courseId/assets',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'Files uploaded to a course, newest first',
+          security: bearer,
+          params: CourseParams,
+          querystring: PageQuery,
+          response: { 200: pageOf(Asset), 400: Problem, 401: Problem, 403: Problem, 404: Problem },
+        },
+      },
+      (request) => assets.list(requireActor(request), request.params.courseId, request.query),
+    );
+
+    app.delete(
+      '/assets/:assetId',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'Delete a file no lesson or cover uses',
+          security: bearer,
+          params: AssetParams,
+          response: { 204: NoContent, 401: Problem, 403: Problem, 404: Problem, 409: Problem },
+        },
+      },
+      async (request, reply) => {
+        await assets.remove(requireActor(request), request.params.assetId);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/assets/:assetId/url',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'A signed URL to any file of my course (preview)',
+          security: bearer,
+          params: AssetParams,
+          response: { 200: SignedUrl, 401: Problem, 403: Problem, 404: Problem },
+        },
+      },
+      (request) => assets.editorUrl(requireActor(request), request.params.assetId),
+    );
+
+    // GET and HEAD share a handler: Fastify's automatic HEAD route would read the whole file
+    // only to throw it away
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/assets/:assetId/content',
+      schema: {
+        tags: ['catalog'],
+        summary: 'The bytes behind a signed URL (supports Range)',
+        params: AssetParams,
+        querystring: Type.Object({
+          exp: Type.Integer({ minimum: 0, maximum: 99_999_999_999 }),
+          sig: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+        }),
+        response: { 400: Problem, 403: Problem, 404: Problem, 410: Problem, 416: Problem },
+      },
+      handler: async (request, reply) =>
+        send(
+          await assets.open(request.params.assetId, request.query.exp, request.query.sig, requested(request)),
+          request,
+          reply,
+        ),
+    });
+
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/courses/:courseId/cover',
+      preHandler: [auth.optional()],
+      schema: {
+        tags: ['catalog'],
+        summary: 'A course’s cover image',
+        params: CourseParams,
+        querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }),
+        response: { 401: Problem, 404: Problem, 416: Problem },
+      },
+      handler: async (request, reply) =>
+        send(
+          await assets.cover(actorOf(request), request.params.courseId, requested(request)),
+          request,
+          reply,
+        ),
+    });
+  };
+}

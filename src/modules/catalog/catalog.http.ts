@@ -1,0 +1,37 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../platform/errors.js';
+import type { App } from '../../platform/http/server.js';
+import type { HttpKit } from '../../platform/module.js';
+import type { Actor } from './course.access.js';
+
+export const Problem = Type.Ref('Problem');
+export const NoContent = Type.Null();
+export const bearer = [{ bearer: [] }];
+/** Roles that author courses. */
+export const AUTHORS = ['instructor', 'admin'];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The caller, if a valid token came with the request (after `auth.optional()` or `auth.require()`). */
+export function actorOf(request: FastifyRequest): Actor | undefined {
+  const principal = request.principal;
+  if (!principal) return undefined;
+  // catalog stores user ids in uuid columns; any other subject would otherwise surface as a 500
+  if (!UUID.test(principal.subject)) {
+    throw AppError.forbidden(
+      'catalog.unsupported-subject',
+      'This token’s subject is not a user of this platform.',
+    );
+  }
+  return { userId: principal.subject, roles: principal.roles };
+}
+
+export function requireActor(request: FastifyRequest): Actor {
+  const actor = actorOf(request);
+  if (!actor) throw AppError.unauthenticated('auth.required', 'This route needs an access token.');
+  return actor;
+}
+
+/** One area's routes, mounted under /api/v1 by the module. */
+export type RouteSet = (app: App, kit: HttpKit) => void;

@@ -1,0 +1,450 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../platform/messaging/test-support.js';
+import { type CatalogTest, outboxEvents, pageIds, startCatalog } from './catalog.test-support.js';
+
+interface Detail {
+  chapters: { title: string; lessons: { title: string; locked: boolean }[] }[];
+}
+
+let t: CatalogTest;
+/** What the identity module would answer for display names. */
+const directory = new Map<string, string>();
+
+beforeAll(async () => {
+  t = await startCatalog({ instructors: { displayNameOf: (id) => Promise.resolve(directory.get(id)) } });
+});
+
+afterAll(async () => {
+  await t.app.stop();
+});
+
+const course = (id: string, as?: CatalogTest['admin']) => t.request('GET', `/api/v1/courses/${id}`, { as });
+
+describe('authoring and ownership', () => {
+  it('lets instructors create drafts that only they and admins can see', async () => {
+    const id = await t.draftCourse({ title: '  Rust 入门  ', tags: ['Rust ', 'rust', '系统编程'] });
+    const own = await course(id, t.instructor);
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toMatchObject({
+      title: 'Rust 入门',
+      status: 'draft',
+      ownerId: t.instructor.id,
+      tags: ['rust', '系统编程'],
+    });
+    expect((await course(id, t.admin)).statusCode).toBe(200);
+    for (const who of [undefined, t.learner, t.otherInstructor]) {
+      const r = await course(id, who);
+      expect(r.statusCode).toBe(404);
+      expect(r.json().code).toBe('catalog.course-not-found');
+    }
+    const list = await t.request('GET', '/api/v1/courses?limit=100');
+    expect(pageIds(list)).not.toContain(id);
+  });
+
+  it('refuses authoring to learners and anonymous callers', async () => {
+    const body = { title: 'x', price: { amount: 0, currency: 'CNY' }, level: 'beginner', language: 'en' };
+    expect((await t.request('POST', '/api/v1/courses', { body })).statusCode).toBe(401);
+    const learner = await t.request('POST', '/api/v1/courses', { as: t.learner, body });
+    expect(learner.statusCode).toBe(403);
+    expect(learner.json().code).toBe('auth.role-required');
+  });
+
+  it('validates input with clear problems and changes nothing', async () => {
+    const base = {
+      title: 'Valid',
+      price: { amount: 100, currency: 'CNY' },
+      level: 'beginner',
+      language: 'en',
+    };
+    const cases: [unknown, number, string][] = [
+      [{ ...base, price: { amount: -1, currency: 'CNY' } }, 400, 'request.invalid'],
+      [{ ...base, price: { amount: 9.99, currency: 'CNY' } }, 400, 'request.invalid'],
+      [{ ...base, price: { amount: 100, currency: 'yuan' } }, 400, 'request.invalid'],
+      [{ ...base, level: 'expert' }, 400, 'request.invalid'],
+      [{ ...base, title: '   ' }, 400, 'catalog.blank-field'],
+      [{ ...base, categoryId: randomUUID() }, 400, 'catalog.unknown-category'],
+      [{ ...base, instructorIds: [randomUUID()] }, 400, 'catalog.unknown-instructor'],
+    ];
+    const before = (
+      await t.request('GET', '/api/v1/studio/courses?limit=100', { as: t.otherInstructor })
+    ).json().data.length;
+    for (const [body, status, code] of cases) {
+      const r = await t.request('POST', '/api/v1/courses', { as: t.otherInstructor, body });
+      expect(r.statusCode, JSON.stringify(body)).toBe(status);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.json().code).toBe(code);
+    }
+    const after = (
+      await t.request('GET', '/api/v1/studio/courses?limit=100', { as: t.otherInstructor })
+    ).json().data.length;
+    expect(after).toBe(before);
+  });
+
+  it('lets only the owner or an admin edit', async () => {
+    const draft = await t.draftCourse();
+    const hidden = await t.request('PATCH', `/api/v1/courses/${draft}`, {
+      as: t.otherInstructor,
+      body: { title: 'Mine now' },
+    });
+    expect(hidden.statusCode).toBe(404);
+
+    const { id } = await t.publishedCourse({ title: 'Owned course' });
+    const foreign = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.otherInstructor,
+      body: { title: 'Mine now' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().code).toBe('catalog.not-course-owner');
+    const chapter = await t.request('POST', `/api/v1/courses/${id}/chapters`, {
+      as: t.otherInstructor,
+      body: { title: 'x' },
+    });
+    expect(chapter.statusCode).toBe(403);
+
+    const byAdmin = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.admin,
+      body: { subtitle: 'Edited by an admin' },
+    });
+    expect(byAdmin.statusCode).toBe(200);
+    expect((await course(id)).json()).toMatchObject({
+      title: 'Owned course',
+      subtitle: 'Edited by an admin',
+    });
+  });
+});
+
+describe('publishing workflow', () => {
+  it('goes draft → in_review → (rejected) → in_review → published, with events', async () => {
+    const id = await t.draftCourse({ title: 'Workflow course' });
+
+    const empty = await t.request('POST', `/api/v1/courses/${id}/submit`, { as: t.instructor });
+    expect(empty.statusCode).toBe(409);
+    expect(empty.json()).toMatchObject({
+      code: 'catalog.course-incomplete',
+      fields: [{ field: '/chapters', message: 'The course has no lessons.' }],
+    });
+    expect((await course(id, t.instructor)).json().status).toBe('draft');
+
+    const chapter = (
+      await t.request('POST', `/api/v1/courses/${id}/chapters`, { as: t.instructor, body: { title: 'Ch' } })
+    ).json();
+    const lesson = await t.request('POST', `/api/v1/chapters/${chapter.id}/lessons`, {
+      as: t.instructor,
+      body: { title: 'Video without a file yet', kind: 'video' },
+    });
+    expect(lesson.statusCode).toBe(201);
+    const noContent = await t.request('POST', `/api/v1/courses/${id}/submit`, { as: t.instructor });
+    expect(noContent.json().fields).toEqual([
+      {
+        field: `/lessons/${lesson.json().id}`,
+        message: 'Lesson "Video without a file yet" has no content yet.',
+      },
+    ]);
+    await t.request('DELETE', `/api/v1/lessons/${lesson.json().id}`, { as: t.instructor });
+    await t.request('POST', `/api/v1/chapters/${chapter.id}/lessons`, {
+      as: t.instructor,
+      body: { title: 'Read me', kind: 'article', body: 'Text' },
+    });
+
+    expect((await t.request('POST', `/api/v1/courses/${id}/approve`, { as: t.admin })).json().code).toBe(
+      'catalog.invalid-transition',
+    );
+    const submitted = await t.request('POST', `/api/v1/courses/${id}/submit`, { as: t.instructor });
+    expect(submitted.json().status).toBe('in_review');
+
+    const editInReview = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { title: 'Sneaky' },
+    });
+    expect(editInReview.statusCode).toBe(409);
+    expect(editInReview.json().code).toBe('catalog.course-in-review');
+    const selfApprove = await t.request('POST', `/api/v1/courses/${id}/approve`, { as: t.instructor });
+    expect(selfApprove.statusCode).toBe(403);
+
+    expect(pageIds(await t.request('GET', '/api/v1/review/courses', { as: t.admin }))).toContain(id);
+
+    const noReason = await t.request('POST', `/api/v1/courses/${id}/reject`, { as: t.admin, body: {} });
+    expect(noReason.statusCode).toBe(400);
+    const blank = await t.request('POST', `/api/v1/courses/${id}/reject`, {
+      as: t.admin,
+      body: { reason: '   ' },
+    });
+    expect(blank.json().code).toBe('catalog.reason-required');
+    const rejected = await t.request('POST', `/api/v1/courses/${id}/reject`, {
+      as: t.admin,
+      body: { reason: 'Please add a course description.' },
+    });
+    expect(rejected.json()).toMatchObject({
+      status: 'draft',
+      reviewNote: 'Please add a course description.',
+    });
+
+    await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { description: '## What you learn' },
+    });
+    await t.request('POST', `/api/v1/courses/${id}/submit`, { as: t.instructor });
+    const approved = await t.request('POST', `/api/v1/courses/${id}/approve`, { as: t.admin });
+    expect(approved.json()).toMatchObject({ status: 'published', reviewNote: null });
+    expect(approved.json().publishedAt).toBeTruthy();
+
+    const publicView = (await course(id)).json();
+    expect(publicView.status).toBe('published');
+    expect(publicView).not.toHaveProperty('reviewNote');
+
+    const types = (await outboxEvents(t.app)).filter((e) => e.aggregate_id === id).map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'catalog.lesson.added',
+        'catalog.course.submitted',
+        'catalog.course.rejected',
+        'catalog.course.published',
+      ]),
+    );
+    const published = await outboxEvents(t.app, 'catalog.course.published');
+    expect(published.find((e) => e.aggregate_id === id)?.data).toMatchObject({
+      courseId: id,
+      ownerId: t.instructor.id,
+      priceAmount: 9900,
+      currency: 'CNY',
+    });
+  });
+
+  it('keeps a published course on sale while it is edited; a new price applies from then on', async () => {
+    const { id } = await t.publishedCourse({ title: 'On sale', price: { amount: 19900, currency: 'CNY' } });
+    expect(await t.api.getCoursePrice(id)).toEqual({ amount: 19900, currency: 'CNY' });
+
+    const edited = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { price: { amount: 14900, currency: 'CNY' }, title: 'On sale (2nd edition)' },
+    });
+    expect(edited.json()).toMatchObject({ status: 'published', price: { amount: 14900, currency: 'CNY' } });
+    expect(await t.api.getCourseForSale(id)).toMatchObject({
+      onSale: true,
+      status: 'published',
+      price: { amount: 14900, currency: 'CNY' },
+      instructorIds: [t.instructor.id],
+    });
+    const updated = (await outboxEvents(t.app, 'catalog.course.updated')).filter(
+      (e) => e.aggregate_id === id,
+    );
+    expect(updated.at(-1)?.data).toMatchObject({
+      changes: ['title', 'price'],
+      priceAmount: 14900,
+      status: 'published',
+    });
+
+    const unchanged = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { title: 'On sale (2nd edition)' },
+    });
+    expect(unchanged.statusCode).toBe(200);
+    expect(
+      (await outboxEvents(t.app, 'catalog.course.updated')).filter((e) => e.aggregate_id === id),
+    ).toHaveLength(updated.length);
+  });
+
+  it('archives: off the list and off sale, still readable, no longer editable', async () => {
+    const { id } = await t.publishedCourse({ title: 'To archive' });
+    const foreign = await t.request('POST', `/api/v1/courses/${id}/archive`, { as: t.otherInstructor });
+    expect(foreign.statusCode).toBe(403);
+    const archived = await t.request('POST', `/api/v1/courses/${id}/archive`, { as: t.instructor });
+    expect(archived.json()).toMatchObject({ status: 'archived' });
+    expect((await course(id)).json().status).toBe('archived');
+    expect((await t.api.getCourseForSale(id))?.onSale).toBe(false);
+    const list = await t.request('GET', '/api/v1/courses?limit=100');
+    expect(pageIds(list)).not.toContain(id);
+    const edit = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { title: 'Back' },
+    });
+    expect(edit.json().code).toBe('catalog.course-archived');
+    expect((await outboxEvents(t.app, 'catalog.course.archived')).some((e) => e.aggregate_id === id)).toBe(
+      true,
+    );
+    expect(await t.api.getCourseForSale(randomUUID())).toBeUndefined();
+    expect(await t.api.getCoursePrice('not-a-uuid')).toBeUndefined();
+  });
+
+  it('deletes never-published drafts only', async () => {
+    const draft = await t.draftCourse();
+    expect(
+      (await t.request('DELETE', `/api/v1/courses/${draft}`, { as: t.otherInstructor })).statusCode,
+    ).toBe(404);
+    expect((await t.request('DELETE', `/api/v1/courses/${draft}`, { as: t.instructor })).statusCode).toBe(
+      204,
+    );
+    expect((await course(draft, t.instructor)).statusCode).toBe(404);
+    const { id } = await t.publishedCourse();
+    const refused = await t.request('DELETE', `/api/v1/courses/${id}`, { as: t.instructor });
+    expect(refused.json().code).toBe('catalog.course-not-deletable');
+  });
+});
+
+describe('outline', () => {
+  it('reorders chapters and moves lessons between them', async () => {
+    const id = await t.draftCourse();
+    const ch1 = (
+      await t.request('POST', `/api/v1/courses/${id}/chapters`, { as: t.instructor, body: { title: 'One' } })
+    ).json();
+    const ch2 = (
+      await t.request('POST', `/api/v1/courses/${id}/chapters`, { as: t.instructor, body: { title: 'Two' } })
+    ).json();
+    const add = async (chapterId: string, title: string) =>
+      (
+        await t.request('POST', `/api/v1/chapters/${chapterId}/lessons`, {
+          as: t.instructor,
+          body: { title, kind: 'article', body: 'x' },
+        })
+      ).json().id as string;
+    const a = await add(ch1.id, 'A');
+    const b = await add(ch1.id, 'B');
+    const c = await add(ch2.id, 'C');
+
+    const mismatch = await t.request('PUT', `/api/v1/courses/${id}/outline`, {
+      as: t.instructor,
+      body: {
+        chapters: [
+          { id: ch2.id, lessonIds: [c, a] },
+          { id: ch1.id, lessonIds: [] },
+        ],
+      },
+    });
+    expect(mismatch.json().code).toBe('catalog.outline-mismatch');
+
+    const reordered = await t.request('PUT', `/api/v1/courses/${id}/outline`, {
+      as: t.instructor,
+      body: {
+        chapters: [
+          { id: ch2.id, lessonIds: [c, a] },
+          { id: ch1.id, lessonIds: [b] },
+        ],
+      },
+    });
+    expect(reordered.statusCode).toBe(200);
+    const outline = reordered.json<Detail>().chapters.map((ch) => [ch.title, ch.lessons.map((l) => l.title)]);
+    expect(outline).toEqual([
+      ['Two', ['C', 'A']],
+      ['One', ['B']],
+    ]);
+    const notEmpty = await t.request('DELETE', `/api/v1/chapters/${ch1.id}`, { as: t.instructor });
+    expect(notEmpty.json().code).toBe('catalog.chapter-not-empty');
+  });
+
+  it('shows paid lessons as metadata only', async () => {
+    const { id, lessonIds } = await t.publishedCourse();
+    const [free, paid] = lessonIds;
+    const outline = (await course(id)).json<Detail>().chapters[0]?.lessons;
+    expect(outline?.map((l) => l.locked)).toEqual([false, true]);
+    expect((await t.request('GET', `/api/v1/lessons/${free}`)).json()).toMatchObject({
+      locked: false,
+      body: 'Body of lesson 1',
+    });
+    expect((await t.request('GET', `/api/v1/lessons/${paid}`, { as: t.learner })).json()).toMatchObject({
+      locked: true,
+      body: null,
+    });
+    expect((await t.request('GET', `/api/v1/lessons/${paid}`, { as: t.instructor })).json()).toMatchObject({
+      locked: false,
+      body: 'Body of lesson 2',
+    });
+    const ownerView = (await course(id, t.instructor)).json<Detail>().chapters[0]?.lessons;
+    expect(ownerView?.map((l) => l.locked)).toEqual([false, false]);
+  });
+});
+
+describe('documentation', () => {
+  it('describes every catalog route in the OpenAPI document', async () => {
+    const doc = (await t.request('GET', '/openapi.json')).json<{ paths: Record<string, unknown> }>();
+    for (const route of [
+      '/api/v1/courses',
+      '/api/v1/courses/{courseId}',
+      '/api/v1/courses/{courseId}/assets',
+      '/api/v1/me/favourites',
+    ]) {
+      expect(doc.paths).toHaveProperty([route]);
+    }
+  });
+});
+
+describe('categories and instructors', () => {
+  it('keeps a tree: counts include sub-categories, no cycles, unique slugs', async () => {
+    const create = (body: object) => t.request('POST', '/api/v1/categories', { as: t.admin, body });
+    const root = (await create({ slug: 'tree-root', name: 'Root' })).json();
+    const child = (await create({ slug: 'tree-child', name: 'Child', parentId: root.id })).json();
+    expect((await create({ slug: 'tree-child', name: 'Again' })).statusCode).toBe(409);
+    expect(
+      (await t.request('POST', '/api/v1/categories', { as: t.instructor, body: { slug: 'x', name: 'x' } }))
+        .statusCode,
+    ).toBe(403);
+    await t.publishedCourse({ categoryId: child.id });
+
+    const tree = (await t.request('GET', '/api/v1/categories/tree')).json<{ data: { id: string }[] }>().data;
+    const byId = new Map(tree.map((n) => [n.id, n]));
+    expect(byId.get(root.id)).toMatchObject({ depth: 0, courseCount: 1 });
+    expect(byId.get(child.id)).toMatchObject({ depth: 1, courseCount: 1, parentId: root.id });
+    const position = (id: string) => tree.findIndex((n) => n.id === id);
+    expect(position(child.id)).toBe(position(root.id) + 1);
+
+    const cycle = await t.request('PATCH', `/api/v1/categories/${root.id}`, {
+      as: t.admin,
+      body: { parentId: child.id },
+    });
+    expect(cycle.json().code).toBe('catalog.category-cycle');
+    const inUse = await t.request('DELETE', `/api/v1/categories/${child.id}`, { as: t.admin });
+    expect(inUse.json().code).toBe('catalog.category-in-use');
+  });
+
+  it('keeps a local copy of instructor names, from the profile endpoint and from identity events', async () => {
+    const { id } = await t.publishedCourse({ title: 'Named course' }, t.otherInstructor);
+    const profile = await t.request('PUT', '/api/v1/instructors/me', {
+      as: t.otherInstructor,
+      body: { displayName: '刘老师', headline: '十年教龄' },
+    });
+    expect(profile.statusCode).toBe(200);
+    expect((await course(id)).json().instructors).toEqual([
+      { id: t.otherInstructor.id, displayName: '刘老师' },
+    ]);
+    const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
+    expect(page).toMatchObject({ displayName: '刘老师', headline: '十年教龄', courseCount: 1 });
+    expect(page.courses.data).toEqual([expect.objectContaining({ id })]);
+
+    await t.app.platform.bus.publish({
+      id: randomUUID(),
+      type: 'identity.instructor.approved',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: t.otherInstructor.id,
+      data: { userId: t.otherInstructor.id, displayName: 'Liu Laoshi' },
+    });
+    await waitFor(
+      async () => (await course(id)).json().instructors[0].displayName === 'Liu Laoshi',
+      'the instructor name from identity.instructor.approved',
+    );
+    expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
+  });
+
+  it('asks the directory for the name of a new instructor', async () => {
+    const id = randomUUID();
+    directory.set(id, '赵老师');
+    const newcomer = { id, token: await t.app.tokens.user(id, ['instructor']) };
+    const { id: courseId } = await t.publishedCourse({ title: 'First course' }, newcomer);
+    expect((await course(courseId)).json().instructors).toEqual([{ id, displayName: '赵老师' }]);
+
+    directory.set(id, 'Zhao Laoshi');
+    await t.app.platform.bus.publish({
+      id: randomUUID(),
+      type: 'identity.instructor.approved',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: id,
+      data: { userId: id, applicationId: randomUUID(), approvedBy: t.admin.id },
+    });
+    await waitFor(
+      async () => (await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName === 'Zhao Laoshi',
+      'the renamed instructor',
+    );
+    expect(pageIds(await t.request('GET', '/api/v1/courses?q=zhao'))).toEqual([courseId]);
+  });
+});
