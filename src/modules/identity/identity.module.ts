@@ -5,6 +5,7 @@ import { adminRoutes } from './admin.routes.js';
 import { createAdmin } from './admin.service.js';
 import { createAuditLog } from './audit.js';
 import { authRoutes } from './auth.routes.js';
+import { identityBench } from './bench.js';
 import { type Clock, internalMeta, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
 import { identityHooks } from './http.js';
@@ -151,6 +152,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
       return Promise.resolve();
     },
     seed: () => seedIdentity({ db, oauth, clock }),
+    bench: identityBench({ db, clock }),
     close: () => mail.drain(),
   };
 

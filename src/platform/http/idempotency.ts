@@ -159,32 +159,23 @@ export function createIdempotency(
         const fingerprint = fingerprintOf(request);
         const deadline = Date.now() + waitMs;
         for (;;) {
+          const processing = {
+            fingerprint,
+            state: 'processing' as const,
+            status_code: null,
+            content_type: null,
+            body: null,
+            locked_until: sql<Date>`now() + make_interval(secs => ${lockSeconds})`,
+            expires_at: sql<Date>`now() + make_interval(secs => ${retention})`,
+          };
           const claimed = await db
             .insertInto('platform.idempotency_keys')
-            .values({
-              scope,
-              key,
-              fingerprint,
-              state: 'processing',
-              status_code: null,
-              content_type: null,
-              body: null,
-              locked_until: sql<Date>`now() + make_interval(secs => ${lockSeconds})`,
-              expires_at: sql<Date>`now() + make_interval(secs => ${retention})`,
-            })
+            .values({ scope, key, ...processing })
             .onConflict((oc) =>
               // take over a key whose holder died (lock lapsed) or whose answer has expired
               oc
                 .columns(['scope', 'key'])
-                .doUpdateSet({
-                  fingerprint,
-                  state: 'processing',
-                  status_code: null,
-                  content_type: null,
-                  body: null,
-                  locked_until: sql<Date>`now() + make_interval(secs => ${lockSeconds})`,
-                  expires_at: sql<Date>`now() + make_interval(secs => ${retention})`,
-                })
+                .doUpdateSet(processing)
                 .where((eb) =>
                   eb.or([
                     eb('platform.idempotency_keys.expires_at', '<', sql<Date>`now()`),
