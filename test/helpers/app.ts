@@ -30,7 +30,7 @@ export interface TestAppOptions {
   /** Override platform parts (e.g. a JetStream bus). */
   platform?: Partial<Platform>;
   /** Use these keys instead of the test token keys (e.g. the identity module's). */
-  keys?: (platform: Platform) => KeySource;
+  keys?: (platform: Platform) => KeySource | URL;
   /** Extra token check, e.g. identity's deny-list. */
   check?: (platform: Platform) => TokenVerifierOptions['check'];
   worker?: boolean;

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ComposedModules, composeModules } from '../../src/modules/registry.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+
+// The modules as `lectern serve` composes them: identity's keys and deny-list guard the catalog.
+let t: TestApp;
+let composed: ComposedModules;
+
+beforeAll(async () => {
+  t = await buildTestApp(
+    (platform) => {
+      composed = composeModules(platform);
+      return composed.modules;
+    },
+    { keys: () => composed.keys, check: () => composed.check },
+  );
+  await composed.modules.find((m) => m.name === 'identity')?.seed?.();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+  expect(res.statusCode).toBe(200);
+  return res.json<{ accessToken: string }>().accessToken;
+}
+
+describe('identity and catalog in one process', () => {
+  it('a token identity issued opens catalog routes, and stops at once when the user is disabled', async () => {
+    const learner = await login('learner@demo.lectern.dev', 'willow-quartz-2736');
+    const bearer = { authorization: `Bearer ${learner}` };
+    expect((await t.app.inject({ url: '/api/v1/me/favourites', headers: bearer })).statusCode).toBe(200);
+
+    const me = (await t.app.inject({ url: '/api/v1/me', headers: bearer })).json<{ id: string }>();
+    const admin = await login('admin@demo.lectern.dev', 'orchid-lantern-7421');
+    const disabled = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/users/${me.id}/disable`,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { reason: 'test' },
+    });
+    expect(disabled.statusCode).toBe(200);
+
+    // the access token has minutes left, yet the catalog refuses it now
+    const refused = await t.app.inject({ url: '/api/v1/me/favourites', headers: bearer });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('catalog admin routes accept identity admins and refuse instructors', async () => {
+    const admin = await login('admin@demo.lectern.dev', 'orchid-lantern-7421');
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/categories',
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { slug: 'e2e-category', name: 'E2E 分类' },
+    });
+    expect(created.statusCode).toBe(201);
+    const instructor = await login('instructor1@demo.lectern.dev', 'maple-compass-3958');
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/categories',
+      headers: { authorization: `Bearer ${instructor}` },
+      payload: { slug: 'e2e-other', name: 'x' },
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+});
