@@ -38,6 +38,7 @@ const EXPECTED = [
   'POST /api/v1/auth/logout',
   'POST /api/v1/auth/password-reset/request',
   'POST /api/v1/auth/password-reset/confirm',
+  'GET /api/v1/auth/token-info',
   'GET /api/v1/me',
   'PATCH /api/v1/me',
   'POST /api/v1/me/password',

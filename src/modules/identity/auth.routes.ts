@@ -13,9 +13,10 @@ import {
   RegisterBody,
   ResetConfirmBody,
   TokenBody,
+  TokenInfo,
   TokenSet,
 } from './auth.schemas.js';
-import { guards, metaOf } from './http.js';
+import { guards, metaOf, principalOf } from './http.js';
 import type { Login } from './login.service.js';
 import { User } from './me.schemas.js';
 import { FIRST_PARTY_CLIENT_ID } from './migrations/0001-identity.js';
@@ -29,7 +30,7 @@ const firstParty = { clientId: FIRST_PARTY_CLIENT_ID, scope: null };
 export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tokens }) {
   const { accounts, login, tokens } = deps;
   return (app: App, kit: HttpKit): void => {
-    const { lenient } = guards(kit, tokens);
+    const { lenient, denyList } = guards(kit, tokens);
 
     app.post(
       '/auth/register',
@@ -174,6 +175,33 @@ export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tok
       async (request, reply) => {
         await accounts.confirmPasswordReset(request.body, metaOf(request));
         return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/auth/token-info',
+      {
+        preHandler: [kit.auth.require({ allowClients: true }), denyList],
+        schema: {
+          tags,
+          summary: 'What the bearer token says about its holder (verified, no database read)',
+          description:
+            'For apps and services that want the caller’s id, roles and scopes without a profile lookup. Refused like every guarded route once the token is revoked.',
+          security: [{ bearer: [] }],
+          response: { 200: TokenInfo, 401: Problem },
+        },
+      },
+      (request) => {
+        const p = principalOf(request);
+        return {
+          subject: p.subject,
+          kind: p.kind,
+          roles: p.roles,
+          scopes: p.scopes,
+          clientId: p.clientId ?? null,
+          sessionId: p.sessionId ?? null,
+          expiresAt: new Date(p.expiresAt * 1000).toISOString(),
+        };
       },
     );
   };

@@ -163,3 +163,28 @@ export const ResetConfirmBody = Type.Object(
     ],
   },
 );
+
+export const TokenInfo = Type.Object(
+  {
+    subject: Type.String({ description: 'User id, or client id for client_credentials tokens' }),
+    kind: Type.Union([Type.Literal('user'), Type.Literal('client')]),
+    roles: Type.Array(Type.String()),
+    scopes: Type.Array(Type.String()),
+    clientId: Type.Union([Type.String(), Type.Null()]),
+    sessionId: Type.Union([Type.String(), Type.Null()]),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    examples: [
+      {
+        subject: '6f1c1a52-2f57-4a8e-9d55-2b8c0f1d9a11',
+        kind: 'user',
+        roles: ['learner'],
+        scopes: [],
+        clientId: 'lectern-app',
+        sessionId: '0b0e3c4e-8a53-4f7e-bb4c-1d2f3a4b5c6d',
+        expiresAt: '2026-11-30T10:05:00.000Z',
+      },
+    ],
+  },
+);

@@ -71,9 +71,22 @@ export function identityBench(deps: { db: IdentityDb; clock: Clock }): BenchScen
       },
     },
     {
+      // the guard alone: EdDSA signature and claims, the deny-list lookups in the cache, no database
+      name: 'auth guard token verification (GET /auth/token-info)',
+      async prepare({ baseUrl }) {
+        const { email, password } = await benchAccount(db, clock, 'bench-guard@bench.lectern.invalid');
+        const headers = {
+          authorization: `Bearer ${await signIn(baseUrl, JSON.stringify({ email, password }))}`,
+        };
+        const info = await fetch(`${baseUrl}/api/v1/auth/token-info`, { headers });
+        if (info.status !== 200) throw new Error(`GET /api/v1/auth/token-info answered ${info.status}`);
+        return { path: '/api/v1/auth/token-info', headers };
+      },
+    },
+    {
       // GET /me: bearer check (EdDSA signature, claims), the deny-list lookups in the cache, then
       // the lightest guarded identity read (user row + MFA flag, two indexed queries)
-      name: 'auth guard token verification (GET /me)',
+      name: 'guarded profile read (GET /me)',
       async prepare({ baseUrl }) {
         const { email, password } = await benchAccount(db, clock, 'bench-guard@bench.lectern.invalid');
         const accessToken = await signIn(baseUrl, JSON.stringify({ email, password }));

@@ -35,6 +35,7 @@ export function guards(kit: HttpKit, tokens: Tokens) {
     }
   };
   return {
+    denyList,
     allow: (permission: Permission): PreHandler[] => [
       kit.auth.require({ roles: rolesFor(permission) }),
       denyList,

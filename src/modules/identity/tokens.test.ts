@@ -96,6 +96,25 @@ describe('access-token guard (RFC 8725, RFC 9700)', () => {
     expect(res.headers['www-authenticate']).toContain('invalid_token');
   }
 
+  describe('token info', () => {
+    it('tells the holder what its verified token says, and refuses it once the session ends', async () => {
+      const session = await t.login(user.email, user.password);
+      const info = await me(t.bearer(session.accessToken), '/api/v1/auth/token-info');
+      expect(info.statusCode).toBe(200);
+      expect(info.json()).toMatchObject({ subject: user.id, kind: 'user', roles: ['learner'] });
+      expect(Date.parse(info.json().expiresAt)).toBeGreaterThan(Date.now());
+      const logout = await t.app.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: t.bearer(session.accessToken),
+        payload: { refreshToken: session.refreshToken },
+      });
+      expect(logout.statusCode).toBeLessThan(300);
+      expect((await me(t.bearer(session.accessToken), '/api/v1/auth/token-info')).statusCode).toBe(401);
+      expect((await me({}, '/api/v1/auth/token-info')).statusCode).toBe(401);
+    });
+  });
+
   describe('tokens the guard accepts', () => {
     it('accepts an identity-issued token and a hand-built token with the same key and claims', async () => {
       expect((await withBearer(issued.accessToken)).statusCode).toBe(200);
