@@ -31,8 +31,19 @@ declare module 'autocannon' {
     throughput: Histogram;
   }
 
+  /** One entry of `requests`; `setupRequest` may rewrite it before every send. */
+  export interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    setupRequest?: (request: RequestSpec, context: Record<string, unknown>) => RequestSpec;
+  }
+
   export interface Options {
     url: string;
+    /** Sent in turn by every connection; `url` still gives host, port and the defaults. */
+    requests?: RequestSpec[];
     connections?: number;
     duration?: number;
     method?: string;

@@ -57,11 +57,12 @@ export class Child {
     readonly label: string,
     script: string,
     startTimeoutMs: number,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.proc = fork(path.join(import.meta.dirname, script), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: process.env,
+      env,
     });
     live.add(this);
     for (const stream of [this.proc.stdout, this.proc.stderr]) {

@@ -1,7 +1,12 @@
 // Messages between bench/run.ts and the server processes it forks (over the IPC channel).
-import type { BenchScenario } from '../src/platform/module.js';
+import type { BenchRequest } from '../src/platform/module.js';
 
-export type BenchRequest = Awaited<ReturnType<BenchScenario['prepare']>>;
+/**
+ * What a scenario's `prepare` returns. With `paths`, the pool is sent one per request, in turn
+ * across all connections, and `path` stays the label. The table notes when a run used more
+ * requests than the pool holds (the pool then starts over, and repeats may be cache hits).
+ */
+export type { BenchRequest };
 
 export interface ReadyInfo {
   port: number;
@@ -11,6 +16,19 @@ export interface ReadyInfo {
   dataDir?: string;
   /** What the server runs on (database, cache, bus), for the results file. */
   components?: Record<string, string>;
+  /** The catalog as measured (catalog module only). */
+  catalog?: CatalogSize;
+}
+
+export interface CatalogSize {
+  /** Published courses once seeding is done. */
+  courses: number;
+  /** Courses `--courses` added with seedBulkCourses (0: none were missing). */
+  bulkSeeded: number;
+  /** Seconds seedBulkCourses took. */
+  seedSeconds: number;
+  /** Seconds the VACUUM (ANALYZE) after the bulk seed took. */
+  vacuumSeconds: number;
 }
 
 export interface RssReport {

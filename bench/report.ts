@@ -18,6 +18,10 @@ export interface Measurement {
   non2xx: number;
   statusCodes: Record<string, number>;
   peakRssMB: number;
+  /** Bytes read per response, headers included. */
+  bytesPerResponse: number;
+  /** For a scenario with `paths`: the pool's size and how many of them were handed out. */
+  pathPool?: { paths: number; handedOut: number };
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 is slower. */
   ratios: { reqPerSec: number | null; p99: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
@@ -47,6 +51,7 @@ export function toMeasurement(
   peakRss: number,
 ): Measurement {
   const flag = flagFor(result);
+  const responses = result['2xx'] + result.non2xx;
   return {
     name,
     method: request.method ?? 'GET',
@@ -59,7 +64,7 @@ export function toMeasurement(
       average: result.latency.average,
       max: result.latency.max,
     },
-    responses: result['2xx'] + result.non2xx,
+    responses,
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
@@ -67,6 +72,7 @@ export function toMeasurement(
       Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
     ),
     peakRssMB: round(peakRss / MB, 1),
+    bytesPerResponse: responses > 0 ? Math.round(result.throughput.total / responses) : 0,
     ratios: { reqPerSec: null, p99: null },
     ...(flag ? { flag } : {}),
   };
@@ -85,6 +91,7 @@ export function failed(name: string, err: unknown): Measurement {
     non2xx: 0,
     statusCodes: {},
     peakRssMB: 0,
+    bytesPerResponse: 0,
     ratios: { reqPerSec: null, p99: null },
     flag: 'FAILED: see error',
     error: err instanceof Error ? err.message : String(err),
@@ -110,12 +117,13 @@ export function table(rows: Measurement[]): string {
     'p99 ms',
     '× bare',
     'err/non-2xx',
+    'KB/resp',
     'peak RSS MB',
     'notes',
   ];
   const cells = rows.map((m) =>
     m.error
-      ? [m.name, '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
+      ? [m.name, '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
       : [
           m.name,
           Math.round(m.reqPerSec).toString(),
@@ -124,12 +132,13 @@ export function table(rows: Measurement[]): string {
           String(m.latencyMs.p99),
           x(m.ratios.p99),
           `${m.errors}/${m.non2xx}`,
+          (m.bytesPerResponse / 1024).toFixed(1),
           m.peakRssMB.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 8]);
+  const left = new Set([0, 9]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))

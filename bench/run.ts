@@ -17,6 +17,8 @@ const usage = `Usage: npm run bench -- [options]
   --warmup N        seconds of unmeasured load before each measurement (default 2)
   --connections N   concurrent connections (default 50)
   --filter TEXT     only scenarios whose name contains TEXT (the baseline always runs)
+  --courses N       top the catalog up to N published courses (seedBulkCourses: one chapter,
+                    two lessons each) before the scenarios; default: just the demo catalog (55)
   -h, --help        this text
 
 The database is DATABASE_URL when set, else embedded PGlite in a temporary folder.`;
@@ -31,6 +33,7 @@ function parseOptions() {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '50' },
       filter: { type: 'string' },
+      courses: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,6 +54,7 @@ function parseOptions() {
     warmup: whole('warmup', values.warmup, 0),
     connections: whole('connections', values.connections, 1),
     filter: values.filter,
+    courses: whole('courses', values.courses, 0),
   };
 }
 
@@ -59,11 +63,29 @@ function parseOptions() {
 
 let firing: Instance | undefined;
 
+/** A scenario's `paths`, one per request across warm-up and measurement, starting over when used up. */
+class PathPool {
+  private taken = 0;
+  constructor(readonly paths: string[]) {}
+
+  take(): string {
+    const next = this.paths[this.taken % this.paths.length] ?? '/';
+    this.taken++;
+    return next;
+  }
+
+  /** Paths handed out so far (autocannon builds one ahead per connection). */
+  get handedOut(): number {
+    return this.taken;
+  }
+}
+
 async function fire(
   port: number,
   request: BenchRequest,
   seconds: number,
   connections: number,
+  pool: PathPool | undefined,
 ): Promise<Result> {
   const headers = { ...request.headers };
   if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
@@ -77,6 +99,8 @@ async function fire(
     method: request.method ?? 'GET',
     headers,
     ...(request.body === undefined ? {} : { body: request.body }),
+    // a new path for every request, shared by all connections
+    ...(pool ? { requests: [{ setupRequest: (spec) => ({ ...spec, path: pool.take() }) }] } : {}),
   });
   firing = instance;
   try {
@@ -93,16 +117,27 @@ async function measure(
   request: BenchRequest,
   options: ReturnType<typeof parseOptions>,
 ): Promise<Measurement> {
-  if (!request.path.startsWith('/')) throw new Error(`path must start with "/", got "${request.path}"`);
+  const paths = request.paths ?? [];
+  for (const p of [request.path, ...paths]) {
+    if (!p.startsWith('/')) throw new Error(`a path must start with "/", got "${p}"`);
+  }
+  const pool = paths.length > 0 ? new PathPool(paths) : undefined;
   if (options.warmup > 0) {
     progress(`${name}: warm-up ${options.warmup} s`);
-    await fire(port, request, options.warmup, options.connections);
+    await fire(port, request, options.warmup, options.connections, pool);
   }
   await child.rss(true);
   progress(`${name}: measuring ${options.duration} s`);
-  const result = await fire(port, request, options.duration, options.connections);
+  const result = await fire(port, request, options.duration, options.connections, pool);
   const rss = await child.rss(false);
-  return toMeasurement(name, request, result, rss.peakRss);
+  const m = toMeasurement(name, request, result, rss.peakRss);
+  if (pool) {
+    m.pathPool = { paths: paths.length, handedOut: pool.handedOut };
+    if (pool.handedOut > paths.length && !m.flag) {
+      m.flag = `path pool of ${paths.length} reused (${pool.handedOut} sent): repeats may be cache hits`;
+    }
+  }
+  return m;
 }
 
 function progress(text: string): void {
@@ -155,9 +190,25 @@ async function main(): Promise<void> {
   const baseline = await measure(bare, bareReady.port, 'bare-fastify', { path: '/' }, options);
   await bare.stop();
 
-  process.stderr.write('Lectern: starting (migrations, demo data)\n');
-  const server = new Child('lectern', 'server.ts', 180_000);
+  process.stderr.write(
+    `Lectern: starting (migrations, demo data${options.courses > 0 ? `, catalog up to ${options.courses} courses` : ''})\n`,
+  );
+  // seeding 100,000 courses takes about a minute on PostgreSQL; give slower machines room
+  const server = new Child('lectern', 'server.ts', 180_000 + options.courses * 10, {
+    ...process.env,
+    BENCH_COURSES: String(options.courses),
+  });
   const ready = await server.ready;
+  const catalog = ready.catalog;
+  if (catalog) {
+    process.stderr.write(
+      `catalog: ${catalog.courses} published courses` +
+        (catalog.bulkSeeded > 0
+          ? ` (${catalog.bulkSeeded} bulk-seeded in ${catalog.seedSeconds} s, vacuum ${catalog.vacuumSeconds} s)`
+          : '') +
+        '\n',
+    );
+  }
   const idle = await server.rss(false);
   const names = ready.scenarios.filter((n) => !options.filter || n.includes(options.filter));
   if (names.length === 0) {
@@ -183,6 +234,9 @@ async function main(): Promise<void> {
     scenarios.push(m);
   }
   const lifetime = await server.rss(false);
+  // autocannon drops its sockets when time is up; let the requests still running end before
+  // the database closes under them
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   await server.stop();
 
   baseline.ratios = { reqPerSec: 1, p99: 1 };
@@ -192,6 +246,15 @@ async function main(): Promise<void> {
     `\nnode ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
       `db ${components.database ?? '?'}, cache ${components.cache ?? '?'}, bus ${components.bus ?? '?'}; ` +
       `${options.duration} s × ${options.connections} connections; Lectern idle RSS ${(idle.rss / MB).toFixed(1)} MB\n` +
+      (catalog
+        ? `catalog: ${catalog.courses} published courses` +
+          (catalog.bulkSeeded > 0
+            ? ` (${catalog.bulkSeeded} added by --courses in ${catalog.seedSeconds} s, then VACUUM ANALYZE ${catalog.vacuumSeconds} s)`
+            : options.courses > 0
+              ? ` (none added: already ≥ --courses ${options.courses})`
+              : '') +
+          '\n'
+        : '') +
       `× bare: req/s as a share of bare Fastify's (higher is better), p99 as a multiple of its p99 (lower is better)\n\n` +
       `${table(rows)}\n`,
   );
@@ -221,6 +284,8 @@ async function main(): Promise<void> {
         warmupSec: options.warmup,
         connections: options.connections,
         filter: options.filter ?? null,
+        coursesTarget: options.courses > 0 ? options.courses : null,
+        catalog: catalog ?? null,
         server: { idleRssMB: round(idle.rss / MB, 1), maxRssMB: round(lifetime.maxRss / MB, 1) },
         baseline,
         scenarios,

@@ -1,16 +1,26 @@
 // Lectern as `lectern serve` runs it, tuned for a bench: 127.0.0.1 on a free port, demo data,
 // quiet logs, a rate limit too high to reach, and (without DATABASE_URL) embedded PGlite in a
-// temporary DATA_DIR that is removed on exit. Prepares scenarios when bench/run.ts asks.
+// temporary DATA_DIR that is removed on exit. With BENCH_COURSES (run.ts's --courses) the catalog
+// is topped up to that many published courses before the scenarios. Under REDIS_URL the cache
+// keys get a prefix of this run's own, so another Lectern on the same Redis can neither serve
+// this run stale lists nor invalidate its warm cache; they are deleted on stop. Prepares
+// scenarios when bench/run.ts asks.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type Kysely, sql } from 'kysely';
 import { buildApp, type LecternApp } from '../src/app.js';
+import { seedBulkCourses } from '../src/modules/catalog/index.js';
 import { composeModules } from '../src/modules/registry.js';
+import { type Cache, createCache } from '../src/platform/cache/cache.js';
 import { loadConfig } from '../src/platform/config.js';
 import type { BenchScenario } from '../src/platform/module.js';
 import { createPlatform, type RunningPlatform } from '../src/platform/platform.js';
 import { childControl, fatal } from './child.js';
+import type { CatalogSize } from './protocol.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-bench-'));
 process.on('exit', () => {
@@ -21,10 +31,28 @@ let platform: RunningPlatform | undefined;
 let lectern: LecternApp | undefined;
 const scenarios = new Map<string, BenchScenario>();
 let baseUrl = '';
+const cachePrefix = `lectern-bench:${process.pid}-${randomBytes(4).toString('hex')}:`;
+
+/** Delete this run's keys from Redis (ioredis prefixes commands' keys, not SCAN's pattern). */
+async function dropCacheKeys(cache: Cache): Promise<void> {
+  const redis = cache.redis;
+  if (!redis) return;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${cachePrefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys.map((key) => key.slice(cachePrefix.length)));
+  } while (cursor !== '0');
+}
 
 const control = childControl({
   async stop() {
     await lectern?.close();
+    if (platform) {
+      await dropCacheKeys(platform.cache).catch((err: unknown) => {
+        process.stderr.write(`could not delete this run's cache keys: ${String(err)}\n`);
+      });
+    }
     await platform?.close();
   },
   async prepare(name) {
@@ -46,6 +74,36 @@ function freePort(): Promise<number> {
       });
     });
   });
+}
+
+async function publishedCourses(db: Kysely<object>): Promise<number> {
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*)::int as n from catalog.courses where status = 'published'`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** Top the catalog up to `target` published courses (none are removed), then vacuum what grew. */
+async function growCatalog(db: Kysely<object>, target: number): Promise<CatalogSize> {
+  const before = await publishedCourses(db);
+  const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
+  let bulkSeeded = 0;
+  let seedSeconds = 0;
+  let vacuumSeconds = 0;
+  if (target > before) {
+    const started = performance.now();
+    bulkSeeded = await seedBulkCourses(db, target - before);
+    seedSeconds = seconds(started);
+    // Serve the catalog as it is once autovacuum has been by (and where it is off): with fresh
+    // statistics, a visibility map, and hint bits set, rather than have the first reads of each
+    // new row during the measurement look up its transaction and dirty its page.
+    const vacuumStarted = performance.now();
+    await sql`vacuum (analyze) catalog.courses, catalog.course_instructors, catalog.course_tags, catalog.chapters, catalog.lessons, catalog.search_words`.execute(
+      db,
+    );
+    vacuumSeconds = seconds(vacuumStarted);
+  }
+  return { courses: await publishedCourses(db), bulkSeeded, seedSeconds, vacuumSeconds };
 }
 
 /** Scenarios every run has, whatever the modules register. */
@@ -76,10 +134,20 @@ try {
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_WINDOW_MS: '1000',
   });
-  platform = await createPlatform(config);
+  const targetCourses = Number(process.env.BENCH_COURSES ?? '0');
+  if (!Number.isInteger(targetCourses) || targetCourses < 0) {
+    throw new Error(`BENCH_COURSES must be a whole number, got "${process.env.BENCH_COURSES ?? ''}"`);
+  }
+  platform = await createPlatform(
+    config,
+    config.redisUrl ? { cache: createCache({ redisUrl: config.redisUrl, keyPrefix: cachePrefix }) } : {},
+  );
   const { modules, keys } = composeModules(platform);
   lectern = await buildApp(platform, modules, { keys, worker: true });
   for (const module of modules) await module.seed?.();
+  const hasCatalog = modules.some((m) => m.name === 'catalog');
+  if (targetCourses > 0 && !hasCatalog) throw new Error('--courses needs the catalog module');
+  const catalog = hasCatalog ? await growCatalog(platform.database.db, targetCourses) : undefined;
 
   for (const entry of builtinScenarios(modules.map((m) => m.name))) scenarios.set(...entry);
   for (const module of modules) {
@@ -102,6 +170,7 @@ try {
       bus: platform.bus.kind,
       modules: modules.map((m) => m.name).join(','),
     },
+    ...(catalog ? { catalog } : {}),
   });
 } catch (err) {
   fatal(err);

@@ -37,16 +37,22 @@ export interface ModuleSubscriber {
   handle(event: EventEnvelope, trx: Kysely<object>): Promise<void>;
 }
 
+/** The request a bench scenario hammers. */
+export interface BenchRequest {
+  method?: 'GET' | 'POST';
+  /** The path, or the label of the pool when `paths` is given. */
+  path: string;
+  /** A pool sent one per request in turn, so a read the cache has never seen can be measured. */
+  paths?: string[];
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 /** A bench scenario a module registers for `npm run bench`. */
 export interface BenchScenario {
   name: string;
   /** Prepare data through the running app or database; returns the request to hammer. */
-  prepare(ctx: { baseUrl: string }): Promise<{
-    method?: 'GET' | 'POST';
-    path: string;
-    headers?: Record<string, string>;
-    body?: string;
-  }>;
+  prepare(ctx: { baseUrl: string }): Promise<BenchRequest>;
 }
 
 /** What every module factory returns. */
