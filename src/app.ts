@@ -3,7 +3,7 @@ import {
   createAuthGuard,
   createTokenVerifier,
   type KeySource,
-  type TokenVerifierOptions,
+  type Principal,
 } from './platform/http/auth.js';
 import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
 import { type App, createHttpServer } from './platform/http/server.js';
@@ -14,8 +14,6 @@ import type { HttpKit, LecternModule, Platform } from './platform/module.js';
 export interface AppOptions {
   /** Where access-token keys come from: the identity module in-process, or a JWKS URL. */
   keys: KeySource | URL;
-  /** Extra check on every verified token (identity's deny-list of disabled users and revoked sessions). */
-  check?: TokenVerifierOptions['check'];
   /** Run the outbox relay and event consumers in this process (the embedded default). */
   worker?: boolean;
 }
@@ -67,6 +65,14 @@ export const platformMigrations = {
   migrations: { '0001_idempotency': idempotencyMigration },
 };
 
+/** Every module's token check, in module order; the first to throw refuses the token. */
+function checkTokenWith(modules: LecternModule[]): (principal: Principal) => Promise<void> {
+  const checks = modules.flatMap((m) => (m.checkToken ? [m.checkToken] : []));
+  return async (principal) => {
+    for (const check of checks) await check(principal);
+  };
+}
+
 /** Compose the platform and the chosen modules into one running HTTP app. Tests build through this. */
 export async function buildApp(
   platform: Platform,
@@ -87,7 +93,7 @@ export async function buildApp(
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     keys: options.keys,
-    ...(options.check ? { check: options.check } : {}),
+    check: checkTokenWith(modules),
   });
   const kit: HttpKit = { auth: createAuthGuard(verifier), idempotency: createIdempotency(app, database.db) };
 

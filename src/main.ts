@@ -56,12 +56,8 @@ async function seedModules(platform: RunningPlatform, modules: ReturnType<typeof
 export async function serve(options: RunOptions = {}): Promise<void> {
   const config = configOrExit();
   const platform = await createPlatform(config);
-  const { modules, keys, check } = composeModules(platform, options.modules);
-  const lectern = await buildApp(platform, modules, {
-    keys,
-    ...(check ? { check } : {}),
-    worker: options.worker ?? true,
-  });
+  const { modules, keys } = composeModules(platform, options.modules);
+  const lectern = await buildApp(platform, modules, { keys, worker: options.worker ?? true });
   if (config.seedDemo) {
     const lines = await seedModules(platform, modules);
     for (const line of lines) process.stdout.write(`  ${line}\n`);

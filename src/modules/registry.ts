@@ -1,4 +1,4 @@
-import type { KeySource, TokenVerifierOptions } from '../platform/http/auth.js';
+import type { KeySource } from '../platform/http/auth.js';
 import type { LecternModule, Platform } from '../platform/module.js';
 import { createCatalogModule } from './catalog/index.js';
 import { createIdentityModule, DEMO_INSTRUCTOR_EMAILS } from './identity/index.js';
@@ -10,8 +10,6 @@ export interface ComposedModules {
   modules: LecternModule[];
   /** Access-token keys: the identity module's own when it runs here, else the JWKS URL. */
   keys: KeySource | URL;
-  /** Identity's deny-list check when it runs here; split services rely on the short token lifetime. */
-  check?: TokenVerifierOptions['check'];
 }
 
 /**
@@ -26,7 +24,6 @@ export function composeModules(platform: Platform, only?: readonly string[]): Co
     }
   }
   const modules: LecternModule[] = [];
-  let check: TokenVerifierOptions['check'];
   let keys: KeySource | URL | undefined = platform.config.jwksUrl
     ? new URL(platform.config.jwksUrl)
     : undefined;
@@ -37,7 +34,6 @@ export function composeModules(platform: Platform, only?: readonly string[]): Co
   if (identity) {
     modules.push(identity);
     keys = identity.api.keys;
-    check = identity.api.checkPrincipal;
   }
   if (wanted.has('catalog')) {
     modules.push(
@@ -59,5 +55,5 @@ export function composeModules(platform: Platform, only?: readonly string[]): Co
     );
   }
   if (!keys) throw new Error('JWKS_URL must be set when the identity module does not run in this process');
-  return { modules, keys, ...(check ? { check } : {}) };
+  return { modules, keys };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Cache } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import type { AuthGuard } from './http/auth.js';
+import type { AuthGuard, Principal } from './http/auth.js';
 import type { Idempotency } from './http/idempotency.js';
 import type { App } from './http/server.js';
 import type { Mailer } from './mail/mailer.js';
@@ -65,6 +65,11 @@ export interface LecternModule {
   /** Routes mounted at the root (e.g. /.well-known/jwks.json, /oauth/token). */
   rootRoutes?: (app: App, kit: HttpKit) => void | Promise<void>;
   subscribers?: ModuleSubscriber[];
+  /**
+   * Runs on every verified access token, whichever module's route it reaches; throw an AppError
+   * to refuse it (identity's deny-list of disabled users and revoked sessions).
+   */
+  checkToken?: (principal: Principal) => Promise<void>;
   /** Demo data; must be a no-op when the module already has data. */
   seed?: () => Promise<string[] | undefined>;
   bench?: BenchScenario[];

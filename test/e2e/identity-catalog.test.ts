@@ -12,7 +12,7 @@ beforeAll(async () => {
       composed = composeModules(platform);
       return composed.modules;
     },
-    { keys: () => composed.keys, check: () => composed.check },
+    { keys: () => composed.keys },
   );
   await composed.modules.find((m) => m.name === 'identity')?.seed?.();
 });

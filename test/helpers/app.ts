@@ -5,7 +5,7 @@ import path from 'node:path';
 import { buildApp, type LecternApp } from '../../src/app.js';
 import { createCache } from '../../src/platform/cache/cache.js';
 import { loadConfig } from '../../src/platform/config.js';
-import type { KeySource, TokenVerifierOptions } from '../../src/platform/http/auth.js';
+import type { KeySource } from '../../src/platform/http/auth.js';
 import { createInProcessBus } from '../../src/platform/messaging/in-process-bus.js';
 import { createJetStreamBus } from '../../src/platform/messaging/jetstream-bus.js';
 import { isolatedStream } from '../../src/platform/messaging/test-support.js';
@@ -31,8 +31,6 @@ export interface TestAppOptions {
   platform?: Partial<Platform>;
   /** Use these keys instead of the test token keys (e.g. the identity module's). */
   keys?: (platform: Platform) => KeySource | URL;
-  /** Extra token check, e.g. identity's deny-list. */
-  check?: (platform: Platform) => TokenVerifierOptions['check'];
   worker?: boolean;
 }
 
@@ -84,7 +82,6 @@ export async function buildTestApp(
   const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);
   const built = await buildApp(platform, modules(platform), {
     keys: options.keys ? options.keys(platform) : tokens.keys,
-    ...(options.check ? { check: options.check(platform) } : {}),
     worker: options.worker ?? true,
   });
   return {

@@ -23,23 +23,16 @@ import type { IdentityDb } from './context.js';
 import { guards, metaOf, principalOf } from './http.js';
 import { AdminUser, Application, IdParams } from './me.schemas.js';
 import type { OAuth } from './oauth.service.js';
-import type { Tokens } from './tokens.service.js';
 
 const Problem = Type.Ref('Problem');
 const security = [{ bearer: [] }];
 const tags = ['identity: admin'];
 const guarded = { 401: Problem, 403: Problem };
 
-export function adminRoutes(deps: {
-  db: IdentityDb;
-  admin: Admin;
-  audit: AuditLog;
-  oauth: OAuth;
-  tokens: Tokens;
-}) {
-  const { db, admin, audit, oauth, tokens } = deps;
+export function adminRoutes(deps: { db: IdentityDb; admin: Admin; audit: AuditLog; oauth: OAuth }) {
+  const { db, admin, audit, oauth } = deps;
   return (app: App, kit: HttpKit): void => {
-    const { allow } = guards(kit, tokens);
+    const { allow } = guards(kit);
 
     app.get(
       '/admin/users',

@@ -30,7 +30,7 @@ const firstParty = { clientId: FIRST_PARTY_CLIENT_ID, scope: null };
 export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tokens }) {
   const { accounts, login, tokens } = deps;
   return (app: App, kit: HttpKit): void => {
-    const { lenient, denyList } = guards(kit, tokens);
+    const { lenient } = guards(kit);
 
     app.post(
       '/auth/register',
@@ -181,7 +181,7 @@ export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tok
     app.get(
       '/auth/token-info',
       {
-        preHandler: [kit.auth.require({ allowClients: true }), denyList],
+        preHandler: kit.auth.require({ allowClients: true }),
         schema: {
           tags,
           summary: 'What the bearer token says about its holder (verified, no database read)',

@@ -5,7 +5,6 @@ import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { RequestMeta } from './context.js';
 import { type Permission, rolesFor } from './permissions.js';
-import type { Tokens } from './tokens.service.js';
 
 export const metaOf = (request: FastifyRequest): RequestMeta => {
   const ua = request.headers['user-agent'];
@@ -20,26 +19,13 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
- * `allow(permission)`: the platform guard with the roles the permission map names, then the
- * identity deny list, so a disabled user or revoked session is refused here at once even where
- * the app's verifier does not consult identity.
+ * `allow(permission)`: the platform guard with the roles the permission map names. The deny list
+ * of disabled users and revoked sessions runs inside the guard's verifier (the module's
+ * `checkToken`), for identity's routes and every other module's alike.
  */
-export function guards(kit: HttpKit, tokens: Tokens) {
-  const denyList: PreHandler = async (request, reply) => {
-    if (!request.principal) return;
-    try {
-      await tokens.checkPrincipal(request.principal);
-    } catch (err) {
-      reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      throw err;
-    }
-  };
+export function guards(kit: HttpKit) {
   return {
-    denyList,
-    allow: (permission: Permission): PreHandler[] => [
-      kit.auth.require({ roles: rolesFor(permission) }),
-      denyList,
-    ],
+    allow: (permission: Permission): PreHandler[] => [kit.auth.require({ roles: rolesFor(permission) })],
     /**
      * Use a valid token when there is one and ignore a bad one: signing out with an expired
      * access token (and the refresh token in the body) must still work.
@@ -48,9 +34,7 @@ export function guards(kit: HttpKit, tokens: Tokens) {
       try {
         const token = bearerToken(request);
         if (!token) return;
-        const principal = await kit.auth.verifier.verify(token);
-        await tokens.checkPrincipal(principal);
-        request.principal = principal;
+        request.principal = await kit.auth.verifier.verify(token);
       } catch {
         request.principal = undefined;
       }

@@ -133,8 +133,8 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
 
   const apiRoutes = [
     authRoutes({ accounts, login, tokens }),
-    meRoutes({ accounts, mfa, tokens }),
-    adminRoutes({ db, admin, audit, oauth, tokens }),
+    meRoutes({ accounts, mfa }),
+    adminRoutes({ db, admin, audit, oauth }),
   ];
   const rootRoutes = oauthRoutes({ oauth, keys, publicUrl: config.publicUrl });
 
@@ -142,6 +142,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     name: 'identity',
     migrations: identityMigrations,
     api,
+    checkToken: tokens.checkPrincipal,
     routes: async (app, kit) => {
       identityHooks(app);
       for (const register of apiRoutes) register(app, kit);

@@ -19,17 +19,16 @@ import {
   User,
 } from './me.schemas.js';
 import type { Mfa } from './mfa.service.js';
-import type { Tokens } from './tokens.service.js';
 
 const Problem = Type.Ref('Problem');
 const security = [{ bearer: [] }];
 const guarded = { 401: Problem, 403: Problem };
 
 /** The signed-in user's own account, MFA, and the instructor application. */
-export function meRoutes(deps: { accounts: Accounts; mfa: Mfa; tokens: Tokens }) {
-  const { accounts, mfa, tokens } = deps;
+export function meRoutes(deps: { accounts: Accounts; mfa: Mfa }) {
+  const { accounts, mfa } = deps;
   return (app: App, kit: HttpKit): void => {
-    const { allow } = guards(kit, tokens);
+    const { allow } = guards(kit);
     const own = allow('profile:own');
 
     app.get(
