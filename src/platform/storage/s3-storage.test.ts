@@ -1,4 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -11,7 +14,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Storage } from './s3-storage.js';
 
 type Command = { input: Record<string, unknown> };
@@ -160,23 +164,61 @@ describe('S3 storage', () => {
   });
 });
 
-// S3_TEST_ENDPOINT=http://127.0.0.1:9000 S3_TEST_BUCKET=lectern-test S3_TEST_ACCESS_KEY=… S3_TEST_SECRET_KEY=…
-const live = process.env.S3_TEST_ENDPOINT && process.env.S3_TEST_BUCKET;
-describe.skipIf(!live)('S3 storage against a real server', () => {
-  it('round-trips an object, by range too', async () => {
+// A real S3-compatible server: s3rver started here on 127.0.0.1, or the store named by
+// S3_TEST_ENDPOINT / S3_TEST_BUCKET / S3_TEST_ACCESS_KEY / S3_TEST_SECRET_KEY (MinIO, say).
+describe('S3 storage against a real server', () => {
+  let server: S3rver | undefined;
+  let folder: string | undefined;
+  let target: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+
+  beforeAll(async () => {
+    const { S3_TEST_ENDPOINT, S3_TEST_BUCKET, S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY } = process.env;
+    if (S3_TEST_ENDPOINT && S3_TEST_BUCKET) {
+      target = {
+        endpoint: S3_TEST_ENDPOINT,
+        bucket: S3_TEST_BUCKET,
+        accessKeyId: S3_TEST_ACCESS_KEY ?? '',
+        secretAccessKey: S3_TEST_SECRET_KEY ?? '',
+      };
+      return;
+    }
+    folder = await mkdtemp(path.join(tmpdir(), 'lectern-s3-'));
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: folder,
+      configureBuckets: [{ name: 'lectern-test', configs: [] }],
+    });
+    const { port } = await server.run();
+    // s3rver accepts its fixed development credentials
+    target = {
+      endpoint: `http://127.0.0.1:${port}`,
+      bucket: 'lectern-test',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    };
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('round-trips a multipart object, by range too, and deletes it', async () => {
     const storage = createS3Storage({
-      bucket: process.env.S3_TEST_BUCKET ?? '',
-      endpoint: process.env.S3_TEST_ENDPOINT,
+      ...target,
       forcePathStyle: true,
-      accessKeyId: process.env.S3_TEST_ACCESS_KEY,
-      secretAccessKey: process.env.S3_TEST_SECRET_KEY,
       prefix: `test-${randomUUID()}/`,
       partSize: 5 * 1024 * 1024,
     });
-    const stored = await storage.put('obj', chunks(6 * 1024 * 1024, 64 * 1024));
-    expect(stored.size).toBe(6 * 1024 * 1024);
+    const size = 6 * 1024 * 1024;
+    const stored = await storage.put('obj', chunks(size, 64 * 1024));
+    expect(stored.size).toBe(size);
+    expect(stored.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect((await text(await storage.get('obj', { start: 10, end: 19 }))).length).toBe(10);
-    expect(await storage.size('obj')).toBe(stored.size);
+    expect((await text(await storage.get('obj'))).length).toBe(size);
+    expect(await storage.size('obj')).toBe(size);
+    await expect(storage.get('missing')).rejects.toMatchObject({ code: 'storage.not-found' });
     await storage.delete('obj');
     expect(await storage.size('obj')).toBeUndefined();
   });
