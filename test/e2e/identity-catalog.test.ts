@@ -66,4 +66,39 @@ describe('identity and catalog in one process', () => {
     });
     expect(refused.statusCode).toBe(403);
   });
+
+  it('an instructor’s new display name reaches the catalog’s instructor page through an event', async () => {
+    const instructor = await login('instructor2@demo.lectern.dev', 'cedar-beacon-6184');
+    const bearer = { authorization: `Bearer ${instructor}` };
+    const course = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/courses',
+      headers: bearer,
+      payload: {
+        title: '数据分析入门',
+        price: { amount: 9900, currency: 'CNY' },
+        level: 'beginner',
+        language: 'zh-CN',
+      },
+    });
+    expect(course.statusCode).toBe(201);
+    const me = (await t.app.inject({ url: '/api/v1/me', headers: bearer })).json<{ id: string }>();
+    const page = async () =>
+      (await t.app.inject({ url: `/api/v1/instructors/${me.id}` })).json<{ displayName: string }>();
+    expect((await page()).displayName).not.toBe('王老师 Ms Wang');
+
+    const renamed = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/me',
+      headers: bearer,
+      payload: { displayName: '王老师 Ms Wang' },
+    });
+    expect(renamed.statusCode).toBe(200);
+    // the relay publishes the outbox row and the catalog's subscriber applies it
+    const deadline = Date.now() + 10_000;
+    while ((await page()).displayName !== '王老师 Ms Wang' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await page()).displayName).toBe('王老师 Ms Wang');
+  });
 });

@@ -69,6 +69,8 @@ export const CatalogEvents = {
 
 /** Events from other modules the catalog listens to. */
 export const ConsumedEvents = {
-  /** data: `{ userId: string, displayName?: string }` — creates or renames the catalog's instructor copy. */
+  /** data: `{ userId, displayName }` — creates or renames the catalog's instructor copy. */
   instructorApproved: 'identity.instructor.approved',
+  /** data: `{ userId, displayName, headline, bio }` — updates the copy of someone who already teaches here. */
+  profileUpdated: 'identity.user.profile_updated',
 } as const;

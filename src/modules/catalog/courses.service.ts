@@ -261,8 +261,10 @@ export function createCoursesService(deps: CoursesServiceDeps) {
   return {
     async create(actor: Actor, input: CreateCourseInput): Promise<CourseDetailView> {
       const title = nonBlank(input.title, 'title');
+      // before the transaction: a first course asks identity for the instructor's name, and no
+      // call to another module may run while this module holds a connection in a transaction
+      await instructors.ensure(db, actor.userId);
       return inTransaction(db, async (trx) => {
-        await instructors.ensure(trx, actor.userId);
         const instructorIds = await instructorList(trx, actor.userId, input.instructorIds);
         await checkCategory(trx, input.categoryId);
         const { id } = await trx

@@ -155,11 +155,37 @@ export function createCatalogModule(
           );
           return;
         }
-        // identity's event carries no name today: ask its directory, keep a newer name if one comes
-        let name = typeof data.displayName === 'string' ? data.displayName : undefined;
-        name ??= await deps.instructors?.displayNameOf(userId);
+        // the name comes with the event: asking identity here would hold this transaction open
+        // across a call to another module (and, on PGlite's single connection, wait forever)
+        const name = typeof data.displayName === 'string' ? data.displayName : undefined;
         const courseIds = await instructors.applyApproved(trx.withTables<CatalogTables>(), userId, name);
         await cache.invalidateCourse(...courseIds);
+      },
+    },
+    {
+      consumer: 'catalog.instructor-profile-updates',
+      types: [ConsumedEvents.profileUpdated],
+      async handle(event, trx) {
+        const data = (event.data ?? {}) as Record<string, unknown>;
+        const text = (v: unknown) => (typeof v === 'string' ? v : null);
+        const userId = text(data.userId);
+        const displayName = text(data.displayName);
+        if (!userId || !isUuid(userId) || displayName === null) {
+          platform.logger.warn(
+            { eventId: event.id, type: event.type },
+            'catalog ignored a malformed profile event',
+          );
+          return;
+        }
+        const courseIds = await instructors.applyProfile(trx.withTables<CatalogTables>(), {
+          userId,
+          displayName,
+          headline: text(data.headline),
+          bio: text(data.bio),
+        });
+        // the instructor page is cached too: bump listings even when no course changed
+        await cache.invalidateCourse(...courseIds);
+        await cache.invalidateListings();
       },
     },
   ];

@@ -47,9 +47,12 @@ export function createInstructorsService(
   }
 
   return {
-    /** The catalog's copy of the instructor, created on first use. */
-    async ensure(trx: Db, userId: string): Promise<void> {
-      if (await findInstructor(trx, userId)) return;
+    /**
+     * The catalog's copy of the instructor, created on first use. Not inside a transaction: it
+     * may ask identity (another module) for the name.
+     */
+    async ensure(db: Db, userId: string): Promise<void> {
+      if (await findInstructor(db, userId)) return;
       let name: string | undefined;
       try {
         name = await directory?.displayNameOf(userId);
@@ -57,7 +60,7 @@ export function createInstructorsService(
         // the directory is a convenience: a placeholder now beats failing the instructor's request
         name = undefined;
       }
-      await trx
+      await db
         .insertInto('catalog.instructors')
         .values({ id: userId, display_name: name?.trim() || placeholderName(userId) })
         .onConflict((oc) => oc.column('id').doNothing())
@@ -112,6 +115,27 @@ export function createInstructorsService(
         )
         .execute();
       return name ? refreshCoursesOf(trx, userId) : [];
+    },
+
+    /**
+     * From `identity.user.profile_updated`: refresh the copy of an instructor the catalog already
+     * knows (a learner's profile is none of the catalog's business). Returns the courses touched.
+     */
+    async applyProfile(
+      trx: Db,
+      profile: { userId: string; displayName: string; headline: string | null; bio: string | null },
+    ): Promise<string[]> {
+      const updated = await trx
+        .updateTable('catalog.instructors')
+        .set({
+          display_name: profile.displayName.trim() || placeholderName(profile.userId),
+          headline: profile.headline ?? '',
+          bio: profile.bio ?? '',
+          updated_at: new Date(),
+        })
+        .where('id', '=', profile.userId)
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n ? refreshCoursesOf(trx, profile.userId) : [];
     },
 
     async profile(id: string): Promise<InstructorProfile & { courseCount: number }> {

@@ -8,6 +8,7 @@ import { sha256 } from './crypto.js';
 import {
   IdentityEvents,
   type PasswordResetRequested,
+  type ProfileUpdated,
   type UserRegistered,
   type UserVerified,
 } from './identity.events.js';
@@ -67,6 +68,29 @@ export function createAccounts(deps: {
     const row = await findUserById(db, userId);
     if (!row) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
     return toUserView(row, await isMfaEnabled(db, userId));
+  }
+
+  /** Change what others show of a user, and say so: the catalog keeps a copy for course pages. */
+  async function updatePublicProfile(
+    userId: string,
+    set: { display_name?: string; headline?: string; bio?: string },
+  ): Promise<void> {
+    await inTransaction(db, async (trx) => {
+      const row = await trx
+        .updateTable('identity.users')
+        .set({ ...set, updated_at: clock() })
+        .where('id', '=', userId)
+        .returning(['id', 'display_name', 'headline', 'bio'])
+        .executeTakeFirst();
+      if (!row) return;
+      const data: ProfileUpdated = {
+        userId: row.id,
+        displayName: row.display_name,
+        headline: row.headline,
+        bio: row.bio,
+      };
+      await enqueue(trx, 'identity', [{ type: IdentityEvents.profileUpdated, aggregateId: row.id, data }]);
+    });
   }
 
   return {
@@ -137,21 +161,13 @@ export function createAccounts(deps: {
 
     async updateProfile(userId: string, patch: { displayName?: string | undefined }): Promise<UserView> {
       if (patch.displayName !== undefined) {
-        await db
-          .updateTable('identity.users')
-          .set({ display_name: patch.displayName.trim(), updated_at: clock() })
-          .where('id', '=', userId)
-          .execute();
+        await updatePublicProfile(userId, { display_name: patch.displayName.trim() });
       }
       return view(userId);
     },
 
     async setInstructorProfile(userId: string, input: { headline: string; bio: string }): Promise<UserView> {
-      await db
-        .updateTable('identity.users')
-        .set({ headline: input.headline.trim(), bio: input.bio.trim(), updated_at: clock() })
-        .where('id', '=', userId)
-        .execute();
+      await updatePublicProfile(userId, { headline: input.headline.trim(), bio: input.bio.trim() });
       return view(userId);
     },
 

@@ -225,7 +225,12 @@ export function createAdmin(deps: {
               details: { from: user.roles, to: roles },
             });
           }
-          const data: InstructorApproved = { userId, applicationId, approvedBy: actorId };
+          const data: InstructorApproved = {
+            userId,
+            applicationId,
+            approvedBy: actorId,
+            displayName: user.display_name,
+          };
           await enqueue(trx, 'identity', [
             { type: IdentityEvents.instructorApproved, aggregateId: userId, data },
           ]);

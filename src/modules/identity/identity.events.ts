@@ -10,6 +10,7 @@ export const IdentityEvents = {
   userDisabled: 'identity.user.disabled',
   userEnabled: 'identity.user.enabled',
   rolesChanged: 'identity.user.roles_changed',
+  profileUpdated: 'identity.user.profile_updated',
 } as const;
 
 export interface UserRegistered {
@@ -33,6 +34,8 @@ export interface InstructorApproved {
   userId: string;
   applicationId: string;
   approvedBy: string;
+  /** So a consumer can show the new instructor without asking identity. */
+  displayName: string;
 }
 
 export interface UserDisabled {
@@ -50,4 +53,12 @@ export interface RolesChanged {
   userId: string;
   roles: string[];
   changedBy: string;
+}
+
+/** The whole public profile after a change, so a consumer's copy never needs a lookup. */
+export interface ProfileUpdated {
+  userId: string;
+  displayName: string;
+  headline: string | null;
+  bio: string | null;
 }
