@@ -56,8 +56,10 @@ export function createAssetUrlSigner(secret: () => Promise<Buffer>): AssetUrlSig
       return { exp, sig: (await mac(assetId, exp)).toString('base64url') };
     },
     async verify(assetId, exp, sig, nowMs = Date.now()) {
-      const given = Buffer.from(sig, 'base64url');
-      const expected = await mac(assetId, exp);
+      // compare the text, not decoded bytes: base64url's last character has spare bits, so
+      // decoding would accept several spellings of one signature
+      const given = Buffer.from(sig, 'utf8');
+      const expected = Buffer.from((await mac(assetId, exp)).toString('base64url'), 'utf8');
       // the signature is checked before the expiry, so a forged URL never learns it has "expired"
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
       return Math.floor(nowMs / 1000) > exp ? 'expired' : 'valid';

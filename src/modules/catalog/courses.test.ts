@@ -425,21 +425,20 @@ describe('categories and instructors', () => {
     expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
   });
 
-  it('asks the directory for the name of a new instructor', async () => {
+  it('asks the directory for the name of a new instructor, and takes renames from identity’s events', async () => {
     const id = randomUUID();
     directory.set(id, '赵老师');
     const newcomer = { id, token: await t.app.tokens.user(id, ['instructor']) };
     const { id: courseId } = await t.publishedCourse({ title: 'First course' }, newcomer);
     expect((await course(courseId)).json().instructors).toEqual([{ id, displayName: '赵老师' }]);
 
-    directory.set(id, 'Zhao Laoshi');
     await t.app.platform.bus.publish({
       id: randomUUID(),
       type: 'identity.instructor.approved',
       version: 1,
       occurredAt: new Date().toISOString(),
       aggregateId: id,
-      data: { userId: id, applicationId: randomUUID(), approvedBy: t.admin.id },
+      data: { userId: id, applicationId: randomUUID(), approvedBy: t.admin.id, displayName: 'Zhao Laoshi' },
     });
     await waitFor(
       async () => (await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName === 'Zhao Laoshi',

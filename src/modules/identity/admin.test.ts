@@ -256,7 +256,12 @@ describe('instructor applications', () => {
     expect(events).toEqual([
       {
         type: 'identity.instructor.approved',
-        data: { userId: learner.id, applicationId: application.id, approvedBy: adminId },
+        data: {
+          userId: learner.id,
+          applicationId: application.id,
+          approvedBy: adminId,
+          displayName: 'Test User',
+        },
       },
     ]);
   });
