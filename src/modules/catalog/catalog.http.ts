@@ -1,13 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
+export { bearerSecurity as bearer, ProblemRef as Problem } from '../../platform/http/problem.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Actor } from './course.access.js';
 
-export const Problem = Type.Ref('Problem');
 export const NoContent = Type.Null();
-export const bearer = [{ bearer: [] }];
 /** Roles that author courses. */
 export const AUTHORS = ['instructor', 'admin'];
 

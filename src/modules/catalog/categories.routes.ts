@@ -4,8 +4,8 @@ import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import { Category, CategoryTree, CreateCategoryBody, UpdateCategoryBody } from './categories.schemas.js';
 import type { CategoriesService } from './categories.service.js';
+import { bearerSecurity, ProblemRef as Problem } from '../../platform/http/problem.js';
 
-const Problem = Type.Ref('Problem');
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export function categoriesRoutes(service: CategoriesService) {
@@ -45,7 +45,7 @@ export function categoriesRoutes(service: CategoriesService) {
         schema: {
           tags: ['catalog'],
           summary: 'Create a category (admin)',
-          security: [{ bearer: [] }],
+          security: bearerSecurity,
           body: CreateCategoryBody,
           response: { 201: Category, 400: Problem, 401: Problem, 403: Problem, 409: Problem },
         },
@@ -63,7 +63,7 @@ export function categoriesRoutes(service: CategoriesService) {
         schema: {
           tags: ['catalog'],
           summary: 'Rename, re-slug or move a category (admin)',
-          security: [{ bearer: [] }],
+          security: bearerSecurity,
           params: IdParams,
           body: UpdateCategoryBody,
           response: { 200: Category, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem },
@@ -79,7 +79,7 @@ export function categoriesRoutes(service: CategoriesService) {
         schema: {
           tags: ['catalog'],
           summary: 'Delete an unused category (admin)',
-          security: [{ bearer: [] }],
+          security: bearerSecurity,
           params: IdParams,
           response: { 204: Type.Null(), 401: Problem, 403: Problem, 404: Problem, 409: Problem },
         },

@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Admin } from './admin.service.js';
@@ -23,9 +22,8 @@ import type { IdentityDb } from './context.js';
 import { guards, metaOf, principalOf } from './http.js';
 import { AdminUser, Application, IdParams } from './me.schemas.js';
 import type { OAuth } from './oauth.service.js';
+import { bearerSecurity as security, ProblemRef as Problem } from '../../platform/http/problem.js';
 
-const Problem = Type.Ref('Problem');
-const security = [{ bearer: [] }];
 const tags = ['identity: admin'];
 const guarded = { 401: Problem, 403: Problem };
 

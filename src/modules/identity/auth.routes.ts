@@ -21,8 +21,8 @@ import type { Login } from './login.service.js';
 import { User } from './me.schemas.js';
 import { FIRST_PARTY_CLIENT_ID } from './migrations/0001-identity.js';
 import type { Tokens } from './tokens.service.js';
+import { bearerSecurity, ProblemRef as Problem } from '../../platform/http/problem.js';
 
-const Problem = Type.Ref('Problem');
 const tags = ['identity: sign-in'];
 const firstParty = { clientId: FIRST_PARTY_CLIENT_ID, scope: null };
 
@@ -187,7 +187,7 @@ export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tok
           summary: 'What the bearer token says about its holder (verified, no database read)',
           description:
             'For apps and services that want the caller’s id, roles and scopes without a profile lookup. Refused like every guarded route once the token is revoked.',
-          security: [{ bearer: [] }],
+          security: bearerSecurity,
           response: { 200: TokenInfo, 401: Problem },
         },
       },

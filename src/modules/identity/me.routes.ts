@@ -19,9 +19,8 @@ import {
   User,
 } from './me.schemas.js';
 import type { Mfa } from './mfa.service.js';
+import { bearerSecurity as security, ProblemRef as Problem } from '../../platform/http/problem.js';
 
-const Problem = Type.Ref('Problem');
-const security = [{ bearer: [] }];
 const guarded = { 401: Problem, 403: Problem };
 
 /** The signed-in user's own account, MFA, and the instructor application. */

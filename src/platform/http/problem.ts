@@ -17,6 +17,11 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/** A route's error response: a reference to the shared Problem schema. */
+export const ProblemRef = Type.Ref('Problem');
+/** `security` of a route that needs `Authorization: Bearer <access token>`. */
+export const bearerSecurity = [{ bearer: [] }];
+
 export interface Problem {
   type: string;
   title: string;
