@@ -253,7 +253,8 @@ const settings = {
   },
   messagingRetentionDays: {
     env: 'MESSAGING_RETENTION_DAYS',
-    description: 'Days published outbox rows and inbox rows are kept before the housekeeping job deletes them',
+    description:
+      'Days published outbox rows and inbox rows are kept before the housekeeping job deletes them',
     parse: int(1, 3650),
     fallback: 7,
   },

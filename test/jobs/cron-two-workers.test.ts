@@ -38,7 +38,7 @@ function startWorker(): Promise<ChildProcess> {
   });
   workers.push(child);
   return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve(child);
     });
     child.once('exit', (code) => {
@@ -80,7 +80,9 @@ describe.skipIf(!serverUrl)('cron across two worker processes on one PostgreSQL 
     // one minute so exactly one tick is due
     if (new Date().getUTCSeconds() > 40) await sleep((61 - new Date().getUTCSeconds()) * 1000);
     const minute = new Date().getUTCMinutes();
-    await scheduler.register([defineJob({ ...tickJob, cron: { expression: '* * * * *', data: { label: 'every minute' } } })]);
+    await scheduler.register([
+      defineJob({ ...tickJob, cron: { expression: '* * * * *', data: { label: 'every minute' } } }),
+    ]);
 
     await waitFor(async () => (await ticks()).length > 0, 'the first tick', 15_000);
     // both workers check the schedule every second: give each several chances to run it again
@@ -92,7 +94,9 @@ describe.skipIf(!serverUrl)('cron across two worker processes on one PostgreSQL 
     expect(workers.map((w) => w.pid)).toContain(rows[0]?.pid);
 
     for (const w of workers) w.kill('SIGTERM');
-    const codes = await Promise.all(workers.map(async (w) => (w.exitCode ?? (await once(w, 'exit'))[0]) as number));
+    const codes = await Promise.all(
+      workers.map(async (w) => (w.exitCode ?? (await once(w, 'exit'))[0]) as number),
+    );
     expect(codes).toEqual([0, 0]);
   }, 120_000);
 });

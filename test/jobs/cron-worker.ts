@@ -10,7 +10,7 @@ import { createLogger } from '../../src/platform/observability/logger.js';
 export const tickJob = defineJob({
   name: 'test.tick',
   data: Type.Object({ label: Type.String() }),
-  async handle() {
+  handle() {
     // replaced below, once the database is open
   },
 });
@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const job = defineJob({
     ...tickJob,
     async handle(data) {
-      await sql`insert into public.ticks (pid, label) values (${process.pid}, ${data.label})`.execute(database.db);
+      await sql`insert into public.ticks (pid, label) values (${process.pid}, ${data.label})`.execute(
+        database.db,
+      );
     },
   });
   await queue.start({ worker: true });

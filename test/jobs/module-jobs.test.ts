@@ -12,7 +12,7 @@ const ran: string[] = [];
 const expireOrder = defineJob({
   name: 'probe.expire-order',
   data: Type.Object({ orderId: Type.String() }),
-  async handle(data) {
+  handle(data) {
     ran.push(data.orderId);
   },
 });
@@ -21,18 +21,24 @@ let t: TestApp;
 
 // what `lectern serve --no-worker` builds: HTTP only, jobs can be sent but run elsewhere
 beforeAll(async () => {
-  t = await buildTestApp((platform) => [{ ...createProbeModule(platform.database.db), jobs: [expireOrder] }], {
-    env: { JOBS_POLL_MS: '500' },
-    worker: false,
-  });
+  t = await buildTestApp(
+    (platform) => [{ ...createProbeModule(platform.database.db), jobs: [expireOrder] }],
+    {
+      env: { JOBS_POLL_MS: '500' },
+      worker: false,
+    },
+  );
 });
 afterAll(async () => {
   await t.stop();
 });
 
 const stateOf = async (id: string | null) =>
-  (await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(t.platform.database.db)).rows[0]
-    ?.state;
+  (
+    await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(
+      t.platform.database.db,
+    )
+  ).rows[0]?.state;
 
 describe('module jobs in a process without the worker', () => {
   it('declares the module queue, sends, runs nothing; a worker started later runs the job', async () => {

@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import { messagingTables } from '../messaging/outbox.js';
 
 /** Delete outbox rows published before `before`; unpublished rows stay whatever their age. */
-export async function deletePublishedOutbox(db: Kysely<object>, schema: string, before: Date): Promise<number> {
+export async function deletePublishedOutbox(
+  db: Kysely<object>,
+  schema: string,
+  before: Date,
+): Promise<number> {
   const result = await messagingTables(db, schema)
     .deleteFrom('outbox')
     .where('published_at', 'is not', null)

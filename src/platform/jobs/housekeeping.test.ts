@@ -24,7 +24,9 @@ async function inboxRow(consumer: string, appliedDaysAgo: number) {
 
 async function idempotencyKey(key: string, expiresInSeconds: number) {
   await sql`insert into platform.idempotency_keys (scope, key, fingerprint, state, locked_until, expires_at)
-    values ('test', ${key}, 'f', 'completed', now(), now() + ${`${expiresInSeconds} seconds`}::interval)`.execute(db);
+    values ('test', ${key}, 'f', 'completed', now(), now() + ${`${expiresInSeconds} seconds`}::interval)`.execute(
+    db,
+  );
 }
 
 /** Run a job now through the queue, as its cron tick would, and wait until it completed. */
@@ -66,9 +68,9 @@ describe('housekeeping jobs', () => {
 
     await runJob(HOUSEKEEPING_JOB_NAMES.messaging);
 
-    const outbox = await sql<{ aggregate_id: string }>`select aggregate_id from probe.outbox order by aggregate_id`.execute(
-      db,
-    );
+    const outbox = await sql<{
+      aggregate_id: string;
+    }>`select aggregate_id from probe.outbox order by aggregate_id`.execute(db);
     expect(outbox.rows.map((r) => r.aggregate_id)).toEqual(['published-recent', 'unpublished-old']);
     const inbox = await sql<{ consumer: string }>`select consumer from probe.inbox`.execute(db);
     expect(inbox.rows.map((r) => r.consumer)).toEqual(['probe.recent']);
@@ -80,9 +82,9 @@ describe('housekeeping jobs', () => {
 
     await runJob(HOUSEKEEPING_JOB_NAMES.idempotencyKeys);
 
-    const { rows } = await sql<{ key: string }>`select key from platform.idempotency_keys where scope = 'test'`.execute(
-      db,
-    );
+    const { rows } = await sql<{
+      key: string;
+    }>`select key from platform.idempotency_keys where scope = 'test'`.execute(db);
     expect(rows.map((r) => r.key)).toEqual(['live']);
   });
 });

@@ -98,7 +98,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     const attempt = job.retryCount + 1;
     const logger = log.child({ job: definition.name, jobId: job.id, attempt });
     try {
-      if (!Value.Check(definition.data, job.data)) throw new JobDataError(definition.name, job.data, definition.data);
+      if (!Value.Check(definition.data, job.data))
+        throw new JobDataError(definition.name, job.data, definition.data);
       await definition.handle(job.data, { id: job.id, attempt, logger });
     } catch (err) {
       const final = attempt > job.retryLimit;
@@ -162,7 +163,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           {
             batchSize: 1,
             includeMetadata: true,
-            ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
+            ...(options.pollingIntervalSeconds
+              ? { pollingIntervalSeconds: options.pollingIntervalSeconds }
+              : {}),
           },
           async ([job]) => {
             if (job) await run(definition, job);
@@ -176,7 +179,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       const b = started();
       const name = typeof job === 'string' ? job : job.name;
       const definition = typeof job === 'string' ? definitions.get(name) : job;
-      if (definition && !Value.Check(definition.data, data)) throw new JobDataError(name, data, definition.data);
+      if (definition && !Value.Check(definition.data, data))
+        throw new JobDataError(name, data, definition.data);
       const startAfter =
         sendOptions.startAfter ??
         (sendOptions.delaySeconds ? new Date(Date.now() + sendOptions.delaySeconds * 1000) : undefined);
@@ -193,7 +197,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       stopping ??= (async () => {
         if (!boss) return;
         // pg-boss waits for running jobs up to the timeout, then fails them back to the queue
-        await boss.stop({ graceful: true, wait: true, close: false, timeout: options.shutdownTimeoutMs ?? 10_000 });
+        await boss.stop({
+          graceful: true,
+          wait: true,
+          close: false,
+          timeout: options.shutdownTimeoutMs ?? 10_000,
+        });
       })();
       return stopping;
     },

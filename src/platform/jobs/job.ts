@@ -28,7 +28,7 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   name: string;
   data: S;
   // method syntax on purpose: a list of definitions with different schemas stays assignable
-  handle(data: Static<S>, context: JobContext): Promise<void>;
+  handle(data: Static<S>, context: JobContext): void | Promise<void>;
   retry?: RetryPolicy;
   /** A run still going after this long counts as failed (and is retried). Default 15 minutes. */
   expireInSeconds?: number;

@@ -18,7 +18,7 @@ function reminderJob(seen: string[]) {
   return defineJob({
     name: 'test.remind',
     data: Type.Object({ note: Type.String() }),
-    async handle(data) {
+    handle(data) {
       seen.push(data.note);
     },
   });
@@ -65,22 +65,26 @@ describe('a delayed job survives a restart', () => {
     }
   }, 60_000);
 
-  it.skipIf(!process.env.DATABASE_URL)('on PostgreSQL (every connection closed in between)', async () => {
-    const url = process.env.DATABASE_URL!;
-    const name = `lectern_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-      const dbUrl = new URL(url);
-      dbUrl.pathname = `/${name}`;
-      const seen = await survivesRestart(() => createDatabase({ url: dbUrl.toString(), poolSize: 3 }));
-      expect(seen).toEqual(['after restart']);
-    } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
-  }, 60_000);
+  it.skipIf(!process.env.DATABASE_URL)(
+    'on PostgreSQL (every connection closed in between)',
+    async () => {
+      const url = process.env.DATABASE_URL!;
+      const name = `lectern_test_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`create database ${name}`);
+        const dbUrl = new URL(url);
+        dbUrl.pathname = `/${name}`;
+        const seen = await survivesRestart(() => createDatabase({ url: dbUrl.toString(), poolSize: 3 }));
+        expect(seen).toEqual(['after restart']);
+      } finally {
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('stopping the queue', () => {
@@ -104,7 +108,12 @@ describe('stopping the queue', () => {
         finished = true;
       },
     });
-    const queue = createJobQueue({ db: database.db, logger, pollingIntervalSeconds: 0.5, shutdownTimeoutMs: 20_000 });
+    const queue = createJobQueue({
+      db: database.db,
+      logger,
+      pollingIntervalSeconds: 0.5,
+      shutdownTimeoutMs: 20_000,
+    });
     try {
       await queue.start({ worker: true });
       await queue.register([slow]);
@@ -121,7 +130,9 @@ describe('stopping the queue', () => {
       release();
       await stopping;
       expect(finished).toBe(true);
-      const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(database.db);
+      const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(
+        database.db,
+      );
       expect(rows[0]?.state).toBe('completed');
     } finally {
       release();
