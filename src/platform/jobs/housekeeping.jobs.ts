@@ -15,7 +15,8 @@ export interface HousekeepingOptions {
 
 export const HOUSEKEEPING_JOB_NAMES = {
   idempotencyKeys: 'platform.purge-idempotency-keys',
-  messaging: 'platform.purge-messaging',
+  /** One job per module schema, so that only a worker hosting the module purges its tables. */
+  messaging: (schema: string) => `platform.purge-messaging.${schema}`,
 } as const;
 
 /** The platform's own scheduled clean-ups; they run in whichever worker the cron tick lands on. */
@@ -32,20 +33,22 @@ export function housekeepingJobs(options: HousekeepingOptions): JobDefinition[] 
         logger.info({ deleted }, 'expired idempotency keys purged');
       },
     }),
-    defineJob({
-      name: HOUSEKEEPING_JOB_NAMES.messaging,
-      data: Type.Object({}),
-      cron: { expression: '23 3 * * *', data: {} },
-      retry: retryTwice,
-      async handle(_data, { logger }) {
-        const before = new Date(Date.now() - options.messagingRetentionDays * 86_400_000);
-        // one schema at a time, each delete its own statement: no long transaction over all modules
-        for (const schema of options.schemas) {
+    // services split by --modules may share one database: a tick of this job lands in a worker
+    // that hosts the schema's module
+    ...options.schemas.map((schema) =>
+      defineJob({
+        name: HOUSEKEEPING_JOB_NAMES.messaging(schema),
+        data: Type.Object({}),
+        cron: { expression: '23 3 * * *', data: {} },
+        retry: retryTwice,
+        async handle(_data, { logger }) {
+          const before = new Date(Date.now() - options.messagingRetentionDays * 86_400_000);
+          // two plain statements, no transaction: nothing else waits on a long purge
           const outbox = await deletePublishedOutbox(options.db, schema, before);
           const inbox = await deleteAppliedInbox(options.db, schema, before);
           logger.info({ schema, outbox, inbox }, 'old messaging rows purged');
-        }
-      },
-    }),
+        },
+      }),
+    ),
   ];
 }

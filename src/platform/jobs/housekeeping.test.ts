@@ -50,12 +50,12 @@ afterAll(async () => {
 });
 
 describe('housekeeping jobs', () => {
-  it('are on cron schedules in UTC', async () => {
+  it('are on cron schedules in UTC, the messaging purge one per module schema', async () => {
     const { rows } = await sql<{ name: string; cron: string; timezone: string }>`
       select name, cron, timezone from pgboss.schedule order by name`.execute(db);
     expect(rows).toEqual([
       { name: HOUSEKEEPING_JOB_NAMES.idempotencyKeys, cron: '7 * * * *', timezone: 'UTC' },
-      { name: HOUSEKEEPING_JOB_NAMES.messaging, cron: '23 3 * * *', timezone: 'UTC' },
+      { name: HOUSEKEEPING_JOB_NAMES.messaging('probe'), cron: '23 3 * * *', timezone: 'UTC' },
     ]);
   });
 
@@ -66,7 +66,7 @@ describe('housekeeping jobs', () => {
     await inboxRow('probe.old', 8);
     await inboxRow('probe.recent', 1);
 
-    await runJob(HOUSEKEEPING_JOB_NAMES.messaging);
+    await runJob(HOUSEKEEPING_JOB_NAMES.messaging('probe'));
 
     const outbox = await sql<{
       aggregate_id: string;
