@@ -64,6 +64,7 @@ export async function createPlatform(
     createJobQueue({
       db: database.db,
       logger,
+      metrics,
       pollingIntervalSeconds: config.jobsPollMs / 1000,
       // leave the process a second of its shutdown budget to close the rest
       shutdownTimeoutMs: Math.max(1000, config.shutdownTimeoutMs - 1000),

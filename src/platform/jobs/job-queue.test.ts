@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/helpers/database.js';
 import type { Database } from '../db/database.js';
 import { capturingLogger, waitFor } from '../messaging/test-support.js';
+import { createMetrics } from '../observability/metrics.js';
 import { defineJob, type JobDefinition } from './job.js';
 import { createJobQueue, type JobQueue } from './job-queue.js';
 
 let database: Database;
 let queue: JobQueue;
 const { logger, lines } = capturingLogger('warn');
+const metrics = createMetrics();
 
 /** What the handlers saw, per job name. */
 const runs = new Map<string, { data: unknown; attempt: number; at: number }[]>();
@@ -70,7 +72,7 @@ async function stateOf(db: Kysely<object>, id: string | null): Promise<string | 
 
 beforeAll(async () => {
   database = await freshDatabase();
-  queue = createJobQueue({ db: database.db, logger, pollingIntervalSeconds: 0.5 });
+  queue = createJobQueue({ db: database.db, logger, metrics, pollingIntervalSeconds: 0.5 });
   await queue.start({ worker: true });
   await queue.register(jobs);
   // `unique` gets no worker: its jobs must stay waiting for the dedupe check
@@ -134,6 +136,9 @@ describe('job queue', () => {
     expect(second - first).toBeGreaterThanOrEqual(950);
     expect(third - second).toBeGreaterThanOrEqual(1950);
     expect(lines.filter((l) => l.msg === 'job failed; will retry' && l.job === 'test.flaky')).toHaveLength(2);
+    const counted = await metrics.registry.getSingleMetricAsString('lectern_job_runs_total');
+    expect(counted).toContain('lectern_job_runs_total{job="test.flaky",outcome="retried"} 2');
+    expect(counted).toContain('lectern_job_runs_total{job="test.flaky",outcome="completed"} 1');
   }, 40_000);
 
   it('keeps working after a job fails for good: the others in its queue and in other queues run', async () => {

@@ -3,6 +3,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import type { Metrics } from '../observability/metrics.js';
 import { defaultRetry, type JobDefinition } from './job.js';
 
 export interface SendOptions<DB = object> {
@@ -22,6 +23,8 @@ export interface SendOptions<DB = object> {
 export interface JobQueueOptions {
   db: Kysely<object>;
   logger: Logger;
+  /** Counts runs as `lectern_job_runs_total{job, outcome}` (completed, retried, failed). */
+  metrics?: Metrics;
   /** PostgreSQL schema pg-boss creates and migrates at start. */
   schema?: string;
   /** How often an idle worker looks for due jobs (pg-boss allows 0.5 s at least). */
@@ -88,6 +91,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   let boss: PgBoss | undefined;
   let worker = false;
   let stopping: Promise<void> | undefined;
+  const runs = options.metrics?.counter('lectern_job_runs_total', 'Job runs by job name and outcome', [
+    'job',
+    'outcome',
+  ]);
 
   function started(): PgBoss {
     if (!boss) throw new Error('the job queue is not started');
@@ -101,8 +108,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (!Value.Check(definition.data, job.data))
         throw new JobDataError(definition.name, job.data, definition.data);
       await definition.handle(job.data, { id: job.id, attempt, logger });
+      runs?.inc({ job: definition.name, outcome: 'completed' });
     } catch (err) {
       const final = attempt > job.retryLimit;
+      runs?.inc({ job: definition.name, outcome: final ? 'failed' : 'retried' });
       logger.error({ err }, final ? 'job failed; no retries left' : 'job failed; will retry');
       throw err; // pg-boss records the failure and schedules the retry
     }
