@@ -1,3 +1,4 @@
+import Fastify from 'fastify';
 import { migrateAll } from './platform/db/migrations.js';
 import {
   createAuthGuard,
@@ -5,8 +6,9 @@ import {
   type KeySource,
   type Principal,
 } from './platform/http/auth.js';
-import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
+import { createIdempotency, type Idempotency, idempotencyMigration } from './platform/http/idempotency.js';
 import { type App, createHttpServer } from './platform/http/server.js';
+import { housekeepingJobs } from './platform/jobs/housekeeping.jobs.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
 import type { HttpKit, LecternModule, Platform } from './platform/module.js';
@@ -14,7 +16,7 @@ import type { HttpKit, LecternModule, Platform } from './platform/module.js';
 export interface AppOptions {
   /** Where access-token keys come from: the identity module in-process, or a JWKS URL. */
   keys: KeySource | URL;
-  /** Run the outbox relay and event consumers in this process (the embedded default). */
+  /** Run the outbox relay, event consumers and job handlers in this process (the embedded default). */
   worker?: boolean;
 }
 
@@ -48,6 +50,32 @@ export async function startWorker(
     }
   }
   relay.start();
+}
+
+/**
+ * Declare every job (the platform's housekeeping and the modules' own) and, when this process is a
+ * worker, run their handlers and the cron schedules here. Call after migrate(). Without
+ * `idempotency` (a worker has no HTTP server) the purge gets one on a bare Fastify instance:
+ * createIdempotency only adds a hook to the instance it is handed.
+ */
+export async function startJobs(
+  platform: Platform,
+  modules: LecternModule[],
+  options: { worker: boolean; idempotency?: Idempotency },
+): Promise<void> {
+  const idempotency = options.idempotency ?? createIdempotency(Fastify(), platform.database.db);
+  const jobs = [
+    ...housekeepingJobs({
+      db: platform.database.db,
+      schemas: modules.map((m) => m.name),
+      messagingRetentionDays: platform.config.messagingRetentionDays,
+      purgeIdempotencyKeys: () => idempotency.purgeExpired(),
+    }),
+    ...modules.flatMap((m) => m.jobs ?? []),
+  ];
+  await platform.jobs.start({ worker: options.worker });
+  await platform.jobs.register(jobs);
+  if (options.worker) await platform.jobs.work(jobs);
 }
 
 export function createRelay(platform: Platform, modules: LecternModule[]): OutboxRelay {
@@ -104,7 +132,10 @@ export async function buildApp(
   }
 
   const relay = createRelay(platform, modules);
-  if (options.worker ?? true) await startWorker(platform, modules, relay);
+  const worker = options.worker ?? true;
+  // without the worker, jobs can still be sent from this process; they run elsewhere
+  await startJobs(platform, modules, { worker, idempotency: kit.idempotency });
+  if (worker) await startWorker(platform, modules, relay);
   await app.ready();
 
   return {
@@ -114,6 +145,7 @@ export async function buildApp(
     async close() {
       await app.close();
       await relay.stop();
+      await platform.jobs.stop();
       for (const module of modules) await module.close?.();
     },
   };

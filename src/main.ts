@@ -1,11 +1,11 @@
-import { buildApp, createRelay, migrate, startWorker } from './app.js';
+import { buildApp, createRelay, migrate, startJobs, startWorker } from './app.js';
 import { composeModules } from './modules/registry.js';
 import { ConfigError, type Config, loadConfig } from './platform/config.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
 
 export interface RunOptions {
   modules?: string[];
-  /** Also run the outbox relay and event consumers (default true: one process does it all). */
+  /** Also run the outbox relay, event consumers and job handlers (default true: one process does it all). */
   worker?: boolean;
 }
 
@@ -75,8 +75,12 @@ export async function worker(options: RunOptions = {}): Promise<void> {
   const { modules } = composeModules(platform, options.modules);
   await migrate(platform, modules);
   const relay = createRelay(platform, modules);
+  await startJobs(platform, modules, { worker: true });
   await startWorker(platform, modules, relay);
-  onShutdown(platform, () => relay.stop());
+  onShutdown(platform, async () => {
+    await relay.stop();
+    await platform.jobs.stop();
+  });
   platform.logger.info({ modules: modules.map((m) => m.name) }, 'Lectern worker running');
 }
 
@@ -92,6 +96,8 @@ export async function seed(options: RunOptions = {}): Promise<void> {
   const platform = await createPlatform(configOrExit());
   const { modules } = composeModules(platform, options.modules);
   await migrate(platform, modules);
+  // seeding goes through the services, which may send jobs; they run in a worker later
+  await startJobs(platform, modules, { worker: false });
   const lines = await seedModules(platform, modules);
   process.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'demo data already present\n');
   await platform.close();

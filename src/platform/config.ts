@@ -245,6 +245,19 @@ const settings = {
     parse: int(10, 60_000),
     fallback: 250,
   },
+  jobsPollMs: {
+    env: 'JOBS_POLL_MS',
+    description: 'How often an idle job worker looks for due jobs (pg-boss allows 500 at least)',
+    parse: int(500, 60_000),
+    fallback: 2000,
+  },
+  messagingRetentionDays: {
+    env: 'MESSAGING_RETENTION_DAYS',
+    description:
+      'Days published outbox rows and inbox rows are kept before the housekeeping job deletes them',
+    parse: int(1, 3650),
+    fallback: 7,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;

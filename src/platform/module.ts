@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { AuthGuard, Principal } from './http/auth.js';
 import type { Idempotency } from './http/idempotency.js';
+import type { JobDefinition } from './jobs/job.js';
+import type { JobQueue } from './jobs/job-queue.js';
 import type { App } from './http/server.js';
 import type { Mailer } from './mail/mailer.js';
 import type { EventBus, EventEnvelope } from './messaging/types.js';
@@ -21,6 +23,8 @@ export interface Platform {
   mailer: Mailer;
   storage: Storage;
   metrics: Metrics;
+  /** Delayed and scheduled jobs (pg-boss in the platform's database); send from services. */
+  jobs: JobQueue;
 }
 
 /** Route-time helpers handed to each module's routes. */
@@ -65,6 +69,8 @@ export interface LecternModule {
   /** Routes mounted at the root (e.g. /.well-known/jwks.json, /oauth/token). */
   rootRoutes?: (app: App, kit: HttpKit) => void | Promise<void>;
   subscribers?: ModuleSubscriber[];
+  /** Delayed and cron jobs the module runs; `lectern worker` (or serve without --no-worker) runs them. */
+  jobs?: JobDefinition[];
   /**
    * Runs on every verified access token, whichever module's route it reaches; throw an AppError
    * to refuse it (identity's deny-list of disabled users and revoked sessions).

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createDatabase } from './db/database.js';
 import { createMailer } from './mail/mailer.js';
 import { createEventBus } from './messaging/create-bus.js';
+import { createJobQueue } from './jobs/job-queue.js';
 import type { Platform } from './module.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -57,6 +58,17 @@ export async function createPlatform(
         : undefined,
     });
   const metrics = overrides.metrics ?? createMetrics();
+  // created here, started by the app once migrations ran (it installs its own schema then)
+  const jobs =
+    overrides.jobs ??
+    createJobQueue({
+      db: database.db,
+      logger,
+      metrics,
+      pollingIntervalSeconds: config.jobsPollMs / 1000,
+      // leave the process a second of its shutdown budget to close the rest
+      shutdownTimeoutMs: Math.max(1000, config.shutdownTimeoutMs - 1000),
+    });
   logger.info(
     {
       database: database.describe(),
@@ -64,6 +76,7 @@ export async function createPlatform(
       bus: bus.describe(),
       mail: mailer.describe(),
       storage: storage.describe(),
+      jobs: jobs.describe(),
     },
     'platform components chosen',
   );
@@ -76,7 +89,10 @@ export async function createPlatform(
     mailer,
     storage,
     metrics,
+    jobs,
     async close() {
+      // running jobs may still publish or query: stop them before what they use
+      await jobs.stop();
       await bus.close();
       await mailer.close();
       await cache.close();

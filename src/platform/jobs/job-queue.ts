@@ -1,0 +1,223 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Static, TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import type { Metrics } from '../observability/metrics.js';
+import { defaultRetry, type JobDefinition } from './job.js';
+
+export interface SendOptions<DB = object> {
+  /** Run no earlier than this moment. */
+  startAfter?: Date;
+  /** Run no earlier than this many seconds from now (ignored when startAfter is given). */
+  delaySeconds?: number;
+  /** With a `uniqueByKey` job: drop this send when a job with the key is still waiting. */
+  singletonKey?: string;
+  /**
+   * The caller's transaction: the job exists exactly when that transaction commits. Always pass
+   * it when sending from inside one (on PGlite a send outside it would wait for the only connection).
+   */
+  transaction?: Kysely<DB>;
+}
+
+export interface JobQueueOptions {
+  db: Kysely<object>;
+  logger: Logger;
+  /** Counts runs as `lectern_job_runs_total{job, outcome}` (completed, retried, failed). */
+  metrics?: Metrics;
+  /** PostgreSQL schema pg-boss creates and migrates at start. */
+  schema?: string;
+  /** How often an idle worker looks for due jobs (pg-boss allows 0.5 s at least). */
+  pollingIntervalSeconds?: number;
+  /** How often each worker checks the cron schedules (1–45 s; pg-boss's default is 30). */
+  cronMonitorIntervalSeconds?: number;
+  /** How long stop() waits for running jobs before failing them back to the queue (retried later). */
+  shutdownTimeoutMs?: number;
+}
+
+export interface JobQueue {
+  /**
+   * Create or migrate the queue schema and connect. With `worker`, this process also evaluates the
+   * cron schedules and runs pg-boss maintenance (expiry, archiving); without it, it only sends.
+   */
+  start(options: { worker: boolean }): Promise<void>;
+  /** Declare jobs: their queues with their retry policy, and their cron schedules. */
+  register(jobs: JobDefinition[]): Promise<void>;
+  /** Run these jobs' handlers in this process (after start({ worker: true }) and register). */
+  work(jobs: JobDefinition[]): Promise<void>;
+  /** Queue a job; resolves its id, or null when a `uniqueByKey` job with the same key is waiting. */
+  send<S extends TSchema, DB = object>(
+    job: JobDefinition<S> | string,
+    data: Static<S>,
+    options?: SendOptions<DB>,
+  ): Promise<string | null>;
+  /** Stop taking jobs, wait for running ones (up to the shutdown timeout), disconnect. Idempotent. */
+  stop(): Promise<void>;
+  /** For the start-up log. */
+  describe(): string;
+}
+
+type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
+
+/** pg-boss runs its SQL through the platform's Kysely: one pool (one connection on PGlite) for all. */
+function executorOf(db: Kysely<object>): Executor {
+  return {
+    async executeSql(text, values) {
+      const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows };
+    },
+  };
+}
+
+class JobDataError extends Error {
+  constructor(name: string, data: unknown, schema: TSchema) {
+    const problems = Value.Errors(schema, data)
+      .slice(0, 5)
+      .map((e) => `${e.instancePath || '/'} ${e.message}`);
+    super(`job ${name}: data does not match its schema: ${problems.join('; ')}`);
+    this.name = 'JobDataError';
+  }
+}
+
+/**
+ * A PostgreSQL job queue on pg-boss 10 (the last major that runs on Node 20), in the platform's
+ * own database: delayed jobs, cron schedules that fire once across all workers, retries with
+ * backoff. It works on PGlite too, because pg-boss takes an `executeSql` adapter instead of a pool.
+ */
+export function createJobQueue(options: JobQueueOptions): JobQueue {
+  const schema = options.schema ?? 'pgboss';
+  const log = options.logger.child({ component: 'jobs' });
+  const definitions = new Map<string, JobDefinition>();
+  let boss: PgBoss | undefined;
+  let worker = false;
+  let stopping: Promise<void> | undefined;
+  const runs = options.metrics?.counter('lectern_job_runs_total', 'Job runs by job name and outcome', [
+    'job',
+    'outcome',
+  ]);
+
+  function started(): PgBoss {
+    if (!boss) throw new Error('the job queue is not started');
+    return boss;
+  }
+
+  async function run(definition: JobDefinition, job: PgBoss.JobWithMetadata): Promise<void> {
+    const attempt = job.retryCount + 1;
+    const logger = log.child({ job: definition.name, jobId: job.id, attempt });
+    try {
+      if (!Value.Check(definition.data, job.data))
+        throw new JobDataError(definition.name, job.data, definition.data);
+      await definition.handle(job.data, { id: job.id, attempt, logger });
+      runs?.inc({ job: definition.name, outcome: 'completed' });
+    } catch (err) {
+      const final = attempt > job.retryLimit;
+      runs?.inc({ job: definition.name, outcome: final ? 'failed' : 'retried' });
+      logger.error({ err }, final ? 'job failed; no retries left' : 'job failed; will retry');
+      throw err; // pg-boss records the failure and schedules the retry
+    }
+  }
+
+  return {
+    async start(startOptions) {
+      if (boss) return;
+      worker = startOptions.worker;
+      const instance = new PgBoss({
+        db: executorOf(options.db),
+        schema,
+        schedule: worker,
+        supervise: worker,
+        ...(options.cronMonitorIntervalSeconds
+          ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: 1 }
+          : {}),
+      });
+      // an unhandled 'error' event would crash the process; pg-boss reports and carries on
+      instance.on('error', (err) => {
+        log.error({ err }, 'job queue error');
+      });
+      await instance.start();
+      boss = instance;
+    },
+
+    async register(jobs) {
+      const b = started();
+      for (const job of jobs) {
+        definitions.set(job.name, job);
+        const retry = job.retry ?? defaultRetry;
+        const queue: PgBoss.Queue = {
+          name: job.name,
+          policy: job.uniqueByKey ? 'short' : 'standard',
+          retryLimit: retry.limit,
+          retryDelay: retry.delaySeconds,
+          retryBackoff: retry.backoff,
+          ...(job.expireInSeconds ? { expireInSeconds: job.expireInSeconds } : {}),
+        };
+        // createQueue leaves an existing queue as it is; update it so a changed policy applies
+        await b.createQueue(job.name, queue);
+        await b.updateQueue(job.name, queue);
+        if (job.cron) {
+          await b.schedule(job.name, job.cron.expression, job.cron.data as object, { tz: 'UTC' });
+        } else {
+          // a job that lost its cron line must stop firing
+          await b.unschedule(job.name);
+        }
+      }
+    },
+
+    async work(jobs) {
+      const b = started();
+      if (!worker) throw new Error('this job queue was started without a worker');
+      for (const definition of jobs) {
+        await b.work<object>(
+          definition.name,
+          {
+            batchSize: 1,
+            includeMetadata: true,
+            ...(options.pollingIntervalSeconds
+              ? { pollingIntervalSeconds: options.pollingIntervalSeconds }
+              : {}),
+          },
+          async ([job]) => {
+            if (job) await run(definition, job);
+          },
+        );
+      }
+      log.info({ jobs: jobs.map((j) => j.name) }, 'job worker running');
+    },
+
+    async send(job, data, sendOptions = {}) {
+      const b = started();
+      const name = typeof job === 'string' ? job : job.name;
+      const definition = typeof job === 'string' ? definitions.get(name) : job;
+      if (definition && !Value.Check(definition.data, data))
+        throw new JobDataError(name, data, definition.data);
+      const startAfter =
+        sendOptions.startAfter ??
+        (sendOptions.delaySeconds ? new Date(Date.now() + sendOptions.delaySeconds * 1000) : undefined);
+      return b.send(name, data as object, {
+        ...(startAfter ? { startAfter } : {}),
+        ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
+        ...(sendOptions.transaction
+          ? { db: executorOf(sendOptions.transaction as unknown as Kysely<object>) }
+          : {}),
+      });
+    },
+
+    stop() {
+      stopping ??= (async () => {
+        if (!boss) return;
+        // pg-boss waits for running jobs up to the timeout, then fails them back to the queue
+        await boss.stop({
+          graceful: true,
+          wait: true,
+          close: false,
+          timeout: options.shutdownTimeoutMs ?? 10_000,
+        });
+      })();
+      return stopping;
+    },
+
+    describe() {
+      return `pg-boss in schema ${schema}${boss ? (worker ? ' (worker)' : ' (send only)') : ''}`;
+    },
+  };
+}
