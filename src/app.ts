@@ -5,7 +5,7 @@ import {
   type KeySource,
   type Principal,
 } from './platform/http/auth.js';
-import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
+import { createIdempotency, idempotencyMigrations } from './platform/http/idempotency.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
@@ -62,7 +62,7 @@ export function createRelay(platform: Platform, modules: LecternModule[]): Outbo
 
 export const platformMigrations = {
   schema: 'platform',
-  migrations: { '0001_idempotency': idempotencyMigration },
+  migrations: idempotencyMigrations,
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */
