@@ -9,6 +9,8 @@ import { identityBench } from './bench.js';
 import { type Clock, internalMeta, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
 import { identityHooks } from './http.js';
+import type { IdentityDirectory } from './identity.api.js';
+import { internalRoutes } from './internal.routes.js';
 import { prepareDummyHash } from './passwords.js';
 import { createSigningKeys } from './keys.service.js';
 import { createLogin } from './login.service.js';
@@ -45,7 +47,7 @@ export interface UserSummary {
   emailVerified: boolean;
 }
 
-export interface IdentityApi {
+export interface IdentityApi extends IdentityDirectory {
   /** Public keys of access tokens, for the platform's verifier. */
   keys: KeySource;
   /**
@@ -150,6 +152,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     },
     rootRoutes: (app, kit) => {
       rootRoutes(app, kit);
+      internalRoutes(api)(app, kit);
       return Promise.resolve();
     },
     seed: () => seedIdentity({ db, oauth, clock }),
