@@ -120,6 +120,18 @@ const settings = {
     example: 'nats://127.0.0.1:4222',
     secret: true,
   },
+  natsStream: {
+    env: 'NATS_STREAM',
+    description: 'JetStream stream of the events; separate deployments on one NATS server use their own',
+    parse: str,
+    fallback: 'LECTERN',
+  },
+  natsSubjectPrefix: {
+    env: 'NATS_SUBJECT_PREFIX',
+    description: 'First token of every event subject (<prefix>.<module>.<event>)',
+    parse: str,
+    fallback: 'lectern',
+  },
   smtpUrl: {
     env: 'SMTP_URL',
     description: 'SMTP URL for outgoing mail; unset means files in DATA_DIR/mail-outbox',

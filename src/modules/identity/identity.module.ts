@@ -150,10 +150,13 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
       for (const register of apiRoutes) register(app, kit);
       await prepareDummyHash();
     },
-    rootRoutes: (app, kit) => {
-      rootRoutes(app, kit);
+    rootRoutes: async (app, kit) => {
+      // the OAuth endpoints answer errors in RFC 6749's format: keep that handler in their own scope
+      await app.register(async (oauthScope) => {
+        rootRoutes(oauthScope, kit);
+        return Promise.resolve();
+      });
       internalRoutes(api)(app, kit);
-      return Promise.resolve();
     },
     seed: () => seedIdentity({ db, oauth, clock }),
     bench: identityBench({ db, clock }),
