@@ -48,7 +48,8 @@ describe('module composition', () => {
     const settings = loadModuleSettings({ IDENTITY_URL: 'http://127.0.0.1:3001/' });
     const composed = composeModules(split, ['catalog'], settings);
     expect(composed.modules.map((m) => m.name)).toEqual(['catalog']);
-    expect(String(composed.keys)).toBe('http://127.0.0.1:3001/.well-known/jwks.json');
+    expect(composed.keys).toBeInstanceOf(URL);
+    expect((composed.keys as URL).href).toBe('http://127.0.0.1:3001/.well-known/jwks.json');
   });
 
   it('refuses an unknown module name', () => {
