@@ -6,7 +6,7 @@ import {
   type KeySource,
   type Principal,
 } from './platform/http/auth.js';
-import { createIdempotency, type Idempotency, idempotencyMigration } from './platform/http/idempotency.js';
+import { createIdempotency, type Idempotency, idempotencyMigrations } from './platform/http/idempotency.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { housekeepingJobs } from './platform/jobs/housekeeping.jobs.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
@@ -90,7 +90,7 @@ export function createRelay(platform: Platform, modules: LecternModule[]): Outbo
 
 export const platformMigrations = {
   schema: 'platform',
-  migrations: { '0001_idempotency': idempotencyMigration },
+  migrations: idempotencyMigrations,
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */

@@ -1,6 +1,7 @@
 import { buildApp, createRelay, migrate, startJobs, startWorker } from './app.js';
 import { composeModules } from './modules/registry.js';
-import { ConfigError, type Config, loadConfig } from './platform/config.js';
+import { loadAllSettings, type ModuleSettings } from './modules/settings.js';
+import { ConfigError, type Config } from './platform/config.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
 
 export interface RunOptions {
@@ -9,9 +10,10 @@ export interface RunOptions {
   worker?: boolean;
 }
 
-function configOrExit(): Config {
+/** The platform's config and every module's settings, or exit with one line per bad value. */
+function configOrExit(): { config: Config; settings: ModuleSettings } {
   try {
-    return loadConfig();
+    return loadAllSettings(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -54,9 +56,9 @@ async function seedModules(platform: RunningPlatform, modules: ReturnType<typeof
 }
 
 export async function serve(options: RunOptions = {}): Promise<void> {
-  const config = configOrExit();
+  const { config, settings } = configOrExit();
   const platform = await createPlatform(config);
-  const { modules, keys } = composeModules(platform, options.modules);
+  const { modules, keys } = composeModules(platform, options.modules, settings);
   const lectern = await buildApp(platform, modules, { keys, worker: options.worker ?? true });
   if (config.seedDemo) {
     const lines = await seedModules(platform, modules);
@@ -71,8 +73,9 @@ export async function serve(options: RunOptions = {}): Promise<void> {
 }
 
 export async function worker(options: RunOptions = {}): Promise<void> {
-  const platform = await createPlatform(configOrExit());
-  const { modules } = composeModules(platform, options.modules);
+  const { config, settings } = configOrExit();
+  const platform = await createPlatform(config);
+  const { modules } = composeModules(platform, options.modules, settings);
   await migrate(platform, modules);
   const relay = createRelay(platform, modules);
   await startJobs(platform, modules, { worker: true });
@@ -85,16 +88,18 @@ export async function worker(options: RunOptions = {}): Promise<void> {
 }
 
 export async function migrateOnly(options: RunOptions = {}): Promise<void> {
-  const platform = await createPlatform(configOrExit());
-  const { modules } = composeModules(platform, options.modules);
+  const { config, settings } = configOrExit();
+  const platform = await createPlatform(config);
+  const { modules } = composeModules(platform, options.modules, settings);
   const applied = await migrate(platform, modules);
   process.stdout.write(applied.length > 0 ? `applied:\n  ${applied.join('\n  ')}\n` : 'nothing to apply\n');
   await platform.close();
 }
 
 export async function seed(options: RunOptions = {}): Promise<void> {
-  const platform = await createPlatform(configOrExit());
-  const { modules } = composeModules(platform, options.modules);
+  const { config, settings } = configOrExit();
+  const platform = await createPlatform(config);
+  const { modules } = composeModules(platform, options.modules, settings);
   await migrate(platform, modules);
   // seeding goes through the services, which may send jobs; they run in a worker later
   await startJobs(platform, modules, { worker: false });

@@ -1,6 +1,7 @@
 /**
- * One schema for the environment: every setting Lectern reads is declared here, parsed once at
- * start-up, and frozen. A bad value stops the process with one clear line per problem.
+ * The platform's settings: every environment variable the platform reads is declared here, parsed
+ * once at start-up, and frozen. A bad value stops the process with one clear line per problem.
+ * Each module declares its own settings in `<module>.settings.ts` (see ../modules/settings.ts).
  */
 
 type Parser<T> = (raw: string) => T;
@@ -48,13 +49,6 @@ const url =
     if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
       throw new ConfigValueError(`expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}//…`);
     }
-    return raw;
-  };
-
-const secretText =
-  (minLength: number): Parser<string> =>
-  (raw) => {
-    if (raw.length < minLength) throw new ConfigValueError(`expected at least ${minLength} characters`);
     return raw;
   };
 
@@ -126,6 +120,18 @@ const settings = {
     example: 'nats://127.0.0.1:4222',
     secret: true,
   },
+  natsStream: {
+    env: 'NATS_STREAM',
+    description: 'JetStream stream of the events; separate deployments on one NATS server use their own',
+    parse: str,
+    fallback: 'LECTERN',
+  },
+  natsSubjectPrefix: {
+    env: 'NATS_SUBJECT_PREFIX',
+    description: 'First token of every event subject (<prefix>.<module>.<event>)',
+    parse: str,
+    fallback: 'lectern',
+  },
   smtpUrl: {
     env: 'SMTP_URL',
     description: 'SMTP URL for outgoing mail; unset means files in DATA_DIR/mail-outbox',
@@ -193,19 +199,29 @@ const settings = {
     parse: str,
     fallback: 'lectern-api',
   },
-  identityKeySecret: {
-    env: 'IDENTITY_KEY_SECRET',
+  internalClientId: {
+    env: 'INTERNAL_CLIENT_ID',
     description:
-      'Secret that seals signing keys and TOTP secrets at rest (32+ characters); unset stores them unsealed',
-    parse: secretText(32),
+      'OAuth client (client_credentials, scope "internal") a split-out service uses to call other modules',
+    parse: str,
+  },
+  internalClientSecret: {
+    env: 'INTERNAL_CLIENT_SECRET',
+    description: 'Secret of INTERNAL_CLIENT_ID',
+    parse: str,
     secret: true,
   },
-  assetUrlSecret: {
-    env: 'ASSET_URL_SECRET',
-    description:
-      'Key for signed content URLs, the same on every instance (32+ characters); unset: generated in DATA_DIR',
-    parse: secretText(32),
-    secret: true,
+  internalTimeoutMs: {
+    env: 'INTERNAL_TIMEOUT_MS',
+    description: 'Timeout of one call to another module over HTTP',
+    parse: int(100, 120_000),
+    fallback: 5000,
+  },
+  internalRetries: {
+    env: 'INTERNAL_RETRIES',
+    description: 'Retries of a failed idempotent (GET) call to another module',
+    parse: int(0, 10),
+    fallback: 2,
   },
   s3Bucket: {
     env: 'S3_BUCKET',

@@ -32,7 +32,14 @@ export async function createPlatform(
       poolSize: config.databasePoolSize,
     }));
   const cache = overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: 'lectern:' });
-  const bus = overrides.bus ?? (await createEventBus({ natsUrl: config.natsUrl, logger }));
+  const bus =
+    overrides.bus ??
+    (await createEventBus({
+      natsUrl: config.natsUrl,
+      stream: config.natsStream,
+      subjectPrefix: config.natsSubjectPrefix,
+      logger,
+    }));
   const mailer =
     overrides.mailer ??
     createMailer({

@@ -7,6 +7,7 @@ import type { RouteSet } from './catalog.http.js';
 import { createAssetsService, DEFAULT_URL_TTL_SECONDS, type SignedUrl } from './assets.service.js';
 import { catalogBench } from './bench.js';
 import { createCatalogCache } from './catalog.cache.js';
+import { demoInstructorsFrom, instructorDirectoryFrom } from './catalog.requires.js';
 import { CatalogEvents, ConsumedEvents } from './catalog.events.js';
 import { categoriesRoutes } from './categories.routes.js';
 import { createCategoriesService } from './categories.service.js';
@@ -22,6 +23,7 @@ import { outlineRoutes } from './outline.routes.js';
 import { createOutlineService } from './outline.service.js';
 import { type DemoInstructor, seedDemoCatalog } from './seed.js';
 import type { AssetKind, CatalogTables, LessonKind } from './tables.js';
+import type { IdentityDirectory } from '../identity/index.js';
 
 export type {
   CategoryCreated,
@@ -33,6 +35,8 @@ export type {
   LessonAdded,
 } from './catalog.events.js';
 export { CatalogEvents } from './catalog.events.js';
+export { CATALOG_REQUIRES } from './catalog.requires.js';
+export { CatalogSettings } from './catalog.settings.js';
 export type { EntitlementCheck } from './course.access.js';
 export type { CourseForSale } from './courses.service.js';
 export type { InstructorDirectory } from './instructors.service.js';
@@ -46,7 +50,9 @@ export interface CatalogDeps {
    * Unset: a secret generated once and kept in DATA_DIR/catalog (fine for one node).
    */
   assetUrlSecret?: string | undefined;
-  /** Display names of new instructors (identity's user lookup). */
+  /** Identity's API (declared in CATALOG_REQUIRES): names of new instructors, demo instructors. */
+  identity?: IdentityDirectory | undefined;
+  /** Display names of new instructors; default: from `identity`. */
   instructors?: InstructorDirectory | undefined;
   /** Who besides editors may open paid lessons (the learning module's entitlements). */
   entitlements?: EntitlementCheck | undefined;
@@ -101,7 +107,12 @@ export function createCatalogModule(
     return secret;
   });
 
-  const instructors = createInstructorsService(db, read, cache, deps.instructors);
+  const instructors = createInstructorsService(
+    db,
+    read,
+    cache,
+    deps.instructors ?? (deps.identity && instructorDirectoryFrom(deps.identity)),
+  );
   const categories = createCategoriesService(db, read, cache);
   const courses = createCoursesService({
     db,
@@ -239,8 +250,8 @@ export function createCatalogModule(
     },
     subscribers,
     seed: async () => {
-      const given =
-        typeof deps.demoInstructors === 'function' ? await deps.demoInstructors() : deps.demoInstructors;
+      const wanted = deps.demoInstructors ?? (deps.identity && demoInstructorsFrom(deps.identity));
+      const given = typeof wanted === 'function' ? await wanted() : wanted;
       return seedDemoCatalog(db, platform.storage, { instructors: given });
     },
     bench: catalogBench,

@@ -9,6 +9,8 @@ import { identityBench } from './bench.js';
 import { type Clock, internalMeta, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
 import { identityHooks } from './http.js';
+import type { IdentityDirectory } from './identity.api.js';
+import { internalRoutes } from './internal.routes.js';
 import { prepareDummyHash } from './passwords.js';
 import { createSigningKeys } from './keys.service.js';
 import { createLogin } from './login.service.js';
@@ -45,7 +47,7 @@ export interface UserSummary {
   emailVerified: boolean;
 }
 
-export interface IdentityApi {
+export interface IdentityApi extends IdentityDirectory {
   /** Public keys of access tokens, for the platform's verifier. */
   keys: KeySource;
   /**
@@ -148,9 +150,13 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
       for (const register of apiRoutes) register(app, kit);
       await prepareDummyHash();
     },
-    rootRoutes: (app, kit) => {
-      rootRoutes(app, kit);
-      return Promise.resolve();
+    rootRoutes: async (app, kit) => {
+      // the OAuth endpoints answer errors in RFC 6749's format: keep that handler in their own scope
+      await app.register(async (oauthScope) => {
+        rootRoutes(oauthScope, kit);
+        return Promise.resolve();
+      });
+      internalRoutes(api)(app, kit);
     },
     seed: () => seedIdentity({ db, oauth, clock }),
     bench: identityBench({ db, clock }),

@@ -12,7 +12,14 @@ export {
   type UserRegistered,
   type UserVerified,
 } from './identity.events.js';
+export {
+  IDENTITY_INTERNAL_PREFIX,
+  type IdentityDirectory,
+  identityHttpClient,
+} from './identity.api.js';
 export type { IdentityApi, IdentityOptions, UserSummary } from './identity.module.js';
+export { IdentitySettings } from './identity.settings.js';
+export { INTERNAL_SCOPE } from './internal.routes.js';
 export type { ClientView, GrantType } from './oauth.service.js';
 export { type Permission, PERMISSIONS, type Role, ROLES, rolesFor } from './permissions.js';
 export { DEMO_INSTRUCTOR_EMAILS } from './seed.js';

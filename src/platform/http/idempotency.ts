@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Generated, type Kysely, type Migration, type Selectable, sql } from 'kysely';
+import { type Generated, type Kysely, type Migration, type Selectable, sql, type Transaction } from 'kysely';
 import { AppError } from '../errors.js';
 import type { PreHandler } from './auth.js';
 
@@ -12,6 +12,10 @@ interface IdempotencyTable {
   status_code: number | null;
   content_type: string | null;
   body: string | null;
+  /** `payload`: the bytes onSend saw; `value`: the JSON answer value stored in the service's transaction. */
+  answer_kind: Generated<'payload' | 'value'>;
+  /** Which execution holds a `processing` row; the in-transaction completion checks it is still ours. */
+  holder: string | null;
   created_at: Generated<Date>;
   locked_until: Date;
   expires_at: Date;
@@ -46,11 +50,36 @@ export const idempotencyMigration: Migration = {
   },
 };
 
+/** Adds what storing the answer inside the business transaction needs. */
+export const idempotencyValueMigration: Migration = {
+  async up(db) {
+    await db.schema
+      .withSchema('platform')
+      .alterTable('idempotency_keys')
+      .addColumn('answer_kind', 'text', (c) => c.notNull().defaultTo('payload'))
+      .addColumn('holder', 'text')
+      .execute();
+  },
+};
+
+/** The platform's idempotency migrations, in order. */
+export const idempotencyMigrations: Record<string, Migration> = {
+  '0001_idempotency': idempotencyMigration,
+  '0002_idempotency_value': idempotencyValueMigration,
+};
+
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { scope: string; key: string };
+    idempotency?: { scope: string; key: string; holder: string };
   }
 }
+
+/**
+ * Stores a route's answer in the caller's own transaction. The service calls it with its `trx`
+ * and its result just before commit, so the effect and the stored answer commit together.
+ * Generic over the caller's table types: the platform table exists in every database.
+ */
+export type CompleteInTransaction<T> = <DB>(trx: Transaction<DB>, result: T) => Promise<void>;
 
 export interface IdempotencyOptions {
   /** How long a stored answer is replayed. */
@@ -64,6 +93,16 @@ export interface IdempotencyOptions {
 export interface Idempotency {
   /** Route preHandler (after authentication): honours the `Idempotency-Key` header. */
   guard(options?: { required?: boolean }): PreHandler;
+  /**
+   * For a route whose service takes the answer into its own transaction: a hook to hand to the
+   * service, or undefined when the request carries no Idempotency-Key (call it with `?.`).
+   * `status` is the answer's status code; `toWire` maps the service's result to the answer value
+   * (it is stored as JSON and replayed through the route's response schema).
+   */
+  completeInTransaction<T>(
+    request: FastifyRequest,
+    options?: { status?: number; toWire?: (result: T) => unknown },
+  ): CompleteInTransaction<T> | undefined;
   /** Delete expired keys; returns how many. */
   purgeExpired(): Promise<number>;
 }
@@ -74,10 +113,10 @@ const REPLAY_HEADER = 'idempotent-replayed';
 /**
  * Stripe-style idempotency keys stored in PostgreSQL so every instance sees them. The first
  * request with a key inserts a `processing` row (the primary key makes concurrent duplicates
- * lose the race); its answer is stored in onSend. A 5xx answer releases the key so the client
- * may retry. The stored answer and the business effect are separate writes: the effect must
- * still be safe to repeat after a crash between the two (commerce guards that with its own
- * unique constraints).
+ * lose the race). A route that opts in (`completeInTransaction`) has its service store the
+ * answer value in the same transaction as the effect, so a crash after commit replays the answer
+ * instead of repeating the effect. Other routes, and error answers, are stored in onSend; a 5xx
+ * releases a key that is still `processing` so the client may retry.
  */
 export function createIdempotency(
   app: FastifyInstance,
@@ -93,11 +132,13 @@ export function createIdempotency(
     const held = request.idempotency;
     if (!held || reply.getHeader(REPLAY_HEADER)) return payload;
     request.idempotency = undefined;
+    // a row already `completed` was stored in the service's transaction: that answer stands
     if (reply.statusCode >= 500) {
       await db
         .deleteFrom('platform.idempotency_keys')
         .where('scope', '=', held.scope)
         .where('key', '=', held.key)
+        .where('state', '=', 'processing')
         .execute();
       return payload;
     }
@@ -111,9 +152,11 @@ export function createIdempotency(
         status_code: reply.statusCode,
         content_type: typeof contentType === 'string' ? contentType : null,
         body,
+        answer_kind: 'payload',
       })
       .where('scope', '=', held.scope)
       .where('key', '=', held.key)
+      .where('state', '=', 'processing')
       .execute();
     return payload;
   });
@@ -121,6 +164,8 @@ export function createIdempotency(
   const replay = (reply: FastifyReply, row: Selectable<IdempotencyTable>) => {
     reply.header(REPLAY_HEADER, 'true');
     reply.status(row.status_code ?? 200);
+    // a stored value goes back through the route's response schema, like the first answer did
+    if (row.answer_kind === 'value') return reply.send(JSON.parse(row.body ?? 'null') as unknown);
     if (row.content_type) reply.type(row.content_type);
     return reply.send(row.body ?? '');
   };
@@ -158,6 +203,7 @@ export function createIdempotency(
           : `ip:${request.ip}`;
         const fingerprint = fingerprintOf(request);
         const deadline = Date.now() + waitMs;
+        const holder = randomUUID();
         for (;;) {
           const processing = {
             fingerprint,
@@ -165,6 +211,8 @@ export function createIdempotency(
             status_code: null,
             content_type: null,
             body: null,
+            answer_kind: 'payload' as const,
+            holder,
             locked_until: sql<Date>`now() + make_interval(secs => ${lockSeconds})`,
             expires_at: sql<Date>`now() + make_interval(secs => ${retention})`,
           };
@@ -189,7 +237,7 @@ export function createIdempotency(
             .returning('key')
             .executeTakeFirst();
           if (claimed) {
-            request.idempotency = { scope, key };
+            request.idempotency = { scope, key, holder };
             return undefined;
           }
           const row = await db
@@ -213,6 +261,38 @@ export function createIdempotency(
             );
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+    },
+    completeInTransaction<T>(
+      request: FastifyRequest,
+      options: { status?: number; toWire?: (result: T) => unknown } = {},
+    ): CompleteInTransaction<T> | undefined {
+      const held = request.idempotency;
+      if (!held) return undefined;
+      const status = options.status ?? 200;
+      return async (trx, result) => {
+        const value = options.toWire ? options.toWire(result) : result;
+        const stored = await (trx as unknown as Kysely<Tables>)
+          .updateTable('platform.idempotency_keys')
+          .set({
+            state: 'completed',
+            status_code: status,
+            content_type: 'application/json; charset=utf-8',
+            body: JSON.stringify(value ?? null),
+            answer_kind: 'value',
+          })
+          .where('scope', '=', held.scope)
+          .where('key', '=', held.key)
+          .where('state', '=', 'processing')
+          .where('holder', '=', held.holder)
+          .executeTakeFirst();
+        // another execution took the key over (our lock lapsed): roll our effect back
+        if (stored.numUpdatedRows === 0n) {
+          throw AppError.conflict(
+            'idempotency.in-progress',
+            'A request with this Idempotency-Key is being processed elsewhere.',
+          );
         }
       };
     },

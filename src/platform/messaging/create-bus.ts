@@ -6,12 +6,20 @@ import type { EventBus } from './types.js';
 export interface EventBusOptions {
   /** NATS server with JetStream; when unset, events stay inside this process. */
   natsUrl?: string | undefined;
+  /** JetStream stream and subject prefix (defaults of the JetStream bus when unset). */
+  stream?: string | undefined;
+  subjectPrefix?: string | undefined;
   logger: Logger;
 }
 
 export async function createEventBus(options: EventBusOptions): Promise<EventBus> {
   const bus = options.natsUrl
-    ? await createJetStreamBus({ url: options.natsUrl, logger: options.logger })
+    ? await createJetStreamBus({
+        url: options.natsUrl,
+        logger: options.logger,
+        ...(options.stream ? { stream: options.stream } : {}),
+        ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+      })
     : createInProcessBus(options.logger);
   options.logger.info({ bus: bus.describe() }, 'event bus ready');
   return bus;

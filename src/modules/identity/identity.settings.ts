@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import type { SettingsOf } from '../../platform/settings.js';
+
+/** The identity module's environment settings (the platform's config holds platform settings only). */
+export const IdentitySettings = Type.Object({
+  IDENTITY_KEY_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      secret: true,
+      description:
+        'Secret that seals signing keys and TOTP secrets at rest (32+ characters); unset stores them unsealed',
+    }),
+  ),
+  IDENTITY_URL: Type.Optional(
+    Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      description:
+        'Base URL of the identity service, for modules in a process without identity (internal API, token endpoint, JWKS)',
+      examples: ['http://127.0.0.1:3001'],
+    }),
+  ),
+});
+export type IdentitySettings = SettingsOf<typeof IdentitySettings>;
