@@ -19,14 +19,7 @@ import type { LoginThrottle } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserByEmail, findUserById, isMfaEnabled, normalizeEmail } from './users.queries.js';
 import { toUserView, type UserView } from './views.js';
-
-export const AccountErrors = {
-  notFound: 'identity.user-not-found',
-  currentPasswordIncorrect: 'identity.current-password-incorrect',
-  applicationPending: 'identity.application-pending',
-  alreadyInstructor: 'identity.already-instructor',
-  noApplication: 'identity.application-not-found',
-} as const;
+import { AccountErrors, IdentityErrors } from './identity.errors.js';
 
 /** What register, resend and reset-request answer, whatever the address: nothing to enumerate. */
 export const ACCEPTED_ANSWER = {
@@ -66,7 +59,7 @@ export function createAccounts(deps: {
 
   async function view(userId: string): Promise<UserView> {
     const row = await findUserById(db, userId);
-    if (!row) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+    if (!row) throw IdentityErrors.userNotFound();
     return toUserView(row, await isMfaEnabled(db, userId));
   }
 
@@ -178,7 +171,7 @@ export function createAccounts(deps: {
       meta: RequestMeta,
     ): Promise<{ otherSessionsRevoked: number }> {
       const row = await findUserById(db, user.id);
-      if (!row) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!row) throw IdentityErrors.userNotFound();
       const ticket = await throttle.check(row.email, meta.ip);
       if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
         await throttle.fail(ticket);
@@ -231,7 +224,7 @@ export function createAccounts(deps: {
     ): Promise<void> {
       const pending = await oneTime.peek(db, input.token, 'reset_password');
       const user = await findUserById(db, pending.user_id);
-      if (!user) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!user) throw IdentityErrors.userNotFound();
       checkPasswordPolicy(input.newPassword, { email: user.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
       await inTransaction(db, async (trx) => {
@@ -258,7 +251,7 @@ export function createAccounts(deps: {
       meta: RequestMeta,
     ): Promise<InstructorApplicationView> {
       const user = await findUserById(db, userId);
-      if (!user) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!user) throw IdentityErrors.userNotFound();
       if (user.roles.includes('instructor')) {
         throw AppError.conflict(AccountErrors.alreadyInstructor, 'You are already an instructor.');
       }

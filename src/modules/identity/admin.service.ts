@@ -18,13 +18,7 @@ import type { ApplicationStatus, UserStatus } from './tables.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserById, isMfaEnabled, listUsers, type UserRow } from './users.queries.js';
 import { type AdminUserView, toAdminUserView } from './views.js';
-
-export const AdminErrors = {
-  userNotFound: 'identity.user-not-found',
-  selfLockout: 'identity.cannot-lock-out-self',
-  applicationNotFound: 'identity.application-not-found',
-  applicationDecided: 'identity.application-already-decided',
-} as const;
+import { AdminErrors, IdentityErrors } from './identity.errors.js';
 
 export type Admin = ReturnType<typeof createAdmin>;
 
@@ -40,7 +34,7 @@ export function createAdmin(deps: {
 
   async function userOrThrow(trx: IdentityDb, id: string): Promise<UserRow> {
     const row = await findUserById(trx, id);
-    if (!row) throw AppError.notFound(AdminErrors.userNotFound, 'No such user.');
+    if (!row) throw IdentityErrors.userNotFound();
     return row;
   }
   const adminView = async (row: UserRow) => toAdminUserView(row, await isMfaEnabled(db, row.id));

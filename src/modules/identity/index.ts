@@ -1,7 +1,5 @@
-// The identity module's public contract: the only file other modules may import.
-import type { LecternModule, Platform } from '../../platform/module.js';
-import { buildIdentity, type IdentityApi, type IdentityOptions } from './identity.module.js';
-
+// The identity module's public contract: the only file other modules may import. No logic.
+export type { IdentityApi, UserSummary } from './identity.api.js';
 export {
   IdentityEvents,
   type InstructorApproved,
@@ -12,14 +10,7 @@ export {
   type UserRegistered,
   type UserVerified,
 } from './identity.events.js';
-export type { IdentityApi, IdentityOptions, UserSummary } from './identity.module.js';
+export { createIdentityModule, type IdentityOptions } from './identity.module.js';
 export type { ClientView, GrantType } from './oauth.service.js';
 export { type Permission, PERMISSIONS, type Role, ROLES, rolesFor } from './permissions.js';
 export { DEMO_INSTRUCTOR_EMAILS } from './seed.js';
-
-export function createIdentityModule(
-  platform: Platform,
-  options: IdentityOptions = {},
-): LecternModule & { api: IdentityApi } {
-  return buildIdentity(platform, options).module;
-}

@@ -7,17 +7,10 @@ import type { IdentityDb, RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { Mfa, SecondFactor } from './mfa.service.js';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { THROTTLED_CODE, type LoginThrottle, type ThrottleTicket } from './throttle.js';
+import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens, TokenSet } from './tokens.service.js';
 import { findUserByEmail, isMfaEnabled, normalizeEmail, type UserRow } from './users.queries.js';
-
-export const LoginErrors = {
-  invalidCredentials: 'identity.invalid-credentials',
-  accountDisabled: 'identity.account-disabled',
-  mfaRequired: 'identity.mfa-required',
-  mfaChallengeInvalid: 'identity.mfa-challenge-invalid',
-  logoutNeedsToken: 'identity.logout-needs-token',
-} as const;
+import { LoginErrors, THROTTLED_CODE } from './identity.errors.js';
 
 export const MFA_CHALLENGE_TTL_SECONDS = 300;
 const MFA_ATTEMPTS_PER_CHALLENGE = 5;

@@ -9,20 +9,12 @@ import { verifyPassword } from './passwords.js';
 import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserById } from './users.queries.js';
+import { IdentityErrors, MfaErrors } from './identity.errors.js';
 
 export const TOTP_ISSUER = 'Lectern';
 export const RECOVERY_CODE_COUNT = 10;
 /** One step either side of now, for clocks that drift (RFC 6238 §5.2). */
 const TOTP_TOLERANCE_SECONDS = 30;
-
-export const MfaErrors = {
-  alreadyEnabled: 'identity.mfa-already-enabled',
-  notEnrolling: 'identity.mfa-not-enrolling',
-  notEnabled: 'identity.mfa-not-enabled',
-  codeInvalid: 'identity.mfa-code-invalid',
-  reauthRequired: 'identity.reauthentication-required',
-  reauthFailed: 'identity.reauthentication-failed',
-} as const;
 
 export interface SecondFactor {
   code?: string | undefined;
@@ -156,7 +148,7 @@ export function createMfa(deps: {
     meta: RequestMeta,
   ) {
     const user = await findUserById(db, userId);
-    if (!user) throw AppError.notFound('identity.user-not-found', 'No such user.');
+    if (!user) throw IdentityErrors.userNotFound();
     if (proof.password === undefined && proof.code === undefined && proof.recoveryCode === undefined) {
       throw AppError.validation(MfaErrors.reauthRequired, 'Confirm with your password or a current code.', [
         { field: '/body/password', message: 'password or code is required' },

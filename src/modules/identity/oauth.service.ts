@@ -6,7 +6,7 @@ import type { AuditLog } from './audit.js';
 import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
-import { THROTTLED_CODE } from './throttle.js';
+import { IdentityErrors, THROTTLED_CODE } from './identity.errors.js';
 import { ACCESS_TOKEN_TTL_SECONDS, type Tokens, type TokenSet } from './tokens.service.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
@@ -197,24 +197,14 @@ export function createOAuth(deps: {
       meta: RequestMeta = internalMeta,
     ): Promise<ClientView & { clientSecret: string | null }> {
       if (input.grantTypes.includes('client_credentials') && !input.confidential) {
-        throw AppError.validation(
-          'identity.client-invalid',
-          'client_credentials needs a confidential client.',
-          [{ field: '/body/confidential', message: 'must be true for client_credentials' }],
-        );
+        throw IdentityErrors.clientInvalid('client_credentials needs a confidential client.', '/body/confidential', 'must be true for client_credentials');
       }
       if (input.grantTypes.includes('password') && !input.firstParty) {
-        throw AppError.validation(
-          'identity.client-invalid',
-          'The password grant is for first-party clients only (RFC 9700 §2.4).',
-          [{ field: '/body/firstParty', message: 'must be true for the password grant' }],
-        );
+        throw IdentityErrors.clientInvalid('The password grant is for first-party clients only (RFC 9700 §2.4).', '/body/firstParty', 'must be true for the password grant');
       }
       const scopes = input.scopes.filter((s) => SCOPE_TOKEN.test(s));
       if (scopes.length !== input.scopes.length) {
-        throw AppError.validation('identity.client-invalid', 'A scope is malformed.', [
-          { field: '/body/scopes', message: 'must be printable ASCII without spaces, quotes or backslashes' },
-        ]);
+        throw IdentityErrors.clientInvalid('A scope is malformed.', '/body/scopes', 'must be printable ASCII without spaces, quotes or backslashes');
       }
       const clientId = `cl_${randomToken(12)}`;
       const clientSecret = input.confidential ? `cs_${randomToken(32)}` : null;

@@ -2,11 +2,7 @@ import { AppError } from '../../platform/errors.js';
 import { addSeconds, type Clock, type IdentityDb } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { OneTimeTokenPurpose } from './tables.js';
-
-export const OneTimeTokenErrors = {
-  invalid: 'identity.token-invalid',
-  expired: 'identity.token-expired',
-} as const;
+import { OneTimeTokenErrors } from './identity.errors.js';
 
 export const ONE_TIME_TOKEN_TTL: Record<OneTimeTokenPurpose, number> = {
   verify_email: 24 * 3600,

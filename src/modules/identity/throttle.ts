@@ -1,7 +1,7 @@
 import type { Cache } from '../../platform/cache/cache.js';
-import { AppError } from '../../platform/errors.js';
 import type { Clock } from './context.js';
 import { sha256 } from './crypto.js';
+import { IdentityErrors } from './identity.errors.js';
 
 /**
  * Login throttling; the design and its reasons are in CONTEXT.md ("Throttling"). In short:
@@ -37,8 +37,6 @@ export interface ThrottleTicket {
   ip: string;
 }
 
-export const THROTTLED_CODE = 'identity.login-throttled';
-
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 
 export function createLoginThrottle(cache: Cache, clock: Clock) {
@@ -53,12 +51,7 @@ export function createLoginThrottle(cache: Cache, clock: Clock) {
       const lock = await cache.get<{ until: number }>(lockKey(bucket.name));
       if (lock && lock.until > now) {
         const retryAfterSeconds = Math.max(1, Math.ceil((lock.until - now) / 1000));
-        throw new AppError(
-          'rate_limited',
-          THROTTLED_CODE,
-          `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`,
-          { retryAfterSeconds },
-        );
+        throw IdentityErrors.throttled(retryAfterSeconds);
       }
     }
   }

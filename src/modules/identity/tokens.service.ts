@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { SigningKeys } from './keys.service.js';
+import { IdentityErrors, RefreshErrors } from './identity.errors.js';
 
 /** Short, so a token outliving a logout, password change or disable does little harm (RFC 9700 §2.2.2). */
 export const ACCESS_TOKEN_TTL_SECONDS = 300;
@@ -14,14 +15,6 @@ export const ACCESS_TOKEN_TTL_SECONDS = 300;
 export const REFRESH_TOKEN_TTL_SECONDS = 14 * 86400;
 /** A session (refresh-token family) ends this long after sign-in however often it is refreshed. */
 export const SESSION_MAX_SECONDS = 60 * 86400;
-
-export const RefreshErrors = {
-  invalid: 'identity.refresh-token-invalid',
-  reused: 'identity.refresh-token-reused',
-  accountDisabled: 'identity.account-disabled',
-} as const;
-
-export const TOKEN_REVOKED_CODE = 'auth.token-revoked';
 
 export interface TokenSet {
   accessToken: string;
@@ -316,7 +309,7 @@ export function createTokens(deps: {
       ];
       for (const key of keysToCheck) {
         if ((await cache.get<boolean>(key)) === true) {
-          throw AppError.unauthenticated(TOKEN_REVOKED_CODE, 'The access token has been revoked.');
+          throw IdentityErrors.tokenRevoked();
         }
       }
     },
