@@ -2,7 +2,7 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
 import {
@@ -18,7 +18,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.j
 import type { LoginThrottle } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserByEmail, findUserById, isMfaEnabled, normalizeEmail } from './users.queries.js';
-import { toUserView, type UserView } from './views.js';
+import { type InstructorApplicationView, toApplicationView, toUserView, type UserView } from './views.js';
 import { AccountErrors, IdentityErrors } from './identity.errors.js';
 
 /** What register, resend and reset-request answer, whatever the address: nothing to enumerate. */
@@ -29,16 +29,6 @@ export const ACCEPTED_ANSWER = {
 
 /** Mails of one kind to one address per hour; beyond it requests still answer the same, silently. */
 const MAILS_PER_HOUR = 3;
-
-export interface InstructorApplicationView {
-  id: string;
-  userId: string;
-  motivation: string;
-  status: 'pending' | 'approved' | 'rejected';
-  decisionNote: string | null;
-  decidedAt: string | null;
-  createdAt: string;
-}
 
 export type Accounts = ReturnType<typeof createAccounts>;
 
@@ -293,21 +283,3 @@ export function createAccounts(deps: {
     },
   };
 }
-
-export const toApplicationView = (row: {
-  id: string;
-  user_id: string;
-  motivation: string;
-  status: 'pending' | 'approved' | 'rejected';
-  decision_note: string | null;
-  decided_at: Date | null;
-  created_at: Date;
-}): InstructorApplicationView => ({
-  id: row.id,
-  userId: row.user_id,
-  motivation: row.motivation,
-  status: row.status,
-  decisionNote: row.decision_note,
-  decidedAt: row.decided_at?.toISOString() ?? null,
-  createdAt: row.created_at.toISOString(),
-});

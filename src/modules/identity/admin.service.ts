@@ -2,8 +2,7 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { keyset, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type InstructorApplicationView, toApplicationView } from './accounts.service.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import {
   IdentityEvents,
@@ -17,7 +16,12 @@ import type { Role } from './permissions.js';
 import type { ApplicationStatus, UserStatus } from './tables.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserById, isMfaEnabled, listUsers, type UserRow } from './users.queries.js';
-import { type AdminUserView, toAdminUserView } from './views.js';
+import {
+  type AdminUserView,
+  type InstructorApplicationView,
+  toAdminUserView,
+  toApplicationView,
+} from './views.js';
 import { AdminErrors, IdentityErrors } from './identity.errors.js';
 
 export type Admin = ReturnType<typeof createAdmin>;

@@ -3,13 +3,13 @@ import type { LecternModule, Platform } from '../../platform/module.js';
 import { createAccounts } from './accounts.service.js';
 import { adminRoutes } from './admin.routes.js';
 import { createAdmin } from './admin.service.js';
-import { createAuditLog } from './audit.js';
+import { createAuditLog } from './audit.service.js';
 import { createIdentityApi, type IdentityApi } from './identity.api.js';
 import { authRoutes } from './auth.routes.js';
 import { identityBench } from './bench.js';
 import { type Clock, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
-import { identityHooks } from './http.js';
+import { identityHooks } from './route-kit.js';
 import { prepareDummyHash } from './passwords.js';
 import { createSigningKeys } from './keys.service.js';
 import { createLogin } from './login.service.js';
@@ -44,7 +44,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   if (!box.encrypting) {
     logger.warn('identity: no key-encryption secret; signing keys and TOTP secrets are stored unsealed');
   }
-  const audit = createAuditLog(clock);
+  const audit = createAuditLog({ db, clock });
   const keys = createSigningKeys({
     db,
     box,
@@ -78,7 +78,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const apiRoutes = [
     authRoutes({ accounts, login, tokens }),
     meRoutes({ accounts, mfa }),
-    adminRoutes({ db, admin, audit, oauth }),
+    adminRoutes({ admin, audit, oauth }),
   ];
   const rootRoutes = oauthRoutes({ oauth, keys, publicUrl: config.publicUrl });
 

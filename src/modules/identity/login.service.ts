@@ -2,7 +2,7 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import type { IdentityDb, RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { Mfa, SecondFactor } from './mfa.service.js';

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import { type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { type SecretBox, sha256 } from './crypto.js';
 import { verifyPassword } from './passwords.js';

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { metaOf } from './http.js';
+import { metaOf } from './route-kit.js';
 import type { SigningKeys } from './keys.service.js';
 import {
   FORM,

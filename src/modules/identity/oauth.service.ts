@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { TokenVerifier } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
@@ -197,14 +197,26 @@ export function createOAuth(deps: {
       meta: RequestMeta = internalMeta,
     ): Promise<ClientView & { clientSecret: string | null }> {
       if (input.grantTypes.includes('client_credentials') && !input.confidential) {
-        throw IdentityErrors.clientInvalid('client_credentials needs a confidential client.', '/body/confidential', 'must be true for client_credentials');
+        throw IdentityErrors.clientInvalid(
+          'client_credentials needs a confidential client.',
+          '/body/confidential',
+          'must be true for client_credentials',
+        );
       }
       if (input.grantTypes.includes('password') && !input.firstParty) {
-        throw IdentityErrors.clientInvalid('The password grant is for first-party clients only (RFC 9700 §2.4).', '/body/firstParty', 'must be true for the password grant');
+        throw IdentityErrors.clientInvalid(
+          'The password grant is for first-party clients only (RFC 9700 §2.4).',
+          '/body/firstParty',
+          'must be true for the password grant',
+        );
       }
       const scopes = input.scopes.filter((s) => SCOPE_TOKEN.test(s));
       if (scopes.length !== input.scopes.length) {
-        throw IdentityErrors.clientInvalid('A scope is malformed.', '/body/scopes', 'must be printable ASCII without spaces, quotes or backslashes');
+        throw IdentityErrors.clientInvalid(
+          'A scope is malformed.',
+          '/body/scopes',
+          'must be printable ASCII without spaces, quotes or backslashes',
+        );
       }
       const clientId = `cl_${randomToken(12)}`;
       const clientSecret = input.confidential ? `cs_${randomToken(32)}` : null;

@@ -3,10 +3,21 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { SigningKeys } from './keys.service.js';
+import {
+  findLiveRefreshToken,
+  findRefreshToken,
+  findSession,
+  insertRefreshToken as insertRefreshTokenRow,
+  insertSession,
+  liveSessionIds,
+  markSessionRevoked,
+  spendRefreshToken,
+  touchSession,
+} from './sessions.queries.js';
 import { IdentityErrors, RefreshErrors } from './identity.errors.js';
 
 /** Short, so a token outliving a logout, password change or disable does little harm (RFC 9700 §2.2.2). */
@@ -76,14 +87,11 @@ export function createTokens(deps: {
   async function insertRefreshToken(trx: IdentityDb, sessionId: string, sessionEnds: Date): Promise<string> {
     const token = `rt_${randomToken()}`;
     const idle = addSeconds(clock(), REFRESH_TOKEN_TTL_SECONDS);
-    await trx
-      .insertInto('identity.refresh_tokens')
-      .values({
-        session_id: sessionId,
-        token_hash: sha256(token),
-        expires_at: idle < sessionEnds ? idle : sessionEnds,
-      })
-      .execute();
+    await insertRefreshTokenRow(trx, {
+      session_id: sessionId,
+      token_hash: sha256(token),
+      expires_at: idle < sessionEnds ? idle : sessionEnds,
+    });
     return token;
   }
 
@@ -107,13 +115,7 @@ export function createTokens(deps: {
     reason: RevokeReason,
     context: { userId: string; meta?: RequestMeta; actorId?: string },
   ): Promise<boolean> {
-    const revoked = await trx
-      .updateTable('identity.sessions')
-      .set({ revoked_at: clock(), revoked_reason: reason })
-      .where('id', '=', sessionId)
-      .where('revoked_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
+    const revoked = await markSessionRevoked(trx, sessionId, reason, clock());
     if (!revoked) return false;
     // written before commit: a rolled-back revocation at worst ends one session a few minutes early
     await audit.record(trx, {
@@ -133,21 +135,17 @@ export function createTokens(deps: {
       const now = clock();
       const ends = addSeconds(now, SESSION_MAX_SECONDS);
       const { sessionId, refreshToken } = await inTransaction(db, async (trx) => {
-        const session = await trx
-          .insertInto('identity.sessions')
-          .values({
-            user_id: user.id,
-            client_id: input.clientId,
-            scope: input.scope,
-            amr: input.amr,
-            auth_time: now,
-            last_used_at: now,
-            expires_at: ends,
-            ip: input.meta.ip,
-            user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const session = await insertSession(trx, {
+          user_id: user.id,
+          client_id: input.clientId,
+          scope: input.scope,
+          amr: input.amr,
+          auth_time: now,
+          last_used_at: now,
+          expires_at: ends,
+          ip: input.meta.ip,
+          user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
+        });
         return { sessionId: session.id, refreshToken: await insertRefreshToken(trx, session.id, ends) };
       });
       const access = await accessToken(user, { id: sessionId, ...input, authTime: now });
@@ -167,27 +165,7 @@ export function createTokens(deps: {
      */
     async rotate(presented: string, clientId: string, meta: RequestMeta): Promise<TokenSet> {
       const now = clock();
-      const found = await db
-        .selectFrom('identity.refresh_tokens as rt')
-        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
-        .innerJoin('identity.users as u', 'u.id', 's.user_id')
-        .select([
-          'rt.id as tokenId',
-          'rt.used_at as usedAt',
-          'rt.expires_at as expiresAt',
-          's.id as sessionId',
-          's.client_id as clientId',
-          's.scope as scope',
-          's.amr as amr',
-          's.auth_time as authTime',
-          's.expires_at as sessionEnds',
-          's.revoked_at as revokedAt',
-          'u.id as userId',
-          'u.roles as roles',
-          'u.status as status',
-        ])
-        .where('rt.token_hash', '=', sha256(presented))
-        .executeTakeFirst();
+      const found = await findRefreshToken(db, sha256(presented));
       if (!found || found.clientId !== clientId || found.revokedAt !== null) throw invalid();
 
       const reuse = async () => {
@@ -211,19 +189,9 @@ export function createTokens(deps: {
 
       const next = await inTransaction(db, async (trx) => {
         // the conditional update makes two concurrent uses of one token end in exactly one winner
-        const spent = await trx
-          .updateTable('identity.refresh_tokens')
-          .set({ used_at: now })
-          .where('id', '=', found.tokenId)
-          .where('used_at', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
+        const spent = await spendRefreshToken(trx, found.tokenId, now);
         if (!spent) return undefined;
-        await trx
-          .updateTable('identity.sessions')
-          .set({ last_used_at: now })
-          .where('id', '=', found.sessionId)
-          .execute();
+        await touchSession(trx, found.sessionId, now);
         return insertRefreshToken(trx, found.sessionId, found.sessionEnds);
       });
       if (next === undefined) throw await reuse();
@@ -243,36 +211,12 @@ export function createTokens(deps: {
 
     /** The session a refresh token belongs to, if it is still live (introspection, revocation). */
     async findByRefreshToken(presented: string) {
-      const now = clock();
-      return db
-        .selectFrom('identity.refresh_tokens as rt')
-        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
-        .innerJoin('identity.users as u', 'u.id', 's.user_id')
-        .select([
-          's.id as sessionId',
-          's.client_id as clientId',
-          's.scope as scope',
-          's.user_id as userId',
-          'u.email as email',
-          'u.status as status',
-          'rt.created_at as issuedAt',
-          'rt.expires_at as expiresAt',
-        ])
-        .where('rt.token_hash', '=', sha256(presented))
-        .where('rt.used_at', 'is', null)
-        .where('rt.expires_at', '>', now)
-        .where('s.revoked_at', 'is', null)
-        .where('s.expires_at', '>', now)
-        .executeTakeFirst();
+      return findLiveRefreshToken(db, sha256(presented), clock());
     },
 
     /** Is this session live (not revoked, not past its end)? */
     async sessionOf(sessionId: string) {
-      return db
-        .selectFrom('identity.sessions')
-        .select(['id', 'user_id', 'client_id', 'revoked_at', 'expires_at'])
-        .where('id', '=', sessionId)
-        .executeTakeFirst();
+      return findSession(db, sessionId);
     },
 
     revokeSession,
@@ -284,13 +228,7 @@ export function createTokens(deps: {
       reason: RevokeReason,
       context: { except?: string | undefined; meta?: RequestMeta; actorId?: string } = {},
     ): Promise<number> {
-      let query = trx
-        .selectFrom('identity.sessions')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null);
-      if (context.except) query = query.where('id', '!=', context.except);
-      const sessions = await query.execute();
+      const sessions = await liveSessionIds(trx, userId, context.except);
       for (const s of sessions) await revokeSession(trx, s.id, reason, { userId, ...context });
       return sessions.length;
     },

@@ -14,8 +14,7 @@ export const metaOf = (request: FastifyRequest): RequestMeta => {
 
 /** The principal a guard has established; a route without a guard calling this is a bug. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal)
-    throw IdentityErrors.tokenRequired();
+  if (!request.principal) throw IdentityErrors.tokenRequired();
   return request.principal;
 }
 
