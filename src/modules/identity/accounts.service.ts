@@ -17,7 +17,8 @@ import { ONE_TIME_TOKEN_TTL, type OneTimeTokens } from './one-time-tokens.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import type { LoginThrottle } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
-import { findUserByEmail, findUserById, isMfaEnabled, normalizeEmail } from './users.queries.js';
+import type { Role } from './permissions.js';
+import { findUserByEmail, findUserById, insertUser, isMfaEnabled, normalizeEmail } from './users.queries.js';
 import { type InstructorApplicationView, toApplicationView, toUserView, type UserView } from './views.js';
 import { AccountErrors, IdentityErrors } from './identity.errors.js';
 
@@ -103,6 +104,37 @@ export function createAccounts(deps: {
       if (created) mail.verification(email, created.displayName, created.token);
       else if (await mailBudget('already_registered', email)) mail.alreadyRegistered(email);
       return ACCEPTED_ANSWER;
+    },
+
+    /**
+     * Create an account from code (demo seed, an operator's script): the address counts as
+     * verified and the roles are given at once. Announced like a registration plus a verification.
+     */
+    async provision(
+      input: { email: string; password: string; displayName: string; roles: Role[] },
+      meta: RequestMeta,
+    ): Promise<UserView> {
+      const email = normalizeEmail(input.email);
+      checkPasswordPolicy(input.password, { email, field: '/password' });
+      const passwordHash = await hashPassword(input.password);
+      const userId = await inTransaction(db, async (trx) => {
+        const user = await insertUser(trx, {
+          email,
+          display_name: input.displayName.trim(),
+          password_hash: passwordHash,
+          roles: [...new Set<string>(['learner', ...input.roles])],
+          email_verified_at: clock(),
+        });
+        await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
+        const registered: UserRegistered = { userId: user.id, email, displayName: user.display_name };
+        const verified: UserVerified = { userId: user.id, email };
+        await enqueue(trx, 'identity', [
+          { type: IdentityEvents.userRegistered, aggregateId: user.id, data: registered },
+          { type: IdentityEvents.userVerified, aggregateId: user.id, data: verified },
+        ]);
+        return user.id;
+      });
+      return view(userId);
     },
 
     async resendVerification(rawEmail: string) {

@@ -20,7 +20,7 @@ import { identityMigrations } from './migrations/index.js';
 import { createOAuth } from './oauth.service.js';
 import { oauthRoutes } from './oauth.routes.js';
 import { createOneTimeTokens } from './one-time-tokens.js';
-import { seedIdentity } from './seed.js';
+import { seedIdentity } from './seed/seed.js';
 import type { IdentityTables } from './tables.js';
 import { createLoginThrottle } from './throttle.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createTokens } from './tokens.service.js';
@@ -96,7 +96,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
       rootRoutes(app, kit);
       return Promise.resolve();
     },
-    seed: () => seedIdentity({ db, oauth, clock }),
+    seed: () => seedIdentity({ db, accounts, oauth }),
     bench: identityBench({ db, clock }),
     close: () => mail.drain(),
   };

@@ -13,4 +13,4 @@ export {
 export { createIdentityModule, type IdentityOptions } from './identity.module.js';
 export type { ClientView, GrantType } from './oauth.service.js';
 export { type Permission, PERMISSIONS, type Role, ROLES, rolesFor } from './permissions.js';
-export { DEMO_INSTRUCTOR_EMAILS } from './seed.js';
+export { DEMO_INSTRUCTOR_EMAILS } from './seed/demo.data.js';

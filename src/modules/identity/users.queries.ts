@@ -1,4 +1,4 @@
-import { type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
 import type { IdentityDb } from './context.js';
 import type { UserStatus, UserTable } from './tables.js';
@@ -12,6 +12,18 @@ export type UserRow = Selectable<UserTable>;
  * +tags) are deliberately not applied: they are not true of every domain.
  */
 export const normalizeEmail = (email: string): string => email.trim().normalize('NFKC').toLowerCase();
+
+export function insertUser(db: IdentityDb, row: Insertable<UserTable>) {
+  return db
+    .insertInto('identity.users')
+    .values(row)
+    .returning(['id', 'display_name'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function anyUserExists(db: IdentityDb): Promise<boolean> {
+  return (await db.selectFrom('identity.users').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
 
 export function findUserById(db: IdentityDb, id: string) {
   return db.selectFrom('identity.users').selectAll().where('id', '=', id).executeTakeFirst();
