@@ -1,4 +1,4 @@
-import { createTokenVerifier, type KeySource, type Principal } from '../../platform/http/auth.js';
+import { createTokenVerifier } from '../../platform/http/auth.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import { createAccounts } from './accounts.service.js';
 import { adminRoutes } from './admin.routes.js';
