@@ -2,6 +2,7 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
+import { insertPendingApplication, latestApplicationOf } from './applications.queries.js';
 import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
@@ -278,13 +279,7 @@ export function createAccounts(deps: {
         throw AppError.conflict(AccountErrors.alreadyInstructor, 'You are already an instructor.');
       }
       return inTransaction(db, async (trx) => {
-        const row = await trx
-          .insertInto('identity.instructor_applications')
-          .values({ user_id: userId, motivation: motivation.trim() })
-          // the partial unique index allows one pending application per user
-          .onConflict((oc) => oc.column('user_id').where('status', '=', 'pending').doNothing())
-          .returningAll()
-          .executeTakeFirst();
+        const row = await insertPendingApplication(trx, userId, motivation.trim());
         if (!row) {
           throw AppError.conflict(
             AccountErrors.applicationPending,
@@ -302,13 +297,7 @@ export function createAccounts(deps: {
     },
 
     async latestApplication(userId: string): Promise<InstructorApplicationView> {
-      const row = await db
-        .selectFrom('identity.instructor_applications')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const row = await latestApplicationOf(db, userId);
       if (!row)
         throw AppError.notFound(AccountErrors.noApplication, 'You have not applied to become an instructor.');
       return toApplicationView(row);

@@ -1,6 +1,6 @@
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { keyset, toPage } from '../../platform/http/pagination.js';
+import { toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
@@ -15,7 +15,8 @@ import type { SigningKeys } from './keys.service.js';
 import type { Role } from './permissions.js';
 import type { ApplicationStatus, UserStatus } from './tables.js';
 import type { Tokens } from './tokens.service.js';
-import { findUserById, isMfaEnabled, listUsers, type UserRow } from './users.queries.js';
+import { findUserById, isMfaEnabled, listUsers, updateUser, type UserRow } from './users.queries.js';
+import { applicationExists, decidePendingApplication, listApplications } from './applications.queries.js';
 import {
   type AdminUserView,
   type InstructorApplicationView,
@@ -89,12 +90,13 @@ export function createAdmin(deps: {
       const row = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
         if (user.status === 'disabled') return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ status: 'disabled', disabled_at: clock(), disabled_reason: reason, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const updated = await updateUser(trx, id, {
+          status: 'disabled',
+          disabled_at: clock(),
+          disabled_reason: reason,
+          updated_at: clock(),
+        });
+        if (!updated) throw IdentityErrors.userNotFound();
         await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
         await audit.record(trx, { type: 'user.disabled', userId: id, actorId, meta, details: { reason } });
         const data: UserDisabled = { userId: id, disabledBy: actorId, reason };
@@ -109,12 +111,13 @@ export function createAdmin(deps: {
       const row = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
         if (user.status === 'active') return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ status: 'active', disabled_at: null, disabled_reason: null, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const updated = await updateUser(trx, id, {
+          status: 'active',
+          disabled_at: null,
+          disabled_reason: null,
+          updated_at: clock(),
+        });
+        if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, { type: 'user.enabled', userId: id, actorId, meta });
         const data: UserEnabled = { userId: id, enabledBy: actorId };
         await enqueue(trx, 'identity', [{ type: IdentityEvents.userEnabled, aggregateId: id, data }]);
@@ -133,12 +136,8 @@ export function createAdmin(deps: {
       const row = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
         if ([...user.roles].sort().join() === wanted.join()) return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ roles: wanted, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const updated = await updateUser(trx, id, { roles: wanted, updated_at: clock() });
+        if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, {
           type: 'roles.changed',
           userId: id,
@@ -158,14 +157,7 @@ export function createAdmin(deps: {
       limit: number;
       cursor?: string | undefined;
     }) {
-      let query = db.selectFrom('identity.instructor_applications').selectAll();
-      if (filter.status) query = query.where('status', '=', filter.status);
-      const rows = await keyset(query, {
-        columns: ['created_at', 'id'],
-        direction: 'asc',
-        limit: filter.limit,
-        cursor: filter.cursor,
-      }).execute();
+      const rows = await listApplications(db, filter);
       return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toApplicationView);
     },
 
@@ -178,20 +170,15 @@ export function createAdmin(deps: {
       meta: RequestMeta,
     ): Promise<InstructorApplicationView> {
       return inTransaction(db, async (trx) => {
-        const decided = await trx
-          .updateTable('identity.instructor_applications')
-          .set({ status: decision, decided_by: actorId, decided_at: clock(), decision_note: note })
-          .where('id', '=', applicationId)
-          .where('status', '=', 'pending')
-          .returningAll()
-          .executeTakeFirst();
+        const decided = await decidePendingApplication(trx, applicationId, {
+          status: decision,
+          decided_by: actorId,
+          decided_at: clock(),
+          decision_note: note,
+        });
         if (!decided) {
-          const exists = await trx
-            .selectFrom('identity.instructor_applications')
-            .select('id')
-            .where('id', '=', applicationId)
-            .executeTakeFirst();
-          if (!exists) throw AppError.notFound(AdminErrors.applicationNotFound, 'No such application.');
+          if (!(await applicationExists(trx, applicationId)))
+            throw AppError.notFound(AdminErrors.applicationNotFound, 'No such application.');
           throw AppError.conflict(
             AdminErrors.applicationDecided,
             'This application has already been decided.',
@@ -210,11 +197,7 @@ export function createAdmin(deps: {
           const user = await userOrThrow(trx, userId);
           if (!user.roles.includes('instructor')) {
             const roles = [...user.roles, 'instructor'].sort();
-            await trx
-              .updateTable('identity.users')
-              .set({ roles, updated_at: clock() })
-              .where('id', '=', userId)
-              .execute();
+            await updateUser(trx, userId, { roles, updated_at: clock() });
             await audit.record(trx, {
               type: 'roles.changed',
               userId,

@@ -1,4 +1,4 @@
-import { type Insertable, type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
 import type { IdentityDb } from './context.js';
 import type { UserStatus, UserTable } from './tables.js';
@@ -19,6 +19,11 @@ export function insertUser(db: IdentityDb, row: Insertable<UserTable>) {
     .values(row)
     .returning(['id', 'display_name'])
     .executeTakeFirstOrThrow();
+}
+
+/** Change a user's row; undefined when there is no such user. */
+export function updateUser(db: IdentityDb, id: string, set: Updateable<UserTable>) {
+  return db.updateTable('identity.users').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 export async function anyUserExists(db: IdentityDb): Promise<boolean> {
