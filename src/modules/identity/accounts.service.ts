@@ -214,8 +214,9 @@ export function createAccounts(deps: {
         await audit.record(trx, { type: 'password.changed', userId: row.id, meta });
         return tokens.revokeAllSessions(trx, row.id, 'password_changed', { except: user.sessionId, meta });
       });
+      await tokens.denySessions(revoked);
       mail.passwordChanged(row.email);
-      return { otherSessionsRevoked: revoked };
+      return { otherSessionsRevoked: revoked.length };
     },
 
     async requestPasswordReset(rawEmail: string, meta: RequestMeta) {
@@ -250,7 +251,7 @@ export function createAccounts(deps: {
       if (!user) throw IdentityErrors.userNotFound();
       checkPasswordPolicy(input.newPassword, { email: user.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
-      await inTransaction(db, async (trx) => {
+      const revoked = await inTransaction(db, async (trx) => {
         await oneTime.consume(trx, input.token, 'reset_password');
         await trx
           .updateTable('identity.users')
@@ -263,8 +264,9 @@ export function createAccounts(deps: {
           .where('id', '=', user.id)
           .execute();
         await audit.record(trx, { type: 'password.reset_completed', userId: user.id, meta });
-        await tokens.revokeAllSessions(trx, user.id, 'password_reset', { meta });
+        return tokens.revokeAllSessions(trx, user.id, 'password_reset', { meta });
       });
+      await tokens.denySessions(revoked);
       mail.passwordChanged(user.email);
     },
 

@@ -78,7 +78,11 @@ export function createAdmin(deps: {
       return adminView(await userOrThrow(db, id));
     },
 
-    /** Refresh fails at once; access tokens stop where the deny list is checked, else at expiry. */
+    /**
+     * Refresh fails at once; access tokens stop at once where the deny list is checked (every
+     * route of this process), else at expiry. The deny list is written after commit, so a disable
+     * that fails blocks nothing; a retry of a committed disable writes it again.
+     */
     async disableUser(
       actorId: string,
       id: string,
@@ -87,9 +91,9 @@ export function createAdmin(deps: {
     ): Promise<AdminUserView> {
       if (actorId === id)
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot disable your own account.');
-      const row = await inTransaction(db, async (trx) => {
+      const { row, revoked } = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if (user.status === 'disabled') return user;
+        if (user.status === 'disabled') return { row: user, revoked: [] };
         const updated = await updateUser(trx, id, {
           status: 'disabled',
           disabled_at: clock(),
@@ -97,20 +101,21 @@ export function createAdmin(deps: {
           updated_at: clock(),
         });
         if (!updated) throw IdentityErrors.userNotFound();
-        await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
+        const revoked = await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
         await audit.record(trx, { type: 'user.disabled', userId: id, actorId, meta, details: { reason } });
         const data: UserDisabled = { userId: id, disabledBy: actorId, reason };
         await enqueue(trx, 'identity', [{ type: IdentityEvents.userDisabled, aggregateId: id, data }]);
-        return updated;
+        return { row: updated, revoked };
       });
-      await tokens.denyUser(id);
+      await tokens.voidUserTokens(id);
+      await tokens.denySessions(revoked);
       return adminView(row);
     },
 
     async enableUser(actorId: string, id: string, meta: RequestMeta): Promise<AdminUserView> {
-      const row = await inTransaction(db, async (trx) => {
+      const changed = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if (user.status === 'active') return user;
+        if (user.status === 'active') return undefined;
         const updated = await updateUser(trx, id, {
           status: 'active',
           disabled_at: null,
@@ -123,19 +128,25 @@ export function createAdmin(deps: {
         await enqueue(trx, 'identity', [{ type: IdentityEvents.userEnabled, aggregateId: id, data }]);
         return updated;
       });
-      await tokens.allowUser(id);
-      return adminView(row);
+      if (!changed) return adminView(await userOrThrow(db, id));
+      // a status change binds every token at once; a disabled user holds none that are valid
+      await tokens.voidUserTokens(id);
+      return adminView(changed);
     },
 
-    /** Replace a user's roles. Everyone keeps `learner`; an admin cannot drop their own admin role. */
+    /**
+     * Replace a user's roles. Everyone keeps `learner`; an admin cannot drop their own admin role.
+     * After commit every access token of the user is refused (the roles are in the token); their
+     * sessions live on, and a refresh returns a token with the new roles.
+     */
     async setRoles(actorId: string, id: string, roles: Role[], meta: RequestMeta): Promise<AdminUserView> {
       const wanted = [...new Set<string>(['learner', ...roles])].sort();
       if (actorId === id && !wanted.includes('admin')) {
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot remove your own admin role.');
       }
-      const row = await inTransaction(db, async (trx) => {
+      const changed = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if ([...user.roles].sort().join() === wanted.join()) return user;
+        if ([...user.roles].sort().join() === wanted.join()) return undefined;
         const updated = await updateUser(trx, id, { roles: wanted, updated_at: clock() });
         if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, {
@@ -149,7 +160,9 @@ export function createAdmin(deps: {
         await enqueue(trx, 'identity', [{ type: IdentityEvents.rolesChanged, aggregateId: id, data }]);
         return updated;
       });
-      return adminView(row);
+      if (!changed) return adminView(await userOrThrow(db, id));
+      await tokens.voidUserTokens(id);
+      return adminView(changed);
     },
 
     async listApplications(filter: {
@@ -169,7 +182,7 @@ export function createAdmin(deps: {
       note: string | null,
       meta: RequestMeta,
     ): Promise<InstructorApplicationView> {
-      return inTransaction(db, async (trx) => {
+      const { view, rolesChangedFor } = await inTransaction(db, async (trx) => {
         const decided = await decidePendingApplication(trx, applicationId, {
           status: decision,
           decided_by: actorId,
@@ -193,9 +206,11 @@ export function createAdmin(deps: {
           meta,
           details: { applicationId, note },
         });
+        let rolesChangedFor: string | undefined;
         if (decision === 'approved') {
           const user = await userOrThrow(trx, userId);
           if (!user.roles.includes('instructor')) {
+            rolesChangedFor = userId;
             const roles = [...user.roles, 'instructor'].sort();
             await updateUser(trx, userId, { roles, updated_at: clock() });
             await audit.record(trx, {
@@ -216,8 +231,11 @@ export function createAdmin(deps: {
             { type: IdentityEvents.instructorApproved, aggregateId: userId, data },
           ]);
         }
-        return toApplicationView(decided);
+        return { view: toApplicationView(decided), rolesChangedFor };
       });
+      // the applicant's tokens carry the old roles; a refresh brings the instructor role
+      if (rolesChangedFor) await tokens.voidUserTokens(rolesChangedFor);
+      return view;
     },
   };
 }

@@ -27,6 +27,7 @@ export const AuditTypes = [
   'user.enabled',
   'signing_key.rotated',
   'client.created',
+  'client_token.revoked',
 ] as const;
 export type AuditType = (typeof AuditTypes)[number];
 

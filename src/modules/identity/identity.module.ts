@@ -41,6 +41,14 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const db = platform.database.db.withTables<IdentityTables>();
   const clock = options.clock ?? systemClock;
   const box = createSecretBox(options.keyEncryptionSecret);
+  // where clients reach us; without PUBLIC_URL the local address, never a request's Host header
+  const appUrl = (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+  if (config.publicUrl !== undefined && config.jwtIssuer !== appUrl) {
+    logger.warn(
+      { issuer: config.jwtIssuer, publicUrl: appUrl },
+      'identity: JWT_ISSUER is not the public URL; set both to the same address so "iss" names this server (RFC 9068)',
+    );
+  }
   if (!box.encrypting) {
     logger.warn('identity: no key-encryption secret; signing keys and TOTP secrets are stored unsealed');
   }
@@ -58,7 +66,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const mail = createIdentityMail({
     mailer,
     logger,
-    appUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    appUrl: () => appUrl,
   });
   const oneTime = createOneTimeTokens(clock);
   const accounts = createAccounts({ db, cache, clock, audit, tokens, mail, throttle, oneTime });
@@ -80,7 +88,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     meRoutes({ accounts, mfa }),
     adminRoutes({ admin, audit, oauth }),
   ];
-  const rootRoutes = oauthRoutes({ oauth, keys, publicUrl: config.publicUrl });
+  const rootRoutes = oauthRoutes({ oauth, keys, issuer: config.jwtIssuer, baseUrl: appUrl });
 
   const module: LecternModule & { api: IdentityApi } = {
     name: 'identity',

@@ -149,13 +149,18 @@ export function createSigningKeys(options: SigningKeysOptions) {
     activeKey,
 
     /** Sign an RFC 9068 access token: typ at+jwt, kid, iss, aud, sub, iat, exp, jti. */
+    /**
+     * `notBefore` (epoch seconds) dates the token no earlier than that second: a token signed in
+     * the very second its user's earlier tokens were voided must not look like one of them.
+     */
     async sign(
       subject: string,
       claims: JWTPayload,
-      ttlSeconds = accessTokenTtlSeconds,
+      options: { ttlSeconds?: number; notBefore?: number } = {},
     ): Promise<SignedToken> {
+      const ttlSeconds = options.ttlSeconds ?? accessTokenTtlSeconds;
       const { kid, privateKey } = await activeKey();
-      const issuedAt = epochSeconds(clock());
+      const issuedAt = Math.max(epochSeconds(clock()), options.notBefore ?? 0);
       const jti = randomUUID();
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid })

@@ -226,11 +226,12 @@ export function createLogin(deps: {
       if (sessionId && userId) {
         const sid = sessionId;
         const uid = userId;
-        await inTransaction(db, async (trx) => {
-          if (await tokens.revokeSession(trx, sid, 'logout', { userId: uid, meta })) {
-            await audit.record(trx, { type: 'logout', userId: uid, meta, details: { sessionId: sid } });
-          }
+        const revoked = await inTransaction(db, async (trx) => {
+          if (!(await tokens.revokeSession(trx, sid, 'logout', { userId: uid, meta }))) return false;
+          await audit.record(trx, { type: 'logout', userId: uid, meta, details: { sessionId: sid } });
+          return true;
         });
+        if (revoked) await tokens.denySessions([sid]);
       }
     },
   };

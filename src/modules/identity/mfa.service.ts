@@ -245,13 +245,14 @@ export function createMfa(deps: {
       if (!row?.confirmed_at)
         throw AppError.conflict(MfaErrors.notEnabled, 'Two-factor authentication is not on.');
       await reauthenticate(user.id, proof, meta);
-      await inTransaction(db, async (trx) => {
+      const revoked = await inTransaction(db, async (trx) => {
         await trx.deleteFrom('identity.totp').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('identity.recovery_codes').where('user_id', '=', user.id).execute();
         await audit.record(trx, { type: 'mfa.disabled', userId: user.id, meta });
         // a weaker account should not keep sessions someone else may hold
-        await tokens.revokeAllSessions(trx, user.id, 'mfa_changed', { except: user.sessionId, meta });
+        return tokens.revokeAllSessions(trx, user.id, 'mfa_changed', { except: user.sessionId, meta });
       });
+      await tokens.denySessions(revoked);
     },
 
     async regenerateRecoveryCodes(

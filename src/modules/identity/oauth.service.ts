@@ -307,18 +307,32 @@ export function createOAuth(deps: {
       if (refresh) {
         if (refresh.clientId === client.client_id) {
           const { sessionId, userId } = refresh;
-          await inTransaction(db, (trx) =>
+          const revoked = await inTransaction(db, (trx) =>
             tokens.revokeSession(trx, sessionId, 'revoked_by_client', { userId, meta }),
           );
+          if (revoked) await tokens.denySessions([sessionId]);
         }
         return;
       }
       const principal = await verifier.verify(params.token).catch(() => undefined);
-      if (principal?.kind === 'user' && principal.sessionId && principal.clientId === client.client_id) {
+      if (!principal || principal.clientId !== client.client_id) return;
+      if (principal.kind === 'client') {
+        // no session behind it: the token itself goes on the deny list until it expires
+        await tokens.denyClientToken(principal.tokenId, principal.expiresAt);
+        await audit.record(db, {
+          type: 'client_token.revoked',
+          actorId: null,
+          meta,
+          details: { clientId: client.client_id, jti: principal.tokenId },
+        });
+        return;
+      }
+      if (principal.sessionId) {
         const sessionId = principal.sessionId;
-        await inTransaction(db, (trx) =>
+        const revoked = await inTransaction(db, (trx) =>
           tokens.revokeSession(trx, sessionId, 'revoked_by_client', { userId: principal.subject, meta }),
         );
+        if (revoked) await tokens.denySessions([sessionId]);
       }
     },
 

@@ -76,7 +76,10 @@ export function createTokens(deps: {
   const { db, keys, cache, clock, audit, logger } = deps;
   // deny entries only need to outlive the access tokens issued before them
   const denyTtl = ACCESS_TOKEN_TTL_SECONDS + 60;
-  const denySession = (sid: string) => cache.set(`identity:deny:sid:${sid}`, true, denyTtl);
+  const sessionKey = (sid: string) => `identity:deny:sid:${sid}`;
+  /** Epoch second at or before which every access token of the user is void. */
+  const voidBeforeKey = (userId: string) => `identity:void-before:${userId}`;
+  const clientTokenKey = (jti: string) => `identity:deny:jti:${jti}`;
 
   const invalid = () =>
     AppError.unauthenticated(
@@ -99,14 +102,21 @@ export function createTokens(deps: {
     user: SessionUser,
     session: { id: string; clientId: string; scope: string | null; amr: string[]; authTime: Date },
   ) {
-    return keys.sign(user.id, {
+    // a token signed in the second its user's tokens were voided is dated after that second
+    const voidBefore = await cache.get<number>(voidBeforeKey(user.id));
+    const notBefore = voidBefore === undefined ? {} : { notBefore: voidBefore + 1 };
+    return keys.sign(
+      user.id,
+      {
       roles: user.roles,
       client_id: session.clientId,
       sid: session.id,
       auth_time: epochSeconds(session.authTime),
       amr: session.amr,
-      ...(session.scope ? { scope: session.scope } : {}),
-    });
+        ...(session.scope ? { scope: session.scope } : {}),
+      },
+      notBefore,
+    );
   }
 
   async function revokeSession(
@@ -117,7 +127,7 @@ export function createTokens(deps: {
   ): Promise<boolean> {
     const revoked = await markSessionRevoked(trx, sessionId, reason, clock());
     if (!revoked) return false;
-    // written before commit: a rolled-back revocation at worst ends one session a few minutes early
+    // the deny-list entry is the caller's to write after commit (denySessions)
     await audit.record(trx, {
       type: 'token_family.revoked',
       userId: context.userId,
@@ -125,8 +135,12 @@ export function createTokens(deps: {
       ...(context.meta ? { meta: context.meta } : {}),
       details: { sessionId, reason },
     });
-    await denySession(sessionId);
     return true;
+  }
+
+  /** After commit: refuse the access tokens of revoked sessions at once, not at their expiry. */
+  async function denySessions(sessionIds: readonly string[]): Promise<void> {
+    for (const sid of sessionIds) await cache.set(sessionKey(sid), true, denyTtl);
   }
 
   return {
@@ -169,9 +183,10 @@ export function createTokens(deps: {
       if (!found || found.clientId !== clientId || found.revokedAt !== null) throw invalid();
 
       const reuse = async () => {
-        await inTransaction(db, (trx) =>
+        const revoked = await inTransaction(db, (trx) =>
           revokeSession(trx, found.sessionId, 'refresh_token_reused', { userId: found.userId, meta }),
         );
+        if (revoked) await denySessions([found.sessionId]);
         logger.warn(
           { sessionId: found.sessionId, userId: found.userId },
           'refresh token reused; family revoked',
@@ -219,18 +234,23 @@ export function createTokens(deps: {
       return findSession(db, sessionId);
     },
 
+    /** Revoke a session inside the caller's transaction; call `denySessions` after commit. */
     revokeSession,
+    denySessions,
 
-    /** Revoke every live session of a user, optionally keeping one (the caller's own). */
+    /**
+     * Revoke every live session of a user, optionally keeping one (the caller's own), inside the
+     * caller's transaction. Returns the revoked ids for `denySessions` after commit.
+     */
     async revokeAllSessions(
       trx: IdentityDb,
       userId: string,
       reason: RevokeReason,
       context: { except?: string | undefined; meta?: RequestMeta; actorId?: string } = {},
-    ): Promise<number> {
+    ): Promise<string[]> {
       const sessions = await liveSessionIds(trx, userId, context.except);
       for (const s of sessions) await revokeSession(trx, s.id, reason, { userId, ...context });
-      return sessions.length;
+      return sessions.map((s) => s.id);
     },
 
     /** Access token for a client acting for itself (client_credentials): no user, no refresh token. */
@@ -238,21 +258,38 @@ export function createTokens(deps: {
       return keys.sign(clientId, { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) });
     },
 
-    /** Refuse tokens of disabled users and revoked sessions before they expire. */
+    /**
+     * The deny list, run by the platform verifier on every request (the module's `checkToken`).
+     * User tokens: void when issued at or before the user's last role or status change, or when
+     * their session was revoked (two keys, read in parallel: one round trip). Client tokens: void
+     * when revoked (RFC 7009). An access token's issue time is its `exp` minus the lifetime.
+     */
     checkPrincipal: async (principal: Principal): Promise<void> => {
-      if (principal.kind !== 'user') return;
-      const keysToCheck = [
-        `identity:deny:user:${principal.subject}`,
-        ...(principal.sessionId ? [`identity:deny:sid:${principal.sessionId}`] : []),
-      ];
-      for (const key of keysToCheck) {
-        if ((await cache.get<boolean>(key)) === true) {
+      if (principal.kind === 'client') {
+        if ((await cache.get<boolean>(clientTokenKey(principal.tokenId))) === true) {
           throw IdentityErrors.tokenRevoked();
         }
+        return;
+      }
+      const [voidBefore, sessionDenied] = await Promise.all([
+        cache.get<number>(voidBeforeKey(principal.subject)),
+        principal.sessionId ? cache.get<boolean>(sessionKey(principal.sessionId)) : undefined,
+      ]);
+      const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
+      if (sessionDenied === true || (voidBefore !== undefined && issuedAt <= voidBefore)) {
+        throw IdentityErrors.tokenRevoked();
       }
     },
 
-    denyUser: (userId: string) => cache.set(`identity:deny:user:${userId}`, true, denyTtl),
-    allowUser: (userId: string) => cache.del(`identity:deny:user:${userId}`),
+    /**
+     * After commit of a role or status change: every access token the user holds now is refused
+     * by every route at once. Refresh still works where the session lives and returns a token
+     * with the roles as they are now.
+     */
+    voidUserTokens: (userId: string) => cache.set(voidBeforeKey(userId), epochSeconds(clock()), denyTtl),
+
+    /** RFC 7009 for client_credentials tokens: refused from now until their expiry. */
+    denyClientToken: (jti: string, expiresAt: number) =>
+      cache.set(clientTokenKey(jti), true, Math.max(1, expiresAt - epochSeconds(clock())) + 60),
   };
 }
