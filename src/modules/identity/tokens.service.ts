@@ -108,11 +108,11 @@ export function createTokens(deps: {
     return keys.sign(
       user.id,
       {
-      roles: user.roles,
-      client_id: session.clientId,
-      sid: session.id,
-      auth_time: epochSeconds(session.authTime),
-      amr: session.amr,
+        roles: user.roles,
+        client_id: session.clientId,
+        sid: session.id,
+        auth_time: epochSeconds(session.authTime),
+        amr: session.amr,
         ...(session.scope ? { scope: session.scope } : {}),
       },
       notBefore,
