@@ -212,6 +212,8 @@ export function createAccounts(deps: {
           .where('id', '=', row.id)
           .execute();
         await audit.record(trx, { type: 'password.changed', userId: row.id, meta });
+        // a reset link mailed before the change must not undo it
+        await oneTime.revokeOutstanding(trx, row.id, 'reset_password');
         return tokens.revokeAllSessions(trx, row.id, 'password_changed', { except: user.sessionId, meta });
       });
       await tokens.denySessions(revoked);
@@ -249,6 +251,8 @@ export function createAccounts(deps: {
       const pending = await oneTime.peek(db, input.token, 'reset_password');
       const user = await findUserById(db, pending.user_id);
       if (!user) throw IdentityErrors.userNotFound();
+      // a link mailed before the account was disabled does not outlive the disable
+      if (user.status !== 'active') throw oneTime.invalid();
       checkPasswordPolicy(input.newPassword, { email: user.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
       const revoked = await inTransaction(db, async (trx) => {

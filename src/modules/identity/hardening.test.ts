@@ -3,8 +3,10 @@
 // tokens; one issuer, never the Host header. (The throttle's items are in throttle.test.ts.)
 import { sql } from 'kysely';
 import { decodeJwt } from 'jose';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IdentityTestApp, startIdentityApp } from './identity.test-support.js';
+import { epochSeconds } from './context.js';
+import { type IdentityTestApp, startIdentityApp, tokenIn } from './identity.test-support.js';
 
 let t: IdentityTestApp;
 let root: { authorization: string };
@@ -125,6 +127,85 @@ describe('deny-list entries are written after commit', () => {
       { refreshToken: session.refreshToken },
     );
     expect(refreshed.statusCode).toBe(200);
+  });
+});
+
+describe('other credentials that a password change or a disable must end', () => {
+  const NEW_PASSWORD = 'granite-sparrow-204';
+
+  it('an MFA challenge opened with the old password dies when the password is changed', async () => {
+    const user = await t.createUser();
+    const { accessToken } = await t.login(user.email, user.password);
+    const auth = t.bearer(accessToken);
+    const enrol = await inject('POST', '/api/v1/me/mfa/totp/enroll', auth, { password: user.password });
+    const { secret } = enrol.json<{ secret: string }>();
+    const code = await generate({ secret, epoch: epochSeconds(t.clock()) });
+    const confirm = await inject('POST', '/api/v1/me/mfa/totp/confirm', auth, { code });
+    expect(confirm.statusCode).toBe(200);
+    const [recoveryCode] = confirm.json<{ recoveryCodes: string[] }>().recoveryCodes;
+
+    // someone who knows the old password opens a challenge...
+    const login = await inject(
+      'POST',
+      '/api/v1/auth/login',
+      {},
+      { email: user.email, password: user.password },
+    );
+    const { mfaToken } = login.json<{ mfaToken: string }>();
+    // ...the owner changes the password...
+    t.clock.advance(1);
+    const changed = await inject('POST', '/api/v1/me/password', auth, {
+      currentPassword: user.password,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(changed.statusCode).toBe(200);
+    // ...and the challenge no longer completes, even with a valid second factor
+    const done = await inject('POST', '/api/v1/auth/login/mfa', {}, { mfaToken, recoveryCode });
+    expect(done.statusCode).toBe(401);
+    expect(done.json()).toMatchObject({ code: 'identity.mfa-challenge-invalid' });
+  });
+
+  it('a reset link mailed before a password change cannot undo it', async () => {
+    const user = await t.createUser();
+    const { accessToken } = await t.login(user.email, user.password);
+    await inject('POST', '/api/v1/auth/password-reset/request', {}, { email: user.email });
+    const link = tokenIn(await t.mailer.next(user.email, /Reset your/));
+    const changed = await inject('POST', '/api/v1/me/password', t.bearer(accessToken), {
+      currentPassword: user.password,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(changed.statusCode).toBe(200);
+    const reset = await inject(
+      'POST',
+      '/api/v1/auth/password-reset/confirm',
+      {},
+      {
+        token: link,
+        newPassword: 'copper-meadow-5821',
+      },
+    );
+    expect(reset.statusCode).toBe(400);
+    expect(reset.json()).toMatchObject({ code: 'identity.token-invalid' });
+    await t.login(user.email, NEW_PASSWORD);
+  });
+
+  it('a reset link of a disabled account sets no password', async () => {
+    const user = await t.createUser();
+    await inject('POST', '/api/v1/auth/password-reset/request', {}, { email: user.email });
+    const link = tokenIn(await t.mailer.next(user.email, /Reset your/));
+    expect((await inject('POST', `/api/v1/admin/users/${user.id}/disable`, root, {})).statusCode).toBe(200);
+    const reset = await inject(
+      'POST',
+      '/api/v1/auth/password-reset/confirm',
+      {},
+      {
+        token: link,
+        newPassword: 'copper-meadow-5821',
+      },
+    );
+    expect(reset.statusCode).toBe(400);
+    expect((await inject('POST', `/api/v1/admin/users/${user.id}/enable`, root)).statusCode).toBe(200);
+    await t.login(user.email, user.password);
   });
 });
 

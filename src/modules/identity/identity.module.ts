@@ -71,7 +71,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const oneTime = createOneTimeTokens(clock);
   const accounts = createAccounts({ db, cache, clock, audit, tokens, mail, throttle, oneTime });
   const mfa = createMfa({ db, box, clock, audit, throttle, tokens });
-  const login = createLogin({ db, cache, audit, throttle, tokens, mfa });
+  const login = createLogin({ db, cache, clock, audit, throttle, tokens, mfa });
   const admin = createAdmin({ db, clock, audit, tokens, keys });
   const verifier = createTokenVerifier({
     issuer: config.jwtIssuer,

@@ -3,13 +3,20 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
-import type { IdentityDb, RequestMeta } from './context.js';
+import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { Mfa, SecondFactor } from './mfa.service.js';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens, TokenSet } from './tokens.service.js';
-import { findUserByEmail, isMfaEnabled, normalizeEmail, type UserRow } from './users.queries.js';
+import {
+  findUserByEmail,
+  findUserById,
+  isMfaEnabled,
+  normalizeEmail,
+  updateUser,
+  type UserRow,
+} from './users.queries.js';
 import { LoginErrors, THROTTLED_CODE } from './identity.errors.js';
 
 export const MFA_CHALLENGE_TTL_SECONDS = 300;
@@ -24,6 +31,8 @@ interface Challenge {
   clientId: string;
   scope: string | null;
   ticket: ThrottleTicket;
+  /** Epoch ms; a password change or reset after it voids the challenge. */
+  issuedAt: number;
 }
 
 export interface SessionTarget {
@@ -36,12 +45,13 @@ export type Login = ReturnType<typeof createLogin>;
 export function createLogin(deps: {
   db: IdentityDb;
   cache: Cache;
+  clock: Clock;
   audit: AuditLog;
   throttle: LoginThrottle;
   tokens: Tokens;
   mfa: Mfa;
 }) {
-  const { db, cache, audit, throttle, tokens, mfa } = deps;
+  const { db, cache, clock, audit, throttle, tokens, mfa } = deps;
   // one answer for "no such account" and "wrong password": nothing to enumerate
   const invalidCredentials = () =>
     AppError.unauthenticated(LoginErrors.invalidCredentials, 'The email address or password is not correct.');
@@ -86,11 +96,7 @@ export function createLogin(deps: {
     }
     if (needsRehash(user.password_hash)) {
       const rehashed = await hashPassword(password);
-      await db
-        .updateTable('identity.users')
-        .set({ password_hash: rehashed })
-        .where('id', '=', user.id)
-        .execute();
+      await updateUser(db, user.id, { password_hash: rehashed });
     }
     return { user, ticket };
   }
@@ -124,7 +130,7 @@ export function createLogin(deps: {
       const { user, ticket } = await checkPassword(input.email, input.password, meta);
       if (await isMfaEnabled(db, user.id)) {
         const mfaToken = `mfa_${randomToken()}`;
-        const challenge: Challenge = { userId: user.id, ...target, ticket };
+        const challenge: Challenge = { userId: user.id, ...target, ticket, issuedAt: clock().getTime() };
         await cache.set(challengeKey(mfaToken), challenge, MFA_CHALLENGE_TTL_SECONDS);
         return {
           status: 'mfa_required',
@@ -162,13 +168,11 @@ export function createLogin(deps: {
         throw err;
       }
       await cache.del(key);
-      const user = await db
-        .selectFrom('identity.users')
-        .select(['id', 'roles', 'status'])
-        .where('id', '=', challenge.userId)
-        .executeTakeFirst();
+      const user = await findUserById(db, challenge.userId);
       if (user?.status !== 'active')
         throw AppError.forbidden(LoginErrors.accountDisabled, 'This account is disabled.');
+      // the password that opened the challenge was changed or reset since: it proves nothing now
+      if (user.password_changed_at.getTime() >= challenge.issuedAt) throw gone();
       return finish(user, challenge.ticket, challenge, ['pwd', 'otp'], meta);
     },
 

@@ -53,6 +53,9 @@ export function createOneTimeTokens(clock: Clock) {
     /** Check without spending it, so a refused new password leaves the reset link usable. */
     peek,
 
+    /** The answer for a token that exists but must not be used. */
+    invalid,
+
     async consume(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
       const row = await peek(db, token, purpose);
       const spent = await db
