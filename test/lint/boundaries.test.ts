@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const eslint = new ESLint({
   cwd: root,
   overrideConfigFile: true,
-  overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, boundariesConfig],
+  overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...boundariesConfig],
 });
 
 /** Lines of `source` the boundary rule refuses when the text stands at `relativePath`. */
@@ -73,6 +73,22 @@ describe('module boundary lint', () => {
       expect(lines).toEqual([1, 5]);
     });
   }
+
+  it('lets a module’s tests build the app, but not reach another module’s internals', async () => {
+    const lines = await refusedLines('src/modules/identity/boundary-probe.test.ts', [
+      "import { buildApp } from '../../app.js';",
+      "import { createCategoriesService } from '../catalog/categories.service.js';",
+      'export const probe = [buildApp, createCategoriesService];',
+    ]);
+    expect(lines).toEqual([2]);
+    // the same import from the module's code is refused
+    expect(
+      await refusedLines('src/modules/identity/boundary-probe.ts', [
+        "import { buildApp } from '../../app.js';",
+        'export const probe = buildApp;',
+      ]),
+    ).toEqual([1]);
+  });
 
   it('refuses the platform importing the registry or the composition root', async () => {
     const lines = await refusedLines('src/platform/boundary-probe.ts', [
