@@ -19,7 +19,16 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.j
 import type { LoginThrottle } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
 import type { Role } from './permissions.js';
-import { findUserByEmail, findUserById, insertUser, isMfaEnabled, normalizeEmail } from './users.queries.js';
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  insertUserUnlessTaken,
+  isMfaEnabled,
+  markEmailVerified,
+  normalizeEmail,
+  updateUser,
+} from './users.queries.js';
 import { type InstructorApplicationView, toApplicationView, toUserView, type UserView } from './views.js';
 import { AccountErrors, IdentityErrors } from './identity.errors.js';
 
@@ -61,12 +70,7 @@ export function createAccounts(deps: {
     set: { display_name?: string; headline?: string; bio?: string },
   ): Promise<void> {
     await inTransaction(db, async (trx) => {
-      const row = await trx
-        .updateTable('identity.users')
-        .set({ ...set, updated_at: clock() })
-        .where('id', '=', userId)
-        .returning(['id', 'display_name', 'headline', 'bio'])
-        .executeTakeFirst();
+      const row = await updateUser(trx, userId, { ...set, updated_at: clock() });
       if (!row) return;
       const data: ProfileUpdated = {
         userId: row.id,
@@ -89,12 +93,11 @@ export function createAccounts(deps: {
       checkPasswordPolicy(input.password, { email, field: '/body/password' });
       const passwordHash = await hashPassword(input.password);
       const created = await inTransaction(db, async (trx) => {
-        const user = await trx
-          .insertInto('identity.users')
-          .values({ email, display_name: input.displayName.trim(), password_hash: passwordHash })
-          .onConflict((oc) => oc.column('email').doNothing())
-          .returning(['id', 'display_name'])
-          .executeTakeFirst();
+        const user = await insertUserUnlessTaken(trx, {
+          email,
+          display_name: input.displayName.trim(),
+          password_hash: passwordHash,
+        });
         if (!user) return undefined;
         const { token } = await oneTime.issue(trx, user.id, 'verify_email');
         await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
@@ -156,13 +159,7 @@ export function createAccounts(deps: {
     async verifyEmail(token: string, meta: RequestMeta): Promise<UserView> {
       const userId = await inTransaction(db, async (trx) => {
         const id = await oneTime.consume(trx, token, 'verify_email');
-        const user = await trx
-          .updateTable('identity.users')
-          .set({ email_verified_at: clock(), updated_at: clock() })
-          .where('id', '=', id)
-          .where('email_verified_at', 'is', null)
-          .returning(['id', 'email'])
-          .executeTakeFirst();
+        const user = await markEmailVerified(trx, id, clock());
         if (user) {
           await audit.record(trx, { type: 'email.verified', userId: id, meta });
           const data: UserVerified = { userId: id, email: user.email };
@@ -206,11 +203,11 @@ export function createAccounts(deps: {
       checkPasswordPolicy(input.newPassword, { email: row.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
       const revoked = await inTransaction(db, async (trx) => {
-        await trx
-          .updateTable('identity.users')
-          .set({ password_hash: passwordHash, password_changed_at: clock(), updated_at: clock() })
-          .where('id', '=', row.id)
-          .execute();
+        await updateUser(trx, row.id, {
+          password_hash: passwordHash,
+          password_changed_at: clock(),
+          updated_at: clock(),
+        });
         await audit.record(trx, { type: 'password.changed', userId: row.id, meta });
         // a reset link mailed before the change must not undo it
         await oneTime.revokeOutstanding(trx, row.id, 'reset_password');
@@ -257,16 +254,12 @@ export function createAccounts(deps: {
       const passwordHash = await hashPassword(input.newPassword);
       const revoked = await inTransaction(db, async (trx) => {
         await oneTime.consume(trx, input.token, 'reset_password');
-        await trx
-          .updateTable('identity.users')
-          .set({
-            password_hash: passwordHash,
-            password_changed_at: clock(),
-            updated_at: clock(),
-            email_verified_at: user.email_verified_at ?? clock(),
-          })
-          .where('id', '=', user.id)
-          .execute();
+        await updateUser(trx, user.id, {
+          password_hash: passwordHash,
+          password_changed_at: clock(),
+          updated_at: clock(),
+          email_verified_at: user.email_verified_at ?? clock(),
+        });
         await audit.record(trx, { type: 'password.reset_completed', userId: user.id, meta });
         return tokens.revokeAllSessions(trx, user.id, 'password_reset', { meta });
       });

@@ -3,6 +3,7 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { TokenVerifier } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
+import { findClient, insertClient, listClients } from './clients.queries.js';
 import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
@@ -125,11 +126,7 @@ export function createOAuth(deps: {
           : {},
       );
     if (!creds.clientId) throw refuse();
-    const client = await db
-      .selectFrom('identity.clients')
-      .selectAll()
-      .where('client_id', '=', creds.clientId)
-      .executeTakeFirst();
+    const client = await findClient(db, creds.clientId);
     if (!client || client.disabled_at !== null) throw refuse();
     if (client.secret_hash === null) {
       // a public client has nothing to prove; sending a secret means the caller is confused
@@ -220,18 +217,14 @@ export function createOAuth(deps: {
       }
       const clientId = `cl_${randomToken(12)}`;
       const clientSecret = input.confidential ? `cs_${randomToken(32)}` : null;
-      const row = await db
-        .insertInto('identity.clients')
-        .values({
-          client_id: clientId,
-          name: input.name,
-          secret_hash: clientSecret ? sha256(clientSecret) : null,
-          grant_types: [...new Set(input.grantTypes)],
-          scopes: [...new Set(scopes)],
-          first_party: input.firstParty,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await insertClient(db, {
+        client_id: clientId,
+        name: input.name,
+        secret_hash: clientSecret ? sha256(clientSecret) : null,
+        grant_types: [...new Set(input.grantTypes)],
+        scopes: [...new Set(scopes)],
+        first_party: input.firstParty,
+      });
       await audit.record(db, {
         type: 'client.created',
         actorId,
@@ -242,7 +235,7 @@ export function createOAuth(deps: {
     },
 
     async listClients(): Promise<ClientView[]> {
-      const rows = await db.selectFrom('identity.clients').selectAll().orderBy('created_at').execute();
+      const rows = await listClients(db);
       return rows.map(toClientView);
     },
 

@@ -26,6 +26,27 @@ export function updateUser(db: IdentityDb, id: string, set: Updateable<UserTable
   return db.updateTable('identity.users').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
+/** Undefined when the address is taken (registration answers the same either way). */
+export function insertUserUnlessTaken(db: IdentityDb, row: Insertable<UserTable>) {
+  return db
+    .insertInto('identity.users')
+    .values(row)
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning(['id', 'display_name'])
+    .executeTakeFirst();
+}
+
+/** Undefined when the address was already verified. */
+export function markEmailVerified(db: IdentityDb, id: string, now: Date) {
+  return db
+    .updateTable('identity.users')
+    .set({ email_verified_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where('email_verified_at', 'is', null)
+    .returning(['id', 'email'])
+    .executeTakeFirst();
+}
+
 export async function anyUserExists(db: IdentityDb): Promise<boolean> {
   return (await db.selectFrom('identity.users').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
