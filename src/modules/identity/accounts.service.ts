@@ -2,7 +2,8 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { AuditLog } from './audit.js';
+import { insertPendingApplication, latestApplicationOf } from './applications.queries.js';
+import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
 import {
@@ -17,16 +18,19 @@ import { ONE_TIME_TOKEN_TTL, type OneTimeTokens } from './one-time-tokens.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import type { LoginThrottle } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
-import { findUserByEmail, findUserById, isMfaEnabled, normalizeEmail } from './users.queries.js';
-import { toUserView, type UserView } from './views.js';
-
-export const AccountErrors = {
-  notFound: 'identity.user-not-found',
-  currentPasswordIncorrect: 'identity.current-password-incorrect',
-  applicationPending: 'identity.application-pending',
-  alreadyInstructor: 'identity.already-instructor',
-  noApplication: 'identity.application-not-found',
-} as const;
+import type { Role } from './permissions.js';
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  insertUserUnlessTaken,
+  isMfaEnabled,
+  markEmailVerified,
+  normalizeEmail,
+  updateUser,
+} from './users.queries.js';
+import { type InstructorApplicationView, toApplicationView, toUserView, type UserView } from './views.js';
+import { AccountErrors, IdentityErrors } from './identity.errors.js';
 
 /** What register, resend and reset-request answer, whatever the address: nothing to enumerate. */
 export const ACCEPTED_ANSWER = {
@@ -36,16 +40,6 @@ export const ACCEPTED_ANSWER = {
 
 /** Mails of one kind to one address per hour; beyond it requests still answer the same, silently. */
 const MAILS_PER_HOUR = 3;
-
-export interface InstructorApplicationView {
-  id: string;
-  userId: string;
-  motivation: string;
-  status: 'pending' | 'approved' | 'rejected';
-  decisionNote: string | null;
-  decidedAt: string | null;
-  createdAt: string;
-}
 
 export type Accounts = ReturnType<typeof createAccounts>;
 
@@ -66,7 +60,7 @@ export function createAccounts(deps: {
 
   async function view(userId: string): Promise<UserView> {
     const row = await findUserById(db, userId);
-    if (!row) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+    if (!row) throw IdentityErrors.userNotFound();
     return toUserView(row, await isMfaEnabled(db, userId));
   }
 
@@ -76,12 +70,7 @@ export function createAccounts(deps: {
     set: { display_name?: string; headline?: string; bio?: string },
   ): Promise<void> {
     await inTransaction(db, async (trx) => {
-      const row = await trx
-        .updateTable('identity.users')
-        .set({ ...set, updated_at: clock() })
-        .where('id', '=', userId)
-        .returning(['id', 'display_name', 'headline', 'bio'])
-        .executeTakeFirst();
+      const row = await updateUser(trx, userId, { ...set, updated_at: clock() });
       if (!row) return;
       const data: ProfileUpdated = {
         userId: row.id,
@@ -104,12 +93,11 @@ export function createAccounts(deps: {
       checkPasswordPolicy(input.password, { email, field: '/body/password' });
       const passwordHash = await hashPassword(input.password);
       const created = await inTransaction(db, async (trx) => {
-        const user = await trx
-          .insertInto('identity.users')
-          .values({ email, display_name: input.displayName.trim(), password_hash: passwordHash })
-          .onConflict((oc) => oc.column('email').doNothing())
-          .returning(['id', 'display_name'])
-          .executeTakeFirst();
+        const user = await insertUserUnlessTaken(trx, {
+          email,
+          display_name: input.displayName.trim(),
+          password_hash: passwordHash,
+        });
         if (!user) return undefined;
         const { token } = await oneTime.issue(trx, user.id, 'verify_email');
         await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
@@ -120,6 +108,37 @@ export function createAccounts(deps: {
       if (created) mail.verification(email, created.displayName, created.token);
       else if (await mailBudget('already_registered', email)) mail.alreadyRegistered(email);
       return ACCEPTED_ANSWER;
+    },
+
+    /**
+     * Create an account from code (demo seed, an operator's script): the address counts as
+     * verified and the roles are given at once. Announced like a registration plus a verification.
+     */
+    async provision(
+      input: { email: string; password: string; displayName: string; roles: Role[] },
+      meta: RequestMeta,
+    ): Promise<UserView> {
+      const email = normalizeEmail(input.email);
+      checkPasswordPolicy(input.password, { email, field: '/password' });
+      const passwordHash = await hashPassword(input.password);
+      const userId = await inTransaction(db, async (trx) => {
+        const user = await insertUser(trx, {
+          email,
+          display_name: input.displayName.trim(),
+          password_hash: passwordHash,
+          roles: [...new Set<string>(['learner', ...input.roles])],
+          email_verified_at: clock(),
+        });
+        await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
+        const registered: UserRegistered = { userId: user.id, email, displayName: user.display_name };
+        const verified: UserVerified = { userId: user.id, email };
+        await enqueue(trx, 'identity', [
+          { type: IdentityEvents.userRegistered, aggregateId: user.id, data: registered },
+          { type: IdentityEvents.userVerified, aggregateId: user.id, data: verified },
+        ]);
+        return user.id;
+      });
+      return view(userId);
     },
 
     async resendVerification(rawEmail: string) {
@@ -140,13 +159,7 @@ export function createAccounts(deps: {
     async verifyEmail(token: string, meta: RequestMeta): Promise<UserView> {
       const userId = await inTransaction(db, async (trx) => {
         const id = await oneTime.consume(trx, token, 'verify_email');
-        const user = await trx
-          .updateTable('identity.users')
-          .set({ email_verified_at: clock(), updated_at: clock() })
-          .where('id', '=', id)
-          .where('email_verified_at', 'is', null)
-          .returning(['id', 'email'])
-          .executeTakeFirst();
+        const user = await markEmailVerified(trx, id, clock());
         if (user) {
           await audit.record(trx, { type: 'email.verified', userId: id, meta });
           const data: UserVerified = { userId: id, email: user.email };
@@ -178,7 +191,7 @@ export function createAccounts(deps: {
       meta: RequestMeta,
     ): Promise<{ otherSessionsRevoked: number }> {
       const row = await findUserById(db, user.id);
-      if (!row) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!row) throw IdentityErrors.userNotFound();
       const ticket = await throttle.check(row.email, meta.ip);
       if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
         await throttle.fail(ticket);
@@ -190,16 +203,19 @@ export function createAccounts(deps: {
       checkPasswordPolicy(input.newPassword, { email: row.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
       const revoked = await inTransaction(db, async (trx) => {
-        await trx
-          .updateTable('identity.users')
-          .set({ password_hash: passwordHash, password_changed_at: clock(), updated_at: clock() })
-          .where('id', '=', row.id)
-          .execute();
+        await updateUser(trx, row.id, {
+          password_hash: passwordHash,
+          password_changed_at: clock(),
+          updated_at: clock(),
+        });
         await audit.record(trx, { type: 'password.changed', userId: row.id, meta });
+        // a reset link mailed before the change must not undo it
+        await oneTime.revokeOutstanding(trx, row.id, 'reset_password');
         return tokens.revokeAllSessions(trx, row.id, 'password_changed', { except: user.sessionId, meta });
       });
+      await tokens.denySessions(revoked);
       mail.passwordChanged(row.email);
-      return { otherSessionsRevoked: revoked };
+      return { otherSessionsRevoked: revoked.length };
     },
 
     async requestPasswordReset(rawEmail: string, meta: RequestMeta) {
@@ -231,24 +247,23 @@ export function createAccounts(deps: {
     ): Promise<void> {
       const pending = await oneTime.peek(db, input.token, 'reset_password');
       const user = await findUserById(db, pending.user_id);
-      if (!user) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!user) throw IdentityErrors.userNotFound();
+      // a link mailed before the account was disabled does not outlive the disable
+      if (user.status !== 'active') throw oneTime.invalid();
       checkPasswordPolicy(input.newPassword, { email: user.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
-      await inTransaction(db, async (trx) => {
+      const revoked = await inTransaction(db, async (trx) => {
         await oneTime.consume(trx, input.token, 'reset_password');
-        await trx
-          .updateTable('identity.users')
-          .set({
-            password_hash: passwordHash,
-            password_changed_at: clock(),
-            updated_at: clock(),
-            email_verified_at: user.email_verified_at ?? clock(),
-          })
-          .where('id', '=', user.id)
-          .execute();
+        await updateUser(trx, user.id, {
+          password_hash: passwordHash,
+          password_changed_at: clock(),
+          updated_at: clock(),
+          email_verified_at: user.email_verified_at ?? clock(),
+        });
         await audit.record(trx, { type: 'password.reset_completed', userId: user.id, meta });
-        await tokens.revokeAllSessions(trx, user.id, 'password_reset', { meta });
+        return tokens.revokeAllSessions(trx, user.id, 'password_reset', { meta });
       });
+      await tokens.denySessions(revoked);
       mail.passwordChanged(user.email);
     },
 
@@ -258,18 +273,12 @@ export function createAccounts(deps: {
       meta: RequestMeta,
     ): Promise<InstructorApplicationView> {
       const user = await findUserById(db, userId);
-      if (!user) throw AppError.notFound(AccountErrors.notFound, 'No such user.');
+      if (!user) throw IdentityErrors.userNotFound();
       if (user.roles.includes('instructor')) {
         throw AppError.conflict(AccountErrors.alreadyInstructor, 'You are already an instructor.');
       }
       return inTransaction(db, async (trx) => {
-        const row = await trx
-          .insertInto('identity.instructor_applications')
-          .values({ user_id: userId, motivation: motivation.trim() })
-          // the partial unique index allows one pending application per user
-          .onConflict((oc) => oc.column('user_id').where('status', '=', 'pending').doNothing())
-          .returningAll()
-          .executeTakeFirst();
+        const row = await insertPendingApplication(trx, userId, motivation.trim());
         if (!row) {
           throw AppError.conflict(
             AccountErrors.applicationPending,
@@ -287,34 +296,10 @@ export function createAccounts(deps: {
     },
 
     async latestApplication(userId: string): Promise<InstructorApplicationView> {
-      const row = await db
-        .selectFrom('identity.instructor_applications')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const row = await latestApplicationOf(db, userId);
       if (!row)
         throw AppError.notFound(AccountErrors.noApplication, 'You have not applied to become an instructor.');
       return toApplicationView(row);
     },
   };
 }
-
-export const toApplicationView = (row: {
-  id: string;
-  user_id: string;
-  motivation: string;
-  status: 'pending' | 'approved' | 'rejected';
-  decision_note: string | null;
-  decided_at: Date | null;
-  created_at: Date;
-}): InstructorApplicationView => ({
-  id: row.id,
-  userId: row.user_id,
-  motivation: row.motivation,
-  status: row.status,
-  decisionNote: row.decision_note,
-  decidedAt: row.decided_at?.toISOString() ?? null,
-  createdAt: row.created_at.toISOString(),
-});

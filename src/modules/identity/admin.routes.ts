@@ -17,9 +17,8 @@ import {
   UserListQuery,
   UserPage,
 } from './admin.schemas.js';
-import type { AuditLog } from './audit.js';
-import type { IdentityDb } from './context.js';
-import { guards, metaOf, principalOf } from './http.js';
+import type { AuditLog } from './audit.service.js';
+import { guards, metaOf, principalOf } from './route-kit.js';
 import { AdminUser, Application, IdParams } from './me.schemas.js';
 import type { OAuth } from './oauth.service.js';
 import { bearerSecurity as security, ProblemRef as Problem } from '../../platform/http/problem.js';
@@ -27,8 +26,8 @@ import { bearerSecurity as security, ProblemRef as Problem } from '../../platfor
 const tags = ['identity: admin'];
 const guarded = { 401: Problem, 403: Problem };
 
-export function adminRoutes(deps: { db: IdentityDb; admin: Admin; audit: AuditLog; oauth: OAuth }) {
-  const { db, admin, audit, oauth } = deps;
+export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth }) {
+  const { admin, audit, oauth } = deps;
   return (app: App, kit: HttpKit): void => {
     const { allow } = guards(kit);
 
@@ -183,7 +182,7 @@ export function adminRoutes(deps: { db: IdentityDb; admin: Admin; audit: AuditLo
       },
       (request) => {
         const { limit = 20, ...rest } = request.query;
-        return audit.list(db, { limit, ...rest });
+        return audit.list({ limit, ...rest });
       },
     );
 

@@ -1,6 +1,6 @@
 import { type TSchema, Type } from 'typebox';
 import { PageQuery } from '../../platform/http/pagination.js';
-import { AuditTypes } from './audit.js';
+import { AuditTypes } from './audit.service.js';
 import { Line, Paragraphs } from './auth.schemas.js';
 import { AdminUser, Application, exampleAdminUser, exampleApplication } from './me.schemas.js';
 import { GRANT_TYPES } from './oauth.service.js';

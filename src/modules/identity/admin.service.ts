@@ -1,9 +1,8 @@
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { keyset, toPage } from '../../platform/http/pagination.js';
+import { toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type InstructorApplicationView, toApplicationView } from './accounts.service.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import {
   IdentityEvents,
@@ -16,15 +15,15 @@ import type { SigningKeys } from './keys.service.js';
 import type { Role } from './permissions.js';
 import type { ApplicationStatus, UserStatus } from './tables.js';
 import type { Tokens } from './tokens.service.js';
-import { findUserById, isMfaEnabled, listUsers, type UserRow } from './users.queries.js';
-import { type AdminUserView, toAdminUserView } from './views.js';
-
-export const AdminErrors = {
-  userNotFound: 'identity.user-not-found',
-  selfLockout: 'identity.cannot-lock-out-self',
-  applicationNotFound: 'identity.application-not-found',
-  applicationDecided: 'identity.application-already-decided',
-} as const;
+import { findUserById, isMfaEnabled, listUsers, updateUser, type UserRow } from './users.queries.js';
+import { applicationExists, decidePendingApplication, listApplications } from './applications.queries.js';
+import {
+  type AdminUserView,
+  type InstructorApplicationView,
+  toAdminUserView,
+  toApplicationView,
+} from './views.js';
+import { AdminErrors, IdentityErrors } from './identity.errors.js';
 
 export type Admin = ReturnType<typeof createAdmin>;
 
@@ -40,7 +39,7 @@ export function createAdmin(deps: {
 
   async function userOrThrow(trx: IdentityDb, id: string): Promise<UserRow> {
     const row = await findUserById(trx, id);
-    if (!row) throw AppError.notFound(AdminErrors.userNotFound, 'No such user.');
+    if (!row) throw IdentityErrors.userNotFound();
     return row;
   }
   const adminView = async (row: UserRow) => toAdminUserView(row, await isMfaEnabled(db, row.id));
@@ -79,7 +78,11 @@ export function createAdmin(deps: {
       return adminView(await userOrThrow(db, id));
     },
 
-    /** Refresh fails at once; access tokens stop where the deny list is checked, else at expiry. */
+    /**
+     * Refresh fails at once; access tokens stop at once where the deny list is checked (every
+     * route of this process), else at expiry. The deny list is written after commit, so a disable
+     * that fails blocks nothing; a retry of a committed disable writes it again.
+     */
     async disableUser(
       actorId: string,
       id: string,
@@ -88,59 +91,64 @@ export function createAdmin(deps: {
     ): Promise<AdminUserView> {
       if (actorId === id)
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot disable your own account.');
-      const row = await inTransaction(db, async (trx) => {
+      const { row, revoked } = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if (user.status === 'disabled') return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ status: 'disabled', disabled_at: clock(), disabled_reason: reason, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
+        if (user.status === 'disabled') return { row: user, revoked: [] };
+        const updated = await updateUser(trx, id, {
+          status: 'disabled',
+          disabled_at: clock(),
+          disabled_reason: reason,
+          updated_at: clock(),
+        });
+        if (!updated) throw IdentityErrors.userNotFound();
+        const revoked = await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
         await audit.record(trx, { type: 'user.disabled', userId: id, actorId, meta, details: { reason } });
         const data: UserDisabled = { userId: id, disabledBy: actorId, reason };
         await enqueue(trx, 'identity', [{ type: IdentityEvents.userDisabled, aggregateId: id, data }]);
-        return updated;
+        return { row: updated, revoked };
       });
-      await tokens.denyUser(id);
+      await tokens.voidUserTokens(id);
+      await tokens.denySessions(revoked);
       return adminView(row);
     },
 
     async enableUser(actorId: string, id: string, meta: RequestMeta): Promise<AdminUserView> {
-      const row = await inTransaction(db, async (trx) => {
+      const changed = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if (user.status === 'active') return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ status: 'active', disabled_at: null, disabled_reason: null, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        if (user.status === 'active') return undefined;
+        const updated = await updateUser(trx, id, {
+          status: 'active',
+          disabled_at: null,
+          disabled_reason: null,
+          updated_at: clock(),
+        });
+        if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, { type: 'user.enabled', userId: id, actorId, meta });
         const data: UserEnabled = { userId: id, enabledBy: actorId };
         await enqueue(trx, 'identity', [{ type: IdentityEvents.userEnabled, aggregateId: id, data }]);
         return updated;
       });
-      await tokens.allowUser(id);
-      return adminView(row);
+      if (!changed) return adminView(await userOrThrow(db, id));
+      // a status change binds every token at once; a disabled user holds none that are valid
+      await tokens.voidUserTokens(id);
+      return adminView(changed);
     },
 
-    /** Replace a user's roles. Everyone keeps `learner`; an admin cannot drop their own admin role. */
+    /**
+     * Replace a user's roles. Everyone keeps `learner`; an admin cannot drop their own admin role.
+     * After commit every access token of the user is refused (the roles are in the token); their
+     * sessions live on, and a refresh returns a token with the new roles.
+     */
     async setRoles(actorId: string, id: string, roles: Role[], meta: RequestMeta): Promise<AdminUserView> {
       const wanted = [...new Set<string>(['learner', ...roles])].sort();
       if (actorId === id && !wanted.includes('admin')) {
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot remove your own admin role.');
       }
-      const row = await inTransaction(db, async (trx) => {
+      const changed = await inTransaction(db, async (trx) => {
         const user = await userOrThrow(trx, id);
-        if ([...user.roles].sort().join() === wanted.join()) return user;
-        const updated = await trx
-          .updateTable('identity.users')
-          .set({ roles: wanted, updated_at: clock() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        if ([...user.roles].sort().join() === wanted.join()) return undefined;
+        const updated = await updateUser(trx, id, { roles: wanted, updated_at: clock() });
+        if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, {
           type: 'roles.changed',
           userId: id,
@@ -152,7 +160,9 @@ export function createAdmin(deps: {
         await enqueue(trx, 'identity', [{ type: IdentityEvents.rolesChanged, aggregateId: id, data }]);
         return updated;
       });
-      return adminView(row);
+      if (!changed) return adminView(await userOrThrow(db, id));
+      await tokens.voidUserTokens(id);
+      return adminView(changed);
     },
 
     async listApplications(filter: {
@@ -160,14 +170,7 @@ export function createAdmin(deps: {
       limit: number;
       cursor?: string | undefined;
     }) {
-      let query = db.selectFrom('identity.instructor_applications').selectAll();
-      if (filter.status) query = query.where('status', '=', filter.status);
-      const rows = await keyset(query, {
-        columns: ['created_at', 'id'],
-        direction: 'asc',
-        limit: filter.limit,
-        cursor: filter.cursor,
-      }).execute();
+      const rows = await listApplications(db, filter);
       return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toApplicationView);
     },
 
@@ -179,21 +182,16 @@ export function createAdmin(deps: {
       note: string | null,
       meta: RequestMeta,
     ): Promise<InstructorApplicationView> {
-      return inTransaction(db, async (trx) => {
-        const decided = await trx
-          .updateTable('identity.instructor_applications')
-          .set({ status: decision, decided_by: actorId, decided_at: clock(), decision_note: note })
-          .where('id', '=', applicationId)
-          .where('status', '=', 'pending')
-          .returningAll()
-          .executeTakeFirst();
+      const { view, rolesChangedFor } = await inTransaction(db, async (trx) => {
+        const decided = await decidePendingApplication(trx, applicationId, {
+          status: decision,
+          decided_by: actorId,
+          decided_at: clock(),
+          decision_note: note,
+        });
         if (!decided) {
-          const exists = await trx
-            .selectFrom('identity.instructor_applications')
-            .select('id')
-            .where('id', '=', applicationId)
-            .executeTakeFirst();
-          if (!exists) throw AppError.notFound(AdminErrors.applicationNotFound, 'No such application.');
+          if (!(await applicationExists(trx, applicationId)))
+            throw AppError.notFound(AdminErrors.applicationNotFound, 'No such application.');
           throw AppError.conflict(
             AdminErrors.applicationDecided,
             'This application has already been decided.',
@@ -208,15 +206,13 @@ export function createAdmin(deps: {
           meta,
           details: { applicationId, note },
         });
+        let rolesChangedFor: string | undefined;
         if (decision === 'approved') {
           const user = await userOrThrow(trx, userId);
           if (!user.roles.includes('instructor')) {
+            rolesChangedFor = userId;
             const roles = [...user.roles, 'instructor'].sort();
-            await trx
-              .updateTable('identity.users')
-              .set({ roles, updated_at: clock() })
-              .where('id', '=', userId)
-              .execute();
+            await updateUser(trx, userId, { roles, updated_at: clock() });
             await audit.record(trx, {
               type: 'roles.changed',
               userId,
@@ -235,8 +231,11 @@ export function createAdmin(deps: {
             { type: IdentityEvents.instructorApproved, aggregateId: userId, data },
           ]);
         }
-        return toApplicationView(decided);
+        return { view: toApplicationView(decided), rolesChangedFor };
       });
+      // the applicant's tokens carry the old roles; a refresh brings the instructor role
+      if (rolesChangedFor) await tokens.voidUserTokens(rolesChangedFor);
+      return view;
     },
   };
 }

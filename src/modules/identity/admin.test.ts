@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messagingTables } from '../../platform/messaging/outbox.js';
 import { type IdentityTestApp, startIdentityApp } from './identity.test-support.js';
 import { PERMISSIONS } from './permissions.js';
-import { DEMO_ACCOUNTS, DEMO_INSTRUCTOR_EMAILS } from './seed.js';
+import { DEMO_ACCOUNTS, DEMO_INSTRUCTOR_EMAILS } from './seed/seed.js';
 
 type Page<T> = { data: T[]; nextCursor: string | null };
 

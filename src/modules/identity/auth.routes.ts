@@ -16,7 +16,7 @@ import {
   TokenInfo,
   TokenSet,
 } from './auth.schemas.js';
-import { guards, metaOf, principalOf } from './http.js';
+import { guards, metaOf, principalOf } from './route-kit.js';
 import type { Login } from './login.service.js';
 import { User } from './me.schemas.js';
 import { FIRST_PARTY_CLIENT_ID } from './migrations/0001-identity.js';

@@ -1,7 +1,4 @@
-// The identity module's public contract: the only file other modules may import.
-import type { LecternModule, Platform } from '../../platform/module.js';
-import { buildIdentity, type IdentityApi, type IdentityOptions } from './identity.module.js';
-
+// The identity module's public contract: the only file other modules may import. No logic.
 export {
   IdentityEvents,
   type InstructorApproved,
@@ -14,19 +11,14 @@ export {
 } from './identity.events.js';
 export {
   IDENTITY_INTERNAL_PREFIX,
+  type IdentityApi,
   type IdentityDirectory,
   identityHttpClient,
+  type UserSummary,
 } from './identity.api.js';
-export type { IdentityApi, IdentityOptions, UserSummary } from './identity.module.js';
+export { createIdentityModule, type IdentityOptions } from './identity.module.js';
 export { IdentitySettings } from './identity.settings.js';
 export { INTERNAL_SCOPE } from './internal.routes.js';
 export type { ClientView, GrantType } from './oauth.service.js';
 export { type Permission, PERMISSIONS, type Role, ROLES, rolesFor } from './permissions.js';
-export { DEMO_INSTRUCTOR_EMAILS } from './seed.js';
-
-export function createIdentityModule(
-  platform: Platform,
-  options: IdentityOptions = {},
-): LecternModule & { api: IdentityApi } {
-  return buildIdentity(platform, options).module;
-}
+export { DEMO_INSTRUCTOR_EMAILS } from './seed/demo.data.js';

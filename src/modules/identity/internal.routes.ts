@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { AccountErrors } from './accounts.service.js';
+import { AccountErrors } from './identity.errors.js';
 import { IDENTITY_INTERNAL_PREFIX, type IdentityDirectory } from './identity.api.js';
 import { EmailQuery, UserIdParams, UserSummary } from './internal.schemas.js';
 

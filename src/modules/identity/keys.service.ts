@@ -14,6 +14,12 @@ import { inTransaction } from '../../platform/db/database.js';
 import { ACCESS_TOKEN_TYPE, type KeySource } from '../../platform/http/auth.js';
 import { addSeconds, type Clock, epochSeconds, type IdentityDb } from './context.js';
 import type { SecretBox } from './crypto.js';
+import {
+  deleteKeysExpiredBefore,
+  insertSigningKey,
+  listSigningKeys,
+  retireSigningKeys,
+} from './keys.queries.js';
 
 /** EdDSA over Ed25519: small keys, deterministic signatures, no curve-parameter choices to get wrong. */
 export const SIGNING_ALG = 'EdDSA';
@@ -64,11 +70,7 @@ export function createSigningKeys(options: SigningKeysOptions) {
 
   async function loadRows(): Promise<KeyRow[]> {
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.rows;
-    const rows = await db
-      .selectFrom('identity.signing_keys')
-      .selectAll()
-      .orderBy('activated_at', 'desc')
-      .execute();
+    const rows = await listSigningKeys(db);
     const mapped = rows.map((r) => ({
       kid: r.kid,
       publicJwk: r.public_jwk,
@@ -107,10 +109,7 @@ export function createSigningKeys(options: SigningKeysOptions) {
     if (rows.some((r) => signing(r, clock()))) return;
     // one creation per process at a time; two instances racing both insert, which is harmless
     creating ??= (async () => {
-      await db
-        .insertInto('identity.signing_keys')
-        .values(await newKey(clock()))
-        .execute();
+      await insertSigningKey(db, await newKey(clock()));
       cached = undefined;
     })().finally(() => {
       creating = undefined;
@@ -149,13 +148,18 @@ export function createSigningKeys(options: SigningKeysOptions) {
     activeKey,
 
     /** Sign an RFC 9068 access token: typ at+jwt, kid, iss, aud, sub, iat, exp, jti. */
+    /**
+     * `notBefore` (epoch seconds) dates the token no earlier than that second: a token signed in
+     * the very second its user's earlier tokens were voided must not look like one of them.
+     */
     async sign(
       subject: string,
       claims: JWTPayload,
-      ttlSeconds = accessTokenTtlSeconds,
+      options: { ttlSeconds?: number; notBefore?: number } = {},
     ): Promise<SignedToken> {
+      const ttlSeconds = options.ttlSeconds ?? accessTokenTtlSeconds;
       const { kid, privateKey } = await activeKey();
-      const issuedAt = epochSeconds(clock());
+      const issuedAt = Math.max(epochSeconds(clock()), options.notBefore ?? 0);
       const jti = randomUUID();
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid })
@@ -180,17 +184,10 @@ export function createSigningKeys(options: SigningKeysOptions) {
       const activatesAt = addSeconds(now, options.prepublishSeconds ?? 0);
       const row = await newKey(activatesAt);
       await inTransaction(db, async (trx) => {
-        await trx
-          .updateTable('identity.signing_keys')
-          .set({ retired_at: activatesAt, expires_at: addSeconds(activatesAt, retiredKeyGraceSeconds) })
-          .where('retired_at', 'is', null)
-          .execute();
-        await trx.insertInto('identity.signing_keys').values(row).execute();
+        await retireSigningKeys(trx, activatesAt, addSeconds(activatesAt, retiredKeyGraceSeconds));
+        await insertSigningKey(trx, row);
         // keys whose last token expired long ago are history
-        await trx
-          .deleteFrom('identity.signing_keys')
-          .where('expires_at', '<', addSeconds(now, -86400))
-          .execute();
+        await deleteKeysExpiredBefore(trx, addSeconds(now, -86400));
       });
       cached = undefined;
       return { kid: row.kid, activatesAt: activatesAt.toISOString() };

@@ -2,22 +2,22 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
-import type { IdentityDb, RequestMeta } from './context.js';
+import type { AuditLog } from './audit.service.js';
+import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { Mfa, SecondFactor } from './mfa.service.js';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { THROTTLED_CODE, type LoginThrottle, type ThrottleTicket } from './throttle.js';
+import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens, TokenSet } from './tokens.service.js';
-import { findUserByEmail, isMfaEnabled, normalizeEmail, type UserRow } from './users.queries.js';
-
-export const LoginErrors = {
-  invalidCredentials: 'identity.invalid-credentials',
-  accountDisabled: 'identity.account-disabled',
-  mfaRequired: 'identity.mfa-required',
-  mfaChallengeInvalid: 'identity.mfa-challenge-invalid',
-  logoutNeedsToken: 'identity.logout-needs-token',
-} as const;
+import {
+  findUserByEmail,
+  findUserById,
+  isMfaEnabled,
+  normalizeEmail,
+  updateUser,
+  type UserRow,
+} from './users.queries.js';
+import { LoginErrors, THROTTLED_CODE } from './identity.errors.js';
 
 export const MFA_CHALLENGE_TTL_SECONDS = 300;
 const MFA_ATTEMPTS_PER_CHALLENGE = 5;
@@ -31,6 +31,8 @@ interface Challenge {
   clientId: string;
   scope: string | null;
   ticket: ThrottleTicket;
+  /** Epoch ms; a password change or reset after it voids the challenge. */
+  issuedAt: number;
 }
 
 export interface SessionTarget {
@@ -43,12 +45,13 @@ export type Login = ReturnType<typeof createLogin>;
 export function createLogin(deps: {
   db: IdentityDb;
   cache: Cache;
+  clock: Clock;
   audit: AuditLog;
   throttle: LoginThrottle;
   tokens: Tokens;
   mfa: Mfa;
 }) {
-  const { db, cache, audit, throttle, tokens, mfa } = deps;
+  const { db, cache, clock, audit, throttle, tokens, mfa } = deps;
   // one answer for "no such account" and "wrong password": nothing to enumerate
   const invalidCredentials = () =>
     AppError.unauthenticated(LoginErrors.invalidCredentials, 'The email address or password is not correct.');
@@ -93,11 +96,7 @@ export function createLogin(deps: {
     }
     if (needsRehash(user.password_hash)) {
       const rehashed = await hashPassword(password);
-      await db
-        .updateTable('identity.users')
-        .set({ password_hash: rehashed })
-        .where('id', '=', user.id)
-        .execute();
+      await updateUser(db, user.id, { password_hash: rehashed });
     }
     return { user, ticket };
   }
@@ -131,7 +130,7 @@ export function createLogin(deps: {
       const { user, ticket } = await checkPassword(input.email, input.password, meta);
       if (await isMfaEnabled(db, user.id)) {
         const mfaToken = `mfa_${randomToken()}`;
-        const challenge: Challenge = { userId: user.id, ...target, ticket };
+        const challenge: Challenge = { userId: user.id, ...target, ticket, issuedAt: clock().getTime() };
         await cache.set(challengeKey(mfaToken), challenge, MFA_CHALLENGE_TTL_SECONDS);
         return {
           status: 'mfa_required',
@@ -169,13 +168,11 @@ export function createLogin(deps: {
         throw err;
       }
       await cache.del(key);
-      const user = await db
-        .selectFrom('identity.users')
-        .select(['id', 'roles', 'status'])
-        .where('id', '=', challenge.userId)
-        .executeTakeFirst();
+      const user = await findUserById(db, challenge.userId);
       if (user?.status !== 'active')
         throw AppError.forbidden(LoginErrors.accountDisabled, 'This account is disabled.');
+      // the password that opened the challenge was changed or reset since: it proves nothing now
+      if (user.password_changed_at.getTime() >= challenge.issuedAt) throw gone();
       return finish(user, challenge.ticket, challenge, ['pwd', 'otp'], meta);
     },
 
@@ -233,11 +230,12 @@ export function createLogin(deps: {
       if (sessionId && userId) {
         const sid = sessionId;
         const uid = userId;
-        await inTransaction(db, async (trx) => {
-          if (await tokens.revokeSession(trx, sid, 'logout', { userId: uid, meta })) {
-            await audit.record(trx, { type: 'logout', userId: uid, meta, details: { sessionId: sid } });
-          }
+        const revoked = await inTransaction(db, async (trx) => {
+          if (!(await tokens.revokeSession(trx, sid, 'logout', { userId: uid, meta }))) return false;
+          await audit.record(trx, { type: 'logout', userId: uid, meta, details: { sessionId: sid } });
+          return true;
         });
+        if (revoked) await tokens.denySessions([sid]);
       }
     },
   };

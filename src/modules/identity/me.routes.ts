@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Accounts } from './accounts.service.js';
-import { guards, metaOf, principalOf } from './http.js';
+import { guards, metaOf, principalOf } from './route-kit.js';
 import {
   Application,
   ApplicationBody,

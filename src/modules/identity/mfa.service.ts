@@ -2,27 +2,29 @@ import { randomInt } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import { type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { type SecretBox, sha256 } from './crypto.js';
 import { verifyPassword } from './passwords.js';
 import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserById } from './users.queries.js';
+import { IdentityErrors, MfaErrors } from './identity.errors.js';
+import {
+  advanceTotpStep,
+  confirmTotp,
+  deleteSecondFactors,
+  findTotp,
+  replaceRecoveryCodeHashes,
+  replaceTotp,
+  spendRecoveryCode,
+  unusedRecoveryCodes,
+} from './mfa.queries.js';
 
 export const TOTP_ISSUER = 'Lectern';
 export const RECOVERY_CODE_COUNT = 10;
 /** One step either side of now, for clocks that drift (RFC 6238 §5.2). */
 const TOTP_TOLERANCE_SECONDS = 30;
-
-export const MfaErrors = {
-  alreadyEnabled: 'identity.mfa-already-enabled',
-  notEnrolling: 'identity.mfa-not-enrolling',
-  notEnabled: 'identity.mfa-not-enabled',
-  codeInvalid: 'identity.mfa-code-invalid',
-  reauthRequired: 'identity.reauthentication-required',
-  reauthFailed: 'identity.reauthentication-failed',
-} as const;
 
 export interface SecondFactor {
   code?: string | undefined;
@@ -57,9 +59,7 @@ export function createMfa(deps: {
       { field: '/body/code', message: 'is not a valid code' },
     ]);
 
-  async function totpRow(trx: IdentityDb, userId: string) {
-    return trx.selectFrom('identity.totp').selectAll().where('user_id', '=', userId).executeTakeFirst();
-  }
+  const totpRow = findTotp;
 
   /** The time step the code matches, or undefined; steps at or before `after` never match (no replay). */
   async function matchStep(secret: string, code: string, after: number | null): Promise<number | undefined> {
@@ -79,11 +79,11 @@ export function createMfa(deps: {
 
   async function replaceRecoveryCodes(trx: IdentityDb, userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await trx.deleteFrom('identity.recovery_codes').where('user_id', '=', userId).execute();
-    await trx
-      .insertInto('identity.recovery_codes')
-      .values(codes.map((c) => ({ user_id: userId, code_hash: sha256(normaliseRecoveryCode(c)) })))
-      .execute();
+    await replaceRecoveryCodeHashes(
+      trx,
+      userId,
+      codes.map((c) => sha256(normaliseRecoveryCode(c))),
+    );
     return codes;
   }
 
@@ -99,25 +99,17 @@ export function createMfa(deps: {
       const step = await matchStep(box.open(row.secret), factor.code, row.last_used_step);
       if (step === undefined) throw invalidCode();
       // conditional: of two requests racing with one code, only one moves the step forward
-      const moved = await db
-        .updateTable('identity.totp')
-        .set({ last_used_step: step })
-        .where('user_id', '=', userId)
-        .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
-        .returning('user_id')
-        .executeTakeFirst();
+      const moved = await advanceTotpStep(db, userId, step);
       if (!moved) throw invalidCode();
       return 'otp';
     }
     if (factor.recoveryCode !== undefined) {
-      const used = await db
-        .updateTable('identity.recovery_codes')
-        .set({ used_at: clock() })
-        .where('user_id', '=', userId)
-        .where('code_hash', '=', sha256(normaliseRecoveryCode(factor.recoveryCode)))
-        .where('used_at', 'is', null)
-        .returning('id')
-        .executeTakeFirst();
+      const used = await spendRecoveryCode(
+        db,
+        userId,
+        sha256(normaliseRecoveryCode(factor.recoveryCode)),
+        clock(),
+      );
       if (!used) {
         throw AppError.validation(
           MfaErrors.codeInvalid,
@@ -125,17 +117,12 @@ export function createMfa(deps: {
           [{ field: '/body/recoveryCode', message: 'is not a valid recovery code' }],
         );
       }
-      const remaining = await db
-        .selectFrom('identity.recovery_codes')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('user_id', '=', userId)
-        .where('used_at', 'is', null)
-        .executeTakeFirstOrThrow();
+      const remaining = await unusedRecoveryCodes(db, userId);
       await audit.record(db, {
         type: 'mfa.recovery_code_used',
         userId,
         meta,
-        details: { remaining: Number(remaining.n) },
+        details: { remaining },
       });
       return 'recovery';
     }
@@ -156,7 +143,7 @@ export function createMfa(deps: {
     meta: RequestMeta,
   ) {
     const user = await findUserById(db, userId);
-    if (!user) throw AppError.notFound('identity.user-not-found', 'No such user.');
+    if (!user) throw IdentityErrors.userNotFound();
     if (proof.password === undefined && proof.code === undefined && proof.recoveryCode === undefined) {
       throw AppError.validation(MfaErrors.reauthRequired, 'Confirm with your password or a current code.', [
         { field: '/body/password', message: 'password or code is required' },
@@ -189,16 +176,11 @@ export function createMfa(deps: {
 
     async status(userId: string) {
       const row = await totpRow(db, userId);
-      const remaining = await db
-        .selectFrom('identity.recovery_codes')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('user_id', '=', userId)
-        .where('used_at', 'is', null)
-        .executeTakeFirstOrThrow();
+      const remaining = await unusedRecoveryCodes(db, userId);
       return {
         totpEnabled: Boolean(row?.confirmed_at),
         enrolmentPending: row !== undefined && row.confirmed_at === null,
-        recoveryCodesRemaining: row?.confirmed_at ? Number(remaining.n) : 0,
+        recoveryCodesRemaining: row?.confirmed_at ? remaining : 0,
       };
     },
 
@@ -214,11 +196,7 @@ export function createMfa(deps: {
       }
       const secret = generateSecret();
       await inTransaction(db, async (trx) => {
-        await trx.deleteFrom('identity.totp').where('user_id', '=', userId).execute();
-        await trx
-          .insertInto('identity.totp')
-          .values({ user_id: userId, secret: box.seal(secret) })
-          .execute();
+        await replaceTotp(trx, userId, box.seal(secret));
         await audit.record(trx, { type: 'mfa.enrolment_started', userId, meta });
       });
       return { secret, otpauthUri: generateURI({ issuer: TOTP_ISSUER, label: user.email, secret }) };
@@ -233,11 +211,7 @@ export function createMfa(deps: {
       const step = await matchStep(box.open(row.secret), code, null);
       if (step === undefined) throw invalidCode();
       const recoveryCodes = await inTransaction(db, async (trx) => {
-        await trx
-          .updateTable('identity.totp')
-          .set({ confirmed_at: clock(), last_used_step: step })
-          .where('user_id', '=', userId)
-          .execute();
+        await confirmTotp(trx, userId, step, clock());
         await audit.record(trx, { type: 'mfa.enabled', userId, meta });
         return replaceRecoveryCodes(trx, userId);
       });
@@ -253,13 +227,13 @@ export function createMfa(deps: {
       if (!row?.confirmed_at)
         throw AppError.conflict(MfaErrors.notEnabled, 'Two-factor authentication is not on.');
       await reauthenticate(user.id, proof, meta);
-      await inTransaction(db, async (trx) => {
-        await trx.deleteFrom('identity.totp').where('user_id', '=', user.id).execute();
-        await trx.deleteFrom('identity.recovery_codes').where('user_id', '=', user.id).execute();
+      const revoked = await inTransaction(db, async (trx) => {
+        await deleteSecondFactors(trx, user.id);
         await audit.record(trx, { type: 'mfa.disabled', userId: user.id, meta });
         // a weaker account should not keep sessions someone else may hold
-        await tokens.revokeAllSessions(trx, user.id, 'mfa_changed', { except: user.sessionId, meta });
+        return tokens.revokeAllSessions(trx, user.id, 'mfa_changed', { except: user.sessionId, meta });
       });
+      await tokens.denySessions(revoked);
     },
 
     async regenerateRecoveryCodes(

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { metaOf } from './http.js';
+import { metaOf } from './route-kit.js';
 import type { SigningKeys } from './keys.service.js';
 import {
   FORM,
@@ -103,12 +103,14 @@ function toOAuthError(error: unknown, logger: FastifyBaseLogger): OAuthError {
   return new OAuthError('server_error', 'Something went wrong on our side.', 500);
 }
 
-const issuerOf = (publicUrl: string | undefined, request: FastifyRequest) =>
-  (publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
-
-/** Root routes: the OAuth 2.0 endpoints, the JWKS and the RFC 8414 metadata. */
-export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; publicUrl: string | undefined }) {
-  const { oauth, keys, publicUrl } = deps;
+/**
+ * Root routes: the OAuth 2.0 endpoints, the JWKS and the RFC 8414 metadata. `issuer` is the one
+ * value access tokens carry as `iss`; `baseUrl` comes from configuration, never from the Host
+ * header, so a forged Host cannot make the metadata point clients elsewhere.
+ */
+export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; issuer: string; baseUrl: string }) {
+  const { oauth, keys, issuer } = deps;
+  const base = deps.baseUrl.replace(/\/+$/, '');
   return (app: App, _kit: HttpKit): void => {
     // only form bodies here (RFC 6749 §3.2); JSON gets 415 rather than being half-understood
     app.removeAllContentTypeParsers();
@@ -221,11 +223,10 @@ export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; publicUrl: 
           response: { 200: ServerMetadata },
         },
       },
-      (request) => {
-        const base = issuerOf(publicUrl, request);
+      () => {
         const authMethods = ['client_secret_basic', 'client_secret_post', 'none'];
         return {
-          issuer: base,
+          issuer,
           token_endpoint: `${base}/oauth/token`,
           jwks_uri: `${base}/.well-known/jwks.json`,
           revocation_endpoint: `${base}/oauth/revoke`,

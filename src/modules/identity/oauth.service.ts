@@ -2,11 +2,12 @@ import { decodeJwt } from 'jose';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { TokenVerifier } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
+import { findClient, insertClient, listClients } from './clients.queries.js';
 import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
-import { THROTTLED_CODE } from './throttle.js';
+import { IdentityErrors, THROTTLED_CODE } from './identity.errors.js';
 import { ACCESS_TOKEN_TTL_SECONDS, type Tokens, type TokenSet } from './tokens.service.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
@@ -125,11 +126,7 @@ export function createOAuth(deps: {
           : {},
       );
     if (!creds.clientId) throw refuse();
-    const client = await db
-      .selectFrom('identity.clients')
-      .selectAll()
-      .where('client_id', '=', creds.clientId)
-      .executeTakeFirst();
+    const client = await findClient(db, creds.clientId);
     if (!client || client.disabled_at !== null) throw refuse();
     if (client.secret_hash === null) {
       // a public client has nothing to prove; sending a secret means the caller is confused
@@ -197,39 +194,37 @@ export function createOAuth(deps: {
       meta: RequestMeta = internalMeta,
     ): Promise<ClientView & { clientSecret: string | null }> {
       if (input.grantTypes.includes('client_credentials') && !input.confidential) {
-        throw AppError.validation(
-          'identity.client-invalid',
+        throw IdentityErrors.clientInvalid(
           'client_credentials needs a confidential client.',
-          [{ field: '/body/confidential', message: 'must be true for client_credentials' }],
+          '/body/confidential',
+          'must be true for client_credentials',
         );
       }
       if (input.grantTypes.includes('password') && !input.firstParty) {
-        throw AppError.validation(
-          'identity.client-invalid',
+        throw IdentityErrors.clientInvalid(
           'The password grant is for first-party clients only (RFC 9700 §2.4).',
-          [{ field: '/body/firstParty', message: 'must be true for the password grant' }],
+          '/body/firstParty',
+          'must be true for the password grant',
         );
       }
       const scopes = input.scopes.filter((s) => SCOPE_TOKEN.test(s));
       if (scopes.length !== input.scopes.length) {
-        throw AppError.validation('identity.client-invalid', 'A scope is malformed.', [
-          { field: '/body/scopes', message: 'must be printable ASCII without spaces, quotes or backslashes' },
-        ]);
+        throw IdentityErrors.clientInvalid(
+          'A scope is malformed.',
+          '/body/scopes',
+          'must be printable ASCII without spaces, quotes or backslashes',
+        );
       }
       const clientId = `cl_${randomToken(12)}`;
       const clientSecret = input.confidential ? `cs_${randomToken(32)}` : null;
-      const row = await db
-        .insertInto('identity.clients')
-        .values({
-          client_id: clientId,
-          name: input.name,
-          secret_hash: clientSecret ? sha256(clientSecret) : null,
-          grant_types: [...new Set(input.grantTypes)],
-          scopes: [...new Set(scopes)],
-          first_party: input.firstParty,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await insertClient(db, {
+        client_id: clientId,
+        name: input.name,
+        secret_hash: clientSecret ? sha256(clientSecret) : null,
+        grant_types: [...new Set(input.grantTypes)],
+        scopes: [...new Set(scopes)],
+        first_party: input.firstParty,
+      });
       await audit.record(db, {
         type: 'client.created',
         actorId,
@@ -240,7 +235,7 @@ export function createOAuth(deps: {
     },
 
     async listClients(): Promise<ClientView[]> {
-      const rows = await db.selectFrom('identity.clients').selectAll().orderBy('created_at').execute();
+      const rows = await listClients(db);
       return rows.map(toClientView);
     },
 
@@ -305,18 +300,32 @@ export function createOAuth(deps: {
       if (refresh) {
         if (refresh.clientId === client.client_id) {
           const { sessionId, userId } = refresh;
-          await inTransaction(db, (trx) =>
+          const revoked = await inTransaction(db, (trx) =>
             tokens.revokeSession(trx, sessionId, 'revoked_by_client', { userId, meta }),
           );
+          if (revoked) await tokens.denySessions([sessionId]);
         }
         return;
       }
       const principal = await verifier.verify(params.token).catch(() => undefined);
-      if (principal?.kind === 'user' && principal.sessionId && principal.clientId === client.client_id) {
+      if (!principal || principal.clientId !== client.client_id) return;
+      if (principal.kind === 'client') {
+        // no session behind it: the token itself goes on the deny list until it expires
+        await tokens.denyClientToken(principal.tokenId, principal.expiresAt);
+        await audit.record(db, {
+          type: 'client_token.revoked',
+          actorId: null,
+          meta,
+          details: { clientId: client.client_id, jti: principal.tokenId },
+        });
+        return;
+      }
+      if (principal.sessionId) {
         const sessionId = principal.sessionId;
-        await inTransaction(db, (trx) =>
+        const revoked = await inTransaction(db, (trx) =>
           tokens.revokeSession(trx, sessionId, 'revoked_by_client', { userId: principal.subject, meta }),
         );
+        if (revoked) await tokens.denySessions([sessionId]);
       }
     },
 

@@ -1,12 +1,14 @@
 import { AppError } from '../../platform/errors.js';
 import { addSeconds, type Clock, type IdentityDb } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
+import {
+  findOneTimeToken,
+  insertOneTimeToken,
+  spendOneTimeToken,
+  spendOutstandingTokens,
+} from './one-time-tokens.queries.js';
 import type { OneTimeTokenPurpose } from './tables.js';
-
-export const OneTimeTokenErrors = {
-  invalid: 'identity.token-invalid',
-  expired: 'identity.token-expired',
-} as const;
+import { OneTimeTokenErrors } from './identity.errors.js';
 
 export const ONE_TIME_TOKEN_TTL: Record<OneTimeTokenPurpose, number> = {
   verify_email: 24 * 3600,
@@ -26,12 +28,7 @@ export function createOneTimeTokens(clock: Clock) {
     ]);
 
   async function peek(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
-    const row = await db
-      .selectFrom('identity.one_time_tokens')
-      .selectAll()
-      .where('token_hash', '=', sha256(token))
-      .where('purpose', '=', purpose)
-      .executeTakeFirst();
+    const row = await findOneTimeToken(db, sha256(token), purpose);
     if (!row || row.used_at !== null) throw invalid();
     if (row.expires_at <= clock()) {
       throw AppError.validation(
@@ -47,38 +44,31 @@ export function createOneTimeTokens(clock: Clock) {
     async issue(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {
       const token = randomToken();
       const expiresAt = addSeconds(clock(), ONE_TIME_TOKEN_TTL[purpose]);
-      await db
-        .insertInto('identity.one_time_tokens')
-        .values({ user_id: userId, purpose, token_hash: sha256(token), expires_at: expiresAt })
-        .execute();
+      await insertOneTimeToken(db, {
+        user_id: userId,
+        purpose,
+        token_hash: sha256(token),
+        expires_at: expiresAt,
+      });
       return { token, expiresAt };
     },
 
     /** Check without spending it, so a refused new password leaves the reset link usable. */
     peek,
 
+    /** The answer for a token that exists but must not be used. */
+    invalid,
+
     async consume(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
       const row = await peek(db, token, purpose);
-      const spent = await db
-        .updateTable('identity.one_time_tokens')
-        .set({ used_at: clock() })
-        .where('id', '=', row.id)
-        .where('used_at', 'is', null)
-        .returning('user_id')
-        .executeTakeFirst();
+      const spent = await spendOneTimeToken(db, row.id, clock());
       if (!spent) throw invalid();
       return spent.user_id;
     },
 
     /** A new reset link makes the older ones worthless. */
     async revokeOutstanding(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {
-      await db
-        .updateTable('identity.one_time_tokens')
-        .set({ used_at: clock() })
-        .where('user_id', '=', userId)
-        .where('purpose', '=', purpose)
-        .where('used_at', 'is', null)
-        .execute();
+      await spendOutstandingTokens(db, userId, purpose, clock());
     },
   };
 }

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
 import { createSecretBox, SecretBoxError } from './crypto.js';
-import {
-  checkPasswordPolicy,
-  hashPassword,
-  needsRehash,
-  PasswordErrors,
-  verifyPassword,
-} from './passwords.js';
+import { PasswordErrors } from './identity.errors.js';
+import { checkPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 
 const codeOf = (fn: () => void): string | undefined => {
   try {

@@ -2,6 +2,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { AppError } from '../../platform/errors.js';
 import { randomToken } from './crypto.js';
+import { PasswordErrors } from './identity.errors.js';
 
 /**
  * OWASP Password Storage Cheat Sheet, argon2id: m=19456 KiB, t=2, p=1. `algorithm: 2` is
@@ -65,13 +66,6 @@ function commonPasswords(): Set<string> {
   common ??= new Set(dictionary['passwords-common'].filter((p) => p.length >= PASSWORD_MIN_LENGTH));
   return common;
 }
-
-export const PasswordErrors = {
-  tooShort: 'identity.password-too-short',
-  tooLong: 'identity.password-too-long',
-  tooCommon: 'identity.password-too-common',
-  containsEmail: 'identity.password-contains-email',
-} as const;
 
 /**
  * NIST SP 800-63B rules: length 8–128 (code points), not on a breached/common list, not built

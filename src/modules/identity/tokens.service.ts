@@ -3,10 +3,22 @@ import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './audit.service.js';
 import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { SigningKeys } from './keys.service.js';
+import {
+  findLiveRefreshToken,
+  findRefreshToken,
+  findSession,
+  insertRefreshToken as insertRefreshTokenRow,
+  insertSession,
+  liveSessionIds,
+  markSessionRevoked,
+  spendRefreshToken,
+  touchSession,
+} from './sessions.queries.js';
+import { IdentityErrors, RefreshErrors } from './identity.errors.js';
 
 /** Short, so a token outliving a logout, password change or disable does little harm (RFC 9700 §2.2.2). */
 export const ACCESS_TOKEN_TTL_SECONDS = 300;
@@ -14,14 +26,6 @@ export const ACCESS_TOKEN_TTL_SECONDS = 300;
 export const REFRESH_TOKEN_TTL_SECONDS = 14 * 86400;
 /** A session (refresh-token family) ends this long after sign-in however often it is refreshed. */
 export const SESSION_MAX_SECONDS = 60 * 86400;
-
-export const RefreshErrors = {
-  invalid: 'identity.refresh-token-invalid',
-  reused: 'identity.refresh-token-reused',
-  accountDisabled: 'identity.account-disabled',
-} as const;
-
-export const TOKEN_REVOKED_CODE = 'auth.token-revoked';
 
 export interface TokenSet {
   accessToken: string;
@@ -72,7 +76,10 @@ export function createTokens(deps: {
   const { db, keys, cache, clock, audit, logger } = deps;
   // deny entries only need to outlive the access tokens issued before them
   const denyTtl = ACCESS_TOKEN_TTL_SECONDS + 60;
-  const denySession = (sid: string) => cache.set(`identity:deny:sid:${sid}`, true, denyTtl);
+  const sessionKey = (sid: string) => `identity:deny:sid:${sid}`;
+  /** Epoch second at or before which every access token of the user is void. */
+  const voidBeforeKey = (userId: string) => `identity:void-before:${userId}`;
+  const clientTokenKey = (jti: string) => `identity:deny:jti:${jti}`;
 
   const invalid = () =>
     AppError.unauthenticated(
@@ -83,14 +90,11 @@ export function createTokens(deps: {
   async function insertRefreshToken(trx: IdentityDb, sessionId: string, sessionEnds: Date): Promise<string> {
     const token = `rt_${randomToken()}`;
     const idle = addSeconds(clock(), REFRESH_TOKEN_TTL_SECONDS);
-    await trx
-      .insertInto('identity.refresh_tokens')
-      .values({
-        session_id: sessionId,
-        token_hash: sha256(token),
-        expires_at: idle < sessionEnds ? idle : sessionEnds,
-      })
-      .execute();
+    await insertRefreshTokenRow(trx, {
+      session_id: sessionId,
+      token_hash: sha256(token),
+      expires_at: idle < sessionEnds ? idle : sessionEnds,
+    });
     return token;
   }
 
@@ -98,14 +102,21 @@ export function createTokens(deps: {
     user: SessionUser,
     session: { id: string; clientId: string; scope: string | null; amr: string[]; authTime: Date },
   ) {
-    return keys.sign(user.id, {
-      roles: user.roles,
-      client_id: session.clientId,
-      sid: session.id,
-      auth_time: epochSeconds(session.authTime),
-      amr: session.amr,
-      ...(session.scope ? { scope: session.scope } : {}),
-    });
+    // a token signed in the second its user's tokens were voided is dated after that second
+    const voidBefore = await cache.get<number>(voidBeforeKey(user.id));
+    const notBefore = voidBefore === undefined ? {} : { notBefore: voidBefore + 1 };
+    return keys.sign(
+      user.id,
+      {
+        roles: user.roles,
+        client_id: session.clientId,
+        sid: session.id,
+        auth_time: epochSeconds(session.authTime),
+        amr: session.amr,
+        ...(session.scope ? { scope: session.scope } : {}),
+      },
+      notBefore,
+    );
   }
 
   async function revokeSession(
@@ -114,15 +125,9 @@ export function createTokens(deps: {
     reason: RevokeReason,
     context: { userId: string; meta?: RequestMeta; actorId?: string },
   ): Promise<boolean> {
-    const revoked = await trx
-      .updateTable('identity.sessions')
-      .set({ revoked_at: clock(), revoked_reason: reason })
-      .where('id', '=', sessionId)
-      .where('revoked_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
+    const revoked = await markSessionRevoked(trx, sessionId, reason, clock());
     if (!revoked) return false;
-    // written before commit: a rolled-back revocation at worst ends one session a few minutes early
+    // the deny-list entry is the caller's to write after commit (denySessions)
     await audit.record(trx, {
       type: 'token_family.revoked',
       userId: context.userId,
@@ -130,8 +135,12 @@ export function createTokens(deps: {
       ...(context.meta ? { meta: context.meta } : {}),
       details: { sessionId, reason },
     });
-    await denySession(sessionId);
     return true;
+  }
+
+  /** After commit: refuse the access tokens of revoked sessions at once, not at their expiry. */
+  async function denySessions(sessionIds: readonly string[]): Promise<void> {
+    for (const sid of sessionIds) await cache.set(sessionKey(sid), true, denyTtl);
   }
 
   return {
@@ -140,21 +149,17 @@ export function createTokens(deps: {
       const now = clock();
       const ends = addSeconds(now, SESSION_MAX_SECONDS);
       const { sessionId, refreshToken } = await inTransaction(db, async (trx) => {
-        const session = await trx
-          .insertInto('identity.sessions')
-          .values({
-            user_id: user.id,
-            client_id: input.clientId,
-            scope: input.scope,
-            amr: input.amr,
-            auth_time: now,
-            last_used_at: now,
-            expires_at: ends,
-            ip: input.meta.ip,
-            user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const session = await insertSession(trx, {
+          user_id: user.id,
+          client_id: input.clientId,
+          scope: input.scope,
+          amr: input.amr,
+          auth_time: now,
+          last_used_at: now,
+          expires_at: ends,
+          ip: input.meta.ip,
+          user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
+        });
         return { sessionId: session.id, refreshToken: await insertRefreshToken(trx, session.id, ends) };
       });
       const access = await accessToken(user, { id: sessionId, ...input, authTime: now });
@@ -174,33 +179,14 @@ export function createTokens(deps: {
      */
     async rotate(presented: string, clientId: string, meta: RequestMeta): Promise<TokenSet> {
       const now = clock();
-      const found = await db
-        .selectFrom('identity.refresh_tokens as rt')
-        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
-        .innerJoin('identity.users as u', 'u.id', 's.user_id')
-        .select([
-          'rt.id as tokenId',
-          'rt.used_at as usedAt',
-          'rt.expires_at as expiresAt',
-          's.id as sessionId',
-          's.client_id as clientId',
-          's.scope as scope',
-          's.amr as amr',
-          's.auth_time as authTime',
-          's.expires_at as sessionEnds',
-          's.revoked_at as revokedAt',
-          'u.id as userId',
-          'u.roles as roles',
-          'u.status as status',
-        ])
-        .where('rt.token_hash', '=', sha256(presented))
-        .executeTakeFirst();
+      const found = await findRefreshToken(db, sha256(presented));
       if (!found || found.clientId !== clientId || found.revokedAt !== null) throw invalid();
 
       const reuse = async () => {
-        await inTransaction(db, (trx) =>
+        const revoked = await inTransaction(db, (trx) =>
           revokeSession(trx, found.sessionId, 'refresh_token_reused', { userId: found.userId, meta }),
         );
+        if (revoked) await denySessions([found.sessionId]);
         logger.warn(
           { sessionId: found.sessionId, userId: found.userId },
           'refresh token reused; family revoked',
@@ -218,19 +204,9 @@ export function createTokens(deps: {
 
       const next = await inTransaction(db, async (trx) => {
         // the conditional update makes two concurrent uses of one token end in exactly one winner
-        const spent = await trx
-          .updateTable('identity.refresh_tokens')
-          .set({ used_at: now })
-          .where('id', '=', found.tokenId)
-          .where('used_at', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
+        const spent = await spendRefreshToken(trx, found.tokenId, now);
         if (!spent) return undefined;
-        await trx
-          .updateTable('identity.sessions')
-          .set({ last_used_at: now })
-          .where('id', '=', found.sessionId)
-          .execute();
+        await touchSession(trx, found.sessionId, now);
         return insertRefreshToken(trx, found.sessionId, found.sessionEnds);
       });
       if (next === undefined) throw await reuse();
@@ -250,56 +226,31 @@ export function createTokens(deps: {
 
     /** The session a refresh token belongs to, if it is still live (introspection, revocation). */
     async findByRefreshToken(presented: string) {
-      const now = clock();
-      return db
-        .selectFrom('identity.refresh_tokens as rt')
-        .innerJoin('identity.sessions as s', 's.id', 'rt.session_id')
-        .innerJoin('identity.users as u', 'u.id', 's.user_id')
-        .select([
-          's.id as sessionId',
-          's.client_id as clientId',
-          's.scope as scope',
-          's.user_id as userId',
-          'u.email as email',
-          'u.status as status',
-          'rt.created_at as issuedAt',
-          'rt.expires_at as expiresAt',
-        ])
-        .where('rt.token_hash', '=', sha256(presented))
-        .where('rt.used_at', 'is', null)
-        .where('rt.expires_at', '>', now)
-        .where('s.revoked_at', 'is', null)
-        .where('s.expires_at', '>', now)
-        .executeTakeFirst();
+      return findLiveRefreshToken(db, sha256(presented), clock());
     },
 
     /** Is this session live (not revoked, not past its end)? */
     async sessionOf(sessionId: string) {
-      return db
-        .selectFrom('identity.sessions')
-        .select(['id', 'user_id', 'client_id', 'revoked_at', 'expires_at'])
-        .where('id', '=', sessionId)
-        .executeTakeFirst();
+      return findSession(db, sessionId);
     },
 
+    /** Revoke a session inside the caller's transaction; call `denySessions` after commit. */
     revokeSession,
+    denySessions,
 
-    /** Revoke every live session of a user, optionally keeping one (the caller's own). */
+    /**
+     * Revoke every live session of a user, optionally keeping one (the caller's own), inside the
+     * caller's transaction. Returns the revoked ids for `denySessions` after commit.
+     */
     async revokeAllSessions(
       trx: IdentityDb,
       userId: string,
       reason: RevokeReason,
       context: { except?: string | undefined; meta?: RequestMeta; actorId?: string } = {},
-    ): Promise<number> {
-      let query = trx
-        .selectFrom('identity.sessions')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null);
-      if (context.except) query = query.where('id', '!=', context.except);
-      const sessions = await query.execute();
+    ): Promise<string[]> {
+      const sessions = await liveSessionIds(trx, userId, context.except);
       for (const s of sessions) await revokeSession(trx, s.id, reason, { userId, ...context });
-      return sessions.length;
+      return sessions.map((s) => s.id);
     },
 
     /** Access token for a client acting for itself (client_credentials): no user, no refresh token. */
@@ -307,21 +258,38 @@ export function createTokens(deps: {
       return keys.sign(clientId, { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) });
     },
 
-    /** Refuse tokens of disabled users and revoked sessions before they expire. */
+    /**
+     * The deny list, run by the platform verifier on every request (the module's `checkToken`).
+     * User tokens: void when issued at or before the user's last role or status change, or when
+     * their session was revoked (two keys, read in parallel: one round trip). Client tokens: void
+     * when revoked (RFC 7009). An access token's issue time is its `exp` minus the lifetime.
+     */
     checkPrincipal: async (principal: Principal): Promise<void> => {
-      if (principal.kind !== 'user') return;
-      const keysToCheck = [
-        `identity:deny:user:${principal.subject}`,
-        ...(principal.sessionId ? [`identity:deny:sid:${principal.sessionId}`] : []),
-      ];
-      for (const key of keysToCheck) {
-        if ((await cache.get<boolean>(key)) === true) {
-          throw AppError.unauthenticated(TOKEN_REVOKED_CODE, 'The access token has been revoked.');
+      if (principal.kind === 'client') {
+        if ((await cache.get<boolean>(clientTokenKey(principal.tokenId))) === true) {
+          throw IdentityErrors.tokenRevoked();
         }
+        return;
+      }
+      const [voidBefore, sessionDenied] = await Promise.all([
+        cache.get<number>(voidBeforeKey(principal.subject)),
+        principal.sessionId ? cache.get<boolean>(sessionKey(principal.sessionId)) : undefined,
+      ]);
+      const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
+      if (sessionDenied === true || (voidBefore !== undefined && issuedAt <= voidBefore)) {
+        throw IdentityErrors.tokenRevoked();
       }
     },
 
-    denyUser: (userId: string) => cache.set(`identity:deny:user:${userId}`, true, denyTtl),
-    allowUser: (userId: string) => cache.del(`identity:deny:user:${userId}`),
+    /**
+     * After commit of a role or status change: every access token the user holds now is refused
+     * by every route at once. Refresh still works where the session lives and returns a token
+     * with the roles as they are now.
+     */
+    voidUserTokens: (userId: string) => cache.set(voidBeforeKey(userId), epochSeconds(clock()), denyTtl),
+
+    /** RFC 7009 for client_credentials tokens: refused from now until their expiry. */
+    denyClientToken: (jti: string, expiresAt: number) =>
+      cache.set(clientTokenKey(jti), true, Math.max(1, expiresAt - epochSeconds(clock())) + 60),
   };
 }

@@ -5,6 +5,7 @@
 // a real client library (openid-client) and by raw requests for the RFC 6749 error cases.
 // One file, one app: booting the embedded database is most of a file's run time.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import {
   base64url,
   createRemoteJWKSet,
@@ -26,12 +27,23 @@ import { ACCESS_TOKEN_TTL_SECONDS } from './tokens.service.js';
 let t: IdentityTestApp;
 let base: URL;
 
+/** A port free right now, so the app can be configured with its own public URL before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
 beforeAll(async () => {
-  t = await startIdentityApp();
-  await t.app.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = t.app.app.server.address();
-  if (!address || typeof address === 'string') throw new Error('not listening');
-  base = new URL(`http://127.0.0.1:${address.port}`);
+  const port = await freePort();
+  base = new URL(`http://127.0.0.1:${port}`);
+  // as in production: the public URL and the token issuer are one address
+  const url = base.href.replace(/\/$/, '');
+  t = await startIdentityApp({ env: { PUBLIC_URL: url, JWT_ISSUER: url } });
+  await t.app.app.listen({ port, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await t.app.stop();

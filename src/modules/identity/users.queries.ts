@@ -1,4 +1,4 @@
-import { type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
 import type { IdentityDb } from './context.js';
 import type { UserStatus, UserTable } from './tables.js';
@@ -12,6 +12,44 @@ export type UserRow = Selectable<UserTable>;
  * +tags) are deliberately not applied: they are not true of every domain.
  */
 export const normalizeEmail = (email: string): string => email.trim().normalize('NFKC').toLowerCase();
+
+export function insertUser(db: IdentityDb, row: Insertable<UserTable>) {
+  return db
+    .insertInto('identity.users')
+    .values(row)
+    .returning(['id', 'display_name'])
+    .executeTakeFirstOrThrow();
+}
+
+/** Change a user's row; undefined when there is no such user. */
+export function updateUser(db: IdentityDb, id: string, set: Updateable<UserTable>) {
+  return db.updateTable('identity.users').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/** Undefined when the address is taken (registration answers the same either way). */
+export function insertUserUnlessTaken(db: IdentityDb, row: Insertable<UserTable>) {
+  return db
+    .insertInto('identity.users')
+    .values(row)
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning(['id', 'display_name'])
+    .executeTakeFirst();
+}
+
+/** Undefined when the address was already verified. */
+export function markEmailVerified(db: IdentityDb, id: string, now: Date) {
+  return db
+    .updateTable('identity.users')
+    .set({ email_verified_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where('email_verified_at', 'is', null)
+    .returning(['id', 'email'])
+    .executeTakeFirst();
+}
+
+export async function anyUserExists(db: IdentityDb): Promise<boolean> {
+  return (await db.selectFrom('identity.users').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
 
 export function findUserById(db: IdentityDb, id: string) {
   return db.selectFrom('identity.users').selectAll().where('id', '=', id).executeTakeFirst();

@@ -1,23 +1,13 @@
+import type { Selectable } from 'kysely';
+import type { Static } from 'typebox';
+import type { AdminUser, Application, User } from './me.schemas.js';
+import type { InstructorApplicationTable } from './tables.js';
 import type { UserRow } from './users.queries.js';
 
-/** The wire shape of an account; the row shape is not a promise. */
-export interface UserView {
-  id: string;
-  email: string;
-  displayName: string;
-  emailVerified: boolean;
-  roles: string[];
-  status: 'active' | 'disabled';
-  mfaEnabled: boolean;
-  headline: string | null;
-  bio: string | null;
-  createdAt: string;
-}
-
-export interface AdminUserView extends UserView {
-  disabledAt: string | null;
-  disabledReason: string | null;
-}
+/** Wire shapes come from the response schemas; the row shape is not a promise. */
+export type UserView = Static<typeof User>;
+export type AdminUserView = Static<typeof AdminUser>;
+export type InstructorApplicationView = Static<typeof Application>;
 
 export const toUserView = (row: UserRow, mfaEnabled: boolean): UserView => ({
   id: row.id,
@@ -36,4 +26,16 @@ export const toAdminUserView = (row: UserRow, mfaEnabled: boolean): AdminUserVie
   ...toUserView(row, mfaEnabled),
   disabledAt: row.disabled_at?.toISOString() ?? null,
   disabledReason: row.disabled_reason,
+});
+
+export const toApplicationView = (
+  row: Selectable<InstructorApplicationTable>,
+): InstructorApplicationView => ({
+  id: row.id,
+  userId: row.user_id,
+  motivation: row.motivation,
+  status: row.status,
+  decisionNote: row.decision_note,
+  decidedAt: row.decided_at?.toISOString() ?? null,
+  createdAt: row.created_at.toISOString(),
 });

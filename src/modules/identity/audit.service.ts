@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
-import { keyset, toPage } from '../../platform/http/pagination.js';
-import type { Clock, RequestMeta } from './context.js';
-import type { IdentityTables } from './tables.js';
+import { toPage } from '../../platform/http/pagination.js';
+import { insertAuditEvent, listAuditEvents } from './audit.queries.js';
+import type { Clock, IdentityDb, RequestMeta } from './context.js';
 
 export const AuditTypes = [
   'user.registered',
@@ -28,6 +27,7 @@ export const AuditTypes = [
   'user.enabled',
   'signing_key.rotated',
   'client.created',
+  'client_token.revoked',
 ] as const;
 export type AuditType = (typeof AuditTypes)[number];
 
@@ -53,42 +53,29 @@ export interface AuditEvent {
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-export function createAuditLog(clock: Clock) {
+export function createAuditLog(deps: { db: IdentityDb; clock: Clock }) {
+  const { db, clock } = deps;
   return {
     /** Write in the caller's transaction when there is one, so the trail matches what happened. */
-    async record(db: Kysely<IdentityTables>, input: AuditInput): Promise<void> {
-      await db
-        .insertInto('identity.audit_events')
-        .values({
-          occurred_at: clock(),
-          type: input.type,
-          user_id: input.userId ?? null,
-          actor_id: input.actorId ?? null,
-          ip: input.meta?.ip ?? null,
-          user_agent: input.meta?.userAgent?.slice(0, 512) ?? null,
-          details: JSON.stringify(input.details ?? {}),
-        })
-        .execute();
+    async record(trx: IdentityDb, input: AuditInput): Promise<void> {
+      await insertAuditEvent(trx, {
+        occurred_at: clock(),
+        type: input.type,
+        user_id: input.userId ?? null,
+        actor_id: input.actorId ?? null,
+        ip: input.meta?.ip ?? null,
+        user_agent: input.meta?.userAgent?.slice(0, 512) ?? null,
+        details: JSON.stringify(input.details ?? {}),
+      });
     },
 
-    async list(
-      db: Kysely<IdentityTables>,
-      filter: {
-        userId?: string | undefined;
-        type?: string | undefined;
-        limit: number;
-        cursor?: string | undefined;
-      },
-    ) {
-      let query = db.selectFrom('identity.audit_events').selectAll();
-      if (filter.userId) query = query.where('user_id', '=', filter.userId);
-      if (filter.type) query = query.where('type', '=', filter.type);
-      const rows = await keyset(query, {
-        columns: ['occurred_at', 'seq'],
-        direction: 'desc',
-        limit: filter.limit,
-        cursor: filter.cursor,
-      }).execute();
+    async list(filter: {
+      userId?: string | undefined;
+      type?: string | undefined;
+      limit: number;
+      cursor?: string | undefined;
+    }) {
+      const rows = await listAuditEvents(db, filter);
       return toPage(
         rows,
         filter.limit,

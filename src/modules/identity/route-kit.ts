@@ -4,6 +4,7 @@ import { bearerToken, type Principal, type PreHandler } from '../../platform/htt
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { RequestMeta } from './context.js';
+import { IdentityErrors } from './identity.errors.js';
 import { type Permission, rolesFor } from './permissions.js';
 
 export const metaOf = (request: FastifyRequest): RequestMeta => {
@@ -13,8 +14,7 @@ export const metaOf = (request: FastifyRequest): RequestMeta => {
 
 /** The principal a guard has established; a route without a guard calling this is a bug. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal)
-    throw AppError.unauthenticated('auth.required', 'This route needs an access token.');
+  if (!request.principal) throw IdentityErrors.tokenRequired();
   return request.principal;
 }
 
