@@ -6,10 +6,12 @@ import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import { problem, sendProblem } from '../../platform/http/problem.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
+import { rolesFor } from './permissions.js';
 import type { AssetsService, Delivery } from './assets.service.js';
-import { AUTHORS, actorOf, bearer, NoContent, Problem, requireActor } from './catalog.http.js';
+import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
 import { AssetKind } from './courses.schemas.js';
 import { SignedUrl } from './outline.routes.js';
+import { CatalogErrors } from './catalog.errors.js';
 
 const Asset = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -37,7 +39,7 @@ export async function registerUploads(app: App): Promise<void> {
 
 export function assetsRoutes(assets: AssetsService) {
   return (app: App, { auth }: HttpKit) => {
-    const author = auth.require({ roles: AUTHORS });
+    const author = auth.require({ roles: rolesFor('courses:author') });
 
     const requested = (request: FastifyRequest) => ({
       range: request.headers.range,
@@ -54,7 +56,7 @@ export function assetsRoutes(assets: AssetsService) {
         return sendProblem(
           request,
           reply,
-          problem(416, 'catalog.range-not-satisfiable', 'The requested range lies outside the file.'),
+          problem(416, CatalogErrors.rangeNotSatisfiable, 'The requested range lies outside the file.'),
         );
       }
       reply.status(delivery.status);
@@ -102,11 +104,11 @@ export function assetsRoutes(assets: AssetsService) {
         } catch (err) {
           // busboy throws plain errors for a malformed body (no boundary, bad headers)
           if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
-          throw AppError.validation('catalog.bad-multipart', 'The body is not valid multipart/form-data.');
+          throw AppError.validation(CatalogErrors.badMultipart, 'The body is not valid multipart/form-data.');
         }
         if (!part) {
           throw AppError.validation(
-            'catalog.file-required',
+            CatalogErrors.fileRequired,
             'Send the file as a multipart/form-data file part.',
             [{ field: '/body/file', message: 'is required' }],
           );

@@ -396,18 +396,31 @@ describe('categories and instructors', () => {
     expect(inUse.json().code).toBe('catalog.category-in-use');
   });
 
-  it('keeps a local copy of instructor names, from the profile endpoint and from identity events', async () => {
+  it('keeps a local copy of instructor profiles from identity’s events, and has no route that writes one', async () => {
     const { id } = await t.publishedCourse({ title: 'Named course' }, t.otherInstructor);
-    const profile = await t.request('PUT', '/api/v1/instructors/me', {
+    // identity is the one writer of the profile; the catalog's old second writer is gone
+    const refused = await t.request('PUT', '/api/v1/instructors/me', {
       as: t.otherInstructor,
-      body: { displayName: '刘老师', headline: '十年教龄' },
+      body: { displayName: 'Someone else' },
     });
-    expect(profile.statusCode).toBe(200);
+    expect(refused.statusCode).toBe(404);
+    await t.app.platform.bus.publish({
+      id: randomUUID(),
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: t.otherInstructor.id,
+      data: { userId: t.otherInstructor.id, displayName: '刘老师', headline: '十年教龄', bio: '教书育人' },
+    });
+    await waitFor(
+      async () => (await course(id)).json().instructors[0].displayName === '刘老师',
+      'the instructor name from identity.user.profile_updated',
+    );
     expect((await course(id)).json().instructors).toEqual([
       { id: t.otherInstructor.id, displayName: '刘老师' },
     ]);
     const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
-    expect(page).toMatchObject({ displayName: '刘老师', headline: '十年教龄', courseCount: 1 });
+    expect(page).toMatchObject({ displayName: '刘老师', headline: '十年教龄', bio: '教书育人', courseCount: 1 });
     expect(page.courses.data).toEqual([expect.objectContaining({ id })]);
 
     await t.app.platform.bus.publish({

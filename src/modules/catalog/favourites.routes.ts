@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { bearer, NoContent, Problem, requireActor } from './catalog.http.js';
+import { bearer, NoContent, Problem, requireActor } from './routes.common.js';
 import { CourseSummary } from './courses.schemas.js';
 import type { FavouritesService } from './favourites.service.js';
 

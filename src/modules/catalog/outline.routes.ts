@@ -1,10 +1,13 @@
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
+import { rolesFor } from './permissions.js';
 import type { AssetsService } from './assets.service.js';
-import { AUTHORS, actorOf, bearer, NoContent, Problem, requireActor } from './catalog.http.js';
+import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
 import {
   Chapter,
+  CourseDetail,
+  ReorderBody,
   CreateChapterBody,
   CreateLessonBody,
   Lesson,
@@ -23,7 +26,7 @@ export const SignedUrl = Type.Object({
 
 export function outlineRoutes(outline: OutlineService, assets: AssetsService) {
   return (app: App, { auth }: HttpKit) => {
-    const author = auth.require({ roles: AUTHORS });
+    const author = auth.require({ roles: rolesFor('courses:author') });
 
     app.post(
       '/courses/:courseId/chapters',
@@ -162,6 +165,30 @@ export function outlineRoutes(outline: OutlineService, assets: AssetsService) {
         },
       },
       (request) => assets.lessonUrl(actorOf(request), request.params.lessonId),
+    );
+
+    app.put(
+      '/courses/:courseId/outline',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'Reorder chapters and lessons',
+          description: 'List every chapter once and every lesson once; lessons may move between chapters.',
+          security: bearer,
+          params: CourseParams,
+          body: ReorderBody,
+          response: {
+            200: CourseDetail,
+            400: Problem,
+            401: Problem,
+            403: Problem,
+            404: Problem,
+            409: Problem,
+          },
+        },
+      },
+      (request) => outline.reorder(requireActor(request), request.params.courseId, request.body),
     );
   };
 }

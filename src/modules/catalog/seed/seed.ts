@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Insertable, type Kysely, sql } from 'kysely';
-import { inTransaction } from '../../platform/db/database.js';
-import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Storage } from '../../platform/storage/storage.js';
-import { CatalogEvents, type CoursePublished } from './catalog.events.js';
+import { inTransaction } from '../../../platform/db/database.js';
+import { enqueue } from '../../../platform/messaging/outbox.js';
+import type { Storage } from '../../../platform/storage/storage.js';
+import { CatalogEvents, type CoursePublished } from '../catalog.events.js';
 import {
   addSearchWords,
   ensureTags,
@@ -13,10 +13,10 @@ import {
   replaceCourseInstructors,
   replaceCourseTags,
   searchDocument,
-} from './courses.queries.js';
-import { readingSeconds } from './search.js';
-import { sampleEpub, sampleMp4, samplePdf, samplePng } from './sample-files.js';
-import type { AssetKind, CatalogTables, CourseLevel, LessonTable } from './tables.js';
+} from '../courses.queries.js';
+import { readingSeconds } from '../search.js';
+import { sampleEpub, sampleMp4, samplePdf, samplePng } from '../sample-files.js';
+import type { AssetKind, CatalogTables, CourseLevel, LessonTable } from '../tables.js';
 
 type Db = Kysely<CatalogTables>;
 
