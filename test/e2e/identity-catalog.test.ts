@@ -109,7 +109,12 @@ describe('identity and catalog in one process', () => {
       method: 'POST',
       url: '/api/v1/courses',
       headers: bearer,
-      payload: { title: 'SQL 入门', price: { amount: 4900, currency: 'CNY' }, level: 'beginner', language: 'zh-CN' },
+      payload: {
+        title: 'SQL 入门',
+        price: { amount: 4900, currency: 'CNY' },
+        level: 'beginner',
+        language: 'zh-CN',
+      },
     });
     expect(course.statusCode).toBe(201);
     const me = (await t.app.inject({ url: '/api/v1/me', headers: bearer })).json<{ id: string }>();

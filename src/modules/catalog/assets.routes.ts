@@ -10,21 +10,8 @@ import { rolesFor } from './permissions.js';
 import type { AssetsService, Delivery } from './assets.service.js';
 import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
 import { AssetKind } from './courses.schemas.js';
-import { SignedUrl } from './outline.routes.js';
+import { Asset, SignedUrl } from './assets.schemas.js';
 import { CatalogErrors } from './catalog.errors.js';
-
-const Asset = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  courseId: Type.String({ format: 'uuid' }),
-  kind: AssetKind,
-  contentType: Type.String({ description: 'Detected from the content, not taken from the client' }),
-  originalName: Type.String(),
-  sizeBytes: Type.Integer(),
-  sha256: Type.String(),
-  durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
-  pageCount: Type.Union([Type.Integer(), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-});
 
 const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const AssetParams = Type.Object({ assetId: Type.String({ format: 'uuid' }) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
+import type { Static } from 'typebox';
 import type { Logger } from 'pino';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
@@ -16,6 +17,7 @@ import {
   type RangeOpener,
 } from './asset-inspect.js';
 import type { AssetUrlSigner } from './asset-url.js';
+import type { Asset, SignedUrl as SignedUrlSchema } from './assets.schemas.js';
 import {
   type Actor,
   canEdit,
@@ -37,23 +39,8 @@ import { CatalogErrors } from './catalog.errors.js';
 type Db = Kysely<CatalogTables>;
 type AssetRow = Selectable<AssetTable>;
 
-export interface AssetView {
-  id: string;
-  courseId: string;
-  kind: AssetKind;
-  contentType: string;
-  originalName: string;
-  sizeBytes: number;
-  sha256: string;
-  durationSeconds: number | null;
-  pageCount: number | null;
-  createdAt: string;
-}
-
-export interface SignedUrl {
-  url: string;
-  expiresAt: string;
-}
+export type AssetView = Static<typeof Asset>;
+export type SignedUrl = Static<typeof SignedUrlSchema>;
 
 /** An upload as the HTTP edge hands it over: the client's file name and the byte stream. */
 export interface IncomingFile {
@@ -242,18 +229,18 @@ export function createAssetsService(deps: {
         const row = await inTransaction(db, async (trx) => {
           await loadEditable(trx, courseId, actor, { editableContent: true });
           return insertAsset(trx, {
-              id,
-              course_id: courseId,
-              uploaded_by: actor.userId,
-              kind,
-              content_type: detected.contentType,
-              original_name: displayName(file.filename, detected.ext),
-              storage_key: key,
-              size_bytes: stored.size,
-              sha256: stored.sha256,
-              duration_seconds: meta.durationSeconds,
-              page_count: meta.pageCount,
-            });
+            id,
+            course_id: courseId,
+            uploaded_by: actor.userId,
+            kind,
+            content_type: detected.contentType,
+            original_name: displayName(file.filename, detected.ext),
+            storage_key: key,
+            size_bytes: stored.size,
+            sha256: stored.sha256,
+            duration_seconds: meta.durationSeconds,
+            page_count: meta.pageCount,
+          });
         });
         return toView(row);
       } catch (err) {
@@ -312,7 +299,8 @@ export function createAssetsService(deps: {
     /** A lesson's file: free previews for anyone, paid lessons for editors (and entitled learners). */
     async lessonUrl(actor: Actor | undefined, lessonId: string): Promise<SignedUrl> {
       const { lesson, course } = await outline.lessonWithCourse(actor, lessonId);
-      if (!lesson.asset_id) throw AppError.notFound(CatalogErrors.lessonHasNoFile, 'This lesson has no file.');
+      if (!lesson.asset_id)
+        throw AppError.notFound(CatalogErrors.lessonHasNoFile, 'This lesson has no file.');
       if (!(await mayOpenLesson(actor, course, lesson, entitlements))) {
         throw AppError.forbidden(CatalogErrors.lessonLocked, 'This lesson is part of the paid course.');
       }

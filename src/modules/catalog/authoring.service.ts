@@ -11,7 +11,13 @@ import { checkCursor } from './catalog.cursor.js';
 import { CatalogErrors } from './catalog.errors.js';
 import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './course.access.js';
 import { canonicalLanguage, nonBlank, normaliseTags } from './course.text.js';
-import { type CourseDetailView, type CourseSummaryView, courseDetail, summaries, type Urls } from './course.views.js';
+import {
+  type CourseDetailView,
+  type CourseSummaryView,
+  courseDetail,
+  summaries,
+  type Urls,
+} from './course.views.js';
 import {
   type CourseRow,
   categoryExists,

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Static } from 'typebox';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { toPage } from '../../platform/http/pagination.js';
@@ -18,28 +19,13 @@ import {
   listCategories,
   updateCategory,
 } from './categories.queries.js';
+import type { Category as CategorySchema, CategoryNode as CategoryNodeSchema } from './categories.schemas.js';
 import { refreshSearchDocument } from './courses.queries.js';
 import type { CatalogTables, CategoryTable } from './tables.js';
 import { CatalogErrors } from './catalog.errors.js';
 
-export interface Category {
-  id: string;
-  slug: string;
-  name: string;
-  parentId: string | null;
-  position: number;
-  createdAt: string;
-}
-
-export interface CategoryNode {
-  id: string;
-  slug: string;
-  name: string;
-  parentId: string | null;
-  position: number;
-  depth: number;
-  courseCount: number;
-}
+export type Category = Static<typeof CategorySchema>;
+export type CategoryNode = Static<typeof CategoryNodeSchema>;
 
 const toCategory = (row: Selectable<CategoryTable>): Category => ({
   id: row.id,

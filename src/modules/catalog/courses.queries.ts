@@ -392,7 +392,11 @@ export async function deleteCourse(db: Db, courseId: string): Promise<string[]> 
 }
 
 export async function categoryExists(db: Db, id: string): Promise<boolean> {
-  const found = await db.selectFrom('catalog.categories').select('id').where('id', '=', id).executeTakeFirst();
+  const found = await db
+    .selectFrom('catalog.categories')
+    .select('id')
+    .where('id', '=', id)
+    .executeTakeFirst();
   return found !== undefined;
 }
 

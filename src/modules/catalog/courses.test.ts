@@ -420,7 +420,12 @@ describe('categories and instructors', () => {
       { id: t.otherInstructor.id, displayName: '刘老师' },
     ]);
     const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
-    expect(page).toMatchObject({ displayName: '刘老师', headline: '十年教龄', bio: '教书育人', courseCount: 1 });
+    expect(page).toMatchObject({
+      displayName: '刘老师',
+      headline: '十年教龄',
+      bio: '教书育人',
+      courseCount: 1,
+    });
     expect(page.courses.data).toEqual([expect.objectContaining({ id })]);
 
     await t.app.platform.bus.publish({

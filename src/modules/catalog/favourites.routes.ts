@@ -3,11 +3,10 @@ import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import { bearer, NoContent, Problem, requireActor } from './routes.common.js';
-import { CourseSummary } from './courses.schemas.js';
+import { Favourite } from './favourites.schemas.js';
 import type { FavouritesService } from './favourites.service.js';
 
 const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
-const Favourite = Type.Object({ savedAt: Type.String({ format: 'date-time' }), course: CourseSummary });
 
 export function favouritesRoutes(favourites: FavouritesService) {
   return (app: App, { auth }: HttpKit) => {

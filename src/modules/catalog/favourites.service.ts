@@ -1,12 +1,14 @@
 import type { Kysely } from 'kysely';
+import type { Static } from 'typebox';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { type Page, toPage } from '../../platform/http/pagination.js';
 import { checkCursor } from './catalog.cursor.js';
 import type { Actor } from './course.access.js';
 import { courseNotFound } from './course.access.js';
-import { type CourseSummaryView, summaries, type Urls } from './course.views.js';
+import { summaries, type Urls } from './course.views.js';
 import type { CatalogCache } from './catalog.cache.js';
+import type { Favourite } from './favourites.schemas.js';
 import { addFavourite, listFavourites, removeFavourite } from './favourites.queries.js';
 import { findCourse, findCoursesByIds } from './courses.queries.js';
 import type { CatalogTables } from './tables.js';
@@ -14,10 +16,7 @@ import { CatalogErrors } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 
-export interface FavouriteView {
-  savedAt: string;
-  course: CourseSummaryView;
-}
+export type FavouriteView = Static<typeof Favourite>;
 
 /**
  * A learner's wishlist. The course keeps a count of how many saved it, changed in the same

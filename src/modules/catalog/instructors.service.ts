@@ -59,7 +59,11 @@ export function createInstructorsService(
         // the directory is a convenience: a placeholder now beats failing the instructor's request
         name = undefined;
       }
-      await upsertInstructorName(db, { id: userId, displayName: name?.trim() || placeholderName(userId) }, false);
+      await upsertInstructorName(
+        db,
+        { id: userId, displayName: name?.trim() || placeholderName(userId) },
+        false,
+      );
     },
 
     /** Demo data: a profile that exists before any course of its own (no identity account behind it). */

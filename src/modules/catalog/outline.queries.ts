@@ -13,7 +13,11 @@ export function findChapter(db: Db, id: string) {
 
 /** The outline changed: the course's clock moves on. */
 export async function touchCourse(db: Db, courseId: string): Promise<void> {
-  await db.updateTable('catalog.courses').set({ updated_at: new Date() }).where('id', '=', courseId).execute();
+  await db
+    .updateTable('catalog.courses')
+    .set({ updated_at: new Date() })
+    .where('id', '=', courseId)
+    .execute();
 }
 
 export async function nextChapterPosition(db: Db, courseId: string): Promise<number> {
@@ -78,7 +82,10 @@ export async function deleteLesson(db: Db, id: string): Promise<void> {
 }
 
 /** Ids of a course's chapters and lessons, to check a new order against. */
-export async function outlineIds(db: Db, courseId: string): Promise<{ chapters: string[]; lessons: string[] }> {
+export async function outlineIds(
+  db: Db,
+  courseId: string,
+): Promise<{ chapters: string[]; lessons: string[] }> {
   const [chapters, lessons] = await Promise.all([
     db.selectFrom('catalog.chapters').select('id').where('course_id', '=', courseId).execute(),
     db.selectFrom('catalog.lessons').select('id').where('course_id', '=', courseId).execute(),

@@ -14,15 +14,12 @@ import {
   UpdateChapterBody,
   UpdateLessonBody,
 } from './courses.schemas.js';
+import { SignedUrl } from './assets.schemas.js';
 import type { OutlineService } from './outline.service.js';
 
 const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const ChapterParams = Type.Object({ chapterId: Type.String({ format: 'uuid' }) });
 const LessonParams = Type.Object({ lessonId: Type.String({ format: 'uuid' }) });
-export const SignedUrl = Type.Object({
-  url: Type.String({ description: 'Opens the file until expiresAt; supports HTTP Range' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-});
 
 export function outlineRoutes(outline: OutlineService, assets: AssetsService) {
   return (app: App, { auth }: HttpKit) => {

@@ -229,7 +229,10 @@ export function createOutlineService(deps: {
       const courseId = await inTransaction(db, async (trx) => {
         const { course } = await editableChapter(trx, actor, chapterId);
         if (await chapterHasLessons(trx, chapterId)) {
-          throw AppError.conflict(CatalogErrors.chapterNotEmpty, 'Move or delete the chapter’s lessons first.');
+          throw AppError.conflict(
+            CatalogErrors.chapterNotEmpty,
+            'Move or delete the chapter’s lessons first.',
+          );
         }
         await deleteChapter(trx, chapterId);
         await outlineChanged(trx, course.id);
@@ -248,15 +251,15 @@ export function createOutlineService(deps: {
           asset?.duration_seconds ??
           (input.kind === 'article' && input.body ? readingSeconds(input.body) : null);
         const row = await insertLesson(trx, {
-            course_id: course.id,
-            chapter_id: chapter.id,
-            title: title(input.title),
-            kind: input.kind,
-            position: await nextLessonPosition(trx, chapterId),
-            duration_seconds: duration,
-            free_preview: input.freePreview ?? false,
-            asset_id: input.assetId ?? null,
-            body: input.kind === 'article' ? (input.body ?? null) : null,
+          course_id: course.id,
+          chapter_id: chapter.id,
+          title: title(input.title),
+          kind: input.kind,
+          position: await nextLessonPosition(trx, chapterId),
+          duration_seconds: duration,
+          free_preview: input.freePreview ?? false,
+          asset_id: input.assetId ?? null,
+          body: input.kind === 'article' ? (input.body ?? null) : null,
         });
         const added: LessonAdded = {
           courseId: course.id,

@@ -39,7 +39,6 @@ export function publishingRoutes(publishing: PublishingService, reviewQueue: Rev
       );
     }
 
-
     app.post(
       '/courses/:courseId/reject',
       {

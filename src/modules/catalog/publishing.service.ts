@@ -136,9 +136,14 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
         if (action === 'submit') {
           const problems = await completenessProblems(trx, courseId);
           if (problems.length > 0) {
-            throw new AppError('conflict', CatalogErrors.courseIncomplete, 'The course is not ready for review.', {
-              fields: problems,
-            });
+            throw new AppError(
+              'conflict',
+              CatalogErrors.courseIncomplete,
+              'The course is not ready for review.',
+              {
+                fields: problems,
+              },
+            );
           }
         }
         const now = new Date();

@@ -10,9 +10,10 @@ export function createReviewQueueService(deps: { db: Kysely<CatalogTables>; urls
   const { db, urls } = deps;
   return {
     /** Courses waiting for an admin, oldest submission first. */
-    async list(query: { limit?: number | undefined; cursor?: string | undefined }): Promise<
-      Page<CourseSummaryView>
-    > {
+    async list(query: {
+      limit?: number | undefined;
+      cursor?: string | undefined;
+    }): Promise<Page<CourseSummaryView>> {
       const limit = query.limit ?? 20;
       checkCursor(query.cursor, 'date');
       const rows = await listInReview(db, { limit, cursor: query.cursor });
