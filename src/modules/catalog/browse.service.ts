@@ -16,6 +16,7 @@ import {
   type CourseRow,
   categoryWithDescendants,
   findCourse,
+  hasAnyCourse,
   isFavourite,
   listPublished,
   listTags,
@@ -140,6 +141,9 @@ export function createBrowseService(deps: { db: Db; read: Db; cache: CatalogCach
         return { data: await summaries(read, urls, page.data), nextCursor: page.nextCursor };
       });
     },
+
+    /** Whether any course exists, in any status (the primary: seeding asks right after writes). */
+    hasCourses: () => hasAnyCourse(db),
 
     async tags(limit: number) {
       return cache.listing('tags', { limit }, async () =>

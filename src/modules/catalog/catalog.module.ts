@@ -121,7 +121,10 @@ export function createCatalogModule(
     seed: async () => {
       const given =
         typeof deps.demoInstructors === 'function' ? await deps.demoInstructors() : deps.demoInstructors;
-      return seedDemoCatalog(db, platform.storage, { instructors: given });
+      return seedDemoCatalog(
+        { categories, instructors, authoring, outline, assets, publishing, browse },
+        { instructors: given },
+      );
     },
     bench: catalogBench,
     api: createCatalogApi({ db, sales, assets }),

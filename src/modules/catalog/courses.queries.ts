@@ -445,3 +445,8 @@ export function listInReview(db: Db, page: { limit: number; cursor?: string | un
     { columns: ['c.submitted_at', 'c.id'], direction: 'asc', ...page },
   ).execute();
 }
+
+/** Whether the catalog holds any course at all, in any status. */
+export async function hasAnyCourse(db: Db): Promise<boolean> {
+  return (await db.selectFrom('catalog.courses').select('id').limit(1).executeTakeFirst()) !== undefined;
+}

@@ -16,5 +16,6 @@ export type { EntitlementCheck } from './course.access.js';
 export type { InstructorDirectory } from './instructors.service.js';
 export { type Permission, PERMISSIONS, rolesFor } from './permissions.js';
 export type { CourseForSale } from './sales.service.js';
-export { DEMO_INSTRUCTORS, type DemoInstructor, seedBulkCourses } from './seed/seed.js';
+export { seedBulkCourses } from './seed/bulk.js';
+export { DEMO_INSTRUCTORS, type DemoInstructor } from './seed/demo.data.js';
 export type { AssetKind, LessonKind } from './tables.js';
