@@ -34,7 +34,7 @@ import { findCourse } from './courses.queries.js';
 import { parseRange } from './http-range.js';
 import type { OutlineService } from './outline.service.js';
 import type { AssetKind, AssetTable, CatalogTables } from './tables.js';
-import { CatalogErrors } from './catalog.errors.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 type AssetRow = Selectable<AssetTable>;
@@ -111,7 +111,7 @@ export function createAssetsService(deps: {
     (start, end) =>
       storage.get(key, { start, end });
 
-  const assetNotFound = () => AppError.notFound(CatalogErrors.assetNotFound, 'No such file.');
+  const assetNotFound = NotFound.asset;
 
   async function signedUrl(assetId: string, ttlSeconds: number): Promise<SignedUrl> {
     const { exp, sig } = await signer.sign(assetId, ttlSeconds);
@@ -171,11 +171,6 @@ export function createAssetsService(deps: {
   return {
     limits,
 
-    /**
-     * Stream one upload to storage, checking size and type on the way; a refused file leaves
-     * nothing behind. The course row is not locked during the transfer: the asset row is
-     * written after it in a short transaction that checks the course again.
-     */
     /** Checked before the upload is read, so a refused caller costs no transfer. */
     async assertUploadable(actor: Actor, courseId: string): Promise<void> {
       await inTransaction(db, (trx) => loadEditable(trx, courseId, actor, { editableContent: true }));

@@ -1,10 +1,8 @@
-import type { Kysely } from 'kysely';
-import { AppError } from '../../platform/errors.js';
 import { DEFAULT_URL_TTL_SECONDS, type AssetsService, type SignedUrl } from './assets.service.js';
-import { CatalogErrors } from './catalog.errors.js';
-import { lessonSummary } from './outline.queries.js';
+import { NotFound } from './catalog.errors.js';
+import type { OutlineService } from './outline.service.js';
 import type { CourseForSale, SalesService } from './sales.service.js';
-import type { CatalogTables, LessonKind } from './tables.js';
+import type { LessonKind } from './tables.js';
 
 export interface CatalogLesson {
   id: string;
@@ -32,11 +30,11 @@ const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 
 /** The in-process implementation, used when the caller runs in the same process. */
 export function createCatalogApi(deps: {
-  db: Kysely<CatalogTables>;
+  outline: OutlineService;
   sales: SalesService;
   assets: AssetsService;
 }): CatalogApi {
-  const { db, sales, assets } = deps;
+  const { outline, sales, assets } = deps;
   return {
     getCourseForSale: async (courseId) => (isUuid(courseId) ? sales.forSale(courseId) : undefined),
     async getCoursePrice(courseId) {
@@ -44,21 +42,10 @@ export function createCatalogApi(deps: {
     },
     async getLesson(lessonId) {
       if (!isUuid(lessonId)) return undefined;
-      const row = await lessonSummary(db, lessonId);
-      return row
-        ? {
-            id: row.id,
-            courseId: row.course_id,
-            title: row.title,
-            kind: row.kind,
-            freePreview: row.free_preview,
-            assetId: row.asset_id,
-            durationSeconds: row.duration_seconds,
-          }
-        : undefined;
+      return outline.lessonSummary(lessonId);
     },
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
-      if (!isUuid(assetId)) throw AppError.notFound(CatalogErrors.assetNotFound, 'No such file.');
+      if (!isUuid(assetId)) throw NotFound.asset();
       return assets.signAssetUrl(assetId, ttlSeconds);
     },
   };

@@ -1,3 +1,5 @@
+import { AppError } from '../../platform/errors.js';
+
 /**
  * Every stable error code of the catalog. Clients and tests branch on these strings, so a value
  * never changes once released; routes and services name a code only through this object.
@@ -50,3 +52,16 @@ export const CatalogErrors = {
 } as const;
 
 export type CatalogErrorCode = (typeof CatalogErrors)[keyof typeof CatalogErrors];
+
+/**
+ * The catalog's "no such thing" answers, one per kind of thing, so the code and the wording
+ * are the same wherever it is said. Also said of what exists but the caller may not know of.
+ */
+export const NotFound = {
+  course: () => AppError.notFound(CatalogErrors.courseNotFound, 'No such course.'),
+  chapter: () => AppError.notFound(CatalogErrors.chapterNotFound, 'No such chapter.'),
+  lesson: () => AppError.notFound(CatalogErrors.lessonNotFound, 'No such lesson.'),
+  asset: () => AppError.notFound(CatalogErrors.assetNotFound, 'No such file.'),
+  category: () => AppError.notFound(CatalogErrors.categoryNotFound, 'No such category.'),
+  instructor: () => AppError.notFound(CatalogErrors.instructorNotFound, 'No such instructor.'),
+} as const;

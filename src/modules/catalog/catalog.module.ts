@@ -127,6 +127,6 @@ export function createCatalogModule(
       );
     },
     bench: catalogBench,
-    api: createCatalogApi({ db, sales, assets }),
+    api: createCatalogApi({ outline, sales, assets }),
   };
 }

@@ -22,7 +22,7 @@ import {
 import type { Category as CategorySchema, CategoryNode as CategoryNodeSchema } from './categories.schemas.js';
 import { refreshSearchDocument } from './courses.queries.js';
 import type { CatalogTables, CategoryTable } from './tables.js';
-import { CatalogErrors } from './catalog.errors.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 export type Category = Static<typeof CategorySchema>;
 export type CategoryNode = Static<typeof CategoryNodeSchema>;
@@ -36,7 +36,7 @@ const toCategory = (row: Selectable<CategoryTable>): Category => ({
   createdAt: row.created_at.toISOString(),
 });
 
-const notFound = () => AppError.notFound(CatalogErrors.categoryNotFound, 'No such category.');
+const notFound = NotFound.category;
 
 export function createCategoriesService(
   db: Kysely<CatalogTables>,

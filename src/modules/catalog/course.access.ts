@@ -5,7 +5,7 @@ import { CatalogEvents, type CourseUpdated } from './catalog.events.js';
 import { type CourseRow, findCourse } from './courses.queries.js';
 import type { CatalogTables, CourseStatus } from './tables.js';
 import { can } from './permissions.js';
-import { CatalogErrors } from './catalog.errors.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 /** Who is acting, from the verified token. */
 export interface Actor {
@@ -26,7 +26,7 @@ export const isPublic = (status: CourseStatus): boolean => status === 'published
 export const canView = (actor: Actor | undefined, course: Pick<CourseRow, 'owner_id' | 'status'>): boolean =>
   isPublic(course.status) || canEdit(actor, course);
 
-export const courseNotFound = () => AppError.notFound(CatalogErrors.courseNotFound, 'No such course.');
+export const courseNotFound = NotFound.course;
 
 /**
  * Load a course for a change by its owner or an admin, locked until the transaction ends so

@@ -1,6 +1,6 @@
 // The catalog module's public contract: the only file other modules may import. No logic here.
 export type { CatalogApi, CatalogLesson } from './catalog.api.js';
-export { CatalogErrors, type CatalogErrorCode } from './catalog.errors.js';
+export { type CatalogErrorCode, CatalogErrors } from './catalog.errors.js';
 export type {
   CategoryCreated,
   CourseArchived,

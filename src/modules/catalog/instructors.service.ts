@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Static } from 'typebox';
-import { AppError } from '../../platform/errors.js';
 import type { CatalogCache } from './catalog.cache.js';
-import { CatalogErrors } from './catalog.errors.js';
+import { NotFound } from './catalog.errors.js';
 import { refreshSearchDocument } from './courses.queries.js';
 import {
   coursesOfInstructor,
@@ -100,7 +99,7 @@ export function createInstructorsService(
         if (!row) return undefined;
         return { ...toProfile(row), courseCount: await publishedCourseCount(read, id) };
       });
-      if (!page) throw AppError.notFound(CatalogErrors.instructorNotFound, 'No such instructor.');
+      if (!page) throw NotFound.instructor();
       return page;
     },
   };

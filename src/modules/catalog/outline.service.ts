@@ -26,6 +26,7 @@ import {
   findLesson,
   insertChapter,
   insertLesson,
+  lessonSummary,
   moveLesson,
   nextChapterPosition,
   nextLessonPosition,
@@ -44,7 +45,7 @@ import type {
 } from './courses.schemas.js';
 import { readingSeconds } from './search.js';
 import type { AssetKind, CatalogTables, LessonKind, LessonTable } from './tables.js';
-import { CatalogErrors } from './catalog.errors.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 type ChapterView = Static<typeof Chapter>;
@@ -59,8 +60,8 @@ const ASSETS_FOR_LESSON: Record<LessonKind, AssetKind[]> = {
   article: [],
 };
 
-const lessonNotFound = () => AppError.notFound(CatalogErrors.lessonNotFound, 'No such lesson.');
-const chapterNotFound = () => AppError.notFound(CatalogErrors.chapterNotFound, 'No such chapter.');
+const lessonNotFound = NotFound.lesson;
+const chapterNotFound = NotFound.chapter;
 
 export function createOutlineService(deps: {
   db: Db;
@@ -357,6 +358,22 @@ export function createOutlineService(deps: {
     },
 
     lessonWithCourse,
+
+    /** A lesson as other modules see it (learning, community), whoever asks. */
+    async lessonSummary(lessonId: string) {
+      const row = await lessonSummary(db, lessonId);
+      return row
+        ? {
+            id: row.id,
+            courseId: row.course_id,
+            title: row.title,
+            kind: row.kind,
+            freePreview: row.free_preview,
+            assetId: row.asset_id,
+            durationSeconds: row.duration_seconds,
+          }
+        : undefined;
+    },
   };
 }
 
