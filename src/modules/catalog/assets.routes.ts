@@ -9,11 +9,10 @@ import type { HttpKit } from '../../platform/module.js';
 import { rolesFor } from './permissions.js';
 import type { AssetsService, Delivery } from './assets.service.js';
 import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
-import { AssetKind } from './courses.schemas.js';
+import { AssetKind, CourseParams } from './courses.schemas.js';
 import { Asset, SignedUrl } from './assets.schemas.js';
 import { CatalogErrors } from './catalog.errors.js';
 
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const AssetParams = Type.Object({ assetId: Type.String({ format: 'uuid' }) });
 
 /**

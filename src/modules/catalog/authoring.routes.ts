@@ -1,10 +1,10 @@
-import { Type } from 'typebox';
 import { pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { AuthoringService } from './authoring.service.js';
 import {
   CourseDetail,
+  CourseParams,
   CourseSummary,
   CreateCourseBody,
   StudioListQuery,
@@ -12,8 +12,6 @@ import {
 } from './courses.schemas.js';
 import { rolesFor } from './permissions.js';
 import { bearer, NoContent, Problem, requireActor } from './routes.common.js';
-
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 
 /** An instructor's own courses: create, edit, delete a draft, the studio list. */
 export function authoringRoutes(authoring: AuthoringService) {

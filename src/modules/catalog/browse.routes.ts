@@ -3,10 +3,8 @@ import { pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { BrowseService } from './browse.service.js';
-import { CourseDetail, CourseListQuery, CourseSummary, Tag } from './courses.schemas.js';
+import { CourseDetail, CourseListQuery, CourseParams, CourseSummary, Tag } from './courses.schemas.js';
 import { actorOf, Problem } from './routes.common.js';
-
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 
 /** Public reads: the course list and search, the course page, tags. */
 export function browseRoutes(browse: BrowseService) {

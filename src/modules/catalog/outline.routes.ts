@@ -7,17 +7,17 @@ import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.comm
 import {
   Chapter,
   CourseDetail,
-  ReorderBody,
+  CourseParams,
   CreateChapterBody,
   CreateLessonBody,
   Lesson,
+  ReorderBody,
   UpdateChapterBody,
   UpdateLessonBody,
 } from './courses.schemas.js';
 import { SignedUrl } from './assets.schemas.js';
 import type { OutlineService } from './outline.service.js';
 
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const ChapterParams = Type.Object({ chapterId: Type.String({ format: 'uuid' }) });
 const LessonParams = Type.Object({ lessonId: Type.String({ format: 'uuid' }) });
 

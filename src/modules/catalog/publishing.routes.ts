@@ -1,14 +1,11 @@
-import { Type } from 'typebox';
 import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { CourseDetail, CourseSummary, RejectBody } from './courses.schemas.js';
+import { CourseDetail, CourseParams, CourseSummary, RejectBody } from './courses.schemas.js';
 import { rolesFor } from './permissions.js';
 import type { PublishingService, Transition } from './publishing.service.js';
 import type { ReviewQueueService } from './review-queue.service.js';
 import { bearer, Problem, requireActor } from './routes.common.js';
-
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 
 /** The publishing workflow's transitions and the reviewers' queue. */
 export function publishingRoutes(publishing: PublishingService, reviewQueue: ReviewQueueService) {
