@@ -101,4 +101,47 @@ describe('identity and catalog in one process', () => {
     }
     expect((await page()).displayName).toBe('王老师 Ms Wang');
   });
+
+  it('the instructor profile set in identity is the one the catalog shows', async () => {
+    const instructor = await login('instructor1@demo.lectern.dev', 'maple-compass-3958');
+    const bearer = { authorization: `Bearer ${instructor}` };
+    const course = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/courses',
+      headers: bearer,
+      payload: {
+        title: 'SQL 入门',
+        price: { amount: 4900, currency: 'CNY' },
+        level: 'beginner',
+        language: 'zh-CN',
+      },
+    });
+    expect(course.statusCode).toBe(201);
+    const me = (await t.app.inject({ url: '/api/v1/me', headers: bearer })).json<{ id: string }>();
+
+    // the catalog no longer writes profiles: identity's route is the only one
+    const old = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/instructors/me',
+      headers: bearer,
+      payload: { displayName: 'x' },
+    });
+    expect([404, 405]).toContain(old.statusCode);
+    const set = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/me/instructor-profile',
+      headers: bearer,
+      payload: { headline: '十年教龄 DBA', bio: '从索引讲到执行计划。' },
+    });
+    expect(set.statusCode).toBe(200);
+
+    type Page = { headline: string; bio: string };
+    const page = async () => (await t.app.inject({ url: `/api/v1/instructors/${me.id}` })).json<Page>();
+    const deadline = Date.now() + 10_000;
+    // a slow poll: every request counts against the client's rate limit
+    while ((await page()).headline !== '十年教龄 DBA' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(await page()).toMatchObject({ headline: '十年教龄 DBA', bio: '从索引讲到执行计划。' });
+  });
 });

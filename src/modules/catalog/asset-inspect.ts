@@ -5,6 +5,7 @@ import { PDFDocument } from 'pdf-lib';
 import yauzl from 'yauzl';
 import { AppError } from '../../platform/errors.js';
 import type { AssetKind } from './tables.js';
+import { CatalogErrors } from './catalog.errors.js';
 
 export const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
 export const PPT = 'application/vnd.ms-powerpoint';
@@ -51,14 +52,14 @@ const HEAD_BYTES = 64 * 1024;
 export const tooLarge = (kind: AssetKind, limit: number) =>
   new AppError(
     'too_large',
-    'catalog.asset-too-large',
+    CatalogErrors.assetTooLarge,
     `This ${kind} file is larger than the limit of ${limit} bytes.`,
   );
 
 const unsupported = (kind: AssetKind, found: string | undefined) =>
   new AppError(
     'unsupported',
-    'catalog.asset-type-not-allowed',
+    CatalogErrors.assetTypeNotAllowed,
     `This file is not an accepted ${kind} (${found ? `its content is ${found}` : 'its content type is not recognised'}). ` +
       `Accepted: ${[...new Set(Object.values(ACCEPTED[kind]))].join(', ')}.`,
   );
@@ -156,7 +157,7 @@ export const ZIP_LIMITS = { maxEntries: 10_000, maxUncompressedBytes: 2 * 1024 *
 const badContainer = (what: string, reason: string) =>
   new AppError(
     'unsupported',
-    'catalog.asset-type-not-allowed',
+    CatalogErrors.assetTypeNotAllowed,
     `This file is not a valid ${what}: ${reason}.`,
   );
 

@@ -6,25 +6,13 @@ import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import { problem, sendProblem } from '../../platform/http/problem.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
+import { rolesFor } from './permissions.js';
 import type { AssetsService, Delivery } from './assets.service.js';
-import { AUTHORS, actorOf, bearer, NoContent, Problem, requireActor } from './catalog.http.js';
-import { AssetKind } from './courses.schemas.js';
-import { SignedUrl } from './outline.routes.js';
+import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
+import { AssetKind, CourseParams } from './courses.schemas.js';
+import { Asset, SignedUrl } from './assets.schemas.js';
+import { CatalogErrors } from './catalog.errors.js';
 
-const Asset = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  courseId: Type.String({ format: 'uuid' }),
-  kind: AssetKind,
-  contentType: Type.String({ description: 'Detected from the content, not taken from the client' }),
-  originalName: Type.String(),
-  sizeBytes: Type.Integer(),
-  sha256: Type.String(),
-  durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
-  pageCount: Type.Union([Type.Integer(), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-});
-
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const AssetParams = Type.Object({ assetId: Type.String({ format: 'uuid' }) });
 
 /**
@@ -37,7 +25,7 @@ export async function registerUploads(app: App): Promise<void> {
 
 export function assetsRoutes(assets: AssetsService) {
   return (app: App, { auth }: HttpKit) => {
-    const author = auth.require({ roles: AUTHORS });
+    const author = auth.require({ roles: rolesFor('courses:author') });
 
     const requested = (request: FastifyRequest) => ({
       range: request.headers.range,
@@ -54,7 +42,7 @@ export function assetsRoutes(assets: AssetsService) {
         return sendProblem(
           request,
           reply,
-          problem(416, 'catalog.range-not-satisfiable', 'The requested range lies outside the file.'),
+          problem(416, CatalogErrors.rangeNotSatisfiable, 'The requested range lies outside the file.'),
         );
       }
       reply.status(delivery.status);
@@ -102,11 +90,11 @@ export function assetsRoutes(assets: AssetsService) {
         } catch (err) {
           // busboy throws plain errors for a malformed body (no boundary, bad headers)
           if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
-          throw AppError.validation('catalog.bad-multipart', 'The body is not valid multipart/form-data.');
+          throw AppError.validation(CatalogErrors.badMultipart, 'The body is not valid multipart/form-data.');
         }
         if (!part) {
           throw AppError.validation(
-            'catalog.file-required',
+            CatalogErrors.fileRequired,
             'Send the file as a multipart/form-data file part.',
             [{ field: '/body/file', message: 'is required' }],
           );

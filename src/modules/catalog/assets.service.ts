@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
+import type { Static } from 'typebox';
 import type { Logger } from 'pino';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { keyset, type Page, toPage } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { checkCursor } from './catalog.cursor.js';
 import type { Storage, StoredObject } from '../../platform/storage/storage.js';
 import {
@@ -16,6 +17,7 @@ import {
   type RangeOpener,
 } from './asset-inspect.js';
 import type { AssetUrlSigner } from './asset-url.js';
+import type { Asset, SignedUrl as SignedUrlSchema } from './assets.schemas.js';
 import {
   type Actor,
   canEdit,
@@ -27,31 +29,18 @@ import {
   mayOpenLesson,
 } from './course.access.js';
 import type { Urls } from './course.views.js';
+import { deleteAsset, findAsset, insertAsset, isAssetInUse, listAssetsOfCourse } from './assets.queries.js';
 import { findCourse } from './courses.queries.js';
 import { parseRange } from './http-range.js';
 import type { OutlineService } from './outline.service.js';
 import type { AssetKind, AssetTable, CatalogTables } from './tables.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 type AssetRow = Selectable<AssetTable>;
 
-export interface AssetView {
-  id: string;
-  courseId: string;
-  kind: AssetKind;
-  contentType: string;
-  originalName: string;
-  sizeBytes: number;
-  sha256: string;
-  durationSeconds: number | null;
-  pageCount: number | null;
-  createdAt: string;
-}
-
-export interface SignedUrl {
-  url: string;
-  expiresAt: string;
-}
+export type AssetView = Static<typeof Asset>;
+export type SignedUrl = Static<typeof SignedUrlSchema>;
 
 /** An upload as the HTTP edge hands it over: the client's file name and the byte stream. */
 export interface IncomingFile {
@@ -122,11 +111,7 @@ export function createAssetsService(deps: {
     (start, end) =>
       storage.get(key, { start, end });
 
-  const assetNotFound = () => AppError.notFound('catalog.asset-not-found', 'No such file.');
-
-  async function findAsset(dbx: Db, id: string) {
-    return dbx.selectFrom('catalog.assets').selectAll().where('id', '=', id).executeTakeFirst();
-  }
+  const assetNotFound = NotFound.asset;
 
   async function signedUrl(assetId: string, ttlSeconds: number): Promise<SignedUrl> {
     const { exp, sig } = await signer.sign(assetId, ttlSeconds);
@@ -186,11 +171,6 @@ export function createAssetsService(deps: {
   return {
     limits,
 
-    /**
-     * Stream one upload to storage, checking size and type on the way; a refused file leaves
-     * nothing behind. The course row is not locked during the transfer: the asset row is
-     * written after it in a short transaction that checks the course again.
-     */
     /** Checked before the upload is read, so a refused caller costs no transfer. */
     async assertUploadable(actor: Actor, courseId: string): Promise<void> {
       await inTransaction(db, (trx) => loadEditable(trx, courseId, actor, { editableContent: true }));
@@ -229,7 +209,7 @@ export function createAssetsService(deps: {
       } catch (err) {
         if (clientFailed && !(err instanceof AppError)) {
           throw AppError.validation(
-            'catalog.upload-incomplete',
+            CatalogErrors.uploadIncomplete,
             'The upload ended before the file was complete.',
           );
         }
@@ -243,23 +223,19 @@ export function createAssetsService(deps: {
         const meta = await mediaMetadata(opener(key), stored.size, detected);
         const row = await inTransaction(db, async (trx) => {
           await loadEditable(trx, courseId, actor, { editableContent: true });
-          return trx
-            .insertInto('catalog.assets')
-            .values({
-              id,
-              course_id: courseId,
-              uploaded_by: actor.userId,
-              kind,
-              content_type: detected.contentType,
-              original_name: displayName(file.filename, detected.ext),
-              storage_key: key,
-              size_bytes: stored.size,
-              sha256: stored.sha256,
-              duration_seconds: meta.durationSeconds,
-              page_count: meta.pageCount,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
+          return insertAsset(trx, {
+            id,
+            course_id: courseId,
+            uploaded_by: actor.userId,
+            kind,
+            content_type: detected.contentType,
+            original_name: displayName(file.filename, detected.ext),
+            storage_key: key,
+            size_bytes: stored.size,
+            sha256: stored.sha256,
+            duration_seconds: meta.durationSeconds,
+            page_count: meta.pageCount,
+          });
         });
         return toView(row);
       } catch (err) {
@@ -279,21 +255,13 @@ export function createAssetsService(deps: {
       if (!course || !canView(actor, course)) throw courseNotFound();
       if (!canEdit(actor, course)) {
         throw AppError.forbidden(
-          'catalog.not-course-owner',
+          CatalogErrors.notCourseOwner,
           'Only the course’s instructor or an admin sees its files.',
         );
       }
       const limit = page.limit ?? 20;
       checkCursor(page.cursor, 'date');
-      const rows = await keyset(
-        db.selectFrom('catalog.assets').selectAll().where('course_id', '=', courseId),
-        {
-          columns: ['created_at', 'id'],
-          direction: 'desc',
-          limit,
-          cursor: page.cursor,
-        },
-      ).execute();
+      const rows = await listAssetsOfCourse(db, courseId, { limit, cursor: page.cursor });
       return toPage(rows, limit, (r) => [r.created_at.toISOString(), r.id], toView);
     },
 
@@ -302,24 +270,14 @@ export function createAssetsService(deps: {
         const asset = await findAsset(trx, assetId);
         if (!asset) throw assetNotFound();
         await loadEditable(trx, asset.course_id, actor, { editableContent: true }).catch((err: unknown) => {
-          throw err instanceof AppError && err.code === 'catalog.course-not-found' ? assetNotFound() : err;
+          throw err instanceof AppError && err.code === CatalogErrors.courseNotFound ? assetNotFound() : err;
         });
-        const used = await trx
-          .selectFrom('catalog.lessons')
-          .select('id')
-          .where('asset_id', '=', assetId)
-          .executeTakeFirst();
-        const cover = await trx
-          .selectFrom('catalog.courses')
-          .select('id')
-          .where('cover_asset_id', '=', assetId)
-          .executeTakeFirst();
-        if (used || cover)
+        if (await isAssetInUse(trx, assetId))
           throw AppError.conflict(
-            'catalog.asset-in-use',
+            CatalogErrors.assetInUse,
             'A lesson or the course cover still uses this file.',
           );
-        await trx.deleteFrom('catalog.assets').where('id', '=', assetId).execute();
+        await deleteAsset(trx, assetId);
         return asset.storage_key;
       });
       await storage.delete(key).catch((err: unknown) => {
@@ -336,9 +294,10 @@ export function createAssetsService(deps: {
     /** A lesson's file: free previews for anyone, paid lessons for editors (and entitled learners). */
     async lessonUrl(actor: Actor | undefined, lessonId: string): Promise<SignedUrl> {
       const { lesson, course } = await outline.lessonWithCourse(actor, lessonId);
-      if (!lesson.asset_id) throw AppError.notFound('catalog.lesson-has-no-file', 'This lesson has no file.');
+      if (!lesson.asset_id)
+        throw AppError.notFound(CatalogErrors.lessonHasNoFile, 'This lesson has no file.');
       if (!(await mayOpenLesson(actor, course, lesson, entitlements))) {
-        throw AppError.forbidden('catalog.lesson-locked', 'This lesson is part of the paid course.');
+        throw AppError.forbidden(CatalogErrors.lessonLocked, 'This lesson is part of the paid course.');
       }
       return signedUrl(lesson.asset_id, DEFAULT_URL_TTL_SECONDS);
     },
@@ -360,11 +319,11 @@ export function createAssetsService(deps: {
     ): Promise<Delivery> {
       const check = await signer.verify(assetId, exp, sig);
       if (check === 'invalid')
-        throw AppError.forbidden('catalog.asset-url-invalid', 'This file link is not valid.');
+        throw AppError.forbidden(CatalogErrors.assetUrlInvalid, 'This file link is not valid.');
       if (check === 'expired') {
         throw new AppError(
           'gone',
-          'catalog.asset-url-expired',
+          CatalogErrors.assetUrlExpired,
           'This file link has expired; ask for a new one.',
         );
       }
@@ -383,7 +342,7 @@ export function createAssetsService(deps: {
       const course = await findCourse(read, courseId);
       if (!course || !canView(actor, course)) throw courseNotFound();
       const asset = course.cover_asset_id ? await findAsset(read, course.cover_asset_id) : undefined;
-      if (!asset) throw AppError.notFound('catalog.no-cover', 'This course has no cover image.');
+      if (!asset) throw AppError.notFound(CatalogErrors.noCover, 'This course has no cover image.');
       return deliver(asset, request, {
         'cache-control': isPublic(course.status) ? 'public, max-age=86400' : 'private, no-store',
       });

@@ -1,6 +1,6 @@
 import { DEMO_INSTRUCTOR_EMAILS, type IdentityDirectory } from '../identity/index.js';
 import type { InstructorDirectory } from './instructors.service.js';
-import type { DemoInstructor } from './seed.js';
+import type { DemoInstructor } from './seed/demo.data.js';
 
 /** The other modules' APIs the catalog asks (in-process, or over HTTP when split). */
 export const CATALOG_REQUIRES = ['identity'] as const;

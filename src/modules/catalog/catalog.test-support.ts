@@ -169,3 +169,19 @@ export async function settleEvents(app: TestApp): Promise<void> {
     return rows[0]?.waiting === false;
   }, 'catalog events to be delivered');
 }
+
+/**
+ * Waits until the catalog's consumer has applied the event (its inbox row is committed). Asks
+ * the database, not the API: polling routes would spend the rate limit and could cache a read
+ * taken before the subscriber's transaction committed.
+ */
+export async function eventApplied(app: TestApp, consumer: string, eventId: string): Promise<void> {
+  const db = app.platform.database.db;
+  await waitFor(async () => {
+    const { rows } = await sql<{ applied: boolean }>`
+      select exists (
+        select 1 from catalog.inbox where consumer = ${consumer} and event_id = ${eventId}
+      ) as applied`.execute(db);
+    return rows[0]?.applied === true;
+  }, `${consumer} to apply event ${eventId}`);
+}

@@ -67,3 +67,28 @@ export function categoriesWithCounts(db: Db) {
     .groupBy(['cat.id', 'cat.slug', 'cat.name', 'cat.parent_id', 'cat.position'])
     .execute();
 }
+
+export async function coursesInCategory(db: Db, id: string): Promise<string[]> {
+  const rows = await db.selectFrom('catalog.courses').select('id').where('category_id', '=', id).execute();
+  return rows.map((c) => c.id);
+}
+
+/** Whether a sub-category or a course still hangs off the category. */
+export async function isCategoryInUse(db: Db, id: string): Promise<boolean> {
+  const child = await db
+    .selectFrom('catalog.categories')
+    .select('id')
+    .where('parent_id', '=', id)
+    .executeTakeFirst();
+  if (child) return true;
+  const course = await db
+    .selectFrom('catalog.courses')
+    .select('id')
+    .where('category_id', '=', id)
+    .executeTakeFirst();
+  return course !== undefined;
+}
+
+export async function deleteCategory(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('catalog.categories').where('id', '=', id).execute();
+}

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
+import { rolesFor } from './permissions.js';
 import { Category, CategoryTree, CreateCategoryBody, UpdateCategoryBody } from './categories.schemas.js';
 import type { CategoriesService } from './categories.service.js';
 import { bearerSecurity, ProblemRef as Problem } from '../../platform/http/problem.js';
@@ -41,7 +42,7 @@ export function categoriesRoutes(service: CategoriesService) {
     app.post(
       '/categories',
       {
-        preHandler: [auth.require({ roles: ['admin'] }), idempotency.guard()],
+        preHandler: [auth.require({ roles: rolesFor('categories:manage') }), idempotency.guard()],
         schema: {
           tags: ['catalog'],
           summary: 'Create a category (admin)',
@@ -59,7 +60,7 @@ export function categoriesRoutes(service: CategoriesService) {
     app.patch(
       '/categories/:id',
       {
-        preHandler: [auth.require({ roles: ['admin'] })],
+        preHandler: [auth.require({ roles: rolesFor('categories:manage') })],
         schema: {
           tags: ['catalog'],
           summary: 'Rename, re-slug or move a category (admin)',
@@ -75,7 +76,7 @@ export function categoriesRoutes(service: CategoriesService) {
     app.delete(
       '/categories/:id',
       {
-        preHandler: [auth.require({ roles: ['admin'] })],
+        preHandler: [auth.require({ roles: rolesFor('categories:manage') })],
         schema: {
           tags: ['catalog'],
           summary: 'Delete an unused category (admin)',

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Static } from 'typebox';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { toPage } from '../../platform/http/pagination.js';
@@ -8,6 +9,9 @@ import { checkCursor } from './catalog.cursor.js';
 import { CatalogEvents, type CategoryCreated } from './catalog.events.js';
 import {
   categoriesWithCounts,
+  coursesInCategory,
+  deleteCategory,
+  isCategoryInUse,
   findCategoryById,
   findCategoryBySlug,
   insertCategory,
@@ -15,27 +19,13 @@ import {
   listCategories,
   updateCategory,
 } from './categories.queries.js';
+import type { Category as CategorySchema, CategoryNode as CategoryNodeSchema } from './categories.schemas.js';
 import { refreshSearchDocument } from './courses.queries.js';
 import type { CatalogTables, CategoryTable } from './tables.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
-export interface Category {
-  id: string;
-  slug: string;
-  name: string;
-  parentId: string | null;
-  position: number;
-  createdAt: string;
-}
-
-export interface CategoryNode {
-  id: string;
-  slug: string;
-  name: string;
-  parentId: string | null;
-  position: number;
-  depth: number;
-  courseCount: number;
-}
+export type Category = Static<typeof CategorySchema>;
+export type CategoryNode = Static<typeof CategoryNodeSchema>;
 
 const toCategory = (row: Selectable<CategoryTable>): Category => ({
   id: row.id,
@@ -46,7 +36,7 @@ const toCategory = (row: Selectable<CategoryTable>): Category => ({
   createdAt: row.created_at.toISOString(),
 });
 
-const notFound = () => AppError.notFound('catalog.category-not-found', 'No such category.');
+const notFound = NotFound.category;
 
 export function createCategoriesService(
   db: Kysely<CatalogTables>,
@@ -56,12 +46,12 @@ export function createCategoriesService(
   async function assertSlugFree(trx: Kysely<CatalogTables>, slug: string, except?: string) {
     const existing = await findCategoryBySlug(trx, slug);
     if (existing && existing.id !== except) {
-      throw AppError.conflict('catalog.category-slug-taken', `The slug "${slug}" is already used.`);
+      throw AppError.conflict(CatalogErrors.categorySlugTaken, `The slug "${slug}" is already used.`);
     }
   }
 
   const parentMissing = () =>
-    AppError.validation('catalog.parent-category-missing', 'The parent category does not exist.', [
+    AppError.validation(CatalogErrors.parentCategoryMissing, 'The parent category does not exist.', [
       { field: '/body/parentId', message: 'no such category' },
     ]);
 
@@ -151,7 +141,7 @@ export function createCategoriesService(
           if (input.parentId !== null) {
             if (!(await findCategoryById(trx, input.parentId))) throw parentMissing();
             if (await isSelfOrDescendant(trx, id, input.parentId)) {
-              throw AppError.validation('catalog.category-cycle', 'A category cannot move under itself.', [
+              throw AppError.validation(CatalogErrors.categoryCycle, 'A category cannot move under itself.', [
                 { field: '/body/parentId', message: 'is this category or one below it' },
               ]);
             }
@@ -163,9 +153,7 @@ export function createCategoriesService(
         // the category name is part of each course's search document
         let renamed: string[] = [];
         if (set.name !== undefined && set.name !== current.name) {
-          renamed = (
-            await trx.selectFrom('catalog.courses').select('id').where('category_id', '=', id).execute()
-          ).map((c) => c.id);
+          renamed = await coursesInCategory(trx, id);
           for (const courseId of renamed) await refreshSearchDocument(trx, courseId);
         }
         return { category: toCategory(row), renamedCourses: renamed };
@@ -177,23 +165,13 @@ export function createCategoriesService(
     async remove(id: string): Promise<void> {
       await inTransaction(db, async (trx) => {
         if (!(await findCategoryById(trx, id, { forUpdate: true }))) throw notFound();
-        const child = await trx
-          .selectFrom('catalog.categories')
-          .select('id')
-          .where('parent_id', '=', id)
-          .executeTakeFirst();
-        const course = await trx
-          .selectFrom('catalog.courses')
-          .select('id')
-          .where('category_id', '=', id)
-          .executeTakeFirst();
-        if (child || course) {
+        if (await isCategoryInUse(trx, id)) {
           throw AppError.conflict(
-            'catalog.category-in-use',
+            CatalogErrors.categoryInUse,
             'Move its sub-categories and courses elsewhere first.',
           );
         }
-        await trx.deleteFrom('catalog.categories').where('id', '=', id).execute();
+        await deleteCategory(trx, id);
       });
       await cache.invalidateListings();
     },

@@ -4,6 +4,8 @@ import type { NewEvent } from '../../platform/messaging/types.js';
 import { CatalogEvents, type CourseUpdated } from './catalog.events.js';
 import { type CourseRow, findCourse } from './courses.queries.js';
 import type { CatalogTables, CourseStatus } from './tables.js';
+import { can } from './permissions.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 /** Who is acting, from the verified token. */
 export interface Actor {
@@ -11,7 +13,9 @@ export interface Actor {
   roles: string[];
 }
 
-export const isAdmin = (actor: Actor | undefined): boolean => actor?.roles.includes('admin') ?? false;
+/** Editors of every course (admins): they may change and see any course, whoever owns it. */
+export const isAdmin = (actor: Actor | undefined): boolean =>
+  actor !== undefined && can(actor.roles, 'courses:edit-any');
 
 export const canEdit = (actor: Actor | undefined, course: Pick<CourseRow, 'owner_id'>): boolean =>
   actor !== undefined && (isAdmin(actor) || course.owner_id === actor.userId);
@@ -22,7 +26,7 @@ export const isPublic = (status: CourseStatus): boolean => status === 'published
 export const canView = (actor: Actor | undefined, course: Pick<CourseRow, 'owner_id' | 'status'>): boolean =>
   isPublic(course.status) || canEdit(actor, course);
 
-export const courseNotFound = () => AppError.notFound('catalog.course-not-found', 'No such course.');
+export const courseNotFound = NotFound.course;
 
 /**
  * Load a course for a change by its owner or an admin, locked until the transaction ends so
@@ -39,7 +43,7 @@ export async function loadEditable(
   if (!course || !canView(actor, course)) throw courseNotFound();
   if (!canEdit(actor, course)) {
     throw AppError.forbidden(
-      'catalog.not-course-owner',
+      CatalogErrors.notCourseOwner,
       'Only the course’s instructor or an admin may change it.',
     );
   }
@@ -50,12 +54,12 @@ export async function loadEditable(
 export function assertContentEditable(course: Pick<CourseRow, 'status'>): void {
   if (course.status === 'in_review') {
     throw AppError.conflict(
-      'catalog.course-in-review',
+      CatalogErrors.courseInReview,
       'The course is being reviewed; withdraw it from review before changing it.',
     );
   }
   if (course.status === 'archived') {
-    throw AppError.conflict('catalog.course-archived', 'An archived course can no longer be changed.');
+    throw AppError.conflict(CatalogErrors.courseArchived, 'An archived course can no longer be changed.');
   }
 }
 

@@ -1,7 +1,7 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
 import { buildTsvector, lexiconWords, markdownToText } from './search.js';
-import type { CatalogTables, CourseLevel, CourseTable } from './tables.js';
+import type { CatalogTables, CourseLevel, CourseStatus, CourseTable } from './tables.js';
 
 type Db = Kysely<CatalogTables>;
 
@@ -368,4 +368,85 @@ export function listTags(db: Db, limit: number) {
     .orderBy('t.name')
     .limit(limit)
     .execute();
+}
+
+export function insertCourse(db: Db, values: Insertable<CourseTable>) {
+  return db.insertInto('catalog.courses').values(values).returning('id').executeTakeFirstOrThrow();
+}
+
+export async function updateCourse(db: Db, id: string, set: Updateable<CourseTable>): Promise<void> {
+  await db.updateTable('catalog.courses').set(set).where('id', '=', id).execute();
+}
+
+/** Deletes a course and its lessons; the storage keys of its files are returned for cleanup. */
+export async function deleteCourse(db: Db, courseId: string): Promise<string[]> {
+  const assets = await db
+    .selectFrom('catalog.assets')
+    .select('storage_key')
+    .where('course_id', '=', courseId)
+    .execute();
+  // lessons first: they hold the assets, which the course delete cascades to
+  await db.deleteFrom('catalog.lessons').where('course_id', '=', courseId).execute();
+  await db.deleteFrom('catalog.courses').where('id', '=', courseId).execute();
+  return assets.map((a) => a.storage_key);
+}
+
+export async function categoryExists(db: Db, id: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('catalog.categories')
+    .select('id')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return found !== undefined;
+}
+
+/** Which of these ids have a catalog instructor profile. */
+export async function knownInstructorIds(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('catalog.instructors').select('id').where('id', 'in', ids).execute();
+  return rows.map((r) => r.id);
+}
+
+/** What a completeness check needs of each lesson of a course. */
+export function lessonContentOfCourse(db: Db, courseId: string) {
+  return db
+    .selectFrom('catalog.lessons')
+    .select(['id', 'title', 'kind', 'asset_id', 'body'])
+    .where('course_id', '=', courseId)
+    .execute();
+}
+
+export async function isFavourite(db: Db, userId: string, courseId: string): Promise<boolean> {
+  const saved = await db
+    .selectFrom('catalog.favourites')
+    .select('course_id')
+    .where('user_id', '=', userId)
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  return saved !== undefined;
+}
+
+/** An owner's courses in every status (or one), newest first. */
+export function listOwnedCourses(
+  db: Db,
+  ownerId: string,
+  status: CourseStatus | undefined,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  let q = db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.owner_id', '=', ownerId);
+  if (status) q = q.where('c.status', '=', status);
+  return keyset(q, { columns: ['c.created_at', 'c.id'], direction: 'desc', ...page }).execute();
+}
+
+/** Courses in review, oldest submission first. */
+export function listInReview(db: Db, page: { limit: number; cursor?: string | undefined }) {
+  return keyset(
+    db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.status', '=', 'in_review'),
+    { columns: ['c.submitted_at', 'c.id'], direction: 'asc', ...page },
+  ).execute();
+}
+
+/** Whether the catalog holds any course at all, in any status. */
+export async function hasAnyCourse(db: Db): Promise<boolean> {
+  return (await db.selectFrom('catalog.courses').select('id').limit(1).executeTakeFirst()) !== undefined;
 }

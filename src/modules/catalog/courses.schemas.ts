@@ -11,6 +11,9 @@ export const CourseLevel = Type.Enum([...COURSE_LEVELS]);
 export const LessonKind = Type.Enum([...LESSON_KINDS]);
 export const AssetKind = Type.Enum([...ASSET_KINDS]);
 
+/** `:courseId` in a route's path. */
+export const CourseParams = Type.Object({ courseId: Uuid });
+
 export const MAX_PRICE = 100_000_000;
 
 export const Money = Type.Object(

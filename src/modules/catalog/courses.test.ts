@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../platform/messaging/test-support.js';
-import { type CatalogTest, outboxEvents, pageIds, startCatalog } from './catalog.test-support.js';
+import {
+  type CatalogTest,
+  eventApplied,
+  outboxEvents,
+  pageIds,
+  startCatalog,
+} from './catalog.test-support.js';
 
 interface Detail {
   chapters: { title: string; lessons: { title: string; locked: boolean }[] }[];
@@ -396,32 +401,49 @@ describe('categories and instructors', () => {
     expect(inUse.json().code).toBe('catalog.category-in-use');
   });
 
-  it('keeps a local copy of instructor names, from the profile endpoint and from identity events', async () => {
+  it('keeps a local copy of instructor profiles from identity’s events, and has no route that writes one', async () => {
     const { id } = await t.publishedCourse({ title: 'Named course' }, t.otherInstructor);
-    const profile = await t.request('PUT', '/api/v1/instructors/me', {
+    // identity is the one writer of the profile; the catalog's old second writer is gone
+    const refused = await t.request('PUT', '/api/v1/instructors/me', {
       as: t.otherInstructor,
-      body: { displayName: '刘老师', headline: '十年教龄' },
+      body: { displayName: 'Someone else' },
     });
-    expect(profile.statusCode).toBe(200);
+    expect([404, 405]).toContain(refused.statusCode);
+    const profileEvent = randomUUID();
+    await t.app.platform.bus.publish({
+      id: profileEvent,
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: t.otherInstructor.id,
+      data: { userId: t.otherInstructor.id, displayName: '刘老师', headline: '十年教龄', bio: '教书育人' },
+    });
+    await eventApplied(t.app, 'catalog.instructor-profile-updates', profileEvent);
     expect((await course(id)).json().instructors).toEqual([
       { id: t.otherInstructor.id, displayName: '刘老师' },
     ]);
     const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
-    expect(page).toMatchObject({ displayName: '刘老师', headline: '十年教龄', courseCount: 1 });
+    expect(page).toMatchObject({
+      displayName: '刘老师',
+      headline: '十年教龄',
+      bio: '教书育人',
+      courseCount: 1,
+    });
     expect(page.courses.data).toEqual([expect.objectContaining({ id })]);
 
+    const approvedEvent = randomUUID();
     await t.app.platform.bus.publish({
-      id: randomUUID(),
+      id: approvedEvent,
       type: 'identity.instructor.approved',
       version: 1,
       occurredAt: new Date().toISOString(),
       aggregateId: t.otherInstructor.id,
       data: { userId: t.otherInstructor.id, displayName: 'Liu Laoshi' },
     });
-    await waitFor(
-      async () => (await course(id)).json().instructors[0].displayName === 'Liu Laoshi',
-      'the instructor name from identity.instructor.approved',
-    );
+    await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
+    expect((await course(id)).json().instructors).toEqual([
+      { id: t.otherInstructor.id, displayName: 'Liu Laoshi' },
+    ]);
     expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
   });
 
@@ -432,18 +454,17 @@ describe('categories and instructors', () => {
     const { id: courseId } = await t.publishedCourse({ title: 'First course' }, newcomer);
     expect((await course(courseId)).json().instructors).toEqual([{ id, displayName: '赵老师' }]);
 
+    const approvedEvent = randomUUID();
     await t.app.platform.bus.publish({
-      id: randomUUID(),
+      id: approvedEvent,
       type: 'identity.instructor.approved',
       version: 1,
       occurredAt: new Date().toISOString(),
       aggregateId: id,
       data: { userId: id, applicationId: randomUUID(), approvedBy: t.admin.id, displayName: 'Zhao Laoshi' },
     });
-    await waitFor(
-      async () => (await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName === 'Zhao Laoshi',
-      'the renamed instructor',
-    );
+    await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
+    expect((await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName).toBe('Zhao Laoshi');
     expect(pageIds(await t.request('GET', '/api/v1/courses?q=zhao'))).toEqual([courseId]);
   });
 });

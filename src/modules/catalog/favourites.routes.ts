@@ -1,13 +1,10 @@
-import { Type } from 'typebox';
 import { PageQuery, pageOf } from '../../platform/http/pagination.js';
+import { CourseParams } from './courses.schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { bearer, NoContent, Problem, requireActor } from './catalog.http.js';
-import { CourseSummary } from './courses.schemas.js';
+import { bearer, NoContent, Problem, requireActor } from './routes.common.js';
+import { Favourite } from './favourites.schemas.js';
 import type { FavouritesService } from './favourites.service.js';
-
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
-const Favourite = Type.Object({ savedAt: Type.String({ format: 'date-time' }), course: CourseSummary });
 
 export function favouritesRoutes(favourites: FavouritesService) {
   return (app: App, { auth }: HttpKit) => {

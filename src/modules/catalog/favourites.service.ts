@@ -1,21 +1,22 @@
 import type { Kysely } from 'kysely';
+import type { Static } from 'typebox';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { keyset, type Page, toPage } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { checkCursor } from './catalog.cursor.js';
 import type { Actor } from './course.access.js';
 import { courseNotFound } from './course.access.js';
-import { type CourseSummaryView, summaries, type Urls } from './course.views.js';
+import { summaries, type Urls } from './course.views.js';
 import type { CatalogCache } from './catalog.cache.js';
+import type { Favourite } from './favourites.schemas.js';
+import { addFavourite, listFavourites, removeFavourite } from './favourites.queries.js';
 import { findCourse, findCoursesByIds } from './courses.queries.js';
 import type { CatalogTables } from './tables.js';
+import { CatalogErrors } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 
-export interface FavouriteView {
-  savedAt: string;
-  course: CourseSummaryView;
-}
+export type FavouriteView = Static<typeof Favourite>;
 
 /**
  * A learner's wishlist. The course keeps a count of how many saved it, changed in the same
@@ -31,43 +32,17 @@ export function createFavouritesService(deps: { db: Db; cache: CatalogCache; url
         if (!course || course.status === 'draft' || course.status === 'in_review') throw courseNotFound();
         if (course.status !== 'published') {
           throw AppError.conflict(
-            'catalog.course-not-on-sale',
+            CatalogErrors.courseNotOnSale,
             'An archived course cannot be added to a wishlist.',
           );
         }
-        const inserted = await trx
-          .insertInto('catalog.favourites')
-          .values({ user_id: actor.userId, course_id: courseId })
-          .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
-          .returning('course_id')
-          .executeTakeFirst();
-        if (!inserted) return false;
-        await trx
-          .updateTable('catalog.courses')
-          .set((eb) => ({ favourite_count: eb('favourite_count', '+', 1) }))
-          .where('id', '=', courseId)
-          .execute();
-        return true;
+        return addFavourite(trx, actor.userId, courseId);
       });
       if (added) await cache.invalidateCourse(courseId);
     },
 
     async remove(actor: Actor, courseId: string): Promise<void> {
-      const removed = await inTransaction(db, async (trx) => {
-        const deleted = await trx
-          .deleteFrom('catalog.favourites')
-          .where('user_id', '=', actor.userId)
-          .where('course_id', '=', courseId)
-          .returning('course_id')
-          .executeTakeFirst();
-        if (!deleted) return false;
-        await trx
-          .updateTable('catalog.courses')
-          .set((eb) => ({ favourite_count: eb('favourite_count', '-', 1) }))
-          .where('id', '=', courseId)
-          .execute();
-        return true;
-      });
+      const removed = await inTransaction(db, (trx) => removeFavourite(trx, actor.userId, courseId));
       if (removed) await cache.invalidateCourse(courseId);
     },
 
@@ -78,13 +53,7 @@ export function createFavouritesService(deps: { db: Db; cache: CatalogCache; url
       const limit = page.limit ?? 20;
       checkCursor(page.cursor, 'date');
       // the wishlist is the user's own and changes under their hand: read the primary
-      const rows = await keyset(
-        db
-          .selectFrom('catalog.favourites')
-          .select(['course_id', 'created_at'])
-          .where('user_id', '=', actor.userId),
-        { columns: ['created_at', 'course_id'], direction: 'desc', limit, cursor: page.cursor },
-      ).execute();
+      const rows = await listFavourites(db, actor.userId, { limit, cursor: page.cursor });
       const kept = toPage(
         rows,
         limit,

@@ -1,29 +1,29 @@
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
+import { rolesFor } from './permissions.js';
 import type { AssetsService } from './assets.service.js';
-import { AUTHORS, actorOf, bearer, NoContent, Problem, requireActor } from './catalog.http.js';
+import { actorOf, bearer, NoContent, Problem, requireActor } from './routes.common.js';
 import {
   Chapter,
+  CourseDetail,
+  CourseParams,
   CreateChapterBody,
   CreateLessonBody,
   Lesson,
+  ReorderBody,
   UpdateChapterBody,
   UpdateLessonBody,
 } from './courses.schemas.js';
+import { SignedUrl } from './assets.schemas.js';
 import type { OutlineService } from './outline.service.js';
 
-const CourseParams = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 const ChapterParams = Type.Object({ chapterId: Type.String({ format: 'uuid' }) });
 const LessonParams = Type.Object({ lessonId: Type.String({ format: 'uuid' }) });
-export const SignedUrl = Type.Object({
-  url: Type.String({ description: 'Opens the file until expiresAt; supports HTTP Range' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-});
 
 export function outlineRoutes(outline: OutlineService, assets: AssetsService) {
   return (app: App, { auth }: HttpKit) => {
-    const author = auth.require({ roles: AUTHORS });
+    const author = auth.require({ roles: rolesFor('courses:author') });
 
     app.post(
       '/courses/:courseId/chapters',
@@ -162,6 +162,30 @@ export function outlineRoutes(outline: OutlineService, assets: AssetsService) {
         },
       },
       (request) => assets.lessonUrl(actorOf(request), request.params.lessonId),
+    );
+
+    app.put(
+      '/courses/:courseId/outline',
+      {
+        preHandler: [author],
+        schema: {
+          tags: ['catalog'],
+          summary: 'Reorder chapters and lessons',
+          description: 'List every chapter once and every lesson once; lessons may move between chapters.',
+          security: bearer,
+          params: CourseParams,
+          body: ReorderBody,
+          response: {
+            200: CourseDetail,
+            400: Problem,
+            401: Problem,
+            403: Problem,
+            404: Problem,
+            409: Problem,
+          },
+        },
+      },
+      (request) => outline.reorder(requireActor(request), request.params.courseId, request.body),
     );
   };
 }

@@ -16,7 +16,26 @@ import {
 import { type CourseDetailView, courseDetail, type Urls } from './course.views.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { CatalogEvents, type LessonAdded } from './catalog.events.js';
+import { findAsset } from './assets.queries.js';
 import { type CourseRow, findCourse, refreshCourseStats } from './courses.queries.js';
+import {
+  chapterHasLessons,
+  deleteChapter,
+  deleteLesson,
+  findChapter,
+  findLesson,
+  insertChapter,
+  insertLesson,
+  lessonSummary,
+  moveLesson,
+  nextChapterPosition,
+  nextLessonPosition,
+  outlineIds,
+  setChapterPosition,
+  touchCourse,
+  updateChapter,
+  updateLesson,
+} from './outline.queries.js';
 import type {
   Chapter,
   CreateLessonInput,
@@ -26,6 +45,7 @@ import type {
 } from './courses.schemas.js';
 import { readingSeconds } from './search.js';
 import type { AssetKind, CatalogTables, LessonKind, LessonTable } from './tables.js';
+import { CatalogErrors, NotFound } from './catalog.errors.js';
 
 type Db = Kysely<CatalogTables>;
 type ChapterView = Static<typeof Chapter>;
@@ -40,8 +60,8 @@ const ASSETS_FOR_LESSON: Record<LessonKind, AssetKind[]> = {
   article: [],
 };
 
-const lessonNotFound = () => AppError.notFound('catalog.lesson-not-found', 'No such lesson.');
-const chapterNotFound = () => AppError.notFound('catalog.chapter-not-found', 'No such chapter.');
+const lessonNotFound = NotFound.lesson;
+const chapterNotFound = NotFound.chapter;
 
 export function createOutlineService(deps: {
   db: Db;
@@ -52,30 +72,22 @@ export function createOutlineService(deps: {
 }) {
   const { db, read, cache, urls, entitlements } = deps;
 
-  async function findLesson(trx: Db, lessonId: string) {
-    return trx.selectFrom('catalog.lessons').selectAll().where('id', '=', lessonId).executeTakeFirst();
-  }
-
   /** The asset a lesson points at must be this course's and fit the lesson's kind. */
   async function checkAsset(trx: Db, courseId: string, kind: LessonKind, assetId: string) {
     if (kind === 'article') {
-      throw AppError.validation('catalog.asset-not-allowed', 'An article lesson has a body, not a file.', [
+      throw AppError.validation(CatalogErrors.assetNotAllowed, 'An article lesson has a body, not a file.', [
         { field: '/body/assetId', message: 'not allowed for articles' },
       ]);
     }
-    const asset = await trx
-      .selectFrom('catalog.assets')
-      .select(['kind', 'course_id', 'duration_seconds'])
-      .where('id', '=', assetId)
-      .executeTakeFirst();
+    const asset = await findAsset(trx, assetId);
     if (asset?.course_id !== courseId) {
-      throw AppError.validation('catalog.unknown-asset', 'The file is not one uploaded to this course.', [
+      throw AppError.validation(CatalogErrors.unknownAsset, 'The file is not one uploaded to this course.', [
         { field: '/body/assetId', message: 'no such asset in this course' },
       ]);
     }
     if (!ASSETS_FOR_LESSON[kind].includes(asset.kind)) {
       throw AppError.validation(
-        'catalog.asset-kind-mismatch',
+        CatalogErrors.assetKindMismatch,
         `A ${kind} lesson cannot present a ${asset.kind} file.`,
         [{ field: '/body/assetId', message: `expected ${ASSETS_FOR_LESSON[kind].join(' or ')}` }],
       );
@@ -85,7 +97,7 @@ export function createOutlineService(deps: {
 
   function checkBody(kind: LessonKind, body: string | null | undefined) {
     if (kind !== 'article' && body) {
-      throw AppError.validation('catalog.body-not-allowed', 'Only article lessons have a body.', [
+      throw AppError.validation(CatalogErrors.bodyNotAllowed, 'Only article lessons have a body.', [
         { field: '/body/body', message: 'only for articles' },
       ]);
     }
@@ -98,27 +110,19 @@ export function createOutlineService(deps: {
     extra: NewEvent[] = [],
   ): Promise<void> {
     await refreshCourseStats(trx, courseId);
-    await trx
-      .updateTable('catalog.courses')
-      .set({ updated_at: new Date() })
-      .where('id', '=', courseId)
-      .execute();
+    await touchCourse(trx, courseId);
     const row = await findCourse(trx, courseId);
     if (!row) throw courseNotFound();
     await enqueue(trx, 'catalog', [...extra, courseUpdatedEvent(row, ['outline'])]);
   }
 
   async function editableChapter(trx: Db, actor: Actor, chapterId: string) {
-    const chapter = await trx
-      .selectFrom('catalog.chapters')
-      .selectAll()
-      .where('id', '=', chapterId)
-      .executeTakeFirst();
+    const chapter = await findChapter(trx, chapterId);
     if (!chapter) throw chapterNotFound();
     const course = await loadEditable(trx, chapter.course_id, actor, { editableContent: true }).catch(
       (err: unknown) => {
         // a chapter of a course the actor cannot see does not exist for them either
-        throw err instanceof AppError && err.code === 'catalog.course-not-found' ? chapterNotFound() : err;
+        throw err instanceof AppError && err.code === CatalogErrors.courseNotFound ? chapterNotFound() : err;
       },
     );
     return { chapter, course };
@@ -129,7 +133,7 @@ export function createOutlineService(deps: {
     if (!lesson) throw lessonNotFound();
     const course = await loadEditable(trx, lesson.course_id, actor, { editableContent: true }).catch(
       (err: unknown) => {
-        throw err instanceof AppError && err.code === 'catalog.course-not-found' ? lessonNotFound() : err;
+        throw err instanceof AppError && err.code === CatalogErrors.courseNotFound ? lessonNotFound() : err;
       },
     );
     return { lesson, course };
@@ -148,13 +152,7 @@ export function createOutlineService(deps: {
   });
 
   async function lessonView(dbx: Db, lesson: Selectable<LessonTable>, locked: boolean): Promise<LessonView> {
-    const asset = lesson.asset_id
-      ? await dbx
-          .selectFrom('catalog.assets')
-          .selectAll()
-          .where('id', '=', lesson.asset_id)
-          .executeTakeFirst()
-      : undefined;
+    const asset = lesson.asset_id ? await findAsset(dbx, lesson.asset_id) : undefined;
     return {
       id: lesson.id,
       courseId: lesson.course_id,
@@ -194,7 +192,7 @@ export function createOutlineService(deps: {
   const title = (value: string) => {
     const t = value.trim();
     if (!t) {
-      throw AppError.validation('catalog.blank-field', 'title cannot be blank.', [
+      throw AppError.validation(CatalogErrors.blankField, 'title cannot be blank.', [
         { field: '/body/title', message: 'must not be blank' },
       ]);
     }
@@ -205,16 +203,11 @@ export function createOutlineService(deps: {
     async createChapter(actor: Actor, courseId: string, input: { title: string }): Promise<ChapterView> {
       const chapter = await inTransaction(db, async (trx) => {
         await loadEditable(trx, courseId, actor, { editableContent: true });
-        const { next } = await trx
-          .selectFrom('catalog.chapters')
-          .select((eb) => eb.fn.coalesce(eb.fn.max('position'), eb.lit(-1)).as('next'))
-          .where('course_id', '=', courseId)
-          .executeTakeFirstOrThrow();
-        const row = await trx
-          .insertInto('catalog.chapters')
-          .values({ course_id: courseId, title: title(input.title), position: next + 1 })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await insertChapter(trx, {
+          course_id: courseId,
+          title: title(input.title),
+          position: await nextChapterPosition(trx, courseId),
+        });
         await outlineChanged(trx, courseId);
         return row;
       });
@@ -225,12 +218,7 @@ export function createOutlineService(deps: {
     async renameChapter(actor: Actor, chapterId: string, input: { title: string }): Promise<ChapterView> {
       const chapter = await inTransaction(db, async (trx) => {
         const { course } = await editableChapter(trx, actor, chapterId);
-        const row = await trx
-          .updateTable('catalog.chapters')
-          .set({ title: title(input.title) })
-          .where('id', '=', chapterId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await updateChapter(trx, chapterId, { title: title(input.title) });
         await outlineChanged(trx, course.id);
         return row;
       });
@@ -241,15 +229,13 @@ export function createOutlineService(deps: {
     async deleteChapter(actor: Actor, chapterId: string): Promise<void> {
       const courseId = await inTransaction(db, async (trx) => {
         const { course } = await editableChapter(trx, actor, chapterId);
-        const lesson = await trx
-          .selectFrom('catalog.lessons')
-          .select('id')
-          .where('chapter_id', '=', chapterId)
-          .executeTakeFirst();
-        if (lesson) {
-          throw AppError.conflict('catalog.chapter-not-empty', 'Move or delete the chapter’s lessons first.');
+        if (await chapterHasLessons(trx, chapterId)) {
+          throw AppError.conflict(
+            CatalogErrors.chapterNotEmpty,
+            'Move or delete the chapter’s lessons first.',
+          );
         }
-        await trx.deleteFrom('catalog.chapters').where('id', '=', chapterId).execute();
+        await deleteChapter(trx, chapterId);
         await outlineChanged(trx, course.id);
         return course.id;
       });
@@ -261,30 +247,21 @@ export function createOutlineService(deps: {
         const { chapter, course } = await editableChapter(trx, actor, chapterId);
         checkBody(input.kind, input.body);
         const asset = input.assetId ? await checkAsset(trx, course.id, input.kind, input.assetId) : undefined;
-        const { next } = await trx
-          .selectFrom('catalog.lessons')
-          .select((eb) => eb.fn.coalesce(eb.fn.max('position'), eb.lit(-1)).as('next'))
-          .where('chapter_id', '=', chapterId)
-          .executeTakeFirstOrThrow();
         const duration =
           input.durationSeconds ??
           asset?.duration_seconds ??
           (input.kind === 'article' && input.body ? readingSeconds(input.body) : null);
-        const row = await trx
-          .insertInto('catalog.lessons')
-          .values({
-            course_id: course.id,
-            chapter_id: chapter.id,
-            title: title(input.title),
-            kind: input.kind,
-            position: next + 1,
-            duration_seconds: duration,
-            free_preview: input.freePreview ?? false,
-            asset_id: input.assetId ?? null,
-            body: input.kind === 'article' ? (input.body ?? null) : null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await insertLesson(trx, {
+          course_id: course.id,
+          chapter_id: chapter.id,
+          title: title(input.title),
+          kind: input.kind,
+          position: await nextLessonPosition(trx, chapterId),
+          duration_seconds: duration,
+          free_preview: input.freePreview ?? false,
+          asset_id: input.assetId ?? null,
+          body: input.kind === 'article' ? (input.body ?? null) : null,
+        });
         const added: LessonAdded = {
           courseId: course.id,
           lessonId: row.id,
@@ -322,12 +299,7 @@ export function createOutlineService(deps: {
         }
         if (input.durationSeconds !== undefined) set.duration_seconds = input.durationSeconds;
         else if (current.kind === 'article' && input.body) set.duration_seconds = readingSeconds(input.body);
-        const row = await trx
-          .updateTable('catalog.lessons')
-          .set(set)
-          .where('id', '=', lessonId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await updateLesson(trx, lessonId, set);
         await outlineChanged(trx, course.id);
         return row;
       });
@@ -338,7 +310,7 @@ export function createOutlineService(deps: {
     async deleteLesson(actor: Actor, lessonId: string): Promise<void> {
       const courseId = await inTransaction(db, async (trx) => {
         const { course } = await editableLesson(trx, actor, lessonId);
-        await trx.deleteFrom('catalog.lessons').where('id', '=', lessonId).execute();
+        await deleteLesson(trx, lessonId);
         await outlineChanged(trx, course.id);
         return course.id;
       });
@@ -349,44 +321,24 @@ export function createOutlineService(deps: {
     async reorder(actor: Actor, courseId: string, input: ReorderInput): Promise<CourseDetailView> {
       const detail = await inTransaction(db, async (trx) => {
         const course = await loadEditable(trx, courseId, actor, { editableContent: true });
-        const [chapters, lessons] = await Promise.all([
-          trx.selectFrom('catalog.chapters').select('id').where('course_id', '=', courseId).execute(),
-          trx.selectFrom('catalog.lessons').select('id').where('course_id', '=', courseId).execute(),
-        ]);
+        const existing = await outlineIds(trx, courseId);
         const sameSet = (given: string[], existing: string[]) =>
           given.length === existing.length &&
           new Set(given).size === given.length &&
           given.every((id) => existing.includes(id));
         const givenChapters = input.chapters.map((c) => c.id);
         const givenLessons = input.chapters.flatMap((c) => c.lessonIds);
-        if (
-          !sameSet(
-            givenChapters,
-            chapters.map((c) => c.id),
-          ) ||
-          !sameSet(
-            givenLessons,
-            lessons.map((l) => l.id),
-          )
-        ) {
+        if (!sameSet(givenChapters, existing.chapters) || !sameSet(givenLessons, existing.lessons)) {
           throw AppError.validation(
-            'catalog.outline-mismatch',
+            CatalogErrors.outlineMismatch,
             'List every chapter of the course once, and every lesson once, in the new order.',
             [{ field: '/body/chapters', message: 'must contain exactly the course’s chapters and lessons' }],
           );
         }
         for (const [chapterIndex, chapter] of input.chapters.entries()) {
-          await trx
-            .updateTable('catalog.chapters')
-            .set({ position: chapterIndex })
-            .where('id', '=', chapter.id)
-            .execute();
+          await setChapterPosition(trx, chapter.id, chapterIndex);
           for (const [lessonIndex, lessonId] of chapter.lessonIds.entries()) {
-            await trx
-              .updateTable('catalog.lessons')
-              .set({ chapter_id: chapter.id, position: lessonIndex, updated_at: new Date() })
-              .where('id', '=', lessonId)
-              .execute();
+            await moveLesson(trx, lessonId, chapter.id, lessonIndex);
           }
         }
         await outlineChanged(trx, courseId);
@@ -406,6 +358,22 @@ export function createOutlineService(deps: {
     },
 
     lessonWithCourse,
+
+    /** A lesson as other modules see it (learning, community), whoever asks. */
+    async lessonSummary(lessonId: string) {
+      const row = await lessonSummary(db, lessonId);
+      return row
+        ? {
+            id: row.id,
+            courseId: row.course_id,
+            title: row.title,
+            kind: row.kind,
+            freePreview: row.free_preview,
+            assetId: row.asset_id,
+            durationSeconds: row.duration_seconds,
+          }
+        : undefined;
+    },
   };
 }
 

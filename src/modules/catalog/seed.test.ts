@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import type { LecternModule } from '../../platform/module.js';
+import { outboxEvents } from './catalog.test-support.js';
 import { DEMO_INSTRUCTORS, createCatalogModule, seedBulkCourses } from './index.js';
 
 let app: TestApp;
@@ -41,10 +42,20 @@ afterAll(async () => {
 });
 
 describe('demo data', () => {
-  it('seeds a live catalog once: courses in both languages, outlines, playable previews', async () => {
+  // no speed goal here (that is `npm run bench`): the demo goes through about 900 service calls,
+  // each its own transaction, so a loaded machine needs more than the default 30 s
+  it('seeds a live catalog once: courses in both languages, outlines, playable previews', {
+    timeout: 180_000,
+  }, async () => {
     const lines = await catalog.seed?.();
     expect(lines?.[0]).toMatch(/55 published courses/);
     expect(await countPublished()).toBe(55);
+    // made through the services: each course was approved once, announcing it to other modules,
+    // and its lessons were added through the outline (one event each)
+    const published = await outboxEvents(app, 'catalog.course.published');
+    expect(published).toHaveLength(55);
+    expect(new Set(published.map((e) => e.aggregate_id)).size).toBe(55);
+    expect((await outboxEvents(app, 'catalog.lesson.added')).length).toBeGreaterThanOrEqual(55 * 4);
 
     const page = (await get('/api/v1/courses?limit=100')).json<Page>();
     expect(page.data).toHaveLength(55);
@@ -79,6 +90,7 @@ describe('demo data', () => {
 
     expect(await catalog.seed?.()).toBeUndefined();
     expect(await countPublished()).toBe(55);
+    expect(await outboxEvents(app, 'catalog.course.published')).toHaveLength(55);
   });
 
   it('bulk-creates courses that list, page and search like any other', async () => {

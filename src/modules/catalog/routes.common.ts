@@ -1,3 +1,4 @@
+/** What every catalog routes file shares: the caller from the token, shared schemas, the route-set type. */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
@@ -5,10 +6,9 @@ export { bearerSecurity as bearer, ProblemRef as Problem } from '../../platform/
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Actor } from './course.access.js';
+import { CatalogErrors } from './catalog.errors.js';
 
 export const NoContent = Type.Null();
-/** Roles that author courses. */
-export const AUTHORS = ['instructor', 'admin'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,7 +19,7 @@ export function actorOf(request: FastifyRequest): Actor | undefined {
   // catalog stores user ids in uuid columns; any other subject would otherwise surface as a 500
   if (!UUID.test(principal.subject)) {
     throw AppError.forbidden(
-      'catalog.unsupported-subject',
+      CatalogErrors.unsupportedSubject,
       'This token’s subject is not a user of this platform.',
     );
   }
@@ -28,7 +28,7 @@ export function actorOf(request: FastifyRequest): Actor | undefined {
 
 export function requireActor(request: FastifyRequest): Actor {
   const actor = actorOf(request);
-  if (!actor) throw AppError.unauthenticated('auth.required', 'This route needs an access token.');
+  if (!actor) throw AppError.unauthenticated(CatalogErrors.authRequired, 'This route needs an access token.');
   return actor;
 }
 
