@@ -239,6 +239,12 @@ const settings = {
     parse: bool,
     fallback: true,
   },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    description: 'Bearer token for /metrics (16+ characters); unset: only direct callers on this host',
+    parse: secretText(16),
+    secret: true,
+  },
   outboxPollMs: {
     env: 'OUTBOX_POLL_MS',
     description: 'How often the relay looks for unpublished events',

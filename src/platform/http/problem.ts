@@ -44,6 +44,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   410: 'Gone',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
@@ -85,6 +86,8 @@ const fastifyCodes: Record<string, [number, string]> = {
   FST_ERR_CTP_EMPTY_TYPE: [415, 'request.unsupported-media-type'],
   FST_ERR_CTP_INVALID_TYPE: [415, 'request.unsupported-media-type'],
   FST_ERR_BAD_URL: [400, 'request.bad-url'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'request.param-too-long'],
+  FST_ERR_VALIDATION: [400, 'request.invalid'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'request.bad-constraint'],
   FST_REQ_FILE_TOO_LARGE: [413, 'request.file-too-large'],
   FST_PARTS_LIMIT: [413, 'request.too-many-parts'],
@@ -102,8 +105,23 @@ function validationFields(error: FastifyError): FieldProblem[] {
   });
 }
 
+/**
+ * A value PostgreSQL refused as data: class 22 (invalid text for the column's type, out of range,
+ * NUL, bad encoding) and 54000 (a value too long for an index). Only a client's value gets that
+ * far without a schema stopping it, so it is the client's 400, not our 500; the log still says
+ * which query let it through (a module's schema or cursor shape should catch it earlier).
+ */
+export function isRefusedValue(error: unknown): boolean {
+  if (!(error instanceof Error) || !('severity' in error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '54000');
+}
+
 /** Turn any thrown error into problem+json. Nothing internal leaks for 5xx. */
 export function toProblem(error: unknown): Problem {
+  if (isRefusedValue(error)) {
+    return problem(400, 'request.invalid-value', 'A value in the request is not one this field can hold.');
+  }
   if (error instanceof AppError) {
     const { fields, ...rest } = error.details;
     return problem(statusOfKind[error.kind], error.code, error.message, {
@@ -126,10 +144,20 @@ export function toProblem(error: unknown): Problem {
   return problem(500, 'internal', 'Something went wrong on our side. The request id helps us find it.');
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a path that is not valid
+ * percent-encoding, a too-long parameter) answer problem+json like everything else.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  sendProblem(request, reply, toProblem(error));
+}
+
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const p = toProblem(error);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
+    else if (p.code === 'request.invalid-value') request.log.warn({ err: error }, 'database refused a value');
     else request.log.info({ code: p.code, status: p.status }, 'request refused');
     if (p.status === 429 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '60');
     return sendProblem(request, reply, p);
