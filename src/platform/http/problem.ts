@@ -99,9 +99,11 @@ const fastifyCodes: Record<string, [number, string]> = {
 function validationFields(error: FastifyError): FieldProblem[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => {
-    const params = v.params as { missingProperty?: string } | undefined;
-    const pointer = v.instancePath + (params?.missingProperty ? `/${params.missingProperty}` : '');
-    return { field: `/${context}${pointer}`, message: v.message ?? 'is invalid' };
+    const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const named = params?.missingProperty ?? params?.additionalProperty;
+    const pointer = v.instancePath + (named ? `/${named}` : '');
+    const message = params?.additionalProperty ? 'is not a field of this request' : (v.message ?? 'is invalid');
+    return { field: `/${context}${pointer}`, message };
   });
 }
 
