@@ -46,12 +46,17 @@ export function completeDocument(document: Json, publicUrl: string | undefined):
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   };
   const used = new Set<string>();
+  const seen = new Set<Json>();
   const paths = isObject(document.paths) ? document.paths : {};
   for (const [path, item] of Object.entries(paths)) {
     if (!isObject(item)) continue;
     for (const method of METHODS) {
-      const op = item[method];
-      if (!isObject(op)) continue;
+      const found = item[method];
+      if (!isObject(found)) continue;
+      // Fastify's HEAD route shares its GET's schema object: give it its own before changing it
+      const op = seen.has(found) ? { ...found } : found;
+      seen.add(op);
+      item[method] = op;
       // a HEAD route Fastify adds beside a GET inherits the GET's id: it needs one of its own
       if (typeof op.operationId !== 'string' || used.has(op.operationId)) {
         const base = operationIdOf(method, path);
