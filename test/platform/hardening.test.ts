@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/platform/cache/cache.js';
 import { loadConfig } from '../../src/platform/config.js';
-import { type CursorShape, decodeCursor, encodeCursor, keyset, PageQuery, toPage } from '../../src/platform/http/pagination.js';
+import {
+  type CursorShape,
+  decodeCursor,
+  encodeCursor,
+  keyset,
+  PageQuery,
+  toPage,
+} from '../../src/platform/http/pagination.js';
 import { createHttpServer } from '../../src/platform/http/server.js';
 import type { LecternModule } from '../../src/platform/module.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
 import { createMetrics } from '../../src/platform/observability/metrics.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
-type Tables = { 'edge.notes': { id: string; title: string; body: string | null; rank: number; created_at: Date } };
+type Tables = {
+  'edge.notes': { id: string; title: string; body: string | null; rank: number; created_at: Date };
+};
 
 /** Routes that hand client text and cursors straight to PostgreSQL, as a careless module would. */
 function edgeModule(db: Kysely<object>): LecternModule {
@@ -50,7 +60,13 @@ function edgeModule(db: Kysely<object>): LecternModule {
           const id = randomUUID();
           await tdb
             .insertInto('edge.notes')
-            .values({ id, title: request.body.title, body: request.body.body ?? null, rank: 0, created_at: new Date() })
+            .values({
+              id,
+              title: request.body.title,
+              body: request.body.body ?? null,
+              rank: 0,
+              created_at: new Date(),
+            })
             .execute();
           return reply.status(201).send({ id });
         },
@@ -66,7 +82,11 @@ function edgeModule(db: Kysely<object>): LecternModule {
       );
       app.get('/edge/notes/:title', async (request) => {
         const { title } = request.params as { title: string };
-        const row = await tdb.selectFrom('edge.notes').select('id').where('title', '=', title).executeTakeFirst();
+        const row = await tdb
+          .selectFrom('edge.notes')
+          .select('id')
+          .where('title', '=', title)
+          .executeTakeFirst();
         return { found: row !== undefined };
       });
       const pages = (path: string, column: 'created_at' | 'rank', shape: CursorShape | undefined) =>
@@ -108,7 +128,11 @@ afterAll(async () => {
 
 const count = async () => (await db.selectFrom('edge.notes').select('id').execute()).length;
 
-function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string) {
+function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
+  status: number,
+  code: string,
+) {
   expect(res.statusCode).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = res.json() as { code: string; fields?: { field: string; message: string }[] };
@@ -117,7 +141,12 @@ function expectProblem(res: { statusCode: number; headers: Record<string, unknow
 }
 
 const postJson = (raw: string) =>
-  t.app.inject({ method: 'POST', url: '/api/v1/edge/notes', headers: { 'content-type': 'application/json' }, payload: raw });
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v1/edge/notes',
+    headers: { 'content-type': 'application/json' },
+    payload: raw,
+  });
 
 describe('text that PostgreSQL cannot store is a 400 at the edge', () => {
   it('refuses a lone surrogate in a JSON body field, names it, and writes nothing', async () => {
@@ -130,9 +159,9 @@ describe('text that PostgreSQL cannot store is a 400 at the edge', () => {
 
   it('refuses NUL in a body field, a nested field and an object key', async () => {
     const before = await count();
-    expect(expectProblem(await postJson('{"title":"a\\u0000b"}'), 400, 'request.invalid-text').fields?.[0]?.field).toBe(
-      '/body/title',
-    );
+    expect(
+      expectProblem(await postJson('{"title":"a\\u0000b"}'), 400, 'request.invalid-text').fields?.[0]?.field,
+    ).toBe('/body/title');
     const nested = await postJson('{"title":"ok","extra":{"k":["fine","\\u0000"]}}');
     expect(expectProblem(nested, 400, 'request.invalid-text').fields?.[0]?.field).toBe('/body/extra/k/1');
     const key = await postJson('{"title":"ok","extra":{"a\\u0000":1}}');
@@ -152,10 +181,14 @@ describe('text that PostgreSQL cannot store is a 400 at the edge', () => {
   });
 
   it('keeps tab, line breaks and astral characters in body text, but no control characters in a query', async () => {
-    const res = await postJson(JSON.stringify({ title: 'emoji 😀 and 编程', body: 'line one\nline two\r\n\tindented' }));
+    const res = await postJson(
+      JSON.stringify({ title: 'emoji 😀 and 编程', body: 'line one\nline two\r\n\tindented' }),
+    );
     expect(res.statusCode).toBe(201);
     expectProblem(await t.app.inject({ url: '/api/v1/edge/notes?title=a%09b' }), 400, 'request.invalid-text');
-    expect((await t.app.inject({ url: '/api/v1/edge/notes?title=%F0%9F%98%80' })).json()).toEqual({ count: 0 });
+    expect((await t.app.inject({ url: '/api/v1/edge/notes?title=%F0%9F%98%80' })).json()).toEqual({
+      count: 0,
+    });
   });
 
   it('refuses control characters in headers the app reads', async () => {
@@ -165,14 +198,20 @@ describe('text that PostgreSQL cannot store is a 400 at the edge', () => {
       headers: { 'idempotency-key': 'key\u0001one' },
       payload: { title: 'x' },
     });
-    expect(expectProblem(res, 400, 'request.invalid-text').fields?.[0]?.field).toBe('/headers/idempotency-key');
+    expect(expectProblem(res, 400, 'request.invalid-text').fields?.[0]?.field).toBe(
+      '/headers/idempotency-key',
+    );
   });
 });
 
 describe('unknown body fields', () => {
   it('are a 400 naming the field, at any depth, unless the schema leaves the object open', async () => {
     const before = await count();
-    const top = await t.app.inject({ method: 'POST', url: '/api/v1/edge/notes', payload: { title: 'x', colour: 'red' } });
+    const top = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/edge/notes',
+      payload: { title: 'x', colour: 'red' },
+    });
     expect(expectProblem(top, 400, 'request.invalid').fields).toEqual([
       { field: '/body/colour', message: 'is not a field of this request' },
     ]);
@@ -206,7 +245,11 @@ describe('bodies nobody parses, and URLs that are not valid percent-encoding', (
   });
 
   it('answers 400 problem+json with a request id for %zz and encoded lone surrogates in a path', async () => {
-    for (const url of ['/api/v1/edge/notes/%zz', '/api/v1/edge/notes/%ED%A0%80', '/api/v1/assets/%ED%A0%80']) {
+    for (const url of [
+      '/api/v1/edge/notes/%zz',
+      '/api/v1/edge/notes/%ED%A0%80',
+      '/api/v1/assets/%ED%A0%80',
+    ]) {
       const res = await t.app.inject({ url });
       const body = expectProblem(res, 400, 'request.bad-url') as { requestId?: string };
       expect(body.requestId).toBe(res.headers['x-request-id']);
@@ -228,21 +271,27 @@ describe('forged keyset cursors', () => {
   });
 
   it.each([[1.5], [2147483648], [-2147483649], ['7']])('%s on an int32 cursor is a 400', async (value) => {
-    const res = await t.app.inject({ url: `/api/v1/edge/by-rank?cursor=${encodeCursor([value, randomUUID()])}` });
+    const res = await t.app.inject({
+      url: `/api/v1/edge/by-rank?cursor=${encodeCursor([value, randomUUID()])}`,
+    });
     expectProblem(res, 400, 'request.bad-cursor');
   });
 
   it('pages through with the cursors the API issued', async () => {
     for (let i = 0; i < 3; i++) await postJson(JSON.stringify({ title: `page ${i}` }));
     for (const list of ['by-time', 'by-rank']) {
-      const first = (await t.app.inject({ url: `/api/v1/edge/${list}?limit=1` })).json<{ nextCursor: string }>();
+      const first = (await t.app.inject({ url: `/api/v1/edge/${list}?limit=1` })).json<{
+        nextCursor: string;
+      }>();
       const second = await t.app.inject({ url: `/api/v1/edge/${list}?limit=1&cursor=${first.nextCursor}` });
       expect(second.statusCode).toBe(200);
     }
   });
 
   it('a value the database refuses on an undeclared cursor is still a 400, not a 500', async () => {
-    const res = await t.app.inject({ url: `/api/v1/edge/by-time-undeclared?cursor=${encodeCursor(['0', randomUUID()])}` });
+    const res = await t.app.inject({
+      url: `/api/v1/edge/by-time-undeclared?cursor=${encodeCursor(['0', randomUUID()])}`,
+    });
     expectProblem(res, 400, 'request.invalid-value');
   });
 
@@ -252,7 +301,11 @@ describe('forged keyset cursors', () => {
       '2026-03-01T10:00:00.123Z',
       id,
     ]);
-    expect(decodeCursor(encodeCursor([-5, 'any text', 0.25]), ['int32', 'text', 'number'])).toEqual([-5, 'any text', 0.25]);
+    expect(decodeCursor(encodeCursor([-5, 'any text', 0.25]), ['int32', 'text', 'number'])).toEqual([
+      -5,
+      'any text',
+      0.25,
+    ]);
     expect(() => decodeCursor(encodeCursor(['2026-03-01T24:00:00Z', id]), ['date-time', 'uuid'])).toThrow();
     expect(() => decodeCursor(encodeCursor([id, id]), ['uuid'])).toThrow();
     expect(() => decodeCursor(encodeCursor([Number.MAX_VALUE]), ['int32'])).toThrow();
@@ -288,7 +341,11 @@ describe('readiness and metrics', () => {
   it('/metrics without a token answers a direct local caller only', async () => {
     const app = await server();
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200);
-    expectProblem(await app.inject({ url: '/metrics', remoteAddress: '203.0.113.9' }), 404, 'request.no-such-route');
+    expectProblem(
+      await app.inject({ url: '/metrics', remoteAddress: '203.0.113.9' }),
+      404,
+      'request.no-such-route',
+    );
     const viaProxy = await app.inject({ url: '/metrics', headers: { 'x-forwarded-for': '203.0.113.9' } });
     expectProblem(viaProxy, 404, 'request.no-such-route');
     await app.close();
@@ -308,5 +365,104 @@ describe('readiness and metrics', () => {
     expect(right.statusCode).toBe(200);
     expect(right.body).toContain('# HELP');
     await app.close();
+  });
+});
+
+describe('every error a client can cause in Fastify itself is problem+json', () => {
+  const cases: [string, InjectOptions, number][] = [
+    [
+      '__proto__ in a JSON body',
+      {
+        method: 'POST',
+        url: '/api/v1/edge/notes',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"title":"x","__proto__":{"admin":true}}',
+      },
+      400,
+    ],
+    [
+      'constructor.prototype in a JSON body',
+      {
+        method: 'POST',
+        url: '/api/v1/edge/notes',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"title":"x","constructor":{"prototype":{"a":1}}}',
+      },
+      400,
+    ],
+    [
+      'an empty JSON body',
+      {
+        method: 'POST',
+        url: '/api/v1/edge/notes',
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      },
+      400,
+    ],
+    [
+      'a gzip-encoded body',
+      {
+        method: 'POST',
+        url: '/api/v1/edge/notes',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        payload: 'not gzip',
+      },
+      415,
+    ],
+    [
+      'an unknown content coding',
+      {
+        method: 'POST',
+        url: '/api/v1/edge/notes',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'br, identity' },
+        payload: '{"title":"x"}',
+      },
+      415,
+    ],
+    [
+      'no content type on a body',
+      { method: 'POST', url: '/api/v1/edge/notes', headers: { 'content-type': '' }, payload: 'x' },
+      415,
+    ],
+    [
+      'a JSON body on a route that takes none',
+      {
+        method: 'DELETE',
+        url: '/api/v1/edge/notes/x',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"a":',
+      },
+      400,
+    ],
+    [
+      'a body too large',
+      { method: 'POST', url: '/api/v1/edge/notes', payload: { title: 'x'.repeat(2 * 1024 * 1024) } },
+      413,
+    ],
+    ['a method the route does not take', { method: 'PUT', url: '/api/v1/edge/notes' }, 405],
+    ['a path parameter over the length limit', { url: `/api/v1/edge/notes/${'a'.repeat(200)}` }, 414],
+    [
+      'a garbage bearer token',
+      { url: '/api/v1/edge/notes', headers: { authorization: 'Bearer \u00ff\u00fe' } },
+      200,
+    ],
+  ];
+  it('an identity content coding is no coding at all', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/edge/notes',
+      headers: { 'content-encoding': 'identity' },
+      payload: { title: 'plain' },
+    });
+    expect(res.statusCode).toBe(201);
+  });
+  it.each(cases)('%s', async (_name, request, status) => {
+    const res = await t.app.inject(request);
+    expect(res.statusCode).toBe(status);
+    if (status >= 400) {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ status, requestId: res.headers['x-request-id'] });
+    }
   });
 });

@@ -19,7 +19,9 @@ describe('the OpenAPI document of the whole app', () => {
     expect(document.statusCode).toBe(200);
     const config = await createConfig({ extends: ['recommended'] });
     const problems = await lintFromString({ source: document.body, absoluteRef: 'openapi.json', config });
-    const report = problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? ''}`);
+    const report = problems.map(
+      (p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? ''}`,
+    );
     expect(report).toEqual([]);
   });
 

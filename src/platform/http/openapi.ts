@@ -16,7 +16,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const capital = (word: string) => (word ? word[0]?.toUpperCase() + word.slice(1) : '');
+const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
 /** `GET /api/v1/courses/{id}/chapters` → `getCoursesByIdChapters`; `/.well-known/jwks.json` → `getWellKnownJwksJson`. */
 export function operationIdOf(method: string, path: string): string {
@@ -88,14 +88,18 @@ function dropUnusedSecuritySchemes(document: Json): void {
   const used = new Set<string>();
   const collect = (security: unknown) => {
     if (!Array.isArray(security)) return;
-    for (const requirement of security) if (isObject(requirement)) for (const k of Object.keys(requirement)) used.add(k);
+    for (const requirement of security)
+      if (isObject(requirement)) for (const k of Object.keys(requirement)) used.add(k);
   };
   collect(document.security);
   for (const item of Object.values(isObject(document.paths) ? document.paths : {})) {
     if (!isObject(item)) continue;
-    for (const method of METHODS) if (isObject(item[method])) collect((item[method] as Json).security);
+    for (const method of METHODS) {
+      const op = item[method];
+      if (isObject(op)) collect(op.security);
+    }
   }
-  for (const name of Object.keys(schemes)) if (!used.has(name)) delete schemes[name];
+  components.securitySchemes = Object.fromEntries(Object.entries(schemes).filter(([name]) => used.has(name)));
 }
 
 export function openApiOptions(config: Config): SwaggerOptions {
@@ -127,7 +131,7 @@ export function openApiOptions(config: Config): SwaggerOptions {
     transformObject: (documentObject) => {
       // this app only produces OpenAPI 3 documents, never Swagger 2
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : {};
-      return completeDocument(document as Json, config.publicUrl);
+      return completeDocument(document, config.publicUrl);
     },
   };
 }

@@ -70,7 +70,9 @@ export function problem(
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: Problem): FastifyReply {
+  // set here too: a hook that refuses a request early may run before the one that sets it
   return reply
+    .header('x-request-id', request.id)
     .status(p.status)
     .type('application/problem+json; charset=utf-8')
     .send({ ...p, instance: request.url.split('?')[0], requestId: request.id });
@@ -102,7 +104,9 @@ function validationFields(error: FastifyError): FieldProblem[] {
     const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
     const named = params?.missingProperty ?? params?.additionalProperty;
     const pointer = v.instancePath + (named ? `/${named}` : '');
-    const message = params?.additionalProperty ? 'is not a field of this request' : (v.message ?? 'is invalid');
+    const message = params?.additionalProperty
+      ? 'is not a field of this request'
+      : (v.message ?? 'is invalid');
     return { field: `/${context}${pointer}`, message };
   });
 }
@@ -150,8 +154,11 @@ export function toProblem(error: unknown): Problem {
  * Fastify's `frameworkErrors` option: errors raised before routing (a path that is not valid
  * percent-encoding, a too-long parameter) answer problem+json like everything else.
  */
-export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-request-id', request.id);
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   sendProblem(request, reply, toProblem(error));
 }
 

@@ -14,12 +14,19 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Cache } from '../cache/cache.js';
+import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { closeJsonBodies } from './closed-bodies.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
-import { frameworkErrorHandler, ProblemSchema, problem, registerProblemHandlers, sendProblem } from './problem.js';
+import {
+  frameworkErrorHandler,
+  ProblemSchema,
+  problem,
+  registerProblemHandlers,
+  sendProblem,
+} from './problem.js';
 import { checkRequestText } from './text-guard.js';
 
 export interface ServerOptions {
@@ -165,6 +172,21 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
  */
 function registerInputHardening(app: App): void {
   app.removeContentTypeParser('text/plain');
+  // Fastify never decodes a compressed body: parsing gzip bytes as JSON would call it malformed
+  app.addHook('onRequest', (request, _reply, done) => {
+    const coding = request.headers['content-encoding'];
+    if (coding === undefined || coding.trim().toLowerCase() === 'identity') {
+      done();
+      return;
+    }
+    done(
+      new AppError(
+        'unsupported',
+        'request.unsupported-content-encoding',
+        'Send the body without a content coding.',
+      ),
+    );
+  });
   app.addHook('onRoute', closeJsonBodies);
   app.addHook('preValidation', (request, _reply, done) => {
     try {

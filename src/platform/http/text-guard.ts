@@ -76,10 +76,20 @@ export class BadTextError extends AppError {
   readonly validationContext = 'request';
 
   constructor(fields: FieldProblem[]) {
-    super('validation', 'request.invalid-text', 'Text in the request is not valid Unicode or holds control characters.', {
-      fields,
-    });
-    this.validation = fields.map((f) => ({ instancePath: f.field, message: f.message, keyword: 'text', params: {} }));
+    super(
+      'validation',
+      'request.invalid-text',
+      'Text in the request is not valid Unicode or holds control characters.',
+      {
+        fields,
+      },
+    );
+    this.validation = fields.map((f) => ({
+      instancePath: f.field,
+      message: f.message,
+      keyword: 'text',
+      params: {},
+    }));
   }
 }
 
