@@ -310,6 +310,13 @@ describe('forged keyset cursors', () => {
     expect(() => decodeCursor(encodeCursor([id, id]), ['uuid'])).toThrow();
     expect(() => decodeCursor(encodeCursor([Number.MAX_VALUE]), ['int32'])).toThrow();
     expect(() => decodeCursor(encodeCursor(['x\ud800']), ['text'])).toThrow();
+    expect(decodeCursor(encodeCursor(['9223372036854775807', 42]), ['int64', 'int64'])).toEqual([
+      '9223372036854775807',
+      42,
+    ]);
+    expect(() => decodeCursor(encodeCursor(['9223372036854775808']), ['int64'])).toThrow();
+    expect(() => decodeCursor(encodeCursor(['12a']), ['int64'])).toThrow();
+    expect(() => decodeCursor(encodeCursor([1.5]), ['int64'])).toThrow();
   });
 });
 

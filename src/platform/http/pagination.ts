@@ -30,11 +30,12 @@ export type CursorValue = string | number;
  * cursor as a list of these (sort value, then the unique id) and anything else is a 400.
  * - `date-time`: an ISO-8601 UTC time as `Date#toISOString()` writes it
  * - `int32`: an integer PostgreSQL's `integer` holds
+ * - `int64`: a `bigint` (`bigserial`), as a safe integer or the digit string `pg` returns
  * - `number`: any finite number (a `double precision` or `real` rank)
  * - `uuid`: a UUID
  * - `text`: a string (valid Unicode, no control characters)
  */
-export type CursorPart = 'date-time' | 'int32' | 'number' | 'uuid' | 'text';
+export type CursorPart = 'date-time' | 'int32' | 'int64' | 'number' | 'uuid' | 'text';
 export type CursorShape = readonly CursorPart[];
 
 export function encodeCursor(values: CursorValue[]): string {
@@ -45,6 +46,14 @@ const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+const INT64 = /^-?\d{1,19}$/;
+
+function isInt64(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  if (typeof value !== 'string' || !INT64.test(value)) return false;
+  const n = BigInt(value);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
+}
 
 /** A real calendar time from year 1 to 9999: `Date.parse` alone takes "0" and "2026". */
 function isIsoUtc(value: string): boolean {
@@ -63,6 +72,8 @@ function fits(value: unknown, part: CursorPart | undefined): boolean {
       return typeof value === 'string' && isIsoUtc(value);
     case 'int32':
       return Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX;
+    case 'int64':
+      return isInt64(value);
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
     case 'uuid':
