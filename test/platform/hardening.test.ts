@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
@@ -470,6 +471,39 @@ describe('every error a client can cause in Fastify itself is problem+json', () 
     if (status >= 400) {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status, requestId: res.headers['x-request-id'] });
+    }
+  });
+});
+
+describe('requests Node cannot parse', () => {
+  it('answers problem+json on the socket for oversized and malformed headers', async () => {
+    const app = await createHttpServer({
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      cache: createCache({}),
+      readiness: {},
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    try {
+      const big = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(big).toMatch(/^HTTP\/1\.1 431 /);
+      expect(big).toContain('application/problem+json');
+      expect(big).toContain('"code":"request.headers-too-large"');
+      const bad = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n');
+      expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bad).toContain('"code":"request.malformed-http"');
+    } finally {
+      await app.close();
     }
   });
 });

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, type FieldProblem, statusOfKind } from '../errors.js';
@@ -43,12 +45,14 @@ const titles: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   410: 'Gone',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -160,6 +164,29 @@ export function frameworkErrorHandler(
   reply: FastifyReply,
 ): void {
   sendProblem(request, reply, toProblem(error));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (a header too large, a
+ * control character in a header, a malformed request line) never reaches a route, so this
+ * writes the problem+json answer on the socket itself, as Fastify's default does with plain JSON.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request.headers-too-large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request.timeout']
+        : [400, 'request.malformed-http'];
+  const body = JSON.stringify(problem(status, code, 'The HTTP request could not be read.'));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {

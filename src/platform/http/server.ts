@@ -21,6 +21,7 @@ import { closeJsonBodies } from './closed-bodies.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
 import {
+  clientErrorHandler,
   frameworkErrorHandler,
   ProblemSchema,
   problem,
@@ -69,6 +70,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
