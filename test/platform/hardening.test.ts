@@ -488,10 +488,16 @@ describe('requests Node cannot parse', () => {
     const { port } = app.server.address() as { port: number };
     const raw = (request: string) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(request);
+        });
         let answer = '';
-        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-        socket.on('close', () => resolve(answer));
+        socket.on('data', (chunk: Buffer) => {
+          answer += chunk.toString('utf8');
+        });
+        socket.on('close', () => {
+          resolve(answer);
+        });
         socket.on('error', reject);
       });
     try {
