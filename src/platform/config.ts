@@ -30,6 +30,13 @@ const int =
     return n;
   };
 
+const secretText =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength) throw new ConfigValueError(`expected at least ${minLength} characters`);
+    return raw;
+  };
+
 const bool: Parser<boolean> = (raw) => {
   const v = raw.toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
@@ -254,6 +261,12 @@ const settings = {
     description: 'Seed demo data on start when the database is empty',
     parse: bool,
     fallback: true,
+  },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    description: 'Bearer token for /metrics (16+ characters); unset: only direct callers on this host',
+    parse: secretText(16),
+    secret: true,
   },
   outboxPollMs: {
     env: 'OUTBOX_POLL_MS',

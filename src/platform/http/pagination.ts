@@ -1,6 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { type Static, Type } from 'typebox';
 import { AppError } from '../errors.js';
+import { badTextReason } from './text-guard.js';
 
 /** `?limit=&cursor=` for every list route. */
 export const PageQuery = Type.Object({
@@ -24,25 +25,86 @@ export interface Page<T> {
 
 export type CursorValue = string | number;
 
+/**
+ * What one value of a cursor must be, so that the database accepts it: a module declares its
+ * cursor as a list of these (sort value, then the unique id) and anything else is a 400.
+ * - `date-time`: an ISO-8601 UTC time as `Date#toISOString()` writes it
+ * - `int32`: an integer PostgreSQL's `integer` holds
+ * - `int64`: a `bigint` (`bigserial`), as a safe integer or the digit string `pg` returns
+ * - `number`: any finite number (a `double precision` or `real` rank)
+ * - `uuid`: a UUID
+ * - `text`: a string (valid Unicode, no control characters)
+ */
+export type CursorPart = 'date-time' | 'int32' | 'int64' | 'number' | 'uuid' | 'text';
+export type CursorShape = readonly CursorPart[];
+
 export function encodeCursor(values: CursorValue[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** Decode a client-supplied cursor; anything malformed is a 400, never a 500. */
-export function decodeCursor(cursor: string, length: number): CursorValue[] {
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64 = /^-?\d{1,19}$/;
+
+function isInt64(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  if (typeof value !== 'string' || !INT64.test(value)) return false;
+  const n = BigInt(value);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
+}
+
+/** A real calendar time from year 1 to 9999: `Date.parse` alone takes "0" and "2026". */
+function isIsoUtc(value: string): boolean {
+  const m = ISO_UTC.exec(value);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (y < 1 || h > 23 || mi > 59 || s > 59) return false;
+  const date = new Date(Date.UTC(2000, mo - 1, d));
+  date.setUTCFullYear(y);
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+function fits(value: unknown, part: CursorPart | undefined): boolean {
+  switch (part) {
+    case 'date-time':
+      return typeof value === 'string' && isIsoUtc(value);
+    case 'int32':
+      return Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX;
+    case 'int64':
+      return isInt64(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'text':
+    case undefined:
+      // undefined: a caller that declared only a length; strings must still be storable text
+      return (
+        (typeof value === 'string' && badTextReason(value, false) === undefined) ||
+        (part === undefined && typeof value === 'number' && Number.isFinite(value))
+      );
+  }
+}
+
+/**
+ * Decode a client-supplied cursor; anything malformed is a 400 `request.bad-cursor` (a stable code clients already see),
+ * never a 500. Pass the cursor's shape to have each value checked against its column's type;
+ * a bare length checks only that strings are valid text and numbers finite.
+ */
+export function decodeCursor(cursor: string, shape: number | CursorShape): CursorValue[] {
+  const length = typeof shape === 'number' ? shape : shape.length;
+  const parts: (CursorPart | undefined)[] = typeof shape === 'number' ? [] : [...shape];
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     values = undefined;
   }
-  if (
-    !Array.isArray(values) ||
-    values.length !== length ||
-    !values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
-  ) {
-    throw AppError.validation('request.bad-cursor', 'The cursor is not one this API issued.', [
-      { field: '/querystring/cursor', message: 'is not a valid cursor' },
+  if (!Array.isArray(values) || values.length !== length || !values.every((v, i) => fits(v, parts[i]))) {
+    throw AppError.validation('request.bad-cursor', 'The cursor is not one this API issued for this list.', [
+      { field: '/querystring/cursor', message: 'is not a valid cursor for this list' },
     ]);
   }
   return values as CursorValue[];
@@ -55,11 +117,18 @@ export function decodeCursor(cursor: string, length: number): CursorValue[] {
  */
 export function keyset<DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
-  options: { columns: string[]; direction: 'asc' | 'desc'; limit: number; cursor?: string | undefined },
+  options: {
+    columns: string[];
+    direction: 'asc' | 'desc';
+    limit: number;
+    cursor?: string | undefined;
+    /** The type of each column's cursor value; without it only the count and basic types are checked. */
+    shape?: CursorShape | undefined;
+  },
 ): SelectQueryBuilder<DB, TB, O> {
   let q = query;
   if (options.cursor) {
-    const values = decodeCursor(options.cursor, options.columns.length);
+    const values = decodeCursor(options.cursor, options.shape ?? options.columns.length);
     const op = options.direction === 'asc' ? sql.raw('>') : sql.raw('<');
     q = q.where(
       sql<boolean>`(${sql.join(options.columns.map((c) => sql.ref(c)))}) ${op} (${sql.join(values.map((v) => sql`${v}`))})`,

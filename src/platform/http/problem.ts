@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, type FieldProblem, statusOfKind } from '../errors.js';
@@ -43,11 +45,14 @@ const titles: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   410: 'Gone',
+  408: 'Request Timeout',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -69,7 +74,9 @@ export function problem(
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: Problem): FastifyReply {
+  // set here too: a hook that refuses a request early may run before the one that sets it
   return reply
+    .header('x-request-id', request.id)
     .status(p.status)
     .type('application/problem+json; charset=utf-8')
     .send({ ...p, instance: request.url.split('?')[0], requestId: request.id });
@@ -85,6 +92,8 @@ const fastifyCodes: Record<string, [number, string]> = {
   FST_ERR_CTP_EMPTY_TYPE: [415, 'request.unsupported-media-type'],
   FST_ERR_CTP_INVALID_TYPE: [415, 'request.unsupported-media-type'],
   FST_ERR_BAD_URL: [400, 'request.bad-url'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'request.param-too-long'],
+  FST_ERR_VALIDATION: [400, 'request.invalid'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'request.bad-constraint'],
   FST_REQ_FILE_TOO_LARGE: [413, 'request.file-too-large'],
   FST_PARTS_LIMIT: [413, 'request.too-many-parts'],
@@ -96,14 +105,33 @@ const fastifyCodes: Record<string, [number, string]> = {
 function validationFields(error: FastifyError): FieldProblem[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => {
-    const params = v.params as { missingProperty?: string } | undefined;
-    const pointer = v.instancePath + (params?.missingProperty ? `/${params.missingProperty}` : '');
-    return { field: `/${context}${pointer}`, message: v.message ?? 'is invalid' };
+    const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const named = params?.missingProperty ?? params?.additionalProperty;
+    const pointer = v.instancePath + (named ? `/${named}` : '');
+    const message = params?.additionalProperty
+      ? 'is not a field of this request'
+      : (v.message ?? 'is invalid');
+    return { field: `/${context}${pointer}`, message };
   });
+}
+
+/**
+ * A value PostgreSQL refused as data: class 22 (invalid text for the column's type, out of range,
+ * NUL, bad encoding) and 54000 (a value too long for an index). Only a client's value gets that
+ * far without a schema stopping it, so it is the client's 400, not our 500; the log still says
+ * which query let it through (a module's schema or cursor shape should catch it earlier).
+ */
+export function isRefusedValue(error: unknown): boolean {
+  if (!(error instanceof Error) || !('severity' in error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '54000');
 }
 
 /** Turn any thrown error into problem+json. Nothing internal leaks for 5xx. */
 export function toProblem(error: unknown): Problem {
+  if (isRefusedValue(error)) {
+    return problem(400, 'request.invalid-value', 'A value in the request is not one this field can hold.');
+  }
   if (error instanceof AppError) {
     const { fields, ...rest } = error.details;
     return problem(statusOfKind[error.kind], error.code, error.message, {
@@ -126,10 +154,46 @@ export function toProblem(error: unknown): Problem {
   return problem(500, 'internal', 'Something went wrong on our side. The request id helps us find it.');
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a path that is not valid
+ * percent-encoding, a too-long parameter) answer problem+json like everything else.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  sendProblem(request, reply, toProblem(error));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (a header too large, a
+ * control character in a header, a malformed request line) never reaches a route, so this
+ * writes the problem+json answer on the socket itself, as Fastify's default does with plain JSON.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request.headers-too-large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request.timeout']
+        : [400, 'request.malformed-http'];
+  const body = JSON.stringify(problem(status, code, 'The HTTP request could not be read.'));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const p = toProblem(error);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
+    else if (p.code === 'request.invalid-value') request.log.warn({ err: error }, 'database refused a value');
     else request.log.info({ code: p.code, status: p.status }, 'request refused');
     if (p.status === 429 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '60');
     return sendProblem(request, reply, p);

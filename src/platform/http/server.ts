@@ -14,9 +14,21 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Cache } from '../cache/cache.js';
+import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
-import { ProblemSchema, problem, registerProblemHandlers, sendProblem } from './problem.js';
+import { closeJsonBodies } from './closed-bodies.js';
+import { metricsAccess } from './metrics-access.js';
+import { openApiOptions } from './openapi.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  ProblemSchema,
+  problem,
+  registerProblemHandlers,
+  sendProblem,
+} from './problem.js';
+import { checkRequestText } from './text-guard.js';
 
 export interface ServerOptions {
   config: Config;
@@ -53,15 +65,19 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // no removeAdditional: an unknown body field is a 400 (see closed-bodies.ts), never dropped unheard
     ajv: {
-      customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true, allErrors: true },
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
+  registerInputHardening(app);
 
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -111,32 +127,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     }),
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Lectern API',
-        version: '1',
-        description:
-          'Backend of a knowledge-payment platform. Errors are RFC 9457 problem+json with a stable `code`. ' +
-          'Lists use keyset pagination (`limit`, `cursor` → `nextCursor`).',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          clientBasic: {
-            type: 'http',
-            scheme: 'basic',
-            description: 'OAuth client id and secret (RFC 6749 §2.3.1)',
-          },
-        },
-      },
-    },
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) =>
-        typeof json.$id === 'string' ? json.$id : `def-${i}`,
-    },
-  });
+  await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
@@ -156,17 +147,55 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
           await check();
           checks[name] = 'ok';
         } catch (err) {
-          checks[name] = err instanceof Error ? err.message : 'failed';
+          // the reason goes to the log only: it can name hosts, users and versions
+          request.log.warn({ err, dependency: name }, 'readiness check failed');
+          checks[name] = 'failed';
         }
       }),
     );
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    const refusal = metricsAccess(request, config.metricsToken);
+    if (refusal) return sendProblem(request, reply, refusal);
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 
   return app;
+}
+
+/**
+ * Edge checks for every route, kept apart from the other hooks: JSON bodies are closed to unknown
+ * fields, text must be valid Unicode without control characters, and a body in a media type
+ * nobody parses is a 415 (Fastify's default text/plain parser would hand a string to a route
+ * that expects an object, and schema validation would call it a 400).
+ */
+function registerInputHardening(app: App): void {
+  app.removeContentTypeParser('text/plain');
+  // Fastify never decodes a compressed body: parsing gzip bytes as JSON would call it malformed
+  app.addHook('onRequest', (request, _reply, done) => {
+    const coding = request.headers['content-encoding'];
+    if (coding === undefined || coding.trim().toLowerCase() === 'identity') {
+      done();
+      return;
+    }
+    done(
+      new AppError(
+        'unsupported',
+        'request.unsupported-content-encoding',
+        'Send the body without a content coding.',
+      ),
+    );
+  });
+  app.addHook('onRoute', closeJsonBodies);
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      checkRequestText(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
 }
