@@ -1,11 +1,14 @@
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+  createKeyring,
+  createSealer,
+  gcmDecrypt,
+  isSealed,
+  SealError,
+  safeEqual,
+} from '../../platform/crypto.js';
+
+export { safeEqual };
 
 /** A URL-safe random secret; 32 bytes (256 bits) unless told otherwise. */
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
@@ -17,12 +20,6 @@ export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('
 export const sha256 = (value: string): string =>
   createHash('sha256').update(value, 'utf8').digest('base64url');
 
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}
-
 /** Seals values stored at rest (signing keys, TOTP secrets) under a key derived from one secret. */
 export interface SecretBox {
   /** True when values are really encrypted (a secret was configured). */
@@ -31,43 +28,40 @@ export interface SecretBox {
   open(sealed: string): string;
 }
 
-export class SecretBoxError extends Error {}
+/** A value that does not open; the platform's error, under the name identity code knows. */
+export { SealError as SecretBoxError };
+
+/** Key id of the HKDF-derived key in the platform format. */
+const DERIVED_KEY_ID = 'identity1';
 
 /**
- * AES-256-GCM with a key derived by HKDF-SHA256 from `secret`. Without a secret, values are
- * stored marked `plain.` so the embedded default works on a bare machine and a secret can be
- * configured later: new values are sealed, old plain ones still open.
+ * AES-256-GCM (the platform sealer) with a key derived by HKDF-SHA256 from `secret`. Without a
+ * secret, values are stored marked `plain.` so the embedded default works on a bare machine and a
+ * secret can be configured later: new values are sealed, old plain ones still open. Values sealed
+ * before the platform sealer existed (`v1.<iv>.<body>.<tag>`, same key, no aad) still open.
  */
 export function createSecretBox(secret: string | undefined): SecretBox {
   const key = secret
     ? Buffer.from(hkdfSync('sha256', secret, 'lectern-identity', 'secret-box v1 aes-256-gcm', 32))
     : undefined;
+  const sealer = key ? createSealer(createKeyring([{ id: DERIVED_KEY_ID, key }])) : undefined;
   return {
-    encrypting: key !== undefined,
+    encrypting: sealer !== undefined,
     seal(plain) {
-      if (!key) return `plain.${Buffer.from(plain, 'utf8').toString('base64url')}`;
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return ['v1', iv, body, cipher.getAuthTag()]
-        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
-        .join('.');
+      if (!sealer) return `plain.${Buffer.from(plain, 'utf8').toString('base64url')}`;
+      return sealer.seal(plain);
     },
     open(sealed) {
       const [version, ...parts] = sealed.split('.');
-      if (version === 'plain' && parts[0] !== undefined)
+      if (version === 'plain' && parts.length === 1 && parts[0] !== undefined)
         return Buffer.from(parts[0], 'base64url').toString('utf8');
-      if (version !== 'v1' || parts.length !== 3)
-        throw new SecretBoxError('sealed value has an unknown format');
-      if (!key) throw new SecretBoxError('value is encrypted but no key-encryption secret is configured');
-      const [iv, body, tag] = parts.map((p) => Buffer.from(p, 'base64url')) as [Buffer, Buffer, Buffer];
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv);
-        decipher.setAuthTag(tag);
-        return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-      } catch {
-        throw new SecretBoxError('value does not open with the configured key-encryption secret');
-      }
+      const legacy = version === 'v1' && parts.length === 3;
+      if (!legacy && !isSealed(sealed)) throw new SealError('sealed value has an unknown format');
+      if (!key || !sealer)
+        throw new SealError('value is encrypted but no key-encryption secret is configured');
+      if (!legacy) return sealer.open(sealed);
+      const [iv, ciphertext, tag] = parts.map((p) => Buffer.from(p, 'base64url')) as [Buffer, Buffer, Buffer];
+      return gcmDecrypt(key, { iv, ciphertext, tag }).toString('utf8');
     },
   };
 }
