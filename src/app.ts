@@ -6,6 +6,7 @@ import {
   type Principal,
 } from './platform/http/auth.js';
 import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
+import { registerRawBody } from './platform/http/raw-body.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
@@ -89,6 +90,8 @@ export async function buildApp(
     cache,
     readiness: { database: () => database.ping(), cache: () => cache.ping(), bus: () => bus.ping() },
   });
+  // before any module's routes, so every route may opt in with `config: { rawBody: true }`
+  registerRawBody(app);
   const verifier = createTokenVerifier({
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
