@@ -1,12 +1,5 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
-import {
-  createKeyring,
-  createSealer,
-  gcmDecrypt,
-  isSealed,
-  SealError,
-  safeEqual,
-} from '../../platform/crypto.js';
+import { gcmDecrypt, gcmEncrypt, SealError, safeEqual } from '../../platform/crypto.js';
 
 export { safeEqual };
 
@@ -31,35 +24,31 @@ export interface SecretBox {
 /** A value that does not open; the platform's error, under the name identity code knows. */
 export { SealError as SecretBoxError };
 
-/** Key id of the HKDF-derived key in the platform format. */
-const DERIVED_KEY_ID = 'identity1';
-
 /**
- * AES-256-GCM (the platform sealer) with a key derived by HKDF-SHA256 from `secret`. Without a
- * secret, values are stored marked `plain.` so the embedded default works on a bare machine and a
- * secret can be configured later: new values are sealed, old plain ones still open. Values sealed
- * before the platform sealer existed (`v1.<iv>.<body>.<tag>`, same key, no aad) still open.
+ * AES-256-GCM (the platform's primitive) with a key derived by HKDF-SHA256 from `secret`, written
+ * as `v1.<iv>.<body>.<tag>` (base64url), the format values in existing databases already have.
+ * Without a secret, values are stored marked `plain.` so the embedded default works on a bare
+ * machine and a secret can be configured later: new values are sealed, old plain ones still open.
  */
 export function createSecretBox(secret: string | undefined): SecretBox {
   const key = secret
     ? Buffer.from(hkdfSync('sha256', secret, 'lectern-identity', 'secret-box v1 aes-256-gcm', 32))
     : undefined;
-  const sealer = key ? createSealer(createKeyring([{ id: DERIVED_KEY_ID, key }])) : undefined;
   return {
-    encrypting: sealer !== undefined,
+    encrypting: key !== undefined,
     seal(plain) {
-      if (!sealer) return `plain.${Buffer.from(plain, 'utf8').toString('base64url')}`;
-      return sealer.seal(plain);
+      if (!key) return `plain.${Buffer.from(plain, 'utf8').toString('base64url')}`;
+      const { iv, ciphertext, tag } = gcmEncrypt(key, Buffer.from(plain, 'utf8'));
+      return ['v1', iv, ciphertext, tag]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
     },
     open(sealed) {
       const [version, ...parts] = sealed.split('.');
       if (version === 'plain' && parts.length === 1 && parts[0] !== undefined)
         return Buffer.from(parts[0], 'base64url').toString('utf8');
-      const legacy = version === 'v1' && parts.length === 3;
-      if (!legacy && !isSealed(sealed)) throw new SealError('sealed value has an unknown format');
-      if (!key || !sealer)
-        throw new SealError('value is encrypted but no key-encryption secret is configured');
-      if (!legacy) return sealer.open(sealed);
+      if (version !== 'v1' || parts.length !== 3) throw new SealError('sealed value has an unknown format');
+      if (!key) throw new SealError('value is encrypted but no key-encryption secret is configured');
       const [iv, ciphertext, tag] = parts.map((p) => Buffer.from(p, 'base64url')) as [Buffer, Buffer, Buffer];
       return gcmDecrypt(key, { iv, ciphertext, tag }).toString('utf8');
     },

@@ -80,21 +80,21 @@ describe('secret box', () => {
   it('seals with AES-GCM and opens only with the same secret', () => {
     const box = createSecretBox('one secret');
     const sealed = box.seal('private key material');
-    expect(sealed.startsWith('s1.identity1.')).toBe(true);
+    expect(sealed.startsWith('v1.')).toBe(true);
     expect(sealed).not.toContain('private');
     expect(box.open(sealed)).toBe('private key material');
     expect(() => createSecretBox('another secret').open(sealed)).toThrow(SecretBoxError);
     expect(() => createSecretBox(undefined).open(sealed)).toThrow(SecretBoxError);
     // tampering is detected by the tag
     const parts = sealed.split('.');
-    const body = Buffer.from(parts[3]!, 'base64url');
+    const body = Buffer.from(parts[2]!, 'base64url');
     body[0] = (body[0]! + 1) % 256;
-    parts[3] = body.toString('base64url');
+    parts[2] = body.toString('base64url');
     expect(() => box.open(parts.join('.'))).toThrow(SecretBoxError);
   });
 
-  it('still opens values sealed in the earlier v1 format, and only with their secret', () => {
-    // made by the v1 secret box before it moved onto the platform sealer; such values sit in databases
+  it('opens v1 values sealed before it used the platform code, and only with their secret', () => {
+    // made by the secret box before it used the platform primitive; such values sit in databases
     const legacy =
       'v1.U1wsQ3aUe6X_Y_Cr.MmhGtUqlI9Chw2_bqlditH4-D_uB36fQJr3Tj4qFjk_ZpVjGPUw.0h0AtAwtYoTVA5P_WsDMIA';
     expect(createSecretBox('legacy-secret-for-tests').open(legacy)).toBe(
