@@ -8,6 +8,7 @@ import {
 import { createIdempotency, idempotencyMigration } from './platform/http/idempotency.js';
 import { registerRawBody } from './platform/http/raw-body.js';
 import { type App, createHttpServer } from './platform/http/server.js';
+import { deadLettersMigration } from './platform/messaging/dead-letters.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
 import type { HttpKit, LecternModule, Platform } from './platform/module.js';
@@ -45,7 +46,9 @@ export async function startWorker(
 ): Promise<void> {
   for (const module of modules) {
     for (const subscriber of module.subscribers ?? []) {
-      await platform.bus.subscribe(subscriptionFor(platform.database.db, module.name, subscriber));
+      await platform.bus.subscribe(
+        subscriptionFor(platform.database.db, module.name, subscriber, { logger: platform.logger }),
+      );
     }
   }
   relay.start();
@@ -63,7 +66,7 @@ export function createRelay(platform: Platform, modules: LecternModule[]): Outbo
 
 export const platformMigrations = {
   schema: 'platform',
-  migrations: { '0001_idempotency': idempotencyMigration },
+  migrations: { '0001_idempotency': idempotencyMigration, '0002_dead_letters': deadLettersMigration },
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */
