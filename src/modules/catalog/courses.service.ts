@@ -25,11 +25,10 @@ import {
 } from './course.views.js';
 import type { CatalogCache } from './catalog.cache.js';
 import {
-  CatalogEvents,
-  type CourseArchived,
-  type CoursePublished,
-  type CourseRejected,
-  type CourseSubmitted,
+  CourseArchivedEvent,
+  CoursePublishedEvent,
+  CourseRejectedEvent,
+  CourseSubmittedEvent,
 } from './catalog.events.js';
 import {
   COURSE_COLUMNS,
@@ -429,33 +428,27 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         const events: NewEvent[] = [];
         switch (action) {
           case 'submit':
-            events.push({
-              type: CatalogEvents.courseSubmitted,
-              aggregateId: courseId,
-              data: { courseId, ownerId: row.owner_id, title: row.title } satisfies CourseSubmitted,
-            });
+            events.push(
+              CourseSubmittedEvent.create(courseId, { courseId, ownerId: row.owner_id, title: row.title }),
+            );
             break;
           case 'withdraw':
             events.push(courseUpdatedEvent(row, ['status']));
             break;
           case 'reject':
-            events.push({
-              type: CatalogEvents.courseRejected,
-              aggregateId: courseId,
-              data: {
+            events.push(
+              CourseRejectedEvent.create(courseId, {
                 courseId,
                 ownerId: row.owner_id,
                 title: row.title,
                 reason: reason ?? '',
-              } satisfies CourseRejected,
-            });
+              }),
+            );
             break;
           case 'approve': {
             const instructorIds = (await instructorsOfCourses(trx, [courseId])).map((i) => i.id);
-            events.push({
-              type: CatalogEvents.coursePublished,
-              aggregateId: courseId,
-              data: {
+            events.push(
+              CoursePublishedEvent.create(courseId, {
                 courseId,
                 ownerId: row.owner_id,
                 instructorIds,
@@ -463,20 +456,18 @@ export function createCoursesService(deps: CoursesServiceDeps) {
                 priceAmount: row.price_amount,
                 currency: row.currency,
                 publishedAt: (row.published_at ?? now).toISOString(),
-              } satisfies CoursePublished,
-            });
+              }),
+            );
             break;
           }
           case 'archive':
-            events.push({
-              type: CatalogEvents.courseArchived,
-              aggregateId: courseId,
-              data: {
+            events.push(
+              CourseArchivedEvent.create(courseId, {
                 courseId,
                 ownerId: row.owner_id,
                 archivedAt: now.toISOString(),
-              } satisfies CourseArchived,
-            });
+              }),
+            );
             break;
         }
         await enqueue(trx, 'catalog', events);

@@ -32,7 +32,16 @@ export type {
   CourseUpdated,
   LessonAdded,
 } from './catalog.events.js';
-export { CatalogEvents } from './catalog.events.js';
+export {
+  CatalogEvents,
+  CategoryCreatedEvent,
+  CourseArchivedEvent,
+  CoursePublishedEvent,
+  CourseRejectedEvent,
+  CourseSubmittedEvent,
+  CourseUpdatedEvent,
+  LessonAddedEvent,
+} from './catalog.events.js';
 export type { EntitlementCheck } from './course.access.js';
 export type { CourseForSale } from './courses.service.js';
 export type { InstructorDirectory } from './instructors.service.js';

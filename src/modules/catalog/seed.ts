@@ -4,7 +4,7 @@ import { type Insertable, type Kysely, sql } from 'kysely';
 import { inTransaction } from '../../platform/db/database.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { Storage } from '../../platform/storage/storage.js';
-import { CatalogEvents, type CoursePublished } from './catalog.events.js';
+import { type CoursePublished, CoursePublishedEvent } from './catalog.events.js';
 import {
   addSearchWords,
   ensureTags,
@@ -772,9 +772,7 @@ export async function seedDemoCatalog(
         publishedAt: publishedAt.toISOString(),
       };
       // downstream modules (commerce, analytics) learn about demo courses like any other
-      await enqueue(trx, 'catalog', [
-        { type: CatalogEvents.coursePublished, aggregateId: id, data: published },
-      ]);
+      await enqueue(trx, 'catalog', [CoursePublishedEvent.create(id, published)]);
     });
   }
   return [

@@ -6,11 +6,14 @@ import { type InstructorApplicationView, toApplicationView } from './accounts.se
 import type { AuditLog } from './audit.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import {
-  IdentityEvents,
   type InstructorApproved,
+  InstructorApprovedEvent,
   type RolesChanged,
+  RolesChangedEvent,
   type UserDisabled,
+  UserDisabledEvent,
   type UserEnabled,
+  UserEnabledEvent,
 } from './identity.events.js';
 import type { SigningKeys } from './keys.service.js';
 import type { Role } from './permissions.js';
@@ -100,7 +103,7 @@ export function createAdmin(deps: {
         await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
         await audit.record(trx, { type: 'user.disabled', userId: id, actorId, meta, details: { reason } });
         const data: UserDisabled = { userId: id, disabledBy: actorId, reason };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.userDisabled, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [UserDisabledEvent.create(id, data)]);
         return updated;
       });
       await tokens.denyUser(id);
@@ -119,7 +122,7 @@ export function createAdmin(deps: {
           .executeTakeFirstOrThrow();
         await audit.record(trx, { type: 'user.enabled', userId: id, actorId, meta });
         const data: UserEnabled = { userId: id, enabledBy: actorId };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.userEnabled, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [UserEnabledEvent.create(id, data)]);
         return updated;
       });
       await tokens.allowUser(id);
@@ -149,7 +152,7 @@ export function createAdmin(deps: {
           details: { from: user.roles, to: wanted },
         });
         const data: RolesChanged = { userId: id, roles: wanted, changedBy: actorId };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.rolesChanged, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [RolesChangedEvent.create(id, data)]);
         return updated;
       });
       return adminView(row);
@@ -231,9 +234,7 @@ export function createAdmin(deps: {
             approvedBy: actorId,
             displayName: user.display_name,
           };
-          await enqueue(trx, 'identity', [
-            { type: IdentityEvents.instructorApproved, aggregateId: userId, data },
-          ]);
+          await enqueue(trx, 'identity', [InstructorApprovedEvent.create(userId, data)]);
         }
         return toApplicationView(decided);
       });

@@ -5,12 +5,21 @@ import { buildIdentity, type IdentityApi, type IdentityOptions } from './identit
 export {
   IdentityEvents,
   type InstructorApproved,
+  InstructorApprovedEvent,
   type PasswordResetRequested,
+  PasswordResetRequestedEvent,
+  type ProfileUpdated,
+  ProfileUpdatedEvent,
   type RolesChanged,
+  RolesChangedEvent,
   type UserDisabled,
+  UserDisabledEvent,
   type UserEnabled,
+  UserEnabledEvent,
   type UserRegistered,
+  UserRegisteredEvent,
   type UserVerified,
+  UserVerifiedEvent,
 } from './identity.events.js';
 export type { IdentityApi, IdentityOptions, UserSummary } from './identity.module.js';
 export type { ClientView, GrantType } from './oauth.service.js';

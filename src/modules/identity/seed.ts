@@ -1,7 +1,12 @@
 import { inTransaction } from '../../platform/db/database.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { Clock, IdentityDb } from './context.js';
-import { IdentityEvents, type UserRegistered, type UserVerified } from './identity.events.js';
+import {
+  type UserRegistered,
+  UserRegisteredEvent,
+  type UserVerified,
+  UserVerifiedEvent,
+} from './identity.events.js';
 import type { OAuth } from './oauth.service.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import type { Role } from './permissions.js';
@@ -82,8 +87,8 @@ export async function seedIdentity(deps: {
       const registered: UserRegistered = { userId: user.id, email: a.email, displayName: a.displayName };
       const verified: UserVerified = { userId: user.id, email: a.email };
       await enqueue(trx, 'identity', [
-        { type: IdentityEvents.userRegistered, aggregateId: user.id, data: registered },
-        { type: IdentityEvents.userVerified, aggregateId: user.id, data: verified },
+        UserRegisteredEvent.create(user.id, registered),
+        UserVerifiedEvent.create(user.id, verified),
       ]);
     }
   });
