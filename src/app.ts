@@ -66,7 +66,8 @@ export function createRelay(platform: Platform, modules: LecternModule[]): Outbo
 
 export const platformMigrations = {
   schema: 'platform',
-  migrations: { '0001_idempotency': idempotencyMigration, '0002_dead_letters': deadLettersMigration },
+  // 0003: 0002 is idempotency's second migration (0002_idempotency_value); names must sort in applied order
+  migrations: { '0001_idempotency': idempotencyMigration, '0003_dead_letters': deadLettersMigration },
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */

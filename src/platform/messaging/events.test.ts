@@ -57,7 +57,7 @@ let database: Database;
 beforeAll(async () => {
   database = await freshDatabase();
   await migrateAll(database.db, [
-    { schema: 'platform', migrations: { '0002_dead_letters': deadLettersMigration } },
+    { schema: 'platform', migrations: { '0003_dead_letters': deadLettersMigration } },
   ]);
 });
 afterAll(async () => {
