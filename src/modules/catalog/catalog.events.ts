@@ -1,70 +1,116 @@
-/** Events the catalog publishes; every `data` shape below is version 1. */
+import { type Static, Type } from 'typebox';
+import { defineEvent } from '../../platform/messaging/events.js';
 
-export interface CategoryCreated {
-  id: string;
-  slug: string;
-  name: string;
-  parentId: string | null;
-}
+/**
+ * Events the catalog publishes, each declared once with its schema; every `data` shape below is
+ * version 1. Publishers build them with `<Event>.create(id, data)`, which the outbox checks.
+ */
 
-export interface CourseSubmitted {
-  courseId: string;
-  ownerId: string;
-  title: string;
-}
+const Id = Type.String({ minLength: 1 });
+const DateTime = Type.String({ format: 'date-time' });
+const PriceAmount = Type.Integer({ minimum: 0 });
+const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
+const CourseStatus = Type.Union([
+  Type.Literal('draft'),
+  Type.Literal('in_review'),
+  Type.Literal('published'),
+  Type.Literal('archived'),
+]);
 
-export interface CourseRejected {
-  courseId: string;
-  ownerId: string;
-  title: string;
-  reason: string;
-}
+export const CategoryCreatedEvent = defineEvent({
+  type: 'catalog.category.created',
+  version: 1,
+  schema: Type.Object({
+    id: Id,
+    slug: Type.String(),
+    name: Type.String(),
+    parentId: Type.Union([Id, Type.Null()]),
+  }),
+});
+export type CategoryCreated = Static<typeof CategoryCreatedEvent.schema>;
 
-export interface CoursePublished {
-  courseId: string;
-  ownerId: string;
-  instructorIds: string[];
-  title: string;
-  priceAmount: number;
-  currency: string;
-  publishedAt: string;
-}
+export const CourseSubmittedEvent = defineEvent({
+  type: 'catalog.course.submitted',
+  version: 1,
+  schema: Type.Object({ courseId: Id, ownerId: Id, title: Type.String() }),
+});
+export type CourseSubmitted = Static<typeof CourseSubmittedEvent.schema>;
 
-export interface CourseUpdated {
-  courseId: string;
-  ownerId: string;
-  status: 'draft' | 'in_review' | 'published' | 'archived';
-  /** Which parts changed: field names (`title`, `priceAmount`, …), `tags`, `outline`, `cover`. */
-  changes: string[];
-  priceAmount: number;
-  currency: string;
-}
+export const CourseRejectedEvent = defineEvent({
+  type: 'catalog.course.rejected',
+  version: 1,
+  schema: Type.Object({ courseId: Id, ownerId: Id, title: Type.String(), reason: Type.String() }),
+});
+export type CourseRejected = Static<typeof CourseRejectedEvent.schema>;
 
-export interface CourseArchived {
-  courseId: string;
-  ownerId: string;
-  archivedAt: string;
-}
+export const CoursePublishedEvent = defineEvent({
+  type: 'catalog.course.published',
+  version: 1,
+  schema: Type.Object({
+    courseId: Id,
+    ownerId: Id,
+    instructorIds: Type.Array(Id),
+    title: Type.String(),
+    priceAmount: PriceAmount,
+    currency: Currency,
+    publishedAt: DateTime,
+  }),
+});
+export type CoursePublished = Static<typeof CoursePublishedEvent.schema>;
 
-export interface LessonAdded {
-  courseId: string;
-  lessonId: string;
-  chapterId: string;
-  title: string;
-  kind: 'video' | 'document' | 'slides' | 'ebook' | 'article';
-  freePreview: boolean;
-  /** Status of the course when the lesson was added; notify only tells learners about published ones. */
-  courseStatus: 'draft' | 'in_review' | 'published' | 'archived';
-}
+export const CourseUpdatedEvent = defineEvent({
+  type: 'catalog.course.updated',
+  version: 1,
+  schema: Type.Object({
+    courseId: Id,
+    ownerId: Id,
+    status: CourseStatus,
+    /** Which parts changed: field names (`title`, `priceAmount`, …), `tags`, `outline`, `cover`. */
+    changes: Type.Array(Type.String()),
+    priceAmount: PriceAmount,
+    currency: Currency,
+  }),
+});
+export type CourseUpdated = Static<typeof CourseUpdatedEvent.schema>;
 
+export const CourseArchivedEvent = defineEvent({
+  type: 'catalog.course.archived',
+  version: 1,
+  schema: Type.Object({ courseId: Id, ownerId: Id, archivedAt: DateTime }),
+});
+export type CourseArchived = Static<typeof CourseArchivedEvent.schema>;
+
+export const LessonAddedEvent = defineEvent({
+  type: 'catalog.lesson.added',
+  version: 1,
+  schema: Type.Object({
+    courseId: Id,
+    lessonId: Id,
+    chapterId: Id,
+    title: Type.String(),
+    kind: Type.Union([
+      Type.Literal('video'),
+      Type.Literal('document'),
+      Type.Literal('slides'),
+      Type.Literal('ebook'),
+      Type.Literal('article'),
+    ]),
+    freePreview: Type.Boolean(),
+    /** Status of the course when the lesson was added; notify only tells learners about published ones. */
+    courseStatus: CourseStatus,
+  }),
+});
+export type LessonAdded = Static<typeof LessonAddedEvent.schema>;
+
+/** The type names, for code that matches on `event.type`. */
 export const CatalogEvents = {
-  categoryCreated: 'catalog.category.created',
-  courseSubmitted: 'catalog.course.submitted',
-  courseRejected: 'catalog.course.rejected',
-  coursePublished: 'catalog.course.published',
-  courseUpdated: 'catalog.course.updated',
-  courseArchived: 'catalog.course.archived',
-  lessonAdded: 'catalog.lesson.added',
+  categoryCreated: CategoryCreatedEvent.type,
+  courseSubmitted: CourseSubmittedEvent.type,
+  courseRejected: CourseRejectedEvent.type,
+  coursePublished: CoursePublishedEvent.type,
+  courseUpdated: CourseUpdatedEvent.type,
+  courseArchived: CourseArchivedEvent.type,
+  lessonAdded: LessonAddedEvent.type,
 } as const;
 
 /** Events from other modules the catalog listens to. */

@@ -6,7 +6,7 @@ import { toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
-import { CatalogEvents, type CategoryCreated } from './catalog.events.js';
+import { type CategoryCreated, CategoryCreatedEvent } from './catalog.events.js';
 import {
   categoriesWithCounts,
   coursesInCategory,
@@ -111,7 +111,7 @@ export function createCategoriesService(
           position: input.position ?? 0,
         });
         const data: CategoryCreated = { id: row.id, slug: row.slug, name: row.name, parentId: row.parent_id };
-        await enqueue(trx, 'catalog', [{ type: CatalogEvents.categoryCreated, aggregateId: row.id, data }]);
+        await enqueue(trx, 'catalog', [CategoryCreatedEvent.create(row.id, data)]);
         return toCategory(row);
       });
       await cache.invalidateListings();

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import type { NewEvent } from '../../platform/messaging/types.js';
-import { CatalogEvents, type CourseUpdated } from './catalog.events.js';
+import { type CourseUpdated, CourseUpdatedEvent } from './catalog.events.js';
 import { type CourseRow, findCourse } from './courses.queries.js';
 import type { CatalogTables, CourseStatus } from './tables.js';
 import { can } from './permissions.js';
@@ -64,18 +64,14 @@ export function assertContentEditable(course: Pick<CourseRow, 'status'>): void {
 }
 
 export function courseUpdatedEvent(row: CourseRow, changes: string[]): NewEvent<CourseUpdated> {
-  return {
-    type: CatalogEvents.courseUpdated,
-    aggregateId: row.id,
-    data: {
-      courseId: row.id,
-      ownerId: row.owner_id,
-      status: row.status,
-      changes,
-      priceAmount: row.price_amount,
-      currency: row.currency,
-    },
-  };
+  return CourseUpdatedEvent.create(row.id, {
+    courseId: row.id,
+    ownerId: row.owner_id,
+    status: row.status,
+    changes,
+    priceAmount: row.price_amount,
+    currency: row.currency,
+  });
 }
 
 /**

@@ -10,7 +10,16 @@ export type {
   CourseUpdated,
   LessonAdded,
 } from './catalog.events.js';
-export { CatalogEvents } from './catalog.events.js';
+export {
+  CatalogEvents,
+  CategoryCreatedEvent,
+  CourseArchivedEvent,
+  CoursePublishedEvent,
+  CourseRejectedEvent,
+  CourseSubmittedEvent,
+  CourseUpdatedEvent,
+  LessonAddedEvent,
+} from './catalog.events.js';
 export { CATALOG_REQUIRES } from './catalog.requires.js';
 export { CatalogSettings } from './catalog.settings.js';
 export { type CatalogDeps, createCatalogModule } from './catalog.module.js';

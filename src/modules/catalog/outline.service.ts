@@ -15,7 +15,7 @@ import {
 } from './course.access.js';
 import { type CourseDetailView, courseDetail, type Urls } from './course.views.js';
 import type { CatalogCache } from './catalog.cache.js';
-import { CatalogEvents, type LessonAdded } from './catalog.events.js';
+import { type LessonAdded, LessonAddedEvent } from './catalog.events.js';
 import { findAsset } from './assets.queries.js';
 import { type CourseRow, findCourse, refreshCourseStats } from './courses.queries.js';
 import {
@@ -271,9 +271,7 @@ export function createOutlineService(deps: {
           freePreview: row.free_preview,
           courseStatus: course.status,
         };
-        await outlineChanged(trx, course.id, [
-          { type: CatalogEvents.lessonAdded, aggregateId: course.id, data: added },
-        ]);
+        await outlineChanged(trx, course.id, [LessonAddedEvent.create(course.id, added)]);
         return row;
       });
       await cache.invalidateCourse(lesson.course_id);

@@ -6,11 +6,10 @@ import type { NewEvent } from '../../platform/messaging/types.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { CatalogErrors } from './catalog.errors.js';
 import {
-  CatalogEvents,
-  type CourseArchived,
-  type CoursePublished,
-  type CourseRejected,
-  type CourseSubmitted,
+  CourseArchivedEvent,
+  CoursePublishedEvent,
+  CourseRejectedEvent,
+  CourseSubmittedEvent,
 } from './catalog.events.js';
 import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './course.access.js';
 import { type CourseDetailView, courseDetail, type Urls } from './course.views.js';
@@ -59,57 +58,39 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
     const courseId = row.id;
     switch (action) {
       case 'submit':
-        return [
-          {
-            type: CatalogEvents.courseSubmitted,
-            aggregateId: courseId,
-            data: { courseId, ownerId: row.owner_id, title: row.title } satisfies CourseSubmitted,
-          },
-        ];
+        return [CourseSubmittedEvent.create(courseId, { courseId, ownerId: row.owner_id, title: row.title })];
       case 'withdraw':
         return [courseUpdatedEvent(row, ['status'])];
       case 'reject':
         return [
-          {
-            type: CatalogEvents.courseRejected,
-            aggregateId: courseId,
-            data: {
-              courseId,
-              ownerId: row.owner_id,
-              title: row.title,
-              reason: reason ?? '',
-            } satisfies CourseRejected,
-          },
+          CourseRejectedEvent.create(courseId, {
+            courseId,
+            ownerId: row.owner_id,
+            title: row.title,
+            reason: reason ?? '',
+          }),
         ];
       case 'approve': {
         const instructorIds = (await instructorsOfCourses(trx, [courseId])).map((i) => i.id);
         return [
-          {
-            type: CatalogEvents.coursePublished,
-            aggregateId: courseId,
-            data: {
-              courseId,
-              ownerId: row.owner_id,
-              instructorIds,
-              title: row.title,
-              priceAmount: row.price_amount,
-              currency: row.currency,
-              publishedAt: (row.published_at ?? now).toISOString(),
-            } satisfies CoursePublished,
-          },
+          CoursePublishedEvent.create(courseId, {
+            courseId,
+            ownerId: row.owner_id,
+            instructorIds,
+            title: row.title,
+            priceAmount: row.price_amount,
+            currency: row.currency,
+            publishedAt: (row.published_at ?? now).toISOString(),
+          }),
         ];
       }
       case 'archive':
         return [
-          {
-            type: CatalogEvents.courseArchived,
-            aggregateId: courseId,
-            data: {
-              courseId,
-              ownerId: row.owner_id,
-              archivedAt: now.toISOString(),
-            } satisfies CourseArchived,
-          },
+          CourseArchivedEvent.create(courseId, {
+            courseId,
+            ownerId: row.owner_id,
+            archivedAt: now.toISOString(),
+          }),
         ];
     }
   }

@@ -7,11 +7,14 @@ import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
 import {
-  IdentityEvents,
   type PasswordResetRequested,
+  PasswordResetRequestedEvent,
   type ProfileUpdated,
+  ProfileUpdatedEvent,
   type UserRegistered,
+  UserRegisteredEvent,
   type UserVerified,
+  UserVerifiedEvent,
 } from './identity.events.js';
 import type { IdentityMail } from './mail.js';
 import { ONE_TIME_TOKEN_TTL, type OneTimeTokens } from './one-time-tokens.js';
@@ -78,7 +81,7 @@ export function createAccounts(deps: {
         headline: row.headline,
         bio: row.bio,
       };
-      await enqueue(trx, 'identity', [{ type: IdentityEvents.profileUpdated, aggregateId: row.id, data }]);
+      await enqueue(trx, 'identity', [ProfileUpdatedEvent.create(row.id, data)]);
     });
   }
 
@@ -102,7 +105,7 @@ export function createAccounts(deps: {
         const { token } = await oneTime.issue(trx, user.id, 'verify_email');
         await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
         const data: UserRegistered = { userId: user.id, email, displayName: user.display_name };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.userRegistered, aggregateId: user.id, data }]);
+        await enqueue(trx, 'identity', [UserRegisteredEvent.create(user.id, data)]);
         return { token, displayName: user.display_name };
       });
       if (created) mail.verification(email, created.displayName, created.token);
@@ -133,8 +136,8 @@ export function createAccounts(deps: {
         const registered: UserRegistered = { userId: user.id, email, displayName: user.display_name };
         const verified: UserVerified = { userId: user.id, email };
         await enqueue(trx, 'identity', [
-          { type: IdentityEvents.userRegistered, aggregateId: user.id, data: registered },
-          { type: IdentityEvents.userVerified, aggregateId: user.id, data: verified },
+          UserRegisteredEvent.create(user.id, registered),
+          UserVerifiedEvent.create(user.id, verified),
         ]);
         return user.id;
       });
@@ -163,7 +166,7 @@ export function createAccounts(deps: {
         if (user) {
           await audit.record(trx, { type: 'email.verified', userId: id, meta });
           const data: UserVerified = { userId: id, email: user.email };
-          await enqueue(trx, 'identity', [{ type: IdentityEvents.userVerified, aggregateId: id, data }]);
+          await enqueue(trx, 'identity', [UserVerifiedEvent.create(id, data)]);
         }
         return id;
       });
@@ -227,9 +230,7 @@ export function createAccounts(deps: {
           const { token, expiresAt } = await oneTime.issue(trx, user.id, 'reset_password');
           await audit.record(trx, { type: 'password.reset_requested', userId: user.id, meta });
           const data: PasswordResetRequested = { userId: user.id, email, expiresAt: expiresAt.toISOString() };
-          await enqueue(trx, 'identity', [
-            { type: IdentityEvents.passwordResetRequested, aggregateId: user.id, data },
-          ]);
+          await enqueue(trx, 'identity', [PasswordResetRequestedEvent.create(user.id, data)]);
           return token;
         });
         mail.passwordReset(email, issued, ONE_TIME_TOKEN_TTL.reset_password / 60);

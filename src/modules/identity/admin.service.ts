@@ -5,11 +5,14 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import {
-  IdentityEvents,
   type InstructorApproved,
+  InstructorApprovedEvent,
   type RolesChanged,
+  RolesChangedEvent,
   type UserDisabled,
+  UserDisabledEvent,
   type UserEnabled,
+  UserEnabledEvent,
 } from './identity.events.js';
 import type { SigningKeys } from './keys.service.js';
 import type { Role } from './permissions.js';
@@ -104,7 +107,7 @@ export function createAdmin(deps: {
         const revoked = await tokens.revokeAllSessions(trx, id, 'user_disabled', { meta, actorId });
         await audit.record(trx, { type: 'user.disabled', userId: id, actorId, meta, details: { reason } });
         const data: UserDisabled = { userId: id, disabledBy: actorId, reason };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.userDisabled, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [UserDisabledEvent.create(id, data)]);
         return { row: updated, revoked };
       });
       await tokens.voidUserTokens(id);
@@ -125,7 +128,7 @@ export function createAdmin(deps: {
         if (!updated) throw IdentityErrors.userNotFound();
         await audit.record(trx, { type: 'user.enabled', userId: id, actorId, meta });
         const data: UserEnabled = { userId: id, enabledBy: actorId };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.userEnabled, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [UserEnabledEvent.create(id, data)]);
         return updated;
       });
       if (!changed) return adminView(await userOrThrow(db, id));
@@ -157,7 +160,7 @@ export function createAdmin(deps: {
           details: { from: user.roles, to: wanted },
         });
         const data: RolesChanged = { userId: id, roles: wanted, changedBy: actorId };
-        await enqueue(trx, 'identity', [{ type: IdentityEvents.rolesChanged, aggregateId: id, data }]);
+        await enqueue(trx, 'identity', [RolesChangedEvent.create(id, data)]);
         return updated;
       });
       if (!changed) return adminView(await userOrThrow(db, id));
@@ -227,9 +230,7 @@ export function createAdmin(deps: {
             approvedBy: actorId,
             displayName: user.display_name,
           };
-          await enqueue(trx, 'identity', [
-            { type: IdentityEvents.instructorApproved, aggregateId: userId, data },
-          ]);
+          await enqueue(trx, 'identity', [InstructorApprovedEvent.create(userId, data)]);
         }
         return { view: toApplicationView(decided), rolesChangedFor };
       });

@@ -1,64 +1,87 @@
+import { type Static, Type } from 'typebox';
+import { defineEvent } from '../../platform/messaging/events.js';
+
 /**
- * Events the identity module publishes through its outbox; `data` shapes are version 1.
+ * Events the identity module publishes through its outbox, each declared once with its schema;
+ * every `data` shape below is version 1. Publishers build them with `<Event>.create(id, data)`,
+ * which the outbox checks; consumers subscribe with the definition from `index.ts`.
  * No event carries a secret (password, token, reset link): the bus is read by every module.
  */
-export const IdentityEvents = {
-  userRegistered: 'identity.user.registered',
-  userVerified: 'identity.user.verified',
-  passwordResetRequested: 'identity.password.reset_requested',
-  instructorApproved: 'identity.instructor.approved',
-  userDisabled: 'identity.user.disabled',
-  userEnabled: 'identity.user.enabled',
-  rolesChanged: 'identity.user.roles_changed',
-  profileUpdated: 'identity.user.profile_updated',
-} as const;
 
-export interface UserRegistered {
-  userId: string;
-  email: string;
-  displayName: string;
-}
+const Id = Type.String({ minLength: 1 });
+const NullableText = Type.Union([Type.String(), Type.Null()]);
 
-export interface UserVerified {
-  userId: string;
-  email: string;
-}
+export const UserRegisteredEvent = defineEvent({
+  type: 'identity.user.registered',
+  version: 1,
+  schema: Type.Object({ userId: Id, email: Type.String(), displayName: Type.String() }),
+});
+export type UserRegistered = Static<typeof UserRegisteredEvent.schema>;
 
-export interface PasswordResetRequested {
-  userId: string;
-  email: string;
-  expiresAt: string;
-}
+export const UserVerifiedEvent = defineEvent({
+  type: 'identity.user.verified',
+  version: 1,
+  schema: Type.Object({ userId: Id, email: Type.String() }),
+});
+export type UserVerified = Static<typeof UserVerifiedEvent.schema>;
 
-export interface InstructorApproved {
-  userId: string;
-  applicationId: string;
-  approvedBy: string;
-  /** So a consumer can show the new instructor without asking identity. */
-  displayName: string;
-}
+export const PasswordResetRequestedEvent = defineEvent({
+  type: 'identity.password.reset_requested',
+  version: 1,
+  schema: Type.Object({ userId: Id, email: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
+});
+export type PasswordResetRequested = Static<typeof PasswordResetRequestedEvent.schema>;
 
-export interface UserDisabled {
-  userId: string;
-  disabledBy: string;
-  reason: string | null;
-}
+export const InstructorApprovedEvent = defineEvent({
+  type: 'identity.instructor.approved',
+  version: 1,
+  schema: Type.Object({
+    userId: Id,
+    applicationId: Id,
+    approvedBy: Id,
+    /** So a consumer can show the new instructor without asking identity. */
+    displayName: Type.String(),
+  }),
+});
+export type InstructorApproved = Static<typeof InstructorApprovedEvent.schema>;
 
-export interface UserEnabled {
-  userId: string;
-  enabledBy: string;
-}
+export const UserDisabledEvent = defineEvent({
+  type: 'identity.user.disabled',
+  version: 1,
+  schema: Type.Object({ userId: Id, disabledBy: Id, reason: NullableText }),
+});
+export type UserDisabled = Static<typeof UserDisabledEvent.schema>;
 
-export interface RolesChanged {
-  userId: string;
-  roles: string[];
-  changedBy: string;
-}
+export const UserEnabledEvent = defineEvent({
+  type: 'identity.user.enabled',
+  version: 1,
+  schema: Type.Object({ userId: Id, enabledBy: Id }),
+});
+export type UserEnabled = Static<typeof UserEnabledEvent.schema>;
+
+export const RolesChangedEvent = defineEvent({
+  type: 'identity.user.roles_changed',
+  version: 1,
+  schema: Type.Object({ userId: Id, roles: Type.Array(Type.String()), changedBy: Id }),
+});
+export type RolesChanged = Static<typeof RolesChangedEvent.schema>;
 
 /** The whole public profile after a change, so a consumer's copy never needs a lookup. */
-export interface ProfileUpdated {
-  userId: string;
-  displayName: string;
-  headline: string | null;
-  bio: string | null;
-}
+export const ProfileUpdatedEvent = defineEvent({
+  type: 'identity.user.profile_updated',
+  version: 1,
+  schema: Type.Object({ userId: Id, displayName: Type.String(), headline: NullableText, bio: NullableText }),
+});
+export type ProfileUpdated = Static<typeof ProfileUpdatedEvent.schema>;
+
+/** The type names, for code that matches on `event.type`. */
+export const IdentityEvents = {
+  userRegistered: UserRegisteredEvent.type,
+  userVerified: UserVerifiedEvent.type,
+  passwordResetRequested: PasswordResetRequestedEvent.type,
+  instructorApproved: InstructorApprovedEvent.type,
+  userDisabled: UserDisabledEvent.type,
+  userEnabled: UserEnabledEvent.type,
+  rolesChanged: RolesChangedEvent.type,
+  profileUpdated: ProfileUpdatedEvent.type,
+} as const;

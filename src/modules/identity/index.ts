@@ -2,12 +2,21 @@
 export {
   IdentityEvents,
   type InstructorApproved,
+  InstructorApprovedEvent,
   type PasswordResetRequested,
+  PasswordResetRequestedEvent,
+  type ProfileUpdated,
+  ProfileUpdatedEvent,
   type RolesChanged,
+  RolesChangedEvent,
   type UserDisabled,
+  UserDisabledEvent,
   type UserEnabled,
+  UserEnabledEvent,
   type UserRegistered,
+  UserRegisteredEvent,
   type UserVerified,
+  UserVerifiedEvent,
 } from './identity.events.js';
 export {
   IDENTITY_INTERNAL_PREFIX,
