@@ -59,7 +59,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   const baseLogger: FastifyBaseLogger = logger;
   const app = Fastify({
     loggerInstance: baseLogger,
-    // one debug line per request, and request.log built only when a line is written
+    // request lines at debug, and request.log built only when a line is written
     logController: new RequestLogController(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: config.bodyLimit,

@@ -76,32 +76,24 @@ export function lazyChildLogger(
 }
 
 /**
- * One line per request instead of Fastify's two ("incoming request", "request completed"), and at
- * debug, not info: at the default level a request that goes well writes nothing. Errors are
- * still logged by the problem handler and by Fastify's own error paths.
+ * Fastify's two lines per request ("incoming request", "request completed") at debug instead of
+ * info: at the default level a request that goes well writes nothing (and so never builds its
+ * child logger). Errors are still logged by the problem handler and Fastify's own error paths.
  */
 export class RequestLogController extends LogController {
-  override incomingRequest(): void {
-    // folded into requestCompleted
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(
     error: Error | null | undefined,
-    request: FastifyRequest,
+    _request: FastifyRequest,
     reply: FastifyReply,
   ): void {
     if (error) {
       reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
       return;
     }
-    reply.log.debug(
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: reply.statusCode,
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
-    );
+    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
