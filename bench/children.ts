@@ -58,9 +58,11 @@ export class Child {
     script: string,
     startTimeoutMs: number,
     env: NodeJS.ProcessEnv = process.env,
+    /** Extra Node flags, e.g. `--cpu-prof` for `npm run bench -- --profile`. */
+    nodeFlags: string[] = [],
   ) {
     this.proc = fork(path.join(import.meta.dirname, script), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...nodeFlags],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env,
     });

@@ -18,6 +18,19 @@ export interface ReadyInfo {
   components?: Record<string, string>;
   /** The catalog as measured (catalog module only). */
   catalog?: CatalogSize;
+  /** Seconds since the process started at each start-up step, on an empty data folder. */
+  startup?: StartupTimes;
+}
+
+export interface StartupTimes {
+  /** Database opened (PGlite: initdb or load), cache and bus connected. */
+  platform: number;
+  /** Migrations applied, routes mounted, worker started. */
+  app: number;
+  /** Demo data seeded. */
+  seeded: number;
+  /** Listening, before any --courses top-up. */
+  listening: number;
 }
 
 export interface CatalogSize {

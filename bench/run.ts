@@ -2,12 +2,14 @@
 // same run. Servers run in child processes (their own event loop, their own RSS); autocannon
 // runs here and only ever targets 127.0.0.1. Prints a table and writes bench/results/<time>.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Instance, type Result } from 'autocannon';
 import { Child, live } from './children.js';
+import { checkGoals, goalTable } from './goals.js';
+import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
 import { failed, MB, type Measurement, ratio, round, table, toMeasurement } from './report.js';
 
@@ -16,9 +18,12 @@ const usage = `Usage: npm run bench -- [options]
   --duration N      seconds measured per scenario (default 10)
   --warmup N        seconds of unmeasured load before each measurement (default 2)
   --connections N   concurrent connections (default 50)
-  --filter TEXT     only scenarios whose name contains TEXT (the baseline always runs)
+  --filter TEXT     only scenarios whose name contains TEXT; several texts separated by
+                    commas keep a scenario that matches any of them (the baseline always runs)
   --courses N       top the catalog up to N published courses (seedBulkCourses: one chapter,
                     two lessons each) before the scenarios; default: just the demo catalog (55)
+  --profile         run Lectern under node --cpu-prof and print the functions with the most
+                    self time (the profile file is kept under bench/results/profiles)
   -h, --help        this text
 
 The database is DATABASE_URL when set, else embedded PGlite in a temporary folder.`;
@@ -34,6 +39,7 @@ function parseOptions() {
       connections: { type: 'string', default: '50' },
       filter: { type: 'string' },
       courses: { type: 'string', default: '0' },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,6 +61,7 @@ function parseOptions() {
     connections: whole('connections', values.connections, 1),
     filter: values.filter,
     courses: whole('courses', values.courses, 0),
+    profile: values.profile,
   };
 }
 
@@ -194,10 +201,17 @@ async function main(): Promise<void> {
     `Lectern: starting (migrations, demo data${options.courses > 0 ? `, catalog up to ${options.courses} courses` : ''})\n`,
   );
   // seeding 100,000 courses takes about a minute on PostgreSQL; give slower machines room
-  const server = new Child('lectern', 'server.ts', 180_000 + options.courses * 10, {
-    ...process.env,
-    BENCH_COURSES: String(options.courses),
-  });
+  const profileDir = options.profile
+    ? (mkdirSync(path.join(import.meta.dirname, 'results', 'profiles'), { recursive: true }),
+      mkdtempSync(path.join(import.meta.dirname, 'results', 'profiles', 'run-')))
+    : undefined;
+  const server = new Child(
+    'lectern',
+    'server.ts',
+    180_000 + options.courses * 10,
+    { ...process.env, BENCH_COURSES: String(options.courses) },
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const ready = await server.ready;
   const catalog = ready.catalog;
   if (catalog) {
@@ -210,7 +224,8 @@ async function main(): Promise<void> {
     );
   }
   const idle = await server.rss(false);
-  const names = ready.scenarios.filter((n) => !options.filter || n.includes(options.filter));
+  const wanted = options.filter?.split(',').filter((t) => t.length > 0) ?? [];
+  const names = ready.scenarios.filter((n) => wanted.length === 0 || wanted.some((t) => n.includes(t)));
   if (names.length === 0) {
     throw new Error(
       `no scenario matches "${options.filter ?? ''}"; there are: ${ready.scenarios.join(', ')}`,
@@ -242,6 +257,15 @@ async function main(): Promise<void> {
   baseline.ratios = { reqPerSec: 1, p99: 1 };
   const rows = [baseline, ...scenarios];
   const components = ready.components ?? {};
+  const goals = checkGoals({
+    scenarios,
+    database: components.database,
+    peakRssMB: Math.max(0, ...scenarios.map((m) => m.peakRssMB)),
+    readySeconds: ready.startup?.listening,
+  });
+  const profileFile = profileDir ? mainThreadProfile(profileDir) : undefined;
+  const profile = profileFile ? topFunctions(profileFile, 25) : undefined;
+  if (profileDir && !profileFile) rmSync(profileDir, { recursive: true, force: true });
   process.stdout.write(
     `\nnode ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
       `db ${components.database ?? '?'}, cache ${components.cache ?? '?'}, bus ${components.bus ?? '?'}; ` +
@@ -256,7 +280,15 @@ async function main(): Promise<void> {
           '\n'
         : '') +
       `× bare: req/s as a share of bare Fastify's (higher is better), p99 as a multiple of its p99 (lower is better)\n\n` +
-      `${table(rows)}\n`,
+      `${table(rows)}\n` +
+      (ready.startup
+        ? `\nstart-up (s since process start): platform ${ready.startup.platform}, app ${ready.startup.app}, ` +
+          `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}\n`
+        : '') +
+      `\ngoals (issue 9):\n${goalTable(goals)}\n` +
+      (profile && profileFile
+        ? `\nCPU profile of the Lectern process, top by self time (${path.relative(process.cwd(), profileFile)}):\n${profileTable(profile)}\n`
+        : ''),
   );
 
   const file = path.join(
@@ -286,6 +318,9 @@ async function main(): Promise<void> {
         filter: options.filter ?? null,
         coursesTarget: options.courses > 0 ? options.courses : null,
         catalog: catalog ?? null,
+        startup: ready.startup ?? null,
+        goals,
+        profile: profile ?? null,
         server: { idleRssMB: round(idle.rss / MB, 1), maxRssMB: round(lifetime.maxRss / MB, 1) },
         baseline,
         scenarios,

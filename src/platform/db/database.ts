@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { readTemplate, saveTemplate } from './pglite-template.js';
 
 // bigint (int8) and numeric come back as strings by default; counts and money amounts fit in a
 // JS number for this platform's ranges, so parse them once here instead of at every call site.
@@ -74,7 +75,7 @@ function createPostgres(url: string, readUrl: string | undefined, poolSize: numb
 async function createPGlite(dir: string): Promise<Database> {
   const inMemory = dir === 'memory';
   if (!inMemory) mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-  const pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir: dir }), extensions: { pg_trgm } });
+  const pglite = await openPGlite(inMemory ? undefined : dir);
   // PGlite is a single session: the adapter's pool has one connection, so queries queue.
   const pool = new pg.Pool(createPgConfig(pglite));
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
@@ -91,6 +92,29 @@ async function createPGlite(dir: string): Promise<Database> {
     },
     describe: () => `embedded PGlite ${inMemory ? 'in memory' : `in ${path.resolve(dir)}`}`,
   };
+}
+
+/**
+ * Open PGlite; an empty database starts from the initdb template when there is one (see
+ * pglite-template.ts), and the first initdb on a machine leaves one behind.
+ */
+async function openPGlite(dataDir: string | undefined): Promise<PGlite> {
+  const base = { ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } };
+  const empty = !dataDir || !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (!empty) return PGlite.create(base);
+  const template = readTemplate();
+  if (template) {
+    try {
+      return await PGlite.create({ ...base, loadDataDir: template });
+    } catch {
+      // a damaged template: start the usual way (below) and replace it; the folder held no
+      // database before this attempt (no PG_VERSION), so what the attempt left can go
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  const pglite = await PGlite.create(base);
+  await saveTemplate(pglite).catch(() => undefined);
+  return pglite;
 }
 
 /**

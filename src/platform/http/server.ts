@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -17,6 +16,7 @@ import type { Cache } from '../cache/cache.js';
 import { AppError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
+import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
@@ -29,6 +29,7 @@ import {
   sendProblem,
 } from './problem.js';
 import { checkRequestText } from './text-guard.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface ServerOptions {
   config: Config;
@@ -50,6 +51,19 @@ export type App = FastifyInstance<
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/**
+ * Helmet's headers on every response (also 404s and CORS preflights, as `@fastify/helmet` did),
+ * computed once at start-up and set on the raw response the way helmet sets them.
+ */
+function addSecurityHeaders(app: App): void {
+  const headers = securityHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    const raw = reply.raw;
+    for (const [name, value] of headers) raw.setHeader(name, value);
+    done();
+  });
+}
+
 /** Fastify with every cross-cutting concern; modules add routes to what this returns. */
 export async function createHttpServer(options: ServerOptions): Promise<App> {
   const { config, logger, metrics, cache, readiness } = options;
@@ -57,6 +71,9 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   const baseLogger: FastifyBaseLogger = logger;
   const app = Fastify({
     loggerInstance: baseLogger,
+    // request lines at debug, and request.log built only when a line is written
+    logController: new RequestLogController(),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -95,19 +112,15 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
+    metrics.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
     done();
   });
-
-  await app.register(helmet, {
-    // the API serves JSON; only the docs page needs scripts, and swagger-ui sets its own policy
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
+  addSecurityHeaders(app);
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     credentials: false,

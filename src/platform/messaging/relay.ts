@@ -8,8 +8,13 @@ export interface OutboxRelayOptions {
   bus: EventBus;
   /** Schemas whose `outbox` tables this relay publishes. */
   schemas: string[];
-  /** Wait between rounds when there was nothing to publish. */
+  /**
+   * Wait after a round that published something but not a full batch. Each round that finds
+   * nothing doubles the wait, up to `maxIdlePollMs`; notify() starts a round at once.
+   */
   pollMs?: number;
+  /** Longest wait between rounds while the outboxes stay empty (default 4 × pollMs). */
+  maxIdlePollMs?: number;
   /** Rows claimed per schema per round. */
   batchSize?: number;
   logger: Logger;
@@ -47,6 +52,9 @@ const maxBackoffMs = 30_000;
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, bus, schemas } = options;
   const pollMs = options.pollMs ?? 250;
+  // an idle relay still queries every outbox each round, and on PGlite that work shares the one
+  // connection (and the main thread) with requests: poll less while nothing is happening
+  const maxIdlePollMs = Math.max(pollMs, options.maxIdlePollMs ?? pollMs * 4);
   const batchSize = options.batchSize ?? 100;
   const log = options.logger.child({ component: 'outbox-relay' });
 
@@ -138,19 +146,23 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
+    let idleWait = pollMs / 2; // the first empty round waits pollMs
     while (!stopped) {
       let more = false;
+      let published = 0;
       try {
         const r = await round();
         more = r.more;
+        published = r.published;
         failures = r.failed ? failures + 1 : 0;
       } catch (err) {
         failures += 1;
         log.error({ err }, 'outbox relay round failed');
       }
       if (more) continue;
+      idleWait = published > 0 ? pollMs : Math.min(idleWait * 2, maxIdlePollMs);
       // back off while the bus or database is down instead of logging every poll
-      await pause(failures > 0 ? Math.min(pollMs * 2 ** failures, maxBackoffMs) : pollMs);
+      await pause(failures > 0 ? Math.min(pollMs * 2 ** failures, maxBackoffMs) : idleWait);
     }
   }
 

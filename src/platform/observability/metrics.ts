@@ -3,6 +3,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** One HTTP request's duration; the labelled series is looked up once per label set. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
   counter(name: string, help: string, labelNames?: string[]): Counter;
 }
 
@@ -18,9 +20,21 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   const counters = new Map<string, Counter>();
+  // prom-client sorts and joins the label object into a key on every observe(); methods, route
+  // templates and status codes are few, so resolve each combination to its series once
+  const series = new Map<string, { observe(value: number): void }>();
   return {
     registry,
     httpDuration,
+    observeHttp(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let s = series.get(key);
+      if (!s) {
+        s = httpDuration.labels({ method, route, status: String(status) });
+        series.set(key, s);
+      }
+      s.observe(seconds);
+    },
     counter(name, help, labelNames = []) {
       let c = counters.get(name);
       if (!c) {

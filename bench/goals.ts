@@ -1,0 +1,81 @@
+// The hot-path goals (issue 9) as checks over one run's numbers, so every `npm run bench`
+// says which are met instead of leaving the reader to compare ratios by hand.
+import type { Measurement } from './report.js';
+
+export interface Goal {
+  goal: string;
+  /** What this run measured, in words (ratio, p99, MB, s). */
+  measured: string;
+  met: boolean | null;
+}
+
+export interface GoalInput {
+  scenarios: Measurement[];
+  database: string | undefined;
+  /** Highest RSS sampled over all measured scenarios, MB. */
+  peakRssMB: number;
+  /** Seconds from process start until listening, on an empty data folder. */
+  readySeconds: number | undefined;
+}
+
+interface RatioGoal {
+  label: string;
+  /** Matched against the scenario name. */
+  scenario: RegExp;
+  minRatio: number;
+  maxP99Ms?: number;
+}
+
+const ratioGoals: RatioGoal[] = [
+  { label: 'GET /healthz', scenario: /^platform\/healthz$/, minRatio: 0.8 },
+  { label: 'guarded route that reads nothing', scenario: /token-info/, minRatio: 0.4 },
+  {
+    label: 'warm course list',
+    scenario: /course list, newest first page, warm/,
+    minRatio: 0.5,
+    maxP99Ms: 10,
+  },
+  { label: 'warm course detail', scenario: /course detail with outline, warm/, minRatio: 0.5, maxP99Ms: 10 },
+];
+
+const MAX_EMBEDDED_RSS_MB = 250;
+const MAX_READY_SECONDS = 5;
+
+export function checkGoals(input: GoalInput): Goal[] {
+  const goals: Goal[] = [];
+  for (const g of ratioGoals) {
+    const wanted = `${g.label} ≥ ${g.minRatio}× bare${g.maxP99Ms ? `, p99 ≤ ${g.maxP99Ms} ms` : ''}`;
+    const m = input.scenarios.find((s) => g.scenario.test(s.name));
+    if (!m || m.error || m.ratios.reqPerSec === null) {
+      goals.push({ goal: wanted, measured: 'not measured in this run', met: null });
+      continue;
+    }
+    const ratioMet = m.ratios.reqPerSec >= g.minRatio;
+    const p99Met = g.maxP99Ms === undefined || m.latencyMs.p99 <= g.maxP99Ms;
+    goals.push({
+      goal: wanted,
+      measured: `${m.ratios.reqPerSec.toFixed(2)}× bare, p99 ${m.latencyMs.p99} ms`,
+      met: ratioMet && p99Met && !m.flag?.startsWith('BROKEN'),
+    });
+  }
+  const embedded = input.database === 'pglite';
+  goals.push({
+    goal: `embedded default: peak RSS under load ≤ ${MAX_EMBEDDED_RSS_MB} MB`,
+    measured: embedded ? `${input.peakRssMB.toFixed(0)} MB` : 'not the embedded default',
+    met: embedded ? input.peakRssMB <= MAX_EMBEDDED_RSS_MB : null,
+  });
+  goals.push({
+    goal: `embedded default: ready ≤ ${MAX_READY_SECONDS} s on a first start`,
+    measured:
+      embedded && input.readySeconds !== undefined
+        ? `${input.readySeconds.toFixed(1)} s`
+        : 'not the embedded default',
+    met: embedded && input.readySeconds !== undefined ? input.readySeconds <= MAX_READY_SECONDS : null,
+  });
+  return goals;
+}
+
+export function goalTable(goals: Goal[]): string {
+  const mark = (met: boolean | null) => (met === null ? 'n/a ' : met ? 'met ' : 'MISS');
+  return goals.map((g) => `${mark(g.met)}  ${g.goal}: ${g.measured}`).join('\n');
+}

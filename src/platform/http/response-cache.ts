@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Cache } from '../cache/cache.js';
+
+/**
+ * Warm reads answered with bytes serialised once. Two tiers: a small LRU in this process (bytes
+ * ready to write) in front of the shared cache (Redis, or memory on the embedded default). Every
+ * entry's key carries its scope's generation; `invalidate(scope)` bumps the generation in the
+ * shared cache and tells the other instances over Redis pub/sub, so they stop using the old
+ * entries at once. An instance that missed the message notices within `generationCheckMs`, when it
+ * re-reads the generation from the shared cache: that is the staleness bound across instances.
+ *
+ * Answers carry a strong ETag (a hash of the bytes); a request whose If-None-Match names it gets
+ * a 304. Only the body comes from the cache: hooks still set every other header.
+ */
+export interface ResponseCache {
+  /**
+   * Answer from the cache, or `build` the value, serialise it with the route's response schema
+   * (exactly as a normal answer would be), keep it and answer with it.
+   */
+  send(request: FastifyRequest, reply: FastifyReply, entry: CachedAnswer): Promise<FastifyReply>;
+  /** Drop every answer of the scope, on every instance. */
+  invalidate(scope: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CachedAnswer {
+  /** What an invalidation drops together (e.g. `catalog`). */
+  scope: string;
+  /** The answer's identity within the scope: path and the query that shapes it. */
+  key: string;
+  /** Lifetime in the shared cache; the local tier keeps entries no longer. */
+  ttlSeconds: number;
+  build: () => Promise<unknown>;
+}
+
+export interface ResponseCacheOptions {
+  cache: Cache;
+  /** Entries kept in this process (default 500). */
+  localEntries?: number;
+  /** Bytes kept in this process (default 32 MB). */
+  localBytes?: number;
+  /** How long a generation read from the shared cache is trusted without a message (default 1 s). */
+  generationCheckMs?: number;
+  now?: () => number;
+}
+
+interface Stored {
+  body: string;
+  etag: string;
+  contentType: string;
+}
+
+interface Local {
+  body: Buffer;
+  etag: string;
+  contentType: string;
+}
+
+// longer than any entry lives, so a generation counter that expired and starts over can never
+// meet an entry stored under its old value
+const GENERATION_TTL_SECONDS = 30 * 24 * 3600;
+
+const generationKey = (scope: string) => `rc:gen:${scope}`;
+
+function etagOf(body: string): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** RFC 9110 §13.1.2: If-None-Match compares weakly; `*` matches any current answer. */
+function notModified(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+export async function createResponseCache(options: ResponseCacheOptions): Promise<ResponseCache> {
+  const { cache } = options;
+  const now = options.now ?? Date.now;
+  const checkMs = options.generationCheckMs ?? 1000;
+  const local = new LRUCache<string, Local>({
+    max: options.localEntries ?? 500,
+    maxSize: options.localBytes ?? 32 * 1024 * 1024,
+    sizeCalculation: (entry) => entry.body.length + 200,
+  });
+  const generations = new Map<string, { value: number; readAt: number }>();
+
+  const learn = (scope: string, value: number, at: number) => {
+    const known = generations.get(scope);
+    // a message and a read may arrive in either order: generations only go up
+    generations.set(scope, { value: Math.max(value, known?.value ?? 0), readAt: at });
+  };
+
+  let subscriber: Redis | undefined;
+  // ioredis prefixes keys but not channels: the prefix keeps apart Lecterns that share a Redis
+  const channel = `${cache.redis?.options.keyPrefix ?? ''}response-cache:generation`;
+  if (cache.redis) {
+    subscriber = cache.redis.duplicate();
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (_channel: string, message: string) => {
+      const [scope, value] = message.split(' ');
+      if (scope && value) learn(scope, Number(value), now());
+    });
+    await subscriber.subscribe(channel);
+  }
+
+  async function generation(scope: string): Promise<number> {
+    const at = now();
+    const known = generations.get(scope);
+    if (known && at - known.readAt < checkMs) return known.value;
+    learn(scope, (await cache.get<number>(generationKey(scope))) ?? 0, at);
+    return generations.get(scope)?.value ?? 0;
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, entry: Local): FastifyReply {
+    reply.header('etag', entry.etag);
+    if (notModified(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
+    return reply.type(entry.contentType).send(entry.body);
+  }
+
+  async function buildAndStore(key: string, reply: FastifyReply, spec: CachedAnswer): Promise<Stored> {
+    const serialised = reply.serialize(await spec.build());
+    const body =
+      typeof serialised === 'string' ? serialised : Buffer.from(serialised as ArrayBuffer).toString('utf8');
+    const stored = { body, etag: etagOf(body), contentType: 'application/json; charset=utf-8' };
+    await cache.set(key, stored, spec.ttlSeconds);
+    return stored;
+  }
+
+  return {
+    async send(request, reply, spec) {
+      // read before building: an invalidation during the build leaves what it built under the
+      // old generation, where no reader of the new one looks
+      const gen = await generation(spec.scope);
+      const key = `rc:${spec.scope}:${gen}:${spec.key}`;
+      let entry = local.get(key);
+      if (!entry) {
+        const stored = (await cache.get<Stored>(key)) ?? (await buildAndStore(key, reply, spec));
+        entry = { body: Buffer.from(stored.body), etag: stored.etag, contentType: stored.contentType };
+        local.set(key, entry, { ttl: spec.ttlSeconds * 1000 });
+      }
+      return answer(request, reply, entry);
+    },
+    async invalidate(scope) {
+      const value = await cache.incr(generationKey(scope), GENERATION_TTL_SECONDS);
+      learn(scope, value, now());
+      await cache.redis?.publish(channel, `${scope} ${value}`);
+    },
+    async close() {
+      local.clear();
+      if (!subscriber) return;
+      const connection = subscriber;
+      await connection.quit().catch(() => {
+        connection.disconnect();
+      });
+    },
+  };
+}

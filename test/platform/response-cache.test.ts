@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { Type } from 'typebox';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Cache, createCache } from '../../src/platform/cache/cache.js';
+import { createResponseCache, type ResponseCache } from '../../src/platform/http/response-cache.js';
+import type { LecternModule } from '../../src/platform/module.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+
+// What the probe routes serve; shared by both instances, like a database would be.
+let items = ['a', 'b'];
+
+interface Probe {
+  module: LecternModule;
+  builds: () => number;
+}
+
+/** GET /rc/items through the response cache, /rc/plain the same answer without it. */
+function probeModule(cache: Cache): Probe {
+  let builds = 0;
+  let responses: ResponseCache | undefined;
+  const Answer = Type.Object({ items: Type.Array(Type.String()) });
+  return {
+    builds: () => builds,
+    module: {
+      name: 'rcprobe',
+      migrations: {},
+      routes: async (app) => {
+        const rc = await createResponseCache({ cache });
+        responses = rc;
+        const value = () => ({ items, internal: 'never on the wire' });
+        app.get('/rc/items', { schema: { response: { 200: Answer } } }, async (request, reply) => {
+          await rc.send(request, reply, {
+            scope: 'rcprobe',
+            key: request.url,
+            ttlSeconds: 60,
+            build: () => {
+              builds += 1;
+              return Promise.resolve(value());
+            },
+          });
+        });
+        app.get('/rc/plain', { schema: { response: { 200: Answer } } }, () => value());
+        app.post('/rc/items', async (_request, reply) => {
+          items = [...items, `i${items.length}`];
+          await rc.invalidate('rcprobe');
+          return reply.code(204).send();
+        });
+      },
+      close: async () => {
+        await responses?.close();
+      },
+    },
+  };
+}
+
+const volatile = new Set(['date', 'x-request-id', 'etag', 'x-ratelimit-remaining']);
+const stable = (headers: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !volatile.has(name)));
+
+describe('response cache, one instance', () => {
+  let t: TestApp;
+  let probe: Probe;
+  beforeAll(async () => {
+    t = await buildTestApp((platform) => {
+      probe = probeModule(platform.cache);
+      return [probe.module];
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('answers the bytes and headers of a normal answer, built once, with a strong ETag', async () => {
+    const first = await t.app.inject({ url: '/api/v1/rc/items' });
+    const again = await t.app.inject({ url: '/api/v1/rc/items' });
+    const plain = await t.app.inject({ url: '/api/v1/rc/plain' });
+    expect(probe.builds()).toBe(1);
+    expect(first.statusCode).toBe(200);
+    expect(again.body).toBe(plain.body);
+    expect(first.body).toBe(plain.body);
+    expect(stable(again.headers)).toEqual(stable(plain.headers));
+    expect(again.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(again.headers.etag).toBe(first.headers.etag);
+  });
+
+  it('answers 304 to If-None-Match naming the current ETag, 200 otherwise', async () => {
+    const { etag } = (await t.app.inject({ url: '/api/v1/rc/items' })).headers;
+    const same = await t.app.inject({ url: '/api/v1/rc/items', headers: { 'if-none-match': String(etag) } });
+    expect(same.statusCode).toBe(304);
+    expect(same.body).toBe('');
+    expect(same.headers.etag).toBe(etag);
+    const other = await t.app.inject({ url: '/api/v1/rc/items', headers: { 'if-none-match': '"nope"' } });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it('builds again after an invalidation, and the old ETag no longer matches', async () => {
+    const before = await t.app.inject({ url: '/api/v1/rc/items' });
+    const builds = probe.builds();
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/rc/items' })).statusCode).toBe(204);
+    const after = await t.app.inject({
+      url: '/api/v1/rc/items',
+      headers: { 'if-none-match': String(before.headers.etag) },
+    });
+    expect(after.statusCode).toBe(200);
+    expect(probe.builds()).toBe(builds + 1);
+    expect(after.json()).toEqual({ items });
+  });
+});
+
+// Two instances on one Redis: what one invalidates, the other stops serving.
+describe.skipIf(!process.env.REDIS_URL)('response cache, two instances on Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let probeA: Probe;
+  let probeB: Probe;
+  beforeAll(async () => {
+    const prefix = `lectern-test:${randomUUID()}:`;
+    const shared = () => createCache({ redisUrl: process.env.REDIS_URL, keyPrefix: prefix });
+    const cacheA = shared();
+    const cacheB = shared();
+    a = await buildTestApp(
+      () => {
+        probeA = probeModule(cacheA);
+        return [probeA.module];
+      },
+      { platform: { cache: cacheA } },
+    );
+    b = await buildTestApp(
+      () => {
+        probeB = probeModule(cacheB);
+        return [probeB.module];
+      },
+      { platform: { cache: cacheB } },
+    );
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+  });
+
+  it('shares built answers, and drops them everywhere on invalidation', async () => {
+    const fromA = await a.app.inject({ url: '/api/v1/rc/items?two' });
+    const fromB = await b.app.inject({ url: '/api/v1/rc/items?two' });
+    expect(fromB.body).toBe(fromA.body);
+    expect(probeA.builds() + probeB.builds()).toBe(1);
+
+    expect((await a.app.inject({ method: 'POST', url: '/api/v1/rc/items' })).statusCode).toBe(204);
+    // B hears of the new generation over pub/sub (or re-reads it within a second)
+    await vi.waitFor(
+      async () => {
+        const now = await b.app.inject({ url: '/api/v1/rc/items?two' });
+        expect(now.json()).toEqual({ items });
+      },
+      { timeout: 5000, interval: 20 },
+    );
+  });
+});

@@ -1,0 +1,154 @@
+import type { JSONWebKeySet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/platform/errors.js';
+import { createTokenVerifier, type KeySource, type Principal } from '../../src/platform/http/auth.js';
+import type { LecternModule } from '../../src/platform/module.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { createProbeModule } from '../helpers/probe-module.js';
+import { createTestTokens, type TestTokens } from '../helpers/tokens.js';
+
+/** A key source that counts its reads (each signature check reads it) and can be swapped. */
+function countingKeys(initial: KeySource) {
+  let source = initial;
+  const state = {
+    reads: 0,
+    use(next: KeySource) {
+      source = next;
+    },
+    keys: {
+      keySet: (): Promise<JSONWebKeySet> => {
+        state.reads += 1;
+        return source.keySet();
+      },
+    },
+  };
+  return state;
+}
+
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+
+describe('verified-token cache', () => {
+  let a: TestTokens;
+  let b: TestTokens;
+  beforeAll(async () => {
+    a = await createTestTokens();
+    b = await createTestTokens();
+  });
+
+  function verifier(keys: KeySource, now: () => number, check?: (p: Principal) => Promise<void>) {
+    return createTokenVerifier({
+      issuer: 'lectern',
+      audience: 'lectern-api',
+      keys,
+      now,
+      keyCheckMs: 60_000,
+      ...(check ? { check } : {}),
+    });
+  }
+
+  it('checks a repeated token once, and never serves it from the cache after its exp', async () => {
+    const keys = countingKeys(a.keys);
+    const token = await a.user('u1');
+    const exp = claimsOf(token).exp * 1000;
+    let now = Date.now();
+    const v = verifier(keys.keys, () => now);
+
+    await v.verify(token);
+    const readsAfterFirst = keys.reads;
+    await v.verify(token);
+    await v.verify(token);
+    expect(keys.reads).toBe(readsAfterFirst);
+
+    now = exp - 1;
+    await v.verify(token);
+    expect(keys.reads).toBe(readsAfterFirst + 1); // the periodic key check, not a signature check
+    // past exp but inside the 5 s clock tolerance: accepted, yet only after a full check again
+    now = exp + 1000;
+    const before = keys.reads;
+    await v.verify(token);
+    expect(keys.reads).toBeGreaterThan(before);
+    now = exp + 6000;
+    await expect(v.verify(token)).rejects.toMatchObject({ code: 'auth.token-expired' });
+  });
+
+  it('empties the cache when the key set changes: a token of a withdrawn key is refused', async () => {
+    const keys = countingKeys(a.keys);
+    let now = Date.now();
+    const v = verifier(keys.keys, () => now);
+    const token = await a.user('u2');
+    await v.verify(token);
+    await v.verify(token);
+
+    keys.use(b.keys); // rotation that withdrew a's key
+    // within keyCheckMs the cache may still answer; the bound is keyCheckMs
+    now += 60_000;
+    await expect(v.verify(token)).rejects.toMatchObject({ code: 'auth.invalid-token' });
+    await expect(v.verify(await b.user('u3'))).resolves.toMatchObject({ subject: 'u3' });
+  });
+
+  it('flush() makes the next request check the signature again', async () => {
+    const keys = countingKeys(a.keys);
+    const v = verifier(keys.keys, Date.now);
+    const token = await a.user('u4');
+    await v.verify(token);
+    const reads = keys.reads;
+    v.flush();
+    await v.verify(token);
+    expect(keys.reads).toBeGreaterThan(reads);
+  });
+
+  it('hands out a principal no handler can change for the next request', async () => {
+    const v = verifier(a.keys, Date.now);
+    const token = await a.user('u5', ['learner']);
+    const first = await v.verify(token);
+    expect(() => first.roles.push('admin')).toThrow();
+    expect((await v.verify(token)).roles).toEqual(['learner']);
+  });
+});
+
+describe('revocation with a warm cache, through buildApp', () => {
+  let t: TestApp;
+  const denied = new Set<string>();
+  const reads = { count: 0 };
+
+  beforeAll(async () => {
+    const denyList: LecternModule = {
+      name: 'denylist',
+      migrations: {},
+      checkToken: (principal) => {
+        if (denied.has(principal.subject))
+          return Promise.reject(AppError.unauthenticated('auth.token-revoked', 'revoked'));
+        return Promise.resolve();
+      },
+    };
+    t = await buildTestApp((platform) => [createProbeModule(platform.database.db), denyList], {
+      keys: () => ({
+        keySet: () => {
+          reads.count += 1;
+          return t.tokens.keys.keySet();
+        },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('refuses a disabled user on the very next request', async () => {
+    const token = await t.tokens.user('admin-1', ['admin']);
+    const ask = () =>
+      t.app.inject({ url: '/api/v1/probe/admin', headers: { authorization: `Bearer ${token}` } });
+    expect((await ask()).statusCode).toBe(200);
+    const readsWarm = reads.count;
+    expect((await ask()).statusCode).toBe(200);
+    // answered from the cache: one read of the key set (the rotation check), no signature check,
+    // which would read it again to find the key
+    expect(reads.count).toBe(readsWarm + 1);
+
+    denied.add('admin-1');
+    const refused = await ask();
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'auth.token-revoked' });
+  });
+});
