@@ -183,9 +183,13 @@ describe('registration, sign-in and sessions', () => {
         expect(res.statusCode).toBe(400);
         expect(res.json().fields[0].field).toBe('/body/displayName');
       }
-      // fields that are not the caller's to set are dropped, not applied
+      // fields that are not the caller's to set are refused by name, and nothing changes
       const sneaky = await patch({ roles: ['admin'], email: 'other@example.com', status: 'disabled' });
-      expect(sneaky.json()).toMatchObject({
+      expect(sneaky.statusCode).toBe(400);
+      const refused = sneaky.json<{ fields: { field: string }[] }>().fields.map((f) => f.field);
+      expect(refused).toContain('/body/roles');
+      const after = await patch({ displayName: 'Ada King' });
+      expect(after.json()).toMatchObject({
         displayName: 'Ada King',
         email: user.email,
         roles: ['learner'],

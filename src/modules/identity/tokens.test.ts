@@ -266,7 +266,9 @@ describe('access-token guard (RFC 8725, RFC 9700)', () => {
         url: '/api/v1/me',
         payload: { access_token: issued.accessToken, displayName: 'x' },
       });
-      expect(form.statusCode).toBe(401);
+      // bodies are closed, so the unknown field is refused before the guard runs; either way the
+      // token in the body authenticates nobody
+      expect([400, 401]).toContain(form.statusCode);
       expect((await me({ authorization: `Basic ${issued.accessToken}` })).statusCode).toBe(401);
       expect((await me({ authorization: `Bearer ${issued.accessToken} extra` })).statusCode).toBe(401);
       expect((await me({ authorization: 'Bearer' })).statusCode).toBe(401);

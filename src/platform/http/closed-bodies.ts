@@ -5,7 +5,9 @@ import type { RouteOptions } from 'fastify';
  * than being dropped without a word (a client that misspells `priceAmount` must hear about it).
  * A schema that says `additionalProperties` (or `patternProperties`) itself keeps its choice.
  * Form bodies (OAuth, RFC 6749 §3.2) stay open: that RFC tells servers to ignore parameters they
- * do not know. `allOf` branches are left alone, since closing each would refuse the others' fields.
+ * do not know. So do routes that take a signed body as raw bytes (`config.rawBody`: payment
+ * notifications, webhooks): the sender owns that format and adds fields to it without notice.
+ * `allOf` branches are left alone, since closing each would refuse the others' fields.
  */
 
 type Schema = Record<string, unknown>;
@@ -40,6 +42,8 @@ const isJson = (type: string) => /^application\/([\w.+-]+\+)?json\b/i.test(type)
 export function closeJsonBodies(route: RouteOptions): void {
   const schema = route.schema as (Schema & { consumes?: unknown }) | undefined;
   if (!schema || !isSchema(schema.body)) return;
+  const config = route.config as { rawBody?: unknown } | undefined;
+  if (config?.rawBody === true) return;
   const consumes = schema.consumes;
   if (Array.isArray(consumes) && !consumes.some((t) => typeof t === 'string' && isJson(t))) return;
   schema.body = closeObjects(schema.body);

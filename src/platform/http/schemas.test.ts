@@ -67,7 +67,7 @@ describe('shared route schemas', () => {
     const res = await app.inject({
       method: 'POST',
       url: `/things/${id}`,
-      payload: { name: 'Lamp', price: { amount: 1999, currency: 'CNY' }, extra: 'dropped' },
+      payload: { name: 'Lamp', price: { amount: 1999, currency: 'CNY' } },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
