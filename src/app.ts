@@ -7,8 +7,10 @@ import {
   type Principal,
 } from './platform/http/auth.js';
 import { createIdempotency, type Idempotency, idempotencyMigrations } from './platform/http/idempotency.js';
+import { registerRawBody } from './platform/http/raw-body.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { housekeepingJobs } from './platform/jobs/housekeeping.jobs.js';
+import { deadLettersMigration } from './platform/messaging/dead-letters.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
 import type { HttpKit, LecternModule, Platform } from './platform/module.js';
@@ -46,7 +48,9 @@ export async function startWorker(
 ): Promise<void> {
   for (const module of modules) {
     for (const subscriber of module.subscribers ?? []) {
-      await platform.bus.subscribe(subscriptionFor(platform.database.db, module.name, subscriber));
+      await platform.bus.subscribe(
+        subscriptionFor(platform.database.db, module.name, subscriber, { logger: platform.logger }),
+      );
     }
   }
   relay.start();
@@ -90,7 +94,8 @@ export function createRelay(platform: Platform, modules: LecternModule[]): Outbo
 
 export const platformMigrations = {
   schema: 'platform',
-  migrations: idempotencyMigrations,
+  // dead letters came on a branch made before 0002_idempotency_value, so they take the next number
+  migrations: { ...idempotencyMigrations, '0003_dead_letters': deadLettersMigration },
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */
@@ -117,6 +122,8 @@ export async function buildApp(
     cache,
     readiness: { database: () => database.ping(), cache: () => cache.ping(), bus: () => bus.ping() },
   });
+  // before any module's routes, so every route may opt in with `config: { rawBody: true }`
+  registerRawBody(app);
   const verifier = createTokenVerifier({
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,

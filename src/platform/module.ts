@@ -9,6 +9,7 @@ import type { JobDefinition } from './jobs/job.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { App } from './http/server.js';
 import type { Mailer } from './mail/mailer.js';
+import type { EnvelopeOf, EventDefinition, TypedSubscriber } from './messaging/events.js';
 import type { EventBus, EventEnvelope } from './messaging/types.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Storage } from './storage/storage.js';
@@ -39,6 +40,29 @@ export interface ModuleSubscriber {
   consumer: string;
   types: string[];
   handle(event: EventEnvelope, trx: Kysely<object>): Promise<void>;
+  /**
+   * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
+   * of another version or with data not matching the schema are dead-lettered, never handled.
+   * Build such a subscriber with `eventSubscriber` to get `event.data` typed.
+   */
+  events?: readonly EventDefinition[];
+}
+
+/**
+ * A subscriber to typed events: `handle` receives `event` narrowed by `event.type` to the data
+ * type of that definition's schema.
+ */
+export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
+  subscriber: TypedSubscriber<Ds>,
+): ModuleSubscriber {
+  return {
+    consumer: subscriber.consumer,
+    types: [...new Set(subscriber.events.map((d) => d.type))],
+    events: subscriber.events,
+    // subscriptionFor hands over only events that match one of `events`, so the typed handler
+    // never sees another shape (the parameter types differ only by that narrowing)
+    handle: (event, trx) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx),
+  };
 }
 
 /** The request a bench scenario hammers. */

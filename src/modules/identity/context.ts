@@ -3,9 +3,7 @@ import type { IdentityTables } from './tables.js';
 
 export type IdentityDb = Kysely<IdentityTables>;
 
-/** Injectable time, so tests move past expiries instead of sleeping. */
-export type Clock = () => Date;
-export const systemClock: Clock = () => new Date();
+export { addSeconds, type Clock, epochSeconds, systemClock } from '../../platform/clock.js';
 
 /** Who is on the other end of a request, for throttling and the audit log. */
 export interface RequestMeta {
@@ -15,6 +13,3 @@ export interface RequestMeta {
 
 /** Used when a flow is started from code (seed, CLI) rather than a request. */
 export const internalMeta: RequestMeta = { ip: 'internal', userAgent: null };
-
-export const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
-export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);

@@ -93,6 +93,21 @@ describe('secret box', () => {
     expect(() => box.open(parts.join('.'))).toThrow(SecretBoxError);
   });
 
+  it('opens v1 values sealed before it used the platform code, and only with their secret', () => {
+    // made by the secret box before it used the platform primitive; such values sit in databases
+    const legacy =
+      'v1.U1wsQ3aUe6X_Y_Cr.MmhGtUqlI9Chw2_bqlditH4-D_uB36fQJr3Tj4qFjk_ZpVjGPUw.0h0AtAwtYoTVA5P_WsDMIA';
+    expect(createSecretBox('legacy-secret-for-tests').open(legacy)).toBe(
+      '-----BEGIN PRIVATE KEY----- 私钥 ✓',
+    );
+    expect(() => createSecretBox('another secret').open(legacy)).toThrow(SecretBoxError);
+    expect(() => createSecretBox(undefined).open(legacy)).toThrow(SecretBoxError);
+    expect(createSecretBox('legacy-secret-for-tests').open('plain.SkJTV1kzRFBFSFBLM1BYUA')).toBe(
+      'JBSWY3DPEHPK3PXP',
+    );
+    expect(() => createSecretBox('x').open('v2.a.b.c')).toThrow(SecretBoxError);
+  });
+
   it('stores plainly without a secret and still opens those values once a secret is set', () => {
     const plain = createSecretBox(undefined).seal('x');
     expect(plain.startsWith('plain.')).toBe(true);

@@ -1,5 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
 import { inTransaction } from '../db/database.js';
+import { recordDeadLetter } from './dead-letters.js';
+import { type EventDefinition, rejectionOf } from './events.js';
 import { messagingTables } from './outbox.js';
 import type { BusSubscription, EventEnvelope } from './types.js';
 
@@ -36,20 +39,42 @@ export interface InboxSubscriber<DB> {
   types: string[];
   handle(event: EventEnvelope, trx: Transaction<DB>): Promise<void>;
   deliverFrom?: 'all' | 'new';
+  /**
+   * Definitions of the events it consumes. When given, an event is handed over only if its
+   * version is one of these and its data matches that schema; any other is dead-lettered.
+   */
+  events?: readonly EventDefinition[];
 }
 
-/** A bus subscription whose handler runs once per event, in a transaction with its inbox row. */
+/**
+ * A bus subscription whose handler runs once per event, in a transaction with its inbox row.
+ * An event refused by the subscriber's definitions is recorded in `platform.dead_letters` with
+ * its inbox row (so it is not retried), logged once at warn, and the consumer moves on.
+ */
 export function subscriptionFor<DB>(
   db: Kysely<DB>,
   schema: string,
   subscriber: InboxSubscriber<DB>,
+  options: { logger?: Logger } = {},
 ): BusSubscription {
+  const { consumer, events } = subscriber;
   return {
-    consumer: subscriber.consumer,
+    consumer,
     types: subscriber.types,
     ...(subscriber.deliverFrom ? { deliverFrom: subscriber.deliverFrom } : {}),
     async handle(event) {
-      await applyOnce(db, schema, subscriber.consumer, event, (trx) => subscriber.handle(event, trx));
+      let refused: string | undefined;
+      const applied = await applyOnce(db, schema, consumer, event, async (trx) => {
+        refused = events ? rejectionOf(events, event) : undefined;
+        if (refused === undefined) await subscriber.handle(event, trx);
+        else await recordDeadLetter(trx, { consumer, event, reason: refused });
+      });
+      if (applied && refused !== undefined) {
+        options.logger?.warn(
+          { consumer, eventId: event.id, type: event.type, version: event.version, reason: refused },
+          'event dead-lettered',
+        );
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ColumnType, type Generated, type Kysely, type Migration, sql, type Transaction } from 'kysely';
+import { assertEventData } from './events.js';
 import type { EventEnvelope, NewEvent } from './types.js';
 
 /** Kysely types of the messaging tables every event-owning schema holds. */
@@ -76,7 +77,9 @@ export function messagingTables<DB>(db: Kysely<DB>, schema: string): Kysely<Outb
 
 /**
  * Write events to the outbox inside the caller's transaction, so they exist exactly when the
- * state change they announce does. The relay publishes them after commit.
+ * state change they announce does. The relay publishes them after commit. Events made by an
+ * event definition (`definition.create(...)`) are checked against its schema first: data that
+ * does not match throws EventSchemaError, naming the field, and so fails the transaction.
  */
 export async function enqueue<DB>(
   trx: Transaction<DB>,
@@ -84,6 +87,7 @@ export async function enqueue<DB>(
   events: NewEvent[],
 ): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
+  for (const event of events) assertEventData(event);
   const occurredAt = new Date().toISOString();
   const envelopes: EventEnvelope[] = events.map((e) => ({
     id: randomUUID(),
