@@ -4,19 +4,20 @@ import { AppError } from '../../../platform/errors.js';
 import { parseFormBody } from '../../../platform/http/raw-body.js';
 import { toDecimalString } from '../../../platform/money.js';
 import { malformed, notifiedDecimal } from './notification-parsing.js';
-import type {
-  Acknowledgement,
-  CreatePaymentInput,
-  NotificationInput,
-  NotificationKind,
-  PaymentAction,
-  PaymentProvider,
-  PaymentRef,
-  ProviderPaymentState,
-  RefundInput,
-  RefundResult,
-  Transport,
-  VerifiedNotification,
+import {
+  type Acknowledgement,
+  type CreatePaymentInput,
+  type NotificationInput,
+  type NotificationKind,
+  type PaymentAction,
+  type PaymentProvider,
+  type PaymentRef,
+  type ProviderPaymentState,
+  type RefundInput,
+  type RefundResult,
+  type Transport,
+  type VerifiedNotification,
+  PROVIDER_CALL_TIMEOUT_MS,
 } from './provider.js';
 import { NotificationError, NotificationErrors, ProviderError, ProviderErrors } from './provider.errors.js';
 import { parseChinaTime, toChinaTime } from './provider-time.js';
@@ -89,6 +90,7 @@ export function createAlipayProvider(options: AlipayOptions): PaymentProvider {
           accept: 'application/json',
         },
         body,
+        signal: AbortSignal.timeout(PROVIDER_CALL_TIMEOUT_MS),
       });
       text = await response.text();
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);

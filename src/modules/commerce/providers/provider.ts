@@ -9,6 +9,9 @@ export type ProviderName = 'sandbox' | 'alipay' | 'wechatpay' | 'card';
 /** The fetch the adapters call providers with; injected so tests point it at a local fake provider. */
 export type Transport = typeof fetch;
 
+/** How long one call to a provider may take before it counts as unavailable. */
+export const PROVIDER_CALL_TIMEOUT_MS = 15_000;
+
 export interface CreatePaymentInput {
   /** Our id of this payment attempt, sent to the provider as its merchant order number (`out_trade_no`). */
   paymentId: string;

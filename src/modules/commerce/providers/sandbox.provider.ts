@@ -4,17 +4,18 @@ import { type Clock, epochSeconds, systemClock } from '../../../platform/clock.j
 import { hmacSign, hmacVerify } from '../../../platform/crypto.js';
 import { add, compare, type Money, money, subtract } from '../../../platform/money.js';
 import { malformed, notifiedMoney, parseJsonAs, requiredHeader } from './notification-parsing.js';
-import type {
-  Acknowledgement,
-  CreatePaymentInput,
-  NotificationInput,
-  PaymentProvider,
-  PaymentRef,
-  ProviderPaymentState,
-  RefundInput,
-  RefundResult,
-  Transport,
-  VerifiedNotification,
+import {
+  type Acknowledgement,
+  type CreatePaymentInput,
+  type NotificationInput,
+  type PaymentProvider,
+  type PaymentRef,
+  type ProviderPaymentState,
+  type RefundInput,
+  type RefundResult,
+  type Transport,
+  type VerifiedNotification,
+  PROVIDER_CALL_TIMEOUT_MS,
 } from './provider.js';
 import { NotificationError, NotificationErrors, ProviderError, ProviderErrors } from './provider.errors.js';
 import { createMemorySandboxStore, type SandboxPayment, type SandboxStore } from './sandbox.store.js';
@@ -197,6 +198,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
             method: 'POST',
             headers: notification.headers,
             body: notification.body,
+            signal: AbortSignal.timeout(PROVIDER_CALL_TIMEOUT_MS),
           });
           await response.arrayBuffer();
           statuses.push(response.status);

@@ -4,17 +4,18 @@ import { type Clock, epochSeconds, systemClock } from '../../../platform/clock.j
 import { gcmDecrypt } from '../../../platform/crypto.js';
 import { AppError } from '../../../platform/errors.js';
 import { malformed, notifiedMoney, parseJsonAs } from './notification-parsing.js';
-import type {
-  Acknowledgement,
-  CreatePaymentInput,
-  NotificationInput,
-  PaymentProvider,
-  PaymentRef,
-  ProviderPaymentState,
-  RefundInput,
-  RefundResult,
-  Transport,
-  VerifiedNotification,
+import {
+  type Acknowledgement,
+  type CreatePaymentInput,
+  type NotificationInput,
+  type PaymentProvider,
+  type PaymentRef,
+  type ProviderPaymentState,
+  type RefundInput,
+  type RefundResult,
+  type Transport,
+  type VerifiedNotification,
+  PROVIDER_CALL_TIMEOUT_MS,
 } from './provider.js';
 import { NotificationError, NotificationErrors, ProviderError, ProviderErrors } from './provider.errors.js';
 import { parseRfc3339, toChinaRfc3339 } from './provider-time.js';
@@ -160,6 +161,7 @@ export function createWechatPayProvider(options: WechatPayOptions): PaymentProvi
           ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(payload === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(PROVIDER_CALL_TIMEOUT_MS),
       });
       status = response.status;
       text = await response.text();
