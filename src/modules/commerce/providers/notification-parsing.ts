@@ -52,3 +52,17 @@ export function requiredHeader(headers: Record<string, string | undefined>, name
   if (value === undefined || value === '') throw malformed(`header ${name} is missing`);
   return value;
 }
+
+/**
+ * Node's request headers as `verifyNotification` takes them. A header sent twice is dropped
+ * rather than joined: two signatures or timestamps are ambiguous, so the check fails as missing.
+ */
+export function notificationHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(headers).flatMap(([name, value]) =>
+      typeof value === 'string' ? [[name.toLowerCase(), value]] : [],
+    ),
+  );
+}
