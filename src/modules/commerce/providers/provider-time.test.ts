@@ -28,6 +28,8 @@ describe('provider times', () => {
       '2026-03-01 18:00:00+08:00',
       'yesterday',
       '2026-02-30T00:00:00+08:00x',
+      '2026-02-30T00:00:00+08:00',
+      '2026-03-01T24:00:00Z',
     ]) {
       expect(parseRfc3339(text), text).toBeUndefined();
     }

@@ -37,9 +37,14 @@ export function parseChinaTime(text: string): Date | undefined {
   return toChinaTime(date) === text ? date : undefined;
 }
 
-/** An RFC 3339 time with an explicit offset; undefined when it is not one. */
+/** An RFC 3339 time with an explicit offset; undefined when it is not one (2026-02-30 included). */
 export function parseRfc3339(text: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  if (!m) return undefined;
   const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  if (Number.isNaN(date.getTime())) return undefined;
+  // Date rolls impossible days over into the next month; the wall time must read back the same
+  const offsetMs = m[4] === 'Z' ? 0 : (m[5] === '-' ? -1 : 1) * (Number(m[6]) * 60 + Number(m[7])) * 60_000;
+  const wall = new Date(date.getTime() + offsetMs).toISOString();
+  return wall.slice(0, 10) === m[1] && wall.slice(11, 19) === m[2] ? date : undefined;
 }
