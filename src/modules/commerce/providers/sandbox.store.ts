@@ -1,0 +1,46 @@
+import type { Money } from '../../../platform/money.js';
+
+/** What the sandbox remembers of a simulated payment, as a real provider would. */
+export interface SandboxPayment {
+  paymentId: string;
+  orderId: string;
+  amount: Money;
+  notifyUrl: string;
+  expiresAt: Date;
+  status: 'pending' | 'succeeded' | 'closed';
+  txnId: string;
+  refunds: SandboxRefund[];
+}
+
+export interface SandboxRefund {
+  refundId: string;
+  providerRefundId: string;
+  amount: Money;
+  status: 'pending' | 'succeeded' | 'failed';
+}
+
+/**
+ * Where simulated payments live. The in-memory store loses them on restart; the commerce module
+ * can hand in a store over its own tables (same two calls) so a sandbox payment outlives the
+ * process.
+ */
+export interface SandboxStore {
+  get(paymentId: string): Promise<SandboxPayment | undefined>;
+  save(payment: SandboxPayment): Promise<void>;
+}
+
+export function createMemorySandboxStore(): SandboxStore {
+  const payments = new Map<string, SandboxPayment>();
+  // copies in and out, so a caller holding a record cannot change the store behind its back
+  const copy = (p: SandboxPayment): SandboxPayment => ({ ...p, refunds: p.refunds.map((r) => ({ ...r })) });
+  return {
+    get: (paymentId) => {
+      const payment = payments.get(paymentId);
+      return Promise.resolve(payment ? copy(payment) : undefined);
+    },
+    save: (payment) => {
+      payments.set(payment.paymentId, copy(payment));
+      return Promise.resolve();
+    },
+  };
+}
