@@ -6,6 +6,9 @@ import { Value } from 'typebox/value';
 import type { Metrics } from '../observability/metrics.js';
 import { defaultRetry, type JobDefinition } from './job.js';
 
+/** deadlock, serialization failure, unique violation, duplicate table or object */
+const RACE_CODES = new Set(['40P01', '40001', '23505', '42P07', '42710']);
+
 export interface SendOptions<DB = object> {
   /** Run no earlier than this moment. */
   startAfter?: Date;
@@ -117,6 +120,25 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
   }
 
+  /**
+   * Instances that start together register the same queues at once; creating a queue is DDL (a
+   * partition of the job table), and two of those can deadlock or collide on a name. The loser
+   * tries again: the statements are idempotent, so a second run finds the queue made.
+   */
+  async function retryOnRace(step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 5 || typeof code !== 'string' || !RACE_CODES.has(code)) throw err;
+        log.warn({ code, attempt }, 'job queue registration raced another instance; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
+    }
+  }
+
   return {
     async start(startOptions) {
       if (boss) return;
@@ -151,15 +173,17 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           retryBackoff: retry.backoff,
           ...(job.expireInSeconds ? { expireInSeconds: job.expireInSeconds } : {}),
         };
-        // createQueue leaves an existing queue as it is; update it so a changed policy applies
-        await b.createQueue(job.name, queue);
-        await b.updateQueue(job.name, queue);
-        if (job.cron) {
-          await b.schedule(job.name, job.cron.expression, job.cron.data as object, { tz: 'UTC' });
-        } else {
-          // a job that lost its cron line must stop firing
-          await b.unschedule(job.name);
-        }
+        await retryOnRace(async () => {
+          // createQueue leaves an existing queue as it is; update it so a changed policy applies
+          await b.createQueue(job.name, queue);
+          await b.updateQueue(job.name, queue);
+          if (job.cron) {
+            await b.schedule(job.name, job.cron.expression, job.cron.data as object, { tz: 'UTC' });
+          } else {
+            // a job that lost its cron line must stop firing
+            await b.unschedule(job.name);
+          }
+        });
       }
     },
 
