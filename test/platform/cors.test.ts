@@ -48,7 +48,7 @@ const cases: { label: string; request: InjectOptions }[] = [
 ];
 
 describe.each([
-  { config: '*', origin: true as boolean | string[] },
+  { config: '*', origin: true },
   {
     config: 'https://app.example,https://admin.example',
     origin: ['https://app.example', 'https://admin.example'],

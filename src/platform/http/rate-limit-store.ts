@@ -104,8 +104,9 @@ export function createRateLimitStores(options: RateLimitStoreOptions = {}): Rate
         w.count++;
       }
       const window = w;
-      const answer = () =>
+      const answer = () => {
         callback(null, { current: window.count + window.pending, ttl: window.end - Date.now() });
+      };
       if (window.first) {
         window.first.then(answer, answer);
         return;
@@ -119,9 +120,9 @@ export function createRateLimitStores(options: RateLimitStoreOptions = {}): Rate
      */
     child(routeOptions: object): FastifyRateLimitStore {
       const info = (routeOptions as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo;
-      const method = info?.method;
-      const url = info?.url;
-      return new WindowCounter(`${this.prefix}${String(method ?? '')}${String(url ?? '')}-`);
+      const method = typeof info?.method === 'string' ? info.method : '';
+      const url = typeof info?.url === 'string' ? info.url : '';
+      return new WindowCounter(`${this.prefix}${method}${url}-`);
     }
 
     private open(key: string, now: number, timeWindow: number): Window {
@@ -160,10 +161,10 @@ export function createRateLimitStores(options: RateLimitStoreOptions = {}): Rate
       w.syncing = true;
       try {
         const [count, ttl] = await command(nameSpace + this.prefix + key, delta, timeWindow);
-        w.count = Number(count);
+        w.count = count;
         // what was counted here while the batch was on its way stays pending for the next one
         w.pending -= delta;
-        w.end = Date.now() + Number(ttl);
+        w.end = Date.now() + ttl;
         // after sending, read twice more (two intervals cover the other instances' next batch),
         // so an instance that goes quiet still converges on the shared count
         w.rereads = delta > 0 ? REREADS : Math.max(0, w.rereads - 1);
