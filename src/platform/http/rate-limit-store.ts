@@ -126,7 +126,7 @@ export function createRateLimitStores(options: RateLimitStoreOptions = {}): Rate
     }
 
     private open(key: string, now: number, timeWindow: number): Window {
-      if (this.windows.size >= maxKeys) this.evict(now);
+      if (this.windows.size >= maxKeys) this.evict();
       const w: Window = {
         count: 0,
         pending: 0,
@@ -147,10 +147,11 @@ export function createRateLimitStores(options: RateLimitStoreOptions = {}): Rate
       return w;
     }
 
-    /** Drop ended windows; if none ended, the oldest one (its unsent counts are lost). */
-    private evict(now: number): void {
-      for (const [key, w] of this.windows) if (w.end <= now) this.windows.delete(key);
-      if (this.windows.size < maxKeys) return;
+    /**
+     * Drop the oldest window (its unsent counts are lost). Ended windows go at each sync; no scan
+     * here, so a flood of new clients costs the same per request however many are remembered.
+     */
+    private evict(): void {
       const oldest = this.windows.keys().next();
       if (!oldest.done) this.windows.delete(oldest.value);
     }
