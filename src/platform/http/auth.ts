@@ -81,12 +81,20 @@ interface Keys {
   fingerprint(): Promise<string | undefined>;
 }
 
+/** The same key objects in the same order: the source handed back its cached set unchanged. */
+const sameKeys = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((key, i) => key === b[i]);
+
 function localKeys(source: KeySource): Keys {
-  let cached: { json: string; getKey: JWTVerifyGetKey } | undefined;
+  let cached: { json: string; keys: JSONWebKeySet['keys']; getKey: JWTVerifyGetKey } | undefined;
   const current = async () => {
     const set = await source.keySet();
+    // read on every guarded request: skip serialising a set whose key objects are the ones seen
+    // last time (identity rebuilds them when its rows change, so a change still shows)
+    if (cached && sameKeys(cached.keys, set.keys)) return cached;
     const json = JSON.stringify(set);
-    if (cached?.json !== json) cached = { json, getKey: createLocalJWKSet(set) };
+    if (cached?.json === json) cached.keys = set.keys;
+    else cached = { json, keys: set.keys, getKey: createLocalJWKSet(set) };
     return cached;
   };
   return {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,8 +17,10 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
+import { registerCors } from './cors.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
+import { createRateLimitStores } from './rate-limit-store.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -50,6 +51,9 @@ export type App = FastifyInstance<
 >;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+// probes and scrapes are never rate limited: the limiter's hook is not even added to their routes
+const unlimited = { rateLimit: false } as const;
 
 /**
  * Helmet's headers on every response (also 404s and CORS preflights, as `@fastify/helmet` did),
@@ -121,18 +125,20 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     done();
   });
   addSecurityHeaders(app);
-  await app.register(cors, {
-    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-    credentials: false,
+  await registerCors(app, {
+    origins: config.corsOrigins,
     exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'location'],
+  });
+  const rateLimits = createRateLimitStores({ redis: cache.redis, nameSpace: 'lectern-rl:' });
+  app.addHook('onClose', async () => {
+    await rateLimits.stop();
   });
   await app.register(rateLimit, {
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
-    ...(cache.redis ? { redis: cache.redis, nameSpace: 'lectern-rl:' } : {}),
-    // a rate limiter that cannot reach Redis lets requests through rather than failing them all
+    store: rateLimits.Store,
+    // the store counts locally when Redis is down; an error from it must still not fail requests
     skipOnError: true,
-    allowList: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'FST_RATE_LIMITED',
@@ -144,8 +150,8 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/healthz', { schema: { hide: true }, config: unlimited }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true }, config: unlimited }, async (request, reply) => {
     if (closing) {
       return sendProblem(
         request,
@@ -169,7 +175,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, config: unlimited }, async (request, reply) => {
     const refusal = metricsAccess(request, config.metricsToken);
     if (refusal) return sendProblem(request, reply, refusal);
     reply.type(metrics.registry.contentType);
