@@ -1,7 +1,7 @@
 // Client authentication parsing (RFC 6749 §2.3.1), without a server: only the header matters.
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { clientCredentials } from './oauth.routes.js';
+import { clientCredentials, parseForm } from './oauth.routes.js';
 import { OAuthError } from './oauth.service.js';
 
 const withAuthorization = (authorization?: string) =>
@@ -70,5 +70,16 @@ describe('client credentials', () => {
     expect(refusal(basic('id', 's'), { client_secret: 's' }).error).toBe('invalid_request');
     expect(refusal(basic('id', 's'), { client_id: 'other' }).error).toBe('invalid_request');
     expect(clientCredentials(withAuthorization(basic('id', 's')), { client_id: 'id' }).clientId).toBe('id');
+  });
+});
+
+describe('OAuth form bodies', () => {
+  it('decodes the form and refuses a repeated parameter or a NUL character', () => {
+    expect(parseForm('grant_type=client_credentials&scope=a+b')).toEqual({
+      grant_type: 'client_credentials',
+      scope: 'a b',
+    });
+    expect(() => parseForm('scope=a&scope=b')).toThrow(/twice/);
+    expect(() => parseForm('scope=a%00')).toThrow(OAuthError);
   });
 });

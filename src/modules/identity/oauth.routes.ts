@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
+import { parseFormBody } from '../../platform/http/raw-body.js';
 import type { HttpKit } from '../../platform/module.js';
 import { metaOf } from './route-kit.js';
 import type { SigningKeys } from './keys.service.js';
@@ -21,20 +22,17 @@ import { type ClientCredentials, GRANT_TYPES, type OAuth, OAuthError } from './o
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-/** RFC 6749 §3.2: parameters sent more than once are an error, not "last one wins". */
+/**
+ * RFC 6749 §3.2: parameters sent more than once are an error, not "last one wins". The
+ * platform's form parser refuses them (an AppError, answered here as `invalid_request`).
+ */
 export function parseForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    if (Object.hasOwn(out, key)) {
-      throw new OAuthError('invalid_request', `The parameter "${key}" is repeated.`);
-    }
-    // no OAuth parameter carries NUL, and PostgreSQL text cannot store or compare it
-    if (`${key}${value}`.includes('\u0000')) {
-      throw new OAuthError('invalid_request', 'Parameters must not contain NUL characters.');
-    }
-    out[key] = value;
+  const form = parseFormBody(body);
+  // no OAuth parameter carries NUL, and PostgreSQL text cannot store or compare it
+  if (Object.entries(form).some(([key, value]) => `${key}${value}`.includes('\u0000'))) {
+    throw new OAuthError('invalid_request', 'Parameters must not contain NUL characters.');
   }
-  return out;
+  return form;
 }
 
 // RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded
