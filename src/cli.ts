@@ -4,14 +4,17 @@ import { migrateOnly, seed, serve, worker } from './main.js';
 const usage = `Usage: lectern <command> [options]
 
 Commands:
-  serve      HTTP API (and, unless --no-worker, the outbox relay and event consumers)
+  serve      HTTP API, plus (unless --no-worker) the outbox relay, event consumers and
+             timed jobs (delayed jobs and cron schedules)
   worker     outbox relay, event consumers and timed jobs only
   migrate    apply pending database migrations and exit
   seed       create demo data when the database has none, and exit
 
 Options:
   --modules a,b   run only these modules (default: all)
-  --no-worker     serve only HTTP; run "lectern worker" elsewhere
+  --no-worker     serve only HTTP: no relay, no consumers, and jobs are only sent
+                  (queued in the database), never run nor scheduled here; run
+                  "lectern worker" elsewhere to run them
   -h, --help      this text
 
 Configuration comes from the environment; see .env.example.`;

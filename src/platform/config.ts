@@ -12,6 +12,8 @@ interface Setting<T> {
   parse: Parser<T>;
   /** Used when the variable is unset or empty. `undefined` means optional. */
   fallback?: T;
+  /** Used when the variable is unset or empty and there is no `fallback`: derived from other settings. */
+  derive?: (parsed: Readonly<Record<string, unknown>>) => T;
   /** Shown in .env.example and the README instead of the real fallback. */
   example?: string;
   secret?: boolean;
@@ -196,9 +198,15 @@ const settings = {
   },
   jwtIssuer: {
     env: 'JWT_ISSUER',
-    description: 'Expected "iss" of access tokens',
+    description:
+      '"iss" of access tokens and "issuer" of the OAuth metadata; unset means PUBLIC_URL, else http://localhost:PORT',
     parse: str,
-    fallback: 'lectern',
+    // RFC 8414 §3.3: the metadata's issuer is the URL it was fetched under, so one URL by default
+    derive: (parsed) =>
+      typeof parsed.publicUrl === 'string'
+        ? parsed.publicUrl.replace(/\/+$/, '')
+        : `http://localhost:${String(parsed.port)}`,
+    example: 'http://localhost:3000',
   },
   jwtAudience: {
     env: 'JWT_AUDIENCE',
@@ -292,7 +300,7 @@ const settings = {
 type Settings = typeof settings;
 type ValueOf<S> = S extends Setting<infer T> ? T : never;
 export type Config = {
-  readonly [K in keyof Settings]: Settings[K] extends { fallback: unknown }
+  readonly [K in keyof Settings]: Settings[K] extends { fallback: unknown } | { derive: unknown }
     ? ValueOf<Settings[K]>
     : ValueOf<Settings[K]> | undefined;
 };
@@ -323,6 +331,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // after every plain value is known, so a derived one may read any of them
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    if (out[key] === undefined && setting.derive) out[key] = setting.derive(out);
+  }
   return Object.freeze(out) as Config;
 }
 
@@ -342,6 +354,7 @@ export function describeSettings(): {
   return Object.values(settings).map((s: Setting<unknown>) => ({
     env: s.env,
     description: s.description,
+    // a derived value is left commented out: pinning it in a copied file would stop the derivation
     hasDefault: s.fallback !== undefined,
     example: s.example ?? exampleOf(s.fallback),
   }));

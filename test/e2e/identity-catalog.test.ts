@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ComposedModules, composeModules } from '../../src/modules/registry.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
@@ -95,11 +95,12 @@ describe('identity and catalog in one process', () => {
     });
     expect(renamed.statusCode).toBe(200);
     // the relay publishes the outbox row and the catalog's subscriber applies it
-    const deadline = Date.now() + 10_000;
-    while ((await page()).displayName !== '王老师 Ms Wang' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await page()).displayName).toBe('王老师 Ms Wang');
+    await vi.waitFor(
+      async () => {
+        expect((await page()).displayName).toBe('王老师 Ms Wang');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   it('the instructor profile set in identity is the one the catalog shows', async () => {

@@ -174,6 +174,8 @@ split('identity and catalog in two processes', () => {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
       OUTBOX_POLL_MS: '50',
+      // services on different ports share one issuer, as behind one public URL in production
+      JWT_ISSUER: 'http://lectern.test',
     };
     await start(
       ['serve', '--modules', 'identity'],

@@ -73,11 +73,14 @@ export async function buildTestApp(
   const { bus, drop } = options.platform?.bus
     ? { bus: options.platform.bus, drop: () => Promise.resolve() }
     : await testBus();
+  // a cache the test passes is the one used: opening our own would leave a Redis connection open
+  const cache =
+    options.platform?.cache ?? createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` });
   const platform = await createPlatform(config, {
     database: await freshDatabase(),
-    cache: createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` }),
     bus,
     ...options.platform,
+    cache,
   });
   const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);
   const built = await buildApp(platform, modules(platform), {

@@ -16,6 +16,16 @@ describe('configuration', () => {
     expect(config.host).toBe('127.0.0.1');
   });
 
+  it('takes the token issuer from PUBLIC_URL, else the local address, unless JWT_ISSUER is set', () => {
+    expect(loadConfig({}).jwtIssuer).toBe('http://localhost:3000');
+    expect(loadConfig({ PORT: '3101' }).jwtIssuer).toBe('http://localhost:3101');
+    // the same form as the metadata's endpoint URLs, which drop a trailing slash
+    expect(loadConfig({ PUBLIC_URL: 'https://api.example.com/' }).jwtIssuer).toBe('https://api.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'https://api.example.com', JWT_ISSUER: 'urn:lectern' }).jwtIssuer).toBe(
+      'urn:lectern',
+    );
+  });
+
   it('lists every bad value at once, one clear line each, without echoing secrets', () => {
     let error: unknown;
     try {

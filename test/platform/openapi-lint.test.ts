@@ -29,6 +29,7 @@ describe('the OpenAPI document of the whole app', () => {
     const doc = t.app.swagger() as {
       servers?: { url: string }[];
       info: { license?: { name: string } };
+      components?: { securitySchemes?: Record<string, unknown> };
       paths: Record<string, Record<string, { operationId?: string; security?: unknown[] }>>;
     };
     expect(doc.servers?.[0]?.url).toBe('/');
@@ -40,6 +41,11 @@ describe('the OpenAPI document of the whole app', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ops.every((op) => Array.isArray(op.security))).toBe(true);
     expect(doc.paths['/api/v1/courses']?.get?.security).toEqual([]);
+    // OAuth clients authenticate by HTTP Basic or in the form body (RFC 6749 §2.3.1)
+    for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+      expect(doc.paths[path]?.post?.security, path).toEqual([{ clientBasic: [] }, {}]);
+    }
+    expect(doc.components?.securitySchemes?.clientBasic).toMatchObject({ type: 'http', scheme: 'basic' });
   });
 
   it('derives operation ids from method and path', () => {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { vi } from 'vitest';
 import { redactedPaths } from '../../platform/observability/logger.js';
 import type { MailMessage, Mailer } from '../../platform/mail/mailer.js';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
@@ -27,16 +28,16 @@ export function capturingMailer(): CapturingMailer {
     close: () => Promise.resolve(),
     describe: () => 'capturing test mailer',
     async next(to, subject) {
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        const found = sent.find((m) => m.to === to && subject.test(m.subject));
-        if (found) {
-          sent.splice(sent.indexOf(found), 1);
-          return found;
-        }
-        if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${String(subject)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const found = await vi.waitFor(
+        () => {
+          const mail = sent.find((m) => m.to === to && subject.test(m.subject));
+          if (!mail) throw new Error(`no mail to ${to} matching ${String(subject)}`);
+          return mail;
+        },
+        { timeout: 5000, interval: 10 },
+      );
+      sent.splice(sent.indexOf(found), 1);
+      return found;
     },
   };
 }

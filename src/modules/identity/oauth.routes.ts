@@ -1,7 +1,9 @@
+import basicAuth from 'basic-auth';
 import type { FastifyBaseLogger, FastifyError, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
+import { parseFormBody } from '../../platform/http/raw-body.js';
 import type { HttpKit } from '../../platform/module.js';
 import { metaOf } from './route-kit.js';
 import type { SigningKeys } from './keys.service.js';
@@ -20,22 +22,20 @@ import { type ClientCredentials, GRANT_TYPES, type OAuth, OAuthError } from './o
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-/** RFC 6749 §3.2: parameters sent more than once are an error, not "last one wins". */
+/**
+ * RFC 6749 §3.2: parameters sent more than once are an error, not "last one wins". The
+ * platform's form parser refuses them (an AppError, answered here as `invalid_request`).
+ */
 export function parseForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    if (Object.hasOwn(out, key)) {
-      throw new OAuthError('invalid_request', `The parameter "${key}" is repeated.`);
-    }
-    // no OAuth parameter carries NUL, and PostgreSQL text cannot store or compare it
-    if (`${key}${value}`.includes('\u0000')) {
-      throw new OAuthError('invalid_request', 'Parameters must not contain NUL characters.');
-    }
-    out[key] = value;
+  const form = parseFormBody(body);
+  // no OAuth parameter carries NUL, and PostgreSQL text cannot store or compare it
+  if (Object.entries(form).some(([key, value]) => `${key}${value}`.includes('\u0000'))) {
+    throw new OAuthError('invalid_request', 'Parameters must not contain NUL characters.');
   }
-  return out;
+  return form;
 }
 
+// RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded
 const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
 
 /**
@@ -53,16 +53,15 @@ export function clientCredentials(
       : { clientId: body.client_id, clientSecret: body.client_secret, method: 'client_secret_post' };
   }
   const basicChallenge = { 'www-authenticate': 'Basic realm="lectern", charset="UTF-8"' };
-  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
-  const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  if (colon < 0)
+  // basic-auth (jshttp) reads the scheme, base64 and the first colon; the form decoding is ours
+  const basic = basicAuth.parse(header);
+  if (basic === undefined)
     throw new OAuthError('invalid_client', 'Use HTTP Basic client authentication.', 401, basicChallenge);
   let clientId: string;
   let clientSecret: string;
   try {
-    clientId = formDecode(decoded.slice(0, colon));
-    clientSecret = formDecode(decoded.slice(colon + 1));
+    clientId = formDecode(basic.name);
+    clientSecret = formDecode(basic.pass);
   } catch {
     throw new OAuthError(
       'invalid_client',
@@ -131,6 +130,8 @@ export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; issuer: str
     });
 
     const tags = ['oauth'];
+    // client authentication: HTTP Basic, or in the body (client_secret_post, or client_id alone)
+    const security: Record<string, string[]>[] = [{ clientBasic: [] }, {}];
     const errors = { 400: OAuthErrorBody, 401: OAuthErrorBody, 415: OAuthErrorBody, 429: OAuthErrorBody };
 
     app.post(
@@ -138,6 +139,7 @@ export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; issuer: str
       {
         schema: {
           tags,
+          security,
           summary: 'OAuth 2.0 token endpoint (RFC 6749)',
           description:
             'Grants: `client_credentials` (confidential clients, scopes), `refresh_token` (rotating; a reused token revokes its family), `password` (first-party clients only). Client authentication: HTTP Basic, client_secret_post, or client_id alone for public clients.',
@@ -158,6 +160,7 @@ export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; issuer: str
       {
         schema: {
           tags,
+          security,
           summary: 'Token revocation (RFC 7009); revoking a refresh token ends its whole family',
           consumes: [FORM],
           body: RevokeRequest,
@@ -176,6 +179,7 @@ export function oauthRoutes(deps: { oauth: OAuth; keys: SigningKeys; issuer: str
       {
         schema: {
           tags,
+          security,
           summary: 'Token introspection (RFC 7662), for confidential clients',
           consumes: [FORM],
           body: IntrospectRequest,

@@ -40,9 +40,8 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   base = new URL(`http://127.0.0.1:${port}`);
-  // as in production: the public URL and the token issuer are one address
-  const url = base.href.replace(/\/$/, '');
-  t = await startIdentityApp({ env: { PUBLIC_URL: url, JWT_ISSUER: url } });
+  // no JWT_ISSUER: the issuer defaults to the public URL, which openid-client's discovery checks
+  t = await startIdentityApp({ env: { PUBLIC_URL: base.href.replace(/\/$/, '') } });
   await t.app.app.listen({ port, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -451,6 +450,7 @@ describe('OAuth 2.0 endpoints', () => {
       const config = await discover(partner.clientId, partner.clientSecret, client.ClientSecretBasic());
       const meta = config.serverMetadata();
       expect(meta.issuer).toBe(base.href.replace(/\/$/, ''));
+      expect(t.app.platform.config.jwtIssuer).toBe(meta.issuer);
       expect(meta.token_endpoint).toBe(new URL('/oauth/token', base).href);
       expect(meta.revocation_endpoint).toBe(new URL('/oauth/revoke', base).href);
       expect(meta.introspection_endpoint).toBe(new URL('/oauth/introspect', base).href);

@@ -36,26 +36,17 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-const titles: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  410: 'Gone',
-  408: 'Request Timeout',
+// Node's reason phrases, except the two RFC 9110 renamed (Node still says "Payload Too Large"
+// and "Unprocessable Entity"), so a title does not change with the Node version.
+const renamedByRfc9110: Record<number, string> = {
   413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
 };
+
+/** The RFC 9110 reason phrase of `status`, the problem's `title`. */
+export function statusTitle(status: number): string {
+  return renamedByRfc9110[status] ?? STATUS_CODES[status] ?? 'Error';
+}
 
 export function problem(
   status: number,
@@ -65,7 +56,7 @@ export function problem(
 ): Problem {
   return {
     type: `https://lectern.dev/problems/${code}`,
-    title: titles[status] ?? 'Error',
+    title: statusTitle(status),
     status,
     ...(detail === undefined ? {} : { detail }),
     code,
@@ -182,7 +173,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
   const body = JSON.stringify(problem(status, code, 'The HTTP request could not be read.'));
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${statusTitle(status)}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
