@@ -60,16 +60,24 @@ export async function serve(options: RunOptions = {}): Promise<void> {
   const platform = await createPlatform(config);
   const { modules, keys } = composeModules(platform, options.modules, settings);
   const lectern = await buildApp(platform, modules, { keys, worker: options.worker ?? true });
-  if (config.seedDemo) {
-    const lines = await seedModules(platform, modules);
-    for (const line of lines) process.stdout.write(`  ${line}\n`);
-  }
   onShutdown(platform, () => lectern.close());
   await lectern.app.listen({ port: config.port, host: config.host });
   platform.logger.info(
     { modules: modules.map((m) => m.name), docs: `http://localhost:${config.port}/docs` },
     'Lectern is serving',
   );
+  // demo data goes through the services (tens of seconds on a first start), so it is made while
+  // the API already answers; each module's seed is a no-op once it has data
+  if (config.seedDemo) {
+    seedModules(platform, modules).then(
+      (lines) => {
+        for (const line of lines) process.stdout.write(`  ${line}\n`);
+      },
+      (err: unknown) => {
+        platform.logger.error({ err }, 'demo data could not be created');
+      },
+    );
+  }
 }
 
 export async function worker(options: RunOptions = {}): Promise<void> {
