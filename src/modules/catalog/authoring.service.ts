@@ -10,7 +10,7 @@ import type { CatalogCache } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
 import { CatalogErrors } from './catalog.errors.js';
 import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './course.access.js';
-import { canonicalLanguage, nonBlank, normaliseTags } from './course.text.js';
+import { canonicalLanguage, nonBlank, normaliseTags, trimText } from './course.text.js';
 import {
   type CourseDetailView,
   type CourseSummaryView,
@@ -109,7 +109,7 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
         const { id } = await insertCourse(trx, {
           owner_id: actor.userId,
           title,
-          subtitle: input.subtitle?.trim() ?? '',
+          subtitle: input.subtitle === undefined ? '' : trimText(input.subtitle),
           description: input.description ?? '',
           category_id: input.categoryId ?? null,
           cover_asset_id: null,
@@ -137,7 +137,7 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
           set.title = title;
           changes.push('title');
         }
-        const subtitle = input.subtitle?.trim();
+        const subtitle = input.subtitle === undefined ? undefined : trimText(input.subtitle);
         if (subtitle !== undefined && subtitle !== course.subtitle) {
           set.subtitle = subtitle;
           changes.push('subtitle');
