@@ -315,7 +315,9 @@ describe('refused uploads over a real keep-alive connection', () => {
           },
           (res) => {
             res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
+            res.on('end', () => {
+              resolve(res.statusCode ?? 0);
+            });
           },
         )
         .on('error', reject);
