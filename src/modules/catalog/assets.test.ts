@@ -187,6 +187,46 @@ describe('upload validation', () => {
     expect((await upload('ebook', 'bomb.epub', bomb)).json().detail).toContain('expands');
   });
 
+  it('refuses e-books and decks whose entries expand far beyond the upload (compression ratio)', async () => {
+    const epubParts = [
+      { name: 'mimetype', data: 'application/epub+zip' },
+      { name: 'META-INF/container.xml', data: '<container/>' },
+    ];
+    // one 50 MiB chapter of zeros deflates to about 50 KiB: 1000:1, well under the declared-size cap
+    const zeros = Buffer.alloc(50 * 1024 * 1024);
+    const oneEntry = sampleZip([...epubParts, { name: 'OEBPS/c1.xhtml', data: zeros, method: 8 }]);
+    // many entries each under the per-entry floor, together 200 MiB from a small file
+    const manyEntries = sampleZip([
+      ...epubParts,
+      ...Array.from({ length: 200 }, (_, i) => ({
+        name: `OEBPS/c${i}.xhtml`,
+        data: zeros.subarray(0, 1024 * 1024 - 1),
+        method: 8 as const,
+      })),
+    ]);
+    const pptxBomb = sampleZip([
+      { name: '[Content_Types].xml', data: '<Types/>' },
+      { name: 'ppt/presentation.xml', data: zeros, method: 8 },
+    ]);
+    for (const [kind, name, bytes] of [
+      ['ebook', 'ratio.epub', oneEntry],
+      ['ebook', 'many.epub', manyEntries],
+      ['slides', 'ratio.pptx', pptxBomb],
+    ] as const) {
+      const before = await storedFiles();
+      const response = await upload(kind, name, bytes);
+      expect(response.statusCode, name).toBe(415);
+      expect(response.json().code).toBe('catalog.asset-type-not-allowed');
+      expect(await storedFiles()).toEqual(before);
+    }
+    // an honest book with well-compressed text still passes
+    const honest = sampleZip([
+      ...epubParts,
+      { name: 'OEBPS/c1.xhtml', data: '<p>Lectern 知识付费 chapter text.</p>\n'.repeat(20_000), method: 8 },
+    ]);
+    expect((await upload('ebook', 'honest.epub', honest)).statusCode).toBe(201);
+  });
+
   it('reads durations and page counts', async () => {
     expect((await uploaded('video', 'a.mp4', sampleMp4(125))).durationSeconds).toBe(125);
     const moovLast = sampleMp4(3600, { moovAtEnd: true, padding: 100_000 });
