@@ -621,3 +621,23 @@ describe('blank text and currencies (hardening)', () => {
     expect((await t.request('GET', '/api/v1/courses?currency=JPY')).statusCode).toBe(200);
   });
 });
+
+describe('invisible names from identity (hardening)', () => {
+  it('shows a placeholder, not an invisible name, when identity sends one', async () => {
+    const id = randomUUID();
+    const who = { id, token: await t.app.tokens.user(id, ['instructor']) };
+    const { id: courseId } = await t.publishedCourse({ title: 'Invisible teacher' }, who);
+    const eventId = randomUUID();
+    await t.app.platform.bus.publish({
+      id: eventId,
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: id,
+      data: { userId: id, displayName: '\u200b\u2060 ', headline: null, bio: null },
+    });
+    await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+    const [shown] = (await course(courseId)).json<{ instructors: { displayName: string }[] }>().instructors;
+    expect(shown?.displayName.replace(/[\s\u200b\u2060]/g, '')).not.toBe('');
+  });
+});
