@@ -152,7 +152,19 @@ class RangeReader extends yauzl.RandomAccessReader {
   }
 }
 
-export const ZIP_LIMITS = { maxEntries: 10_000, maxUncompressedBytes: 2 * 1024 * MiB };
+/**
+ * What a PPTX or EPUB may expand to. Declared size alone let a 1 MiB archive of zeros claim 2 GiB;
+ * the ratios tie the expansion to what was uploaded. Text and XML compress 3–20×, so 100× is far
+ * beyond honest content (the figure Apache POI uses); entries under `ratioFloorBytes` are never
+ * refused for their ratio, since a small XML part of repeated tags can legitimately exceed it.
+ */
+export const ZIP_LIMITS = {
+  maxEntries: 10_000,
+  maxUncompressedBytes: 2 * 1024 * MiB,
+  maxEntryRatio: 100,
+  maxTotalRatio: 100,
+  ratioFloorBytes: MiB,
+};
 
 const badContainer = (what: string, reason: string) =>
   new AppError(
@@ -163,8 +175,8 @@ const badContainer = (what: string, reason: string) =>
 
 /**
  * Prove a zip is a PPTX or an EPUB from its central directory, read in ranges from the store.
- * Nothing is extracted except EPUB's 20-byte `mimetype` entry; entry count and declared total
- * size are capped so a zip bomb is refused before anyone downstream inflates it.
+ * Nothing is extracted except EPUB's 20-byte `mimetype` entry; entry count, declared total size
+ * and compression ratios are capped so a zip bomb is refused before anyone downstream inflates it.
  */
 export async function checkZipContainer(
   open: RangeOpener,
@@ -191,10 +203,20 @@ export async function checkZipContainer(
     const names = new Set<string>();
     let total = 0;
     let mimetype: yauzl.Entry | undefined;
+    // expansion beyond this is a bomb whatever each entry says
+    const totalAllowed = Math.min(
+      limits.maxUncompressedBytes,
+      Math.max(limits.ratioFloorBytes, limits.maxTotalRatio * size),
+    );
     for await (const entry of zip.eachEntry()) {
       total += entry.uncompressedSize;
-      if (total > limits.maxUncompressedBytes)
-        throw badContainer(what, 'it expands to more than the size allowed');
+      if (total > totalAllowed) throw badContainer(what, 'it expands to more than the size allowed');
+      if (
+        entry.uncompressedSize > limits.ratioFloorBytes &&
+        entry.uncompressedSize > limits.maxEntryRatio * Math.max(entry.compressedSize, 1)
+      ) {
+        throw badContainer(what, `an entry expands more than ${limits.maxEntryRatio} times`);
+      }
       names.add(entry.fileName);
       if (entry.fileName === 'mimetype') mimetype = entry;
     }

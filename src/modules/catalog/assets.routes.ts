@@ -1,5 +1,5 @@
 import multipart, { type FastifyMultipartBaseOptions } from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import { PageQuery, pageOf } from '../../platform/http/pagination.js';
@@ -21,6 +21,23 @@ const AssetParams = Type.Object({ assetId: Type.String({ format: 'uuid' }) });
  */
 export async function registerUploads(app: App): Promise<void> {
   await app.register(multipart, { throwFileSizeLimit: false });
+}
+
+/**
+ * A refusal (401/403/404 before the body is read, 413/415 part-way through it) leaves the rest of
+ * the upload unread on the socket. Kept alive, that connection would wait for the client to
+ * finish sending a file nobody reads, and an ordinary client hears nothing until the keep-alive
+ * timeout. Closing it answers at once and costs the client one reconnect; draining instead would
+ * let a refused caller make us read gigabytes.
+ */
+function closeUnreadUpload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (err: null, payload: unknown) => void,
+): void {
+  if (!request.raw.complete) reply.header('connection', 'close');
+  done(null, payload);
 }
 
 export function assetsRoutes(assets: AssetsService) {
@@ -53,6 +70,7 @@ export function assetsRoutes(assets: AssetsService) {
       '/courses/:courseId/assets',
       {
         preHandler: [author],
+        onSend: closeUnreadUpload,
         schema: {
           tags: ['catalog'],
           summary: 'Upload a file to a course (multipart/form-data, one file part)',

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Caller, type CatalogTest, startCatalog } from './catalog.test-support.js';
@@ -185,6 +187,46 @@ describe('upload validation', () => {
     expect((await upload('ebook', 'bomb.epub', bomb)).json().detail).toContain('expands');
   });
 
+  it('refuses e-books and decks whose entries expand far beyond the upload (compression ratio)', async () => {
+    const epubParts = [
+      { name: 'mimetype', data: 'application/epub+zip' },
+      { name: 'META-INF/container.xml', data: '<container/>' },
+    ];
+    // one 50 MiB chapter of zeros deflates to about 50 KiB: 1000:1, well under the declared-size cap
+    const zeros = Buffer.alloc(50 * 1024 * 1024);
+    const oneEntry = sampleZip([...epubParts, { name: 'OEBPS/c1.xhtml', data: zeros, method: 8 }]);
+    // many entries each under the per-entry floor, together 200 MiB from a small file
+    const manyEntries = sampleZip([
+      ...epubParts,
+      ...Array.from({ length: 200 }, (_, i) => ({
+        name: `OEBPS/c${i}.xhtml`,
+        data: zeros.subarray(0, 1024 * 1024 - 1),
+        method: 8 as const,
+      })),
+    ]);
+    const pptxBomb = sampleZip([
+      { name: '[Content_Types].xml', data: '<Types/>' },
+      { name: 'ppt/presentation.xml', data: zeros, method: 8 },
+    ]);
+    for (const [kind, name, bytes] of [
+      ['ebook', 'ratio.epub', oneEntry],
+      ['ebook', 'many.epub', manyEntries],
+      ['slides', 'ratio.pptx', pptxBomb],
+    ] as const) {
+      const before = await storedFiles();
+      const response = await upload(kind, name, bytes);
+      expect(response.statusCode, name).toBe(415);
+      expect(response.json().code).toBe('catalog.asset-type-not-allowed');
+      expect(await storedFiles()).toEqual(before);
+    }
+    // an honest book with well-compressed text still passes
+    const honest = sampleZip([
+      ...epubParts,
+      { name: 'OEBPS/c1.xhtml', data: '<p>Lectern 知识付费 chapter text.</p>\n'.repeat(20_000), method: 8 },
+    ]);
+    expect((await upload('ebook', 'honest.epub', honest)).statusCode).toBe(201);
+  });
+
   it('reads durations and page counts', async () => {
     expect((await uploaded('video', 'a.mp4', sampleMp4(125))).durationSeconds).toBe(125);
     const moovLast = sampleMp4(3600, { moovAtEnd: true, padding: 100_000 });
@@ -238,6 +280,129 @@ describe('upload validation', () => {
     expect((await upload('image', 'x.png', png, t.learner)).statusCode).toBe(403);
     expect((await upload('image', 'x.png', png, t.otherInstructor)).statusCode).toBe(404);
     expect((await upload('image', 'x.png', png, t.instructor, randomUUID())).statusCode).toBe(404);
+  });
+});
+
+describe('refused uploads over a real keep-alive connection', () => {
+  let base: URL;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+  beforeAll(async () => {
+    await t.app.app.listen({ host: '127.0.0.1', port: 0 });
+    base = new URL(`http://127.0.0.1:${(t.app.app.server.address() as AddressInfo).port}`);
+  });
+
+  afterAll(() => {
+    agent.destroy();
+  });
+
+  /**
+   * Streams `size` bytes of `filler` after `head` as one file part, like a browser sending a large
+   * file, and resolves with the answer. Before the fix a refused upload left the request unread and
+   * this never resolved (the test timed out), because the socket waited for the keep-alive timeout.
+   */
+  const streamUpload = (kind: string, as: Caller, head: Buffer, size: number) =>
+    new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const boundary = `----lectern${randomUUID()}`;
+      const partHead = Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      );
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const req = http.request(new URL(`/api/v1/courses/${courseId}/assets?kind=${kind}`, base), {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${as.token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(partHead.length + head.length + size + tail.length),
+        },
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code: string };
+          resolve({ status: res.statusCode ?? 0, code: body.code });
+        });
+      });
+      // the server may close the connection before the whole body is sent; the answer is what counts
+      req.on('error', reject);
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      let sent = 0;
+      const pump = () => {
+        while (sent < size) {
+          const n = Math.min(chunk.length, size - sent);
+          sent += n;
+          if (!req.write(chunk.subarray(0, n))) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end(tail);
+      };
+      req.write(Buffer.concat([partHead, head]));
+      pump();
+    });
+
+  const healthy = () =>
+    new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          new URL(`/api/v1/courses/${courseId}/assets`, base),
+          {
+            agent,
+            headers: { authorization: `Bearer ${t.instructor.token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              resolve(res.statusCode ?? 0);
+            });
+          },
+        )
+        .on('error', reject);
+    });
+
+  it('answers a too-large file at once (413) and the client can go on', async () => {
+    const answer = await streamUpload('image', t.instructor, samplePng(8, 8, [0, 0, 0]), 32 * 1024 * 1024);
+    expect(answer).toEqual({ status: 413, code: 'catalog.asset-too-large' });
+    expect(await healthy()).toBe(200);
+  });
+
+  it('answers a file of the wrong type at once (415) and the client can go on', async () => {
+    const answer = await streamUpload(
+      'document',
+      t.instructor,
+      Buffer.from('plain text, not a PDF'),
+      32 * 1024 * 1024,
+    );
+    expect(answer).toEqual({ status: 415, code: 'catalog.asset-type-not-allowed' });
+    expect(await healthy()).toBe(200);
+  });
+
+  it('answers a caller who may not upload before reading the body (404 for a draft not theirs)', async () => {
+    const answer = await streamUpload(
+      'image',
+      t.otherInstructor,
+      samplePng(8, 8, [0, 0, 0]),
+      32 * 1024 * 1024,
+    );
+    expect(answer).toEqual({ status: 404, code: 'catalog.course-not-found' });
+    expect(await healthy()).toBe(200);
+  });
+
+  it('answers a fetch() upload that is refused', async () => {
+    const { body, headers } = multipart(
+      'huge.png',
+      Buffer.concat([samplePng(8, 8, [0, 0, 0]), Buffer.alloc(8 * 1024 * 1024, 7)]),
+    );
+    const response = await fetch(new URL(`/api/v1/courses/${courseId}/assets?kind=image`, base), {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${t.instructor.token}` },
+      body,
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { code: string }).code).toBe('catalog.asset-too-large');
   });
 });
 

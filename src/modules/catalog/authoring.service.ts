@@ -10,7 +10,7 @@ import type { CatalogCache } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
 import { CatalogErrors } from './catalog.errors.js';
 import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './course.access.js';
-import { canonicalLanguage, nonBlank, normaliseTags } from './course.text.js';
+import { canonicalLanguage, nonBlank, normaliseTags, trimText } from './course.text.js';
 import {
   type CourseDetailView,
   type CourseSummaryView,
@@ -25,7 +25,6 @@ import {
   findCourse,
   insertCourse,
   instructorsOfCourses,
-  knownInstructorIds,
   listOwnedCourses,
   refreshSearchDocument,
   replaceCourseInstructors,
@@ -36,6 +35,10 @@ import {
 import { findAsset } from './assets.queries.js';
 import type { CreateCourseInput, UpdateCourseInput } from './courses.schemas.js';
 import type { InstructorsService } from './instructors.service.js';
+import type { CoInstructorsService } from './co-instructors.service.js';
+import { removeCourseInstructor } from './co-instructors.queries.js';
+import { CourseInstructorRemovedEvent } from './catalog.events.js';
+import type { NewEvent } from '../../platform/messaging/types.js';
 import type { CatalogTables, CourseStatus, CourseTable } from './tables.js';
 
 type Db = Kysely<CatalogTables>;
@@ -45,6 +48,7 @@ export interface AuthoringServiceDeps {
   cache: CatalogCache;
   urls: Urls;
   instructors: InstructorsService;
+  coInstructors: CoInstructorsService;
   storage: Storage;
   logger: Logger;
 }
@@ -54,7 +58,7 @@ const SEARCHED = ['title', 'subtitle', 'description', 'category', 'tags', 'instr
 
 /** An instructor's own courses: create, edit, delete a draft, list them in the studio. */
 export function createAuthoringService(deps: AuthoringServiceDeps) {
-  const { db, cache, urls, instructors, storage, logger } = deps;
+  const { db, cache, urls, instructors, coInstructors, storage, logger } = deps;
 
   async function checkCategory(trx: Db, categoryId: string | null | undefined): Promise<void> {
     if (!categoryId) return;
@@ -63,21 +67,6 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
         { field: '/body/categoryId', message: 'no such category' },
       ]);
     }
-  }
-
-  /** The owner first, then co-instructors, each of whom must have a catalog profile. */
-  async function instructorList(trx: Db, ownerId: string, others: string[] | undefined): Promise<string[]> {
-    const ids = [...new Set([ownerId, ...(others ?? [])])];
-    const found = await knownInstructorIds(trx, ids);
-    const missing = ids.filter((id) => !found.includes(id));
-    if (missing.length > 0) {
-      throw AppError.validation(
-        CatalogErrors.unknownInstructor,
-        'Every co-instructor needs an instructor profile.',
-        [{ field: '/body/instructorIds', message: `unknown: ${missing.join(', ')}` }],
-      );
-    }
-    return ids;
   }
 
   async function checkCover(trx: Db, courseId: string, assetId: string): Promise<void> {
@@ -104,12 +93,11 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
       // call to another module may run while this module holds a connection in a transaction
       await instructors.ensure(db, actor.userId);
       return inTransaction(db, async (trx) => {
-        const instructorIds = await instructorList(trx, actor.userId, input.instructorIds);
         await checkCategory(trx, input.categoryId);
         const { id } = await insertCourse(trx, {
           owner_id: actor.userId,
           title,
-          subtitle: input.subtitle?.trim() ?? '',
+          subtitle: input.subtitle === undefined ? '' : trimText(input.subtitle),
           description: input.description ?? '',
           category_id: input.categoryId ?? null,
           cover_asset_id: null,
@@ -119,11 +107,21 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
           language: canonicalLanguage(input.language),
           review_note: null,
         });
-        await replaceCourseInstructors(trx, id, instructorIds);
+        await replaceCourseInstructors(trx, id, [actor.userId]);
         await replaceCourseTags(trx, id, normaliseTags(input.tags ?? []));
         await refreshSearchDocument(trx, id);
-        // a draft is in no public list or cache: nothing to announce or invalidate yet
-        return courseDetail(trx, urls, await reload(trx, id), true);
+        const row = await reload(trx, id);
+        // co-instructors are invited, never listed without their consent; a draft is in no
+        // public list or cache, so only the invitations are announced
+        const invited = await coInstructors.inviteIn(
+          trx,
+          actor,
+          row,
+          input.instructorIds ?? [],
+          '/body/instructorIds',
+        );
+        await enqueue(trx, 'catalog', invited);
+        return courseDetail(trx, urls, row, true);
       });
     },
 
@@ -137,7 +135,7 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
           set.title = title;
           changes.push('title');
         }
-        const subtitle = input.subtitle?.trim();
+        const subtitle = input.subtitle === undefined ? undefined : trimText(input.subtitle);
         if (subtitle !== undefined && subtitle !== course.subtitle) {
           set.subtitle = subtitle;
           changes.push('subtitle');
@@ -182,20 +180,35 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
             changes.push('tags');
           }
         }
+        // the wanted list: names left out are removed now, new names are invited (see co-instructors)
+        const other: NewEvent[] = [];
         if (input.instructorIds) {
-          const ids = await instructorList(trx, course.owner_id, input.instructorIds);
+          const wanted = new Set(input.instructorIds);
           const current = (await instructorsOfCourses(trx, [courseId])).map((i) => i.id);
-          if (ids.join() !== current.join()) {
-            await replaceCourseInstructors(trx, courseId, ids);
-            changes.push('instructors');
+          for (const id of current.filter((i) => i !== course.owner_id && !wanted.has(i))) {
+            await removeCourseInstructor(trx, courseId, id);
+            other.push(
+              CourseInstructorRemovedEvent.create(courseId, {
+                courseId,
+                instructorId: id,
+                actorId: actor.userId,
+                left: false,
+              }),
+            );
           }
+          if (other.length > 0) changes.push('instructors');
+          other.push(
+            ...(await coInstructors.inviteIn(trx, actor, course, input.instructorIds, '/body/instructorIds')),
+          );
         }
-        if (changes.length === 0)
+        if (changes.length === 0) {
+          await enqueue(trx, 'catalog', other);
           return { detail: await courseDetail(trx, urls, course, true), changed: false };
+        }
         await updateCourse(trx, courseId, { ...set, updated_at: new Date() });
         if (changes.some((c) => SEARCHED.includes(c))) await refreshSearchDocument(trx, courseId);
         const row = await reload(trx, courseId);
-        await enqueue(trx, 'catalog', [courseUpdatedEvent(row, changes)]);
+        await enqueue(trx, 'catalog', [...other, courseUpdatedEvent(row, changes)]);
         return { detail: await courseDetail(trx, urls, row, true), changed: true };
       });
       if (changed) await cache.invalidateCourse(courseId);

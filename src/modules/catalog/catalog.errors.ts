@@ -6,6 +6,11 @@ import { AppError } from '../../platform/errors.js';
  */
 export const CatalogErrors = {
   adminRequired: 'catalog.admin-required',
+  alreadyInstructor: 'catalog.already-instructor',
+  invitationNotFound: 'catalog.invitation-not-found',
+  invitationNotAccepted: 'catalog.invitation-not-accepted',
+  ownerCannotLeave: 'catalog.owner-cannot-leave',
+  notCourseInstructor: 'catalog.not-course-instructor',
   assetInUse: 'catalog.asset-in-use',
   assetKindMismatch: 'catalog.asset-kind-mismatch',
   assetNotAllowed: 'catalog.asset-not-allowed',
@@ -64,4 +69,5 @@ export const NotFound = {
   asset: () => AppError.notFound(CatalogErrors.assetNotFound, 'No such file.'),
   category: () => AppError.notFound(CatalogErrors.categoryNotFound, 'No such category.'),
   instructor: () => AppError.notFound(CatalogErrors.instructorNotFound, 'No such instructor.'),
+  invitation: () => AppError.notFound(CatalogErrors.invitationNotFound, 'No such invitation.'),
 } as const;

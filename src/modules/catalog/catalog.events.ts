@@ -102,6 +102,56 @@ export const LessonAddedEvent = defineEvent({
 });
 export type LessonAdded = Static<typeof LessonAddedEvent.schema>;
 
+const InvitationData = Type.Object({
+  courseId: Id,
+  instructorId: Id,
+  /** Who acted: the owner or an admin (sent, withdrawn), the invitee (accepted, declined), a reviewer (rejected). */
+  actorId: Id,
+});
+
+/** The owner (or an admin) invited an instructor to co-teach; notify tells the invitee. */
+export const InvitationSentEvent = defineEvent({
+  type: 'catalog.invitation.sent',
+  version: 1,
+  schema: Type.Object({ ...InvitationData.properties, courseTitle: Type.String() }),
+});
+export type InvitationSent = Static<typeof InvitationSentEvent.schema>;
+
+/** The invitee accepted; on a course out of draft the name waits for a reviewer (`awaitingReview`). */
+export const InvitationAcceptedEvent = defineEvent({
+  type: 'catalog.invitation.accepted',
+  version: 1,
+  schema: Type.Object({ ...InvitationData.properties, awaitingReview: Type.Boolean() }),
+});
+export type InvitationAccepted = Static<typeof InvitationAcceptedEvent.schema>;
+
+/** The invitation ended without the instructor joining. */
+export const InvitationClosedEvent = defineEvent({
+  type: 'catalog.invitation.closed',
+  version: 1,
+  schema: Type.Object({
+    ...InvitationData.properties,
+    outcome: Type.Union([Type.Literal('declined'), Type.Literal('withdrawn'), Type.Literal('rejected')]),
+  }),
+});
+export type InvitationClosed = Static<typeof InvitationClosedEvent.schema>;
+
+/** An instructor now appears on the course (after consent, and a review when it was out of draft). */
+export const CourseInstructorAddedEvent = defineEvent({
+  type: 'catalog.course.instructor_added',
+  version: 1,
+  schema: Type.Object({ courseId: Id, instructorId: Id, courseStatus: CourseStatus }),
+});
+export type CourseInstructorAdded = Static<typeof CourseInstructorAddedEvent.schema>;
+
+/** An instructor no longer appears on the course: they left, or the owner or an admin removed them. */
+export const CourseInstructorRemovedEvent = defineEvent({
+  type: 'catalog.course.instructor_removed',
+  version: 1,
+  schema: Type.Object({ courseId: Id, instructorId: Id, actorId: Id, left: Type.Boolean() }),
+});
+export type CourseInstructorRemoved = Static<typeof CourseInstructorRemovedEvent.schema>;
+
 /** The type names, for code that matches on `event.type`. */
 export const CatalogEvents = {
   categoryCreated: CategoryCreatedEvent.type,
@@ -111,6 +161,11 @@ export const CatalogEvents = {
   courseUpdated: CourseUpdatedEvent.type,
   courseArchived: CourseArchivedEvent.type,
   lessonAdded: LessonAddedEvent.type,
+  invitationSent: InvitationSentEvent.type,
+  invitationAccepted: InvitationAcceptedEvent.type,
+  invitationClosed: InvitationClosedEvent.type,
+  courseInstructorAdded: CourseInstructorAddedEvent.type,
+  courseInstructorRemoved: CourseInstructorRemovedEvent.type,
 } as const;
 
 /** Events from other modules the catalog listens to. */

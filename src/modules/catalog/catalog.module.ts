@@ -17,6 +17,8 @@ import { createUrls } from './course.views.js';
 import { favouritesRoutes } from './favourites.routes.js';
 import { createFavouritesService } from './favourites.service.js';
 import { instructorsRoutes } from './instructors.routes.js';
+import { coInstructorsRoutes } from './co-instructors.routes.js';
+import { createCoInstructorsService } from './co-instructors.service.js';
 import { createInstructorsService, type InstructorDirectory } from './instructors.service.js';
 import { catalogMigrations } from './migrations/index.js';
 import { outlineRoutes } from './outline.routes.js';
@@ -82,11 +84,13 @@ export function createCatalogModule(
     deps.instructors ?? (deps.identity && instructorDirectoryFrom(deps.identity)),
   );
   const categories = createCategoriesService(db, read, cache);
+  const coInstructors = createCoInstructorsService({ db, cache });
   const authoring = createAuthoringService({
     db,
     cache,
     urls,
     instructors,
+    coInstructors,
     storage: platform.storage,
     logger: platform.logger,
   });
@@ -112,6 +116,7 @@ export function createCatalogModule(
     categoriesRoutes(categories),
     browseRoutes(browse),
     authoringRoutes(authoring),
+    coInstructorsRoutes(coInstructors),
     publishingRoutes(publishing, reviewQueue),
     instructorsRoutes(instructors, browse),
     outlineRoutes(outline, assets),

@@ -23,6 +23,7 @@ import type { Category as CategorySchema, CategoryNode as CategoryNodeSchema } f
 import { refreshSearchDocument } from './courses.queries.js';
 import type { CatalogTables, CategoryTable } from './tables.js';
 import { CatalogErrors, NotFound } from './catalog.errors.js';
+import { nonBlank } from './course.text.js';
 
 export type Category = Static<typeof CategorySchema>;
 export type CategoryNode = Static<typeof CategoryNodeSchema>;
@@ -106,7 +107,7 @@ export function createCategoriesService(
         if (input.parentId && !(await findCategoryById(trx, input.parentId))) throw parentMissing();
         const row = await insertCategory(trx, {
           slug: input.slug,
-          name: input.name.trim(),
+          name: nonBlank(input.name, 'name'),
           parent_id: input.parentId ?? null,
           position: input.position ?? 0,
         });
@@ -135,7 +136,7 @@ export function createCategoriesService(
           await assertSlugFree(trx, input.slug, id);
           set.slug = input.slug;
         }
-        if (input.name !== undefined) set.name = input.name.trim();
+        if (input.name !== undefined) set.name = nonBlank(input.name, 'name');
         if (input.position !== undefined) set.position = input.position;
         if (input.parentId !== undefined && input.parentId !== current.parent_id) {
           if (input.parentId !== null) {

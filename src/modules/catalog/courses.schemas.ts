@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { PageQuery } from '../../platform/http/pagination.js';
+import { isCurrency } from '../../platform/money.js';
 import { ASSET_KINDS, COURSE_LEVELS, COURSE_STATUSES, LESSON_KINDS } from './tables.js';
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -20,6 +21,26 @@ export const Money = Type.Object(
   {
     amount: Type.Integer({ minimum: 0, maximum: MAX_PRICE, description: 'Minor units (fen, cents)' }),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217', examples: ['CNY'] }),
+  },
+  { description: 'Money in minor units' },
+);
+
+/**
+ * A currency a client may send: the ISO 4217 codes `isCurrency` accepts, listed as an enum so the
+ * edge refuses `XXX` or `ABC` with a 400 on the field and the OpenAPI document shows the choices.
+ * Answers keep the plain `Money` shape: what we stored was checked on the way in.
+ */
+const CurrencyCode = Type.String({
+  enum: Intl.supportedValuesOf('currency').filter(isCurrency),
+  description: 'ISO 4217',
+  examples: ['CNY'],
+});
+
+/** A price a client sends. */
+export const PriceInput = Type.Object(
+  {
+    amount: Money.properties.amount,
+    currency: CurrencyCode,
   },
   { description: 'Money in minor units' },
 );
@@ -112,7 +133,7 @@ export const CreateCourseBody = Type.Object({
   subtitle: Type.Optional(Type.String({ maxLength: 300 })),
   description: Type.Optional(Type.String({ maxLength: 20_000, description: 'Markdown' })),
   categoryId: Type.Optional(Nullable(Uuid)),
-  price: Money,
+  price: PriceInput,
   level: CourseLevel,
   language: Language,
   tags: Type.Optional(Type.Array(TagName, { maxItems: 10 })),
@@ -129,7 +150,7 @@ export const UpdateCourseBody = Type.Object({
   subtitle: Type.Optional(Type.String({ maxLength: 300 })),
   description: Type.Optional(Type.String({ maxLength: 20_000 })),
   categoryId: Type.Optional(Nullable(Uuid)),
-  price: Type.Optional(Money),
+  price: Type.Optional(PriceInput),
   level: Type.Optional(CourseLevel),
   language: Type.Optional(Language),
   tags: Type.Optional(Type.Array(TagName, { maxItems: 10 })),
@@ -153,7 +174,7 @@ export const CourseListQuery = Type.Object({
   free: Type.Optional(Type.Boolean()),
   minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PRICE })),
   maxPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PRICE })),
-  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+  currency: Type.Optional(CurrencyCode),
   level: Type.Optional(CourseLevel),
   language: Type.Optional(Language),
   instructorId: Type.Optional(Uuid),

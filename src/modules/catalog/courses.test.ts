@@ -468,3 +468,176 @@ describe('categories and instructors', () => {
     expect(pageIds(await t.request('GET', '/api/v1/courses?q=zhao'))).toEqual([courseId]);
   });
 });
+
+describe('blank text and currencies (hardening)', () => {
+  /** Text that looks like nothing: spaces of several kinds and invisible format characters. */
+  const blanks = ['   ', '\u3000\u00a0', '\u200b\u200c\u200d', '\u2060\ufeff\u00ad', ' \u200b \u3164 '];
+
+  const expectBlank = (
+    r: { statusCode: number; json: () => { code: string; fields?: { field: string }[] } },
+    field: string,
+  ) => {
+    expect(r.statusCode).toBe(400);
+    const body = r.json();
+    expect(['catalog.blank-field', 'catalog.reason-required']).toContain(body.code);
+    expect(body.fields?.map((f) => f.field)).toContain(field);
+  };
+
+  it('refuses blank or invisible-only required text in every catalog field and saves nothing', async () => {
+    const base = { price: { amount: 100, currency: 'CNY' }, level: 'beginner', language: 'en' };
+    const draft = await t.draftCourse({ title: 'Blank checks' });
+    const chapter = (
+      await t.request('POST', `/api/v1/courses/${draft}/chapters`, {
+        as: t.instructor,
+        body: { title: 'Ch' },
+      })
+    ).json<{ id: string }>().id;
+    const lesson = (
+      await t.request('POST', `/api/v1/chapters/${chapter}/lessons`, {
+        as: t.instructor,
+        body: { title: 'L', kind: 'article', body: 'x' },
+      })
+    ).json<{ id: string }>().id;
+    const category = (
+      await t.request('POST', '/api/v1/categories', {
+        as: t.admin,
+        body: { slug: 'blank-checks', name: 'Blank' },
+      })
+    ).json<{ id: string }>().id;
+    const { id: published } = await t.publishedCourse({ title: 'Published for rename' });
+
+    for (const blank of blanks) {
+      expectBlank(
+        await t.request('POST', '/api/v1/courses', { as: t.instructor, body: { ...base, title: blank } }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('PATCH', `/api/v1/courses/${published}`, {
+          as: t.instructor,
+          body: { title: blank },
+        }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('POST', `/api/v1/courses/${draft}/chapters`, {
+          as: t.instructor,
+          body: { title: blank },
+        }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('PATCH', `/api/v1/chapters/${chapter}`, { as: t.instructor, body: { title: blank } }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('POST', `/api/v1/chapters/${chapter}/lessons`, {
+          as: t.instructor,
+          body: { title: blank, kind: 'article' },
+        }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('PATCH', `/api/v1/lessons/${lesson}`, { as: t.instructor, body: { title: blank } }),
+        '/body/title',
+      );
+      expectBlank(
+        await t.request('POST', '/api/v1/categories', {
+          as: t.admin,
+          body: { slug: 'blank-new', name: blank },
+        }),
+        '/body/name',
+      );
+      expectBlank(
+        await t.request('PATCH', `/api/v1/categories/${category}`, { as: t.admin, body: { name: blank } }),
+        '/body/name',
+      );
+    }
+    // nothing was renamed or created
+    expect((await course(published, t.instructor)).json()).toMatchObject({ title: 'Published for rename' });
+    const tree = (await t.request('GET', '/api/v1/categories/tree')).json<{
+      data: { slug: string; name: string }[];
+    }>();
+    expect(tree.data.find((c) => c.slug === 'blank-checks')?.name).toBe('Blank');
+    expect(tree.data.some((c) => c.slug === 'blank-new')).toBe(false);
+    const detail = (await course(draft, t.instructor)).json<Detail>();
+    expect(detail.chapters).toHaveLength(1);
+    expect(detail.chapters[0]?.title).toBe('Ch');
+    expect(detail.chapters[0]?.lessons.map((l) => l.title)).toEqual(['L']);
+  });
+
+  it('trims invisible characters at the ends but keeps them inside', async () => {
+    const id = await t.draftCourse({ title: '\u200b\ufeff Rust\u200d入门 \u00ad' });
+    expect((await course(id, t.instructor)).json()).toMatchObject({ title: 'Rust\u200d入门' });
+  });
+
+  it('refuses a blank rejection reason', async () => {
+    const draft = await t.draftCourse({ title: 'To reject' });
+    const chapter = (
+      await t.request('POST', `/api/v1/courses/${draft}/chapters`, {
+        as: t.instructor,
+        body: { title: 'Ch' },
+      })
+    ).json<{ id: string }>().id;
+    await t.request('POST', `/api/v1/chapters/${chapter}/lessons`, {
+      as: t.instructor,
+      body: { title: 'L', kind: 'article', body: 'x' },
+    });
+    expect(
+      (await t.request('POST', `/api/v1/courses/${draft}/submit`, { as: t.instructor })).statusCode,
+    ).toBe(200);
+    const r = await t.request('POST', `/api/v1/courses/${draft}/reject`, {
+      as: t.admin,
+      body: { reason: '\u200b \u2060' },
+    });
+    expectBlank(r, '/body/reason');
+    expect((await course(draft, t.admin)).json()).toMatchObject({ status: 'in_review' });
+  });
+
+  it('accepts only ISO 4217 currencies for prices and the currency filter', async () => {
+    const base = { title: 'Priced', level: 'beginner', language: 'en' };
+    const id = await t.draftCourse({ title: 'Currency checks' });
+    for (const currency of ['XXX', 'ABC', 'XTS']) {
+      const created = await t.request('POST', '/api/v1/courses', {
+        as: t.instructor,
+        body: { ...base, price: { amount: 100, currency } },
+      });
+      expect(created.statusCode, currency).toBe(400);
+      expect(JSON.stringify(created.json().fields)).toContain('/price/currency');
+      const patched = await t.request('PATCH', `/api/v1/courses/${id}`, {
+        as: t.instructor,
+        body: { price: { amount: 100, currency } },
+      });
+      expect(patched.statusCode, currency).toBe(400);
+      const listed = await t.request('GET', `/api/v1/courses?currency=${currency}`);
+      expect(listed.statusCode, currency).toBe(400);
+      expect(JSON.stringify(listed.json().fields)).toContain('currency');
+    }
+    expect((await course(id, t.instructor)).json()).toMatchObject({ price: { currency: 'CNY' } });
+    const usd = await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { price: { amount: 1999, currency: 'USD' } },
+    });
+    expect(usd.statusCode).toBe(200);
+    expect((await t.request('GET', '/api/v1/courses?currency=JPY')).statusCode).toBe(200);
+  });
+});
+
+describe('invisible names from identity (hardening)', () => {
+  it('shows a placeholder, not an invisible name, when identity sends one', async () => {
+    const id = randomUUID();
+    const who = { id, token: await t.app.tokens.user(id, ['instructor']) };
+    const { id: courseId } = await t.publishedCourse({ title: 'Invisible teacher' }, who);
+    const eventId = randomUUID();
+    await t.app.platform.bus.publish({
+      id: eventId,
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: id,
+      data: { userId: id, displayName: '\u200b\u2060 ', headline: null, bio: null },
+    });
+    await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+    const [shown] = (await course(courseId)).json<{ instructors: { displayName: string }[] }>().instructors;
+    expect(shown?.displayName.replace(/[\s\u200b\u2060]/g, '')).not.toBe('');
+  });
+});

@@ -7,7 +7,12 @@ export type {
   CoursePublished,
   CourseRejected,
   CourseSubmitted,
+  CourseInstructorAdded,
+  CourseInstructorRemoved,
   CourseUpdated,
+  InvitationAccepted,
+  InvitationClosed,
+  InvitationSent,
   LessonAdded,
 } from './catalog.events.js';
 export {
@@ -17,7 +22,12 @@ export {
   CoursePublishedEvent,
   CourseRejectedEvent,
   CourseSubmittedEvent,
+  CourseInstructorAddedEvent,
+  CourseInstructorRemovedEvent,
   CourseUpdatedEvent,
+  InvitationAcceptedEvent,
+  InvitationClosedEvent,
+  InvitationSentEvent,
   LessonAddedEvent,
 } from './catalog.events.js';
 export { CATALOG_REQUIRES } from './catalog.requires.js';

@@ -12,6 +12,7 @@ import {
 } from './instructors.queries.js';
 import type { InstructorPage, InstructorProfile } from './instructors.schemas.js';
 import type { CatalogTables } from './tables.js';
+import { trimText } from './course.text.js';
 
 /**
  * Where a new instructor's display name comes from the first time they create a course: the
@@ -60,7 +61,7 @@ export function createInstructorsService(
       }
       await upsertInstructorName(
         db,
-        { id: userId, displayName: name?.trim() || placeholderName(userId) },
+        { id: userId, displayName: trimText(name ?? '') || placeholderName(userId) },
         false,
       );
     },
@@ -72,7 +73,7 @@ export function createInstructorsService(
 
     /** From `identity.instructor.approved`: keep the catalog's copy of the name current. */
     async applyApproved(trx: Db, userId: string, displayName: string | undefined): Promise<string[]> {
-      const name = displayName?.trim();
+      const name = trimText(displayName ?? '');
       await upsertInstructorName(trx, { id: userId, displayName: name || placeholderName(userId) }, !!name);
       return name ? refreshCoursesOf(trx, userId) : [];
     },
@@ -86,7 +87,7 @@ export function createInstructorsService(
       profile: { userId: string; displayName: string; headline: string | null; bio: string | null },
     ): Promise<string[]> {
       const known = await updateInstructorProfile(trx, profile.userId, {
-        displayName: profile.displayName.trim() || placeholderName(profile.userId),
+        displayName: trimText(profile.displayName) || placeholderName(profile.userId),
         headline: profile.headline ?? '',
         bio: profile.bio ?? '',
       });

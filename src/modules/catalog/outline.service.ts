@@ -46,6 +46,7 @@ import type {
 import { readingSeconds } from './search.js';
 import type { AssetKind, CatalogTables, LessonKind, LessonTable } from './tables.js';
 import { CatalogErrors, NotFound } from './catalog.errors.js';
+import { nonBlank } from './course.text.js';
 
 type Db = Kysely<CatalogTables>;
 type ChapterView = Static<typeof Chapter>;
@@ -189,15 +190,7 @@ export function createOutlineService(deps: {
     return { lesson, course };
   }
 
-  const title = (value: string) => {
-    const t = value.trim();
-    if (!t) {
-      throw AppError.validation(CatalogErrors.blankField, 'title cannot be blank.', [
-        { field: '/body/title', message: 'must not be blank' },
-      ]);
-    }
-    return t;
-  };
+  const title = (value: string) => nonBlank(value, 'title');
 
   return {
     async createChapter(actor: Actor, courseId: string, input: { title: string }): Promise<ChapterView> {

@@ -57,12 +57,7 @@ export function publishingRoutes(publishing: PublishingService, reviewQueue: Rev
         },
       },
       (request) =>
-        publishing.transition(
-          requireActor(request),
-          request.params.courseId,
-          'reject',
-          request.body.reason.trim(),
-        ),
+        publishing.transition(requireActor(request), request.params.courseId, 'reject', request.body.reason),
     );
 
     app.get(

@@ -5,6 +5,7 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import type { NewEvent } from '../../platform/messaging/types.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { CatalogErrors } from './catalog.errors.js';
+import { trimText } from './course.text.js';
 import {
   CourseArchivedEvent,
   CoursePublishedEvent,
@@ -44,7 +45,7 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
     const lessons = await lessonContentOfCourse(trx, courseId);
     if (lessons.length === 0) return [{ field: '/chapters', message: 'The course has no lessons.' }];
     return lessons
-      .filter((l) => (l.kind === 'article' ? !l.body?.trim() : l.asset_id === null))
+      .filter((l) => (l.kind === 'article' ? trimText(l.body ?? '') === '' : l.asset_id === null))
       .map((l) => ({ field: `/lessons/${l.id}`, message: `Lesson "${l.title}" has no content yet.` }));
   }
 
@@ -100,9 +101,10 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
       actor: Actor,
       courseId: string,
       action: Transition,
-      reason?: string,
+      givenReason?: string,
     ): Promise<CourseDetailView> {
       const rule = TRANSITIONS[action];
+      const reason = givenReason === undefined ? undefined : trimText(givenReason);
       const detail = await inTransaction(db, async (trx) => {
         const course = await loadEditable(trx, courseId, actor);
         if (rule.reviewerOnly && !can(actor.roles, 'courses:review')) {
@@ -135,12 +137,12 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
           set.review_note = null;
         }
         if (action === 'reject') {
-          if (!reason?.trim()) {
+          if (!reason) {
             throw AppError.validation(CatalogErrors.reasonRequired, 'Say why the course is sent back.', [
               { field: '/body/reason', message: 'must not be blank' },
             ]);
           }
-          set.review_note = reason.trim();
+          set.review_note = reason;
         }
         if (action === 'archive') set.archived_at = now;
         await updateCourse(trx, courseId, set);

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CatalogTest, startCatalog } from './catalog.test-support.js';
+import * as searchSimplified from './migrations/0003-search-simplified.js';
 import {
   buildTsquery,
   buildTsvector,
@@ -87,5 +90,56 @@ describe('highlight', () => {
     expect(markdownToText('## Title\n\n**Bold** [link](http://x) <script>x</script> `code`')).toBe(
       'Title Bold link x code',
     );
+  });
+});
+
+describe('Traditional and Simplified Chinese (through the API)', () => {
+  let t: CatalogTest;
+  let simplified: string;
+  let traditional: string;
+
+  beforeAll(async () => {
+    t = await startCatalog();
+    simplified = (await t.publishedCourse({ title: 'Python 爬虫实战' })).id;
+    traditional = (await t.publishedCourse({ title: '網路爬蟲與資料分析' })).id;
+  });
+
+  afterAll(async () => {
+    await t.app.stop();
+  });
+
+  const search = async (q: string) => {
+    const r = await t.request('GET', `/api/v1/courses?q=${encodeURIComponent(q)}&sort=relevance&limit=50`);
+    expect(r.statusCode, r.body).toBe(200);
+    return r.json<{ data: { id: string; highlight?: { title: string } }[] }>().data;
+  };
+
+  it('finds a course written in either script from a query in either script', async () => {
+    for (const q of ['爬蟲', '爬虫']) {
+      const ids = (await search(q)).map((c) => c.id);
+      expect(ids, q).toContain(simplified);
+      expect(ids, q).toContain(traditional);
+    }
+    // a mixed query: a Latin word and a Traditional run must both match
+    expect((await search('python 爬蟲實戰')).map((c) => c.id)).toEqual([simplified]);
+    expect((await search('資料分析')).map((c) => c.id)).toEqual([traditional]);
+    expect((await search('资料分析')).map((c) => c.id)).toEqual([traditional]);
+  });
+
+  it('marks the match in a Traditional title found by a Simplified query', async () => {
+    const hit = (await search('爬虫')).find((c) => c.id === traditional);
+    expect(hit?.highlight?.title).toContain('<mark>爬蟲</mark>');
+  });
+
+  it('re-indexes documents stored before the change (migration 0003)', async () => {
+    const db = t.app.platform.database.db;
+    // the document as the earlier tokenizer wrote it: Traditional characters and bigrams
+    const old = "'網':1A '網路':1A '路':2A '路爬':2A '爬':3A '爬蟲':3A '蟲':4A";
+    await sql`update catalog.courses set search_vector = ${old}::tsvector where id = ${traditional}`.execute(
+      db,
+    );
+    expect((await search('爬虫')).map((c) => c.id)).not.toContain(traditional);
+    await searchSimplified.up(db);
+    expect((await search('爬虫')).map((c) => c.id)).toContain(traditional);
   });
 });

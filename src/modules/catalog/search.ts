@@ -7,6 +7,7 @@
  * become a tsvector literal and a tsquery literal, which PostgreSQL reads without parsing, so
  * the result is the same on any server, locale or PGlite.
  */
+import { Converter } from 'opencc-js/t2cn';
 
 const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
 // a CJK run, or a word of other letters/digits (C++ and C# keep their suffix)
@@ -19,8 +20,19 @@ const MAX_POSITIONS_PER_LEXEME = 255;
 export const MAX_QUERY_TERMS = 12;
 const MAX_BIGRAMS_PER_TERM = 16;
 
+/**
+ * Traditional Chinese to Simplified, character by character plus OpenCC's phrase table (`from: 't'`,
+ * not the Taiwan vocabulary presets, which rewrite 程式設計 as 编程 and change text lengths):
+ * documents and queries both pass through it, so 爬蟲 and 爬虫 are one word to search. opencc-js is
+ * the maintained JavaScript build of OpenCC's dictionaries; a hand-made table would miss most of them.
+ */
+// opencc-js's types import './core' without an extension, which NodeNext cannot resolve, so the
+// converter's type is lost; this is its documented shape
+const makeConverter = Converter as unknown as (options: { from: 't'; to: 'cn' }) => (text: string) => string;
+const toSimplified = makeConverter({ from: 't', to: 'cn' });
+
 export function normalise(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+  return toSimplified(text.normalize('NFKC')).toLowerCase();
 }
 
 interface Run {
@@ -182,8 +194,8 @@ const escapeHtml = (s: string) =>
 const WORD_CHAR = new RegExp(`(?![${CJK}])[\\p{L}\\p{N}]`, 'u');
 
 function matchRanges(text: string, needles: Needle[]): [number, number][] {
-  const lower = text.toLowerCase();
-  // a lower-cased string of another length would shift every offset: mark nothing then
+  const lower = normalise(text);
+  // a normalised string of another length would shift every offset: mark nothing then
   if (lower.length !== text.length) return [];
   const ranges: [number, number][] = [];
   for (const needle of needles) {

@@ -78,6 +78,17 @@ export interface CourseInstructorTable {
   position: number;
 }
 
+export type InvitationStatus = 'pending' | 'accepted';
+
+/** An invitation to co-teach a course; `accepted` waits for a reviewer (see CONTEXT.md). */
+export interface InstructorInvitationTable {
+  course_id: string;
+  instructor_id: string;
+  invited_by: string;
+  status: ColumnType<InvitationStatus, InvitationStatus | undefined, InvitationStatus>;
+  created_at: Generated<Date>;
+}
+
 export interface CourseTagTable {
   course_id: string;
   tag_id: string;
@@ -141,6 +152,7 @@ export type CatalogTables = {
   'catalog.courses': CourseTable;
   'catalog.course_instructors': CourseInstructorTable;
   'catalog.course_tags': CourseTagTable;
+  'catalog.instructor_invitations': InstructorInvitationTable;
   'catalog.chapters': ChapterTable;
   'catalog.lessons': LessonTable;
   'catalog.assets': AssetTable;
