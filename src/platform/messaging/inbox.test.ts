@@ -59,7 +59,11 @@ describe('after-commit effects of a subscriber', () => {
       consumer: 'inboxtest.write-note',
       types: ['inboxtest.note.written'],
       async handle(event, trx, context) {
-        await trx.withTables<Tables>().insertInto('inboxtest.notes').values({ id: event.aggregateId }).execute();
+        await trx
+          .withTables<Tables>()
+          .insertInto('inboxtest.notes')
+          .values({ id: event.aggregateId })
+          .execute();
         // run inside the transaction, this read would not see the note on PostgreSQL and would
         // wait forever for PGlite's one connection
         context.afterCommit(async () => {
@@ -83,7 +87,11 @@ describe('after-commit effects of a subscriber', () => {
       consumer: 'inboxtest.flaky',
       types: ['inboxtest.note.written'],
       async handle(event, trx, context) {
-        await trx.withTables<Tables>().insertInto('inboxtest.notes').values({ id: event.aggregateId }).execute();
+        await trx
+          .withTables<Tables>()
+          .insertInto('inboxtest.notes')
+          .values({ id: event.aggregateId })
+          .execute();
         context.afterCommit(() => {
           ran.push(fail ? 'first attempt' : 'retry');
           return Promise.resolve();

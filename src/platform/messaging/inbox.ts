@@ -41,7 +41,7 @@ export interface DeliveryContext {
    * inside the transaction, a read in the gap before the commit would load the old rows and put
    * them back. A failing effect is logged, not retried: the event is already applied.
    */
-  afterCommit(effect: () => Promise<void>): void;
+  afterCommit: (effect: () => Promise<void>) => void;
 }
 
 export interface InboxSubscriber<DB> {
