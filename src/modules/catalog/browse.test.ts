@@ -1,8 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, type LecternApp } from '../../app.js';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../platform/messaging/test-support.js';
-import { type CatalogTest, pageIds, settleEvents, startCatalog } from './catalog.test-support.js';
+import {
+  type CatalogTest,
+  eventApplied,
+  pageIds,
+  settleEvents,
+  startCatalog,
+} from './catalog.test-support.js';
 import { createCatalogModule } from './index.js';
 
 let t: CatalogTest;
@@ -384,6 +390,112 @@ describe('cache', () => {
       expect(await read()).toBe('Edited on instance A');
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('response cache', () => {
+  it('answers the list and an anonymous course page with a strong ETag, 304 while unchanged', async () => {
+    const { id } = await t.publishedCourse({ title: 'Tagged answer' });
+    await settleEvents(t.app);
+    for (const url of ['/api/v1/courses?sort=newest&limit=100', `/api/v1/courses/${id}`]) {
+      const first = await t.request('GET', url);
+      expect(first.statusCode, url).toBe(200);
+      const etag = String(first.headers.etag);
+      expect(etag, url).toMatch(/^"[\w-]{27}"$/);
+      expect(first.body).toContain('Tagged answer');
+
+      const unchanged = await t.request('GET', url, { headers: { 'if-none-match': etag } });
+      expect(unchanged.statusCode, url).toBe(304);
+      expect(unchanged.body).toBe('');
+      expect(unchanged.headers.etag).toBe(etag);
+      // another representation's tag is no match
+      const other = await t.request('GET', url, { headers: { 'if-none-match': '"something-else"' } });
+      expect(other.statusCode).toBe(200);
+      expect(other.body).toBe(first.body);
+    }
+
+    const before = await t.request('GET', `/api/v1/courses/${id}`);
+    await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { title: 'Retagged answer' },
+    });
+    for (const url of ['/api/v1/courses?sort=newest&limit=100', `/api/v1/courses/${id}`]) {
+      const after = await t.request('GET', url, {
+        headers: { 'if-none-match': String(before.headers.etag) },
+      });
+      expect(after.statusCode, url).toBe(200);
+      expect(after.body).toContain('Retagged answer');
+      expect(after.headers.etag).not.toBe(before.headers.etag);
+    }
+  });
+
+  it('keeps a signed-in reader’s page out of the shared answer', async () => {
+    const { id } = await t.publishedCourse({ title: 'Personal page' });
+    await settleEvents(t.app);
+    const anonymous = await t.request('GET', `/api/v1/courses/${id}`);
+    expect(anonymous.json().favourited).toBeNull();
+    const signedIn = await t.request('GET', `/api/v1/courses/${id}`, { as: t.learner });
+    expect(signedIn.json().favourited).toBe(false);
+    expect(signedIn.headers.etag).toBeUndefined();
+  });
+
+  it('does not cache a 404, and answers from the database when the cache fails', async () => {
+    const draft = await t.draftCourse({ title: 'Not yet public' });
+    expect((await t.request('GET', `/api/v1/courses/${draft}`)).statusCode).toBe(404);
+    expect((await t.request('GET', `/api/v1/courses/${draft}`, { as: t.instructor })).statusCode).toBe(200);
+
+    const { id } = await t.publishedCourse({ title: 'Cache down' });
+    await settleEvents(t.app);
+    const failing = vi.spyOn(t.app.platform.cache, 'get').mockRejectedValue(new Error('cache down'));
+    try {
+      const page = await t.request('GET', '/api/v1/courses?sort=newest&limit=3&free=false');
+      expect(page.statusCode, page.body).toBe(200);
+      const detail = await t.request('GET', `/api/v1/courses/${id}`);
+      expect(detail.statusCode, detail.body).toBe(200);
+      expect(detail.json().title).toBe('Cache down');
+      expect((await t.request('GET', `/api/v1/courses/${randomUUID()}`)).statusCode).toBe(404);
+    } finally {
+      failing.mockRestore();
+    }
+  });
+
+  it('drops a course page only once the change is committed, so a read at the drop sees the new page', async () => {
+    const { id } = await t.publishedCourse({ title: 'Raced course' }, t.otherInstructor);
+    await settleEvents(t.app);
+    const names = async () =>
+      (await t.request('GET', `/api/v1/courses/${id}`))
+        .json<{ instructors: { displayName: string }[] }>()
+        .instructors.map((i) => i.displayName);
+    expect(await names()).not.toEqual(['王老师']);
+
+    // a visitor who asks right when this course's answers are dropped: were the drop made inside
+    // the consumer's transaction, that read would load the old rows (on PGlite it would wait for
+    // the one connection forever) and cache them under the new generation
+    const cache = t.app.platform.cache;
+    const incr = cache.incr.bind(cache);
+    const readsAtDrop: string[][] = [];
+    const spy = vi.spyOn(cache, 'incr').mockImplementation(async (key, seconds, by) => {
+      const value = await incr(key, seconds, by);
+      if (key === `rc:gen:catalog:course:${id}`) readsAtDrop.push(await names());
+      return value;
+    });
+    try {
+      const eventId = randomUUID();
+      await t.app.platform.bus.publish({
+        id: eventId,
+        type: 'identity.user.profile_updated',
+        version: 1,
+        occurredAt: new Date().toISOString(),
+        aggregateId: t.otherInstructor.id,
+        data: { userId: t.otherInstructor.id, displayName: '王老师', headline: null, bio: null },
+      });
+      await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+      await waitFor(() => readsAtDrop.length > 0, 'the course page to be dropped');
+      expect(readsAtDrop[0]).toEqual(['王老师']);
+      expect(await names()).toEqual(['王老师']);
+    } finally {
+      spy.mockRestore();
     }
   });
 });
