@@ -257,6 +257,66 @@ describe('sorting and pagination', () => {
   });
 });
 
+describe('cursor shapes', () => {
+  const cursorOf = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+  const uuid = '0f8b1b8e-3d5c-4a8f-9d1e-2b7c6a5d4e3f';
+  // a string where a number belongs, a year alone, a fraction, and one past PostgreSQL's integer
+  const forged = [
+    ['0', uuid],
+    ['2026', uuid],
+    [1.5, uuid],
+    [2147483648, uuid],
+  ];
+
+  it('refuses cursor values the sort column cannot hold on every paginated route, with 400', async () => {
+    const courseId = ids.pythonZh ?? '';
+    const routes: { url: string; as?: CatalogTest['admin']; bad?: unknown[][] }[] = [
+      ...['newest', 'popular', 'rating', 'price_asc', 'price_desc'].map((sort) => ({
+        url: `/api/v1/courses?sort=${sort}`,
+      })),
+      { url: '/api/v1/courses?q=python&sort=price_asc' },
+      // ranked search pages by a float score: fractions and large numbers are valid ranks there
+      {
+        url: '/api/v1/courses?q=python',
+        bad: [
+          ['0', uuid],
+          ['2026', uuid],
+          [0.5, 'not-a-uuid'],
+        ],
+      },
+      { url: '/api/v1/studio/courses', as: t.instructor },
+      { url: '/api/v1/review/courses', as: t.admin },
+      { url: '/api/v1/categories' },
+      { url: `/api/v1/courses/${courseId}/assets`, as: t.admin },
+      { url: '/api/v1/me/favourites', as: t.learner },
+    ];
+    for (const { url, as, bad = forged } of routes) {
+      for (const values of bad) {
+        const sep = url.includes('?') ? '&' : '?';
+        const response = await t.request('GET', `${url}${sep}limit=1&cursor=${cursorOf(values)}`, { as });
+        expect(response.statusCode, `${url} ${JSON.stringify(values)}: ${response.body}`).toBe(400);
+        expect(response.json().code).toBe('request.bad-cursor');
+      }
+    }
+  });
+
+  it('still pages with the cursors it issues', async () => {
+    for (const { url, as } of [
+      { url: '/api/v1/courses?sort=popular' },
+      { url: '/api/v1/courses?q=python' },
+      { url: '/api/v1/studio/courses', as: t.instructor },
+      { url: '/api/v1/categories' },
+    ]) {
+      const sep = url.includes('?') ? '&' : '?';
+      const first = (await t.request('GET', `${url}${sep}limit=1`, { as })).json<Page>();
+      expect(first.nextCursor, url).toBeTruthy();
+      const next = await t.request('GET', `${url}${sep}limit=1&cursor=${first.nextCursor ?? ''}`, { as });
+      expect(next.statusCode, url).toBe(200);
+      expect(next.json<Page>().data).toHaveLength(1);
+    }
+  });
+});
+
 describe('search', () => {
   it('finds a two-character Chinese word inside a title, with highlights', async () => {
     const result = await list(`q=${encodeURIComponent('编程')}`);
