@@ -428,7 +428,7 @@ describe('categories and instructors', () => {
     });
     await eventApplied(t.app, 'catalog.instructor-profile-updates', profileEvent);
     await shows(
-      async () => (await course(id)).json().instructors,
+      async () => (await course(id)).json<{ instructors: unknown }>().instructors,
       [{ id: t.otherInstructor.id, displayName: '刘老师' }],
     );
     const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
@@ -456,7 +456,7 @@ describe('categories and instructors', () => {
     });
     await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
     await shows(
-      async () => (await course(id)).json().instructors,
+      async () => (await course(id)).json<{ instructors: unknown }>().instructors,
       [{ id: t.otherInstructor.id, displayName: 'Liu Laoshi' }],
     );
     expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
@@ -480,7 +480,8 @@ describe('categories and instructors', () => {
     });
     await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
     await shows(
-      async () => (await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName,
+      async () =>
+        (await t.request('GET', `/api/v1/instructors/${id}`)).json<{ displayName: string }>().displayName,
       'Zhao Laoshi',
     );
     expect(pageIds(await t.request('GET', '/api/v1/courses?q=zhao'))).toEqual([courseId]);
