@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetterTables } from '../../platform/messaging/dead-letters.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
 import {
   type CatalogTest,
@@ -460,6 +461,30 @@ describe('categories and instructors', () => {
       [{ id: t.otherInstructor.id, displayName: 'Liu Laoshi' }],
     );
     expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
+  });
+
+  it('dead-letters identity events that do not match identity’s definitions, changing nothing', async () => {
+    const { id } = await t.publishedCourse({ title: 'Guarded names' }, t.otherInstructor);
+    const before = (await course(id, t.admin)).json<{ instructors: unknown }>().instructors;
+    const eventId = randomUUID();
+    await t.app.platform.bus.publish({
+      id: eventId,
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: t.otherInstructor.id,
+      // no headline or bio, and a name that is not text
+      data: { userId: t.otherInstructor.id, displayName: 42 },
+    });
+    await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+    const letter = await deadLetterTables(t.app.platform.database.db)
+      .selectFrom('dead_letters')
+      .select(['consumer', 'reason'])
+      .where('event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    expect(letter.consumer).toBe('catalog.instructor-profile-updates');
+    expect(letter.reason).toMatch(/displayName/);
+    expect((await course(id, t.admin)).json<{ instructors: unknown }>().instructors).toEqual(before);
   });
 
   it('asks the directory for the name of a new instructor, and takes renames from identity’s events', async () => {
