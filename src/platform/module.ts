@@ -10,6 +10,7 @@ import type { JobQueue } from './jobs/job-queue.js';
 import type { App } from './http/server.js';
 import type { Mailer } from './mail/mailer.js';
 import type { EnvelopeOf, EventDefinition, TypedSubscriber } from './messaging/events.js';
+import type { DeliveryContext } from './messaging/inbox.js';
 import type { EventBus, EventEnvelope } from './messaging/types.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Storage } from './storage/storage.js';
@@ -39,7 +40,8 @@ export interface ModuleSubscriber {
   /** Durable consumer name, `<module>.<what it does>`. */
   consumer: string;
   types: string[];
-  handle(event: EventEnvelope, trx: Kysely<object>): Promise<void>;
+  /** `context.afterCommit` defers effects outside the database (cache drops) past the commit. */
+  handle(event: EventEnvelope, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
   /**
    * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
    * of another version or with data not matching the schema are dead-lettered, never handled.
@@ -61,7 +63,7 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
     events: subscriber.events,
     // subscriptionFor hands over only events that match one of `events`, so the typed handler
     // never sees another shape (the parameter types differ only by that narrowing)
-    handle: (event, trx) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx),
+    handle: (event, trx, context) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx, context),
   };
 }
 

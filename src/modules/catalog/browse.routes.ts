@@ -3,11 +3,15 @@ import { pageOf } from '../../platform/http/pagination.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { BrowseService } from './browse.service.js';
+import type { CatalogCache } from './catalog.cache.js';
 import { CourseDetail, CourseListQuery, CourseParams, CourseSummary, Tag } from './courses.schemas.js';
 import { actorOf, Problem } from './routes.common.js';
 
-/** Public reads: the course list and search, the course page, tags. */
-export function browseRoutes(browse: BrowseService) {
+/**
+ * Public reads: the course list and search, the course page, tags. The list and an anonymous
+ * course page come from the response cache (bytes, ETag, 304 on If-None-Match).
+ */
+export function browseRoutes(browse: BrowseService, responses: Pick<CatalogCache, 'respond'>) {
   return (app: App, { auth }: HttpKit) => {
     app.get(
       '/courses',
@@ -22,7 +26,10 @@ export function browseRoutes(browse: BrowseService) {
           response: { 200: pageOf(CourseSummary), 400: Problem },
         },
       },
-      (request) => browse.list(request.query),
+      async (request, reply) => {
+        const answer = browse.listAnswer(request.query);
+        return answer ? responses.respond(request, reply, answer) : browse.list(request.query);
+      },
     );
 
     app.get(
@@ -38,7 +45,13 @@ export function browseRoutes(browse: BrowseService) {
           response: { 200: CourseDetail, 401: Problem, 404: Problem },
         },
       },
-      (request) => browse.detail(actorOf(request), request.params.courseId),
+      async (request, reply) => {
+        const actor = actorOf(request);
+        const { courseId } = request.params;
+        // signed-in readers may see more (their drafts, `favourited`): not one shared answer
+        if (actor) return browse.detail(actor, courseId);
+        return responses.respond(request, reply, browse.publicDetailAnswer(courseId));
+      },
     );
 
     app.get(

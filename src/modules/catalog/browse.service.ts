@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type CursorValue, type Page, toPage } from '../../platform/http/pagination.js';
-import type { CatalogCache } from './catalog.cache.js';
+import type { CatalogCache, PublicAnswer } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
 import { type Actor, canEdit, courseNotFound, isAdmin, isPublic } from './course.access.js';
 import { normaliseTags } from './course.text.js';
@@ -49,11 +49,35 @@ const cursorValue = (row: CourseRow, sort: SortKey): CursorValue => {
 export function createBrowseService(deps: { db: Db; read: Db; cache: CatalogCache; urls: Urls }) {
   const { db, read, cache, urls } = deps;
 
-  async function publicDetail(courseId: string): Promise<CourseDetailView | undefined> {
-    return cache.course(courseId, async () => {
-      const row = await findCourse(read, courseId);
-      return row && isPublic(row.status) ? courseDetail(read, urls, row, false) : undefined;
-    });
+  async function loadPublicDetail(courseId: string): Promise<CourseDetailView | undefined> {
+    const row = await findCourse(read, courseId);
+    return row && isPublic(row.status) ? courseDetail(read, urls, row, false) : undefined;
+  }
+
+  /** The public page's data, for signed-in readers (who also get `favourited`). */
+  const publicDetail = (courseId: string) => cache.course(courseId, () => loadPublicDetail(courseId));
+
+  async function loadList(
+    query: CourseListQuery,
+    sort: SortKey,
+    limit: number,
+  ): Promise<Page<CourseSummaryView>> {
+    const filters = await resolveFilters(query);
+    const rows = await listPublished(read, filters, sort, { limit, cursor: query.cursor });
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [cursorValue(r, sort), r.id],
+      (r) => r,
+    );
+    return { data: await summaries(read, urls, page.data), nextCursor: page.nextCursor };
+  }
+
+  /** The sort a list without search uses; checks the cursor belongs to it. */
+  function listSort(query: CourseListQuery): SortKey {
+    const sort: SortKey = query.sort && query.sort !== 'relevance' ? query.sort : 'newest';
+    checkCursor(query.cursor, SORTS[sort].kind);
+    return sort;
   }
 
   async function resolveFilters(query: CourseListQuery): Promise<CourseFilters> {
@@ -122,24 +146,40 @@ export function createBrowseService(deps: { db: Db; read: Db; cache: CatalogCach
       return { ...view, favourited: await isFavourite(read, actor.userId, courseId) };
     },
 
+    /** Anonymous readers' course page, for the response cache; a course they may not see is a 404. */
+    publicDetailAnswer(courseId: string): PublicAnswer {
+      return {
+        of: { course: courseId },
+        build: async () => {
+          const view = await loadPublicDetail(courseId);
+          if (!view) throw courseNotFound();
+          return view;
+        },
+      };
+    },
+
+    /**
+     * The public list for the response cache, or undefined for a search (not cached: its keys
+     * are unbounded and the index answers it). A bad cursor throws here, before any cache.
+     */
+    listAnswer(query: CourseListQuery): PublicAnswer | undefined {
+      if (query.q?.trim()) return undefined;
+      const sort = listSort(query);
+      const limit = query.limit ?? 20;
+      return {
+        of: { list: { ...query, q: undefined, sort, limit } },
+        build: () => loadList(query, sort, limit),
+      };
+    },
+
     async list(query: CourseListQuery): Promise<Page<CourseSummaryView>> {
       const limit = query.limit ?? 20;
       const q = query.q?.trim();
       if (q) return search(query, q, limit);
-      const sort: SortKey = query.sort && query.sort !== 'relevance' ? query.sort : 'newest';
-      checkCursor(query.cursor, SORTS[sort].kind);
-      const params = { ...query, q: undefined, sort, limit };
-      return cache.listing('list', params, async () => {
-        const filters = await resolveFilters(query);
-        const rows = await listPublished(read, filters, sort, { limit, cursor: query.cursor });
-        const page = toPage(
-          rows,
-          limit,
-          (r) => [cursorValue(r, sort), r.id],
-          (r) => r,
-        );
-        return { data: await summaries(read, urls, page.data), nextCursor: page.nextCursor };
-      });
+      const sort = listSort(query);
+      return cache.listing('list', { ...query, q: undefined, sort, limit }, () =>
+        loadList(query, sort, limit),
+      );
     },
 
     /** Whether any course exists, in any status (the primary: seeding asks right after writes). */

@@ -1,8 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, type LecternApp } from '../../app.js';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../platform/messaging/test-support.js';
-import { type CatalogTest, pageIds, settleEvents, startCatalog } from './catalog.test-support.js';
+import {
+  type CatalogTest,
+  eventApplied,
+  pageIds,
+  settleEvents,
+  startCatalog,
+} from './catalog.test-support.js';
 import { createCatalogModule } from './index.js';
 
 let t: CatalogTest;
@@ -251,6 +257,66 @@ describe('sorting and pagination', () => {
   });
 });
 
+describe('cursor shapes', () => {
+  const cursorOf = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+  const uuid = '0f8b1b8e-3d5c-4a8f-9d1e-2b7c6a5d4e3f';
+  // a string where a number belongs, a year alone, a fraction, and one past PostgreSQL's integer
+  const forged = [
+    ['0', uuid],
+    ['2026', uuid],
+    [1.5, uuid],
+    [2147483648, uuid],
+  ];
+
+  it('refuses cursor values the sort column cannot hold on every paginated route, with 400', async () => {
+    const courseId = ids.pythonZh ?? '';
+    const routes: { url: string; as?: CatalogTest['admin']; bad?: unknown[][] }[] = [
+      ...['newest', 'popular', 'rating', 'price_asc', 'price_desc'].map((sort) => ({
+        url: `/api/v1/courses?sort=${sort}`,
+      })),
+      { url: '/api/v1/courses?q=python&sort=price_asc' },
+      // ranked search pages by a float score: fractions and large numbers are valid ranks there
+      {
+        url: '/api/v1/courses?q=python',
+        bad: [
+          ['0', uuid],
+          ['2026', uuid],
+          [0.5, 'not-a-uuid'],
+        ],
+      },
+      { url: '/api/v1/studio/courses', as: t.instructor },
+      { url: '/api/v1/review/courses', as: t.admin },
+      { url: '/api/v1/categories' },
+      { url: `/api/v1/courses/${courseId}/assets`, as: t.admin },
+      { url: '/api/v1/me/favourites', as: t.learner },
+    ];
+    for (const { url, as, bad = forged } of routes) {
+      for (const values of bad) {
+        const sep = url.includes('?') ? '&' : '?';
+        const response = await t.request('GET', `${url}${sep}limit=1&cursor=${cursorOf(values)}`, { as });
+        expect(response.statusCode, `${url} ${JSON.stringify(values)}: ${response.body}`).toBe(400);
+        expect(response.json().code).toBe('request.bad-cursor');
+      }
+    }
+  });
+
+  it('still pages with the cursors it issues', async () => {
+    for (const { url, as } of [
+      { url: '/api/v1/courses?sort=popular' },
+      { url: '/api/v1/courses?q=python' },
+      { url: '/api/v1/studio/courses', as: t.instructor },
+      { url: '/api/v1/categories' },
+    ]) {
+      const sep = url.includes('?') ? '&' : '?';
+      const first = (await t.request('GET', `${url}${sep}limit=1`, { as })).json<Page>();
+      expect(first.nextCursor, url).toBeTruthy();
+      const next = await t.request('GET', `${url}${sep}limit=1&cursor=${first.nextCursor ?? ''}`, { as });
+      expect(next.statusCode, url).toBe(200);
+      expect(next.json<Page>().data).toHaveLength(1);
+    }
+  });
+});
+
 describe('search', () => {
   it('finds a two-character Chinese word inside a title, with highlights', async () => {
     const result = await list(`q=${encodeURIComponent('编程')}`);
@@ -383,6 +449,119 @@ describe('cache', () => {
       });
       expect(await read()).toBe('Edited on instance A');
     } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('response cache', () => {
+  it('answers the list and an anonymous course page with a strong ETag, 304 while unchanged', async () => {
+    const { id } = await t.publishedCourse({ title: 'Tagged answer' });
+    await settleEvents(t.app);
+    for (const url of ['/api/v1/courses?sort=newest&limit=100', `/api/v1/courses/${id}`]) {
+      const first = await t.request('GET', url);
+      expect(first.statusCode, url).toBe(200);
+      const etag = String(first.headers.etag);
+      expect(etag, url).toMatch(/^"[\w-]{27}"$/);
+      expect(first.body).toContain('Tagged answer');
+
+      const unchanged = await t.request('GET', url, { headers: { 'if-none-match': etag } });
+      expect(unchanged.statusCode, url).toBe(304);
+      expect(unchanged.body).toBe('');
+      expect(unchanged.headers.etag).toBe(etag);
+      // another representation's tag is no match
+      const other = await t.request('GET', url, { headers: { 'if-none-match': '"something-else"' } });
+      expect(other.statusCode).toBe(200);
+      expect(other.body).toBe(first.body);
+    }
+
+    const before = await t.request('GET', `/api/v1/courses/${id}`);
+    await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { title: 'Retagged answer' },
+    });
+    for (const url of ['/api/v1/courses?sort=newest&limit=100', `/api/v1/courses/${id}`]) {
+      const after = await t.request('GET', url, {
+        headers: { 'if-none-match': String(before.headers.etag) },
+      });
+      expect(after.statusCode, url).toBe(200);
+      expect(after.body).toContain('Retagged answer');
+      expect(after.headers.etag).not.toBe(before.headers.etag);
+    }
+  });
+
+  it('keeps a signed-in reader’s page out of the shared answer', async () => {
+    const { id } = await t.publishedCourse({ title: 'Personal page' });
+    await settleEvents(t.app);
+    const anonymous = await t.request('GET', `/api/v1/courses/${id}`);
+    expect(anonymous.json().favourited).toBeNull();
+    const signedIn = await t.request('GET', `/api/v1/courses/${id}`, { as: t.learner });
+    expect(signedIn.json().favourited).toBe(false);
+    expect(signedIn.headers.etag).toBeUndefined();
+  });
+
+  it('does not cache a 404, and answers from the database when the cache fails', async () => {
+    const draft = await t.draftCourse({ title: 'Not yet public' });
+    expect((await t.request('GET', `/api/v1/courses/${draft}`)).statusCode).toBe(404);
+    expect((await t.request('GET', `/api/v1/courses/${draft}`, { as: t.instructor })).statusCode).toBe(200);
+
+    const { id } = await t.publishedCourse({ title: 'Cache down' });
+    await settleEvents(t.app);
+    const failing = vi.spyOn(t.app.platform.cache, 'get').mockRejectedValue(new Error('cache down'));
+    try {
+      const page = await t.request('GET', '/api/v1/courses?sort=newest&limit=3&free=false');
+      expect(page.statusCode, page.body).toBe(200);
+      const detail = await t.request('GET', `/api/v1/courses/${id}`);
+      expect(detail.statusCode, detail.body).toBe(200);
+      expect(detail.json().title).toBe('Cache down');
+      expect((await t.request('GET', `/api/v1/courses/${randomUUID()}`)).statusCode).toBe(404);
+    } finally {
+      failing.mockRestore();
+    }
+  });
+
+  it('drops a course page only once the change is committed, so a read at the drop sees the new page', async () => {
+    const { id } = await t.publishedCourse({ title: 'Raced course' }, t.otherInstructor);
+    await settleEvents(t.app);
+    const names = async (app: LecternApp['app']) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/courses/${id}` }))
+        .json<{ instructors: { displayName: string }[] }>()
+        .instructors.map((i) => i.displayName);
+    expect(await names(t.app.app)).not.toEqual(['王老师']);
+
+    // a visitor who asks right when this course's answers are dropped, on an instance that has
+    // not read the page yet (so it takes the new generation from the shared cache): were the drop
+    // made inside the consumer's transaction, that read would load the old rows and cache them
+    // under the new generation (on PGlite it would wait for the one connection forever)
+    const other: LecternApp = await buildApp(t.app.platform, [createCatalogModule(t.app.platform)], {
+      keys: t.app.tokens.keys,
+      worker: false,
+    });
+    const cache = t.app.platform.cache;
+    const incr = cache.incr.bind(cache);
+    const readsAtDrop: string[][] = [];
+    const spy = vi.spyOn(cache, 'incr').mockImplementation(async (key, seconds, by) => {
+      const value = await incr(key, seconds, by);
+      if (key === `rc:gen:catalog:course:${id}`) readsAtDrop.push(await names(other.app));
+      return value;
+    });
+    try {
+      const eventId = randomUUID();
+      await t.app.platform.bus.publish({
+        id: eventId,
+        type: 'identity.user.profile_updated',
+        version: 1,
+        occurredAt: new Date().toISOString(),
+        aggregateId: t.otherInstructor.id,
+        data: { userId: t.otherInstructor.id, displayName: '王老师', headline: null, bio: null },
+      });
+      await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+      await waitFor(() => readsAtDrop.length > 0, 'the course page to be dropped');
+      expect(readsAtDrop[0]).toEqual(['王老师']);
+      await waitFor(async () => (await names(t.app.app)).includes('王老师'), 'the new page on this instance');
+      expect(await names(other.app)).toEqual(['王老师']);
+    } finally {
+      spy.mockRestore();
       await other.close();
     }
   });

@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
+import { createResponseCache, type ResponseCache } from '../../platform/http/response-cache.js';
 
 /**
- * Cache-aside for public reads. Course details are keyed by id and deleted on change. Lists,
- * instructor pages, tags and the category tree are keyed by a generation number that every
- * change bumps, because a change can move a course into or out of any number of cached lists.
- * The cache is the shared platform cache (Redis whenever more than one instance runs), so a
- * delete or bump is seen by every instance at once; see CONTEXT.md for why there is no
- * per-instance layer.
+ * Public reads, cached two ways. The public course list and an anonymous course page are
+ * answered by the platform's response cache: serialised bytes (a local tier in front of the
+ * shared cache), a strong ETag and 304s, dropped by bumping a generation (one for all lists, one
+ * per course page). Everything else (the data of a course page for signed-in readers, instructor
+ * pages, tags, the category tree) is cache-aside in the shared cache: course data keyed by id and
+ * deleted on change, the rest keyed by a generation that every change bumps, because a change
+ * can move a course into or out of any number of lists.
  *
  * A cache failure never fails a request: reads fall through to the database and a failed
  * invalidation is bounded by the TTLs.
@@ -21,6 +24,27 @@ export interface CatalogCache {
   invalidateCourse(...courseIds: string[]): Promise<void>;
   /** After a change that alters no single course's detail (a category, an instructor). */
   invalidateListings(): Promise<void>;
+  /** Answer a public read from the response cache, building (and keeping) it on a miss. */
+  respond(request: FastifyRequest, reply: FastifyReply, answer: PublicAnswer): Promise<FastifyReply>;
+  close(): Promise<void>;
+}
+
+/** A public read the response cache may answer: which one, and how to build it on a miss. */
+export interface PublicAnswer {
+  of: { list: Record<string, unknown> } | { course: string };
+  /** Throws for what is not there (a 404 is never cached). */
+  build: () => Promise<unknown>;
+}
+
+const LISTS_SCOPE = 'catalog:lists';
+const courseScope = (id: string) => `catalog:course:${id}`;
+
+/** The same query in another parameter order is the same answer. */
+function digestOf(params: Record<string, unknown>): string {
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
 }
 
 const GENERATION = 'catalog:gen';
@@ -51,12 +75,39 @@ export function createCatalogCache(
       warn(err, 'cache write failed');
     }
   };
+
+  // made on first use (the first public read or drop), so a process that never serves or
+  // changes the catalog opens no Redis subscription
+  let responses: Promise<ResponseCache> | undefined;
+  const responseCache = (): Promise<ResponseCache> => {
+    responses ??= createResponseCache({
+      cache,
+      // the in-memory cache is this process's own, so reading the generation is a map lookup:
+      // read it every time, and an instance sharing it (in tests) sees a drop at once. With Redis
+      // the generation is trusted for 1 s between pub/sub messages (the bound across instances).
+      ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
+    }).catch((err: unknown) => {
+      responses = undefined;
+      throw err;
+    });
+    return responses;
+  };
+  const dropAnswers = async (scopes: string[]) => {
+    try {
+      const rc = await responseCache();
+      for (const scope of scopes) await rc.invalidate(scope);
+    } catch (err) {
+      warn(err, 'response cache invalidation failed; answers may be stale until their TTL');
+    }
+  };
+
   const bump = async () => {
     try {
       await cache.incr(GENERATION, GENERATION_TTL);
     } catch (err) {
       warn(err, 'cache invalidation failed; lists may be stale until their TTL');
     }
+    await dropAnswers([LISTS_SCOPE]);
   };
 
   return {
@@ -87,9 +138,40 @@ export function createCatalogCache(
       } catch (err) {
         warn(err, 'cache invalidation failed; details may be stale until their TTL');
       }
+      await dropAnswers(courseIds.map(courseScope));
       await bump();
     },
 
     invalidateListings: bump,
+
+    async respond(request, reply, answer) {
+      const spec =
+        'list' in answer.of
+          ? { scope: LISTS_SCOPE, key: digestOf(answer.of.list), ttlSeconds: ttl.listSeconds }
+          : { scope: courseScope(answer.of.course), key: 'public', ttlSeconds: ttl.detailSeconds };
+      const failed = { build: false };
+      const build = async () => {
+        try {
+          return await answer.build();
+        } catch (err) {
+          failed.build = true;
+          throw err;
+        }
+      };
+      try {
+        return await (await responseCache()).send(request, reply, { ...spec, build });
+      } catch (err) {
+        // the answer's own failure (a 404, the database) is the request's; a cache failure is not
+        if (failed.build || reply.sent) throw err;
+        warn(err, 'response cache failed; answering from the database');
+        return reply.send(await answer.build());
+      }
+    },
+
+    async close() {
+      const rc = responses;
+      responses = undefined;
+      if (rc) await (await rc.catch(() => undefined))?.close();
+    },
   };
 }

@@ -114,7 +114,7 @@ export function createCatalogModule(
 
   const routeSets: RouteSet[] = [
     categoriesRoutes(categories),
-    browseRoutes(browse),
+    browseRoutes(browse, cache),
     authoringRoutes(authoring),
     coInstructorsRoutes(coInstructors),
     publishingRoutes(publishing, reviewQueue),
@@ -131,7 +131,7 @@ export function createCatalogModule(
       await registerUploads(app);
       for (const routes of routeSets) routes(app, kit);
     },
-    subscribers: createCatalogSubscribers({ cache, instructors, logger: platform.logger }),
+    subscribers: createCatalogSubscribers({ cache, instructors }),
     seed: async () => {
       const wanted = deps.demoInstructors ?? (deps.identity && demoInstructorsFrom(deps.identity));
       const given = typeof wanted === 'function' ? await wanted() : wanted;
@@ -141,6 +141,7 @@ export function createCatalogModule(
       );
     },
     bench: catalogBench,
+    close: () => cache.close(),
     api: createCatalogApi({ outline, sales, assets }),
   };
 }

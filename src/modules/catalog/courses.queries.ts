@@ -1,5 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
-import { keyset } from '../../platform/http/pagination.js';
+import { type CursorPart, keyset } from '../../platform/http/pagination.js';
 import { buildTsvector, lexiconWords, markdownToText } from './search.js';
 import type { CatalogTables, CourseLevel, CourseStatus, CourseTable } from './tables.js';
 
@@ -123,14 +123,13 @@ export function lessonsOfCourse(db: Db, courseId: string) {
 export type SortKey = 'newest' | 'popular' | 'rating' | 'price_asc' | 'price_desc';
 
 /** Keyset columns of each sort; the first is the cursor's sort value. */
-export const SORTS: Record<SortKey, { column: string; direction: 'asc' | 'desc'; kind: 'date' | 'number' }> =
-  {
-    newest: { column: 'c.published_at', direction: 'desc', kind: 'date' },
-    popular: { column: 'c.popularity', direction: 'desc', kind: 'number' },
-    rating: { column: 'c.rating_x100', direction: 'desc', kind: 'number' },
-    price_asc: { column: 'c.price_amount', direction: 'asc', kind: 'number' },
-    price_desc: { column: 'c.price_amount', direction: 'desc', kind: 'number' },
-  };
+export const SORTS: Record<SortKey, { column: string; direction: 'asc' | 'desc'; kind: CursorPart }> = {
+  newest: { column: 'c.published_at', direction: 'desc', kind: 'date-time' },
+  popular: { column: 'c.popularity', direction: 'desc', kind: 'int32' },
+  rating: { column: 'c.rating_x100', direction: 'desc', kind: 'int32' },
+  price_asc: { column: 'c.price_amount', direction: 'asc', kind: 'int32' },
+  price_desc: { column: 'c.price_amount', direction: 'desc', kind: 'int32' },
+};
 
 export interface CourseFilters {
   /** Already expanded to the sub-categories. */
@@ -201,9 +200,10 @@ export function listPublished(
   sort: SortKey,
   page: { limit: number; cursor?: string | undefined },
 ) {
-  const { column, direction } = SORTS[sort];
+  const { column, direction, kind } = SORTS[sort];
   return keyset(publishedWith(db, filters).select(COURSE_COLUMNS), {
     columns: [column, 'c.id'],
+    shape: [kind, 'uuid'],
     direction,
     ...page,
   }).execute();
@@ -220,8 +220,13 @@ export function searchPublished(
   const query = sql`${tsquery}::tsquery`;
   const base = publishedWith(db, filters).where(sql<boolean>`c.search_vector @@ ${query}`);
   if (sort) {
-    const { column, direction } = SORTS[sort];
-    return keyset(base.select(COURSE_COLUMNS), { columns: [column, 'c.id'], direction, ...page }).execute();
+    const { column, direction, kind } = SORTS[sort];
+    return keyset(base.select(COURSE_COLUMNS), {
+      columns: [column, 'c.id'],
+      shape: [kind, 'uuid'],
+      direction,
+      ...page,
+    }).execute();
   }
   const ranked = base
     .select(COURSE_COLUMNS)
@@ -229,6 +234,7 @@ export function searchPublished(
     .select(sql<number>`ts_rank('{0.05, 0.2, 0.5, 1.0}', c.search_vector, ${query}, 1)::float8`.as('score'));
   return keyset(db.selectFrom(ranked.as('c')).selectAll(), {
     columns: ['c.score', 'c.id'],
+    shape: ['number', 'uuid'],
     direction: 'desc',
     ...page,
   }).execute();
@@ -435,14 +441,19 @@ export function listOwnedCourses(
 ) {
   let q = db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.owner_id', '=', ownerId);
   if (status) q = q.where('c.status', '=', status);
-  return keyset(q, { columns: ['c.created_at', 'c.id'], direction: 'desc', ...page }).execute();
+  return keyset(q, {
+    columns: ['c.created_at', 'c.id'],
+    shape: ['date-time', 'uuid'],
+    direction: 'desc',
+    ...page,
+  }).execute();
 }
 
 /** Courses in review, oldest submission first. */
 export function listInReview(db: Db, page: { limit: number; cursor?: string | undefined }) {
   return keyset(
     db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.status', '=', 'in_review'),
-    { columns: ['c.submitted_at', 'c.id'], direction: 'asc', ...page },
+    { columns: ['c.submitted_at', 'c.id'], shape: ['date-time', 'uuid'], direction: 'asc', ...page },
   ).execute();
 }
 

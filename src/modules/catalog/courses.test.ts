@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetterTables } from '../../platform/messaging/dead-letters.js';
+import { waitFor } from '../../platform/messaging/test-support.js';
 import {
   type CatalogTest,
   eventApplied,
@@ -25,6 +27,13 @@ afterAll(async () => {
 });
 
 const course = (id: string, as?: CatalogTest['admin']) => t.request('GET', `/api/v1/courses/${id}`, { as });
+/**
+ * After a consumer's inbox row commits, its cache drop follows (after the commit, so a read in
+ * the gap cannot put the old rows back): wait for the read to show `expected`.
+ */
+const shows = async (read: () => Promise<unknown>, expected: unknown) => {
+  await waitFor(async () => JSON.stringify(await read()) === JSON.stringify(expected), 'the cache drop');
+};
 
 describe('authoring and ownership', () => {
   it('lets instructors create drafts that only they and admins can see', async () => {
@@ -419,9 +428,10 @@ describe('categories and instructors', () => {
       data: { userId: t.otherInstructor.id, displayName: '刘老师', headline: '十年教龄', bio: '教书育人' },
     });
     await eventApplied(t.app, 'catalog.instructor-profile-updates', profileEvent);
-    expect((await course(id)).json().instructors).toEqual([
-      { id: t.otherInstructor.id, displayName: '刘老师' },
-    ]);
+    await shows(
+      async () => (await course(id)).json<{ instructors: unknown }>().instructors,
+      [{ id: t.otherInstructor.id, displayName: '刘老师' }],
+    );
     const page = (await t.request('GET', `/api/v1/instructors/${t.otherInstructor.id}`)).json();
     expect(page).toMatchObject({
       displayName: '刘老师',
@@ -438,13 +448,43 @@ describe('categories and instructors', () => {
       version: 1,
       occurredAt: new Date().toISOString(),
       aggregateId: t.otherInstructor.id,
-      data: { userId: t.otherInstructor.id, displayName: 'Liu Laoshi' },
+      data: {
+        userId: t.otherInstructor.id,
+        applicationId: randomUUID(),
+        approvedBy: t.admin.id,
+        displayName: 'Liu Laoshi',
+      },
     });
     await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
-    expect((await course(id)).json().instructors).toEqual([
-      { id: t.otherInstructor.id, displayName: 'Liu Laoshi' },
-    ]);
+    await shows(
+      async () => (await course(id)).json<{ instructors: unknown }>().instructors,
+      [{ id: t.otherInstructor.id, displayName: 'Liu Laoshi' }],
+    );
     expect((await t.request('GET', `/api/v1/instructors/${randomUUID()}`)).statusCode).toBe(404);
+  });
+
+  it('dead-letters identity events that do not match identity’s definitions, changing nothing', async () => {
+    const { id } = await t.publishedCourse({ title: 'Guarded names' }, t.otherInstructor);
+    const before = (await course(id, t.admin)).json<{ instructors: unknown }>().instructors;
+    const eventId = randomUUID();
+    await t.app.platform.bus.publish({
+      id: eventId,
+      type: 'identity.user.profile_updated',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      aggregateId: t.otherInstructor.id,
+      // no headline or bio, and a name that is not text
+      data: { userId: t.otherInstructor.id, displayName: 42 },
+    });
+    await eventApplied(t.app, 'catalog.instructor-profile-updates', eventId);
+    const letter = await deadLetterTables(t.app.platform.database.db)
+      .selectFrom('dead_letters')
+      .select(['consumer', 'reason'])
+      .where('event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    expect(letter.consumer).toBe('catalog.instructor-profile-updates');
+    expect(letter.reason).toMatch(/displayName/);
+    expect((await course(id, t.admin)).json<{ instructors: unknown }>().instructors).toEqual(before);
   });
 
   it('asks the directory for the name of a new instructor, and takes renames from identity’s events', async () => {
@@ -464,7 +504,11 @@ describe('categories and instructors', () => {
       data: { userId: id, applicationId: randomUUID(), approvedBy: t.admin.id, displayName: 'Zhao Laoshi' },
     });
     await eventApplied(t.app, 'catalog.instructor-profiles', approvedEvent);
-    expect((await t.request('GET', `/api/v1/instructors/${id}`)).json().displayName).toBe('Zhao Laoshi');
+    await shows(
+      async () =>
+        (await t.request('GET', `/api/v1/instructors/${id}`)).json<{ displayName: string }>().displayName,
+      'Zhao Laoshi',
+    );
     expect(pageIds(await t.request('GET', '/api/v1/courses?q=zhao'))).toEqual([courseId]);
   });
 });

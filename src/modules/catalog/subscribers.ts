@@ -1,23 +1,29 @@
-import type { Logger } from 'pino';
-import type { ModuleSubscriber } from '../../platform/module.js';
+import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
+import { InstructorApprovedEvent, ProfileUpdatedEvent } from '../identity/index.js';
 import type { CatalogCache } from './catalog.cache.js';
-import { CatalogEvents, ConsumedEvents } from './catalog.events.js';
+import { CatalogEvents } from './catalog.events.js';
 import type { InstructorsService } from './instructors.service.js';
 import type { CatalogTables } from './tables.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Handlers of events, each idempotent through the platform's inbox (one effect per event id). */
+/**
+ * Handlers of events, each idempotent through the platform's inbox (one effect per event id).
+ * Identity's events come typed: the platform dead-letters any whose version or data does not
+ * match identity's definition, so the handlers hold no checks of their own. Cache drops wait for
+ * the commit: made inside the transaction, a read in the gap would load the old rows and put
+ * them back in the cache.
+ */
 export function createCatalogSubscribers(deps: {
   cache: CatalogCache;
   instructors: InstructorsService;
-  logger: Logger;
 }): ModuleSubscriber[] {
-  const { cache, instructors, logger } = deps;
+  const { cache, instructors } = deps;
   return [
     {
-      // A second delete after the relay delivers the event closes the window in which a reader
-      // that loaded the old row before the commit wrote it back to the cache after our delete.
+      // A second drop after the relay delivers the event closes the window in which a reader that
+      // loaded the old row before the commit wrote it back to the cache after the service's drop
+      // (and covers a read replica that lagged behind that drop). Untyped on purpose: it needs
+      // only the aggregate id, and a future version of the catalog's own events must still drop
+      // the cache rather than be dead-lettered.
       consumer: 'catalog.cache-invalidation',
       types: [
         CatalogEvents.coursePublished,
@@ -25,50 +31,37 @@ export function createCatalogSubscribers(deps: {
         CatalogEvents.courseArchived,
         CatalogEvents.lessonAdded,
       ],
-      async handle(event) {
-        await cache.invalidateCourse(event.aggregateId);
+      async handle(event, _trx, { afterCommit }) {
+        afterCommit(() => cache.invalidateCourse(event.aggregateId));
+        await Promise.resolve();
       },
     },
-    {
+    eventSubscriber({
       consumer: 'catalog.instructor-profiles',
-      types: [ConsumedEvents.instructorApproved],
-      async handle(event, trx) {
-        const data = (event.data ?? {}) as { userId?: unknown; displayName?: unknown };
-        const userId = typeof data.userId === 'string' ? data.userId : undefined;
-        if (!userId || !/^[0-9a-f-]{36}$/i.test(userId)) {
-          // retrying a malformed event would fail forever; log it and move on
-          logger.warn({ eventId: event.id, type: event.type }, 'catalog ignored an event without a user id');
-          return;
-        }
+      events: [InstructorApprovedEvent],
+      async handle(event, trx, { afterCommit }) {
         // the name comes with the event: asking identity here would hold this transaction open
         // across a call to another module (and, on PGlite's single connection, wait forever)
-        const name = typeof data.displayName === 'string' ? data.displayName : undefined;
-        const courseIds = await instructors.applyApproved(trx.withTables<CatalogTables>(), userId, name);
-        await cache.invalidateCourse(...courseIds);
-      },
-    },
-    {
-      consumer: 'catalog.instructor-profile-updates',
-      types: [ConsumedEvents.profileUpdated],
-      async handle(event, trx) {
-        const data = (event.data ?? {}) as Record<string, unknown>;
-        const text = (v: unknown) => (typeof v === 'string' ? v : null);
-        const userId = text(data.userId);
-        const displayName = text(data.displayName);
-        if (!userId || !UUID.test(userId) || displayName === null) {
-          logger.warn({ eventId: event.id, type: event.type }, 'catalog ignored a malformed profile event');
-          return;
-        }
-        const courseIds = await instructors.applyProfile(trx.withTables<CatalogTables>(), {
+        const { userId, displayName } = event.data;
+        const courseIds = await instructors.applyApproved(
+          trx.withTables<CatalogTables>(),
           userId,
           displayName,
-          headline: text(data.headline),
-          bio: text(data.bio),
-        });
-        // the instructor page is cached too: bump listings even when no course changed
-        await cache.invalidateCourse(...courseIds);
-        await cache.invalidateListings();
+        );
+        afterCommit(() => cache.invalidateCourse(...courseIds));
       },
-    },
+    }),
+    eventSubscriber({
+      consumer: 'catalog.instructor-profile-updates',
+      events: [ProfileUpdatedEvent],
+      async handle(event, trx, { afterCommit }) {
+        const courseIds = await instructors.applyProfile(trx.withTables<CatalogTables>(), event.data);
+        // the instructor page is cached too: bump listings even when no course changed
+        afterCommit(async () => {
+          await cache.invalidateCourse(...courseIds);
+          await cache.invalidateListings();
+        });
+      },
+    }),
   ];
 }

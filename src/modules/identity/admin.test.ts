@@ -467,3 +467,37 @@ describe('signing keys from code (CLI)', () => {
     expect((await t.identity.keys.activeKey()).kid).toBe(kid);
   });
 });
+
+describe('cursor shapes', () => {
+  const cursorOf = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+  const uuid = '0f8b1b8e-3d5c-4a8f-9d1e-2b7c6a5d4e3f';
+  // each list's keyset: (time, id), where the audit log's id is its bigint sequence
+  const lists = [
+    { path: '/api/v1/admin/users', id: uuid, wrongId: '1', pages: true },
+    { path: '/api/v1/admin/instructor-applications', id: uuid, wrongId: '1', pages: false },
+    { path: '/api/v1/admin/audit', id: '1', wrongId: uuid, pages: true },
+  ];
+
+  it('refuses cursor values the columns cannot hold with 400, and pages on with issued cursors', async () => {
+    for (const { path, id, wrongId, pages } of lists) {
+      for (const values of [
+        ['0', id],
+        ['2026', id],
+        [1.5, id],
+        [2147483648, id],
+        [new Date().toISOString(), wrongId],
+      ]) {
+        const response = await get(`${path}?limit=1&cursor=${cursorOf(values)}`, adminAuth);
+        expect(response.statusCode, `${path} ${JSON.stringify(values)}`).toBe(400);
+        expect(response.json().code).toBe('request.bad-cursor');
+      }
+      const first = (await get(`${path}?limit=1`, adminAuth)).json<Page<unknown>>();
+      if (pages) expect(first.nextCursor, path).toBeTruthy();
+      if (first.nextCursor) {
+        const next = await get(`${path}?limit=1&cursor=${first.nextCursor}`, adminAuth);
+        expect(next.statusCode, path).toBe(200);
+        expect(next.json<Page<unknown>>().data).toHaveLength(1);
+      }
+    }
+  });
+});

@@ -54,6 +54,7 @@ export function listApplications(
   if (filter.status) query = query.where('status', '=', filter.status);
   return keyset(query, {
     columns: ['created_at', 'id'],
+    shape: ['date-time', 'uuid'],
     direction: 'asc',
     limit: filter.limit,
     cursor: filter.cursor,

@@ -22,6 +22,7 @@ export function listAuditEvents(
   if (filter.type) query = query.where('type', '=', filter.type);
   return keyset(query, {
     columns: ['occurred_at', 'seq'],
+    shape: ['date-time', 'int64'],
     direction: 'desc',
     limit: filter.limit,
     cursor: filter.cursor,

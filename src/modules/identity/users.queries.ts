@@ -107,6 +107,7 @@ export function listUsers(
   if (filter.status) query = query.where('status', '=', filter.status);
   return keyset(query, {
     columns: ['created_at', 'id'],
+    shape: ['date-time', 'uuid'],
     direction: 'desc',
     limit: filter.limit,
     cursor: filter.cursor,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import type { DeliveryContext } from './inbox.js';
 import type { EventEnvelope, NewEvent } from './types.js';
 
 /** An event on its way to the outbox, made by `definition.create`; enqueue checks it. */
@@ -81,7 +82,7 @@ export interface TypedSubscriber<Ds extends readonly EventDefinition[]> {
   /** Durable consumer name, `<module>.<what it does>`. */
   consumer: string;
   events: Ds;
-  handle(event: EnvelopeOf<Ds[number]>, trx: Kysely<object>): Promise<void>;
+  handle(event: EnvelopeOf<Ds[number]>, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
 }
 
 /**

@@ -33,11 +33,22 @@ export async function applyOnce<DB>(
   });
 }
 
+/** What a handler gets beside its transaction. */
+export interface DeliveryContext {
+  /**
+   * Run `effect` once the handler's transaction has committed; never when it rolls back or the
+   * event was applied before. For effects outside the database (dropping cached reads): done
+   * inside the transaction, a read in the gap before the commit would load the old rows and put
+   * them back. A failing effect is logged, not retried: the event is already applied.
+   */
+  afterCommit: (effect: () => Promise<void>) => void;
+}
+
 export interface InboxSubscriber<DB> {
   /** Durable consumer name, `<module>.<what it does>`. */
   consumer: string;
   types: string[];
-  handle(event: EventEnvelope, trx: Transaction<DB>): Promise<void>;
+  handle(event: EventEnvelope, trx: Transaction<DB>, context: DeliveryContext): Promise<void>;
   deliverFrom?: 'all' | 'new';
   /**
    * Definitions of the events it consumes. When given, an event is handed over only if its
@@ -64,11 +75,23 @@ export function subscriptionFor<DB>(
     ...(subscriber.deliverFrom ? { deliverFrom: subscriber.deliverFrom } : {}),
     async handle(event) {
       let refused: string | undefined;
+      // per delivery: a retried delivery starts with none of a rolled-back attempt's effects
+      const committed: (() => Promise<void>)[] = [];
+      const context: DeliveryContext = { afterCommit: (effect) => committed.push(effect) };
       const applied = await applyOnce(db, schema, consumer, event, async (trx) => {
         refused = events ? rejectionOf(events, event) : undefined;
-        if (refused === undefined) await subscriber.handle(event, trx);
+        if (refused === undefined) await subscriber.handle(event, trx, context);
         else await recordDeadLetter(trx, { consumer, event, reason: refused });
       });
+      if (applied) {
+        for (const effect of committed) {
+          try {
+            await effect();
+          } catch (err) {
+            options.logger?.warn({ err, consumer, eventId: event.id }, 'after-commit effect failed');
+          }
+        }
+      }
       if (applied && refused !== undefined) {
         options.logger?.warn(
           { consumer, eventId: event.id, type: event.type, version: event.version, reason: refused },

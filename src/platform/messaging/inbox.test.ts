@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Migration } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../../../test/helpers/database.js';
+import type { Database } from '../db/database.js';
+import { migrateAll } from '../db/migrations.js';
+import { subscriptionFor } from './inbox.js';
+import { outboxMigration } from './outbox.js';
+import { capturingLogger } from './test-support.js';
+import type { EventEnvelope } from './types.js';
+
+const schema = 'inboxtest';
+type Tables = { 'inboxtest.notes': { id: string } };
+
+const notesTable: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .withSchema(schema)
+      .createTable('notes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .execute();
+  },
+};
+
+let database: Database;
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  await migrateAll(database.db, [
+    { schema, migrations: { '0000-messaging': outboxMigration(schema), '0001-notes': notesTable } },
+  ]);
+});
+afterAll(async () => {
+  await database.close();
+});
+
+const envelope = (): EventEnvelope => ({
+  id: randomUUID(),
+  type: 'inboxtest.note.written',
+  version: 1,
+  occurredAt: new Date().toISOString(),
+  aggregateId: randomUUID(),
+  data: {},
+});
+
+/** Whether the note is visible outside any transaction: what another reader would see. */
+const committed = async (id: string) =>
+  (await database.db
+    .withTables<Tables>()
+    .selectFrom('inboxtest.notes')
+    .select('id')
+    .where('id', '=', id)
+    .executeTakeFirst()) !== undefined;
+
+describe('after-commit effects of a subscriber', () => {
+  it('run once the effect is committed, so a fresh read there sees it', async () => {
+    const seen: boolean[] = [];
+    const subscription = subscriptionFor(database.db, schema, {
+      consumer: 'inboxtest.write-note',
+      types: ['inboxtest.note.written'],
+      async handle(event, trx, context) {
+        await trx
+          .withTables<Tables>()
+          .insertInto('inboxtest.notes')
+          .values({ id: event.aggregateId })
+          .execute();
+        // run inside the transaction, this read would not see the note on PostgreSQL and would
+        // wait forever for PGlite's one connection
+        context.afterCommit(async () => {
+          seen.push(await committed(event.aggregateId));
+        });
+      },
+    });
+    const event = envelope();
+    await subscription.handle(event);
+    expect(seen).toEqual([true]);
+
+    // redelivered: already applied, so nothing runs again
+    await subscription.handle(event);
+    expect(seen).toEqual([true]);
+  });
+
+  it('never run when the transaction rolls back, and run on the retry that commits', async () => {
+    const ran: string[] = [];
+    let fail = true;
+    const subscription = subscriptionFor(database.db, schema, {
+      consumer: 'inboxtest.flaky',
+      types: ['inboxtest.note.written'],
+      async handle(event, trx, context) {
+        await trx
+          .withTables<Tables>()
+          .insertInto('inboxtest.notes')
+          .values({ id: event.aggregateId })
+          .execute();
+        context.afterCommit(() => {
+          ran.push(fail ? 'first attempt' : 'retry');
+          return Promise.resolve();
+        });
+        if (fail) throw new Error('the effect failed');
+      },
+    });
+    const event = envelope();
+    await expect(subscription.handle(event)).rejects.toThrow('the effect failed');
+    expect(ran).toEqual([]);
+    expect(await committed(event.aggregateId)).toBe(false);
+
+    fail = false;
+    await subscription.handle(event);
+    expect(ran).toEqual(['retry']);
+  });
+
+  it('log a failing effect and keep the event applied', async () => {
+    const { logger, lines } = capturingLogger();
+    const later: string[] = [];
+    const subscription = subscriptionFor(
+      database.db,
+      schema,
+      {
+        consumer: 'inboxtest.failing-effect',
+        types: ['inboxtest.note.written'],
+        async handle(_event, _trx, context) {
+          context.afterCommit(() => Promise.reject(new Error('cache down')));
+          context.afterCommit(() => {
+            later.push('still ran');
+            return Promise.resolve();
+          });
+          await Promise.resolve();
+        },
+      },
+      { logger },
+    );
+    const event = envelope();
+    await subscription.handle(event);
+    expect(later).toEqual(['still ran']);
+    expect(lines.filter((l) => l.msg === 'after-commit effect failed').map((l) => l.eventId)).toEqual([
+      event.id,
+    ]);
+  });
+});
