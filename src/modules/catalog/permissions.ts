@@ -3,8 +3,9 @@
  * `rolesFor(permission)` and hand the answer to the platform guard; services ask `can(roles, …)`.
  * No route or service names a role itself. Role names are the token's roles, which identity owns.
  */
-export const ROLES = ['learner', 'instructor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { permissionMap, type Role } from '../../platform/permissions.js';
+
+export { isRole, type Role, ROLES } from '../../platform/permissions.js';
 
 export const PERMISSIONS = {
   /** Create courses and change their own: drafts, outline, files, submit, withdraw, archive. */
@@ -19,11 +20,4 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
-export function rolesFor(permission: Permission): Role[] {
-  return [...PERMISSIONS[permission]];
-}
-
-export function can(roles: readonly string[], permission: Permission): boolean {
-  const allowed: readonly string[] = PERMISSIONS[permission];
-  return roles.some((r) => allowed.includes(r));
-}
+export const { rolesFor, can } = permissionMap(PERMISSIONS);

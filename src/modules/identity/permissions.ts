@@ -2,8 +2,9 @@
  * The one place that says which role may do what. Routes ask `rolesFor(permission)` and hand the
  * answer to the platform guard; no route names a role itself.
  */
-export const ROLES = ['learner', 'instructor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { permissionMap, type Role } from '../../platform/permissions.js';
+
+export { isRole, type Role, ROLES } from '../../platform/permissions.js';
 
 export const PERMISSIONS = {
   'profile:own': ['learner', 'instructor', 'admin'],
@@ -20,13 +21,4 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
-export function rolesFor(permission: Permission): Role[] {
-  return [...PERMISSIONS[permission]];
-}
-
-export function can(roles: readonly string[], permission: Permission): boolean {
-  const allowed: readonly string[] = PERMISSIONS[permission];
-  return roles.some((r) => allowed.includes(r));
-}
-
-export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
+export const { rolesFor, can } = permissionMap(PERMISSIONS);
