@@ -105,6 +105,17 @@ describe('response cache, one instance', () => {
     expect(probe.builds()).toBe(builds + 1);
     expect(after.json()).toEqual({ items });
   });
+
+  it('builds once for concurrent misses of one answer', async () => {
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/rc/items' })).statusCode).toBe(204);
+    const builds = probe.builds();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => t.app.inject({ url: '/api/v1/rc/items' })),
+    );
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(probe.builds()).toBe(builds + 1);
+  });
 });
 
 // Two instances on one Redis: what one invalidates, the other stops serving.

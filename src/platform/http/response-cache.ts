@@ -86,6 +86,7 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     sizeCalculation: (entry) => entry.body.length + 200,
   });
   const generations = new Map<string, { value: number; readAt: number }>();
+  const filling = new Map<string, Promise<Local>>();
 
   const learn = (scope: string, value: number, at: number) => {
     const known = generations.get(scope);
@@ -137,9 +138,23 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
       const key = `rc:${spec.scope}:${gen}:${spec.key}`;
       let entry = local.get(key);
       if (!entry) {
-        const stored = (await cache.get<Stored>(key)) ?? (await buildAndStore(key, reply, spec));
-        entry = { body: Buffer.from(stored.body), etag: stored.etag, contentType: stored.contentType };
-        local.set(key, entry, { ttl: spec.ttlSeconds * 1000 });
+        // concurrent misses of one answer (a popular page just after an invalidation) share one
+        // fill instead of each reading the shared cache and building the page
+        let fill = filling.get(key);
+        if (!fill) {
+          fill = (async () => {
+            const stored = (await cache.get<Stored>(key)) ?? (await buildAndStore(key, reply, spec));
+            const made = {
+              body: Buffer.from(stored.body),
+              etag: stored.etag,
+              contentType: stored.contentType,
+            };
+            local.set(key, made, { ttl: spec.ttlSeconds * 1000 });
+            return made;
+          })().finally(() => filling.delete(key));
+          filling.set(key, fill);
+        }
+        entry = await fill;
       }
       return answer(request, reply, entry);
     },
