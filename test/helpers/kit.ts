@@ -16,7 +16,7 @@ export interface Caller {
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface RequestOptions {
-  as?: Caller | undefined;
+  as?: Pick<Caller, 'token'> | undefined;
   body?: unknown;
   headers?: Record<string, string>;
 }

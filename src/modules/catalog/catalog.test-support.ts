@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { waitFor } from '../../platform/messaging/test-support.js';
-import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
+import type { TestApp } from '../../../test/helpers/app.js';
+import { startKit } from '../../../test/helpers/kit.js';
 import { type CatalogApi, type CatalogDeps, createCatalogModule } from './index.js';
 
 export interface Caller {
@@ -44,7 +44,8 @@ export async function startCatalog(
   env: Record<string, string> = {},
 ): Promise<CatalogTest> {
   let api: CatalogApi | undefined;
-  const app = await buildTestApp(
+  // the shared test kit: a fresh database, callers by role signed by the test keys, requests
+  const kit = await startKit(
     (platform) => {
       const catalog = createCatalogModule(platform, deps);
       api = catalog.api;
@@ -52,28 +53,15 @@ export async function startCatalog(
     },
     { env },
   );
+  const app = kit.app;
   if (!api) throw new Error('the catalog module was not built');
-  const caller = async (roles: string[]): Promise<Caller> => {
-    const id = randomUUID();
-    return { id, token: await app.tokens.user(id, roles) };
-  };
   const [instructor, otherInstructor, admin, learner] = await Promise.all([
-    caller(['instructor']),
-    caller(['instructor']),
-    caller(['admin']),
-    caller(['learner']),
+    kit.caller('instructor'),
+    kit.caller('instructor'),
+    kit.caller('admin'),
+    kit.caller('learner'),
   ]);
-
-  const request: CatalogTest['request'] = (method, url, options = {}) =>
-    app.app.inject({
-      method,
-      url,
-      headers: {
-        ...(options.as ? { authorization: `Bearer ${options.as.token}` } : {}),
-        ...options.headers,
-      },
-      ...(options.body === undefined ? {} : { payload: options.body as object }),
-    });
+  const request: CatalogTest['request'] = (method, url, options = {}) => kit.request(method, url, options);
 
   const expectStatus = (response: LightMyRequestResponse, status: number, what: string) => {
     if (response.statusCode !== status) {

@@ -1,5 +1,7 @@
 /** What every catalog routes file shares: the caller from the token, shared schemas, the route-set type. */
 import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../../platform/http/auth.js';
+import { requirePrincipal } from '../../platform/http/principal.js';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 export { bearerSecurity as bearer, ProblemRef as Problem } from '../../platform/http/problem.js';
@@ -14,8 +16,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller, if a valid token came with the request (after `auth.optional()` or `auth.require()`). */
 export function actorOf(request: FastifyRequest): Actor | undefined {
-  const principal = request.principal;
-  if (!principal) return undefined;
+  return request.principal ? actorFrom(request.principal) : undefined;
+}
+
+/** The caller, for routes behind `auth.require()`: 401 through the platform's one check otherwise. */
+export function requireActor(request: FastifyRequest): Actor {
+  return actorFrom(requirePrincipal(request));
+}
+
+function actorFrom(principal: Principal): Actor {
   // catalog stores user ids in uuid columns; any other subject would otherwise surface as a 500
   if (!UUID.test(principal.subject)) {
     throw AppError.forbidden(
@@ -24,12 +33,6 @@ export function actorOf(request: FastifyRequest): Actor | undefined {
     );
   }
   return { userId: principal.subject, roles: principal.roles };
-}
-
-export function requireActor(request: FastifyRequest): Actor {
-  const actor = actorOf(request);
-  if (!actor) throw AppError.unauthenticated(CatalogErrors.authRequired, 'This route needs an access token.');
-  return actor;
 }
 
 /** One area's routes, mounted under /api/v1 by the module. */

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
+import { requirePrincipal } from '../../platform/http/principal.js';
 import { AppError } from '../../platform/errors.js';
-import { bearerToken, type Principal, type PreHandler } from '../../platform/http/auth.js';
+import { bearerToken, type PreHandler } from '../../platform/http/auth.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { RequestMeta } from './context.js';
-import { IdentityErrors } from './identity.errors.js';
 import { type Permission, rolesFor } from './permissions.js';
 
 export const metaOf = (request: FastifyRequest): RequestMeta => {
@@ -12,11 +12,8 @@ export const metaOf = (request: FastifyRequest): RequestMeta => {
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
 };
 
-/** The principal a guard has established; a route without a guard calling this is a bug. */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw IdentityErrors.tokenRequired();
-  return request.principal;
-}
+/** The principal a guard has established (the platform's one check; 401 when there is none). */
+export const principalOf = requirePrincipal;
 
 /**
  * `allow(permission)`: the platform guard with the roles the permission map names. The deny list
