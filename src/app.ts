@@ -10,7 +10,9 @@ import { createIdempotency, type Idempotency, idempotencyMigrations } from './pl
 import { registerRawBody } from './platform/http/raw-body.js';
 import { type App, createHttpServer } from './platform/http/server.js';
 import { housekeepingJobs } from './platform/jobs/housekeeping.jobs.js';
+import { createDeadLetterAdmin } from './platform/messaging/dead-letters.admin.js';
 import { deadLettersMigration } from './platform/messaging/dead-letters.js';
+import { deadLetterRoutes } from './platform/messaging/dead-letters.routes.js';
 import { subscriptionFor } from './platform/messaging/inbox.js';
 import { createOutboxRelay, type OutboxRelay } from './platform/messaging/relay.js';
 import type { HttpKit, LecternModule, Platform } from './platform/module.js';
@@ -137,6 +139,14 @@ export async function buildApp(
     if (module.routes)
       await app.register(async (scope) => module.routes?.(scope, kit), { prefix: '/api/v1' });
   }
+  const deadLetters = createDeadLetterAdmin({ db: database.db, modules, logger });
+  await app.register(
+    (scope, _options, done) => {
+      deadLetterRoutes(deadLetters)(scope, kit);
+      done();
+    },
+    { prefix: '/api/v1' },
+  );
 
   const relay = createRelay(platform, modules);
   const worker = options.worker ?? true;

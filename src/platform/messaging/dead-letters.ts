@@ -1,4 +1,5 @@
 import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+import { keyset } from '../http/pagination.js';
 import type { EventEnvelope } from './types.js';
 
 /** Events a consumer refused for good (unknown version, data not matching the schema). */
@@ -56,4 +57,39 @@ export async function recordDeadLetter<DB>(
     })
     .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
     .execute();
+}
+
+export type DeadLetterRow = {
+  id: string;
+  consumer: string;
+  event_id: string;
+  type: string;
+  envelope: unknown;
+  reason: string;
+  recorded_at: Date;
+};
+
+/** Newest first, optionally of one consumer or event type. */
+export function listDeadLetters<DB>(
+  db: Kysely<DB>,
+  filter: { consumer?: string | undefined; type?: string | undefined },
+  page: { limit: number; cursor?: string | undefined },
+): Promise<DeadLetterRow[]> {
+  let q = deadLetterTables(db).selectFrom('dead_letters').selectAll();
+  if (filter.consumer !== undefined) q = q.where('consumer', '=', filter.consumer);
+  if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+  return keyset(q, { columns: ['id'], direction: 'desc', shape: ['int64'], ...page }).execute();
+}
+
+export function findDeadLetter<DB>(db: Kysely<DB>, id: string): Promise<DeadLetterRow | undefined> {
+  return deadLetterTables(db).selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Remove one dead letter; resolves with whether it was there (a concurrent discard finds none). */
+export async function deleteDeadLetter<DB>(db: Kysely<DB>, id: string): Promise<boolean> {
+  const result = await deadLetterTables(db)
+    .deleteFrom('dead_letters')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
