@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import boundariesConfig from './boundaries.config.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'bench/results/', 'bin/', '*.config.js'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', 'bench/results/', 'bin/', '*.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,6 +1,7 @@
 // The server processes bench/run.ts forks, seen from the parent: start, ask, stop, and kill them
 // when the parent exits. Each speaks bench/protocol.ts over the IPC channel.
 import { type ChildProcess, fork } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -40,6 +41,26 @@ function compactLogLine(line: string): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
+/**
+ * The child script bundled to plain JavaScript (as `npm start` runs Lectern, see `npm run build`),
+ * so the bench measures what production runs and not tsx's loader and its memory.
+ */
+function compiled(script: string): string {
+  const outfile = path.join(import.meta.dirname, 'results', 'build', script.replace(/\.ts$/, '.js'));
+  buildSync({
+    entryPoints: [path.join(import.meta.dirname, script)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 /** A forked server speaking bench/protocol.ts; killed when this process exits, whatever the reason. */
 export class Child {
   readonly ready: Promise<ReadyInfo>;
@@ -61,8 +82,8 @@ export class Child {
     /** Extra Node flags, e.g. `--cpu-prof` for `npm run bench -- --profile`. */
     nodeFlags: string[] = [],
   ) {
-    this.proc = fork(path.join(import.meta.dirname, script), [], {
-      execArgv: ['--import', 'tsx', ...nodeFlags],
+    this.proc = fork(compiled(script), [], {
+      execArgv: nodeFlags,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env,
     });

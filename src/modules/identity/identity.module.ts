@@ -111,7 +111,10 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     },
     seed: () => seedIdentity({ db, accounts, oauth }),
     bench: identityBench({ db, clock }),
-    close: () => mail.drain(),
+    close: async () => {
+      await tokens.denyList.close();
+      await mail.drain();
+    },
   };
 
   return {

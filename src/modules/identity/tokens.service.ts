@@ -4,6 +4,7 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
+import { createDenyList } from './deny-list.js';
 import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import type { SigningKeys } from './keys.service.js';
@@ -72,6 +73,8 @@ export function createTokens(deps: {
   clock: Clock;
   audit: AuditLog;
   logger: Logger;
+  /** Longest a revocation made on another instance may go unseen here, with Redis (default 1 s). */
+  denyBoundMs?: number;
 }) {
   const { db, keys, cache, clock, audit, logger } = deps;
   // deny entries only need to outlive the access tokens issued before them
@@ -80,6 +83,12 @@ export function createTokens(deps: {
   /** Epoch second at or before which every access token of the user is void. */
   const voidBeforeKey = (userId: string) => `identity:void-before:${userId}`;
   const clientTokenKey = (jti: string) => `identity:deny:jti:${jti}`;
+  const denyList = createDenyList({
+    cache,
+    logger,
+    prefixes: ['identity:deny:', 'identity:void-before:'],
+    ...(deps.denyBoundMs === undefined ? {} : { boundMs: deps.denyBoundMs }),
+  });
 
   const invalid = () =>
     AppError.unauthenticated(
@@ -140,7 +149,7 @@ export function createTokens(deps: {
 
   /** After commit: refuse the access tokens of revoked sessions at once, not at their expiry. */
   async function denySessions(sessionIds: readonly string[]): Promise<void> {
-    for (const sid of sessionIds) await cache.set(sessionKey(sid), true, denyTtl);
+    for (const sid of sessionIds) await denyList.write(sessionKey(sid), true, denyTtl);
   }
 
   return {
@@ -261,22 +270,23 @@ export function createTokens(deps: {
     /**
      * The deny list, run by the platform verifier on every request (the module's `checkToken`).
      * User tokens: void when issued at or before the user's last role or status change, or when
-     * their session was revoked (two keys, read in parallel: one round trip). Client tokens: void
-     * when revoked (RFC 7009). An access token's issue time is its `exp` minus the lifetime.
+     * their session was revoked. Client tokens: void when revoked (RFC 7009). An access token's
+     * issue time is its `exp` minus the lifetime. On Redis the marks come from this instance's
+     * copy while it is fresh (deny-list.ts: at most `denyBoundMs` behind), else from Redis.
      */
     checkPrincipal: async (principal: Principal): Promise<void> => {
       if (principal.kind === 'client') {
-        if ((await cache.get<boolean>(clientTokenKey(principal.tokenId))) === true) {
-          throw IdentityErrors.tokenRevoked();
-        }
+        const [denied] = await denyList.read([clientTokenKey(principal.tokenId)]);
+        if (denied === true) throw IdentityErrors.tokenRevoked();
         return;
       }
-      const [voidBefore, sessionDenied] = await Promise.all([
-        cache.get<number>(voidBeforeKey(principal.subject)),
-        principal.sessionId ? cache.get<boolean>(sessionKey(principal.sessionId)) : undefined,
-      ]);
+      const [voidBefore, sessionDenied] = await denyList.read(
+        principal.sessionId
+          ? [voidBeforeKey(principal.subject), sessionKey(principal.sessionId)]
+          : [voidBeforeKey(principal.subject)],
+      );
       const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
-      if (sessionDenied === true || (voidBefore !== undefined && issuedAt <= voidBefore)) {
+      if (sessionDenied === true || (typeof voidBefore === 'number' && issuedAt <= voidBefore)) {
         throw IdentityErrors.tokenRevoked();
       }
     },
@@ -286,10 +296,13 @@ export function createTokens(deps: {
      * by every route at once. Refresh still works where the session lives and returns a token
      * with the roles as they are now.
      */
-    voidUserTokens: (userId: string) => cache.set(voidBeforeKey(userId), epochSeconds(clock()), denyTtl),
+    voidUserTokens: (userId: string) => denyList.write(voidBeforeKey(userId), epochSeconds(clock()), denyTtl),
 
     /** RFC 7009 for client_credentials tokens: refused from now until their expiry. */
     denyClientToken: (jti: string, expiresAt: number) =>
-      cache.set(clientTokenKey(jti), true, Math.max(1, expiresAt - epochSeconds(clock())) + 60),
+      denyList.write(clientTokenKey(jti), true, Math.max(1, expiresAt - epochSeconds(clock())) + 60),
+
+    /** Whether this instance answers the deny list from its own copy right now; for tests. */
+    denyList,
   };
 }

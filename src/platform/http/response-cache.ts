@@ -107,12 +107,23 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     await subscriber.subscribe(channel);
   }
 
-  async function generation(scope: string): Promise<number> {
+  // one read of a scope's generation at a time: when the trusted value runs out under load, the
+  // requests waiting for it share one Redis GET instead of each making their own
+  const reading = new Map<string, Promise<number>>();
+
+  function generation(scope: string): number | Promise<number> {
     const at = now();
     const known = generations.get(scope);
     if (known && at - known.readAt < checkMs) return known.value;
-    learn(scope, (await cache.get<number>(generationKey(scope))) ?? 0, at);
-    return generations.get(scope)?.value ?? 0;
+    let read = reading.get(scope);
+    if (!read) {
+      read = (async () => {
+        learn(scope, (await cache.get<number>(generationKey(scope))) ?? 0, at);
+        return generations.get(scope)?.value ?? 0;
+      })().finally(() => reading.delete(scope));
+      reading.set(scope, read);
+    }
+    return read;
   }
 
   function answer(request: FastifyRequest, reply: FastifyReply, entry: Local): FastifyReply {
