@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { BenchScenario } from '../../platform/module.js';
+import type { EntitlementsService } from './entitlements.service.js';
+
+interface Detail {
+  id: string;
+  chapters: { lessons: { id: string; freePreview: boolean }[] }[];
+}
+
+async function json<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * A learner of its own (registered and signed in through identity's routes, unverified accounts
+ * may sign in), entitled by an admin grant to the most expensive demo course; returns the token
+ * and the course's paid lessons.
+ */
+async function entitledLearner(baseUrl: string, entitlements: EntitlementsService) {
+  const email = `bench-${randomUUID()}@bench.lectern.invalid`;
+  const password = `bench-${randomUUID()}`;
+  const headers = { 'content-type': 'application/json' };
+  await json(`${baseUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ email, password, displayName: 'Bench Learner' }),
+  });
+  const login = await json<{ accessToken?: string }>(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ email, password }),
+  });
+  const token = login.accessToken;
+  if (!token) throw new Error('the bench learner could not sign in');
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    sub: string;
+  };
+  const list = await json<{ data: { id: string }[] }>(`${baseUrl}/api/v1/courses?sort=price_desc&limit=1`);
+  const courseId = list.data[0]?.id;
+  if (!courseId) throw new Error('no published course: seed the catalog first');
+  const detail = await json<Detail>(`${baseUrl}/api/v1/courses/${courseId}`);
+  const lessonIds = detail.chapters.flatMap((c) => c.lessons.filter((l) => !l.freePreview).map((l) => l.id));
+  if (lessonIds.length === 0) throw new Error('the course has no paid lesson');
+  await entitlements.adminGrant({ userId: payload.sub, courseId, reason: 'bench' });
+  return { authorization: `Bearer ${token}`, lessonIds };
+}
+
+/**
+ * The content check for an entitled learner with warm caches (token guard, the catalog facts,
+ * the entitlement answer, the URL's HMAC), and progress writes spread over the course's paid
+ * lessons (each one a transaction: two row locks, two updates, a learning-time upsert). Progress
+ * is measured with LEARNING_PROGRESS_INTERVAL_SECONDS=0 (bench/run.ts sets it), so every report is
+ * a write rather than an ignored repeat.
+ */
+export function learningBench(deps: { entitlements: EntitlementsService }): BenchScenario[] {
+  return [
+    {
+      name: 'content access check, entitled learner, warm',
+      async prepare({ baseUrl }) {
+        const { authorization, lessonIds } = await entitledLearner(baseUrl, deps.entitlements);
+        const path = `/api/v1/lessons/${lessonIds[0] ?? ''}/access`;
+        await json(`${baseUrl}${path}`, { headers: { authorization } });
+        return { path, headers: { authorization } };
+      },
+    },
+    {
+      name: 'progress writes (PUT /lessons/:id/progress)',
+      async prepare({ baseUrl }) {
+        const { authorization, lessonIds } = await entitledLearner(baseUrl, deps.entitlements);
+        const paths = lessonIds.map((id) => `/api/v1/lessons/${id}/progress`);
+        const headers = { authorization, 'content-type': 'application/json' };
+        const body = JSON.stringify({ position: 30 });
+        await json(`${baseUrl}${paths[0] ?? ''}`, { method: 'PUT', headers, body });
+        return { method: 'PUT', path: '/api/v1/lessons/<paid lesson>/progress', paths, headers, body };
+      },
+    },
+  ];
+}

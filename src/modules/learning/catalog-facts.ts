@@ -1,0 +1,42 @@
+import type { Cache } from '../../platform/cache/cache.js';
+import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.js';
+
+/**
+ * The catalog's answers learning needs on every content check and progress report (a lesson,
+ * its course, the course's lessons), asked through the catalog's API before any transaction
+ * and kept briefly in the platform cache: a lesson moved or a course unpublished shows here
+ * within `seconds`. Decisions that must not be late (free enrolment, admin grants) ask fresh.
+ */
+export function createCourseFacts(catalog: CatalogApi, cache: Cache, seconds: number) {
+  async function cached<T>(key: string, load: () => Promise<T>, fresh: boolean): Promise<T> {
+    if (!fresh) {
+      const hit = await cache.get<{ v: T }>(key);
+      if (hit) return hit.v;
+    }
+    const value = await load();
+    await cache.set(key, { v: value ?? null }, seconds);
+    return value;
+  }
+  const orUndefined = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
+  return {
+    async lesson(lessonId: string): Promise<CatalogLesson | undefined> {
+      return orUndefined(
+        await cached(`learning:lesson:${lessonId}`, () => catalog.getLesson(lessonId), false),
+      );
+    },
+    async course(courseId: string, options: { fresh?: boolean } = {}): Promise<CourseForSale | undefined> {
+      return orUndefined(
+        await cached(
+          `learning:course:${courseId}`,
+          () => catalog.getCourseForSale(courseId),
+          options.fresh ?? false,
+        ),
+      );
+    },
+    lessonsOf(courseId: string): Promise<CatalogLesson[]> {
+      return cached(`learning:lessons:${courseId}`, () => catalog.lessonsOfCourse(courseId), false);
+    },
+  };
+}
+
+export type CourseFacts = ReturnType<typeof createCourseFacts>;
