@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { ProblemSchema } from '../../platform/http/problem.js';
 import { DateTime, NonEmptyText, Uuid } from '../../platform/http/schemas.js';
 
 export const LessonParams = Type.Object({ lessonId: Uuid });
@@ -88,3 +89,14 @@ const CertificateFields = {
 export const Certificate = Type.Object({ id: Uuid, ...CertificateFields });
 export const CertificateList = Type.Object({ data: Type.Array(Certificate) });
 export const Verification = Type.Object({ ...CertificateFields, valid: Type.Literal(true) });
+
+/** 403 of a paid lesson: the Problem plus what a front end needs for a "buy" button. */
+export const PurchaseProblem = Type.Object(
+  {
+    ...ProblemSchema.properties,
+    courseId: Type.Optional(Uuid),
+    price: Type.Optional(Type.Object({ amount: Type.Integer(), currency: Type.String() })),
+    onSale: Type.Optional(Type.Boolean({ description: 'Whether the course can be bought now' })),
+  },
+  { description: 'RFC 9457 problem details; learning.purchase-required carries the course and its price' },
+);
