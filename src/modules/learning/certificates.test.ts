@@ -72,11 +72,11 @@ describe('certificates', () => {
     );
     expect((await t.kit.request('GET', '/api/v1/certificates/verify/a%00b')).statusCode).toBeLessThan(500);
 
-    const pdf = await t.kit.request('GET', `/api/v1/certificates/${certificate.id}/pdf`, { as: learner });
+    const pdf = await t.kit.request('GET', `/api/v1/me/certificates/${certificate.id}/pdf`, { as: learner });
     expect(pdf.statusCode).toBe(200);
     expect(pdf.headers['content-type']).toContain('application/pdf');
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
-    const someoneElse = await t.kit.request('GET', `/api/v1/certificates/${certificate.id}/pdf`, {
+    const someoneElse = await t.kit.request('GET', `/api/v1/me/certificates/${certificate.id}/pdf`, {
       as: t.admin,
     });
     expect(someoneElse.statusCode).toBe(404);

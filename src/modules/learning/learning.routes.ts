@@ -204,7 +204,7 @@ export function learningRoutes(services: {
     );
 
     app.get(
-      '/certificates/:certificateId/pdf',
+      '/me/certificates/:certificateId/pdf',
       {
         preHandler: [user],
         schema: {
