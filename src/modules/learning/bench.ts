@@ -16,10 +16,10 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
 
 /**
  * A learner of its own (registered and signed in through identity's routes, unverified accounts
- * may sign in), entitled by an admin grant to the most expensive demo course; returns the token
- * and the course's paid lessons.
+ * may sign in), entitled by admin grants to the most expensive paid demo courses; returns the token
+ * and their paid lessons.
  */
-async function entitledLearner(baseUrl: string, entitlements: EntitlementsService) {
+async function entitledLearner(baseUrl: string, entitlements: EntitlementsService, courses = 1) {
   const email = `bench-${randomUUID()}@bench.lectern.invalid`;
   const password = `bench-${randomUUID()}`;
   const headers = { 'content-type': 'application/json' };
@@ -38,20 +38,28 @@ async function entitledLearner(baseUrl: string, entitlements: EntitlementsServic
   const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
     sub: string;
   };
-  const list = await json<{ data: { id: string }[] }>(`${baseUrl}/api/v1/courses?sort=price_desc&limit=1`);
-  const courseId = list.data[0]?.id;
-  if (!courseId) throw new Error('no published course: seed the catalog first');
-  const detail = await json<Detail>(`${baseUrl}/api/v1/courses/${courseId}`);
-  const lessonIds = detail.chapters.flatMap((c) => c.lessons.filter((l) => !l.freePreview).map((l) => l.id));
-  if (lessonIds.length === 0) throw new Error('the course has no paid lesson');
-  await entitlements.adminGrant({ userId: payload.sub, courseId, reason: 'bench' });
+  const list = await json<{ data: { id: string }[] }>(
+    `${baseUrl}/api/v1/courses?sort=price_desc&free=false&limit=${courses}`,
+  );
+  if (list.data.length === 0) throw new Error('no published paid course: seed the catalog first');
+  const lessonIds: string[] = [];
+  for (const { id: courseId } of list.data) {
+    const detail = await json<Detail>(`${baseUrl}/api/v1/courses/${courseId}`);
+    lessonIds.push(
+      ...detail.chapters.flatMap((c) => c.lessons.filter((l) => !l.freePreview).map((l) => l.id)),
+    );
+    await entitlements.adminGrant({ userId: payload.sub, courseId, reason: 'bench' });
+  }
+  if (lessonIds.length === 0) throw new Error('the courses have no paid lesson');
   return { authorization: `Bearer ${token}`, lessonIds };
 }
 
 /**
  * The content check for an entitled learner with warm caches (token guard, the catalog facts,
  * the entitlement answer, the URL's HMAC), and progress writes spread over the course's paid
- * lessons (each one a transaction: two row locks, two updates, a learning-time upsert). Progress
+ * lessons of up to 50 courses (each one a transaction: two row locks, two updates, a
+ * learning-time upsert). One learner's reports in one course run one after another (the course
+ * row lock), so a pool of one course would measure lock waits, not writes. Progress
  * is measured with LEARNING_PROGRESS_INTERVAL_SECONDS=0 (bench/run.ts sets it), so every report is
  * a write rather than an ignored repeat.
  */
@@ -69,7 +77,7 @@ export function learningBench(deps: { entitlements: EntitlementsService }): Benc
     {
       name: 'progress writes (PUT /lessons/:id/progress)',
       async prepare({ baseUrl }) {
-        const { authorization, lessonIds } = await entitledLearner(baseUrl, deps.entitlements);
+        const { authorization, lessonIds } = await entitledLearner(baseUrl, deps.entitlements, 50);
         const paths = lessonIds.map((id) => `/api/v1/lessons/${id}/progress`);
         const headers = { authorization, 'content-type': 'application/json' };
         const body = JSON.stringify({ position: 30 });

@@ -47,8 +47,7 @@ export function createEntitlementsService(deps: {
 }) {
   const { db, cache, clock, facts, cacheSeconds } = deps;
   const versionKey = (userId: string, courseId: string) => `learning:entitled-v:${userId}:${courseId}`;
-  const answerKey = (userId: string, courseId: string, version: number) =>
-    `learning:entitled:${userId}:${courseId}:${version}`;
+  const answerKey = (userId: string, courseId: string) => `learning:entitled:${userId}:${courseId}`;
 
   async function invalidate(touched: Touched[]): Promise<void> {
     // the version outlives every answer cached under an older one
@@ -156,12 +155,14 @@ export function createEntitlementsService(deps: {
     },
 
     async isEntitled(userId: string, courseId: string): Promise<boolean> {
-      const version = (await cache.get<number>(versionKey(userId, courseId))) ?? 0;
-      const key = answerKey(userId, courseId, version);
-      const cached = await cache.get<boolean>(key);
-      if (cached !== undefined) return cached;
+      // both keys in one round trip; an answer counts only under the current version
+      const [version = 0, cached] = await Promise.all([
+        cache.get<number>(versionKey(userId, courseId)),
+        cache.get<{ v: number; e: boolean }>(answerKey(userId, courseId)),
+      ]);
+      if (cached?.v === version) return cached.e;
       const entitled = await hasGrant(db, userId, courseId);
-      await cache.set(key, entitled, cacheSeconds);
+      await cache.set(answerKey(userId, courseId), { v: version, e: entitled }, cacheSeconds);
       return entitled;
     },
 
