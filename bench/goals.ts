@@ -16,6 +16,8 @@ export interface GoalInput {
   peakRssMB: number;
   /** Seconds from process start until listening, on an empty data folder. */
   readySeconds: number | undefined;
+  /** pgbench's TPC-B-like tps on the same PostgreSQL in the same run (PostgreSQL runs only). */
+  pgbenchTps?: number | undefined;
 }
 
 interface RatioGoal {
@@ -36,7 +38,14 @@ const ratioGoals: RatioGoal[] = [
     maxP99Ms: 10,
   },
   { label: 'warm course detail', scenario: /course detail with outline, warm/, minRatio: 0.5, maxP99Ms: 10 },
+  {
+    label: 'content access check, entitled learner, warm',
+    scenario: /content access check, entitled/,
+    minRatio: 0.4,
+  },
 ];
+
+const MIN_PROGRESS_TO_PGBENCH = 0.5;
 
 const MAX_RSS_MB = 250;
 const MAX_READY_SECONDS = 5;
@@ -56,6 +65,24 @@ export function checkGoals(input: GoalInput): Goal[] {
       goal: wanted,
       measured: `${m.ratios.reqPerSec.toFixed(2)}× bare, p99 ${m.latencyMs.p99} ms`,
       met: ratioMet && p99Met && !m.flag?.startsWith('BROKEN'),
+    });
+  }
+  const progress = input.scenarios.find((s) => /progress writes/.test(s.name));
+  const progressWanted = `progress writes ≥ ${MIN_PROGRESS_TO_PGBENCH}× pgbench TPC-B-like tps`;
+  if (!progress || progress.error || !input.pgbenchTps) {
+    goals.push({
+      goal: progressWanted,
+      measured: input.pgbenchTps
+        ? 'progress writes not measured'
+        : 'no pgbench in this run (PostgreSQL only)',
+      met: null,
+    });
+  } else {
+    const r = progress.reqPerSec / input.pgbenchTps;
+    goals.push({
+      goal: progressWanted,
+      measured: `${progress.reqPerSec.toFixed(0)} writes/s vs ${input.pgbenchTps.toFixed(0)} tps = ${r.toFixed(2)}×`,
+      met: r >= MIN_PROGRESS_TO_PGBENCH && !progress.flag?.startsWith('BROKEN'),
     });
   }
   const embedded = input.database === 'pglite';

@@ -12,6 +12,7 @@ import { checkGoals, goalTable } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
 import { failed, MB, type Measurement, ratio, round, table, toMeasurement } from './report.js';
+import { measurePgbench, type PgbenchResult } from './pgbench.js';
 
 const usage = `Usage: npm run bench -- [options]
 
@@ -197,6 +198,17 @@ async function main(): Promise<void> {
   const baseline = await measure(bare, bareReady.port, 'bare-fastify', { path: '/' }, options);
   await bare.stop();
 
+  // pgbench on the same PostgreSQL, in the same run: the baseline of progress writes
+  let pgbench: PgbenchResult | undefined;
+  if (process.env.DATABASE_URL) {
+    process.stderr.write('pgbench (TPC-B-like, scratch database)\n');
+    try {
+      pgbench = await measurePgbench(process.env.DATABASE_URL);
+    } catch (err) {
+      process.stderr.write(`pgbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+
   process.stderr.write(
     `Lectern: starting (migrations, demo data${options.courses > 0 ? `, catalog up to ${options.courses} courses` : ''})\n`,
   );
@@ -209,7 +221,8 @@ async function main(): Promise<void> {
     'lectern',
     'server.ts',
     180_000 + options.courses * 10,
-    { ...process.env, BENCH_COURSES: String(options.courses) },
+    // every progress report a write (none ignored as too soon): the write path is what is measured
+    { ...process.env, BENCH_COURSES: String(options.courses), LEARNING_PROGRESS_INTERVAL_SECONDS: '0' },
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
   const ready = await server.ready;
@@ -262,6 +275,7 @@ async function main(): Promise<void> {
     database: components.database,
     peakRssMB: Math.max(0, ...scenarios.map((m) => m.peakRssMB)),
     readySeconds: ready.startup?.listening,
+    pgbenchTps: pgbench?.tps,
   });
   const profileFile = profileDir ? mainThreadProfile(profileDir) : undefined;
   const profile = profileFile ? topFunctions(profileFile, 25) : undefined;
@@ -285,7 +299,10 @@ async function main(): Promise<void> {
         ? `\nstart-up (s since process start): platform ${ready.startup.platform}, app ${ready.startup.app}, ` +
           `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}\n`
         : '') +
-      `\ngoals (issue 9):\n${goalTable(goals)}\n` +
+      (pgbench
+        ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
+        : '') +
+      `\ngoals (issues 9, 11):\n${goalTable(goals)}\n` +
       (profile && profileFile
         ? `\nCPU profile of the Lectern process, top by self time (${path.relative(process.cwd(), profileFile)}):\n${profileTable(profile)}\n`
         : ''),
@@ -319,6 +336,7 @@ async function main(): Promise<void> {
         coursesTarget: options.courses > 0 ? options.courses : null,
         catalog: catalog ?? null,
         startup: ready.startup ?? null,
+        pgbench: pgbench ?? null,
         goals,
         profile: profile ?? null,
         server: { idleRssMB: round(idle.rss / MB, 1), maxRssMB: round(lifetime.maxRss / MB, 1) },

@@ -15,6 +15,7 @@ import { type Kysely, sql } from 'kysely';
 import { buildApp, type LecternApp } from '../src/app.js';
 import { seedBulkCourses } from '../src/modules/catalog/index.js';
 import { composeModules } from '../src/modules/registry.js';
+import { loadModuleSettings } from '../src/modules/settings.js';
 import { type Cache, createCache } from '../src/platform/cache/cache.js';
 import { loadConfig } from '../src/platform/config.js';
 import type { BenchScenario } from '../src/platform/module.js';
@@ -145,7 +146,8 @@ try {
     config.redisUrl ? { cache: createCache({ redisUrl: config.redisUrl, keyPrefix: cachePrefix }) } : {},
   );
   const platformReady = since();
-  const { modules, keys } = composeModules(platform);
+  // module settings from the environment, as `lectern serve` reads them (run.ts sets a few)
+  const { modules, keys } = composeModules(platform, undefined, loadModuleSettings(process.env));
   lectern = await buildApp(platform, modules, { keys, worker: true });
   const appReady = since();
   for (const module of modules) await module.seed?.();

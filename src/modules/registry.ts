@@ -6,7 +6,12 @@ import {
   type InternalClient,
 } from '../platform/http/internal-client.js';
 import type { LecternModule, Platform } from '../platform/module.js';
-import { CATALOG_REQUIRES, type CatalogApi, createCatalogModule } from './catalog/index.js';
+import {
+  CATALOG_REQUIRES,
+  type CatalogApi,
+  createCatalogModule,
+  type EntitlementCheck,
+} from './catalog/index.js';
 import {
   createIdentityModule,
   type IdentityApi,
@@ -14,16 +19,18 @@ import {
   identityHttpClient,
   INTERNAL_SCOPE,
 } from './identity/index.js';
+import { createLearningModule, LEARNING_REQUIRES, type LearningApi } from './learning/index.js';
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'learning'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
 export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
+  learning: LearningApi;
 }
 
 /** The APIs a module declared in `requires`, handed to its factory. */
@@ -34,7 +41,7 @@ export interface ModuleDefinition<N extends ModuleName, R extends readonly Modul
   requires: R;
   create(
     platform: Platform,
-    context: { settings: ModuleSettings; apis: RequiredApis<R> },
+    context: { settings: ModuleSettings; apis: RequiredApis<R>; context: CompositionContext },
   ): LecternModule & { api: ModuleApis[N] };
 }
 
@@ -44,6 +51,25 @@ export interface RemoteDefinition<N extends ModuleName> {
   urlSetting: string;
   url(settings: ModuleSettings): string | undefined;
   client(http: InternalClient): ModuleApis[N];
+}
+
+/**
+ * Hooks between modules of one process that cannot be plain `requires` without a cycle: the
+ * catalog (built first) asks learning whether a user may open a paid lesson. Until learning is
+ * built here (or when it runs elsewhere) the answer is no, as before learning existed.
+ */
+export interface CompositionContext {
+  entitlements: EntitlementCheck & { bind(check: EntitlementCheck): void };
+}
+
+function lateEntitlements(): CompositionContext['entitlements'] {
+  let bound: EntitlementCheck | undefined;
+  return {
+    bind: (check) => {
+      bound = check;
+    },
+    canOpen: (userId, courseId) => (bound ? bound.canOpen(userId, courseId) : Promise.resolve(false)),
+  };
 }
 
 const defineModule = <N extends ModuleName, R extends readonly ModuleName[]>(
@@ -58,7 +84,7 @@ const MODULES = {
   }),
   catalog: defineModule<'catalog', typeof CATALOG_REQUIRES>({
     requires: CATALOG_REQUIRES,
-    create: (platform, { settings, apis }) =>
+    create: (platform, { settings, apis, context }) =>
       createCatalogModule(platform, {
         assetUrlSecret: settings.catalog.ASSET_URL_SECRET,
         cacheTtl: {
@@ -66,7 +92,25 @@ const MODULES = {
           listSeconds: settings.catalog.CATALOG_LIST_CACHE_SECONDS,
         },
         identity: apis.identity,
+        entitlements: context.entitlements,
       }),
+  }),
+  learning: defineModule<'learning', typeof LEARNING_REQUIRES>({
+    requires: LEARNING_REQUIRES,
+    create: (platform, { settings, apis, context }) => {
+      const learning = createLearningModule(platform, {
+        catalog: apis.catalog,
+        identity: apis.identity,
+        contentUrlSecret: settings.learning.LEARNING_CONTENT_URL_SECRET,
+        contentUrlSeconds: settings.learning.LEARNING_CONTENT_URL_SECONDS,
+        accessCacheSeconds: settings.learning.LEARNING_ACCESS_CACHE_SECONDS,
+        progressIntervalSeconds: settings.learning.LEARNING_PROGRESS_INTERVAL_SECONDS,
+        timeCapSeconds: settings.learning.LEARNING_TIME_CAP_SECONDS,
+      });
+      // the catalog was built first; from now on its paid-lesson reads ask learning
+      context.entitlements.bind(learning);
+      return learning;
+    },
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 
@@ -143,6 +187,7 @@ export function composeModules(
   };
 
   const modules: LecternModule[] = [];
+  const context: CompositionContext = { entitlements: lateEntitlements() };
   let identityApi: IdentityApi | undefined;
   for (const name of MODULE_NAMES) {
     if (!wanted.has(name)) continue;
@@ -155,6 +200,7 @@ export function composeModules(
     const module = definition.create(platform, {
       settings,
       apis: required as RequiredApis<readonly ModuleName[]>,
+      context,
     });
     Object.assign(apis, { [name]: module.api });
     if (name === 'identity') identityApi = module.api as IdentityApi;

@@ -69,7 +69,7 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
 
 /** The request a bench scenario hammers. */
 export interface BenchRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   /** The path, or the label of the pool when `paths` is given. */
   path: string;
   /** A pool sent one per request in turn, so a read the cache has never seen can be measured. */

@@ -303,7 +303,7 @@ describe('malformed input on every operation of the whole app', () => {
       }
     }
     expect(failures).toEqual([]);
-    // thousands of requests, growing with every route a module adds; a shared machine is slow
+    // two callers times every probe of every module's routes: minutes on a loaded 2-core machine
   }, 300_000);
 });
 

@@ -21,6 +21,8 @@ export interface CatalogApi {
   /** The current price; orders copy it, so later changes never touch them. */
   getCoursePrice(courseId: string): Promise<{ amount: number; currency: string } | undefined>;
   getLesson(lessonId: string): Promise<CatalogLesson | undefined>;
+  /** Every lesson of the course in outline order; empty for an unknown course. */
+  lessonsOfCourse(courseId: string): Promise<CatalogLesson[]>;
   /** A URL that opens the file until it expires (at most 24 h); the caller decides who gets it. */
   signAssetUrl(assetId: string, ttlSeconds?: number): Promise<SignedUrl>;
 }
@@ -44,6 +46,7 @@ export function createCatalogApi(deps: {
       if (!isUuid(lessonId)) return undefined;
       return outline.lessonSummary(lessonId);
     },
+    lessonsOfCourse: async (courseId) => (isUuid(courseId) ? outline.lessonSummariesOfCourse(courseId) : []),
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
       if (!isUuid(assetId)) throw NotFound.asset();
       return assets.signAssetUrl(assetId, ttlSeconds);

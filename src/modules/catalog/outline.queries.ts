@@ -105,6 +105,26 @@ export async function moveLesson(db: Db, id: string, chapterId: string, position
     .execute();
 }
 
+/** Every lesson of a course as other modules see it, in outline order (learning's progress). */
+export function lessonSummariesOfCourse(db: Db, courseId: string) {
+  return db
+    .selectFrom('catalog.lessons as l')
+    .innerJoin('catalog.chapters as c', 'c.id', 'l.chapter_id')
+    .select([
+      'l.id',
+      'l.course_id',
+      'l.title',
+      'l.kind',
+      'l.free_preview',
+      'l.asset_id',
+      'l.duration_seconds',
+    ])
+    .where('l.course_id', '=', courseId)
+    .orderBy('c.position')
+    .orderBy('l.position')
+    .execute();
+}
+
 /** A lesson as other modules see it (learning, community). */
 export function lessonSummary(db: Db, id: string) {
   return db

@@ -27,6 +27,7 @@ import {
   insertChapter,
   insertLesson,
   lessonSummary,
+  lessonSummariesOfCourse,
   moveLesson,
   nextChapterPosition,
   nextLessonPosition,
@@ -353,19 +354,27 @@ export function createOutlineService(deps: {
     /** A lesson as other modules see it (learning, community), whoever asks. */
     async lessonSummary(lessonId: string) {
       const row = await lessonSummary(db, lessonId);
-      return row
-        ? {
-            id: row.id,
-            courseId: row.course_id,
-            title: row.title,
-            kind: row.kind,
-            freePreview: row.free_preview,
-            assetId: row.asset_id,
-            durationSeconds: row.duration_seconds,
-          }
-        : undefined;
+      return row ? summaryOf(row) : undefined;
+    },
+    async lessonSummariesOfCourse(courseId: string) {
+      return (await lessonSummariesOfCourse(db, courseId)).map(summaryOf);
     },
   };
 }
+
+type SummaryRow = Pick<
+  LessonTable,
+  'course_id' | 'title' | 'kind' | 'free_preview' | 'asset_id' | 'duration_seconds'
+> & { id: string };
+
+const summaryOf = (row: SummaryRow) => ({
+  id: row.id,
+  courseId: row.course_id,
+  title: row.title,
+  kind: row.kind,
+  freePreview: row.free_preview,
+  assetId: row.asset_id,
+  durationSeconds: row.duration_seconds,
+});
 
 export type OutlineService = ReturnType<typeof createOutlineService>;

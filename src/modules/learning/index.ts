@@ -14,3 +14,9 @@ export {
   LearningEvents,
   LessonCompletedEvent,
 } from './learning.events.js';
+export type { LearningApi } from './learning.api.js';
+export { type LearningErrorCode, LearningErrors } from './learning.errors.js';
+export { createLearningModule, type LearningDeps, type LearningModule } from './learning.module.js';
+export { LEARNING_REQUIRES } from './learning.requires.js';
+export { LearningSettings } from './learning.settings.js';
+export { type Permission, PERMISSIONS, rolesFor } from './permissions.js';

@@ -1,0 +1,121 @@
+import type { Clock } from '../../platform/clock.js';
+import { AppError } from '../../platform/errors.js';
+import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.js';
+import type { CourseFacts } from './catalog-facts.js';
+import { ANONYMOUS, type ContentUrlSigner } from './content-url.js';
+import type { EntitlementsService } from './entitlements.service.js';
+import { LearningErrors, NotFound, purchaseRequired } from './learning.errors.js';
+import { can } from './permissions.js';
+
+export interface Learner {
+  userId: string;
+  roles: string[];
+}
+
+export type AccessVia = 'preview' | 'entitled' | 'instructor' | 'admin';
+
+export interface Access {
+  lesson: CatalogLesson;
+  course: CourseForSale;
+  via: AccessVia;
+}
+
+/** Published courses are open to their buyers; archived ones too (people bought them). */
+const isLive = (course: CourseForSale) => course.status === 'published' || course.status === 'archived';
+
+/**
+ * The one place that decides who may open a lesson: free previews for everyone, the course's
+ * instructors, admins, and learners with an entitlement. Everyone else gets 403
+ * `learning.purchase-required` with the course and its price.
+ */
+export function createAccessService(deps: {
+  facts: CourseFacts;
+  entitlements: EntitlementsService;
+  signer: ContentUrlSigner;
+  catalog: CatalogApi;
+  clock: Clock;
+  urlSeconds: number;
+}) {
+  const { facts, entitlements, signer, catalog, clock, urlSeconds } = deps;
+
+  /** The lesson and its course, or 404 when either is unknown or not public. */
+  async function lessonInCourse(lessonId: string): Promise<{ lesson: CatalogLesson; course: CourseForSale }> {
+    const lesson = await facts.lesson(lessonId);
+    if (!lesson) throw NotFound.lesson();
+    const course = await facts.course(lesson.courseId);
+    if (!course || !isLive(course)) throw NotFound.lesson();
+    return { lesson, course };
+  }
+
+  async function check(learner: Learner | undefined, lessonId: string): Promise<Access> {
+    const { lesson, course } = await lessonInCourse(lessonId);
+    if (lesson.freePreview) return { lesson, course, via: 'preview' };
+    if (learner) {
+      if (course.ownerId === learner.userId || course.instructorIds.includes(learner.userId)) {
+        return { lesson, course, via: 'instructor' };
+      }
+      if (can(learner.roles, 'content:open-any')) return { lesson, course, via: 'admin' };
+      if (await entitlements.isEntitled(learner.userId, course.id))
+        return { lesson, course, via: 'entitled' };
+    }
+    throw purchaseRequired({ id: course.id, price: course.price, onSale: course.onSale });
+  }
+
+  return {
+    lessonInCourse,
+    check,
+
+    /** A content URL for this caller and lesson, valid for `urlSeconds`. */
+    async contentUrl(learner: Learner | undefined, lessonId: string) {
+      const access = await check(learner, lessonId);
+      const user = learner?.userId ?? ANONYMOUS;
+      const exp = Math.floor(clock().getTime() / 1000) + urlSeconds;
+      const sig = await signer.sign(lessonId, user, exp);
+      const query = new URLSearchParams({ u: user, exp: String(exp), sig });
+      return {
+        lessonId,
+        courseId: access.course.id,
+        access: access.via,
+        contentUrl: `/api/v1/lessons/${lessonId}/content?${query.toString()}`,
+        expiresAt: new Date(exp * 1000).toISOString(),
+      };
+    },
+
+    /**
+     * Opens a signed content URL: checks the MAC (lesson, user, expiry) with the module's clock,
+     * then hands over a catalog asset URL that lives just long enough to be followed.
+     */
+    async openContent(lessonId: string, query: { u: string; exp: number; sig: string }): Promise<string> {
+      const verdict = await signer.verify(
+        lessonId,
+        query.u,
+        query.exp,
+        query.sig,
+        Math.floor(clock().getTime() / 1000),
+      );
+      if (verdict === 'invalid') {
+        throw AppError.forbidden(
+          LearningErrors.contentUrlInvalid,
+          'This content URL is not valid for this lesson.',
+        );
+      }
+      if (verdict === 'expired') {
+        throw new AppError(
+          'gone',
+          LearningErrors.contentUrlExpired,
+          'This content URL has expired; ask for a new one.',
+        );
+      }
+      const { lesson } = await lessonInCourse(lessonId);
+      if (!lesson.assetId) {
+        throw AppError.conflict(
+          LearningErrors.lessonHasNoFile,
+          'This lesson has no file; its text is read through the lesson itself.',
+        );
+      }
+      return (await catalog.signAssetUrl(lesson.assetId, 60)).url;
+    },
+  };
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;

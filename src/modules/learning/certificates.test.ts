@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../platform/messaging/test-support.js';
+import { type LearningTest, startLearning } from './learning.test-support.js';
+
+let t: LearningTest;
+beforeAll(async () => {
+  t = await startLearning();
+}, 120_000);
+afterAll(async () => {
+  await t.kit.stop();
+});
+
+interface Certificate {
+  id: string;
+  courseId: string;
+  courseTitle: string;
+  learnerName: string;
+  verificationId: string;
+  verifyUrl: string;
+}
+
+describe('certificates', () => {
+  it('are issued after completion, verify publicly, and download as a PDF for their owner only', async () => {
+    const course = await t.course({ title: 'Rust 入门', lessons: [{ durationSeconds: 60 }] });
+    const learner = await t.kit.caller('learner');
+    t.names.set(learner.id, '王小明');
+    await t.paid(learner.id, [course.id]);
+    await t.kit.settle();
+    expect(await t.kit.expectStatus(200, 'GET', '/api/v1/me/certificates', { as: learner })).toEqual({
+      data: [],
+    });
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/lessons/${course.lessonIds[0] ?? ''}/progress`, {
+      as: learner,
+      body: { position: 60 },
+    });
+
+    let certificates: Certificate[] = [];
+    await waitFor(async () => {
+      ({ data: certificates } = await t.kit.expectStatus<{ data: Certificate[] }>(
+        200,
+        'GET',
+        '/api/v1/me/certificates',
+        { as: learner },
+      ));
+      return certificates.length === 1;
+    }, 'the certificate job');
+    const [certificate] = certificates as [Certificate];
+    expect(certificate).toMatchObject({
+      courseId: course.id,
+      courseTitle: 'Rust 入门',
+      learnerName: '王小明',
+    });
+    expect(certificate.verificationId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+    const verified = await t.kit.request('GET', certificate.verifyUrl);
+    expect(verified.statusCode).toBe(200);
+    expect(verified.json()).toMatchObject({
+      valid: true,
+      learnerName: '王小明',
+      courseTitle: 'Rust 入门',
+      verificationId: certificate.verificationId,
+    });
+
+    const forged = `${certificate.verificationId.slice(0, -1)}${certificate.verificationId.endsWith('A') ? 'B' : 'A'}`;
+    for (const id of [forged, 'unknown', 'x'.repeat(64), crypto.randomUUID()]) {
+      const response = await t.kit.request('GET', `/api/v1/certificates/verify/${id}`);
+      expect(response.statusCode, id).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'learning.certificate-not-found' });
+    }
+    expect((await t.kit.request('GET', `/api/v1/certificates/verify/${'x'.repeat(65)}`)).statusCode).toBe(
+      400,
+    );
+    expect((await t.kit.request('GET', '/api/v1/certificates/verify/a%00b')).statusCode).toBeLessThan(500);
+
+    const pdf = await t.kit.request('GET', `/api/v1/me/certificates/${certificate.id}/pdf`, { as: learner });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toContain('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    const someoneElse = await t.kit.request('GET', `/api/v1/me/certificates/${certificate.id}/pdf`, {
+      as: t.admin,
+    });
+    expect(someoneElse.statusCode).toBe(404);
+
+    // one certificate and one event, however often the course is "completed" again
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/lessons/${course.lessonIds[0] ?? ''}/progress`, {
+      as: learner,
+      body: { position: 60, completed: true },
+    });
+    const issued = (await t.kit.outbox('learning', 'learning.certificate.issued')).filter(
+      (e) => (e.data as { userId: string }).userId === learner.id,
+    );
+    expect(issued).toHaveLength(1);
+    expect(issued[0]?.data).toMatchObject({
+      certificateId: certificate.id,
+      verificationId: certificate.verificationId,
+    });
+  });
+});

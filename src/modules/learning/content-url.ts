@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { hmacSign, hmacVerify } from '../../platform/crypto.js';
+
+export type ContentUrlCheck = 'valid' | 'invalid' | 'expired';
+
+/** Who a content URL was issued to: a user id, or `-` for a free preview opened anonymously. */
+export const ANONYMOUS = '-';
+
+/**
+ * Signs `/lessons/:id/content` URLs bound to the lesson, the caller and an expiry: a URL for one
+ * lesson cannot open another (the lesson id is in the MAC), nor outlive `exp`.
+ */
+export function createContentUrlSigner(secret: () => Promise<Buffer>) {
+  const payload = (lessonId: string, user: string, exp: number) =>
+    `lectern-lesson-content-v1\n${lessonId}\n${user}\n${exp}`;
+  return {
+    async sign(lessonId: string, user: string, exp: number): Promise<string> {
+      return hmacSign(await secret(), payload(lessonId, user, exp));
+    },
+    async verify(lessonId: string, user: string, exp: number, sig: string, nowSeconds: number) {
+      const ok = hmacVerify(await secret(), payload(lessonId, user, exp), sig);
+      if (!ok) return 'invalid' as ContentUrlCheck;
+      return (nowSeconds > exp ? 'expired' : 'valid') as ContentUrlCheck;
+    },
+  };
+}
+
+export type ContentUrlSigner = ReturnType<typeof createContentUrlSigner>;
+
+/**
+ * The configured secret (every instance must share it), else one generated on first use and
+ * kept in DATA_DIR so URLs survive a restart of a single-node install.
+ */
+export async function loadContentUrlSecret(configured: string | undefined, dataDir: string): Promise<Buffer> {
+  if (configured) return Buffer.from(configured, 'utf8');
+  const file = path.join(dataDir, 'learning', 'content-url.secret');
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  const secret = randomBytes(32);
+  try {
+    await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  }
+}

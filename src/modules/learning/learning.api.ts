@@ -1,0 +1,30 @@
+import type { EntitlementsService } from './entitlements.service.js';
+import type { ProgressService } from './progress.service.js';
+
+/** What other modules may ask learning (commerce: do not sell what is owned; its refund rule). */
+export interface LearningApi {
+  /** Of these courses, the ones the user may open now (any grant). */
+  ownedCourseIds(userId: string, courseIds: string[]): Promise<string[]>;
+  /** The share of the course the user has consumed, 0..1 (see CONTEXT.md). */
+  consumedShare(userId: string, courseId: string): Promise<number>;
+}
+
+const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/** The in-process implementation; ids that are not uuids name nothing (rather than a SQL error). */
+export function createLearningApi(deps: {
+  entitlements: EntitlementsService;
+  progress: ProgressService;
+}): LearningApi {
+  const { entitlements, progress } = deps;
+  return {
+    async ownedCourseIds(userId, courseIds) {
+      if (!isUuid(userId)) return [];
+      return entitlements.ownedCourseIds(userId, [...new Set(courseIds.filter(isUuid))]);
+    },
+    async consumedShare(userId, courseId) {
+      if (!isUuid(userId) || !isUuid(courseId)) return 0;
+      return progress.consumedShare(userId, courseId);
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Transaction } from 'kysely';
+import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
+import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
+import type { EntitlementsService } from './entitlements.service.js';
+import type { LearningTables } from './tables.js';
+
+/**
+ * Commerce's order events, typed by its definitions (the platform dead-letters any other
+ * version or shape) and applied once per event id through the inbox. Both lock the order's row,
+ * so a refund delivered before its payment leaves a tombstone the payment then respects. The
+ * cached entitlement answers are dropped after the commit.
+ */
+export function createLearningSubscribers(entitlements: EntitlementsService): ModuleSubscriber[] {
+  return [
+    eventSubscriber({
+      consumer: 'learning.entitlements',
+      events: [OrderPaidEvent, OrderRefundedEvent],
+      async handle(event, trx, { afterCommit }) {
+        // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
+        const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+        const touched =
+          event.type === 'commerce.order.paid'
+            ? await entitlements.applyOrderPaid(tx, event.data)
+            : await entitlements.applyOrderRefunded(tx, event.data);
+        if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
+      },
+    }),
+  ];
+}
