@@ -14,16 +14,18 @@ import {
   identityHttpClient,
   INTERNAL_SCOPE,
 } from './identity/index.js';
+import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/index.js';
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'notify'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
 export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
+  notify: NotifyApi;
 }
 
 /** The APIs a module declared in `requires`, handed to its factory. */
@@ -67,6 +69,11 @@ const MODULES = {
         },
         identity: apis.identity,
       }),
+  }),
+  notify: defineModule<'notify', typeof NOTIFY_REQUIRES>({
+    requires: NOTIFY_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      createNotifyModule(platform, { settings: settings.notify, identity: apis.identity }),
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 

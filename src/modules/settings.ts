@@ -2,11 +2,13 @@ import { type Config, ConfigError, describeSettings, loadConfig } from '../platf
 import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
 import { CatalogSettings } from './catalog/index.js';
 import { IdentitySettings } from './identity/index.js';
+import { NotifySettings } from './notify/index.js';
 
 /** Every module's settings schema, by module name. A new module adds its schema here. */
 export const MODULE_SETTINGS = {
   identity: IdentitySettings,
   catalog: CatalogSettings,
+  notify: NotifySettings,
 } as const;
 
 export type ModuleSettings = {
