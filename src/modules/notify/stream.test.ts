@@ -39,7 +39,9 @@ async function openStream(baseUrl: string, token: string) {
       text
         .split('\n\n')
         .filter((block) => block.includes('event: notification'))
-        .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as { id: string; title: string }),
+        .map(
+          (block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as { id: string; title: string },
+        ),
     async close() {
       controller.abort();
       await pump;
@@ -120,7 +122,9 @@ describe.runIf(process.env.REDIS_URL)('the notification stream across two instan
     await waitFor(() => stream.events().length > 0, 'the item to reach B');
     const [item] = stream.events();
     expect(item?.title).toBe('Your certificate for “Across instances”');
-    const inbox = await a.expectStatus<{ data: { id: string }[] }>(200, 'GET', '/api/v1/me/notifications', { as: me });
+    const inbox = await a.expectStatus<{ data: { id: string }[] }>(200, 'GET', '/api/v1/me/notifications', {
+      as: me,
+    });
     expect(inbox.data.map((n) => n.id)).toEqual([item?.id]);
 
     // graceful shutdown must not wait on the open stream
