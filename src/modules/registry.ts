@@ -20,10 +20,11 @@ import {
   INTERNAL_SCOPE,
 } from './identity/index.js';
 import { createLearningModule, LEARNING_REQUIRES, type LearningApi } from './learning/index.js';
+import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/index.js';
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog', 'learning'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'notify'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
@@ -31,6 +32,7 @@ export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
   learning: LearningApi;
+  notify: NotifyApi;
 }
 
 /** The APIs a module declared in `requires`, handed to its factory. */
@@ -111,6 +113,11 @@ const MODULES = {
       context.entitlements.bind(learning);
       return learning;
     },
+  }),
+  notify: defineModule<'notify', typeof NOTIFY_REQUIRES>({
+    requires: NOTIFY_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      createNotifyModule(platform, { settings: settings.notify, identity: apis.identity }),
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 

@@ -3,12 +3,14 @@ import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platf
 import { CatalogSettings } from './catalog/index.js';
 import { IdentitySettings } from './identity/index.js';
 import { LearningSettings } from './learning/index.js';
+import { NotifySettings } from './notify/index.js';
 
 /** Every module's settings schema, by module name. A new module adds its schema here. */
 export const MODULE_SETTINGS = {
   identity: IdentitySettings,
   catalog: CatalogSettings,
   learning: LearningSettings,
+  notify: NotifySettings,
 } as const;
 
 export type ModuleSettings = {

@@ -1,0 +1,89 @@
+import { type Kysely, sql } from 'kysely';
+import type { NotifyTables } from './tables.js';
+
+type Db = Kysely<NotifyTables>;
+
+export type Segment = { type: 'all' } | { type: 'role'; role: string } | { type: 'course'; courseId: string };
+
+export async function insertFanout(
+  db: Db,
+  row: { id: string; source_event_id: string; kind: string; payload: unknown; segment: Segment },
+  at: Date,
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('notify.fanouts')
+    .values({
+      id: row.id,
+      source_event_id: row.source_event_id,
+      kind: row.kind,
+      payload: JSON.stringify(row.payload),
+      segment: JSON.stringify(row.segment),
+      status: 'running',
+      created_at: at,
+    })
+    .onConflict((oc) => oc.column('source_event_id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** The fan-out, locked for this transaction: two workers never hand out the same batch. */
+export function lockFanout(db: Db, id: string) {
+  return db.selectFrom('notify.fanouts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function findFanout(db: Db, id: string) {
+  return db.selectFrom('notify.fanouts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The next batch of recipients of a segment, in user-id order after `after`. */
+export async function segmentBatch(
+  db: Db,
+  segment: Segment,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
+  if (segment.type === 'course') {
+    let q = db.selectFrom('notify.entitlements').select('user_id').where('course_id', '=', segment.courseId);
+    if (after !== null) q = q.where('user_id', '>', after);
+    const rows = await q.orderBy('user_id').limit(limit).execute();
+    return rows.map((r) => r.user_id);
+  }
+  let q = db.selectFrom('notify.recipients').select('user_id');
+  if (segment.type === 'role') q = q.where(sql<boolean>`roles @> array[${segment.role}]::text[]`);
+  if (after !== null) q = q.where('user_id', '>', after);
+  const rows = await q.orderBy('user_id').limit(limit).execute();
+  return rows.map((r) => r.user_id);
+}
+
+export async function advanceFanout(
+  db: Db,
+  id: string,
+  fields: { after: string | null; reached: number; done: boolean; at: Date },
+): Promise<void> {
+  await db
+    .updateTable('notify.fanouts')
+    .set((eb) => ({
+      after_user_id: fields.after,
+      reached: eb('reached', '+', fields.reached),
+      ...(fields.done ? { status: 'done' as const, finished_at: fields.at } : {}),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function grantEntitlement(db: Db, userId: string, courseId: string): Promise<void> {
+  await db
+    .insertInto('notify.entitlements')
+    .values({ user_id: userId, course_id: courseId })
+    .onConflict((oc) => oc.columns(['course_id', 'user_id']).doNothing())
+    .execute();
+}
+
+export async function revokeEntitlement(db: Db, userId: string, courseId: string): Promise<void> {
+  await db
+    .deleteFrom('notify.entitlements')
+    .where('user_id', '=', userId)
+    .where('course_id', '=', courseId)
+    .execute();
+}

@@ -1,0 +1,35 @@
+import type { Channel } from './tables.js';
+
+/**
+ * Every kind of message notify sends, with its channels and rules. Transactional kinds (receipts,
+ * refunds, security notices) go out whatever the preferences say; urgent kinds ignore quiet hours.
+ */
+export interface KindRule {
+  /** Outside channels this kind may use; the in-app inbox always gets the notification. */
+  channels: readonly Channel[];
+  /** Channels on when the user never chose. */
+  defaultOn: readonly Channel[];
+  transactional: boolean;
+  urgent: boolean;
+}
+
+export const KINDS = {
+  welcome: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  order_receipt: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
+  refund_processed: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
+  password_reset_requested: { channels: [], defaultOn: [], transactional: true, urgent: true },
+  instructor_approved: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  course_published: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  course_rejected: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  certificate_issued: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  // one email per update to thousands of learners would be spam: in-app unless asked for
+  course_updated: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+  announcement: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+} as const satisfies Record<string, KindRule>;
+
+export type Kind = keyof typeof KINDS;
+export const KIND_NAMES = Object.keys(KINDS) as Kind[];
+
+export const isKind = (value: string): value is Kind => Object.hasOwn(KINDS, value);
+
+export const ruleOf = (kind: Kind): KindRule => KINDS[kind];

@@ -1,0 +1,21 @@
+/**
+ * Notify publishes no events: nothing else needs to know a message went out. It consumes these
+ * (definitions imported from each publisher's `index.ts` in `subscribers.ts`).
+ */
+export const ConsumedEvents = {
+  identity: [
+    'identity.user.registered',
+    'identity.user.profile_updated',
+    'identity.user.roles_changed',
+    'identity.password.reset_requested',
+    'identity.instructor.approved',
+  ],
+  catalog: [
+    'catalog.course.published',
+    'catalog.course.rejected',
+    'catalog.course.updated',
+    'catalog.lesson.added',
+  ],
+  commerce: ['commerce.order.paid', 'commerce.order.refunded'],
+  learning: ['learning.entitlement.granted', 'learning.entitlement.revoked', 'learning.certificate.issued'],
+} as const;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { backoffSeconds, quietUntil } from './schedule.js';
+import { escapeHtml, render } from './templates.js';
+
+describe('backoff', () => {
+  it('doubles per failure, with jitter between half and all of it, capped', () => {
+    expect([1, 2, 3, 4].map((n) => backoffSeconds(n, 30, () => 1))).toEqual([30, 60, 120, 240]);
+    expect([1, 2, 3, 4].map((n) => backoffSeconds(n, 30, () => 0))).toEqual([15, 30, 60, 120]);
+    expect(backoffSeconds(40, 30, () => 1)).toBe(6 * 3600);
+  });
+});
+
+describe('quiet hours', () => {
+  const overnight = { start: 22 * 60, end: 7 * 60, timeZone: 'Asia/Shanghai' };
+  it('delays to the end of a window that spans midnight, in the person’s time zone', () => {
+    // 23:30 in Shanghai (UTC+8) is 15:30 UTC; the window ends at 07:00 local = 23:00 UTC
+    expect(quietUntil(new Date('2026-03-01T15:30:00Z'), overnight)?.toISOString()).toBe(
+      '2026-03-01T23:00:00.000Z',
+    );
+    expect(quietUntil(new Date('2026-03-01T20:15:00Z'), overnight)?.toISOString()).toBe(
+      '2026-03-01T23:00:00.000Z',
+    );
+  });
+  it('does not delay outside the window', () => {
+    expect(quietUntil(new Date('2026-03-01T02:00:00Z'), overnight)).toBeUndefined(); // 10:00 local
+    expect(quietUntil(new Date('2026-03-01T23:00:00Z'), overnight)).toBeUndefined(); // 07:00 local, the end
+    expect(
+      quietUntil(new Date('2026-03-01T02:00:00Z'), { start: 60, end: 60, timeZone: 'UTC' }),
+    ).toBeUndefined();
+  });
+});
+
+describe('templates', () => {
+  it('escapes every variable in the HTML and keeps the text plain', () => {
+    const r = render('course_rejected', { title: '<img src=x onerror=alert(1)>', reason: 'a & "b"' }, 'en');
+    expect(r.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(r.html).toContain('a &amp; &quot;b&quot;');
+    expect(r.html).not.toContain('<img');
+    expect(r.text).toContain('“<img src=x onerror=alert(1)>” was not approved.');
+    expect(escapeHtml(`'`)).toBe('&#39;');
+  });
+  it('formats money per locale', () => {
+    const payload = {
+      orderId: 'o1',
+      total: 19_900,
+      currency: 'CNY',
+      paidAt: '2026-03-01T08:00:00.000Z',
+      lines: [],
+    };
+    expect(render('order_receipt', payload, 'en').text).toContain('CN¥199.00');
+    expect(render('order_receipt', payload, 'zh-CN').text).toContain('¥199.00');
+  });
+});

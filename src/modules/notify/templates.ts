@@ -1,0 +1,252 @@
+import { formatMoney, money } from '../../platform/money.js';
+import type { Kind } from './kinds.js';
+
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const isLocale = (value: unknown): value is Locale =>
+  typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+
+/** A message kind's text in one locale: `{{name}}` marks a variable, each paragraph its own block. */
+interface Template {
+  subject: string;
+  paragraphs: string[];
+}
+
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+  /** The short line the inbox and SMS show. */
+  summary: string;
+}
+
+const T: Record<Kind, Record<Locale, Template>> = {
+  welcome: {
+    en: {
+      subject: 'Welcome to Lectern, {{name}}',
+      paragraphs: [
+        'Hello {{name}},',
+        'Your Lectern account is ready. Browse the catalog and start learning.',
+      ],
+    },
+    'zh-CN': {
+      subject: '欢迎来到 Lectern，{{name}}',
+      paragraphs: ['{{name}}，您好：', '您的 Lectern 账户已创建，现在就去课程目录开始学习吧。'],
+    },
+  },
+  order_receipt: {
+    en: {
+      subject: 'Your receipt for order {{orderId}}',
+      paragraphs: [
+        'Thank you for your purchase. You paid {{total}} on {{paidAt}}.',
+        '{{lines}}',
+        'Order: {{orderId}}',
+      ],
+    },
+    'zh-CN': {
+      subject: '订单 {{orderId}} 的付款收据',
+      paragraphs: ['感谢您的购买。您已于 {{paidAt}} 支付 {{total}}。', '{{lines}}', '订单号：{{orderId}}'],
+    },
+  },
+  refund_processed: {
+    en: {
+      subject: 'Refund of {{amount}} for order {{orderId}}',
+      paragraphs: [
+        'We refunded {{amount}} for order {{orderId}}.',
+        'It may take a few days to reach your account.',
+      ],
+    },
+    'zh-CN': {
+      subject: '订单 {{orderId}} 已退款 {{amount}}',
+      paragraphs: ['订单 {{orderId}} 已退款 {{amount}}。', '款项到账可能需要几天时间。'],
+    },
+  },
+  password_reset_requested: {
+    en: {
+      subject: 'A password reset was requested',
+      paragraphs: [
+        'Someone asked to reset your password; the link we emailed is valid until {{expiresAt}}.',
+        'If it was not you, ignore the email: your password is unchanged.',
+      ],
+    },
+    'zh-CN': {
+      subject: '有人申请重置您的密码',
+      paragraphs: [
+        '有人申请重置您的密码，邮件中的链接在 {{expiresAt}} 前有效。',
+        '如果不是您本人操作，请忽略该邮件，您的密码不会改变。',
+      ],
+    },
+  },
+  instructor_approved: {
+    en: {
+      subject: 'You are now a Lectern instructor',
+      paragraphs: [
+        'Congratulations {{name}}, your instructor application was approved.',
+        'You can now create courses.',
+      ],
+    },
+    'zh-CN': {
+      subject: '您已成为 Lectern 讲师',
+      paragraphs: ['恭喜 {{name}}，您的讲师申请已通过。', '现在就可以创建课程了。'],
+    },
+  },
+  course_published: {
+    en: {
+      subject: 'Your course “{{title}}” is published',
+      paragraphs: ['“{{title}}” passed review and is now on sale.'],
+    },
+    'zh-CN': {
+      subject: '您的课程《{{title}}》已上架',
+      paragraphs: ['《{{title}}》已通过审核，现已上架销售。'],
+    },
+  },
+  course_rejected: {
+    en: {
+      subject: 'Your course “{{title}}” needs changes',
+      paragraphs: ['“{{title}}” was not approved.', 'Reviewer’s note: {{reason}}'],
+    },
+    'zh-CN': {
+      subject: '您的课程《{{title}}》需要修改',
+      paragraphs: ['《{{title}}》未通过审核。', '审核意见：{{reason}}'],
+    },
+  },
+  certificate_issued: {
+    en: {
+      subject: 'Your certificate for “{{courseTitle}}”',
+      paragraphs: [
+        'Well done! You earned a certificate for “{{courseTitle}}”.',
+        'Verification id: {{verificationId}}',
+      ],
+    },
+    'zh-CN': {
+      subject: '《{{courseTitle}}》结业证书',
+      paragraphs: ['恭喜！您已获得《{{courseTitle}}》的结业证书。', '证书验证编号：{{verificationId}}'],
+    },
+  },
+  course_updated: {
+    en: {
+      subject: 'A course you take was updated',
+      paragraphs: ['A course you are enrolled in changed: {{changes}}.', 'Course: {{courseId}}'],
+    },
+    'zh-CN': {
+      subject: '您学习的课程有更新',
+      paragraphs: ['您报名的课程有更新：{{changes}}。', '课程：{{courseId}}'],
+    },
+  },
+  announcement: {
+    en: { subject: '{{title}}', paragraphs: ['{{body}}'] },
+    'zh-CN': { subject: '{{title}}', paragraphs: ['{{body}}'] },
+  },
+};
+
+/** Sample payloads for the admin preview, one per kind. */
+export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
+  welcome: { displayName: 'Ada <Lovelace>' },
+  order_receipt: {
+    orderId: 'ord_123',
+    total: 19_900,
+    currency: 'CNY',
+    paidAt: '2026-01-01T08:00:00.000Z',
+    lines: [{ title: 'TypeScript & <Friends>', amount: 19_900 }],
+  },
+  refund_processed: { orderId: 'ord_123', amount: 9_900, currency: 'CNY', orderStatus: 'partially_refunded' },
+  password_reset_requested: { expiresAt: '2026-01-01T09:00:00.000Z' },
+  instructor_approved: { displayName: 'Ada Lovelace' },
+  course_published: { courseId: 'c1', title: 'TypeScript & <Friends>' },
+  course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
+  certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
+  course_updated: { courseId: 'c1', changes: ['outline'] },
+  announcement: { title: 'Maintenance on Sunday', body: 'Lectern is offline from 02:00 to 03:00 UTC.' },
+};
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+
+const str = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+
+function amount(value: unknown, currency: unknown, locale: Locale): string {
+  if (typeof value !== 'number' || typeof currency !== 'string') return '';
+  try {
+    return formatMoney(money(value, currency), locale);
+  } catch {
+    // a currency the platform does not know still shows, unformatted, rather than failing the mail
+    return `${value} ${currency}`;
+  }
+}
+
+function when(value: unknown, locale: Locale): string {
+  const date = typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) return '';
+  return (
+    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(
+      date,
+    ) + ' UTC'
+  );
+}
+
+/** The variables of a kind's template, formatted for the locale (money, dates) but not escaped. */
+export function variablesOf(
+  kind: Kind,
+  payload: Record<string, unknown>,
+  locale: Locale,
+): Record<string, string> {
+  const p = payload;
+  switch (kind) {
+    case 'welcome':
+    case 'instructor_approved':
+      return { name: str(p.displayName) };
+    case 'order_receipt': {
+      const lines = Array.isArray(p.lines) ? (p.lines as Record<string, unknown>[]) : [];
+      return {
+        orderId: str(p.orderId),
+        total: amount(p.total, p.currency, locale),
+        paidAt: when(p.paidAt, locale),
+        lines: lines.map((l) => `${str(l.title)}: ${amount(l.amount, p.currency, locale)}`).join('\n'),
+      };
+    }
+    case 'refund_processed':
+      return { orderId: str(p.orderId), amount: amount(p.amount, p.currency, locale) };
+    case 'password_reset_requested':
+      return { expiresAt: when(p.expiresAt, locale) };
+    case 'course_published':
+    case 'course_rejected':
+      return { title: str(p.title), reason: str(p.reason), courseId: str(p.courseId) };
+    case 'certificate_issued':
+      return { courseTitle: str(p.courseTitle), verificationId: str(p.verificationId) };
+    case 'course_updated':
+      return {
+        courseId: str(p.courseId),
+        changes: Array.isArray(p.changes) ? p.changes.map(str).join(', ') : '',
+      };
+    case 'announcement':
+      return { title: str(p.title), body: str(p.body) };
+  }
+}
+
+const fill = (template: string, vars: Record<string, string>, escape: (s: string) => string) =>
+  template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => escape(vars[name] ?? ''));
+
+/** Subject, text and HTML of a message; every variable is escaped in the HTML. */
+export function render(kind: Kind, payload: Record<string, unknown>, locale: Locale): Rendered {
+  const template = T[kind][locale];
+  const vars = variablesOf(kind, payload, locale);
+  const plain = (s: string) => s;
+  const subject = fill(template.subject, vars, plain);
+  const paragraphs = template.paragraphs.map((p) => fill(p, vars, plain));
+  const html = template.paragraphs
+    .map((p) => `<p>${fill(escapeHtml(p), vars, escapeHtml).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+  return {
+    subject,
+    text: paragraphs.join('\n\n'),
+    html: `<!doctype html>\n<html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>\n${html}\n</body></html>`,
+    summary: subject,
+  };
+}

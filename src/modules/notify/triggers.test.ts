@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoursePublishedEvent, CourseRejectedEvent } from '../catalog/index.js';
+import { OrderRefundedEvent } from '../commerce/index.js';
+import {
+  InstructorApprovedEvent,
+  PasswordResetRequestedEvent,
+  UserRegisteredEvent,
+} from '../identity/index.js';
+import { type NotifyTest, startNotify } from './notify.test-support.js';
+
+let t: NotifyTest;
+beforeAll(async () => {
+  t = await startNotify();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+type Inbox = { data: { kind: string; title: string; data: Record<string, unknown> }[] };
+const inboxOf = (token: string) =>
+  t.expectStatus<Inbox>(200, 'GET', '/api/v1/me/notifications', { as: { token } });
+
+describe('triggers', () => {
+  it('course published goes to the owner and every instructor once; rejected to the owner with the reason', async () => {
+    const [owner, co] = [await t.caller('instructor'), await t.caller('instructor')];
+    const courseId = randomUUID();
+    await t.emit(CoursePublishedEvent, {
+      courseId,
+      ownerId: owner.id,
+      instructorIds: [owner.id, co.id],
+      title: 'Rust for <TS> people',
+      priceAmount: 9900,
+      currency: 'CNY',
+      publishedAt: new Date().toISOString(),
+    });
+    await t.emit(CourseRejectedEvent, {
+      courseId,
+      ownerId: owner.id,
+      title: 'Another',
+      reason: 'Audio too quiet',
+    });
+    const mine = await inboxOf(owner.token);
+    expect(mine.data.map((n) => n.kind)).toEqual(['course_rejected', 'course_published']);
+    expect(mine.data[0]?.data).toMatchObject({ reason: 'Audio too quiet' });
+    expect((await inboxOf(co.token)).data.map((n) => n.title)).toEqual([
+      'Your course “Rust for <TS> people” is published',
+    ]);
+  });
+
+  it('instructor approval, refunds and password-reset notices (which never carry the link)', async () => {
+    const me = await t.caller('learner');
+    const applicationId = randomUUID();
+    await t.emit(InstructorApprovedEvent, {
+      userId: me.id,
+      applicationId,
+      approvedBy: randomUUID(),
+      displayName: 'Ada',
+    });
+    // a second approval event for the same application is the same notification
+    await t.emit(InstructorApprovedEvent, {
+      userId: me.id,
+      applicationId,
+      approvedBy: randomUUID(),
+      displayName: 'Ada',
+    });
+    await t.emit(OrderRefundedEvent, {
+      orderId: 'ord-1',
+      userId: me.id,
+      refundId: randomUUID(),
+      amount: 4_950,
+      currency: 'CNY',
+      revokedCourseIds: [],
+      orderStatus: 'partially_refunded',
+      refundedAt: new Date().toISOString(),
+    });
+    await t.emit(PasswordResetRequestedEvent, {
+      userId: me.id,
+      email: 'x@example.test',
+      expiresAt: '2026-03-01T09:00:00.000Z',
+    });
+    const inbox = await inboxOf(me.token);
+    expect(inbox.data.map((n) => n.kind)).toEqual([
+      'password_reset_requested',
+      'refund_processed',
+      'instructor_approved',
+    ]);
+    expect(inbox.data[1]?.title).toBe('Refund of CN¥49.50 for order ord-1');
+    expect(Object.keys(inbox.data[0]?.data ?? {})).toEqual(['expiresAt']);
+  });
+
+  it('quiet hours hold a non-urgent email until the window ends; the inbox item is there at once', async () => {
+    const me = await t.caller('learner');
+    await t.emit(UserRegisteredEvent, {
+      userId: me.id,
+      email: `${me.id}@example.test`,
+      displayName: 'Night owl',
+    });
+    const now = new Date();
+    const hhmm = (d: Date) =>
+      `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const start = new Date(now.getTime() - 30 * 60_000);
+    const end = new Date(now.getTime() + 2 * 3600_000);
+    await t.expectStatus(200, 'PUT', '/api/v1/me/notification-preferences', {
+      as: me,
+      body: { quietHours: { start: hhmm(start), end: hhmm(end), timeZone: 'UTC' } },
+    });
+    await t.emit(InstructorApprovedEvent, {
+      userId: me.id,
+      applicationId: randomUUID(),
+      approvedBy: randomUUID(),
+      displayName: 'Owl',
+    });
+    expect((await inboxOf(me.token)).data.map((n) => n.kind)).toContain('instructor_approved');
+    const [delivery] = await t.rows<{ id: string; status: string }>(
+      'deliveries',
+      `recipient_id = '${me.id}' and notification_id in (select id from notify.notifications where kind = 'instructor_approved')`,
+    );
+    expect(delivery?.status).toBe('queued');
+    const jobs = await t.app.platform.database.db
+      .withTables<{ 'pgboss.job': { start_after: Date; data: { deliveryId: string }; name: string } }>()
+      .selectFrom('pgboss.job')
+      .select(['start_after'])
+      .where('name', '=', 'notify.deliver')
+      .where((eb) => eb(eb.ref('data', '->>').key('deliveryId'), '=', delivery?.id ?? ''))
+      .execute();
+    expect(jobs).toHaveLength(1);
+    expect(new Date(jobs[0]?.start_after ?? 0).getTime()).toBeGreaterThan(now.getTime() + 3600_000);
+  });
+
+  it('refuses a bad time zone and a channel a kind does not have', async () => {
+    const me = await t.caller('learner');
+    const zone = await t.request('PUT', '/api/v1/me/notification-preferences', {
+      as: me,
+      body: { quietHours: { start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' } },
+    });
+    expect(zone.statusCode).toBe(400);
+    expect(zone.json()).toMatchObject({ code: 'notify.bad-time-zone' });
+    const channel = await t.request('PUT', '/api/v1/me/notification-preferences', {
+      as: me,
+      body: { kinds: [{ kind: 'welcome', channels: { sms: true } }] },
+    });
+    expect(channel.statusCode).toBe(400);
+    expect(channel.json()).toMatchObject({ code: 'notify.channel-not-offered' });
+  });
+});
