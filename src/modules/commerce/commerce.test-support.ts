@@ -8,6 +8,7 @@ import { createCouponsService, type CouponsService } from './coupons.service.js'
 import { ledgerRoutes } from './ledger.routes.js';
 import { createLedgerService, type LedgerService } from './ledger.service.js';
 import { commerceMigrations } from './migrations/index.js';
+import { createCommerceSubscribers } from './subscribers.js';
 import type { CommerceMoneyTables } from './tables.js';
 
 export interface CommerceTest {
@@ -50,6 +51,7 @@ export async function startCommerce(env: Record<string, string> = {}): Promise<C
           couponsRoutes(coupons)(app, http);
           ledgerRoutes(ledger)(app, http);
         },
+        subscribers: createCommerceSubscribers({ coupons }),
       };
       return [catalog, commerce];
     },

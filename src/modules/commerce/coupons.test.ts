@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueue } from '../../platform/messaging/outbox.js';
 import { money } from '../../platform/money.js';
+import { OrderClosedEvent } from './commerce.events.js';
 import { type CommerceTest, startCommerce } from './commerce.test-support.js';
 import { type CartLine, priceWithCoupon } from './coupons.service.js';
 import type { CouponTable } from './tables.js';
@@ -298,6 +300,47 @@ describe('redemption', () => {
     );
     expect(released.redeemed).toBe(0);
     await redeem(coupon.code, user, [line]);
+  });
+
+  it('gives the use back when the order is cancelled or expires (commerce.order.closed)', async () => {
+    const course = await t.publishedCourse();
+    const coupon = await createCoupon({ kind: 'percentage', percentBps: 1000, totalLimit: 1 });
+    const orderId = randomUUID();
+    const line = await lineOf(course);
+    await t.db.transaction().execute(async (trx) => {
+      await t.coupons.redeemInTransaction(trx, {
+        code: coupon.code,
+        userId: t.learner.id,
+        orderId,
+        lines: [line],
+      });
+      // what the order's close writes in its own transaction
+      await enqueue(trx, 'commerce', [
+        OrderClosedEvent.create(orderId, {
+          orderId,
+          userId: t.learner.id,
+          status: 'expired',
+          closedAt: t.clock().toISOString(),
+        }),
+      ]);
+    });
+    await t.kit.settle();
+    const after = await t.db
+      .selectFrom('commerce.coupon_redemptions')
+      .select(['status'])
+      .where('order_id', '=', orderId)
+      .executeTakeFirstOrThrow();
+    expect(after.status).toBe('released');
+    const shown = await t.kit.expectStatus<{ redeemed: number }>(
+      200,
+      'GET',
+      `/api/v1/admin/coupons/${coupon.id}`,
+      {
+        as: t.admin,
+      },
+    );
+    expect(shown.redeemed).toBe(0);
+    expect((await preview(coupon.code, [course])).statusCode).toBe(200);
   });
 });
 
