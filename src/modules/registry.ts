@@ -7,6 +7,7 @@ import {
 } from '../platform/http/internal-client.js';
 import type { LecternModule, Platform } from '../platform/module.js';
 import { CATALOG_REQUIRES, type CatalogApi, createCatalogModule } from './catalog/index.js';
+import { COMMERCE_REQUIRES, type CommerceApi, createCommerceModule } from './commerce/index.js';
 import {
   createIdentityModule,
   type IdentityApi,
@@ -17,13 +18,14 @@ import {
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'commerce'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
 export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
+  commerce: CommerceApi;
 }
 
 /** The APIs a module declared in `requires`, handed to its factory. */
@@ -67,6 +69,12 @@ const MODULES = {
         },
         identity: apis.identity,
       }),
+  }),
+  commerce: defineModule<'commerce', typeof COMMERCE_REQUIRES>({
+    requires: COMMERCE_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      // entitlements: commerce's own rule until the learning module is merged and joins it
+      createCommerceModule(platform, { catalog: apis.catalog, settings: settings.commerce }),
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 

@@ -1,12 +1,14 @@
 import { type Config, ConfigError, describeSettings, loadConfig } from '../platform/config.js';
 import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
 import { CatalogSettings } from './catalog/index.js';
+import { CommerceModuleSettings } from './commerce/index.js';
 import { IdentitySettings } from './identity/index.js';
 
 /** Every module's settings schema, by module name. A new module adds its schema here. */
 export const MODULE_SETTINGS = {
   identity: IdentitySettings,
   catalog: CatalogSettings,
+  commerce: CommerceModuleSettings,
 } as const;
 
 export type ModuleSettings = {

@@ -1,117 +1,124 @@
-import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
-import type { LecternModule } from '../../platform/module.js';
+import { parseSettings } from '../../platform/settings.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
-import { type CatalogApi, createCatalogModule } from '../catalog/index.js';
-import { couponsRoutes } from './coupons.routes.js';
-import { createCouponsService, type CouponsService } from './coupons.service.js';
-import { ledgerRoutes } from './ledger.routes.js';
-import { createLedgerService, type LedgerService } from './ledger.service.js';
-import { commerceMigrations } from './migrations/index.js';
-import { createCommerceSubscribers } from './subscribers.js';
-import type { CommerceMoneyTables } from './tables.js';
+import { createCatalogModule } from '../catalog/index.js';
+import { type CommerceDeps, createCommerceModule } from './commerce.module.js';
+import { CommerceModuleSettings } from './commerce.settings.js';
+import type { Transport } from './providers/provider.js';
+
+export const SANDBOX_SECRET = 'a-sandbox-secret-of-at-least-32-characters';
 
 export interface CommerceTest {
   kit: Kit;
   clock: TestClock;
-  db: Kysely<CommerceMoneyTables>;
-  catalog: CatalogApi;
-  coupons: CouponsService;
-  ledger: LedgerService;
-  admin: Caller;
   instructor: Caller;
+  admin: Caller;
   learner: Caller;
-  /** A published course of `as` (default: the test's instructor) in `categoryId`, at `price`. */
-  publishedCourse(input?: {
-    price?: { amount: number; currency: string };
-    categoryId?: string;
-    as?: Caller;
-  }): Promise<string>;
-  category(slug: string): Promise<string>;
+  /** A published course priced as asked (default 9900 CNY). */
+  course(price?: { amount: number; currency: string }): Promise<string>;
+  draftCourse(): Promise<string>;
+  /** Run one of the module's jobs' handlers now, as the worker would. */
+  runJob(name: string, data: unknown): Promise<void>;
+  /** Row counts of a commerce table. */
+  count(table: string, where?: ReturnType<typeof sql>): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startCommerce(env: Record<string, string> = {}): Promise<CommerceTest> {
-  const clock = createTestClock(new Date('2026-03-01T08:00:00.000Z'));
-  let parts: { catalog: CatalogApi; coupons: CouponsService; ledger: LedgerService } | undefined;
-  const kit = await startKit(
-    (platform) => {
-      const catalog = createCatalogModule(platform, {});
-      const db = platform.database.db.withTables<CommerceMoneyTables>();
-      const coupons = createCouponsService({ db, clock, catalog: catalog.api });
-      const ledger = createLedgerService({
-        db,
-        platformFeeBps: Number(env.COMMERCE_PLATFORM_FEE_BPS ?? 3000),
-      });
-      parts = { catalog: catalog.api, coupons, ledger };
-      const commerce: LecternModule = {
-        name: 'commerce',
-        migrations: commerceMigrations,
-        routes: (app, http) => {
-          couponsRoutes(coupons)(app, http);
-          ledgerRoutes(ledger)(app, http);
-        },
-        subscribers: createCommerceSubscribers({ coupons }),
-      };
-      return [catalog, commerce];
-    },
-    { env },
-  );
-  if (!parts) throw new Error('commerce was not built');
-  const [admin, instructor, learner] = await Promise.all([
-    kit.caller('admin'),
-    kit.caller('instructor'),
-    kit.caller('learner'),
+/**
+ * The catalog and commerce on a fresh database, with a test clock and the app itself as the
+ * sandbox's transport (a notification posted to the notify URL lands in this app).
+ */
+export async function startCommerce(
+  options: { env?: Record<string, string>; deps?: Partial<CommerceDeps> } = {},
+): Promise<CommerceTest> {
+  const clock = createTestClock(new Date());
+  const holder: { kit?: Kit } = {};
+  const transport: Transport = async (input, init) => {
+    const kit = holder.kit;
+    if (!kit) throw new Error('the app is not running');
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const response = await kit.app.app.inject({
+      method: (init?.method ?? 'GET') as 'POST',
+      url: url.pathname + url.search,
+      headers: init?.headers as Record<string, string>,
+      ...(init?.body !== undefined && init.body !== null ? { payload: init.body as string } : {}),
+    });
+    return new Response(response.body, {
+      status: response.statusCode,
+      headers: { 'content-type': String(response.headers['content-type'] ?? '') },
+    });
+  };
+  const settings = parseSettings(CommerceModuleSettings, {
+    SANDBOX_NOTIFY_SECRET: SANDBOX_SECRET,
+    ...options.env,
+  });
+  if (settings.problems.length > 0) throw new Error(settings.problems.join('; '));
+  const k = await startKit((platform) => {
+    const catalog = createCatalogModule(platform);
+    const commerce = createCommerceModule(platform, {
+      catalog: catalog.api,
+      settings: settings.values,
+      clock,
+      transport,
+      ...options.deps,
+    });
+    return [catalog, commerce];
+  });
+  holder.kit = k;
+  const [instructor, admin, learner] = await Promise.all([
+    k.caller('instructor'),
+    k.caller('admin'),
+    k.caller('learner'),
   ]);
 
-  const publishedCourse: CommerceTest['publishedCourse'] = async (input = {}) => {
-    const as = input.as ?? instructor;
-    const course = await kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
-      as,
-      body: {
-        title: 'A course',
-        price: input.price ?? { amount: 9900, currency: 'CNY' },
-        level: 'beginner',
-        language: 'zh-CN',
-        ...(input.categoryId ? { categoryId: input.categoryId } : {}),
-      },
+  const draftCourse = async (price = { amount: 9900, currency: 'CNY' }) => {
+    const created = await k.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
+      as: instructor,
+      body: { title: 'A course', price, level: 'beginner', language: 'zh-CN' },
     });
-    const chapter = await kit.expectStatus<{ id: string }>(
+    const chapter = await k.expectStatus<{ id: string }>(
       201,
       'POST',
-      `/api/v1/courses/${course.id}/chapters`,
+      `/api/v1/courses/${created.id}/chapters`,
       {
-        as,
+        as: instructor,
         body: { title: 'Chapter 1' },
       },
     );
-    await kit.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
-      as,
+    await k.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
+      as: instructor,
       body: { title: 'Lesson 1', kind: 'article', body: 'Body', freePreview: true },
     });
-    await kit.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/submit`, { as });
-    await kit.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/approve`, { as: admin });
-    return course.id;
+    return created.id;
   };
 
-  const category = async (slug: string) =>
-    (
-      await kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/categories', {
-        as: admin,
-        body: { slug, name: slug },
-      })
-    ).id;
-
   return {
-    kit,
+    kit: k,
     clock,
-    db: kit.app.platform.database.db.withTables<CommerceMoneyTables>(),
-    ...parts,
-    admin,
     instructor,
+    admin,
     learner,
-    publishedCourse,
-    category,
-    stop: () => kit.stop(),
+    draftCourse: () => draftCourse(),
+    async course(price) {
+      const id = await draftCourse(price);
+      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: instructor });
+      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/approve`, { as: admin });
+      return id;
+    },
+    async runJob(name, data) {
+      const job = k.modules.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);
+      if (!job) throw new Error(`no job ${name}`);
+      await job.handle(data, { id: 'test', attempt: 1, logger: k.app.platform.logger });
+    },
+    async count(table, where) {
+      const rows = await sql<{
+        n: number;
+      }>`select count(*)::int as n from ${sql.table(`commerce.${table}`)} where ${where ?? sql`true`}`.execute(
+        k.app.platform.database.db,
+      );
+      return rows.rows[0]?.n ?? 0;
+    },
+    stop: () => k.stop(),
   };
 }

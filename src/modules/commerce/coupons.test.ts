@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { money } from '../../platform/money.js';
 import { OrderClosedEvent } from './commerce.events.js';
-import { type CommerceTest, startCommerce } from './commerce.test-support.js';
+import { type CommerceTest, startCommerce } from './coupons.test-support.js';
 import { type CartLine, priceWithCoupon } from './coupons.service.js';
 import type { CouponTable } from './tables.js';
 

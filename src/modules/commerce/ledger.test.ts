@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CommerceTest, startCommerce } from './commerce.test-support.js';
+import { type CommerceTest, startCommerce } from './coupons.test-support.js';
 import type { SaleLine } from './ledger.service.js';
 
 let t: CommerceTest;
