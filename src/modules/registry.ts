@@ -12,6 +12,7 @@ import {
   createCatalogModule,
   type EntitlementCheck,
 } from './catalog/index.js';
+import { COMMERCE_REQUIRES, type CommerceApi, createCommerceModule } from './commerce/index.js';
 import {
   createIdentityModule,
   type IdentityApi,
@@ -24,7 +25,7 @@ import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/in
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'notify'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'commerce', 'notify'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
@@ -32,6 +33,7 @@ export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
   learning: LearningApi;
+  commerce: CommerceApi;
   notify: NotifyApi;
 }
 
@@ -113,6 +115,12 @@ const MODULES = {
       context.entitlements.bind(learning);
       return learning;
     },
+  }),
+  commerce: defineModule<'commerce', typeof COMMERCE_REQUIRES>({
+    requires: COMMERCE_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      // entitlements: commerce's own rule until the learning module is merged and joins it
+      createCommerceModule(platform, { catalog: apis.catalog, settings: settings.commerce }),
   }),
   notify: defineModule<'notify', typeof NOTIFY_REQUIRES>({
     requires: NOTIFY_REQUIRES,

@@ -1,6 +1,7 @@
 import { type Config, ConfigError, describeSettings, loadConfig } from '../platform/config.js';
 import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
 import { CatalogSettings } from './catalog/index.js';
+import { CommerceModuleSettings } from './commerce/index.js';
 import { IdentitySettings } from './identity/index.js';
 import { LearningSettings } from './learning/index.js';
 import { NotifySettings } from './notify/index.js';
@@ -10,6 +11,7 @@ export const MODULE_SETTINGS = {
   identity: IdentitySettings,
   catalog: CatalogSettings,
   learning: LearningSettings,
+  commerce: CommerceModuleSettings,
   notify: NotifySettings,
 } as const;
 

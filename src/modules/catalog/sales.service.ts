@@ -7,6 +7,8 @@ export interface CourseForSale {
   title: string;
   ownerId: string;
   instructorIds: string[];
+  /** The course's category (commerce scopes coupons by it); null when uncategorised. */
+  categoryId: string | null;
   price: { amount: number; currency: string };
   isFree: boolean;
   status: CourseStatus;
@@ -28,6 +30,7 @@ export function createSalesService(deps: { db: Kysely<CatalogTables> }) {
         title: row.title,
         ownerId: row.owner_id,
         instructorIds,
+        categoryId: row.category_id,
         price: { amount: row.price_amount, currency: row.currency },
         isFree: row.price_amount === 0,
         status: row.status,

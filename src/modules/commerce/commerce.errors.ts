@@ -1,0 +1,74 @@
+import { AppError } from '../../platform/errors.js';
+
+/**
+ * Every stable error code of commerce (the provider adapters keep theirs in
+ * `providers/provider.errors.ts`). Clients and tests branch on these strings, so a value never
+ * changes once released; routes and services name a code only through this object.
+ */
+export const CommerceErrors = {
+  alreadyOwned: 'commerce.already-owned',
+  cartInvalid: 'commerce.cart-invalid',
+  couponCodeTaken: 'commerce.coupon-code-taken',
+  couponCurrencyMismatch: 'commerce.coupon-currency-mismatch',
+  couponExhausted: 'commerce.coupon-exhausted',
+  couponExpired: 'commerce.coupon-expired',
+  couponInUse: 'commerce.coupon-in-use',
+  couponInactive: 'commerce.coupon-inactive',
+  couponInvalid: 'commerce.coupon-invalid',
+  couponMinSpend: 'commerce.coupon-min-spend-not-met',
+  couponNotFound: 'commerce.coupon-not-found',
+  couponNotStarted: 'commerce.coupon-not-started',
+  couponScopeMismatch: 'commerce.coupon-scope-mismatch',
+  couponUserLimit: 'commerce.coupon-user-limit-reached',
+  courseFree: 'commerce.course-free-enrol-instead',
+  courseNotFound: 'commerce.course-not-found',
+  courseNotOnSale: 'commerce.course-not-on-sale',
+  duplicateCourse: 'commerce.duplicate-course',
+  invalidTransition: 'commerce.invalid-transition',
+  mixedCurrencies: 'commerce.mixed-currencies',
+  orderExpired: 'commerce.order-expired',
+  orderNotFound: 'commerce.order-not-found',
+  orderNotPending: 'commerce.order-not-pending',
+  orderTooLarge: 'commerce.order-too-large',
+  paymentNotFound: 'commerce.payment-not-found',
+  pendingOrderExists: 'commerce.pending-order-exists',
+  providerNotConfigured: 'commerce.provider-not-configured',
+  reportRangeInvalid: 'commerce.report-range-invalid',
+  unknownProvider: 'commerce.unknown-provider',
+  unsupportedSubject: 'commerce.unsupported-subject',
+} as const;
+
+export type CommerceErrorCode = (typeof CommerceErrors)[keyof typeof CommerceErrors];
+
+/** Commerce's "no such thing" answers; also said of what exists but belongs to someone else. */
+export const NotFound = {
+  order: () => AppError.notFound(CommerceErrors.orderNotFound, 'No such order.'),
+  payment: () => AppError.notFound(CommerceErrors.paymentNotFound, 'No such payment.'),
+  course: () => AppError.notFound(CommerceErrors.courseNotFound, 'No such course.'),
+} as const;
+
+/** Why a coupon does not apply: a conflict with its rules, never a server error. */
+export const CouponRefused = {
+  notFound: () => AppError.notFound(CommerceErrors.couponNotFound, 'No such coupon.'),
+  inactive: () => AppError.conflict(CommerceErrors.couponInactive, 'This coupon is no longer active.'),
+  notStarted: () => AppError.conflict(CommerceErrors.couponNotStarted, 'This coupon is not valid yet.'),
+  expired: () => AppError.conflict(CommerceErrors.couponExpired, 'This coupon has expired.'),
+  exhausted: () => AppError.conflict(CommerceErrors.couponExhausted, 'This coupon has been used up.'),
+  userLimit: () =>
+    AppError.conflict(
+      CommerceErrors.couponUserLimit,
+      'You have already used this coupon as often as allowed.',
+    ),
+  scope: () =>
+    AppError.conflict(
+      CommerceErrors.couponScopeMismatch,
+      'This coupon does not apply to any course in the cart.',
+    ),
+  currency: (couponCurrency: string, cartCurrency: string) =>
+    AppError.conflict(
+      CommerceErrors.couponCurrencyMismatch,
+      `This coupon is in ${couponCurrency}; the cart is in ${cartCurrency}.`,
+    ),
+  minSpend: (needed: string) =>
+    AppError.conflict(CommerceErrors.couponMinSpend, `This coupon needs a spend of at least ${needed}.`),
+} as const;

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { systemClock, type Clock } from '../../platform/clock.js';
+import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../platform/crypto.js';
+import type { LecternModule, Platform } from '../../platform/module.js';
+import { parseSettings } from '../../platform/settings.js';
+import { CommerceModuleSettings } from './commerce.settings.js';
+import { createCommerceJobs, type JobHandlers } from './jobs.js';
+import { commerceMigrations } from './migrations/index.js';
+import { type CommerceApi, createCommerceApi } from './commerce.api.js';
+import { couponsRoutes } from './coupons.routes.js';
+import { createCouponsService } from './coupons.service.js';
+import { ledgerRoutes } from './ledger.routes.js';
+import { createLedgerService } from './ledger.service.js';
+import { ordersRoutes } from './orders.routes.js';
+import {
+  commerceEntitlements,
+  type CourseSource,
+  createOrdersService,
+  type Entitlements,
+  type OrdersService,
+} from './orders.service.js';
+import type { PaymentRow } from './payments.queries.js';
+import type { Transport } from './providers/provider.js';
+import { createProviders, type PaymentProviders } from './providers/providers.js';
+import type { RouteSet } from './routes.common.js';
+import { createCommerceSubscribers } from './subscribers.js';
+import type { CommerceTables } from './tables.js';
+
+/** What commerce needs beyond the platform; wired in registry.ts. */
+export interface CommerceDeps {
+  /** The catalog's API (declared in COMMERCE_REQUIRES): what a course sells for, now. */
+  catalog: CourseSource;
+  /**
+   * Which courses a user already owns. Default: commerce's own rule (lines of paid orders not
+   * refunded); the learning module's entitlements join it when that module is merged.
+   */
+  entitlements?: Entitlements | undefined;
+  /** Commerce and provider settings; defaults when not given (sandbox only). */
+  settings?: CommerceModuleSettings | undefined;
+  /** Providers built elsewhere (tests); default: from `settings`. */
+  providers?: PaymentProviders | undefined;
+  /** The fetch providers and sandbox deliveries use; tests route it into the app. */
+  transport?: Transport | undefined;
+  clock?: Clock | undefined;
+}
+
+/** A development key when COMMERCE_DATA_KEYS is unset: fixed, so sealed values survive a restart, and never secret. */
+function dataSealer(spec: string | undefined, warn: (message: string) => void): Sealer {
+  if (spec) return createSealer(parseKeyring(spec));
+  warn(
+    'COMMERCE_DATA_KEYS is unset: payer identifiers are sealed with a development key anyone can derive; set it in production',
+  );
+  const key = createHash('sha256').update('lectern commerce development data key').digest();
+  return createSealer(createKeyring([{ id: 'dev', key }]));
+}
+
+export function createCommerceModule(
+  platform: Platform,
+  deps: CommerceDeps,
+): LecternModule & { api: CommerceApi } {
+  const settings = deps.settings ?? parseSettings(CommerceModuleSettings, {}).values;
+  const clock = deps.clock ?? systemClock;
+  const db = platform.database.db.withTables<CommerceTables>();
+  const _sealer = dataSealer(settings.COMMERCE_DATA_KEYS, (m) => {
+    platform.logger.warn(m);
+  });
+  const providers =
+    deps.providers ??
+    createProviders(settings, {
+      clock,
+      ...(deps.transport ? { fetch: deps.transport } : {}),
+    });
+  if (providers.sandboxSecretGenerated) {
+    platform.logger.warn(
+      'SANDBOX_NOTIFY_SECRET is unset: sandbox notifications are signed with a per-process key (one instance only)',
+    );
+  }
+
+  const built: { orders?: OrdersService } = {};
+  const handlers = (): JobHandlers => {
+    const orders = built.orders;
+    if (!orders) throw new Error('commerce services are not built yet');
+    return {
+      expireOrder: (orderId) => orders.expire(orderId),
+      deliverSandbox: (data) =>
+        providers.sandbox.deliver(
+          { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
+          { duplicates: data.duplicates, ...(deps.transport ? { fetch: deps.transport } : {}) },
+        ),
+    };
+  };
+  const jobs = createCommerceJobs(handlers, () => platform.jobs);
+
+  // payment attempts arrive with the payments area
+  const closeAtProvider = (_payments: PaymentRow[]) => Promise.resolve();
+
+  const coupons = createCouponsService({ db, clock, catalog: deps.catalog });
+  // booked in the paid transition and the refund's (the payments and refunds areas)
+  const ledger = createLedgerService({ db, platformFeeBps: settings.COMMERCE_PLATFORM_FEE_BPS });
+
+  const orders = createOrdersService({
+    db,
+    clock,
+    jobs: platform.jobs,
+    logger: platform.logger,
+    catalog: deps.catalog,
+    entitlements: deps.entitlements ?? commerceEntitlements(db),
+    ttlMinutes: settings.COMMERCE_ORDER_TTL_MINUTES,
+    expireJob: jobs.expireOrder,
+    closeAtProvider,
+    coupons,
+  });
+
+  built.orders = orders;
+
+  const routeSets: RouteSet[] = [ordersRoutes(orders), couponsRoutes(coupons), ledgerRoutes(ledger)];
+
+  return {
+    name: 'commerce',
+    migrations: commerceMigrations,
+    routes: (app, kit) => {
+      for (const routes of routeSets) routes(app, kit);
+    },
+    jobs: jobs.all,
+    subscribers: createCommerceSubscribers({ coupons }),
+    api: createCommerceApi(db),
+  };
+}

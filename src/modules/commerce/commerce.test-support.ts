@@ -1,0 +1,124 @@
+import { sql } from 'kysely';
+import { createTestClock, type TestClock } from '../../platform/clock.js';
+import { parseSettings } from '../../platform/settings.js';
+import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
+import { createCatalogModule } from '../catalog/index.js';
+import { type CommerceDeps, createCommerceModule } from './commerce.module.js';
+import { CommerceModuleSettings } from './commerce.settings.js';
+import type { Transport } from './providers/provider.js';
+
+export const SANDBOX_SECRET = 'a-sandbox-secret-of-at-least-32-characters';
+
+export interface CommerceTest {
+  kit: Kit;
+  clock: TestClock;
+  instructor: Caller;
+  admin: Caller;
+  learner: Caller;
+  /** A published course priced as asked (default 9900 CNY). */
+  course(price?: { amount: number; currency: string }): Promise<string>;
+  draftCourse(): Promise<string>;
+  /** Run one of the module's jobs' handlers now, as the worker would. */
+  runJob(name: string, data: unknown): Promise<void>;
+  /** Row counts of a commerce table. */
+  count(table: string, where?: ReturnType<typeof sql>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The catalog and commerce on a fresh database, with a test clock and the app itself as the
+ * sandbox's transport (a notification posted to the notify URL lands in this app).
+ */
+export async function startCommerce(
+  options: { env?: Record<string, string>; deps?: Partial<CommerceDeps> } = {},
+): Promise<CommerceTest> {
+  const clock = createTestClock(new Date());
+  const holder: { kit?: Kit } = {};
+  const transport: Transport = async (input, init) => {
+    const kit = holder.kit;
+    if (!kit) throw new Error('the app is not running');
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const response = await kit.app.app.inject({
+      method: (init?.method ?? 'GET') as 'POST',
+      url: url.pathname + url.search,
+      headers: init?.headers as Record<string, string>,
+      ...(init?.body !== undefined && init.body !== null ? { payload: init.body as string } : {}),
+    });
+    return new Response(response.body, {
+      status: response.statusCode,
+      headers: { 'content-type': String(response.headers['content-type'] ?? '') },
+    });
+  };
+  const settings = parseSettings(CommerceModuleSettings, {
+    SANDBOX_NOTIFY_SECRET: SANDBOX_SECRET,
+    ...options.env,
+  });
+  if (settings.problems.length > 0) throw new Error(settings.problems.join('; '));
+  const k = await startKit((platform) => {
+    const catalog = createCatalogModule(platform);
+    const commerce = createCommerceModule(platform, {
+      catalog: catalog.api,
+      settings: settings.values,
+      clock,
+      transport,
+      ...options.deps,
+    });
+    return [catalog, commerce];
+  });
+  holder.kit = k;
+  const [instructor, admin, learner] = await Promise.all([
+    k.caller('instructor'),
+    k.caller('admin'),
+    k.caller('learner'),
+  ]);
+
+  const draftCourse = async (price = { amount: 9900, currency: 'CNY' }) => {
+    const created = await k.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
+      as: instructor,
+      body: { title: 'A course', price, level: 'beginner', language: 'zh-CN' },
+    });
+    const chapter = await k.expectStatus<{ id: string }>(
+      201,
+      'POST',
+      `/api/v1/courses/${created.id}/chapters`,
+      {
+        as: instructor,
+        body: { title: 'Chapter 1' },
+      },
+    );
+    await k.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
+      as: instructor,
+      body: { title: 'Lesson 1', kind: 'article', body: 'Body', freePreview: true },
+    });
+    return created.id;
+  };
+
+  return {
+    kit: k,
+    clock,
+    instructor,
+    admin,
+    learner,
+    draftCourse: () => draftCourse(),
+    async course(price) {
+      const id = await draftCourse(price);
+      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: instructor });
+      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/approve`, { as: admin });
+      return id;
+    },
+    async runJob(name, data) {
+      const job = k.modules.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);
+      if (!job) throw new Error(`no job ${name}`);
+      await job.handle(data, { id: 'test', attempt: 1, logger: k.app.platform.logger });
+    },
+    async count(table, where) {
+      const rows = await sql<{
+        n: number;
+      }>`select count(*)::int as n from ${sql.table(`commerce.${table}`)} where ${where ?? sql`true`}`.execute(
+        k.app.platform.database.db,
+      );
+      return rows.rows[0]?.n ?? 0;
+    },
+    stop: () => k.stop(),
+  };
+}

@@ -1,0 +1,58 @@
+import { Type } from 'typebox';
+import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
+import type { JobQueue } from '../../platform/jobs/job-queue.js';
+
+export const ExpireOrderData = Type.Object({ orderId: Type.String({ format: 'uuid' }) });
+export type ExpireOrderJob = JobDefinition<typeof ExpireOrderData>;
+
+export const SandboxDeliveryData = Type.Object({
+  notifyUrl: Type.String({ minLength: 1 }),
+  headers: Type.Record(Type.String(), Type.String()),
+  body: Type.String(),
+  /** How many more times to post the same notification, as a provider unsure it arrived does. */
+  duplicates: Type.Integer({ minimum: 0, maximum: 20 }),
+});
+
+/** What the jobs call; built after the services, which themselves send the jobs. */
+export interface JobHandlers {
+  expireOrder(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }>;
+  deliverSandbox(data: {
+    notifyUrl: string;
+    headers: Record<string, string>;
+    body: string;
+    duplicates: number;
+  }): Promise<number[]>;
+}
+
+/**
+ * Commerce's delayed jobs. `commerce.expire-order` is sent in the order's creation transaction
+ * with the order's time to live as delay; `commerce.sandbox-deliver` posts a simulated
+ * notification later, so a delayed sandbox payment survives a restart as a real provider's would.
+ */
+export function createCommerceJobs(handlers: () => JobHandlers, queue: () => JobQueue) {
+  const expireOrder = defineJob({
+    name: 'commerce.expire-order',
+    data: ExpireOrderData,
+    async handle(data, { logger }) {
+      const outcome = await handlers().expireOrder(data.orderId);
+      if (outcome.waitSeconds !== undefined) {
+        // ran before the order's expiry by this machine's clock: come back when it is due
+        await queue().send(expireOrder, data, { delaySeconds: outcome.waitSeconds });
+      }
+      if (outcome.expired) logger.info({ orderId: data.orderId }, 'order expired');
+    },
+  });
+  const deliverSandbox = defineJob({
+    name: 'commerce.sandbox-deliver',
+    data: SandboxDeliveryData,
+    retry: { limit: 5, delaySeconds: 5, backoff: true },
+    async handle(data) {
+      const statuses = await handlers().deliverSandbox(data);
+      // like a provider: no 2xx answer means try again later
+      if (!statuses.some((s) => s >= 200 && s < 300)) {
+        throw new Error(`sandbox notification was not accepted (${statuses.join(', ')})`);
+      }
+    },
+  });
+  return { expireOrder, deliverSandbox, all: [expireOrder, deliverSandbox] as JobDefinition[] };
+}

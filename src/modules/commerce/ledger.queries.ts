@@ -1,0 +1,124 @@
+import { type Insertable, type Kysely, sql } from 'kysely';
+import type { CommerceMoneyTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
+
+type Db = Kysely<CommerceMoneyTables>;
+
+/** Inserts the journal unless its source was booked already; undefined then. */
+export function insertJournal(db: Db, values: Insertable<LedgerJournalTable>) {
+  return db
+    .insertInto('commerce.ledger_journals')
+    .values(values)
+    .onConflict((oc) => oc.column('source_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+}
+
+export async function insertPostings(db: Db, rows: Insertable<LedgerPostingTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('commerce.ledger_postings').values(rows).execute();
+}
+
+/** The sale postings of one course of an order: what a refund of it reverses in proportion. */
+export function salePostingsOf(db: Db, orderId: string, courseId: string) {
+  return db
+    .selectFrom('commerce.ledger_postings as p')
+    .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
+    .select(['p.account', 'p.instructor_id', 'p.amount'])
+    .where('j.source_key', '=', `sale:${orderId}`)
+    .where('p.course_id', '=', courseId)
+    .orderBy('p.id')
+    .execute();
+}
+
+/** How much of one course of an order was refunded so far (the provider clearing credits). */
+export async function refundedOfLine(db: Db, orderId: string, courseId: string): Promise<number> {
+  const row = await db
+    .selectFrom('commerce.ledger_postings as p')
+    .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
+    .select(sql<number>`coalesce(-sum(p.amount), 0)::bigint`.as('refunded'))
+    .where('j.order_id', '=', orderId)
+    .where('j.kind', '=', 'refund')
+    .where('p.course_id', '=', courseId)
+    .where('p.account', '=', 'provider_clearing')
+    .executeTakeFirstOrThrow();
+  return row.refunded;
+}
+
+export interface Period {
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** An instructor's postings summed by currency: sales (credits of sale journals) and refunds. */
+export function earningsOf(db: Db, instructorId: string, period: Period) {
+  let q = db
+    .selectFrom('commerce.ledger_postings as p')
+    .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
+    .select([
+      'p.currency',
+      sql<number>`coalesce(-sum(p.amount) filter (where j.kind = 'sale'), 0)::bigint`.as('sales'),
+      sql<number>`coalesce(sum(p.amount) filter (where j.kind = 'refund'), 0)::bigint`.as('refunds'),
+      sql<number>`(-sum(p.amount))::bigint`.as('net'),
+    ])
+    .where('p.account', '=', 'instructor_payable')
+    .where('p.instructor_id', '=', instructorId);
+  if (period.from) q = q.where('p.occurred_at', '>=', period.from);
+  if (period.to) q = q.where('p.occurred_at', '<', period.to);
+  return q.groupBy('p.currency').orderBy('p.currency').execute();
+}
+
+/** Every instructor's earnings by currency, a page at a time in (instructor, currency) order. */
+export function earningsByInstructor(
+  db: Db,
+  period: Period,
+  page: { limit: number; after?: { instructorId: string; currency: string } | undefined },
+) {
+  let q = db
+    .selectFrom('commerce.ledger_postings as p')
+    .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
+    .select([
+      sql<string>`p.instructor_id`.as('instructor_id'),
+      'p.currency',
+      sql<number>`coalesce(-sum(p.amount) filter (where j.kind = 'sale'), 0)::bigint`.as('sales'),
+      sql<number>`coalesce(sum(p.amount) filter (where j.kind = 'refund'), 0)::bigint`.as('refunds'),
+      sql<number>`(-sum(p.amount))::bigint`.as('net'),
+    ])
+    .where('p.account', '=', 'instructor_payable');
+  if (period.from) q = q.where('p.occurred_at', '>=', period.from);
+  if (period.to) q = q.where('p.occurred_at', '<', period.to);
+  if (page.after) {
+    q = q.where(
+      sql<boolean>`(p.instructor_id, p.currency) > (${page.after.instructorId}::uuid, ${page.after.currency})`,
+    );
+  }
+  return q
+    .groupBy(['p.instructor_id', 'p.currency'])
+    .orderBy('p.instructor_id')
+    .orderBy('p.currency')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+/** Balances by account and currency (instructor payables summed over instructors). */
+export function balances(db: Db, asOf: Date | undefined) {
+  let q = db
+    .selectFrom('commerce.ledger_postings')
+    .select(['account', 'currency', sql<number>`sum(amount)::bigint`.as('balance')]);
+  if (asOf) q = q.where('occurred_at', '<', asOf);
+  return q.groupBy(['account', 'currency']).orderBy('currency').orderBy('account').execute();
+}
+
+/** Journals whose postings do not sum to zero in some currency: always none. */
+export async function unbalancedJournals(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom(
+      db
+        .selectFrom('commerce.ledger_postings')
+        .select(['journal_id', 'currency'])
+        .groupBy(['journal_id', 'currency'])
+        .having(sql<number>`sum(amount)`, '!=', 0)
+        .as('u'),
+    )
+    .select(sql<number>`count(*)::int`.as('n'))
+    .executeTakeFirstOrThrow();
+  return row.n;
+}

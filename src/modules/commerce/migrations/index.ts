@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import { outboxMigration } from '../../../platform/messaging/outbox.js';
+import * as orders from './0001-orders.js';
+import * as coupons from './0002-coupons.js';
+import * as ledger from './0003-ledger.js';
+
+export const commerceMigrations: Record<string, Migration> = {
+  '0000-messaging': outboxMigration('commerce'),
+  '0001-orders': orders,
+  '0002-coupons': coupons,
+  '0003-ledger': ledger,
+};

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CommerceTest, startCommerce } from './commerce.test-support.js';
+
+let t: CommerceTest;
+beforeAll(async () => {
+  t = await startCommerce();
+}, 60_000);
+afterAll(async () => {
+  await t.stop();
+});
+
+const order = (t: CommerceTest, courseIds: string[], as = t.learner, headers: Record<string, string> = {}) =>
+  t.kit.request('POST', '/api/v1/orders', { as, body: { courseIds }, headers });
+
+describe('orders', () => {
+  it('creates an order with the catalog price, then returns the same pending order for the same set', async () => {
+    const a = await t.course({ amount: 9900, currency: 'CNY' });
+    const b = await t.course({ amount: 100, currency: 'CNY' });
+    const first = await order(t, [a, b]);
+    expect(first.statusCode, first.body).toBe(201);
+    const body = first.json<{
+      id: string;
+      status: string;
+      total: unknown;
+      lines: unknown[];
+      expiresAt: string;
+    }>();
+    expect(body.status).toBe('pending');
+    expect(body.total).toEqual({ amount: 10000, currency: 'CNY' });
+    expect(body.lines).toHaveLength(2);
+    expect(new Date(body.expiresAt).getTime() - t.clock().getTime()).toBe(30 * 60 * 1000);
+
+    const again = await order(t, [b, a]);
+    expect(again.statusCode).toBe(200);
+    expect(again.json<{ id: string }>().id).toBe(body.id);
+
+    const overlapping = await order(t, [a]);
+    expect(overlapping.statusCode).toBe(409);
+    expect(overlapping.json()).toMatchObject({ code: 'commerce.pending-order-exists' });
+    // the answer names the pending order, so the client can offer to pay or cancel it
+    expect(overlapping.json<{ detail: string }>().detail).toContain(body.id);
+
+    const detail = await t.kit.expectStatus<{ transitions: { to: string; actorKind: string }[] }>(
+      200,
+      'GET',
+      `/api/v1/orders/${body.id}`,
+      { as: t.learner },
+    );
+    expect(detail.transitions).toEqual([expect.objectContaining({ to: 'pending', actorKind: 'user' })]);
+  });
+
+  it('refuses unknown, draft, free and mixed-currency courses, changing nothing', async () => {
+    const before = await t.count('orders');
+    const draft = await t.draftCourse();
+    const free = await t.course({ amount: 0, currency: 'CNY' });
+    const usd = await t.course({ amount: 500, currency: 'USD' });
+    const cny = await t.course({ amount: 500, currency: 'CNY' });
+    const cases: [string[], number, string][] = [
+      [['00000000-0000-4000-8000-000000000000'], 404, 'commerce.course-not-found'],
+      [[draft], 404, 'commerce.course-not-found'],
+      [[free], 409, 'commerce.course-free-enrol-instead'],
+      [[usd, cny], 400, 'commerce.mixed-currencies'],
+      [[cny, cny], 400, 'commerce.duplicate-course'],
+    ];
+    for (const [ids, status, code] of cases) {
+      const res = await order(t, ids);
+      expect(res.statusCode, res.body).toBe(status);
+      expect(res.json()).toMatchObject({ code });
+    }
+    expect(await t.count('orders')).toBe(before);
+  });
+
+  it('hides someone else’s order and lets the learner cancel their own', async () => {
+    const c = await t.course();
+    const mine = (await order(t, [c])).json<{ id: string }>();
+    const other = await t.kit.caller('learner');
+    await t.kit.expectStatus(404, 'GET', `/api/v1/orders/${mine.id}`, { as: other });
+    await t.kit.expectStatus(404, 'POST', `/api/v1/orders/${mine.id}/cancel`, { as: other, body: {} });
+    const cancelled = await t.kit.expectStatus<{ status: string }>(
+      200,
+      'POST',
+      `/api/v1/orders/${mine.id}/cancel`,
+      {
+        as: t.learner,
+        body: { reason: 'changed my mind' },
+      },
+    );
+    expect(cancelled.status).toBe('cancelled');
+    const closed = await t.kit.outbox('commerce', 'commerce.order.closed');
+    expect(closed.map((e) => e.aggregateId)).toContain(mine.id);
+    await t.kit.expectStatus(409, 'POST', `/api/v1/orders/${mine.id}/cancel`, { as: t.learner, body: {} });
+  });
+});
