@@ -13,7 +13,6 @@ import {
   StartPaymentBody,
 } from './payments.schemas.js';
 import type { PaymentsService } from './payments.service.js';
-import type { ProviderName } from './providers/provider.js';
 import { NotificationErrors } from './providers/provider.errors.js';
 import type { PaymentProviders } from './providers/providers.js';
 import { rolesFor } from './permissions.js';
