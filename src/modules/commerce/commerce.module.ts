@@ -11,6 +11,10 @@ import { couponsRoutes } from './coupons.routes.js';
 import { createCouponsService } from './coupons.service.js';
 import { ledgerRoutes } from './ledger.routes.js';
 import { createLedgerService } from './ledger.service.js';
+import { createNotificationsService } from './notifications.service.js';
+import { paymentsRoutes } from './payments.routes.js';
+import { createPaymentsService } from './payments.service.js';
+import { tableSandboxStore } from './sandbox.queries.js';
 import { ordersRoutes } from './orders.routes.js';
 import {
   commerceEntitlements,
@@ -61,15 +65,27 @@ export function createCommerceModule(
   const settings = deps.settings ?? parseSettings(CommerceModuleSettings, {}).values;
   const clock = deps.clock ?? systemClock;
   const db = platform.database.db.withTables<CommerceTables>();
-  const _sealer = dataSealer(settings.COMMERCE_DATA_KEYS, (m) => {
+  // absolute URLs handed to providers; PUBLIC_URL when set, else this process on its own port
+  const baseUrl = platform.config.publicUrl ?? `http://localhost:${platform.config.port}`;
+  const sealer = dataSealer(settings.COMMERCE_DATA_KEYS, (m) => {
     platform.logger.warn(m);
   });
   const providers =
     deps.providers ??
-    createProviders(settings, {
-      clock,
-      ...(deps.transport ? { fetch: deps.transport } : {}),
-    });
+    createProviders(
+      {
+        ...settings,
+        // a relative pay page base is served by this app
+        SANDBOX_PAY_URL: settings.SANDBOX_PAY_URL.startsWith('/')
+          ? `${baseUrl}${settings.SANDBOX_PAY_URL}`
+          : settings.SANDBOX_PAY_URL,
+      },
+      {
+        clock,
+        sandboxStore: tableSandboxStore(db),
+        ...(deps.transport ? { fetch: deps.transport } : {}),
+      },
+    );
   if (providers.sandboxSecretGenerated) {
     platform.logger.warn(
       'SANDBOX_NOTIFY_SECRET is unset: sandbox notifications are signed with a per-process key (one instance only)',
@@ -91,8 +107,19 @@ export function createCommerceModule(
   };
   const jobs = createCommerceJobs(handlers, () => platform.jobs);
 
-  // payment attempts arrive with the payments area
-  const closeAtProvider = (_payments: PaymentRow[]) => Promise.resolve();
+  const notifications = createNotificationsService({ db, clock, sealer });
+  const payments = createPaymentsService({
+    db,
+    clock,
+    providers,
+    notifications,
+    jobs: platform.jobs,
+    deliverJob: jobs.deliverSandbox,
+    notifyUrl: (name) => `${baseUrl}/api/v1/payments/notify/${name}`,
+    returnUrl: (orderId) => `${baseUrl}/api/v1/orders/${orderId}`,
+    transport: deps.transport,
+  });
+  const closeAtProvider = (open: PaymentRow[]) => payments.closeAtProvider(open);
 
   const coupons = createCouponsService({ db, clock, catalog: deps.catalog });
   // booked in the paid transition and the refund's (the payments and refunds areas)
@@ -113,7 +140,12 @@ export function createCommerceModule(
 
   built.orders = orders;
 
-  const routeSets: RouteSet[] = [ordersRoutes(orders), couponsRoutes(coupons), ledgerRoutes(ledger)];
+  const routeSets: RouteSet[] = [
+    ordersRoutes(orders),
+    paymentsRoutes(payments, notifications, providers),
+    couponsRoutes(coupons),
+    ledgerRoutes(ledger),
+  ];
 
   return {
     name: 'commerce',

@@ -25,8 +25,8 @@ export const ProviderSettings = Type.Object({
   }),
   SANDBOX_PAY_URL: Type.String({
     minLength: 1,
-    default: '/api/v1/commerce/sandbox/pay',
-    description: 'Base of the sandbox pay page; the payment id is appended',
+    default: '/api/v1/sandbox/pay',
+    description: 'Base of the sandbox pay page; the payment id is appended (a path: under PUBLIC_URL)',
   }),
   PAYMENT_NOTIFY_TOLERANCE_SECONDS: Type.Integer({
     minimum: 30,

@@ -1,0 +1,152 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import type { Sealer } from '../../platform/crypto.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
+import { OrderPaidEvent } from './commerce.events.js';
+import { transitionOrder } from './order-state.js';
+import { linesOf, lockOrder } from './orders.queries.js';
+import {
+  findPayment,
+  lockPayment,
+  paymentWithTxn,
+  recordNotification,
+  updatePayment,
+} from './payments.queries.js';
+import type { ProviderName, VerifiedNotification } from './providers/provider.js';
+import type { CommerceTables, NotificationOutcome } from './tables.js';
+
+type Db = Kysely<CommerceTables>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface NotificationResult {
+  outcome: NotificationOutcome;
+  flagReason?: string;
+}
+
+/**
+ * Applies verified provider notifications (and the admin's query answers, through the same
+ * path). One transaction per notification: record it once per (provider, notification id), check
+ * it against the payment and the order, and settle the order with its paid event, or flag money
+ * that arrived where it cannot be kept. The order row is locked before the payment row, the same
+ * order every other writer of both takes.
+ */
+export function createNotificationsService(deps: { db: Db; clock: Clock; sealer: Sealer }) {
+  const { db, clock, sealer } = deps;
+
+  async function apply(
+    trx: Transaction<CommerceTables>,
+    provider: ProviderName,
+    n: VerifiedNotification,
+    payer: string | undefined,
+  ): Promise<NotificationResult> {
+    const now = clock();
+    const known = UUID.test(n.paymentId) ? await findPayment(trx, n.paymentId) : undefined;
+    const record = async (outcome: NotificationOutcome, flagReason?: string): Promise<boolean> =>
+      recordNotification(trx, {
+        provider,
+        notification_id: n.notificationId,
+        payment_id: known?.id ?? null,
+        kind: n.kind,
+        provider_txn_id: n.providerTxnId,
+        fields: JSON.stringify({
+          amount: n.amount.amount,
+          currency: n.amount.currency,
+          merchant: n.merchant,
+          occurredAt: n.occurredAt.toISOString(),
+          paymentId: n.paymentId,
+          ...(n.refundId ? { refundId: n.refundId } : {}),
+        }),
+        outcome,
+        flagged: flagReason !== undefined,
+        flag_reason: flagReason ?? null,
+        received_at: now,
+      });
+    const result = async (outcome: NotificationOutcome, flagReason?: string): Promise<NotificationResult> => {
+      // a notification id seen before: the first delivery's outcome stands
+      if (!(await record(outcome, flagReason))) return { outcome: 'duplicate' };
+      return { outcome, ...(flagReason ? { flagReason } : {}) };
+    };
+
+    if (!known || known.provider !== provider) return result('rejected', 'no such payment for this provider');
+    const order = await lockOrder(trx, known.order_id);
+    const payment = await lockPayment(trx, known.id);
+    if (!order || !payment) return result('rejected', 'no such payment');
+
+    if (n.kind === 'payment.closed') {
+      if (payment.status === 'pending')
+        await updatePayment(trx, payment.id, { status: 'closed', updated_at: now });
+      return result(payment.status === 'pending' ? 'applied' : 'ignored');
+    }
+    // refunds are settled by the refunds work; keep the record
+    if (n.kind !== 'payment.succeeded') return result('ignored');
+
+    if (n.amount.amount !== payment.amount || n.amount.currency !== payment.currency) {
+      const reason = `paid ${n.amount.amount} ${n.amount.currency}, expected ${payment.amount} ${payment.currency}`;
+      await updatePayment(trx, payment.id, { flagged: true, flag_reason: reason, updated_at: now });
+      return result('flagged', reason);
+    }
+    if (payment.status === 'succeeded') {
+      // the same money told again (Alipay's TRADE_FINISHED after TRADE_SUCCESS, a resend)
+      if (payment.provider_txn_id === n.providerTxnId) return result('duplicate');
+      return result('flagged', 'a second transaction for a settled payment');
+    }
+    const other = await paymentWithTxn(trx, provider, n.providerTxnId);
+    if (other && other.id !== payment.id)
+      return result('flagged', 'transaction id belongs to another payment');
+
+    const paidFields = {
+      status: 'succeeded' as const,
+      provider_txn_id: n.providerTxnId,
+      succeeded_at: n.occurredAt,
+      updated_at: now,
+      ...(payer ? { payer_sealed: sealer.seal(payer, payment.id) } : {}),
+    };
+    if (order.status !== 'pending') {
+      // money for an order that can no longer take it: keep the record, never grant; refund it
+      const reason =
+        order.status === 'paid'
+          ? 'order already paid by another payment'
+          : `payment arrived for a ${order.status} order`;
+      await updatePayment(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason });
+      return result('flagged', reason);
+    }
+    await updatePayment(trx, payment.id, paidFields);
+    const paid = await transitionOrder(trx, {
+      orderId: order.id,
+      from: ['pending'],
+      to: 'paid',
+      actor: { kind: 'provider', id: provider },
+      reason: `payment ${payment.id} succeeded`,
+      at: now,
+      set: { paid_at: now, provider },
+    });
+    const lines = await linesOf(trx, [paid.id]);
+    await enqueue(trx, 'commerce', [
+      OrderPaidEvent.create(paid.id, {
+        orderId: paid.id,
+        userId: paid.user_id,
+        lines: lines.map((l) => ({
+          courseId: l.course_id,
+          title: l.title,
+          amount: l.amount,
+          instructorIds: l.instructor_ids,
+        })),
+        total: paid.total,
+        currency: paid.currency,
+        provider,
+        paidAt: now.toISOString(),
+      }),
+    ]);
+    return result('applied');
+  }
+
+  return {
+    /** Apply a notification the provider's adapter verified; commits before the caller acknowledges. */
+    handle(provider: ProviderName, n: VerifiedNotification, payer?: string): Promise<NotificationResult> {
+      return db.transaction().execute((trx) => apply(trx, provider, n, payer));
+    },
+  };
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;
