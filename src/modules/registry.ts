@@ -119,8 +119,11 @@ const MODULES = {
   commerce: defineModule<'commerce', typeof COMMERCE_REQUIRES>({
     requires: COMMERCE_REQUIRES,
     create: (platform, { settings, apis }) =>
-      // entitlements: commerce's own rule until the learning module is merged and joins it
-      createCommerceModule(platform, { catalog: apis.catalog, settings: settings.commerce }),
+      createCommerceModule(platform, {
+        catalog: apis.catalog,
+        entitlements: apis.learning,
+        settings: settings.commerce,
+      }),
   }),
   notify: defineModule<'notify', typeof NOTIFY_REQUIRES>({
     requires: NOTIFY_REQUIRES,

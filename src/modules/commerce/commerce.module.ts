@@ -35,8 +35,10 @@ export interface CommerceDeps {
   /** The catalog's API (declared in COMMERCE_REQUIRES): what a course sells for, now. */
   catalog: CourseSource;
   /**
-   * Which courses a user already owns. Default: commerce's own rule (lines of paid orders not
-   * refunded); the learning module's entitlements join it when that module is merged.
+   * Which courses a user already owns besides what commerce itself sold (learning's grants: free
+   * enrolment, admin grants, and paid orders whose event learning has applied). Commerce's own
+   * rule (lines of paid orders not refunded) always applies, so an order paid a moment ago counts
+   * before its event reaches learning.
    */
   entitlements?: Entitlements | undefined;
   /** Commerce and provider settings; defaults when not given (sandbox only). */
@@ -107,7 +109,8 @@ export function createCommerceModule(
   };
   const jobs = createCommerceJobs(handlers, () => platform.jobs);
 
-  const notifications = createNotificationsService({ db, clock, sealer });
+  const ledger = createLedgerService({ db, platformFeeBps: settings.COMMERCE_PLATFORM_FEE_BPS });
+  const notifications = createNotificationsService({ db, clock, sealer, ledger });
   const payments = createPaymentsService({
     db,
     clock,
@@ -123,7 +126,6 @@ export function createCommerceModule(
 
   const coupons = createCouponsService({ db, clock, catalog: deps.catalog });
   // booked in the paid transition and the refund's (the payments and refunds areas)
-  const ledger = createLedgerService({ db, platformFeeBps: settings.COMMERCE_PLATFORM_FEE_BPS });
 
   const orders = createOrdersService({
     db,
@@ -131,7 +133,7 @@ export function createCommerceModule(
     jobs: platform.jobs,
     logger: platform.logger,
     catalog: deps.catalog,
-    entitlements: deps.entitlements ?? commerceEntitlements(db),
+    entitlements: ownedByEither(commerceEntitlements(db), deps.entitlements),
     ttlMinutes: settings.COMMERCE_ORDER_TTL_MINUTES,
     expireJob: jobs.expireOrder,
     closeAtProvider,
@@ -156,5 +158,19 @@ export function createCommerceModule(
     jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons }),
     api: createCommerceApi(db),
+  };
+}
+
+/** Owned by either source: what commerce sold and what another module (learning) granted. */
+function ownedByEither(own: Entitlements, other: Entitlements | undefined): Entitlements {
+  if (!other) return own;
+  return {
+    async ownedCourseIds(userId, courseIds) {
+      const [a, b] = await Promise.all([
+        own.ownedCourseIds(userId, courseIds),
+        other.ownedCourseIds(userId, courseIds),
+      ]);
+      return [...new Set([...a, ...b])];
+    },
   };
 }

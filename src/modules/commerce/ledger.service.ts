@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../../platform/http/pagination.js';
 import { allocate, money, percentage } from '../../platform/money.js';
@@ -70,7 +70,7 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
      * booked already (a duplicate paid notification gets here at most once anyway).
      */
     async recordSale(
-      trx: Kysely<CommerceMoneyTables>,
+      trx: Transaction<CommerceMoneyTables>,
       sale: { orderId: string; currency: string; occurredAt: Date; lines: readonly SaleLine[] },
     ): Promise<boolean> {
       const journal = await insertJournal(trx, {

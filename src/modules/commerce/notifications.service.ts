@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Sealer } from '../../platform/crypto.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
+import type { LedgerService } from './ledger.service.js';
 import { transitionOrder } from './order-state.js';
 import { linesOf, lockOrder } from './orders.queries.js';
 import {
@@ -31,8 +32,14 @@ export interface NotificationResult {
  * that arrived where it cannot be kept. The order row is locked before the payment row, the same
  * order every other writer of both takes.
  */
-export function createNotificationsService(deps: { db: Db; clock: Clock; sealer: Sealer }) {
-  const { db, clock, sealer } = deps;
+export function createNotificationsService(deps: {
+  db: Db;
+  clock: Clock;
+  sealer: Sealer;
+  /** Books the sale's split (instructors, platform) in the paid transaction. */
+  ledger: Pick<LedgerService, 'recordSale'>;
+}) {
+  const { db, clock, sealer, ledger } = deps;
 
   async function apply(
     trx: Transaction<CommerceTables>,
@@ -122,6 +129,12 @@ export function createNotificationsService(deps: { db: Db; clock: Clock; sealer:
       set: { paid_at: now, provider },
     });
     const lines = await linesOf(trx, [paid.id]);
+    await ledger.recordSale(trx, {
+      orderId: paid.id,
+      currency: paid.currency,
+      occurredAt: now,
+      lines: lines.map((l) => ({ courseId: l.course_id, amount: l.amount, instructorIds: l.instructor_ids })),
+    });
     await enqueue(trx, 'commerce', [
       OrderPaidEvent.create(paid.id, {
         orderId: paid.id,
