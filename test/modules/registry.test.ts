@@ -28,7 +28,13 @@ afterAll(async () => {
 describe('module composition', () => {
   it('runs every module in one process, in dependency order, with identity’s own keys', () => {
     const composed = composeModules(platform);
-    expect(composed.modules.map((m) => m.name)).toEqual(['identity', 'catalog', 'learning', 'commerce', 'notify']);
+    expect(composed.modules.map((m) => m.name)).toEqual([
+      'identity',
+      'catalog',
+      'learning',
+      'commerce',
+      'notify',
+    ]);
     expect(composed.keys).not.toBeInstanceOf(URL);
   });
 
