@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { waitFor } from '../../platform/messaging/test-support.js';
+import { deliveriesInProgress } from '../../platform/messaging/inbox.js';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { startKit } from '../../../test/helpers/kit.js';
 import { type CatalogApi, type CatalogDeps, createCatalogModule } from './index.js';
@@ -154,7 +155,8 @@ export async function settleEvents(app: TestApp): Promise<void> {
            or (o.type in ('catalog.course.published', 'catalog.course.updated', 'catalog.course.archived', 'catalog.lesson.added')
                and not exists (select 1 from catalog.inbox i where i.consumer = 'catalog.cache-invalidation' and i.event_id = o.id))
       ) as waiting`.execute(db);
-    return rows[0]?.waiting === false;
+    // the cache drop runs after the inbox row commits: wait for the delivery itself to end
+    return rows[0]?.waiting === false && deliveriesInProgress() === 0;
   }, 'catalog events to be delivered');
 }
 

@@ -57,6 +57,15 @@ export interface InboxSubscriber<DB> {
   events?: readonly EventDefinition[];
 }
 
+let inProgress = 0;
+
+/**
+ * Deliveries of this process still running, their after-commit effects included. A test that sees
+ * a consumer's inbox row committed and no delivery in progress knows the effects are done too:
+ * the row commits inside the delivery, and the delivery ends only after its effects.
+ */
+export const deliveriesInProgress = (): number => inProgress;
+
 /**
  * A bus subscription whose handler runs once per event, in a transaction with its inbox row.
  * An event refused by the subscriber's definitions is recorded in `platform.dead_letters` with
@@ -74,30 +83,39 @@ export function subscriptionFor<DB>(
     types: subscriber.types,
     ...(subscriber.deliverFrom ? { deliverFrom: subscriber.deliverFrom } : {}),
     async handle(event) {
-      let refused: string | undefined;
-      // per delivery: a retried delivery starts with none of a rolled-back attempt's effects
-      const committed: (() => Promise<void>)[] = [];
-      const context: DeliveryContext = { afterCommit: (effect) => committed.push(effect) };
-      const applied = await applyOnce(db, schema, consumer, event, async (trx) => {
-        refused = events ? rejectionOf(events, event) : undefined;
-        if (refused === undefined) await subscriber.handle(event, trx, context);
-        else await recordDeadLetter(trx, { consumer, event, reason: refused });
-      });
-      if (applied) {
-        for (const effect of committed) {
-          try {
-            await effect();
-          } catch (err) {
-            options.logger?.warn({ err, consumer, eventId: event.id }, 'after-commit effect failed');
-          }
-        }
-      }
-      if (applied && refused !== undefined) {
-        options.logger?.warn(
-          { consumer, eventId: event.id, type: event.type, version: event.version, reason: refused },
-          'event dead-lettered',
-        );
+      inProgress += 1;
+      try {
+        await deliver(event);
+      } finally {
+        inProgress -= 1;
       }
     },
   };
+
+  async function deliver(event: EventEnvelope): Promise<void> {
+    let refused: string | undefined;
+    // per delivery: a retried delivery starts with none of a rolled-back attempt's effects
+    const committed: (() => Promise<void>)[] = [];
+    const context: DeliveryContext = { afterCommit: (effect) => committed.push(effect) };
+    const applied = await applyOnce(db, schema, consumer, event, async (trx) => {
+      refused = events ? rejectionOf(events, event) : undefined;
+      if (refused === undefined) await subscriber.handle(event, trx, context);
+      else await recordDeadLetter(trx, { consumer, event, reason: refused });
+    });
+    if (applied) {
+      for (const effect of committed) {
+        try {
+          await effect();
+        } catch (err) {
+          options.logger?.warn({ err, consumer, eventId: event.id }, 'after-commit effect failed');
+        }
+      }
+    }
+    if (applied && refused !== undefined) {
+      options.logger?.warn(
+        { consumer, eventId: event.id, type: event.type, version: event.version, reason: refused },
+        'event dead-lettered',
+      );
+    }
+  }
 }
