@@ -154,6 +154,7 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           amount: state.amount,
           merchant: 'query',
           occurredAt: clock(),
+          ...(state.payer ? { payer: state.payer } : {}),
         });
         outcome = result.outcome;
       }
@@ -166,12 +167,19 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
      */
     async sandboxPay(
       paymentId: string,
-      input: { action?: 'pay' | 'close'; amount?: number; duplicates?: number; delaySeconds?: number },
+      input: {
+        action?: 'pay' | 'close';
+        amount?: number;
+        payer?: string;
+        duplicates?: number;
+        delaySeconds?: number;
+      },
     ): Promise<{ paymentId: string; delivered: number[]; scheduled: boolean }> {
       const payment = await findPayment(db, paymentId);
       if (!payment || payment.provider !== 'sandbox') throw NotFound.payment();
       const notification = await providers.sandbox.simulate(paymentId, input.action ?? 'pay', {
         ...(input.amount !== undefined ? { amount: money(input.amount, payment.currency) } : {}),
+        ...(input.payer !== undefined ? { payer: input.payer } : {}),
       });
       const duplicates = input.duplicates ?? 0;
       if (input.delaySeconds) {

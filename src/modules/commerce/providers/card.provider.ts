@@ -44,7 +44,17 @@ const PaymentIntentShape = Type.Object({
   currency: Type.String({ minLength: 3, maxLength: 3 }),
   status: Type.String(),
   metadata: Type.Object({ paymentId: Type.String({ minLength: 1 }) }),
+  /** A customer id, null, or the customer object when expanded. */
+  customer: Type.Optional(Type.Unknown()),
 });
+
+/** The Stripe customer id of a PaymentIntent, if it has one (guest card payments have none). */
+const customerOf = (intent: { customer?: unknown }): { payer: string } | Record<string, never> => {
+  const c = intent.customer;
+  if (typeof c === 'string' && c !== '') return { payer: c };
+  if (typeof c === 'object' && c !== null && 'id' in c && typeof c.id === 'string') return { payer: c.id };
+  return {};
+};
 
 const RefundShape = Type.Object({
   id: Type.String({ minLength: 1 }),
@@ -171,6 +181,7 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
         ),
         merchant,
         occurredAt,
+        ...(succeeded ? customerOf(object) : {}),
       };
     }
     if (REFUND_EVENTS.has(event.type)) {
@@ -253,6 +264,7 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
         status,
         amount: notifiedMoney(status === 'succeeded' ? intent.amount_received : intent.amount, currency),
         providerTxnId: intent.id,
+        ...customerOf(intent),
       };
     },
 

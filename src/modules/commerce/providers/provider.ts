@@ -49,12 +49,20 @@ export interface VerifiedNotification {
   occurredAt: Date;
   /** Refund notifications: our refund id (`out_refund_no`). */
   refundId?: string;
+  /**
+   * Payments: who paid, as the provider names them (Alipay `buyer_open_id` / `buyer_id`, WeChat Pay
+   * `payer.openid`, Stripe's customer id, the sandbox payer). Personal data: sealed at rest, never
+   * logged, never in the recorded notification fields.
+   */
+  payer?: string;
 }
 
 export interface ProviderPaymentState {
   status: 'pending' | 'succeeded' | 'closed' | 'unknown';
   amount?: Money;
   providerTxnId?: string;
+  /** As `VerifiedNotification.payer`, where the provider's answer names one. */
+  payer?: string;
 }
 
 /** Which payment to look up: our id, plus the provider's reference where it has one (Stripe's PaymentIntent id). */
