@@ -100,6 +100,7 @@ export function createCommerceModule(
     if (!orders) throw new Error('commerce services are not built yet');
     return {
       expireOrder: (orderId) => orders.expire(orderId),
+      cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -137,6 +138,8 @@ export function createCommerceModule(
     ttlMinutes: settings.COMMERCE_ORDER_TTL_MINUTES,
     expireJob: jobs.expireOrder,
     closeAtProvider,
+    cancelsAtProvider: (name) => providers.get(name)?.cancel !== undefined,
+    cancelJob: jobs.cancelAtProvider,
     coupons,
   });
 

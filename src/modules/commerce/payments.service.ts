@@ -123,9 +123,24 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           const record = await providers.sandbox.query({ paymentId: p.id });
           if (record.status === 'pending') await providers.sandbox.simulate(p.id, 'close');
         }
-        // Stripe PaymentIntents never expire by themselves; the card adapter has no cancel call
-        // yet, so a late card payment is flagged for refund by the notification path
+        // providers with a cancel call (Stripe) are told by the commerce.cancel-at-provider job
       }
+    },
+
+    /**
+     * The cancel job's work: withdraw a closed payment at its provider. Throws (the job retries)
+     * while the provider cannot be asked, or while a start still in flight has not stored the
+     * provider's reference.
+     */
+    async cancelAtProvider(paymentId: string): Promise<void> {
+      const payment = await findPayment(db, paymentId);
+      if (!payment || payment.status !== 'closed') return;
+      const provider = providers.get(payment.provider);
+      if (!provider?.cancel) return;
+      if (!payment.provider_ref) {
+        throw new Error(`payment ${payment.id} has no provider reference yet; trying again later`);
+      }
+      await provider.cancel({ paymentId: payment.id, providerRef: payment.provider_ref });
     },
 
     /**

@@ -211,6 +211,30 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
     );
   }
 
+  async function query(ref: PaymentRef): Promise<ProviderPaymentState> {
+    const id = needRef(ref);
+    let intent: unknown;
+    try {
+      intent = await stripe.paymentIntents.retrieve(id);
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404)
+        return { status: 'unknown' };
+      throw failed('query', err);
+    }
+    if (!Value.Check(PaymentIntentShape, intent) || intent.metadata.paymentId !== ref.paymentId) {
+      throw new ProviderError(ProviderErrors.unavailable, 'Stripe answered about another payment');
+    }
+    const status =
+      intent.status === 'succeeded' ? 'succeeded' : intent.status === 'canceled' ? 'closed' : 'pending';
+    const currency = intent.currency.toUpperCase();
+    return {
+      status,
+      amount: notifiedMoney(status === 'succeeded' ? intent.amount_received : intent.amount, currency),
+      providerTxnId: intent.id,
+      ...customerOf(intent),
+    };
+  }
+
   return {
     name: 'card',
 
@@ -244,28 +268,28 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
       return Promise.resolve().then(() => verify(input));
     },
 
-    async query(ref: PaymentRef): Promise<ProviderPaymentState> {
+    query,
+
+    async cancel(ref: PaymentRef): Promise<void> {
       const id = needRef(ref);
-      let intent: unknown;
       try {
-        intent = await stripe.paymentIntents.retrieve(id);
+        await stripe.paymentIntents.cancel(
+          id,
+          { cancellation_reason: 'abandoned' },
+          { idempotencyKey: `lectern-cancel-${ref.paymentId}` },
+        );
       } catch (err) {
-        if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404)
-          return { status: 'unknown' };
-        throw failed('query', err);
+        // cancelled already (an earlier try whose answer was lost) or paid meanwhile (the
+        // notification flags that money for refund): either way nothing is left to cancel here
+        if (
+          err instanceof Stripe.errors.StripeInvalidRequestError &&
+          err.code === 'payment_intent_unexpected_state'
+        ) {
+          const state = await query(ref);
+          if (state.status === 'closed' || state.status === 'succeeded') return;
+        }
+        throw failed('cancel', err);
       }
-      if (!Value.Check(PaymentIntentShape, intent) || intent.metadata.paymentId !== ref.paymentId) {
-        throw new ProviderError(ProviderErrors.unavailable, 'Stripe answered about another payment');
-      }
-      const status =
-        intent.status === 'succeeded' ? 'succeeded' : intent.status === 'canceled' ? 'closed' : 'pending';
-      const currency = intent.currency.toUpperCase();
-      return {
-        status,
-        amount: notifiedMoney(status === 'succeeded' ? intent.amount_received : intent.amount, currency),
-        providerTxnId: intent.id,
-        ...customerOf(intent),
-      };
     },
 
     async refund(input: RefundInput): Promise<RefundResult> {

@@ -115,6 +115,12 @@ export interface PaymentProvider {
   query(ref: PaymentRef): Promise<ProviderPaymentState>;
   refund(input: RefundInput): Promise<RefundResult>;
   /**
+   * Withdraw an open payment so it can no longer be paid, where the provider needs telling (a
+   * Stripe PaymentIntent never expires by itself; Alipay and WeChat Pay trades close at their
+   * `time_expire`). Safe to repeat: a payment already withdrawn, or already paid, is done.
+   */
+  cancel?(ref: PaymentRef): Promise<void>;
+  /**
    * The exact answer the provider expects once the notification is safely recorded (`ok`), or
    * when it must send it again (`retry`). Alipay: text `success` / `fail`.
    */
