@@ -12,7 +12,7 @@ import { money } from '../../platform/money.js';
 import type { CatalogApi } from '../catalog/index.js';
 import { OrderClosedEvent } from './commerce.events.js';
 import { CommerceErrors, NotFound } from './commerce.errors.js';
-import type { CouponsService } from './coupons.service.js';
+import { type CouponsService, normaliseCode } from './coupons.service.js';
 import type { CancelAtProviderData, CancelAtProviderJob, ExpireOrderData, ExpireOrderJob } from './jobs.js';
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
@@ -254,6 +254,22 @@ export function createOrdersService(deps: OrdersServiceDeps) {
               continue;
             }
             if (pending.course_set === courseSet) {
+              // the pending order was priced (and its coupon use taken) when it was made; a
+              // different coupon now is refused rather than silently ignored or re-priced
+              const asked = input.couponCode === undefined ? undefined : normaliseCode(input.couponCode);
+              if (asked !== undefined && asked !== pending.coupon_code) {
+                throw new AppError(
+                  'conflict',
+                  CommerceErrors.pendingOrderCoupon,
+                  `Your pending order ${pending.id} for these courses was priced ${
+                    pending.coupon_code ? `with the coupon ${pending.coupon_code}` : 'without a coupon'
+                  }: cancel it and order again to use ${asked}.`,
+                  {
+                    orderId: pending.id,
+                    fields: [{ field: '/body/couponCode', message: 'differs from the pending order’s' }],
+                  },
+                );
+              }
               return { order: toOrderView(pending, await linesOf(trx, [pending.id])), created: false };
             }
             throw new AppError(

@@ -9,7 +9,13 @@ import type { SandboxDeliveryData } from './jobs.js';
 import type { NotificationResult, NotificationsService } from './notifications.service.js';
 import { findOrder, lockOrder } from './orders.queries.js';
 import { type Actor, isAdmin } from './orders.service.js';
-import { findPayment, insertPayment, type PaymentRow, updatePayment } from './payments.queries.js';
+import {
+  deletePayment,
+  findPayment,
+  insertPayment,
+  type PaymentRow,
+  updatePayment,
+} from './payments.queries.js';
 import type { PaymentView } from './payments.schemas.js';
 import type { PaymentAction, ProviderName, Transport } from './providers/provider.js';
 import type { PaymentProviders } from './providers/providers.js';
@@ -95,15 +101,29 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           updated_at: now,
         });
       });
-      const created = await provider.createPayment({
-        paymentId: payment.id,
-        orderId: order.id,
-        amount: money(order.total, order.currency),
-        subject: `Lectern order ${order.id}`,
-        notifyUrl: deps.notifyUrl(name),
-        returnUrl: deps.returnUrl(order.id),
-        expiresAt: order.expires_at,
-      });
+      let created: Awaited<ReturnType<typeof provider.createPayment>>;
+      try {
+        created = await provider.createPayment({
+          paymentId: payment.id,
+          orderId: order.id,
+          amount: money(order.total, order.currency),
+          subject: `Lectern order ${order.id}`,
+          notifyUrl: deps.notifyUrl(name),
+          returnUrl: deps.returnUrl(order.id),
+          expiresAt: order.expires_at,
+        });
+      } catch (err) {
+        // refused before any call (a currency the provider does not take): the attempt never
+        // existed at the provider, so it leaves no row, and the answer names the field
+        if (err instanceof AppError && err.kind === 'validation') {
+          await deletePayment(db, payment.id);
+          throw new AppError(err.kind, err.code, err.message, {
+            ...err.details,
+            fields: err.details.fields ?? [{ field: '/body/provider', message: err.message }],
+          });
+        }
+        throw err;
+      }
       return db.transaction().execute(async (trx) => {
         const updated = await updatePayment(trx, payment.id, {
           action: JSON.stringify(created.action),
