@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { commerceBench } from './bench.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
 import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../platform/crypto.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
@@ -160,6 +161,7 @@ export function createCommerceModule(
     },
     jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons }),
+    bench: commerceBench(),
     api: createCommerceApi(db),
   };
 }
