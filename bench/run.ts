@@ -107,6 +107,8 @@ function checkoutRequests(
       return undefined;
     }
   };
+  // a failed step leaves no id: the next one then answers 404, which the table counts as non-2xx
+  const idIn = (value: unknown): string => (typeof value === 'string' ? value : 'none');
   const jsonHeaders = (authorization?: string) => ({
     'content-type': 'application/json',
     ...(authorization ? { authorization } : {}),
@@ -135,7 +137,7 @@ function checkoutRequests(
       method: 'POST',
       setupRequest: (spec, context) => ({
         ...spec,
-        path: `/api/v1/orders/${String(context.orderId ?? 'none')}/payments`,
+        path: `/api/v1/orders/${idIn(context.orderId)}/payments`,
         headers: jsonHeaders(context.authorization as string | undefined),
         body: '{"provider":"sandbox"}',
       }),
@@ -147,7 +149,7 @@ function checkoutRequests(
       method: 'POST',
       setupRequest: (spec, context) => ({
         ...spec,
-        path: `/api/v1/sandbox/pay/${String(context.paymentId ?? 'none')}`,
+        path: `/api/v1/sandbox/pay/${idIn(context.paymentId)}`,
         headers: jsonHeaders(),
         body: '{"action":"pay"}',
       }),
