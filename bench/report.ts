@@ -22,6 +22,8 @@ export interface Measurement {
   bytesPerResponse: number;
   /** For a scenario with `paths`: the pool's size and how many of them were handed out. */
   pathPool?: { paths: number; handedOut: number };
+  /** Checkout scenarios: whole checkouts per second (req/s over the requests of one checkout). */
+  checkoutsPerSec?: number;
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 is slower. */
   ratios: { reqPerSec: number | null; p99: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon, { type Instance, type Result } from 'autocannon';
+import autocannon, { type Instance, type RequestSpec, type Result } from 'autocannon';
 import { Child, live } from './children.js';
 import { checkGoals, goalTable } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
@@ -88,12 +88,82 @@ class PathPool {
   }
 }
 
+/** Requests of one checkout (BenchRequest.checkout): order, start a sandbox payment, pay. */
+export const CHECKOUT_REQUESTS = 3;
+
+/**
+ * The checkout flow as autocannon request entries: each connection sends them in turn, carrying
+ * the order and payment ids from one answer to the next request in its context.
+ */
+function checkoutRequests(
+  buyers: NonNullable<BenchRequest['checkout']>['buyers'],
+  taken: { n: number },
+): RequestSpec[] {
+  const idOf = (body: string): string | undefined => {
+    try {
+      const id = (JSON.parse(body) as { id?: unknown }).id;
+      return typeof id === 'string' ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // a failed step leaves no id: the next one then answers 404, which the table counts as non-2xx
+  const idIn = (value: unknown): string => (typeof value === 'string' ? value : 'none');
+  const jsonHeaders = (authorization?: string) => ({
+    'content-type': 'application/json',
+    ...(authorization ? { authorization } : {}),
+  });
+  return [
+    {
+      method: 'POST',
+      setupRequest: (spec, context) => {
+        // used up: start over (those orders answer 409 already-owned, which the table flags)
+        const buyer = buyers[taken.n++ % buyers.length];
+        context.authorization = buyer?.authorization;
+        context.orderId = undefined;
+        context.paymentId = undefined;
+        return {
+          ...spec,
+          path: '/api/v1/orders',
+          headers: jsonHeaders(buyer?.authorization),
+          body: JSON.stringify({ courseIds: [buyer?.courseId] }),
+        };
+      },
+      onResponse: (status, body, context) => {
+        context.orderId = status === 201 ? idOf(body) : undefined;
+      },
+    },
+    {
+      method: 'POST',
+      setupRequest: (spec, context) => ({
+        ...spec,
+        path: `/api/v1/orders/${idIn(context.orderId)}/payments`,
+        headers: jsonHeaders(context.authorization as string | undefined),
+        body: '{"provider":"sandbox"}',
+      }),
+      onResponse: (status, body, context) => {
+        context.paymentId = status === 201 ? idOf(body) : undefined;
+      },
+    },
+    {
+      method: 'POST',
+      setupRequest: (spec, context) => ({
+        ...spec,
+        path: `/api/v1/sandbox/pay/${idIn(context.paymentId)}`,
+        headers: jsonHeaders(),
+        body: '{"action":"pay"}',
+      }),
+    },
+  ];
+}
+
 async function fire(
   port: number,
   request: BenchRequest,
   seconds: number,
   connections: number,
   pool: PathPool | undefined,
+  taken: { n: number } = { n: 0 },
 ): Promise<Result> {
   const headers = { ...request.headers };
   if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
@@ -109,6 +179,7 @@ async function fire(
     ...(request.body === undefined ? {} : { body: request.body }),
     // a new path for every request, shared by all connections
     ...(pool ? { requests: [{ setupRequest: (spec) => ({ ...spec, path: pool.take() }) }] } : {}),
+    ...(request.checkout ? { requests: checkoutRequests(request.checkout.buyers, taken) } : {}),
   });
   firing = instance;
   try {
@@ -130,15 +201,22 @@ async function measure(
     if (!p.startsWith('/')) throw new Error(`a path must start with "/", got "${p}"`);
   }
   const pool = paths.length > 0 ? new PathPool(paths) : undefined;
+  // checkout buyers are used once across warm-up and measurement, like a path pool
+  const taken = { n: 0 };
   if (options.warmup > 0) {
     progress(`${name}: warm-up ${options.warmup} s`);
-    await fire(port, request, options.warmup, options.connections, pool);
+    await fire(port, request, options.warmup, options.connections, pool, taken);
   }
   await child.rss(true);
   progress(`${name}: measuring ${options.duration} s`);
-  const result = await fire(port, request, options.duration, options.connections, pool);
+  const result = await fire(port, request, options.duration, options.connections, pool, taken);
   const rss = await child.rss(false);
   const m = toMeasurement(name, request, result, rss.peakRss);
+  if (request.checkout) {
+    const buyers = request.checkout.buyers.length;
+    m.checkoutsPerSec = round(m.reqPerSec / CHECKOUT_REQUESTS, 1);
+    if (taken.n > buyers && !m.flag) m.flag = `buyers used up (${buyers}, ${taken.n} checkouts started)`;
+  }
   if (pool) {
     m.pathPool = { paths: paths.length, handedOut: pool.handedOut };
     if (pool.handedOut > paths.length && !m.flag) {
@@ -302,7 +380,7 @@ async function main(): Promise<void> {
       (pgbench
         ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
         : '') +
-      `\ngoals (issues 9, 11):\n${goalTable(goals)}\n` +
+      `\ngoals (issues 9, 10, 11):\n${goalTable(goals)}\n` +
       (profile && profileFile
         ? `\nCPU profile of the Lectern process, top by self time (${path.relative(process.cwd(), profileFile)}):\n${profileTable(profile)}\n`
         : ''),

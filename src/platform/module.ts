@@ -76,6 +76,12 @@ export interface BenchRequest {
   paths?: string[];
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * A purchase flow in place of one request: each connection in turn creates an order for the
+   * next buyer's course, starts a sandbox payment and pays it, so CHECKOUT_REQUESTS requests make
+   * one checkout. One buyer per checkout (a learner cannot buy a course twice).
+   */
+  checkout?: { buyers: { authorization: string; courseId: string }[] };
 }
 
 /** A bench scenario a module registers for `npm run bench`. */

@@ -32,6 +32,7 @@ export const CommerceErrors = {
   orderTooLarge: 'commerce.order-too-large',
   paymentNotFound: 'commerce.payment-not-found',
   pendingOrderExists: 'commerce.pending-order-exists',
+  pendingOrderCoupon: 'commerce.pending-order-coupon',
   providerNotConfigured: 'commerce.provider-not-configured',
   reportRangeInvalid: 'commerce.report-range-invalid',
   unknownProvider: 'commerce.unknown-provider',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { commerceBench } from './bench.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
 import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../platform/crypto.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
@@ -100,6 +101,7 @@ export function createCommerceModule(
     if (!orders) throw new Error('commerce services are not built yet');
     return {
       expireOrder: (orderId) => orders.expire(orderId),
+      cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -137,6 +139,8 @@ export function createCommerceModule(
     ttlMinutes: settings.COMMERCE_ORDER_TTL_MINUTES,
     expireJob: jobs.expireOrder,
     closeAtProvider,
+    cancelsAtProvider: (name) => providers.get(name)?.cancel !== undefined,
+    cancelJob: jobs.cancelAtProvider,
     coupons,
   });
 
@@ -157,6 +161,7 @@ export function createCommerceModule(
     },
     jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons }),
+    bench: commerceBench(),
     api: createCommerceApi(db),
   };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
 import { parseSettings } from '../../platform/settings.js';
+import type { TestAppOptions } from '../../../test/helpers/app.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { createCatalogModule } from '../catalog/index.js';
 import { type CommerceDeps, createCommerceModule } from './commerce.module.js';
@@ -30,7 +31,7 @@ export interface CommerceTest {
  * sandbox's transport (a notification posted to the notify URL lands in this app).
  */
 export async function startCommerce(
-  options: { env?: Record<string, string>; deps?: Partial<CommerceDeps> } = {},
+  options: { env?: Record<string, string>; deps?: Partial<CommerceDeps>; app?: TestAppOptions } = {},
 ): Promise<CommerceTest> {
   const clock = createTestClock(new Date());
   const holder: { kit?: Kit } = {};
@@ -64,7 +65,7 @@ export async function startCommerce(
       ...options.deps,
     });
     return [catalog, commerce];
-  });
+  }, options.app);
   holder.kit = k;
   const [instructor, admin, learner] = await Promise.all([
     k.caller('instructor'),

@@ -1,8 +1,8 @@
 import { type Insertable, type Kysely, sql, type Updateable } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
-import type { CommerceMoneyTables, CouponTable } from './tables.js';
+import type { CommerceTables, CouponTable } from './tables.js';
 
-type Db = Kysely<CommerceMoneyTables>;
+type Db = Kysely<CommerceTables>;
 
 export function insertCoupon(db: Db, values: Insertable<CouponTable>) {
   return db

@@ -20,9 +20,9 @@ import {
   updateCoupon,
 } from './coupons.queries.js';
 import type { Coupon, CouponPreview, CreateCouponBody, UpdateCouponBody } from './coupons.schemas.js';
-import type { CommerceMoneyTables, CouponTable } from './tables.js';
+import type { CommerceTables, CouponTable } from './tables.js';
 
-type Db = Kysely<CommerceMoneyTables>;
+type Db = Kysely<CommerceTables>;
 type CouponRow = Selectable<CouponTable>;
 
 /** One course of a cart, as the catalog sells it now. */
@@ -294,7 +294,7 @@ export function createCouponsService(deps: {
      * are current: with one use left exactly one order gets it, the others see `exhausted`.
      */
     async redeemInTransaction(
-      trx: Transaction<CommerceMoneyTables>,
+      trx: Transaction<CommerceTables>,
       input: { code: string; userId: string; orderId: string; lines: readonly CartLine[] },
     ): Promise<Redemption> {
       const coupon = await findCouponByCode(trx, normaliseCode(input.code), { forUpdate: true });
@@ -315,7 +315,7 @@ export function createCouponsService(deps: {
     },
 
     /** Give the use back when the order is cancelled or expires (never on a refund); idempotent. */
-    async releaseForOrder(trx: Kysely<CommerceMoneyTables>, orderId: string): Promise<boolean> {
+    async releaseForOrder(trx: Kysely<CommerceTables>, orderId: string): Promise<boolean> {
       return inTransaction(trx, async (t) => (await releaseRedemption(t, orderId, clock())) !== undefined);
     },
   };

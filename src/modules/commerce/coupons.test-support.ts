@@ -9,12 +9,12 @@ import { ledgerRoutes } from './ledger.routes.js';
 import { createLedgerService, type LedgerService } from './ledger.service.js';
 import { commerceMigrations } from './migrations/index.js';
 import { createCommerceSubscribers } from './subscribers.js';
-import type { CommerceMoneyTables } from './tables.js';
+import type { CommerceTables } from './tables.js';
 
 export interface CommerceTest {
   kit: Kit;
   clock: TestClock;
-  db: Kysely<CommerceMoneyTables>;
+  db: Kysely<CommerceTables>;
   catalog: CatalogApi;
   coupons: CouponsService;
   ledger: LedgerService;
@@ -37,7 +37,7 @@ export async function startCommerce(env: Record<string, string> = {}): Promise<C
   const kit = await startKit(
     (platform) => {
       const catalog = createCatalogModule(platform, {});
-      const db = platform.database.db.withTables<CommerceMoneyTables>();
+      const db = platform.database.db.withTables<CommerceTables>();
       const coupons = createCouponsService({ db, clock, catalog: catalog.api });
       const ledger = createLedgerService({
         db,
@@ -105,7 +105,7 @@ export async function startCommerce(env: Record<string, string> = {}): Promise<C
   return {
     kit,
     clock,
-    db: kit.app.platform.database.db.withTables<CommerceMoneyTables>(),
+    db: kit.app.platform.database.db.withTables<CommerceTables>(),
     ...parts,
     admin,
     instructor,

@@ -13,6 +13,9 @@ export const SandboxDeliveryData = Type.Object({
   duplicates: Type.Integer({ minimum: 0, maximum: 20 }),
 });
 
+export const CancelAtProviderData = Type.Object({ paymentId: Type.String({ format: 'uuid' }) });
+export type CancelAtProviderJob = JobDefinition<typeof CancelAtProviderData>;
+
 /** What the jobs call; built after the services, which themselves send the jobs. */
 export interface JobHandlers {
   expireOrder(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }>;
@@ -22,12 +25,15 @@ export interface JobHandlers {
     body: string;
     duplicates: number;
   }): Promise<number[]>;
+  cancelAtProvider(paymentId: string): Promise<void>;
 }
 
 /**
  * Commerce's delayed jobs. `commerce.expire-order` is sent in the order's creation transaction
  * with the order's time to live as delay; `commerce.sandbox-deliver` posts a simulated
  * notification later, so a delayed sandbox payment survives a restart as a real provider's would.
+ * `commerce.cancel-at-provider` withdraws a closed order's open payment at a provider that needs
+ * telling (Stripe), retried until the provider answers.
  */
 export function createCommerceJobs(handlers: () => JobHandlers, queue: () => JobQueue) {
   const expireOrder = defineJob({
@@ -54,5 +60,20 @@ export function createCommerceJobs(handlers: () => JobHandlers, queue: () => Job
       }
     },
   });
-  return { expireOrder, deliverSandbox, all: [expireOrder, deliverSandbox] as JobDefinition[] };
+  // sent in the transaction that closes the order, so a closed order's card payment is always
+  // withdrawn at Stripe, and never by a call made while the order's row is locked
+  const cancelAtProvider = defineJob({
+    name: 'commerce.cancel-at-provider',
+    data: CancelAtProviderData,
+    retry: { limit: 8, delaySeconds: 30, backoff: true },
+    async handle(data) {
+      await handlers().cancelAtProvider(data.paymentId);
+    },
+  });
+  return {
+    expireOrder,
+    deliverSandbox,
+    cancelAtProvider,
+    all: [expireOrder, deliverSandbox, cancelAtProvider] as JobDefinition[],
+  };
 }

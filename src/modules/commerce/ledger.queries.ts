@@ -1,7 +1,7 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
-import type { CommerceMoneyTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
+import type { CommerceTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
 
-type Db = Kysely<CommerceMoneyTables>;
+type Db = Kysely<CommerceTables>;
 
 /** Inserts the journal unless its source was booked already; undefined then. */
 export function insertJournal(db: Db, values: Insertable<LedgerJournalTable>) {

@@ -14,9 +14,9 @@ import {
   salePostingsOf,
   unbalancedJournals,
 } from './ledger.queries.js';
-import type { CommerceMoneyTables, LedgerAccount, LedgerPostingTable } from './tables.js';
+import type { CommerceTables, LedgerAccount, LedgerPostingTable } from './tables.js';
 
-type Db = Kysely<CommerceMoneyTables>;
+type Db = Kysely<CommerceTables>;
 
 export interface SaleLine {
   courseId: string;
@@ -70,7 +70,7 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
      * booked already (a duplicate paid notification gets here at most once anyway).
      */
     async recordSale(
-      trx: Transaction<CommerceMoneyTables>,
+      trx: Transaction<CommerceTables>,
       sale: { orderId: string; currency: string; occurredAt: Date; lines: readonly SaleLine[] },
     ): Promise<boolean> {
       const journal = await insertJournal(trx, {
@@ -131,7 +131,7 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
      * line reverse the sale exactly, with no cent lost to rounding.
      */
     async recordRefund(
-      trx: Kysely<CommerceMoneyTables>,
+      trx: Kysely<CommerceTables>,
       refund: {
         refundId: string;
         orderId: string;

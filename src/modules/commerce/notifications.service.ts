@@ -45,7 +45,6 @@ export function createNotificationsService(deps: {
     trx: Transaction<CommerceTables>,
     provider: ProviderName,
     n: VerifiedNotification,
-    payer: string | undefined,
   ): Promise<NotificationResult> {
     const now = clock();
     const known = UUID.test(n.paymentId) ? await findPayment(trx, n.paymentId) : undefined;
@@ -107,7 +106,8 @@ export function createNotificationsService(deps: {
       provider_txn_id: n.providerTxnId,
       succeeded_at: n.occurredAt,
       updated_at: now,
-      ...(payer ? { payer_sealed: sealer.seal(payer, payment.id) } : {}),
+      // bound to the payment: a sealed payer copied onto another row does not open
+      ...(n.payer ? { payer_sealed: sealer.seal(n.payer, payment.id) } : {}),
     };
     if (order.status !== 'pending') {
       // money for an order that can no longer take it: keep the record, never grant; refund it
@@ -156,8 +156,8 @@ export function createNotificationsService(deps: {
 
   return {
     /** Apply a notification the provider's adapter verified; commits before the caller acknowledges. */
-    handle(provider: ProviderName, n: VerifiedNotification, payer?: string): Promise<NotificationResult> {
-      return db.transaction().execute((trx) => apply(trx, provider, n, payer));
+    handle(provider: ProviderName, n: VerifiedNotification): Promise<NotificationResult> {
+      return db.transaction().execute((trx) => apply(trx, provider, n));
     },
   };
 }

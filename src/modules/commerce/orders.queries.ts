@@ -57,13 +57,25 @@ export async function insertTransition(db: Db, row: Insertable<OrderTransitionTa
 }
 
 export async function transitionsOf(db: Db, orderId: string) {
-  return db
+  const rows = await db
     .selectFrom('commerce.order_transitions')
     .selectAll()
     .where('order_id', '=', orderId)
     .orderBy('at')
     .orderBy('id')
     .execute();
+  // two transitions in the same microsecond (one clock reading) tie on `at` and the random id
+  // decides; follow the chain instead, each from the status the previous one reached
+  const ordered: typeof rows = [];
+  let status: string | null = null;
+  while (rows.length > 0) {
+    const next = rows.findIndex((r) => r.from_status === status);
+    const [row] = rows.splice(next === -1 ? 0 : next, 1);
+    if (!row) break;
+    ordered.push(row);
+    status = row.to_status;
+  }
+  return ordered;
 }
 
 export async function insertOrder(db: Db, row: Insertable<OrderTable>): Promise<OrderRow> {

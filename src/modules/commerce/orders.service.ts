@@ -12,8 +12,8 @@ import { money } from '../../platform/money.js';
 import type { CatalogApi } from '../catalog/index.js';
 import { OrderClosedEvent } from './commerce.events.js';
 import { CommerceErrors, NotFound } from './commerce.errors.js';
-import type { CouponsService } from './coupons.service.js';
-import type { ExpireOrderData, ExpireOrderJob } from './jobs.js';
+import { type CouponsService, normaliseCode } from './coupons.service.js';
+import type { CancelAtProviderData, CancelAtProviderJob, ExpireOrderData, ExpireOrderJob } from './jobs.js';
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
@@ -101,8 +101,12 @@ export interface OrdersServiceDeps {
   ttlMinutes: number;
   /** The delayed job that expires the order, sent in the order's creation transaction. */
   expireJob: ExpireOrderJob;
-  /** Close a closed order's open attempts at the provider (Stripe intents never expire by themselves). */
+  /** Close a closed order's open attempts at the provider, after commit (the sandbox). */
   closeAtProvider: (payments: PaymentRow[]) => Promise<void>;
+  /** Providers that must be told a payment is withdrawn (Stripe intents never expire by themselves). */
+  cancelsAtProvider?: ((provider: PaymentRow['provider']) => boolean) | undefined;
+  /** The job that tells them, sent in the closing transaction. */
+  cancelJob?: CancelAtProviderJob | undefined;
   /** Takes a coupon's use inside the order's transaction (race-free under the coupon's row lock). */
   coupons?: Pick<CouponsService, 'redeemInTransaction'> | undefined;
 }
@@ -161,7 +165,18 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         closedAt: at.toISOString(),
       }),
     ]);
-    return { order, open: await closeOpenPayments(trx, order.id, at) };
+    const open = await closeOpenPayments(trx, order.id, at);
+    const { cancelJob, cancelsAtProvider } = deps;
+    if (cancelJob && cancelsAtProvider) {
+      for (const payment of open.filter((p) => cancelsAtProvider(p.provider))) {
+        await jobs.send<typeof CancelAtProviderData, CommerceTables>(
+          cancelJob,
+          { paymentId: payment.id },
+          { transaction: trx },
+        );
+      }
+    }
+    return { order, open };
   }
 
   async function closeQuietly(open: PaymentRow[]): Promise<void> {
@@ -239,6 +254,22 @@ export function createOrdersService(deps: OrdersServiceDeps) {
               continue;
             }
             if (pending.course_set === courseSet) {
+              // the pending order was priced (and its coupon use taken) when it was made; a
+              // different coupon now is refused rather than silently ignored or re-priced
+              const asked = input.couponCode === undefined ? undefined : normaliseCode(input.couponCode);
+              if (asked !== undefined && asked !== pending.coupon_code) {
+                throw new AppError(
+                  'conflict',
+                  CommerceErrors.pendingOrderCoupon,
+                  `Your pending order ${pending.id} for these courses was priced ${
+                    pending.coupon_code ? `with the coupon ${pending.coupon_code}` : 'without a coupon'
+                  }: cancel it and order again to use ${asked}.`,
+                  {
+                    orderId: pending.id,
+                    fields: [{ field: '/body/couponCode', message: 'differs from the pending order’s' }],
+                  },
+                );
+              }
               return { order: toOrderView(pending, await linesOf(trx, [pending.id])), created: false };
             }
             throw new AppError(

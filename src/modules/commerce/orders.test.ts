@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { type CommerceTest, startCommerce } from './commerce.test-support.js';
 
 let t: CommerceTest;
@@ -89,5 +90,54 @@ describe('orders', () => {
     const closed = await t.kit.outbox('commerce', 'commerce.order.closed');
     expect(closed.map((e) => e.aggregateId)).toContain(mine.id);
     await t.kit.expectStatus(409, 'POST', `/api/v1/orders/${mine.id}/cancel`, { as: t.learner, body: {} });
+  });
+});
+
+describe('Idempotency-Key on order creation and payment start', () => {
+  it('replays the same answer for the same key and body, with no second effect; refuses the key with another body', async () => {
+    const me = await t.kit.caller('learner');
+    const [a, b] = [await t.course(), await t.course()];
+    const mine = sql.raw(`user_id = '${me.id}'`);
+
+    const first = await order(t, [a], me, { 'idempotency-key': 'order-key-1' });
+    expect(first.statusCode, first.body).toBe(201);
+    const created = first.json<{ id: string }>();
+    // a plain repeat would answer 200 (the same pending order); the replay is the stored 201
+    const replay = await order(t, [a], me, { 'idempotency-key': 'order-key-1' });
+    expect(replay.statusCode).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual(first.json());
+    expect(await t.count('orders', mine)).toBe(1);
+    expect(await t.count('order_transitions', sql.raw(`order_id = '${created.id}'`))).toBe(1);
+
+    const reused = await order(t, [b], me, { 'idempotency-key': 'order-key-1' });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(reused.json()).toMatchObject({ code: 'idempotency.key-reused' });
+    expect(await t.count('orders', mine)).toBe(1);
+
+    const pay = (provider: string, key: string) =>
+      t.kit.request('POST', `/api/v1/orders/${created.id}/payments`, {
+        as: me,
+        body: { provider },
+        headers: { 'idempotency-key': key },
+      });
+    const started = await pay('sandbox', 'pay-key-1');
+    expect(started.statusCode, started.body).toBe(201);
+    const again = await pay('sandbox', 'pay-key-1');
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json<{ id: string }>().id).toBe(started.json<{ id: string }>().id);
+    expect(await t.count('payments', sql.raw(`order_id = '${created.id}'`))).toBe(1);
+
+    const other = await pay('card', 'pay-key-1');
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ code: 'idempotency.key-reused' });
+    expect(await t.count('payments', sql.raw(`order_id = '${created.id}'`))).toBe(1);
+
+    // a new key is a new attempt: the replay above was the key, not a rule against two attempts
+    const fresh = await pay('sandbox', 'pay-key-2');
+    expect(fresh.statusCode).toBe(201);
+    expect(await t.count('payments', sql.raw(`order_id = '${created.id}'`))).toBe(2);
   });
 });

@@ -63,6 +63,16 @@ export async function closeOpenPayments(db: Db, orderId: string, at: Date): Prom
   return rows;
 }
 
+/** Drop an attempt the provider refused before it was ever sent (still pending, never notified). */
+export async function deletePayment(db: Db, paymentId: string): Promise<void> {
+  await db
+    .deleteFrom('commerce.payments')
+    .where('id', '=', paymentId)
+    .where('status', '=', 'pending')
+    .where('provider_ref', 'is', null)
+    .execute();
+}
+
 /** Another payment of this provider already holds this transaction id. */
 export async function paymentWithTxn(db: Db, provider: PaymentRow['provider'], txnId: string) {
   const row = await db

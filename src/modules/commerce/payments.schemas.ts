@@ -36,6 +36,8 @@ export const SandboxPayBody = Type.Object({
   action: Type.Optional(Type.Union([Type.Literal('pay'), Type.Literal('close')])),
   /** Pay another amount than asked (minor units), to see a mismatch caught. */
   amount: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
+  /** Who pays, as the provider would name them (a made-up account when absent); sealed at rest. */
+  payer: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' })),
   /** Send the notification this many more times. */
   duplicates: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
   /** Send it this many seconds later, through a job (it survives a restart). */

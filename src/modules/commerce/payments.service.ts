@@ -9,7 +9,13 @@ import type { SandboxDeliveryData } from './jobs.js';
 import type { NotificationResult, NotificationsService } from './notifications.service.js';
 import { findOrder, lockOrder } from './orders.queries.js';
 import { type Actor, isAdmin } from './orders.service.js';
-import { findPayment, insertPayment, type PaymentRow, updatePayment } from './payments.queries.js';
+import {
+  deletePayment,
+  findPayment,
+  insertPayment,
+  type PaymentRow,
+  updatePayment,
+} from './payments.queries.js';
 import type { PaymentView } from './payments.schemas.js';
 import type { PaymentAction, ProviderName, Transport } from './providers/provider.js';
 import type { PaymentProviders } from './providers/providers.js';
@@ -95,15 +101,29 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           updated_at: now,
         });
       });
-      const created = await provider.createPayment({
-        paymentId: payment.id,
-        orderId: order.id,
-        amount: money(order.total, order.currency),
-        subject: `Lectern order ${order.id}`,
-        notifyUrl: deps.notifyUrl(name),
-        returnUrl: deps.returnUrl(order.id),
-        expiresAt: order.expires_at,
-      });
+      let created: Awaited<ReturnType<typeof provider.createPayment>>;
+      try {
+        created = await provider.createPayment({
+          paymentId: payment.id,
+          orderId: order.id,
+          amount: money(order.total, order.currency),
+          subject: `Lectern order ${order.id}`,
+          notifyUrl: deps.notifyUrl(name),
+          returnUrl: deps.returnUrl(order.id),
+          expiresAt: order.expires_at,
+        });
+      } catch (err) {
+        // refused before any call (a currency the provider does not take): the attempt never
+        // existed at the provider, so it leaves no row, and the answer names the field
+        if (err instanceof AppError && err.kind === 'validation') {
+          await deletePayment(db, payment.id);
+          throw new AppError(err.kind, err.code, err.message, {
+            ...err.details,
+            fields: err.details.fields ?? [{ field: '/body/provider', message: err.message }],
+          });
+        }
+        throw err;
+      }
       return db.transaction().execute(async (trx) => {
         const updated = await updatePayment(trx, payment.id, {
           action: JSON.stringify(created.action),
@@ -123,9 +143,24 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           const record = await providers.sandbox.query({ paymentId: p.id });
           if (record.status === 'pending') await providers.sandbox.simulate(p.id, 'close');
         }
-        // Stripe PaymentIntents never expire by themselves; the card adapter has no cancel call
-        // yet, so a late card payment is flagged for refund by the notification path
+        // providers with a cancel call (Stripe) are told by the commerce.cancel-at-provider job
       }
+    },
+
+    /**
+     * The cancel job's work: withdraw a closed payment at its provider. Throws (the job retries)
+     * while the provider cannot be asked, or while a start still in flight has not stored the
+     * provider's reference.
+     */
+    async cancelAtProvider(paymentId: string): Promise<void> {
+      const payment = await findPayment(db, paymentId);
+      if (!payment || payment.status !== 'closed') return;
+      const provider = providers.get(payment.provider);
+      if (!provider?.cancel) return;
+      if (!payment.provider_ref) {
+        throw new Error(`payment ${payment.id} has no provider reference yet; trying again later`);
+      }
+      await provider.cancel({ paymentId: payment.id, providerRef: payment.provider_ref });
     },
 
     /**
@@ -154,6 +189,7 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
           amount: state.amount,
           merchant: 'query',
           occurredAt: clock(),
+          ...(state.payer ? { payer: state.payer } : {}),
         });
         outcome = result.outcome;
       }
@@ -166,12 +202,19 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
      */
     async sandboxPay(
       paymentId: string,
-      input: { action?: 'pay' | 'close'; amount?: number; duplicates?: number; delaySeconds?: number },
+      input: {
+        action?: 'pay' | 'close';
+        amount?: number;
+        payer?: string;
+        duplicates?: number;
+        delaySeconds?: number;
+      },
     ): Promise<{ paymentId: string; delivered: number[]; scheduled: boolean }> {
       const payment = await findPayment(db, paymentId);
       if (!payment || payment.provider !== 'sandbox') throw NotFound.payment();
       const notification = await providers.sandbox.simulate(paymentId, input.action ?? 'pay', {
         ...(input.amount !== undefined ? { amount: money(input.amount, payment.currency) } : {}),
+        ...(input.payer !== undefined ? { payer: input.payer } : {}),
       });
       const duplicates = input.duplicates ?? 0;
       if (input.delaySeconds) {

@@ -66,6 +66,23 @@ describe('sandbox checkout through HTTP', () => {
       provider: 'sandbox',
     });
 
+    // the sale is booked once, in the paid transaction, and the books balance
+    expect(await t.count('ledger_journals', sqlWhere(`order_id = '${orderId}' and kind = 'sale'`))).toBe(1);
+    expect(
+      await t.count(
+        'ledger_postings',
+        sqlWhere(
+          `journal_id in (select id from commerce.ledger_journals where order_id = '${orderId}') and account = 'provider_clearing' and amount = 4200`,
+        ),
+      ),
+    ).toBe(1);
+    const balance = await t.kit.expectStatus<{
+      totals: { currency: string; balance: number }[];
+      unbalancedJournals: number;
+    }>(200, 'GET', '/api/v1/admin/ledger/trial-balance', { as: t.admin });
+    expect(balance.totals.find((x) => x.currency === 'CNY')?.balance).toBe(0);
+    expect(balance.unbalancedJournals).toBe(0);
+
     // owned now: buying it again is refused
     const again = await t.kit.request('POST', '/api/v1/orders', {
       as: t.learner,
@@ -75,7 +92,7 @@ describe('sandbox checkout through HTTP', () => {
     expect(again.json()).toMatchObject({ code: 'commerce.already-owned' });
   });
 
-  it('50 concurrent duplicate paid notifications (same and different ids) → one paid transition, one event', async () => {
+  it('50 concurrent duplicate paid notifications → exactly one paid transition, one outbox event, one ledger entry', async () => {
     const { orderId, paymentId } = await pendingPayment();
     // one genuine notification, resent 25 times, and 25 re-signed copies with their own ids
     const first = await simulatePay(paymentId);
@@ -92,6 +109,20 @@ describe('sandbox checkout through HTTP', () => {
     expect(
       await t.count('order_transitions', sqlWhere(`order_id = '${orderId}' and to_status = 'paid'`)),
     ).toBe(1);
+    expect(await t.count('ledger_journals', sqlWhere(`order_id = '${orderId}'`))).toBe(1);
+    expect(
+      await t.count(
+        'ledger_postings',
+        sqlWhere(`journal_id in (select id from commerce.ledger_journals where order_id = '${orderId}')`),
+      ),
+    ).toBeGreaterThan(0);
+    const unbalanced = await t.kit.expectStatus<{ unbalancedJournals: number }>(
+      200,
+      'GET',
+      '/api/v1/admin/ledger/trial-balance',
+      { as: t.admin },
+    );
+    expect(unbalanced.unbalancedJournals).toBe(0);
   });
 
   it('tampered, forged, truncated or malformed notifications are refused and change nothing; a wrong amount is flagged', async () => {

@@ -1,7 +1,7 @@
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import { OrderClosedEvent } from './commerce.events.js';
 import type { CouponsService } from './coupons.service.js';
-import type { CommerceMoneyTables } from './tables.js';
+import type { CommerceTables } from './tables.js';
 
 /**
  * Commerce's handlers of its own events, each idempotent through the inbox. A cancelled or
@@ -13,7 +13,7 @@ export function createCommerceSubscribers(deps: { coupons: CouponsService }): Mo
       consumer: 'commerce.coupon-release',
       events: [OrderClosedEvent],
       async handle(event, trx) {
-        await deps.coupons.releaseForOrder(trx.withTables<CommerceMoneyTables>(), event.data.orderId);
+        await deps.coupons.releaseForOrder(trx.withTables<CommerceTables>(), event.data.orderId);
       },
     }),
   ];

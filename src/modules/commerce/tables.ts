@@ -125,7 +125,11 @@ export type CommerceTables = {
   'commerce.payments': PaymentTable;
   'commerce.notifications': NotificationTable;
   'commerce.sandbox_payments': SandboxPaymentTable;
-} & CommerceMoneyTables;
+  'commerce.coupons': CouponTable;
+  'commerce.coupon_redemptions': CouponRedemptionTable;
+  'commerce.ledger_journals': LedgerJournalTable;
+  'commerce.ledger_postings': LedgerPostingTable;
+};
 
 // ---- coupons ----
 
@@ -213,10 +217,3 @@ export interface LedgerPostingTable {
   currency: string;
   occurred_at: Stamp;
 }
-
-export type CommerceMoneyTables = {
-  'commerce.coupons': CouponTable;
-  'commerce.coupon_redemptions': CouponRedemptionTable;
-  'commerce.ledger_journals': LedgerJournalTable;
-  'commerce.ledger_postings': LedgerPostingTable;
-};

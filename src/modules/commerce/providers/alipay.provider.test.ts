@@ -85,7 +85,18 @@ describe('alipay notifications', () => {
       amount: { amount: 1234, currency: 'CNY' },
       merchant: appId,
       occurredAt: new Date('2026-03-01T10:00:00Z'),
+      payer: '2088102122524333',
     });
+    // apps moved to OpenID get buyer_open_id, which names the payer instead
+    const openId = await provider.verifyNotification(
+      asNotification(
+        signNotification(
+          { ...paidFields(), buyer_open_id: '074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5' },
+          alipay.privateKey,
+        ),
+      ),
+    );
+    expect(openId.payer).toBe('074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5');
   });
 
   it('reads the form from the raw body when the route did not parse it', async () => {

@@ -326,6 +326,8 @@ export function createAlipayProvider(options: AlipayOptions): PaymentProvider {
       // Alipay states the payment's whole refunded total (refund_fee), not this refund's share
       return { ...base, amount: notifiedDecimal(need('refund_fee'), CURRENCY), refundId: need('out_biz_no') };
     }
-    return { ...base, amount: notifiedDecimal(need('total_amount'), CURRENCY) };
+    // buyer_open_id replaces buyer_id for apps that moved to OpenID; either names the payer
+    const payer = fields.buyer_open_id || fields.buyer_id;
+    return { ...base, amount: notifiedDecimal(need('total_amount'), CURRENCY), ...(payer ? { payer } : {}) };
   }
 }

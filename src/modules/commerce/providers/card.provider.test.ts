@@ -68,6 +68,9 @@ describe('card (Stripe) webhooks', () => {
       amount: 500,
       currency: 'JPY',
     });
+    // a payment by a saved customer names them; a guest payment (above) names no payer
+    const customer = stripeEvent('payment_intent.succeeded', intent({ customer: 'cus_Lectern42' }));
+    expect((await provider.verifyNotification(signed(JSON.stringify(customer)))).payer).toBe('cus_Lectern42');
   });
 
   it('maps a cancelled intent and final refund states', async () => {

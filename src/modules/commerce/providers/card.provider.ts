@@ -44,7 +44,17 @@ const PaymentIntentShape = Type.Object({
   currency: Type.String({ minLength: 3, maxLength: 3 }),
   status: Type.String(),
   metadata: Type.Object({ paymentId: Type.String({ minLength: 1 }) }),
+  /** A customer id, null, or the customer object when expanded. */
+  customer: Type.Optional(Type.Unknown()),
 });
+
+/** The Stripe customer id of a PaymentIntent, if it has one (guest card payments have none). */
+const customerOf = (intent: { customer?: unknown }): { payer: string } | Record<string, never> => {
+  const c = intent.customer;
+  if (typeof c === 'string' && c !== '') return { payer: c };
+  if (typeof c === 'object' && c !== null && 'id' in c && typeof c.id === 'string') return { payer: c.id };
+  return {};
+};
 
 const RefundShape = Type.Object({
   id: Type.String({ minLength: 1 }),
@@ -171,6 +181,7 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
         ),
         merchant,
         occurredAt,
+        ...(succeeded ? customerOf(object) : {}),
       };
     }
     if (REFUND_EVENTS.has(event.type)) {
@@ -198,6 +209,30 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
       NotificationErrors.unsupported,
       `Stripe event ${event.type} is not one we act on`,
     );
+  }
+
+  async function query(ref: PaymentRef): Promise<ProviderPaymentState> {
+    const id = needRef(ref);
+    let intent: unknown;
+    try {
+      intent = await stripe.paymentIntents.retrieve(id);
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404)
+        return { status: 'unknown' };
+      throw failed('query', err);
+    }
+    if (!Value.Check(PaymentIntentShape, intent) || intent.metadata.paymentId !== ref.paymentId) {
+      throw new ProviderError(ProviderErrors.unavailable, 'Stripe answered about another payment');
+    }
+    const status =
+      intent.status === 'succeeded' ? 'succeeded' : intent.status === 'canceled' ? 'closed' : 'pending';
+    const currency = intent.currency.toUpperCase();
+    return {
+      status,
+      amount: notifiedMoney(status === 'succeeded' ? intent.amount_received : intent.amount, currency),
+      providerTxnId: intent.id,
+      ...customerOf(intent),
+    };
   }
 
   return {
@@ -233,27 +268,28 @@ export function createCardProvider(options: CardOptions): PaymentProvider {
       return Promise.resolve().then(() => verify(input));
     },
 
-    async query(ref: PaymentRef): Promise<ProviderPaymentState> {
+    query,
+
+    async cancel(ref: PaymentRef): Promise<void> {
       const id = needRef(ref);
-      let intent: unknown;
       try {
-        intent = await stripe.paymentIntents.retrieve(id);
+        await stripe.paymentIntents.cancel(
+          id,
+          { cancellation_reason: 'abandoned' },
+          { idempotencyKey: `lectern-cancel-${ref.paymentId}` },
+        );
       } catch (err) {
-        if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404)
-          return { status: 'unknown' };
-        throw failed('query', err);
+        // cancelled already (an earlier try whose answer was lost) or paid meanwhile (the
+        // notification flags that money for refund): either way nothing is left to cancel here
+        if (
+          err instanceof Stripe.errors.StripeInvalidRequestError &&
+          err.code === 'payment_intent_unexpected_state'
+        ) {
+          const state = await query(ref);
+          if (state.status === 'closed' || state.status === 'succeeded') return;
+        }
+        throw failed('cancel', err);
       }
-      if (!Value.Check(PaymentIntentShape, intent) || intent.metadata.paymentId !== ref.paymentId) {
-        throw new ProviderError(ProviderErrors.unavailable, 'Stripe answered about another payment');
-      }
-      const status =
-        intent.status === 'succeeded' ? 'succeeded' : intent.status === 'canceled' ? 'closed' : 'pending';
-      const currency = intent.currency.toUpperCase();
-      return {
-        status,
-        amount: notifiedMoney(status === 'succeeded' ? intent.amount_received : intent.amount, currency),
-        providerTxnId: intent.id,
-      };
     },
 
     async refund(input: RefundInput): Promise<RefundResult> {

@@ -136,6 +136,20 @@ export async function startFakeStripe(options: { secretKey: string }): Promise<F
             `No such payment_intent: '${retrieved[1]}'`,
           );
     }
+    const cancelled = /^\/v1\/payment_intents\/([^/]+)\/cancel$/.exec(path);
+    if (method === 'POST' && cancelled?.[1]) {
+      const intent = intents.get(cancelled[1]);
+      if (!intent) return error(404, 'invalid_request_error', 'resource_missing', 'No such payment_intent');
+      if (intent.status === 'succeeded' || intent.status === 'canceled')
+        return error(
+          400,
+          'invalid_request_error',
+          'payment_intent_unexpected_state',
+          `You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`,
+        );
+      intent.status = 'canceled';
+      return json(200, { ...intent, cancellation_reason: params.cancellation_reason ?? null });
+    }
     if (method === 'POST' && path === '/v1/refunds') {
       const intent = intents.get(params.payment_intent ?? '');
       if (!intent) return error(404, 'invalid_request_error', 'resource_missing', 'No such payment_intent');

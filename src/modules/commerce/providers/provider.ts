@@ -49,12 +49,20 @@ export interface VerifiedNotification {
   occurredAt: Date;
   /** Refund notifications: our refund id (`out_refund_no`). */
   refundId?: string;
+  /**
+   * Payments: who paid, as the provider names them (Alipay `buyer_open_id` / `buyer_id`, WeChat Pay
+   * `payer.openid`, Stripe's customer id, the sandbox payer). Personal data: sealed at rest, never
+   * logged, never in the recorded notification fields.
+   */
+  payer?: string;
 }
 
 export interface ProviderPaymentState {
   status: 'pending' | 'succeeded' | 'closed' | 'unknown';
   amount?: Money;
   providerTxnId?: string;
+  /** As `VerifiedNotification.payer`, where the provider's answer names one. */
+  payer?: string;
 }
 
 /** Which payment to look up: our id, plus the provider's reference where it has one (Stripe's PaymentIntent id). */
@@ -106,6 +114,12 @@ export interface PaymentProvider {
   /** `unknown` when the provider has no such payment. Throws ProviderError when it cannot be asked. */
   query(ref: PaymentRef): Promise<ProviderPaymentState>;
   refund(input: RefundInput): Promise<RefundResult>;
+  /**
+   * Withdraw an open payment so it can no longer be paid, where the provider needs telling (a
+   * Stripe PaymentIntent never expires by itself; Alipay and WeChat Pay trades close at their
+   * `time_expire`). Safe to repeat: a payment already withdrawn, or already paid, is done.
+   */
+  cancel?(ref: PaymentRef): Promise<void>;
   /**
    * The exact answer the provider expects once the notification is safely recorded (`ok`), or
    * when it must send it again (`retry`). Alipay: text `success` / `fail`.

@@ -83,7 +83,15 @@ describe('sandbox provider', () => {
       amount: { amount: 1234, currency: 'CNY' },
       merchant: 'lectern-sandbox',
       occurredAt: new Date('2026-03-01T10:00:00Z'),
+      payer: expect.stringMatching(/^sbu_[0-9a-f]{16}$/),
     });
+  });
+
+  it('names the payer given to the pay simulation in the signed notification', async () => {
+    const input = paymentInput();
+    await sandbox.createPayment(input);
+    const notification = await sandbox.simulate(input.paymentId, 'pay', { payer: 'sandbox-buyer-7' });
+    expect((await sandbox.verifyNotification(asInput(notification))).payer).toBe('sandbox-buyer-7');
   });
 
   it('can pay a different amount, so a mismatch with the order can be tested', async () => {
@@ -168,6 +176,7 @@ describe('sandbox provider', () => {
         amount: 1,
         currency: 'USD',
         occurredAt: '2026-03-01T09:00:00.000Z',
+        payer: 'sbu_someone_else',
       };
       expect(Object.keys(changes).sort()).toEqual(Object.keys(body).sort());
       for (const [field, value] of Object.entries(changes)) {

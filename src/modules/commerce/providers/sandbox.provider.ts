@@ -43,6 +43,7 @@ const SandboxBody = Type.Object({
   currency: Type.String({ minLength: 3, maxLength: 3 }),
   occurredAt: Type.String({ format: 'date-time' }),
   refundId: Type.Optional(Type.String({ minLength: 1 })),
+  payer: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
 });
 
 /** A signed notification ready to post: the exact bytes and headers a provider would send. */
@@ -74,7 +75,7 @@ export interface SandboxProvider extends PaymentProvider {
   simulate(
     paymentId: string,
     action: 'pay' | 'close',
-    options?: { amount?: Money },
+    options?: { amount?: Money; payer?: string },
   ): Promise<SandboxNotification>;
   /** Settle a pending refund the way the provider's back office would, and return its notification. */
   simulateRefund(
@@ -165,6 +166,10 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
         amount: paid.amount,
         currency: paid.currency,
         occurredAt: now.toISOString(),
+        // like a real wallet, a payment names its payer: the one given, or a made-up account
+        ...(action === 'pay'
+          ? { payer: simulateOptions.payer ?? `sbu_${randomBytes(8).toString('hex')}` }
+          : {}),
       });
     },
 
@@ -251,6 +256,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
           merchant: body.merchant,
           occurredAt,
           ...(body.refundId !== undefined ? { refundId: body.refundId } : {}),
+          ...(body.payer !== undefined && body.type === 'payment.succeeded' ? { payer: body.payer } : {}),
         };
       });
     },

@@ -89,6 +89,7 @@ describe('wechat pay notifications', () => {
       amount: { amount: 1234, currency: 'CNY' },
       merchant: mchId,
       occurredAt: new Date('2026-03-01T10:00:00Z'),
+      payer: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
     });
   });
 

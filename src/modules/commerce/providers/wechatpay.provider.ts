@@ -67,6 +67,7 @@ const Transaction = Type.Object({
   trade_state: Type.String(),
   success_time: Type.Optional(Type.String()),
   amount: Type.Object({ total: Type.Integer({ minimum: 0 }), currency: Type.String() }),
+  payer: Type.Optional(Type.Object({ openid: Type.Optional(Type.String()) })),
 });
 
 const RefundResource = Type.Object({
@@ -262,6 +263,7 @@ export function createWechatPayProvider(options: WechatPayOptions): PaymentProvi
         amount: notifiedMoney(trade.amount.total, trade.amount.currency),
         merchant: trade.mchid,
         occurredAt: time(trade.success_time),
+        ...(trade.payer?.openid ? { payer: trade.payer.openid } : {}),
       };
     }
     if (envelope.event_type.startsWith('REFUND.') && envelope.resource.original_type === 'refund') {
