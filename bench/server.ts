@@ -1,12 +1,12 @@
 // Lectern as `lectern serve` runs it, tuned for a bench: 127.0.0.1 on a free port, demo data,
-// quiet logs, a rate limit too high to reach, and (without DATABASE_URL) embedded PGlite in a
+// quiet logs, a rate limit too high to reach, and (without DATABASE_URL) the embedded database in a
 // temporary DATA_DIR that is removed on exit. With BENCH_COURSES (run.ts's --courses) the catalog
 // is topped up to that many published courses before the scenarios. Under REDIS_URL the cache
 // keys get a prefix of this run's own, so another Lectern on the same Redis can neither serve
 // this run stale lists nor invalidate its warm cache; they are deleted on stop. Prepares
 // scenarios when bench/run.ts asks.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ import { childControl, fatal } from './child.js';
 import type { CatalogSize, StartupTimes } from './protocol.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-bench-'));
+// mkdtemp makes it 0700: as root, the embedded PostgreSQL runs as another user who must enter it
+chmodSync(dataDir, 0o755);
 process.on('exit', () => {
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -180,6 +180,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
   const user = runAsUser();
+  // the folders on the way keep the usual mode (a recursive mkdir would give them all 0700)
+  mkdirSync(path.dirname(dataDir), { recursive: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (user && statSync(dataDir).uid !== user.uid) chownSync(dataDir, user.uid, user.gid);
 
