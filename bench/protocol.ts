@@ -31,6 +31,11 @@ export interface StartupTimes {
   seeded: number;
   /** Listening, before any --courses top-up. */
   listening: number;
+  /**
+   * The demo data's aftermath done: no unpublished outbox row and no due job left (the relay,
+   * the subscribers and the mail jobs it set off); null when not waited for (BENCH_SETTLE=false).
+   */
+  settled: number | null;
 }
 
 export interface CatalogSize {

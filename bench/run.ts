@@ -301,7 +301,10 @@ async function main(): Promise<void> {
       `${table(rows)}\n` +
       (ready.startup
         ? `\nstart-up (s since process start): platform ${ready.startup.platform}, app ${ready.startup.app}, ` +
-          `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}\n`
+          `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}` +
+          (ready.startup.settled === null
+            ? ", scenarios started without waiting for the demo data's backlog (BENCH_SETTLE=false)\n"
+            : `, backlog of the demo data done ${ready.startup.settled}\n`)
         : '') +
       (pgbench
         ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
