@@ -48,7 +48,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      probe.close(() => {
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
     });
   });
 }
@@ -74,13 +76,17 @@ async function firstStart(kind: string): Promise<Record<string, number | string>
   // mkdtemp makes it 0700: as root, the embedded PostgreSQL's user must be able to enter it
   chmodSync(dataRoot, 0o755);
   const port = await freePort();
+  // no service URLs: the embedded default
+  const { DATABASE_URL: _db, REDIS_URL: _redis, NATS_URL: _nats, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     DATA_DIR: path.join(dataRoot, 'data'),
     PORT: String(port),
+    HOST: '127.0.0.1',
+    EMBEDDED_DB: kind,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'true',
   };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'NATS_URL']) delete env[name];
-  Object.assign(env, { HOST: '127.0.0.1', EMBEDDED_DB: kind, LOG_LEVEL: 'warn', SEED_DEMO: 'true' });
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;

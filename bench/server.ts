@@ -128,7 +128,7 @@ async function settle(running: RunningPlatform, schemas: string[], since: () => 
   const db = running.database.db;
   const count = async (query: ReturnType<typeof sql<{ n: number }>>): Promise<number> => {
     try {
-      return Number((await query.execute(db)).rows[0]?.n ?? 0);
+      return (await query.execute(db)).rows[0]?.n ?? 0;
     } catch {
       return 0; // a module without an outbox, or no pg-boss schema
     }

@@ -151,10 +151,15 @@ function run(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
+    child.once('close', (code) => {
+      resolve({ code, output });
+    });
   });
 }
 
@@ -241,7 +246,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     process.removeListener('exit', onExit);
     if (exited) return;
     child.kill('SIGINT');
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+    const timeout = new Promise<'timeout'>((resolve) => {
+      setTimeout(() => {
+        resolve('timeout');
+      }, 10_000).unref();
+    });
     if ((await Promise.race([exit, timeout])) === 'timeout') {
       child.kill('SIGKILL');
       await exit;
@@ -249,8 +258,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  // read through a function: the exit handler sets it, which the compiler's narrowing cannot see
+  const hasExited = () => exited;
   for (;;) {
-    if (exited) {
+    if (hasExited()) {
       process.removeListener('exit', onExit);
       throw new Error(`the embedded PostgreSQL stopped while starting: ${log.trim()}`);
     }
