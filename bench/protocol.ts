@@ -31,6 +31,11 @@ export interface StartupTimes {
   seeded: number;
   /** Listening, before any --courses top-up. */
   listening: number;
+  /**
+   * The demo data's aftermath done: no unpublished outbox row and no due job left (the relay,
+   * the subscribers and the mail jobs it set off); null when not waited for (BENCH_SETTLE=false).
+   */
+  settled: number | null;
 }
 
 export interface CatalogSize {
@@ -45,9 +50,15 @@ export interface CatalogSize {
 }
 
 export interface RssReport {
-  /** Highest `process.memoryUsage().rss` sampled (every 100 ms) since the last reset, in bytes. */
+  /**
+   * Highest `process.memoryUsage().rss` plus `childrenPss` sampled (every 100 ms; the children
+   * every second) since the last reset, in bytes.
+   */
   peakRss: number;
+  /** Now: this process's RSS plus its children's PSS. */
   rss: number;
+  /** Now: the PSS of the child processes (the embedded PostgreSQL), in bytes; 0 without any. */
+  childrenPss: number;
   /** The OS's lifetime peak (getrusage maxrss), in bytes. */
   maxRss: number;
 }

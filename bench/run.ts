@@ -361,7 +361,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nnode ${process.version}, ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
       `db ${components.database ?? '?'}, cache ${components.cache ?? '?'}, bus ${components.bus ?? '?'}; ` +
-      `${options.duration} s × ${options.connections} connections; Lectern idle RSS ${(idle.rss / MB).toFixed(1)} MB\n` +
+      `${options.duration} s × ${options.connections} connections; Lectern idle RSS ${(idle.rss / MB).toFixed(1)} MB` +
+      (idle.childrenPss > 0
+        ? ` (of which the database processes' PSS ${(idle.childrenPss / MB).toFixed(1)} MB)`
+        : '') +
+      '\n' +
       (catalog
         ? `catalog: ${catalog.courses} published courses` +
           (catalog.bulkSeeded > 0
@@ -375,7 +379,10 @@ async function main(): Promise<void> {
       `${table(rows)}\n` +
       (ready.startup
         ? `\nstart-up (s since process start): platform ${ready.startup.platform}, app ${ready.startup.app}, ` +
-          `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}\n`
+          `demo data ${ready.startup.seeded}, listening ${ready.startup.listening}` +
+          (ready.startup.settled === null
+            ? ", scenarios started without waiting for the demo data's backlog (BENCH_SETTLE=false)\n"
+            : `, backlog of the demo data done ${ready.startup.settled}\n`)
         : '') +
       (pgbench
         ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
@@ -417,7 +424,11 @@ async function main(): Promise<void> {
         pgbench: pgbench ?? null,
         goals,
         profile: profile ?? null,
-        server: { idleRssMB: round(idle.rss / MB, 1), maxRssMB: round(lifetime.maxRss / MB, 1) },
+        server: {
+          idleRssMB: round(idle.rss / MB, 1),
+          idleChildrenPssMB: round(idle.childrenPss / MB, 1),
+          maxRssMB: round(lifetime.maxRss / MB, 1),
+        },
         baseline,
         scenarios,
       },

@@ -1,12 +1,12 @@
 // Lectern as `lectern serve` runs it, tuned for a bench: 127.0.0.1 on a free port, demo data,
-// quiet logs, a rate limit too high to reach, and (without DATABASE_URL) embedded PGlite in a
+// quiet logs, a rate limit too high to reach, and (without DATABASE_URL) the embedded database in a
 // temporary DATA_DIR that is removed on exit. With BENCH_COURSES (run.ts's --courses) the catalog
 // is topped up to that many published courses before the scenarios. Under REDIS_URL the cache
 // keys get a prefix of this run's own, so another Lectern on the same Redis can neither serve
 // this run stale lists nor invalidate its warm cache; they are deleted on stop. Prepares
 // scenarios when bench/run.ts asks.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ import { childControl, fatal } from './child.js';
 import type { CatalogSize, StartupTimes } from './protocol.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-bench-'));
+// mkdtemp makes it 0700: as root, the embedded PostgreSQL runs as another user who must enter it
+chmodSync(dataDir, 0o755);
 process.on('exit', () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -121,6 +123,37 @@ function builtinScenarios(moduleNames: string[]): [string, BenchScenario][] {
   return builtins;
 }
 
+/** Wait until no outbox row is unpublished and no job is due, twice in a row; seconds since start. */
+async function settle(running: RunningPlatform, schemas: string[], since: () => number): Promise<number> {
+  const db = running.database.db;
+  const count = async (query: ReturnType<typeof sql<{ n: number }>>): Promise<number> => {
+    try {
+      return (await query.execute(db)).rows[0]?.n ?? 0;
+    } catch {
+      return 0; // a module without an outbox, or no pg-boss schema
+    }
+  };
+  const deadline = Date.now() + 180_000;
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    let pending = await count(
+      sql<{
+        n: number;
+      }>`select count(*)::int as n from pgboss.job where state in ('created', 'retry', 'active') and start_after <= now()`,
+    );
+    for (const schema of schemas) {
+      pending += await count(
+        sql<{
+          n: number;
+        }>`select count(*)::int as n from ${sql.id(schema, 'outbox')} where published_at is null`,
+      );
+    }
+    quiet = pending === 0 ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return since();
+}
+
 try {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
@@ -154,7 +187,18 @@ try {
   const seeded = since();
   // listen before the --courses top-up so the start-up time is that of a plain first start
   await lectern.app.listen({ port, host: '127.0.0.1' });
-  const startup: StartupTimes = { platform: platformReady, app: appReady, seeded, listening: since() };
+  const listening = since();
+  // seeding leaves a backlog (each module's outbox, the subscribers' work, mail jobs) that runs
+  // for tens of seconds after it returns; scenarios measured meanwhile measure that backlog too
+  const settled =
+    process.env.BENCH_SETTLE === 'false'
+      ? null
+      : await settle(
+          platform,
+          modules.map((m) => m.name),
+          since,
+        );
+  const startup: StartupTimes = { platform: platformReady, app: appReady, seeded, listening, settled };
   const hasCatalog = modules.some((m) => m.name === 'catalog');
   if (targetCourses > 0 && !hasCatalog) throw new Error('--courses needs the catalog module');
   const catalog = hasCatalog ? await growCatalog(platform.database.db, targetCourses) : undefined;

@@ -63,7 +63,7 @@ export function loadAllSettings(env: NodeJS.ProcessEnv = process.env): {
 export function renderEnvExample(): string {
   const lines = [
     '# Lectern configuration, read from the environment. Every variable is optional:',
-    '# unset service URLs mean the embedded default (PGlite, in-memory cache, in-process bus, mail folder).',
+    '# unset service URLs mean the embedded default (PostgreSQL from npm or PGlite, in-memory cache, in-process bus, mail folder).',
     '',
   ];
   const section = (rows: ReturnType<typeof describeSettings>) => {

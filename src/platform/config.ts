@@ -98,10 +98,17 @@ const settings = {
   },
   databaseUrl: {
     env: 'DATABASE_URL',
-    description: 'PostgreSQL URL; unset means embedded PGlite in DATA_DIR',
+    description: 'PostgreSQL URL; unset means the embedded database (EMBEDDED_DB) in DATA_DIR',
     parse: url('postgres', 'postgresql'),
     example: 'postgres://lectern@127.0.0.1:5432/lectern',
     secret: true,
+  },
+  embeddedDb: {
+    env: 'EMBEDDED_DB',
+    description:
+      'Database when DATABASE_URL is unset: postgres (PostgreSQL from the npm package, in DATA_DIR/postgres), pglite (in DATA_DIR/pg), or auto (postgres where it can run, else pglite)',
+    parse: oneOf('auto', 'postgres', 'pglite'),
+    fallback: 'auto' as const,
   },
   databaseReadUrl: {
     env: 'DATABASE_READ_URL',

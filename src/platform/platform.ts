@@ -29,6 +29,8 @@ export async function createPlatform(
       url: config.databaseUrl,
       readUrl: config.databaseReadUrl,
       pgliteDir: path.join(config.dataDir, 'pg'),
+      postgresDir: path.join(config.dataDir, 'postgres'),
+      embedded: config.embeddedDb,
       poolSize: config.databasePoolSize,
     }));
   const cache = overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: 'lectern:' });

