@@ -1,0 +1,4 @@
+import type { BenchScenario } from '../../platform/module.js';
+export function communityBench(_deps: unknown): BenchScenario[] {
+  return [];
+}
