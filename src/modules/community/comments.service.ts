@@ -35,7 +35,7 @@ type Db = Kysely<CommunityTables>;
 const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** `@name` up to the next space or punctuation that a display name would not hold. */
-const MENTION = /@([\p{L}\p{N}_.\-]{1,64})/gu;
+const MENTION = /@([\p{L}\p{N}_.-]{1,64})/gu;
 
 export function toComment(row: CommentRow, mine: boolean | null, mentions: string[]): Comment {
   return {

@@ -89,8 +89,8 @@ export const CommentRepliedEvent = defineEvent({
     courseId: Id,
     authorId: Id,
     byInstructor: Type.Boolean(),
-    /** The start of the reply, plain text. */
-    excerpt: Type.String({ maxLength: 200 }),
+    /** The start of the reply (at most 200 graphemes), plain text. */
+    excerpt: Type.String(),
     repliedAt: DateTime,
   }),
 });

@@ -72,7 +72,15 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     mean: settings.COMMUNITY_RATING_PRIOR_MEAN,
     weight: settings.COMMUNITY_RATING_PRIOR_WEIGHT,
   };
-  const reviews = createReviewsService({ db, clock, access, words, posting, prior, changed: lists.drop });
+  const reviews = createReviewsService({
+    db,
+    clock,
+    access,
+    words,
+    posting,
+    prior,
+    changed: (courseId) => lists.drop(courseId),
+  });
   const changed = async (type: 'review' | 'comment', key: string) => {
     if (type === 'review') await lists.drop(key);
   };
@@ -88,7 +96,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       commentsRoutes({ comments, votes, moderation })(app, kit);
       moderationRoutes(moderation)(app, kit);
     },
-    subscribers: createCommunitySubscribers({ reviews, dropList: lists.drop }),
+    subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),

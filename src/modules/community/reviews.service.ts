@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import type { Page } from '../../platform/http/pagination.js';
@@ -305,7 +305,7 @@ export function createReviewsService(deps: {
 
     /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
     async setVerified(
-      trx: Db,
+      trx: Transaction<CommunityTables>,
       userId: string,
       courseId: string,
       verified: boolean,
@@ -320,7 +320,7 @@ export function createReviewsService(deps: {
         .execute();
       const at = clock().toISOString();
       await enqueue(
-        trx as never,
+        trx,
         'community',
         rows.map((row) =>
           ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),

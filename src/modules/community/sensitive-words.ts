@@ -19,7 +19,7 @@ export function readWordFile(file: string): string[] {
 
 /**
  * One Aho–Corasick automaton over every list, so a text is scanned once whatever the number of
- * words. Both the words and the text go through `matchForm`, so "ＦＲＥＥ　Crypto" finds "free crypto".
+ * words. Both the words and the text go through `matchForm`, so "ＦＲＥＥ Crypto" (full-width letters) finds "free crypto".
  */
 export function createSensitiveWords(extra: readonly string[] = []): SensitiveWords {
   const words = [...new Set([...SENSITIVE_WORDS_ZH, ...SENSITIVE_WORDS_EN, ...extra].map(matchForm))].filter(

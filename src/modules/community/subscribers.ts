@@ -21,7 +21,7 @@ export function createCommunitySubscribers(deps: {
 }): ModuleSubscriber[] {
   const { reviews, dropList } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
-  const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+  const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
   return [
     eventSubscriber({
       consumer: 'community.ratings',

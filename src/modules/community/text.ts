@@ -29,8 +29,8 @@ export function matchForm(value: string): string {
   return value.normalize('NFKC').toLowerCase().replace(ALL_INVISIBLE, '');
 }
 
-/** The start of a text for an event or a notice, cut on a code point boundary. */
+/** The start of a text for an event or a notice, cut between graphemes (never inside an emoji). */
 export function excerpt(value: string, max = 200): string {
-  const points = [...value];
+  const points = Array.from(new Intl.Segmenter().segment(value), (s) => s.segment);
   return points.length <= max ? value : `${points.slice(0, max - 1).join('')}…`;
 }
