@@ -97,7 +97,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       moderationRoutes(moderation)(app, kit);
     },
     subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
-    bench: communityBench({ db, prior }),
+    bench: communityBench({ db }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),
   };
