@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { BenchScenario } from '../../platform/module.js';
 import { seedBulkReviews } from './seed/bulk.js';
+import type { Prior } from './scores.js';
 import type { CommunityTables } from './tables.js';
 
 const REVIEWS = 10_000;
@@ -39,12 +40,12 @@ async function signedIn(baseUrl: string): Promise<string> {
  * so the page is never shared) paging through every page in turn: each request is the keyset
  * query on the partial (course, wilson, id) index plus the reader's votes of the page.
  */
-export function communityBench(deps: { db: Kysely<CommunityTables> }): BenchScenario[] {
+export function communityBench(deps: { db: Kysely<CommunityTables>; prior: Prior }): BenchScenario[] {
   let courseId: string | undefined;
   const course = async () => {
     if (!courseId) {
       const id = randomUUID();
-      await seedBulkReviews(deps.db, id, REVIEWS);
+      await seedBulkReviews(deps.db, id, REVIEWS, deps.prior);
       courseId = id;
     }
     return courseId;

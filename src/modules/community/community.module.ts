@@ -97,7 +97,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       moderationRoutes(moderation)(app, kit);
     },
     subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
-    bench: communityBench({ db }),
+    bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),
   };

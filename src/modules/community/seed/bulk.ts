@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { Prior } from '../scores.js';
 import type { CommunityTables } from '../tables.js';
 
 /**
@@ -15,8 +16,8 @@ export async function seedBulkReviews(
   await sql`
     with v as (
       select g, gen_random_uuid() as id, gen_random_uuid() as author,
-             1 + (g * 7919) % 5 as rating, (g * 104729) % 50 as up, (g * 1299709) % 20 as down
-      from generate_series(1, ${count}) g
+             (1 + (g * 7919) % 5)::int as rating, ((g * 104729) % 50)::int as up, ((g * 1299709) % 20)::int as down
+      from generate_series(1::bigint, ${count}::bigint) g
     )
     insert into community.reviews
       (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson, created_at, updated_at)
@@ -31,7 +32,8 @@ export async function seedBulkReviews(
     insert into community.course_ratings (course_id, count, sum, r1, r2, r3, r4, r5, bayesian, updated_at)
     select ${courseId}::uuid, count(*), sum(rating),
       count(*) filter (where rating = 1), count(*) filter (where rating = 2), count(*) filter (where rating = 3),
-      count(*) filter (where rating = 4), count(*) filter (where rating = 5), avg(rating), now()
+      count(*) filter (where rating = 4), count(*) filter (where rating = 5),
+      (${prior.weight * prior.mean} + sum(rating)) / (${prior.weight} + count(*))::float8, now()
     from community.reviews where course_id = ${courseId}::uuid
     on conflict (course_id) do nothing`.execute(db);
   await sql`analyze community.reviews`.execute(db);
