@@ -12,6 +12,7 @@ export async function seedBulkReviews(
   db: Kysely<CommunityTables>,
   courseId: string,
   count: number,
+  prior: Prior,
 ): Promise<void> {
   await sql`
     with v as (
