@@ -39,6 +39,17 @@ const ratioGoals: RatioGoal[] = [
   },
   { label: 'warm course detail', scenario: /course detail with outline, warm/, minRatio: 0.5, maxP99Ms: 10 },
   {
+    label: 'reviews of a course with 10,000 reviews, best first, warm',
+    scenario: /community reviews, 10,000 reviews, best first, warm/,
+    minRatio: 0.4,
+  },
+  {
+    label: 'reviews of a course with 10,000 reviews, best first, uncached',
+    scenario: /community reviews, 10,000 reviews, best first, uncached/,
+    minRatio: 0,
+    maxP99Ms: 20,
+  },
+  {
     label: 'content access check, entitled learner, warm',
     scenario: /content access check, entitled/,
     minRatio: 0.4,

@@ -13,6 +13,7 @@ import {
   type EntitlementCheck,
 } from './catalog/index.js';
 import { COMMERCE_REQUIRES, type CommerceApi, createCommerceModule } from './commerce/index.js';
+import { COMMUNITY_REQUIRES, type CommunityApi, createCommunityModule } from './community/index.js';
 import {
   createIdentityModule,
   type IdentityApi,
@@ -25,7 +26,7 @@ import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/in
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'commerce', 'notify'] as const;
+export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'community', 'commerce', 'notify'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
@@ -33,6 +34,7 @@ export interface ModuleApis {
   identity: IdentityDirectory;
   catalog: CatalogApi;
   learning: LearningApi;
+  community: CommunityApi;
   commerce: CommerceApi;
   notify: NotifyApi;
 }
@@ -115,6 +117,15 @@ const MODULES = {
       context.entitlements.bind(learning);
       return learning;
     },
+  }),
+  community: defineModule<'community', typeof COMMUNITY_REQUIRES>({
+    requires: COMMUNITY_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      createCommunityModule(platform, {
+        catalog: apis.catalog,
+        learning: apis.learning,
+        settings: settings.community,
+      }),
   }),
   commerce: defineModule<'commerce', typeof COMMERCE_REQUIRES>({
     requires: COMMERCE_REQUIRES,

@@ -2,6 +2,7 @@ import { type Config, ConfigError, describeSettings, loadConfig } from '../platf
 import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
 import { CatalogSettings } from './catalog/index.js';
 import { CommerceModuleSettings } from './commerce/index.js';
+import { CommunitySettings } from './community/index.js';
 import { IdentitySettings } from './identity/index.js';
 import { LearningSettings } from './learning/index.js';
 import { NotifySettings } from './notify/index.js';
@@ -11,6 +12,7 @@ export const MODULE_SETTINGS = {
   identity: IdentitySettings,
   catalog: CatalogSettings,
   learning: LearningSettings,
+  community: CommunitySettings,
   commerce: CommerceModuleSettings,
   notify: NotifySettings,
 } as const;

@@ -32,6 +32,7 @@ describe('module composition', () => {
       'identity',
       'catalog',
       'learning',
+      'community',
       'commerce',
       'notify',
     ]);

@@ -22,6 +22,8 @@ export const KINDS = {
   course_published: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   course_rejected: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   certificate_issued: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  // a discussion is chatty: in-app unless asked for
+  comment_replied: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   // one email per update to thousands of learners would be spam: in-app unless asked for
   course_updated: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   announcement: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },

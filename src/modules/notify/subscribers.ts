@@ -10,6 +10,7 @@ import {
   LessonAddedEvent,
 } from '../catalog/index.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
+import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
   PasswordResetRequestedEvent,
@@ -200,6 +201,27 @@ export function createNotifySubscribers(deps: {
             kind: 'certificate_issued',
             payload: { courseId: d.courseId, courseTitle: d.courseTitle, verificationId: d.verificationId },
             dedupeKey: d.certificateId,
+            sourceEventId: event.id,
+          },
+        ]);
+      },
+    }),
+    eventSubscriber({
+      consumer: 'notify.comment-replies',
+      events: [CommentRepliedEvent],
+      async handle(event, trx, context) {
+        const d = event.data;
+        return notify(trx, context, [
+          {
+            recipientId: d.parentAuthorId,
+            kind: 'comment_replied',
+            payload: {
+              commentId: d.commentId,
+              parentId: d.parentId,
+              lessonId: d.lessonId,
+              excerpt: d.excerpt,
+            },
+            dedupeKey: d.commentId,
             sourceEventId: event.id,
           },
         ]);

@@ -123,6 +123,16 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['恭喜！您已获得《{{courseTitle}}》的结业证书。', '证书验证编号：{{verificationId}}'],
     },
   },
+  comment_replied: {
+    en: {
+      subject: 'New reply to your comment',
+      paragraphs: ['Someone replied to your comment on a lesson:', '“{{excerpt}}”', 'Lesson: {{lessonId}}'],
+    },
+    'zh-CN': {
+      subject: '您的评论有了新回复',
+      paragraphs: ['有人回复了您在课时下的评论：', '“{{excerpt}}”', '课时：{{lessonId}}'],
+    },
+  },
   course_updated: {
     en: {
       subject: 'A course you take was updated',
@@ -155,6 +165,7 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   course_published: { courseId: 'c1', title: 'TypeScript & <Friends>' },
   course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
+  comment_replied: { lessonId: 'l1', excerpt: 'Check <the> second step & retry.' },
   course_updated: { courseId: 'c1', changes: ['outline'] },
   announcement: { title: 'Maintenance on Sunday', body: 'Lectern is offline from 02:00 to 03:00 UTC.' },
 };
@@ -220,6 +231,8 @@ export function variablesOf(
       return { title: str(p.title), reason: str(p.reason), courseId: str(p.courseId) };
     case 'certificate_issued':
       return { courseTitle: str(p.courseTitle), verificationId: str(p.verificationId) };
+    case 'comment_replied':
+      return { lessonId: str(p.lessonId), excerpt: str(p.excerpt) };
     case 'course_updated':
       return {
         courseId: str(p.courseId),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoursePublishedEvent, CourseRejectedEvent } from '../catalog/index.js';
 import { OrderRefundedEvent } from '../commerce/index.js';
+import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
   PasswordResetRequestedEvent,
@@ -142,5 +143,27 @@ describe('triggers', () => {
     });
     expect(channel.statusCode).toBe(400);
     expect(channel.json()).toMatchObject({ code: 'notify.channel-not-offered' });
+  });
+
+  it('a reply to your comment reaches the comment’s author once, in the inbox only by default', async () => {
+    const author = await t.caller('learner');
+    const replier = await t.caller('learner');
+    const data = {
+      commentId: randomUUID(),
+      parentId: randomUUID(),
+      parentAuthorId: author.id,
+      lessonId: randomUUID(),
+      courseId: randomUUID(),
+      authorId: replier.id,
+      byInstructor: false,
+      excerpt: 'Try <b>step two</b>',
+      repliedAt: new Date().toISOString(),
+    };
+    const event = await t.emit(CommentRepliedEvent, data);
+    await t.emit(CommentRepliedEvent, data, { id: event.id });
+    const inbox = await inboxOf(author.token);
+    expect(inbox.data.map((n) => n.kind)).toEqual(['comment_replied']);
+    expect(inbox.data[0]?.data).toMatchObject({ excerpt: 'Try <b>step two</b>', lessonId: data.lessonId });
+    expect((await inboxOf(replier.token)).data).toHaveLength(0);
   });
 });

@@ -1,0 +1,79 @@
+import type { Cache } from '../../platform/cache/cache.js';
+import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.js';
+import type { LearningApi } from '../learning/index.js';
+import { NotFound, Refused } from './community.errors.js';
+import { can } from './permissions.js';
+
+export interface Viewer {
+  userId: string;
+  roles: string[];
+}
+
+export type LessonVia = 'preview' | 'entitled' | 'instructor' | 'admin';
+
+/** Published courses are open to their buyers; archived ones too (people bought them). */
+const isLive = (course: CourseForSale) => course.status === 'published' || course.status === 'archived';
+
+export const isInstructorOf = (course: CourseForSale, userId: string) =>
+  course.ownerId === userId || course.instructorIds.includes(userId);
+
+/**
+ * What community asks the catalog and learning, always before opening a transaction of its own.
+ * Course and lesson facts are cached for `cacheSeconds`; the entitlement answer is not (a
+ * refund must close the door at once).
+ */
+export function createAccess(deps: {
+  catalog: CatalogApi;
+  learning: LearningApi;
+  cache: Cache;
+  cacheSeconds: number;
+}) {
+  const { catalog, learning, cache, cacheSeconds } = deps;
+
+  async function cached<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const hit = await cache.get<T>(key).catch(() => undefined);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    if (value !== undefined) await cache.set(key, value, cacheSeconds).catch(() => undefined);
+    return value;
+  }
+
+  const course = (courseId: string) =>
+    cached(`community:course:${courseId}`, () => catalog.getCourseForSale(courseId));
+  const lesson = (lessonId: string) =>
+    cached(`community:lesson:${lessonId}`, () => catalog.getLesson(lessonId));
+  const owns = async (userId: string, courseId: string) =>
+    (await learning.ownedCourseIds(userId, [courseId])).includes(courseId);
+
+  return {
+    /** The course if it is live (published or archived), else 404. */
+    async liveCourse(courseId: string): Promise<CourseForSale> {
+      const c = await course(courseId);
+      if (!c || !isLive(c)) throw NotFound.course();
+      return c;
+    },
+
+    owns,
+
+    /**
+     * Who may read and write a lesson's discussion: whoever may open the lesson (free previews for
+     * everyone, instructors, admins, entitled learners). Others get 403, unknown lessons 404.
+     */
+    async lesson(
+      viewer: Viewer | undefined,
+      lessonId: string,
+    ): Promise<{ lesson: CatalogLesson; course: CourseForSale; via: LessonVia }> {
+      const l = await lesson(lessonId);
+      if (!l) throw NotFound.lesson();
+      const c = await course(l.courseId);
+      if (!c || !isLive(c)) throw NotFound.lesson();
+      if (viewer && isInstructorOf(c, viewer.userId)) return { lesson: l, course: c, via: 'instructor' };
+      if (viewer && can(viewer.roles, 'community:read-any')) return { lesson: l, course: c, via: 'admin' };
+      if (l.freePreview) return { lesson: l, course: c, via: 'preview' };
+      if (viewer && (await owns(viewer.userId, c.id))) return { lesson: l, course: c, via: 'entitled' };
+      throw Refused.lessonPurchase();
+    },
+  };
+}
+
+export type Access = ReturnType<typeof createAccess>;

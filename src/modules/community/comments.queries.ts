@@ -1,0 +1,101 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { CommentTable, CommunityTables } from './tables.js';
+
+type Db = Kysely<CommunityTables>;
+export type CommentRow = Selectable<CommentTable> & { author_name: string | null };
+
+const withAuthor = (db: Db) =>
+  db
+    .selectFrom('community.comments as c')
+    .leftJoin('community.members as m', 'm.user_id', 'c.author_id')
+    .selectAll('c')
+    .select('m.display_name as author_name');
+
+export const findComment = (db: Db, id: string): Promise<CommentRow | undefined> =>
+  withAuthor(db).where('c.id', '=', id).executeTakeFirst();
+
+export const lockComment = (db: Db, id: string) =>
+  db.selectFrom('community.comments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+
+/** Top-level visible comments of a lesson in one order, strictly after (sort value, id). */
+export async function listTopLevel(
+  db: Db,
+  lessonId: string,
+  order: { column: 'created_at' | 'up_votes' | 'wilson'; dir: 'asc' | 'desc' },
+  limit: number,
+  after: [string | number, string] | undefined,
+): Promise<CommentRow[]> {
+  let q = withAuthor(db)
+    .where('c.lesson_id', '=', lessonId)
+    .where('c.status', '=', 'visible')
+    .where('c.parent_id', 'is', null);
+  if (after) {
+    const op = sql.raw(order.dir === 'asc' ? '>' : '<');
+    q = q.where(sql<boolean>`(${sql.ref(`c.${order.column}`)}, c.id) ${op} (${after[0]}, ${after[1]})`);
+  }
+  return q
+    .orderBy(sql.ref(`c.${order.column}`), order.dir)
+    .orderBy('c.id', order.dir)
+    .limit(limit + 1)
+    .execute();
+}
+
+/** Visible replies of these comments, oldest first. */
+export async function visibleReplies(db: Db, parentIds: string[]): Promise<CommentRow[]> {
+  if (parentIds.length === 0) return [];
+  return withAuthor(db)
+    .where('c.parent_id', 'in', parentIds)
+    .where('c.status', '=', 'visible')
+    .orderBy('c.created_at')
+    .orderBy('c.id')
+    .execute();
+}
+
+export async function insertComment(
+  db: Db,
+  row: Omit<Selectable<CommentTable>, 'up_votes' | 'down_votes' | 'wilson'>,
+) {
+  await db.insertInto('community.comments').values(row).execute();
+}
+
+export async function insertMentions(db: Db, commentId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await db
+    .insertInto('community.mentions')
+    .values(userIds.map((user_id) => ({ comment_id: commentId, user_id })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function mentionsOf(db: Db, commentIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (commentIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('community.mentions')
+    .select(['comment_id', 'user_id'])
+    .where('comment_id', 'in', commentIds)
+    .execute();
+  for (const r of rows) out.set(r.comment_id, [...(out.get(r.comment_id) ?? []), r.user_id]);
+  return out;
+}
+
+export async function commentVotesOf(db: Db, userId: string, ids: string[]): Promise<Map<string, boolean>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('community.comment_votes')
+    .select(['comment_id', 'helpful'])
+    .where('user_id', '=', userId)
+    .where('comment_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.comment_id, r.helpful]));
+}
+
+/** Members whose name, in mention form, is one of these keys. */
+export async function membersByNameKey(db: Db, keys: string[]) {
+  if (keys.length === 0) return [];
+  return db
+    .selectFrom('community.members')
+    .select(['user_id', 'name_key'])
+    .where('name_key', 'in', keys)
+    .execute();
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import { inTransaction } from '../../platform/db/database.js';
+import type { Page } from '../../platform/http/pagination.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
+import type { Access, Viewer } from './access.js';
+import { NotFound, Refused } from './community.errors.js';
+import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
+import type { ListQuery } from './community.schemas.js';
+import {
+  type CommentRow,
+  commentVotesOf,
+  findComment,
+  insertComment,
+  insertMentions,
+  listTopLevel,
+  lockComment,
+  membersByNameKey,
+  mentionsOf,
+  visibleReplies,
+} from './comments.queries.js';
+import type { Comment, Thread } from './comments.schemas.js';
+import { makeCursor, readCursor } from './cursor.js';
+import { logAction } from './moderation.queries.js';
+import { can } from './permissions.js';
+import type { PostingLimit } from './posting-limit.js';
+import { REVIEW_ORDERS, type ReviewSort } from './reviews.queries.js';
+import type { SensitiveWords } from './sensitive-words.js';
+import type { CommunityTables } from './tables.js';
+import { excerpt, matchForm, plainText } from './text.js';
+
+type Db = Kysely<CommunityTables>;
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+/** `@name` up to the next space or punctuation that a display name would not hold. */
+const MENTION = /@([\p{L}\p{N}_.-]{1,64})/gu;
+
+export function toComment(row: CommentRow, mine: boolean | null, mentions: string[]): Comment {
+  return {
+    id: row.id,
+    lessonId: row.lesson_id,
+    parentId: row.parent_id,
+    author: { id: row.author_id, displayName: row.author_name },
+    body: row.body,
+    instructorAnswer: row.by_instructor,
+    status: row.status,
+    votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
+    mentions,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export function createCommentsService(deps: {
+  db: Db;
+  clock: Clock;
+  access: Access;
+  words: SensitiveWords;
+  posting: PostingLimit;
+}) {
+  const { db, clock, access, words, posting } = deps;
+
+  /** User ids named with @name, against the members copy; a name two members share names nobody. */
+  async function resolveMentions(body: string, authorId: string): Promise<string[]> {
+    const keys = [...new Set([...body.matchAll(MENTION)].map((m) => matchForm(m[1] ?? '')))].slice(0, 20);
+    const found = await membersByNameKey(db, keys);
+    const byKey = new Map<string, string[]>();
+    for (const m of found) byKey.set(m.name_key, [...(byKey.get(m.name_key) ?? []), m.user_id]);
+    return [...byKey.values()]
+      .filter((ids) => ids.length === 1)
+      .flat()
+      .filter((id) => id !== authorId);
+  }
+
+  async function view(viewer: Viewer | undefined, row: CommentRow): Promise<Comment> {
+    const mine = viewer ? ((await commentVotesOf(db, viewer.userId, [row.id])).get(row.id) ?? null) : null;
+    return toComment(row, mine, (await mentionsOf(db, [row.id])).get(row.id) ?? []);
+  }
+
+  const mayRead = (row: CommentRow, viewer: Viewer | undefined) =>
+    row.status === 'visible' ||
+    (viewer !== undefined && (row.author_id === viewer.userId || can(viewer.roles, 'community:moderate')));
+
+  async function own(viewer: Viewer, commentId: string): Promise<CommentRow> {
+    const row = await findComment(db, commentId);
+    if (!row || row.author_id !== viewer.userId) throw NotFound.comment();
+    return row;
+  }
+
+  return {
+    async create(viewer: Viewer, lessonId: string, input: { body: string; parentId?: string | undefined }) {
+      const body = plainText(input.body, 'body');
+      const { course, via } = await access.lesson(viewer, lessonId);
+      let parent: CommentRow | undefined;
+      if (input.parentId !== undefined) {
+        parent = await findComment(db, input.parentId);
+        if (!parent || parent.lesson_id !== lessonId || !mayRead(parent, viewer)) throw NotFound.comment();
+        if (parent.parent_id !== null) throw Refused.replyToReply();
+      }
+      await posting.charge(viewer.userId);
+      const mentioned = await resolveMentions(body, viewer.userId);
+      const held = words.firstMatch(body);
+      const status = held === undefined ? 'visible' : 'held';
+      const at = clock();
+      const id = randomUUID();
+      const byInstructor = via === 'instructor';
+      await inTransaction(db, async (trx) => {
+        await insertComment(trx, {
+          id,
+          lesson_id: lessonId,
+          course_id: course.id,
+          parent_id: parent?.id ?? null,
+          author_id: viewer.userId,
+          body,
+          by_instructor: byInstructor,
+          status,
+          created_at: at,
+          updated_at: at,
+        });
+        await insertMentions(trx, id, mentioned);
+        if (held !== undefined) {
+          await logAction(trx, {
+            type: 'comment',
+            id,
+            action: 'held',
+            actorId: null,
+            reason: `word list: ${held}`,
+            at,
+          });
+        }
+        const events: Parameters<typeof enqueue>[2] = [
+          CommentCreatedEvent.create(id, {
+            commentId: id,
+            lessonId,
+            courseId: course.id,
+            parentId: parent?.id ?? null,
+            authorId: viewer.userId,
+            byInstructor,
+            status,
+            mentionedUserIds: mentioned,
+            createdAt: at.toISOString(),
+          }),
+        ];
+        if (parent && status === 'visible' && parent.author_id !== viewer.userId) {
+          events.push(
+            repliedEvent(
+              { id, lessonId, courseId: course.id, authorId: viewer.userId, byInstructor, body, at },
+              parent,
+            ),
+          );
+        }
+        await enqueue(trx, 'community', events);
+      });
+      const row = await findComment(db, id);
+      if (!row) throw NotFound.comment();
+      return view(viewer, row);
+    },
+
+    async list(viewer: Viewer | undefined, lessonId: string, query: ListQuery): Promise<Page<Thread>> {
+      await access.lesson(viewer, lessonId);
+      const sort: ReviewSort = query.sort ?? 'newest';
+      const order = REVIEW_ORDERS[sort];
+      const limit = query.limit ?? 20;
+      const after = readCursor(
+        query.cursor,
+        sort,
+        order.column === 'created_at' ? 'date-time' : order.column === 'up_votes' ? 'int32' : 'number',
+      );
+      const rows = await listTopLevel(db, lessonId, order, limit, after);
+      const kept = rows.slice(0, limit);
+      const replies = await visibleReplies(
+        db,
+        kept.map((r) => r.id),
+      );
+      const ids = [...kept, ...replies].map((r) => r.id);
+      const mine = viewer ? await commentVotesOf(db, viewer.userId, ids) : new Map<string, boolean>();
+      const mentions = await mentionsOf(db, ids);
+      const shape = (r: CommentRow) => toComment(r, mine.get(r.id) ?? null, mentions.get(r.id) ?? []);
+      const last = kept[kept.length - 1];
+      const value = (r: CommentRow): string | number =>
+        order.column === 'created_at'
+          ? iso(r.created_at)
+          : order.column === 'up_votes'
+            ? r.up_votes
+            : r.wilson;
+      return {
+        data: kept.map((r) => ({
+          ...shape(r),
+          replies: replies.filter((x) => x.parent_id === r.id).map(shape),
+        })),
+        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
+      };
+    },
+
+    async get(viewer: Viewer | undefined, commentId: string): Promise<Comment> {
+      const row = await findComment(db, commentId);
+      if (!row || !mayRead(row, viewer)) throw NotFound.comment();
+      return view(viewer, row);
+    },
+
+    async edit(viewer: Viewer, commentId: string, input: { body: string }): Promise<Comment> {
+      await own(viewer, commentId);
+      const body = plainText(input.body, 'body');
+      const held = words.firstMatch(body);
+      const at = clock();
+      await inTransaction(db, async (trx) => {
+        const current = await lockComment(trx, commentId);
+        if (!current || current.author_id !== viewer.userId) throw NotFound.comment();
+        const status = current.status === 'visible' && held !== undefined ? 'held' : current.status;
+        await trx
+          .updateTable('community.comments')
+          .set({ body, status, updated_at: at })
+          .where('id', '=', commentId)
+          .execute();
+        if (status !== current.status) {
+          await logAction(trx, {
+            type: 'comment',
+            id: commentId,
+            action: 'held',
+            actorId: null,
+            reason: `word list: ${held ?? ''}`,
+            at,
+          });
+        }
+      });
+      return view(viewer, await own(viewer, commentId));
+    },
+
+    /** The author deletes their comment; its replies, votes and mentions go with it. */
+    async remove(viewer: Viewer, commentId: string): Promise<void> {
+      await own(viewer, commentId);
+      await db
+        .deleteFrom('community.comments')
+        .where('id', '=', commentId)
+        .where('author_id', '=', viewer.userId)
+        .execute();
+    },
+  };
+}
+
+/** The "reply to your comment" event of a visible reply. */
+export function repliedEvent(
+  reply: {
+    id: string;
+    lessonId: string;
+    courseId: string;
+    authorId: string;
+    byInstructor: boolean;
+    body: string;
+    at: Date;
+  },
+  parent: { id: string; author_id: string },
+) {
+  return CommentRepliedEvent.create(reply.id, {
+    commentId: reply.id,
+    parentId: parent.id,
+    parentAuthorId: parent.author_id,
+    lessonId: reply.lessonId,
+    courseId: reply.courseId,
+    authorId: reply.authorId,
+    byInstructor: reply.byInstructor,
+    excerpt: excerpt(reply.body),
+    repliedAt: reply.at.toISOString(),
+  });
+}
+
+export type CommentsService = ReturnType<typeof createCommentsService>;

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CommunityTest, startCommunity } from './community.test-support.js';
+
+interface CommentWire {
+  id: string;
+  parentId: string | null;
+  body: string;
+  instructorAnswer: boolean;
+  status: string;
+  mentions: string[];
+  replies?: CommentWire[];
+}
+interface PageWire<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+let t: CommunityTest;
+beforeAll(async () => {
+  t = await startCommunity();
+}, 60_000);
+afterAll(async () => {
+  await t.kit.stop();
+});
+
+describe('lesson discussions', () => {
+  it('are open to those who may open the lesson: preview to all, paid lessons to buyers and instructors', async () => {
+    const course = await t.course();
+    const buyer = await t.buyer(course.id);
+    const stranger = await t.kit.caller('learner');
+
+    await t.kit.expectStatus(200, 'GET', `/api/v1/lessons/${course.previewLessonId}/comments`);
+    await t.kit.expectStatus(201, 'POST', `/api/v1/lessons/${course.previewLessonId}/comments`, {
+      as: stranger,
+      body: { body: 'A question on the preview' },
+    });
+    const locked = await t.kit.request('GET', `/api/v1/lessons/${course.paidLessonId}/comments`, {
+      as: stranger,
+    });
+    expect(locked.statusCode).toBe(403);
+    expect(locked.json()).toMatchObject({ code: 'community.purchase-required' });
+    await t.kit.expectStatus(403, 'POST', `/api/v1/lessons/${course.paidLessonId}/comments`, {
+      as: stranger,
+      body: { body: 'Let me in' },
+    });
+    await t.kit.expectStatus(201, 'POST', `/api/v1/lessons/${course.paidLessonId}/comments`, {
+      as: buyer,
+      body: { body: 'Inside' },
+    });
+    await t.kit.expectStatus(404, 'GET', '/api/v1/lessons/00000000-0000-4000-8000-000000000000/comments');
+  });
+
+  it('threads one level of replies, highlights instructor answers, resolves mentions and announces replies', async () => {
+    const course = await t.course();
+    const asker = await t.buyer(course.id);
+    const helper = await t.buyer(course.id);
+    await t.register(asker, 'Ada Lovelace');
+    await t.register(helper, 'Grace');
+    const question = await t.kit.expectStatus<CommentWire>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      {
+        as: asker,
+        body: { body: 'Why does <b>this</b> fail? @Grace any idea?' },
+      },
+    );
+    expect(question.mentions).toEqual([helper.id]);
+    expect(question.body).toBe('Why does <b>this</b> fail? @Grace any idea?');
+    const answer = await t.kit.expectStatus<CommentWire>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      {
+        as: t.instructor,
+        body: { body: 'Check the second step.', parentId: question.id },
+      },
+    );
+    expect(answer).toMatchObject({ parentId: question.id, instructorAnswer: true });
+    const nested = await t.kit.request('POST', `/api/v1/lessons/${course.paidLessonId}/comments`, {
+      as: helper,
+      body: { body: 'Deeper', parentId: answer.id },
+    });
+    expect(nested.statusCode).toBe(400);
+    expect(nested.json()).toMatchObject({ code: 'community.reply-to-reply' });
+
+    const page = await t.kit.expectStatus<PageWire<CommentWire>>(
+      200,
+      'GET',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      {
+        as: asker,
+      },
+    );
+    expect(page.data).toHaveLength(1);
+    expect(page.data[0]?.replies?.map((r) => r.id)).toEqual([answer.id]);
+
+    const replied = await t.kit.outbox('community', 'community.comment.replied');
+    expect(replied.map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ commentId: answer.id, parentId: question.id, parentAuthorId: asker.id }),
+    );
+    const created = await t.kit.outbox('community', 'community.comment.created');
+    expect(created.map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ commentId: question.id, mentionedUserIds: [helper.id] }),
+    );
+  });
+
+  it('a held comment is seen by its author and moderators only; another user cannot edit or delete it', async () => {
+    const course = await t.course();
+    const author = await t.buyer(course.id);
+    const other = await t.buyer(course.id);
+    const c = await t.kit.expectStatus<CommentWire>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      {
+        as: author,
+        body: { body: 'cheap VIAGRA here' },
+      },
+    );
+    expect(c.status).toBe('held');
+    await t.kit.expectStatus(404, 'GET', `/api/v1/comments/${c.id}`, { as: other });
+    await t.kit.expectStatus(200, 'GET', `/api/v1/comments/${c.id}`, { as: author });
+    await t.kit.expectStatus(200, 'GET', `/api/v1/comments/${c.id}`, { as: t.admin });
+    await t.kit.expectStatus(404, 'PATCH', `/api/v1/comments/${c.id}`, { as: other, body: { body: 'x' } });
+    await t.kit.expectStatus(404, 'DELETE', `/api/v1/comments/${c.id}`, { as: other });
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${c.id}`, { as: author });
+  });
+});
+
+describe('posting limits', () => {
+  it('refuses posts past the per-user limit with 429 and the wait', async () => {
+    const limited = await startCommunity({ settings: { COMMUNITY_POSTS_PER_WINDOW: 2 } });
+    try {
+      const course = await limited.course();
+      const user = await limited.kit.caller('learner');
+      const post = () =>
+        limited.kit.request('POST', `/api/v1/lessons/${course.previewLessonId}/comments`, {
+          as: user,
+          body: { body: 'hello' },
+        });
+      expect((await post()).statusCode).toBe(201);
+      expect((await post()).statusCode).toBe(201);
+      const third = await post();
+      expect(third.statusCode).toBe(429);
+      expect(third.json()).toMatchObject({ code: 'community.posting-too-fast' });
+      limited.clock.advance(61);
+      expect((await post()).statusCode).toBe(201);
+    } finally {
+      await limited.kit.stop();
+    }
+  }, 60_000);
+});

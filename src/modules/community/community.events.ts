@@ -1,0 +1,105 @@
+import { type Static, Type } from 'typebox';
+import { defineEvent } from '../../platform/messaging/events.js';
+
+/**
+ * Events the community module publishes, each declared once with its schema; every `data` shape
+ * below is version 1. Statuses are every status an item can have, so no change of state can
+ * produce an event its own schema refuses.
+ */
+
+const Id = Type.String({ minLength: 1 });
+const DateTime = Type.String({ format: 'date-time' });
+const Status = Type.Union([Type.Literal('visible'), Type.Literal('held'), Type.Literal('hidden')]);
+
+const ReviewFacts = {
+  reviewId: Id,
+  courseId: Id,
+  authorId: Id,
+  rating: Type.Integer({ minimum: 1, maximum: 5 }),
+  verified: Type.Boolean(),
+  status: Status,
+};
+
+export const ReviewCreatedEvent = defineEvent({
+  type: 'community.review.created',
+  version: 1,
+  schema: Type.Object({ ...ReviewFacts, createdAt: DateTime }),
+});
+export type ReviewCreated = Static<typeof ReviewCreatedEvent.schema>;
+
+export const ReviewUpdatedEvent = defineEvent({
+  type: 'community.review.updated',
+  version: 1,
+  schema: Type.Object({
+    ...ReviewFacts,
+    /** What changed: the author's edit, the instructor's reply, a moderator, or the verified mark. */
+    change: Type.Union([
+      Type.Literal('edited'),
+      Type.Literal('replied'),
+      Type.Literal('moderated'),
+      Type.Literal('verification'),
+    ]),
+    updatedAt: DateTime,
+  }),
+});
+export type ReviewUpdated = Static<typeof ReviewUpdatedEvent.schema>;
+
+export const ReviewDeletedEvent = defineEvent({
+  type: 'community.review.deleted',
+  version: 1,
+  schema: Type.Object({
+    reviewId: Id,
+    courseId: Id,
+    authorId: Id,
+    /** Who deleted it: the author, or a moderator. */
+    by: Type.Union([Type.Literal('author'), Type.Literal('moderator')]),
+    deletedAt: DateTime,
+  }),
+});
+export type ReviewDeleted = Static<typeof ReviewDeletedEvent.schema>;
+
+export const CommentCreatedEvent = defineEvent({
+  type: 'community.comment.created',
+  version: 1,
+  schema: Type.Object({
+    commentId: Id,
+    lessonId: Id,
+    courseId: Id,
+    parentId: Type.Union([Id, Type.Null()]),
+    authorId: Id,
+    byInstructor: Type.Boolean(),
+    status: Status,
+    /** Users named with @name in the text, resolved to ids (notify may tell them). */
+    mentionedUserIds: Type.Array(Id),
+    createdAt: DateTime,
+  }),
+});
+export type CommentCreated = Static<typeof CommentCreatedEvent.schema>;
+
+/** A visible reply to someone's comment (a held reply announces itself when approved). */
+export const CommentRepliedEvent = defineEvent({
+  type: 'community.comment.replied',
+  version: 1,
+  schema: Type.Object({
+    commentId: Id,
+    parentId: Id,
+    /** The author of the comment replied to: who "reply to your comment" goes to. */
+    parentAuthorId: Id,
+    lessonId: Id,
+    courseId: Id,
+    authorId: Id,
+    byInstructor: Type.Boolean(),
+    /** The start of the reply (at most 200 graphemes), plain text. */
+    excerpt: Type.String(),
+    repliedAt: DateTime,
+  }),
+});
+export type CommentReplied = Static<typeof CommentRepliedEvent.schema>;
+
+export const CommunityEvents = [
+  ReviewCreatedEvent,
+  ReviewUpdatedEvent,
+  ReviewDeletedEvent,
+  CommentCreatedEvent,
+  CommentRepliedEvent,
+] as const;

@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import { type Clock, systemClock } from '../../platform/clock.js';
+import type { LecternModule, Platform } from '../../platform/module.js';
+import type { CatalogApi } from '../catalog/index.js';
+import type { LearningApi } from '../learning/index.js';
+import { createAccess } from './access.js';
+import { communityBench } from './bench.js';
+import { type CommunityApi, createCommunityApi } from './community.api.js';
+import type { CommunitySettings } from './community.settings.js';
+import { commentsRoutes } from './comments.routes.js';
+import { createCommentsService } from './comments.service.js';
+import { createListCache } from './list-cache.js';
+import { communityMigrations } from './migrations/index.js';
+import { moderationRoutes } from './moderation.routes.js';
+import { createModerationService } from './moderation.service.js';
+import { createPostingLimit } from './posting-limit.js';
+import { reviewsRoutes } from './reviews.routes.js';
+import { createReviewsService } from './reviews.service.js';
+import { createSensitiveWords, readWordFile } from './sensitive-words.js';
+import { createVotesService } from './votes.service.js';
+import { createCommunitySubscribers } from './subscribers.js';
+import type { CommunityTables } from './tables.js';
+
+/** What community needs beyond the platform; wired in registry.ts. */
+export interface CommunityDeps {
+  catalog: CatalogApi;
+  learning: LearningApi;
+  settings?: Partial<CommunitySettings> | undefined;
+  /** Extra sensitive words (tests); the file setting adds more. */
+  extraWords?: readonly string[] | undefined;
+  clock?: Clock | undefined;
+}
+
+const DEFAULTS = {
+  COMMUNITY_RATING_PRIOR_MEAN: 3.5,
+  COMMUNITY_RATING_PRIOR_WEIGHT: 10,
+  COMMUNITY_POSTS_PER_WINDOW: 10,
+  COMMUNITY_POST_WINDOW_SECONDS: 60,
+  COMMUNITY_LIST_CACHE_SECONDS: 30,
+} satisfies Partial<CommunitySettings>;
+
+export interface CommunityModule extends LecternModule {
+  api: CommunityApi;
+}
+
+export function createCommunityModule(platform: Platform, deps: CommunityDeps): CommunityModule {
+  const settings = { ...DEFAULTS, ...deps.settings };
+  const db = platform.database.db.withTables<CommunityTables>() as Kysely<CommunityTables>;
+  const clock = deps.clock ?? systemClock;
+  const fileWords = settings.COMMUNITY_SENSITIVE_WORDS_FILE
+    ? readWordFile(settings.COMMUNITY_SENSITIVE_WORDS_FILE)
+    : [];
+  const words = createSensitiveWords([...fileWords, ...(deps.extraWords ?? [])]);
+  const posting = createPostingLimit({
+    cache: platform.cache,
+    clock,
+    max: settings.COMMUNITY_POSTS_PER_WINDOW,
+    windowSeconds: settings.COMMUNITY_POST_WINDOW_SECONDS,
+  });
+  const access = createAccess({
+    catalog: deps.catalog,
+    learning: deps.learning,
+    cache: platform.cache,
+    cacheSeconds: 60,
+  });
+  const lists = createListCache({
+    cache: platform.cache,
+    ttlSeconds: settings.COMMUNITY_LIST_CACHE_SECONDS,
+    logger: platform.logger,
+  });
+  const prior = {
+    mean: settings.COMMUNITY_RATING_PRIOR_MEAN,
+    weight: settings.COMMUNITY_RATING_PRIOR_WEIGHT,
+  };
+  const reviews = createReviewsService({
+    db,
+    clock,
+    access,
+    words,
+    posting,
+    prior,
+    changed: (courseId) => lists.drop(courseId),
+  });
+  const changed = async (type: 'review' | 'comment', key: string) => {
+    if (type === 'review') await lists.drop(key);
+  };
+  const votes = createVotesService({ db, clock, changed });
+  const comments = createCommentsService({ db, clock, access, words, posting });
+  const moderation = createModerationService({ db, clock, posting, changed });
+
+  return {
+    name: 'community',
+    migrations: communityMigrations,
+    routes: (app, kit) => {
+      reviewsRoutes({ reviews, votes, moderation, lists })(app, kit);
+      commentsRoutes({ comments, votes, moderation })(app, kit);
+      moderationRoutes(moderation)(app, kit);
+    },
+    subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
+    bench: communityBench({ db, prior }),
+    api: createCommunityApi({ reviews }),
+    close: () => lists.close(),
+  };
+}

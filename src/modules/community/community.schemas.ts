@@ -1,0 +1,50 @@
+import { type Static, Type } from 'typebox';
+import { DateTime, Uuid } from '../../platform/http/schemas.js';
+
+/** Schemas shared by reviews, comments and moderation. */
+
+export const Status = Type.Union([Type.Literal('visible'), Type.Literal('held'), Type.Literal('hidden')]);
+
+/** Plain text up to `max` characters; HTML is not interpreted, it is text like any other. */
+export const PlainText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+export const Author = Type.Object({ id: Uuid, displayName: Type.Union([Type.String(), Type.Null()]) });
+
+export const Votes = Type.Object({
+  helpful: Type.Integer(),
+  unhelpful: Type.Integer(),
+  /** Wilson lower bound of the helpful share (95 %), the "best" order. */
+  score: Type.Number(),
+  /** The caller's own vote: true helpful, false unhelpful, null none or anonymous. */
+  mine: Type.Union([Type.Boolean(), Type.Null()]),
+});
+export type Votes = Static<typeof Votes>;
+
+export const VoteInput = Type.Object(
+  { helpful: Type.Boolean({ default: true }) },
+  { additionalProperties: false },
+);
+
+export const ReportInput = Type.Object({ reason: PlainText(500) }, { additionalProperties: false });
+export const Reported = Type.Object({ reported: Type.Boolean(), subjectId: Uuid });
+
+export const ListQuery = Type.Object({
+  sort: Type.Optional(
+    Type.Union(
+      [Type.Literal('newest'), Type.Literal('oldest'), Type.Literal('helpful'), Type.Literal('best')],
+      {
+        default: 'newest',
+      },
+    ),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+});
+export type ListQuery = Static<typeof ListQuery>;
+
+export const ReviewParams = Type.Object({ reviewId: Uuid });
+export const CourseParams = Type.Object({ courseId: Uuid });
+export const LessonParams = Type.Object({ lessonId: Uuid });
+export const CommentParams = Type.Object({ commentId: Uuid });
+
+export { DateTime, Uuid };

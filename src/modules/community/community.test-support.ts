@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { createTestClock, type TestClock } from '../../platform/clock.js';
+import { inTransaction } from '../../platform/db/database.js';
+import { enqueue, outboxMigration } from '../../platform/messaging/outbox.js';
+import type { LecternModule } from '../../platform/module.js';
+import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
+import { createCatalogModule, type EntitlementCheck } from '../catalog/index.js';
+import { type OrderPaid, OrderPaidEvent, type OrderRefunded, OrderRefundedEvent } from '../commerce/index.js';
+import { UserRegisteredEvent } from '../identity/index.js';
+import { createLearningModule, type LearningModule } from '../learning/index.js';
+import { type CommunityDeps, type CommunityModule, createCommunityModule } from './index.js';
+
+/** Outboxes standing in for commerce and identity: tests write their events as they would. */
+const outboxOnly = (name: string): LecternModule => ({
+  name,
+  migrations: { '0000-messaging': outboxMigration(name) },
+});
+
+export interface CommunityTest {
+  kit: Kit;
+  community: CommunityModule;
+  clock: TestClock;
+  instructor: Caller;
+  admin: Caller;
+  /** A published course (9900 CNY) with a free preview lesson and a paid lesson. */
+  course(): Promise<{ id: string; previewLessonId: string; paidLessonId: string }>;
+  /** A learner who bought the course (commerce.order.paid → learning grant), settled. */
+  buyer(courseId: string, ...roles: string[]): Promise<Caller & { orderId: string }>;
+  /** Several buyers, settled once. */
+  buyers(courseId: string, count: number): Promise<(Caller & { orderId: string })[]>;
+  /** commerce.order.refunded for that order, settled. */
+  refund(buyer: Caller & { orderId: string }, courseId: string): Promise<void>;
+  /** identity.user.registered, settled: the member copy mentions resolve against. */
+  register(caller: Caller, displayName: string): Promise<void>;
+}
+
+export async function startCommunity(
+  options: Partial<Omit<CommunityDeps, 'catalog' | 'learning'>> = {},
+): Promise<CommunityTest> {
+  const clock = createTestClock(new Date('2026-03-01T08:00:00.000Z'));
+  let learning: LearningModule | undefined;
+  let community: CommunityModule | undefined;
+  const entitlements: EntitlementCheck = {
+    canOpen: (userId, courseId) => learning?.canOpen(userId, courseId) ?? Promise.resolve(false),
+  };
+  const kit = await startKit((platform) => {
+    const catalog = createCatalogModule(platform, { entitlements });
+    learning = createLearningModule(platform, { catalog: catalog.api, clock });
+    community = createCommunityModule(platform, {
+      catalog: catalog.api,
+      learning: learning.api,
+      clock,
+      ...options,
+      settings: { COMMUNITY_POSTS_PER_WINDOW: 1000, ...options.settings },
+    });
+    return [outboxOnly('identity'), catalog, outboxOnly('commerce'), learning, community];
+  });
+  if (!community) throw new Error('modules were not built');
+  const [instructor, admin] = await Promise.all([kit.caller('instructor'), kit.caller('admin')]);
+  const db = kit.app.platform.database.db;
+
+  const course: CommunityTest['course'] = async () => {
+    const created = await kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
+      as: instructor,
+      body: {
+        title: 'A course',
+        price: { amount: 9900, currency: 'CNY' },
+        level: 'beginner',
+        language: 'zh-CN',
+      },
+    });
+    const chapter = await kit.expectStatus<{ id: string }>(
+      201,
+      'POST',
+      `/api/v1/courses/${created.id}/chapters`,
+      {
+        as: instructor,
+        body: { title: 'Chapter 1' },
+      },
+    );
+    const lesson = (title: string, freePreview: boolean) =>
+      kit.expectStatus<{ id: string }>(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
+        as: instructor,
+        body: { title, kind: 'article', body: `Body of ${title}`, freePreview },
+      });
+    const preview = await lesson('Preview', true);
+    const paid = await lesson('Paid', false);
+    await kit.expectStatus(200, 'POST', `/api/v1/courses/${created.id}/submit`, { as: instructor });
+    await kit.expectStatus(200, 'POST', `/api/v1/courses/${created.id}/approve`, { as: admin });
+    return { id: created.id, previewLessonId: preview.id, paidLessonId: paid.id };
+  };
+
+  const pay = async (courseId: string, caller: Caller) => {
+    const orderId = randomUUID();
+    const data: OrderPaid = {
+      orderId,
+      userId: caller.id,
+      lines: [{ courseId, title: 'A course', amount: 9900, instructorIds: [instructor.id] }],
+      total: 9900,
+      currency: 'CNY',
+      provider: 'sandbox',
+      paidAt: clock().toISOString(),
+    };
+    await inTransaction(db, (trx) => enqueue(trx, 'commerce', [OrderPaidEvent.create(orderId, data)]));
+    return { ...caller, orderId };
+  };
+
+  const buyer: CommunityTest['buyer'] = async (courseId, ...roles) => {
+    const bought = await pay(courseId, await kit.caller(...(roles.length > 0 ? roles : ['learner'])));
+    await kit.settle();
+    return bought;
+  };
+
+  const buyers: CommunityTest['buyers'] = async (courseId, count) => {
+    const out: (Caller & { orderId: string })[] = [];
+    for (let i = 0; i < count; i++) out.push(await pay(courseId, await kit.caller('learner')));
+    await kit.settle();
+    return out;
+  };
+
+  const refund: CommunityTest['refund'] = async (b, courseId) => {
+    const data: OrderRefunded = {
+      orderId: b.orderId,
+      userId: b.id,
+      refundId: randomUUID(),
+      amount: 9900,
+      currency: 'CNY',
+      revokedCourseIds: [courseId],
+      orderStatus: 'refunded',
+      refundedAt: clock().toISOString(),
+    };
+    await inTransaction(db, (trx) => enqueue(trx, 'commerce', [OrderRefundedEvent.create(b.orderId, data)]));
+    await kit.settle();
+  };
+
+  const register: CommunityTest['register'] = async (caller, displayName) => {
+    await inTransaction(db, (trx) =>
+      enqueue(trx, 'identity', [
+        UserRegisteredEvent.create(caller.id, {
+          userId: caller.id,
+          email: `${caller.id}@example.com`,
+          displayName,
+        }),
+      ]),
+    );
+    await kit.settle();
+  };
+
+  return { kit, community, clock, instructor, admin, course, buyer, buyers, refund, register };
+}

@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Cache } from '../../platform/cache/cache.js';
+import { createResponseCache, type ResponseCache } from '../../platform/http/response-cache.js';
+
+export interface ListCache {
+  /** Answer an anonymous review-list request from the cache, or build, keep and send it. */
+  send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    courseId: string,
+    build: () => Promise<unknown>,
+  ): Promise<unknown>;
+  /** Drop every cached page of the course's reviews (after the commit of a change). */
+  drop(courseId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Anonymous review pages through the platform's response cache, one scope per course: any change
+ * to a course's reviews (new, edited, deleted, voted, moderated) drops that course's pages.
+ * `ttlSeconds` 0 turns the cache off.
+ */
+export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger: Logger }): ListCache {
+  const { cache, ttlSeconds, logger } = deps;
+  let responses: Promise<ResponseCache> | undefined;
+  const rc = () => {
+    responses ??= createResponseCache({
+      cache,
+      ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
+    }).catch((err: unknown) => {
+      responses = undefined;
+      throw err;
+    });
+    return responses;
+  };
+  const scope = (courseId: string) => `community:reviews:${courseId}`;
+  return {
+    async send(request, reply, courseId, build) {
+      if (ttlSeconds === 0) return build();
+      const failed = { build: false };
+      const guarded = async () => {
+        try {
+          return await build();
+        } catch (err) {
+          failed.build = true;
+          throw err;
+        }
+      };
+      try {
+        return await (await rc()).send(request, reply, {
+          scope: scope(courseId),
+          key: request.url,
+          ttlSeconds,
+          build: guarded,
+        });
+      } catch (err) {
+        if (failed.build || reply.sent) throw err;
+        logger.warn({ err }, 'community: response cache failed; answering from the database');
+        return build();
+      }
+    },
+    async drop(courseId) {
+      if (ttlSeconds === 0) return;
+      try {
+        await (await rc()).invalidate(scope(courseId));
+      } catch (err) {
+        logger.warn(
+          { err },
+          'community: cache invalidation failed; review pages may be stale until their TTL',
+        );
+      }
+    },
+    async close() {
+      const current = responses;
+      responses = undefined;
+      if (current) await (await current.catch(() => undefined))?.close();
+    },
+  };
+}

@@ -1,0 +1,8 @@
+import type { Migration } from 'kysely';
+import { outboxMigration } from '../../../platform/messaging/outbox.js';
+import * as community from './0001-community.js';
+
+export const communityMigrations: Record<string, Migration> = {
+  '0000-messaging': outboxMigration('community'),
+  '0001-community': community,
+};

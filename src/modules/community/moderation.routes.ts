@@ -1,0 +1,108 @@
+import { Type } from 'typebox';
+import { pageOf } from '../../platform/http/pagination.js';
+import { bearerSecurity as bearer } from '../../platform/http/problem.js';
+import { errorResponses } from '../../platform/http/schemas.js';
+import type { App } from '../../platform/http/server.js';
+import type { HttpKit } from '../../platform/module.js';
+import { DateTime, PlainText, Status, Uuid } from './community.schemas.js';
+import type { ModerationService } from './moderation.service.js';
+import { rolesFor } from './permissions.js';
+import { requireViewer, tags } from './routes.common.js';
+
+const SubjectType = Type.Union([Type.Literal('review'), Type.Literal('comment')]);
+const QueueItem = Type.Object({
+  subjectType: SubjectType,
+  id: Uuid,
+  status: Status,
+  authorId: Uuid,
+  courseId: Uuid,
+  body: Type.String(),
+  openReports: Type.Integer(),
+  reportReasons: Type.Array(Type.String()),
+  createdAt: DateTime,
+});
+const Decision = Type.Object(
+  {
+    action: Type.Union([Type.Literal('approve'), Type.Literal('hide'), Type.Literal('delete')]),
+    reason: PlainText(500),
+  },
+  { additionalProperties: false },
+);
+const Decided = Type.Object({
+  subjectType: SubjectType,
+  id: Uuid,
+  status: Type.Union([Status, Type.Literal('deleted')]),
+});
+const AuditEntry = Type.Object({
+  subjectType: SubjectType,
+  subjectId: Uuid,
+  action: Type.String(),
+  actorId: Type.Union([Uuid, Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  at: DateTime,
+});
+const SubjectParams = Type.Object({
+  subjectType: Type.Union([Type.Literal('reviews'), Type.Literal('comments')]),
+  id: Uuid,
+});
+
+export function moderationRoutes(moderation: ModerationService) {
+  return (app: App, { auth }: HttpKit) => {
+    const moderator = auth.require({ roles: rolesFor('community:moderate') });
+
+    app.get(
+      '/admin/community/queue',
+      {
+        preHandler: [moderator],
+        schema: {
+          tags,
+          summary: 'Held and reported reviews and comments, oldest first',
+          security: bearer,
+          querystring: Type.Object({
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+            cursor: Type.Optional(Type.String({ maxLength: 512 })),
+          }),
+          response: { 200: pageOf(QueueItem), ...errorResponses(400, 401, 403) },
+        },
+      },
+      (request) => moderation.queue(request.query),
+    );
+
+    app.post(
+      '/admin/community/:subjectType/:id/decision',
+      {
+        preHandler: [moderator],
+        schema: {
+          tags,
+          summary: 'Approve, hide or delete a review or comment, with a reason (kept in the audit trail)',
+          security: bearer,
+          params: SubjectParams,
+          body: Decision,
+          response: { 200: Decided, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) =>
+        moderation.decide(
+          requireViewer(request),
+          request.params.subjectType === 'reviews' ? 'review' : 'comment',
+          request.params.id,
+          request.body,
+        ),
+    );
+
+    app.get(
+      '/admin/community/:subjectType/:id/audit',
+      {
+        preHandler: [moderator],
+        schema: {
+          tags,
+          summary: 'Everything that happened to a review or comment in moderation',
+          security: bearer,
+          params: SubjectParams,
+          response: { 200: Type.Object({ data: Type.Array(AuditEntry) }), ...errorResponses(400, 401, 403) },
+        },
+      },
+      (request) => moderation.audit(request.params.id),
+    );
+  };
+}

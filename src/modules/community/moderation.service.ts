@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import { inTransaction } from '../../platform/db/database.js';
+import type { Page } from '../../platform/http/pagination.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
+import type { Viewer } from './access.js';
+import { NotFound } from './community.errors.js';
+import { ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
+import { repliedEvent } from './comments.service.js';
+import { makeCursor, readCursor } from './cursor.js';
+import {
+  auditTrail,
+  insertReport,
+  logAction,
+  moderationQueue,
+  resolveReports,
+} from './moderation.queries.js';
+import { can } from './permissions.js';
+import type { PostingLimit } from './posting-limit.js';
+import type { CommunityTables, ItemStatus, SubjectType } from './tables.js';
+import { plainText } from './text.js';
+
+type Db = Kysely<CommunityTables>;
+export type Decision = 'approve' | 'hide' | 'delete';
+
+const notFound = (type: SubjectType) => (type === 'review' ? NotFound.review() : NotFound.comment());
+
+/**
+ * Reports from users, and the moderators' decisions: approve (visible again, reports resolved),
+ * hide (invisible to all but the author and moderators), delete. Every step is written to the
+ * moderation log in the transaction that takes it.
+ */
+export function createModerationService(deps: {
+  db: Db;
+  clock: Clock;
+  posting: PostingLimit;
+  /** After the commit: the public lists of this review's course or comment's lesson changed. */
+  changed: (type: SubjectType, key: string) => Promise<void>;
+}) {
+  const { db, clock, posting, changed } = deps;
+
+  async function subject(trx: Db, type: SubjectType, id: string, lock: boolean) {
+    const q =
+      type === 'review'
+        ? trx.selectFrom('community.reviews').selectAll().where('id', '=', id)
+        : trx.selectFrom('community.comments').selectAll().where('id', '=', id);
+    const row = await (lock ? q.forUpdate() : q).executeTakeFirst();
+    return row;
+  }
+
+  return {
+    /** A user flags a review or comment they can see; reporting twice counts once. */
+    async report(viewer: Viewer, type: SubjectType, id: string, input: { reason: string }) {
+      const reason = plainText(input.reason, 'reason');
+      const row = await subject(db, type, id, false);
+      const readable =
+        row &&
+        (row.status === 'visible' ||
+          row.author_id === viewer.userId ||
+          can(viewer.roles, 'community:moderate'));
+      if (!row || !readable) throw notFound(type);
+      await posting.charge(viewer.userId);
+      const at = clock();
+      const reported = await inTransaction(db, async (trx) => {
+        const fresh = await insertReport(trx, {
+          id: randomUUID(),
+          type,
+          subjectId: id,
+          reporterId: viewer.userId,
+          reason,
+          at,
+        });
+        if (fresh) await logAction(trx, { type, id, action: 'reported', actorId: viewer.userId, reason, at });
+        return fresh;
+      });
+      return { reported, subjectId: id };
+    },
+
+    async queue(query: {
+      limit?: number | undefined;
+      cursor?: string | undefined;
+    }): Promise<Page<QueueItem>> {
+      const limit = query.limit ?? 20;
+      const after = readCursor(query.cursor, 'queue', 'date-time');
+      const rows = await moderationQueue(db, limit, after);
+      const kept = rows.slice(0, limit);
+      const last = kept[kept.length - 1];
+      return {
+        data: kept.map((r) => ({
+          subjectType: r.subject_type,
+          id: r.id,
+          status: r.status,
+          authorId: r.author_id,
+          courseId: r.course_id,
+          body: r.body,
+          openReports: Number(r.open_reports),
+          reportReasons: r.reasons ?? [],
+          createdAt: new Date(r.created_at).toISOString(),
+        })),
+        nextCursor:
+          rows.length > limit && last
+            ? makeCursor('queue', new Date(last.created_at).toISOString(), last.id)
+            : null,
+      };
+    },
+
+    async decide(
+      moderator: Viewer,
+      type: SubjectType,
+      id: string,
+      input: { action: Decision; reason: string },
+    ) {
+      const reason = plainText(input.reason, 'reason');
+      const at = clock();
+      const result = await inTransaction(db, async (trx) => {
+        const row = await subject(trx, type, id, true);
+        if (!row) throw notFound(type);
+        const key = 'lesson_id' in row ? row.lesson_id : row.course_id;
+        await resolveReports(trx, type, id, at);
+        if (input.action === 'delete') {
+          await logAction(trx, { type, id, action: 'deleted', actorId: moderator.userId, reason, at });
+          if (type === 'review') {
+            await trx.deleteFrom('community.reviews').where('id', '=', id).execute();
+            await enqueue(trx, 'community', [
+              ReviewDeletedEvent.create(id, {
+                reviewId: id,
+                courseId: row.course_id,
+                authorId: row.author_id,
+                by: 'moderator',
+                deletedAt: at.toISOString(),
+              }),
+            ]);
+          } else {
+            await trx.deleteFrom('community.comments').where('id', '=', id).execute();
+          }
+          return { key, status: null };
+        }
+        const status: ItemStatus = input.action === 'approve' ? 'visible' : 'hidden';
+        await logAction(trx, {
+          type,
+          id,
+          action: input.action === 'approve' ? 'approved' : 'hidden',
+          actorId: moderator.userId,
+          reason,
+          at,
+        });
+        if (type === 'review' && 'rating' in row) {
+          const updated = await trx
+            .updateTable('community.reviews')
+            .set({ status })
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await enqueue(trx, 'community', [
+            ReviewUpdatedEvent.create(id, {
+              reviewId: id,
+              courseId: updated.course_id,
+              authorId: updated.author_id,
+              rating: updated.rating,
+              verified: updated.verified,
+              status: updated.status,
+              change: 'moderated',
+              updatedAt: at.toISOString(),
+            }),
+          ]);
+        } else if ('lesson_id' in row) {
+          await trx.updateTable('community.comments').set({ status }).where('id', '=', id).execute();
+          // a reply held by the word list tells its parent's author once a moderator lets it out
+          if (row.status === 'held' && status === 'visible' && row.parent_id !== null) {
+            const parent = await trx
+              .selectFrom('community.comments')
+              .select(['id', 'author_id'])
+              .where('id', '=', row.parent_id)
+              .executeTakeFirst();
+            if (parent && parent.author_id !== row.author_id) {
+              await enqueue(trx, 'community', [
+                repliedEvent(
+                  {
+                    id,
+                    lessonId: row.lesson_id,
+                    courseId: row.course_id,
+                    authorId: row.author_id,
+                    byInstructor: row.by_instructor,
+                    body: row.body,
+                    at,
+                  },
+                  parent,
+                ),
+              ]);
+            }
+          }
+        }
+        return { key, status };
+      });
+      await changed(type, result.key);
+      return { subjectType: type, id, status: result.status ?? 'deleted' };
+    },
+
+    async audit(subjectId: string) {
+      const rows = await auditTrail(db, subjectId);
+      return {
+        data: rows.map((r) => ({
+          subjectType: r.subject_type,
+          subjectId: r.subject_id,
+          action: r.action,
+          actorId: r.actor_id,
+          reason: r.reason,
+          at: new Date(r.at).toISOString(),
+        })),
+      };
+    },
+  };
+}
+
+export interface QueueItem {
+  subjectType: SubjectType;
+  id: string;
+  status: ItemStatus;
+  authorId: string;
+  courseId: string;
+  body: string;
+  openReports: number;
+  reportReasons: string[];
+  createdAt: string;
+}
+
+export type ModerationService = ReturnType<typeof createModerationService>;

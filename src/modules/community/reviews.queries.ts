@@ -1,0 +1,136 @@
+import { type Kysely, sql } from 'kysely';
+import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
+import type { Selectable } from 'kysely';
+
+type Db = Kysely<CommunityTables>;
+export type ReviewRow = Selectable<ReviewTable> & { author_name: string | null };
+
+export type ReviewSort = 'newest' | 'oldest' | 'helpful' | 'best';
+
+/** Each public order: its columns (the last one unique) and direction; each has its partial index. */
+export const REVIEW_ORDERS: Record<
+  ReviewSort,
+  { column: 'created_at' | 'up_votes' | 'wilson'; dir: 'asc' | 'desc' }
+> = {
+  newest: { column: 'created_at', dir: 'desc' },
+  oldest: { column: 'created_at', dir: 'asc' },
+  helpful: { column: 'up_votes', dir: 'desc' },
+  best: { column: 'wilson', dir: 'desc' },
+};
+
+const withAuthor = (db: Db) =>
+  db
+    .selectFrom('community.reviews as r')
+    .leftJoin('community.members as m', 'm.user_id', 'r.author_id')
+    .selectAll('r')
+    .select('m.display_name as author_name');
+
+export async function findReview(db: Db, id: string): Promise<ReviewRow | undefined> {
+  return withAuthor(db).where('r.id', '=', id).executeTakeFirst();
+}
+
+/** The review row locked for the rest of the transaction (votes and edits of one review queue up). */
+export async function lockReview(db: Db, id: string) {
+  return db.selectFrom('community.reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** One page of a course's visible reviews in `sort` order, strictly after `after` (sort value, id). */
+export async function listVisibleReviews(
+  db: Db,
+  courseId: string,
+  sort: ReviewSort,
+  limit: number,
+  after: [string | number, string] | undefined,
+): Promise<ReviewRow[]> {
+  const { column, dir } = REVIEW_ORDERS[sort];
+  let q = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
+  if (after) {
+    const op = sql.raw(dir === 'asc' ? '>' : '<');
+    q = q.where(sql<boolean>`(${sql.ref(`r.${column}`)}, r.id) ${op} (${after[0]}, ${after[1]})`);
+  }
+  return q
+    .orderBy(sql.ref(`r.${column}`), dir)
+    .orderBy('r.id', dir)
+    .limit(limit + 1)
+    .execute();
+}
+
+export async function insertReview(
+  db: Db,
+  row: {
+    id: string;
+    course_id: string;
+    author_id: string;
+    rating: number;
+    body: string;
+    verified: boolean;
+    status: ItemStatus;
+    at: Date;
+  },
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('community.reviews')
+    .values({
+      id: row.id,
+      course_id: row.course_id,
+      author_id: row.author_id,
+      rating: row.rating,
+      body: row.body,
+      verified: row.verified,
+      status: row.status,
+      created_at: row.at,
+      updated_at: row.at,
+    })
+    .onConflict((oc) => oc.columns(['course_id', 'author_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function updateReview(
+  db: Db,
+  id: string,
+  values: Partial<{
+    rating: number;
+    body: string;
+    status: ItemStatus;
+    verified: boolean;
+    reply_body: string;
+    reply_author_id: string;
+    replied_at: Date;
+    updated_at: Date;
+  }>,
+) {
+  return db
+    .updateTable('community.reviews')
+    .set(values)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function deleteReview(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('community.reviews').where('id', '=', id).execute();
+}
+
+/** The viewer's votes on these reviews. */
+export async function reviewVotesOf(db: Db, userId: string, ids: string[]): Promise<Map<string, boolean>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('community.review_votes')
+    .select(['review_id', 'helpful'])
+    .where('user_id', '=', userId)
+    .where('review_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.review_id, r.helpful]));
+}
+
+/** Reviews of one author and course (at most one). */
+export async function reviewsOfAuthor(db: Db, authorId: string, courseId: string) {
+  return db
+    .selectFrom('community.reviews')
+    .selectAll()
+    .where('author_id', '=', authorId)
+    .where('course_id', '=', courseId)
+    .execute();
+}

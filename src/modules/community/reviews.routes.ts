@@ -1,0 +1,226 @@
+import { Type } from 'typebox';
+import { pageOf } from '../../platform/http/pagination.js';
+import { bearerSecurity as bearer } from '../../platform/http/problem.js';
+import { errorResponses } from '../../platform/http/schemas.js';
+import type { App } from '../../platform/http/server.js';
+import type { HttpKit } from '../../platform/module.js';
+import {
+  CourseParams,
+  ListQuery,
+  ReportInput,
+  Reported,
+  ReviewParams,
+  VoteInput,
+  Votes,
+} from './community.schemas.js';
+import type { ListCache } from './list-cache.js';
+import type { ModerationService } from './moderation.service.js';
+import {
+  CourseRating,
+  RatingListQuery,
+  ReplyInput,
+  Review,
+  ReviewEdit,
+  ReviewInput,
+} from './reviews.schemas.js';
+import type { ReviewsService } from './reviews.service.js';
+import { optionalViewer, requireViewer, tags } from './routes.common.js';
+import type { VotesService } from './votes.service.js';
+
+export function reviewsRoutes(services: {
+  reviews: ReviewsService;
+  votes: VotesService;
+  moderation: ModerationService;
+  lists: ListCache;
+}) {
+  const { reviews, votes, moderation, lists } = services;
+  return (app: App, { auth }: HttpKit) => {
+    const user = auth.require();
+    const anyone = auth.optional();
+
+    app.post(
+      '/courses/:courseId/reviews',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Review a course you own (one per learner and course)',
+          security: bearer,
+          params: CourseParams,
+          body: ReviewInput,
+          response: { 201: Review, ...errorResponses(400, 401, 403, 404, 409, 429) },
+        },
+      },
+      async (request, reply) => {
+        const review = await reviews.create(requireViewer(request), request.params.courseId, request.body);
+        return reply.status(201).send(review);
+      },
+    );
+
+    app.get(
+      '/courses/:courseId/reviews',
+      {
+        preHandler: [anyone],
+        schema: {
+          tags,
+          summary: 'Visible reviews of a course: newest, oldest, most helpful or best (Wilson)',
+          security: bearer,
+          params: CourseParams,
+          querystring: ListQuery,
+          response: { 200: pageOf(Review), ...errorResponses(400, 403) },
+        },
+      },
+      async (request, reply) => {
+        const viewer = optionalViewer(request);
+        const { courseId } = request.params;
+        // a signed-in reader sees their own votes in the page, so only anonymous pages are shared
+        if (viewer) return reviews.list(viewer, courseId, request.query);
+        return lists.send(request, reply, courseId, () => reviews.list(undefined, courseId, request.query));
+      },
+    );
+
+    app.get(
+      '/courses/:courseId/rating',
+      {
+        schema: {
+          tags,
+          summary: 'Rating aggregate of a course: count, mean, distribution, Bayesian average',
+          params: CourseParams,
+          response: { 200: CourseRating, ...errorResponses(400) },
+        },
+      },
+      (request) => reviews.rating(request.params.courseId),
+    );
+
+    app.get(
+      '/course-ratings',
+      {
+        schema: {
+          tags,
+          summary: 'Rated courses by Bayesian average, best first',
+          querystring: RatingListQuery,
+          response: { 200: pageOf(CourseRating), ...errorResponses(400) },
+        },
+      },
+      (request) => reviews.ratings(request.query),
+    );
+
+    app.get(
+      '/reviews/:reviewId',
+      {
+        preHandler: [anyone],
+        schema: {
+          tags,
+          summary: 'One review (held or hidden ones only for their author and moderators)',
+          security: bearer,
+          params: ReviewParams,
+          response: { 200: Review, ...errorResponses(400, 403, 404) },
+        },
+      },
+      (request) => reviews.get(optionalViewer(request), request.params.reviewId),
+    );
+
+    app.patch(
+      '/reviews/:reviewId',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Edit your review',
+          security: bearer,
+          params: ReviewParams,
+          body: ReviewEdit,
+          response: { 200: Review, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) => reviews.edit(requireViewer(request), request.params.reviewId, request.body),
+    );
+
+    app.delete(
+      '/reviews/:reviewId',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Delete your review',
+          security: bearer,
+          params: ReviewParams,
+          response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        await reviews.remove(requireViewer(request), request.params.reviewId);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.put(
+      '/reviews/:reviewId/reply',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'The instructor’s public reply to a review (one; sending again replaces it)',
+          security: bearer,
+          params: ReviewParams,
+          body: ReplyInput,
+          response: { 200: Review, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) => reviews.reply(requireViewer(request), request.params.reviewId, request.body),
+    );
+
+    app.put(
+      '/reviews/:reviewId/vote',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Vote a review helpful or not (idempotent; one vote per user)',
+          security: bearer,
+          params: ReviewParams,
+          body: VoteInput,
+          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) =>
+        votes.vote('review', request.params.reviewId, requireViewer(request), request.body.helpful),
+    );
+
+    app.delete(
+      '/reviews/:reviewId/vote',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Take back your vote (idempotent)',
+          security: bearer,
+          params: ReviewParams,
+          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) => votes.unvote('review', request.params.reviewId, requireViewer(request)),
+    );
+
+    app.post(
+      '/reviews/:reviewId/reports',
+      {
+        preHandler: [user],
+        schema: {
+          tags,
+          summary: 'Report a review to the moderators, with a reason',
+          security: bearer,
+          params: ReviewParams,
+          body: ReportInput,
+          response: { 202: Reported, ...errorResponses(400, 401, 403, 404, 429) },
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(202)
+          .send(
+            await moderation.report(requireViewer(request), 'review', request.params.reviewId, request.body),
+          ),
+    );
+  };
+}

@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import { inTransaction } from '../../platform/db/database.js';
+import type { Page } from '../../platform/http/pagination.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
+import { type Access, isInstructorOf, type Viewer } from './access.js';
+import { NotFound, Refused } from './community.errors.js';
+import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
+import type { ListQuery } from './community.schemas.js';
+import { makeCursor, readCursor } from './cursor.js';
+import { logAction } from './moderation.queries.js';
+import { can } from './permissions.js';
+import type { PostingLimit } from './posting-limit.js';
+import { countRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
+import {
+  deleteReview,
+  findReview,
+  insertReview,
+  listVisibleReviews,
+  lockReview,
+  REVIEW_ORDERS,
+  type ReviewRow,
+  type ReviewSort,
+  reviewVotesOf,
+  updateReview,
+} from './reviews.queries.js';
+import type { CourseRating, Review } from './reviews.schemas.js';
+import { bayesianAverage, type Prior } from './scores.js';
+import type { SensitiveWords } from './sensitive-words.js';
+import type { CommunityTables, ReviewTable } from './tables.js';
+import { plainText } from './text.js';
+import type { Selectable } from 'kysely';
+
+type Db = Kysely<CommunityTables>;
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+export function toReview(row: ReviewRow, mine: boolean | null): Review {
+  return {
+    id: row.id,
+    courseId: row.course_id,
+    author: { id: row.author_id, displayName: row.author_name },
+    rating: row.rating,
+    body: row.body,
+    verified: row.verified,
+    status: row.status,
+    votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
+    reply:
+      row.reply_body !== null && row.reply_author_id !== null && row.replied_at !== null
+        ? { body: row.reply_body, authorId: row.reply_author_id, repliedAt: iso(row.replied_at) }
+        : null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+const factsOf = (row: Selectable<ReviewTable>) => ({
+  reviewId: row.id,
+  courseId: row.course_id,
+  authorId: row.author_id,
+  rating: row.rating,
+  verified: row.verified,
+  status: row.status,
+});
+
+/** Visible to everyone when visible; held and hidden ones to their author and moderators only. */
+const mayRead = (row: Selectable<ReviewTable>, viewer: Viewer | undefined) =>
+  row.status === 'visible' ||
+  (viewer !== undefined && (row.author_id === viewer.userId || can(viewer.roles, 'community:moderate')));
+
+export function createReviewsService(deps: {
+  db: Db;
+  clock: Clock;
+  access: Access;
+  words: SensitiveWords;
+  posting: PostingLimit;
+  prior: Prior;
+  /** Called after a commit that changed a course's public reviews (drops cached pages). */
+  changed: (courseId: string) => Promise<void>;
+}) {
+  const { db, clock, access, words, posting, prior, changed } = deps;
+
+  async function readable(viewer: Viewer | undefined, reviewId: string): Promise<ReviewRow> {
+    const row = await findReview(db, reviewId);
+    if (!row || !mayRead(row, viewer)) throw NotFound.review();
+    return row;
+  }
+
+  /** The review if the viewer wrote it; anyone else's is 404, as if it did not exist. */
+  async function own(viewer: Viewer, reviewId: string): Promise<ReviewRow> {
+    const row = await findReview(db, reviewId);
+    if (!row || row.author_id !== viewer.userId) throw NotFound.review();
+    return row;
+  }
+
+  async function withMine(viewer: Viewer | undefined, row: ReviewRow): Promise<Review> {
+    const mine = viewer ? ((await reviewVotesOf(db, viewer.userId, [row.id])).get(row.id) ?? null) : null;
+    return toReview(row, mine);
+  }
+
+  return {
+    async create(viewer: Viewer, courseId: string, input: { rating: number; body: string }): Promise<Review> {
+      const body = plainText(input.body, 'body');
+      await access.liveCourse(courseId);
+      if (!(await access.owns(viewer.userId, courseId))) throw Refused.reviewPurchase();
+      await posting.charge(viewer.userId);
+      const held = words.firstMatch(body);
+      const id = randomUUID();
+      const at = clock();
+      const status = held === undefined ? 'visible' : 'held';
+      await inTransaction(db, async (trx) => {
+        const inserted = await insertReview(trx, {
+          id,
+          course_id: courseId,
+          author_id: viewer.userId,
+          rating: input.rating,
+          body,
+          verified: true,
+          status,
+          at,
+        });
+        if (!inserted) throw Refused.alreadyReviewed();
+        if (held !== undefined) {
+          await logAction(trx, {
+            type: 'review',
+            id,
+            action: 'held',
+            actorId: null,
+            reason: `word list: ${held}`,
+            at,
+          });
+        }
+        await enqueue(trx, 'community', [
+          ReviewCreatedEvent.create(id, {
+            reviewId: id,
+            courseId,
+            authorId: viewer.userId,
+            rating: input.rating,
+            verified: true,
+            status,
+            createdAt: at.toISOString(),
+          }),
+        ]);
+      });
+      await changed(courseId);
+      return withMine(viewer, await readable(viewer, id));
+    },
+
+    async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
+      const sort: ReviewSort = query.sort ?? 'newest';
+      const limit = query.limit ?? 20;
+      const column = REVIEW_ORDERS[sort].column;
+      const after = readCursor(
+        query.cursor,
+        sort,
+        column === 'created_at' ? 'date-time' : column === 'up_votes' ? 'int32' : 'number',
+      );
+      const rows = await listVisibleReviews(db, courseId, sort, limit, after);
+      const kept = rows.slice(0, limit);
+      const mine = viewer
+        ? await reviewVotesOf(
+            db,
+            viewer.userId,
+            kept.map((r) => r.id),
+          )
+        : new Map<string, boolean>();
+      const last = kept[kept.length - 1];
+      const value = (r: ReviewRow): string | number =>
+        column === 'created_at' ? iso(r.created_at) : column === 'up_votes' ? r.up_votes : r.wilson;
+      return {
+        data: kept.map((r) => toReview(r, mine.get(r.id) ?? null)),
+        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
+      };
+    },
+
+    get: async (viewer: Viewer | undefined, reviewId: string) =>
+      withMine(viewer, await readable(viewer, reviewId)),
+
+    async edit(
+      viewer: Viewer,
+      reviewId: string,
+      input: { rating?: number | undefined; body?: string | undefined },
+    ) {
+      await own(viewer, reviewId);
+      const body = input.body === undefined ? undefined : plainText(input.body, 'body');
+      const held = body === undefined ? undefined : words.firstMatch(body);
+      const at = clock();
+      const courseId = await inTransaction(db, async (trx) => {
+        const current = await lockReview(trx, reviewId);
+        if (!current || current.author_id !== viewer.userId) throw NotFound.review();
+        const status = current.status === 'visible' && held !== undefined ? 'held' : current.status;
+        const row = await updateReview(trx, reviewId, {
+          ...(input.rating === undefined ? {} : { rating: input.rating }),
+          ...(body === undefined ? {} : { body }),
+          status,
+          updated_at: at,
+        });
+        if (status !== current.status) {
+          await logAction(trx, {
+            type: 'review',
+            id: reviewId,
+            action: 'held',
+            actorId: null,
+            reason: `word list: ${held ?? ''}`,
+            at,
+          });
+        }
+        await enqueue(trx, 'community', [
+          ReviewUpdatedEvent.create(reviewId, {
+            ...factsOf(row),
+            change: 'edited',
+            updatedAt: at.toISOString(),
+          }),
+        ]);
+        return row.course_id;
+      });
+      await changed(courseId);
+      return withMine(viewer, await readable(viewer, reviewId));
+    },
+
+    async remove(viewer: Viewer, reviewId: string): Promise<void> {
+      await own(viewer, reviewId);
+      const at = clock();
+      const courseId = await inTransaction(db, async (trx) => {
+        const current = await lockReview(trx, reviewId);
+        if (!current || current.author_id !== viewer.userId) throw NotFound.review();
+        await deleteReview(trx, reviewId);
+        await enqueue(trx, 'community', [
+          ReviewDeletedEvent.create(reviewId, {
+            reviewId,
+            courseId: current.course_id,
+            authorId: current.author_id,
+            by: 'author',
+            deletedAt: at.toISOString(),
+          }),
+        ]);
+        return current.course_id;
+      });
+      await changed(courseId);
+    },
+
+    /** The instructor's one public reply; sending it again replaces it. */
+    async reply(viewer: Viewer, reviewId: string, input: { body: string }): Promise<Review> {
+      const row = await readable(viewer, reviewId);
+      const course = await access.liveCourse(row.course_id);
+      if (!isInstructorOf(course, viewer.userId)) {
+        // a hidden review stays unknown to whoever may not read it; others learn why not
+        throw Refused.notInstructor();
+      }
+      const body = plainText(input.body, 'body');
+      const at = clock();
+      await inTransaction(db, async (trx) => {
+        const current = await lockReview(trx, reviewId);
+        if (!current) throw NotFound.review();
+        const updated = await updateReview(trx, reviewId, {
+          reply_body: body,
+          reply_author_id: viewer.userId,
+          replied_at: at,
+        });
+        await enqueue(trx, 'community', [
+          ReviewUpdatedEvent.create(reviewId, {
+            ...factsOf(updated),
+            change: 'replied',
+            updatedAt: at.toISOString(),
+          }),
+        ]);
+      });
+      await changed(row.course_id);
+      return withMine(viewer, await readable(viewer, reviewId));
+    },
+
+    readable,
+
+    /** The course's rating aggregate (zeros when it has no visible review). */
+    async rating(courseId: string): Promise<CourseRating> {
+      const [row] = await findRatings(db, [courseId]);
+      return toRating(courseId, row, prior);
+    },
+
+    async ratings(query: {
+      limit?: number | undefined;
+      cursor?: string | undefined;
+    }): Promise<Page<CourseRating>> {
+      const limit = query.limit ?? 20;
+      const after = readCursor(query.cursor, 'bayesian', 'number');
+      const rows = await listByBayesian(db, limit, after);
+      const kept = rows.slice(0, limit);
+      const last = kept[kept.length - 1];
+      return {
+        data: kept.map((r) => toRating(r.course_id, r, prior)),
+        nextCursor:
+          rows.length > limit && last ? makeCursor('bayesian', last.bayesian, last.course_id) : null,
+      };
+    },
+
+    /**
+     * Recount a course's aggregate from its visible reviews: what the subscriber of the module's
+     * own review events runs, so a redelivered or reordered event still leaves the right numbers.
+     */
+    async recount(trx: Db, courseId: string): Promise<void> {
+      const counts = await countRatings(trx, courseId);
+      await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
+    },
+
+    /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
+    async setVerified(
+      trx: Transaction<CommunityTables>,
+      userId: string,
+      courseId: string,
+      verified: boolean,
+    ): Promise<string | undefined> {
+      const rows = await trx
+        .updateTable('community.reviews')
+        .set({ verified })
+        .where('author_id', '=', userId)
+        .where('course_id', '=', courseId)
+        .where('verified', '<>', verified)
+        .returningAll()
+        .execute();
+      const at = clock().toISOString();
+      await enqueue(
+        trx,
+        'community',
+        rows.map((row) =>
+          ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),
+        ),
+      );
+      return rows.length > 0 ? courseId : undefined;
+    },
+  };
+}
+
+export type ReviewsService = ReturnType<typeof createReviewsService>;
+
+export function toRating(
+  courseId: string,
+  row:
+    | {
+        count: number;
+        sum: number;
+        r1: number;
+        r2: number;
+        r3: number;
+        r4: number;
+        r5: number;
+        bayesian: number;
+      }
+    | undefined,
+  prior: Prior,
+): CourseRating {
+  const count = row?.count ?? 0;
+  return {
+    courseId,
+    count,
+    mean: row && count > 0 ? row.sum / count : null,
+    bayesian: row?.bayesian ?? prior.mean,
+    distribution: {
+      '1': row?.r1 ?? 0,
+      '2': row?.r2 ?? 0,
+      '3': row?.r3 ?? 0,
+      '4': row?.r4 ?? 0,
+      '5': row?.r5 ?? 0,
+    },
+  };
+}

@@ -1,0 +1,386 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Caller } from '../../../test/helpers/kit.js';
+import { type CommunityTest, startCommunity } from './community.test-support.js';
+
+interface ReviewWire {
+  id: string;
+  rating: number;
+  body: string;
+  verified: boolean;
+  status: string;
+  votes: { helpful: number; unhelpful: number; score: number; mine: boolean | null };
+  reply: { body: string } | null;
+}
+interface PageWire<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+let t: CommunityTest;
+beforeAll(async () => {
+  t = await startCommunity();
+}, 60_000);
+afterAll(async () => {
+  await t.kit.stop();
+});
+
+const review = (as: Caller, courseId: string, rating: number, body = `Rated ${rating}`) =>
+  t.kit.expectStatus<ReviewWire>(201, 'POST', `/api/v1/courses/${courseId}/reviews`, {
+    as,
+    body: { rating, body },
+  });
+
+describe('reviews', () => {
+  it('only a buyer may review (403 with a code); a second review is 409; text comes back as sent', async () => {
+    const course = await t.course();
+    const stranger = await t.kit.caller('learner');
+    const refused = await t.kit.request('POST', `/api/v1/courses/${course.id}/reviews`, {
+      as: stranger,
+      body: { rating: 5, body: 'Great' },
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'community.purchase-required' });
+
+    const buyer = await t.buyer(course.id);
+    const payload = '<script>alert("x")</script> & <b>bold</b>';
+    const created = await review(buyer, course.id, 4, payload);
+    expect(created).toMatchObject({ rating: 4, body: payload, verified: true, status: 'visible' });
+    const raw = await t.kit.request('GET', `/api/v1/reviews/${created.id}`);
+    expect(raw.headers['content-type']).toMatch(/application\/json/);
+    expect(raw.json<ReviewWire>().body).toBe(payload);
+
+    const again = await t.kit.request('POST', `/api/v1/courses/${course.id}/reviews`, {
+      as: buyer,
+      body: { rating: 5, body: 'Twice' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'community.already-reviewed' });
+    const events = await t.kit.outbox('community', 'community.review.created');
+    expect(events.filter((e) => (e.data as { reviewId: string }).reviewId === created.id)).toHaveLength(1);
+  });
+
+  it('bad input is a 400 naming the field and stores nothing', async () => {
+    const course = await t.course();
+    const buyer = await t.buyer(course.id);
+    for (const [body, field] of [
+      [{ rating: 5, body: '\u200B \u00A0' }, '/body/body'],
+      [{ rating: 6, body: 'ok' }, '/body/rating'],
+      [{ rating: 5, body: 'nul\u0000here' }, '/body/body'],
+    ] as const) {
+      const res = await t.kit.request('POST', `/api/v1/courses/${course.id}/reviews`, { as: buyer, body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(JSON.stringify(res.json())).toContain(field);
+    }
+    const list = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews`,
+    );
+    expect(list.data).toHaveLength(0);
+  });
+
+  it('another learner’s review cannot be edited or deleted (404); the author edits and deletes their own', async () => {
+    const course = await t.course();
+    const [author, other] = await t.buyers(course.id, 2);
+    if (!author || !other) throw new Error('no buyers');
+    const mine = await review(author, course.id, 3);
+    // a vote on it, so deleting must take the vote rows along (foreign key with cascade)
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${mine.id}/vote`, {
+      as: other,
+      body: { helpful: true },
+    });
+
+    for (const method of ['PATCH', 'DELETE'] as const) {
+      const res = await t.kit.request(method, `/api/v1/reviews/${mine.id}`, {
+        as: other,
+        ...(method === 'PATCH' ? { body: { rating: 1 } } : {}),
+      });
+      expect(res.statusCode, method).toBe(404);
+    }
+    const edited = await t.kit.expectStatus<ReviewWire>(200, 'PATCH', `/api/v1/reviews/${mine.id}`, {
+      as: author,
+      body: { rating: 2, body: 'Changed my mind' },
+    });
+    expect(edited).toMatchObject({ rating: 2, body: 'Changed my mind' });
+
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/reviews/${mine.id}`, { as: author });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/reviews/${mine.id}`);
+    const deleted = await t.kit.outbox('community', 'community.review.deleted');
+    expect(deleted.map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ reviewId: mine.id, by: 'author' }),
+    );
+    await t.kit.settle();
+    const rating = await t.kit.expectStatus<{ count: number }>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/rating`,
+    );
+    expect(rating.count).toBe(0);
+    // the author may review again after deleting
+    await review(author, course.id, 5);
+  });
+
+  it('the instructor posts one public reply; a learner may not', async () => {
+    const course = await t.course();
+    const buyer = await t.buyer(course.id);
+    const r = await review(buyer, course.id, 4);
+    const refused = await t.kit.request('PUT', `/api/v1/reviews/${r.id}/reply`, {
+      as: buyer,
+      body: { body: 'Me too' },
+    });
+    expect(refused.statusCode).toBe(403);
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r.id}/reply`, {
+      as: t.instructor,
+      body: { body: 'Thanks!' },
+    });
+    const replied = await t.kit.expectStatus<ReviewWire>(200, 'PUT', `/api/v1/reviews/${r.id}/reply`, {
+      as: t.instructor,
+      body: { body: 'Thank you!' },
+    });
+    expect(replied.reply).toMatchObject({ body: 'Thank you!' });
+  });
+
+  it('a refunded purchase loses the verified mark', async () => {
+    const course = await t.course();
+    const buyer = await t.buyer(course.id);
+    const r = await review(buyer, course.id, 1, 'Not for me');
+    expect(r.verified).toBe(true);
+    await t.refund(buyer, course.id);
+    const after = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`);
+    expect(after.verified).toBe(false);
+    const updates = await t.kit.outbox('community', 'community.review.updated');
+    expect(updates.map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ reviewId: r.id, change: 'verification', verified: false }),
+    );
+  });
+});
+
+describe('ratings', () => {
+  it('keeps count, mean and distribution, and orders courses by the Bayesian average (m 3.5, C 10)', async () => {
+    const lone = await t.course();
+    const popular = await t.course();
+    const [solo] = await t.buyers(lone.id, 1);
+    if (!solo) throw new Error('no buyer');
+    await review(solo, lone.id, 5);
+    const crowd = await t.buyers(popular.id, 20);
+    // 16 × 5★ and 4 × 4★: mean 96 / 20 = 4.8
+    for (const [i, b] of crowd.entries()) await review(b, popular.id, i < 16 ? 5 : 4);
+    await t.kit.settle();
+
+    const a = await t.kit.expectStatus(200, 'GET', `/api/v1/courses/${lone.id}/rating`);
+    expect(a).toMatchObject({ count: 1, mean: 5, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 1 } });
+    // (10 · 3.5 + 5) / (10 + 1) = 40 / 11
+    expect(a.bayesian).toBeCloseTo(3.636364, 5);
+    const b = await t.kit.expectStatus(200, 'GET', `/api/v1/courses/${popular.id}/rating`);
+    expect(b).toMatchObject({
+      count: 20,
+      mean: 4.8,
+      distribution: { '1': 0, '2': 0, '3': 0, '4': 4, '5': 16 },
+    });
+    // (35 + 96) / 30
+    expect(b.bayesian).toBeCloseTo(4.366667, 5);
+
+    const ranked = await t.kit.expectStatus<PageWire<{ courseId: string }>>(
+      200,
+      'GET',
+      '/api/v1/course-ratings?limit=100',
+    );
+    const ids = ranked.data.map((r) => r.courseId);
+    expect(ids.indexOf(popular.id)).toBeLessThan(ids.indexOf(lone.id));
+    expect(ids.indexOf(popular.id)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('votes and orders', () => {
+  it('orders by Wilson lower bound (z 1.96) and by helpful count, with keyset pages and typed cursors', async () => {
+    const course = await t.course();
+    const authors = await t.buyers(course.id, 4);
+    const [r1, r2, r3, r4] = await Promise.all(
+      authors.map((a, i) => review(a, course.id, 5, `Review ${i + 1}`)),
+    );
+    if (!r1 || !r2 || !r3 || !r4) throw new Error('no reviews');
+    const voters = await Promise.all(Array.from({ length: 6 }, () => t.kit.caller('learner')));
+    const vote = (id: string, voter: Caller, helpful: boolean) =>
+      t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${id}/vote`, { as: voter, body: { helpful } });
+    // r1: 1 up; r2: 5 up 1 down; r3: none; r4: 3 up 3 down
+    await vote(r1.id, voters[0] as Caller, true);
+    for (const [i, v] of voters.entries()) await vote(r2.id, v, i < 5);
+    for (const [i, v] of voters.entries()) await vote(r4.id, v, i < 3);
+
+    const best = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=best`,
+    );
+    expect(best.data.map((r) => r.id)).toEqual([r2.id, r1.id, r4.id, r3.id]);
+    // hand-computed lower bounds: 5/6 → 0.43649, 1/1 → 0.20654, 3/6 → 0.18761
+    expect(best.data.map((r) => r.votes.score)).toEqual([
+      expect.closeTo(0.43649, 4),
+      expect.closeTo(0.20654, 4),
+      expect.closeTo(0.18761, 4),
+      0,
+    ]);
+    const helpful = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=helpful`,
+    );
+    expect(helpful.data.map((r) => r.id)).toEqual([r2.id, r4.id, r1.id, r3.id]);
+
+    // two pages of two in "best" order
+    const first = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=best&limit=2`,
+    );
+    expect(first.nextCursor).not.toBeNull();
+    const second = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=best&limit=2&cursor=${first.nextCursor ?? ''}`,
+    );
+    expect([...first.data, ...second.data].map((r) => r.id)).toEqual([r2.id, r1.id, r4.id, r3.id]);
+    expect(second.nextCursor).toBeNull();
+
+    const oldest = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=oldest&limit=100`,
+    );
+    const newest = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=newest&limit=100`,
+    );
+    expect(newest.data.map((r) => r.id)).toEqual(oldest.data.map((r) => r.id).reverse());
+
+    for (const cursor of [
+      'not-a-cursor',
+      Buffer.from(JSON.stringify(['best', 'x', r1.id])).toString('base64url'),
+      first.nextCursor ?? '', // a "best" cursor sent to the "helpful" order
+    ]) {
+      const res = await t.kit.request(
+        'GET',
+        `/api/v1/courses/${course.id}/reviews?sort=helpful&cursor=${cursor}`,
+      );
+      expect(res.statusCode, cursor).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'request.bad-cursor' });
+    }
+  });
+
+  it('20 concurrent identical votes make one vote; DELETE takes it back, twice is fine', async () => {
+    const course = await t.course();
+    const author = await t.buyer(course.id);
+    const r = await review(author, course.id, 5);
+    const voter = await t.kit.caller('learner');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.kit.request('PUT', `/api/v1/reviews/${r.id}/vote`, { as: voter, body: { helpful: true } }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array.from({ length: 20 }, () => 200));
+    const after = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`, { as: voter });
+    expect(after.votes).toMatchObject({ helpful: 1, unhelpful: 0, mine: true });
+    for (let i = 0; i < 2; i++) {
+      const cleared = await t.kit.expectStatus<ReviewWire['votes']>(
+        200,
+        'DELETE',
+        `/api/v1/reviews/${r.id}/vote`,
+        {
+          as: voter,
+        },
+      );
+      expect(cleared).toMatchObject({ helpful: 0, unhelpful: 0, score: 0, mine: null });
+    }
+  });
+});
+
+describe('moderation', () => {
+  it('a moderator hides a review (only author and moderators see it) and restores it, with an audit trail', async () => {
+    const course = await t.course();
+    const author = await t.buyer(course.id);
+    const reader = await t.kit.caller('learner');
+    const r = await review(author, course.id, 2, 'Rude words here');
+    await t.kit.expectStatus(202, 'POST', `/api/v1/reviews/${r.id}/reports`, {
+      as: reader,
+      body: { reason: 'rude' },
+    });
+    const queue = await t.kit.expectStatus<PageWire<{ id: string; openReports: number }>>(
+      200,
+      'GET',
+      '/api/v1/admin/community/queue?limit=100',
+      { as: t.admin },
+    );
+    expect(queue.data).toContainEqual(expect.objectContaining({ id: r.id, openReports: 1 }));
+    await t.kit.expectStatus(403, 'GET', '/api/v1/admin/community/queue', { as: reader });
+
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/community/reviews/${r.id}/decision`, {
+      as: t.admin,
+      body: { action: 'hide', reason: 'abusive' },
+    });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/reviews/${r.id}`, { as: reader });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/reviews/${r.id}`);
+    expect(
+      await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`, { as: author }),
+    ).toMatchObject({
+      status: 'hidden',
+    });
+    const hiddenList = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews`,
+    );
+    expect(hiddenList.data.map((x) => x.id)).not.toContain(r.id);
+    await t.kit.expectStatus(404, 'PUT', `/api/v1/reviews/${r.id}/vote`, {
+      as: reader,
+      body: { helpful: true },
+    });
+
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/community/reviews/${r.id}/decision`, {
+      as: t.admin,
+      body: { action: 'approve', reason: 'on second look it is fine' },
+    });
+    const restored = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews`,
+    );
+    expect(restored.data.map((x) => x.id)).toContain(r.id);
+    const audit = await t.kit.expectStatus<{ data: { action: string; actorId: string | null }[] }>(
+      200,
+      'GET',
+      `/api/v1/admin/community/reviews/${r.id}/audit`,
+      { as: t.admin },
+    );
+    expect(audit.data.map((a) => a.action)).toEqual(['reported', 'hidden', 'approved']);
+    expect(audit.data[1]?.actorId).toBe(t.admin.id);
+  });
+
+  it('text with a listed word (any width or case) is held until a moderator approves it', async () => {
+    const course = await t.course();
+    const author = await t.buyer(course.id);
+    const r = await review(author, course.id, 5, 'Get ＦＲＥＥ Crypto from my site');
+    expect(r.status).toBe('held');
+    const zh = await t.buyer(course.id);
+    expect((await review(zh, course.id, 5, '需要代开发票请联系')).status).toBe('held');
+    const list = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews`,
+    );
+    expect(list.data).toHaveLength(0);
+    await t.kit.expectStatus(404, 'GET', `/api/v1/reviews/${r.id}`);
+    const queue = await t.kit.expectStatus<PageWire<{ id: string; status: string }>>(
+      200,
+      'GET',
+      '/api/v1/admin/community/queue?limit=100',
+      { as: t.admin },
+    );
+    expect(queue.data).toContainEqual(expect.objectContaining({ id: r.id, status: 'held' }));
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/community/reviews/${r.id}/decision`, {
+      as: t.admin,
+      body: { action: 'approve', reason: 'a joke between classmates' },
+    });
+    await t.kit.expectStatus(200, 'GET', `/api/v1/reviews/${r.id}`);
+  });
+});

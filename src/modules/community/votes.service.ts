@@ -1,0 +1,78 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import { inTransaction } from '../../platform/db/database.js';
+import type { Viewer } from './access.js';
+import { NotFound } from './community.errors.js';
+import type { Votes } from './community.schemas.js';
+import { can } from './permissions.js';
+import { wilsonLowerBound } from './scores.js';
+import type { CommunityTables, SubjectType } from './tables.js';
+import { countVotes, deleteVote, storeScore, upsertVote } from './votes.queries.js';
+
+type Db = Kysely<CommunityTables>;
+
+/**
+ * Helpful votes on reviews and comments: one per user and subject, PUT sets it and DELETE clears
+ * it, both idempotent. Each vote locks its subject's row first, so concurrent votes on one
+ * subject apply one after another and the stored counts and Wilson score are recounted from the
+ * votes themselves (never incremented, so a repeated vote changes nothing).
+ */
+export function createVotesService(deps: {
+  db: Db;
+  clock: Clock;
+  /** After the commit: the subject's order in public lists changed. */
+  changed: (type: SubjectType, parentKey: string) => Promise<void>;
+}) {
+  const { db, clock, changed } = deps;
+
+  async function lockSubject(trx: Db, type: SubjectType, id: string, viewer: Viewer) {
+    const row =
+      type === 'review'
+        ? await trx
+            .selectFrom('community.reviews')
+            .select(['id', 'status', 'author_id', 'course_id as key'])
+            .where('id', '=', id)
+            .forUpdate()
+            .executeTakeFirst()
+        : await trx
+            .selectFrom('community.comments')
+            .select(['id', 'status', 'author_id', 'lesson_id as key'])
+            .where('id', '=', id)
+            .forUpdate()
+            .executeTakeFirst();
+    const readable =
+      row &&
+      (row.status === 'visible' ||
+        row.author_id === viewer.userId ||
+        can(viewer.roles, 'community:moderate'));
+    if (!row || !readable) throw type === 'review' ? NotFound.review() : NotFound.comment();
+    return row;
+  }
+
+  async function apply(
+    type: SubjectType,
+    id: string,
+    viewer: Viewer,
+    helpful: boolean | null,
+  ): Promise<Votes> {
+    const { votes, key } = await inTransaction(db, async (trx) => {
+      const subject = await lockSubject(trx, type, id, viewer);
+      if (helpful === null) await deleteVote(trx, type, id, viewer.userId);
+      else await upsertVote(trx, type, id, viewer.userId, helpful, clock());
+      const { up, down } = await countVotes(trx, type, id);
+      const wilson = wilsonLowerBound(up, down);
+      await storeScore(trx, type, id, { up, down, wilson });
+      return { votes: { helpful: up, unhelpful: down, score: wilson, mine: helpful }, key: subject.key };
+    });
+    await changed(type, key);
+    return votes;
+  }
+
+  return {
+    vote: (type: SubjectType, id: string, viewer: Viewer, helpful: boolean) =>
+      apply(type, id, viewer, helpful),
+    unvote: (type: SubjectType, id: string, viewer: Viewer) => apply(type, id, viewer, null),
+  };
+}
+
+export type VotesService = ReturnType<typeof createVotesService>;
