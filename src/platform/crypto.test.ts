@@ -162,7 +162,9 @@ describe('loadOrCreateSecret', () => {
     const short = 's'.repeat(MIN_SECRET_BYTES - 1);
     const attempt = loadOrCreateSecret(dir, 'mod/x.secret', { configured: short, label: 'the test secret' });
     await expect(attempt).rejects.toThrow(/the test secret must be at least 32 bytes/);
-    await attempt.catch((err: unknown) => expect(String(err)).not.toContain(short));
+    await attempt.catch((err: unknown) => {
+      expect(String(err)).not.toContain(short);
+    });
   });
 
   it('generates once, keeps it private to the owner, and returns the same bytes on every later call', async () => {

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller } from '../../../test/helpers/kit.js';
 import { type LearningTest, type ProgressState, startLearning } from './learning.test-support.js';
 
 let t: LearningTest;
