@@ -133,6 +133,16 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['您报名的课程有更新：{{changes}}。', '课程：{{courseId}}'],
     },
   },
+  course_digest: {
+    en: {
+      subject: 'Your course updates of {{day}}',
+      paragraphs: ['Courses you take changed on {{day}} (UTC):', '{{items}}'],
+    },
+    'zh-CN': {
+      subject: '{{day}} 的课程更新',
+      paragraphs: ['您学习的课程在 {{day}}（UTC）有以下更新：', '{{items}}'],
+    },
+  },
   announcement: {
     en: { subject: '{{title}}', paragraphs: ['{{body}}'] },
     'zh-CN': { subject: '{{title}}', paragraphs: ['{{body}}'] },
@@ -156,6 +166,10 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
   course_updated: { courseId: 'c1', changes: ['outline'] },
+  course_digest: {
+    day: '2026-03-01',
+    items: [{ courseId: 'c1', changes: ['outline', 'new lesson: Intro'] }],
+  },
   announcement: { title: 'Maintenance on Sunday', body: 'Lectern is offline from 02:00 to 03:00 UTC.' },
 };
 
@@ -225,6 +239,15 @@ export function variablesOf(
         courseId: str(p.courseId),
         changes: Array.isArray(p.changes) ? p.changes.map(str).join(', ') : '',
       };
+    case 'course_digest': {
+      const items = Array.isArray(p.items) ? (p.items as Record<string, unknown>[]) : [];
+      return {
+        day: str(p.day),
+        items: items
+          .map((i) => `${str(i.courseId)}: ${Array.isArray(i.changes) ? i.changes.map(str).join(', ') : ''}`)
+          .join('\n'),
+      };
+    }
     case 'announcement':
       return { title: str(p.title), body: str(p.body) };
   }
