@@ -20,9 +20,10 @@ export async function digestSubscribers(
     .where('p.kind', '=', 'course_digest')
     .where('p.channel', '=', 'email')
     .where('p.enabled', '=', true)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('notify.notifications as n')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('notify.notifications as n')
           .select('n.id')
           .whereRef('n.recipient_id', '=', 'p.user_id')
           .where('n.kind', '=', 'course_updated')
