@@ -21,7 +21,12 @@ import {
   identityHttpClient,
   INTERNAL_SCOPE,
 } from './identity/index.js';
-import { createLearningModule, LEARNING_REQUIRES, type LearningApi } from './learning/index.js';
+import {
+  createLearningModule,
+  LEARNING_REQUIRES,
+  type LearningApi,
+  learningHttpClient,
+} from './learning/index.js';
 import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/index.js';
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
@@ -148,6 +153,11 @@ const REMOTES: { [N in ModuleName]?: RemoteDefinition<N> } = {
     urlSetting: 'IDENTITY_URL',
     url: (settings) => settings.identity.IDENTITY_URL,
     client: identityHttpClient,
+  },
+  learning: {
+    urlSetting: 'LEARNING_URL',
+    url: (settings) => settings.learning.LEARNING_URL,
+    client: learningHttpClient,
   },
 };
 

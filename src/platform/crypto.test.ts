@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   createKeyring,
   createSealer,
@@ -7,6 +10,8 @@ import {
   hmacSign,
   hmacVerify,
   KeyringError,
+  loadOrCreateSecret,
+  MIN_SECRET_BYTES,
   parseKeyring,
   SealError,
   safeEqual,
@@ -130,5 +135,60 @@ describe('hmac and constant-time comparison', () => {
     expect(safeEqual('', 'a')).toBe(false);
     expect(safeEqual('é', 'e\u0301')).toBe(false);
     expect(safeEqual('x'.repeat(10_000), 'x'.repeat(10_000))).toBe(true);
+  });
+});
+
+describe('loadOrCreateSecret', () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lectern-secret-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('uses a configured secret as given and writes no file', async () => {
+    const dir = await tempDir();
+    const configured = 'k'.repeat(MIN_SECRET_BYTES);
+    const secret = await loadOrCreateSecret(dir, 'mod/x.secret', { configured });
+    expect(secret.toString('utf8')).toBe(configured);
+    await expect(stat(path.join(dir, 'mod', 'x.secret'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a configured secret shorter than the minimum, naming it but not echoing it', async () => {
+    const dir = await tempDir();
+    const short = 's'.repeat(MIN_SECRET_BYTES - 1);
+    const attempt = loadOrCreateSecret(dir, 'mod/x.secret', { configured: short, label: 'the test secret' });
+    await expect(attempt).rejects.toThrow(/the test secret must be at least 32 bytes/);
+    await attempt.catch((err: unknown) => {
+      expect(String(err)).not.toContain(short);
+    });
+  });
+
+  it('generates once, keeps it private to the owner, and returns the same bytes on every later call', async () => {
+    const dir = await tempDir();
+    const first = await loadOrCreateSecret(dir, 'mod/x.secret');
+    expect(first.length).toBe(MIN_SECRET_BYTES);
+    const file = path.join(dir, 'mod', 'x.secret');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex').equals(first)).toBe(true);
+    expect((await loadOrCreateSecret(dir, 'mod/x.secret')).equals(first)).toBe(true);
+    // another name is another secret
+    expect((await loadOrCreateSecret(dir, 'other/y.secret')).equals(first)).toBe(false);
+  });
+
+  it('gives every concurrent first caller the one secret that reached the disk', async () => {
+    const dir = await tempDir();
+    const all = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateSecret(dir, 'race.secret')));
+    const onDisk = Buffer.from((await readFile(path.join(dir, 'race.secret'), 'utf8')).trim(), 'hex');
+    for (const secret of all) expect(secret.equals(onDisk)).toBe(true);
+  });
+
+  it('refuses a stored secret that is too short rather than signing with it', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'short.secret'), 'abcd');
+    await expect(loadOrCreateSecret(dir, 'short.secret')).rejects.toThrow(/fewer than 32 bytes/);
   });
 });

@@ -6,6 +6,8 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /** A sealed value that does not open: unknown format, unknown key id, wrong key or aad, tampered. */
 export class SealError extends Error {
@@ -205,4 +207,51 @@ export function safeEqual(a: string, b: string): boolean {
   const hb = createHash('sha256').update(b, 'utf8').digest();
   // the hash comparison is constant-time; the final equality rules out a collision of the digests
   return timingSafeEqual(ha, hb) && a === b;
+}
+
+/** Shortest configured secret `loadOrCreateSecret` accepts: 32 bytes, as many as it generates. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * A signing secret: the configured one (every instance must share it; refused when shorter than
+ * MIN_SECRET_BYTES), else 32 random bytes generated on first use and kept in
+ * `<dataDir>/<name>` so signatures survive a restart of a single-node install.
+ * `name` is a relative path such as `catalog/asset-url.secret`; `label` names the secret in the
+ * error, never its value.
+ */
+export async function loadOrCreateSecret(
+  dataDir: string,
+  name: string,
+  options: { configured?: string | undefined; label?: string } = {},
+): Promise<Buffer> {
+  if (options.configured !== undefined && options.configured !== '') {
+    const secret = Buffer.from(options.configured, 'utf8');
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new Error(`${options.label ?? name} must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    return secret;
+  }
+  const file = path.join(dataDir, name);
+  const read = async () => {
+    const stored = Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+    // a truncated or hand-edited file must not quietly become a weak key
+    if (stored.length < MIN_SECRET_BYTES)
+      throw new Error(`${file} holds fewer than ${MIN_SECRET_BYTES} bytes`);
+    return stored;
+  };
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  const secret = randomBytes(MIN_SECRET_BYTES);
+  try {
+    // wx: two processes starting at once must not overwrite each other's secret
+    await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return read();
+  }
 }

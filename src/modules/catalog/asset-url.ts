@@ -1,10 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
+import { loadOrCreateSecret } from '../../platform/crypto.js';
 
 /** Longest life a signed asset URL may be given. */
 export const MAX_URL_TTL_SECONDS = 24 * 3600;
-const MIN_SECRET_BYTES = 32;
 
 export type UrlCheck = 'valid' | 'invalid' | 'expired';
 
@@ -18,30 +17,11 @@ export interface AssetUrlSigner {
  * The signing secret: the configured one (every instance must share it), else one generated
  * on first use and kept in DATA_DIR so URLs survive a restart of a single-node install.
  */
-export async function loadAssetUrlSecret(configured: string | undefined, dataDir: string): Promise<Buffer> {
-  if (configured) {
-    const secret = Buffer.from(configured, 'utf8');
-    if (secret.length < MIN_SECRET_BYTES) {
-      throw new Error(`the asset URL secret must be at least ${MIN_SECRET_BYTES} bytes`);
-    }
-    return secret;
-  }
-  const file = path.join(dataDir, 'catalog', 'asset-url.secret');
-  try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await mkdir(path.dirname(file), { recursive: true });
-  const secret = randomBytes(32);
-  try {
-    // wx: two processes starting at once must not overwrite each other's secret
-    await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
-    return secret;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  }
+export function loadAssetUrlSecret(configured: string | undefined, dataDir: string): Promise<Buffer> {
+  return loadOrCreateSecret(dataDir, path.join('catalog', 'asset-url.secret'), {
+    configured,
+    label: 'the asset URL secret',
+  });
 }
 
 export function createAssetUrlSigner(secret: () => Promise<Buffer>): AssetUrlSigner {

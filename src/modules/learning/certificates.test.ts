@@ -21,18 +21,16 @@ interface Certificate {
 
 describe('certificates', () => {
   it('are issued after completion, verify publicly, and download as a PDF for their owner only', async () => {
-    const course = await t.course({ title: 'Rust 入门', lessons: [{ durationSeconds: 60 }] });
-    const learner = await t.kit.caller('learner');
-    t.names.set(learner.id, '王小明');
-    await t.paid(learner.id, [course.id]);
-    await t.kit.settle();
+    const { course, learner, lessons } = await t.bought({
+      title: 'Rust 入门',
+      lessons: [{ durationSeconds: 60 }],
+      name: '王小明',
+    });
+    const lessonId = lessons[0] ?? '';
     expect(await t.kit.expectStatus(200, 'GET', '/api/v1/me/certificates', { as: learner })).toEqual({
       data: [],
     });
-    await t.kit.expectStatus(200, 'PUT', `/api/v1/lessons/${course.lessonIds[0] ?? ''}/progress`, {
-      as: learner,
-      body: { position: 60 },
-    });
+    await t.reported(learner, lessonId, { position: 60 });
 
     let certificates: Certificate[] = [];
     await waitFor(async () => {
@@ -82,13 +80,8 @@ describe('certificates', () => {
     expect(someoneElse.statusCode).toBe(404);
 
     // one certificate and one event, however often the course is "completed" again
-    await t.kit.expectStatus(200, 'PUT', `/api/v1/lessons/${course.lessonIds[0] ?? ''}/progress`, {
-      as: learner,
-      body: { position: 60, completed: true },
-    });
-    const issued = (await t.kit.outbox('learning', 'learning.certificate.issued')).filter(
-      (e) => (e.data as { userId: string }).userId === learner.id,
-    );
+    await t.reported(learner, lessonId, { position: 60, completed: true });
+    const issued = await t.learningEvents('learning.certificate.issued', learner.id);
     expect(issued).toHaveLength(1);
     expect(issued[0]?.data).toMatchObject({
       certificateId: certificate.id,

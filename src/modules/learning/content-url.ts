@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hmacSign, hmacVerify } from '../../platform/crypto.js';
+import { hmacSign, hmacVerify, loadOrCreateSecret } from '../../platform/crypto.js';
 
 export type ContentUrlCheck = 'valid' | 'invalid' | 'expired';
 
@@ -33,21 +31,9 @@ export type ContentUrlSigner = ReturnType<typeof createContentUrlSigner>;
  * The configured secret (every instance must share it), else one generated on first use and
  * kept in DATA_DIR so URLs survive a restart of a single-node install.
  */
-export async function loadContentUrlSecret(configured: string | undefined, dataDir: string): Promise<Buffer> {
-  if (configured) return Buffer.from(configured, 'utf8');
-  const file = path.join(dataDir, 'learning', 'content-url.secret');
-  try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await mkdir(path.dirname(file), { recursive: true });
-  const secret = randomBytes(32);
-  try {
-    await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
-    return secret;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  }
+export function loadContentUrlSecret(configured: string | undefined, dataDir: string): Promise<Buffer> {
+  return loadOrCreateSecret(dataDir, path.join('learning', 'content-url.secret'), {
+    configured,
+    label: 'the lesson content URL secret',
+  });
 }

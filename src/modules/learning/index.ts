@@ -14,7 +14,7 @@ export {
   LearningEvents,
   LessonCompletedEvent,
 } from './learning.events.js';
-export type { LearningApi } from './learning.api.js';
+export { LEARNING_INTERNAL_PREFIX, type LearningApi, learningHttpClient } from './learning.api.js';
 export { type LearningErrorCode, LearningErrors } from './learning.errors.js';
 export { createLearningModule, type LearningDeps, type LearningModule } from './learning.module.js';
 export { LEARNING_REQUIRES } from './learning.requires.js';

@@ -1,3 +1,4 @@
+import type { InternalClient } from '../../platform/http/internal-client.js';
 import type { EntitlementsService } from './entitlements.service.js';
 import type { ProgressService } from './progress.service.js';
 
@@ -25,6 +26,30 @@ export function createLearningApi(deps: {
     async consumedShare(userId, courseId) {
       if (!isUuid(userId) || !isUuid(courseId)) return 0;
       return progress.consumedShare(userId, courseId);
+    },
+  };
+}
+
+/** Learning's internal routes (internal.routes.ts), for services without learning in-process. */
+export const LEARNING_INTERNAL_PREFIX = '/internal/v1/learning';
+
+/** The same interface over HTTP, on the platform's internal client (reads: retried). */
+export function learningHttpClient(http: InternalClient): LearningApi {
+  const user = (userId: string) => `${LEARNING_INTERNAL_PREFIX}/users/${encodeURIComponent(userId)}`;
+  return {
+    async ownedCourseIds(userId, courseIds) {
+      const unique = [...new Set(courseIds)];
+      if (unique.length === 0) return [];
+      const answer = await http.get<{ courseIds: string[] }>(`${user(userId)}/owned-courses`, {
+        courseIds: unique.join(','),
+      });
+      return answer.courseIds;
+    },
+    async consumedShare(userId, courseId) {
+      const answer = await http.get<{ share: number }>(
+        `${user(userId)}/courses/${encodeURIComponent(courseId)}/consumed-share`,
+      );
+      return answer.share;
     },
   };
 }

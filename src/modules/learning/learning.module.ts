@@ -12,6 +12,7 @@ import { createEntitlementsService } from './entitlements.service.js';
 import { createLearningJobs } from './jobs.js';
 import { createLearningApi, type LearningApi } from './learning.api.js';
 import { learningRoutes } from './learning.routes.js';
+import { learningInternalRoutes } from './internal.routes.js';
 import { learningMigrations } from './migrations/index.js';
 import { createProgressService } from './progress.service.js';
 import { createLearningSubscribers } from './subscribers.js';
@@ -80,6 +81,7 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     timeCapSeconds: deps.timeCapSeconds ?? 60,
   });
 
+  const api = createLearningApi({ entitlements, progress });
   return {
     name: 'learning',
     migrations: learningMigrations,
@@ -87,7 +89,8 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     subscribers: createLearningSubscribers(entitlements),
     jobs: [jobs.issueCertificate],
     bench: learningBench({ entitlements }),
-    api: createLearningApi({ entitlements, progress }),
+    api,
+    rootRoutes: learningInternalRoutes(api),
     canOpen: (userId, courseId) => entitlements.isEntitled(userId, courseId),
   };
 }

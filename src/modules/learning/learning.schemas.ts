@@ -100,3 +100,16 @@ export const PurchaseProblem = Type.Object(
   },
   { description: 'RFC 9457 problem details; learning.purchase-required carries the course and its price' },
 );
+
+// internal routes: ids are free text here, as in the in-process API, where a non-uuid names nothing
+const AnyId = Type.String({ minLength: 1, maxLength: 64 });
+export const InternalUserParams = Type.Object({ userId: AnyId });
+export const InternalShareParams = Type.Object({ userId: AnyId, courseId: AnyId });
+export const OwnedQuery = Type.Object({
+  courseIds: Type.String({
+    maxLength: 100 * 65,
+    description: 'Comma-separated course ids (at most 100)',
+  }),
+});
+export const OwnedCourses = Type.Object({ courseIds: Type.Array(Type.String()) });
+export const ConsumedShare = Type.Object({ share: Type.Number({ minimum: 0, maximum: 1 }) });

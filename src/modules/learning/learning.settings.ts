@@ -3,6 +3,15 @@ import type { SettingsOf } from '../../platform/settings.js';
 
 /** The learning module's environment settings. */
 export const LearningSettings = Type.Object({
+  LEARNING_URL: Type.Optional(
+    Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      description:
+        'Base URL of the learning service, for modules in a process without learning (commerce asks it what a user owns)',
+      examples: ['http://127.0.0.1:3003'],
+    }),
+  ),
   LEARNING_CONTENT_URL_SECRET: Type.Optional(
     Type.String({
       minLength: 32,

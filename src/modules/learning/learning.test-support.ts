@@ -55,6 +55,30 @@ export interface LearningTest {
   refunded(userId: string, orderId: string, courseIds: string[]): Promise<{ eventId: string }>;
   /** Publish the outbox row again (the bus redelivering the same event id). */
   redeliver(schema: string, eventId: string): Promise<void>;
+  /**
+   * A new learner (named `name` for identity, when given) who bought a fresh published course;
+   * the grant has been applied. Lessons default to a 60 s preview and two of 600 s.
+   */
+  bought(input?: { title?: string; lessons?: LessonSpec[]; name?: string }): Promise<{
+    course: { id: string; lessonIds: string[] };
+    learner: Caller;
+    lessons: string[];
+  }>;
+  /** `PUT /lessons/:id/progress` as `as`, whatever the answer. */
+  report(as: Caller, lessonId: string, body: unknown): ReturnType<Kit['request']>;
+  /** The same report, which must be answered 200; its body. */
+  reported(as: Caller, lessonId: string, body: unknown): Promise<ProgressState>;
+  /** Learning's outbox events of `type` about `userId`. */
+  learningEvents(type: string, userId: string): Promise<{ data: unknown }[]>;
+}
+
+/** The answer to a progress report. */
+export interface ProgressState {
+  accepted: boolean;
+  position: number;
+  resumePosition: number;
+  completed: boolean;
+  courseProgressPercent: number;
 }
 
 export async function startLearning(options: Partial<LearningDeps> = {}): Promise<LearningTest> {
@@ -208,6 +232,29 @@ export async function startLearning(options: Partial<LearningDeps> = {}): Promis
     );
   };
 
+  const bought: LearningTest['bought'] = async (input = {}) => {
+    const created = await course({
+      ...(input.title === undefined ? {} : { title: input.title }),
+      lessons: input.lessons ?? [
+        { freePreview: true, durationSeconds: 60 },
+        { durationSeconds: 600 },
+        { durationSeconds: 600 },
+      ],
+    });
+    const learner = await kit.caller('learner');
+    if (input.name !== undefined) names.set(learner.id, input.name);
+    await paid(learner.id, [created.id]);
+    await kit.settle();
+    return { course: created, learner, lessons: created.lessonIds };
+  };
+
+  const report: LearningTest['report'] = (as, lessonId, body) =>
+    kit.request('PUT', `/api/v1/lessons/${lessonId}/progress`, { as, body });
+  const reported: LearningTest['reported'] = (as, lessonId, body) =>
+    kit.expectStatus<ProgressState>(200, 'PUT', `/api/v1/lessons/${lessonId}/progress`, { as, body });
+  const learningEvents: LearningTest['learningEvents'] = async (type, userId) =>
+    (await kit.outbox('learning', type)).filter((e) => (e.data as { userId?: string }).userId === userId);
+
   return {
     kit,
     learning,
@@ -221,5 +268,9 @@ export async function startLearning(options: Partial<LearningDeps> = {}): Promis
     paid,
     refunded,
     redeliver,
+    bought,
+    report,
+    reported,
+    learningEvents,
   };
 }

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller } from '../../../test/helpers/kit.js';
-import { type LearningTest, startLearning } from './learning.test-support.js';
+import { type LearningTest, type ProgressState, startLearning } from './learning.test-support.js';
 
 let t: LearningTest;
 beforeAll(async () => {
@@ -11,132 +10,105 @@ afterAll(async () => {
   await t.kit.stop();
 });
 
-interface State {
-  accepted: boolean;
-  position: number;
-  resumePosition: number;
-  completed: boolean;
-  courseProgressPercent: number;
-}
-
-const report = (test: LearningTest, as: Caller, lessonId: string, body: unknown) =>
-  test.kit.request('PUT', `/api/v1/lessons/${lessonId}/progress`, { as, body });
-const reported = async (test: LearningTest, as: Caller, lessonId: string, body: unknown) => {
-  const response = await report(test, as, lessonId, body);
-  expect(response.statusCode, response.body).toBe(200);
-  return response.json<State>();
-};
-
-/** A course of three lessons (preview 60 s, 600 s, 600 s), bought by a new learner. */
-async function boughtCourse(test: LearningTest) {
-  const course = await test.course({
-    lessons: [{ freePreview: true, durationSeconds: 60 }, { durationSeconds: 600 }, { durationSeconds: 600 }],
-  });
-  const learner = await test.kit.caller('learner');
-  await test.paid(learner.id, [course.id]);
-  await test.kit.settle();
-  return { course, learner, lessons: course.lessonIds as [string, string, string] };
-}
-
-async function eventsFor(test: LearningTest, type: string, userId: string) {
-  return (await test.kit.outbox('learning', type)).filter(
-    (e) => (e.data as { userId: string }).userId === userId,
-  );
+/** The default bought course has three lessons: a 60 s preview and two of 600 s. */
+async function threeLessons(test: LearningTest) {
+  const bought = await test.bought();
+  return { ...bought, lessons: bought.lessons as [string, string, string] };
 }
 
 describe('progress reports', () => {
   it('never moves back: older reports and reports too soon after the last are ignored', async () => {
-    const { learner, lessons } = await boughtCourse(t);
+    const { learner, lessons } = await threeLessons(t);
     const lesson = lessons[1];
     const t1 = t.clock().toISOString();
-    expect(await reported(t, learner, lesson, { position: 100, reportedAt: t1 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 100, reportedAt: t1 })).toMatchObject({
       accepted: true,
       position: 100,
       resumePosition: 100,
     });
     t.clock.advance(10);
     const older = new Date(Date.parse(t1) - 5000).toISOString();
-    expect(await reported(t, learner, lesson, { position: 50, reportedAt: older })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 50, reportedAt: older })).toMatchObject({
       accepted: false,
       position: 100,
       resumePosition: 100,
     });
     // the same report again is the same answer (idempotent)
-    expect(await reported(t, learner, lesson, { position: 100, reportedAt: t1 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 100, reportedAt: t1 })).toMatchObject({
       accepted: false,
       position: 100,
     });
     const t2 = t.clock().toISOString();
-    expect(await reported(t, learner, lesson, { position: 40, reportedAt: t2 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 40, reportedAt: t2 })).toMatchObject({
       accepted: true,
       position: 100,
       resumePosition: 40,
     });
     t.clock.advance(2);
-    expect(await reported(t, learner, lesson, { position: 300 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 300 })).toMatchObject({
       accepted: false,
       position: 100,
     });
     t.clock.advance(5);
-    expect(await reported(t, learner, lesson, { position: 300 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 300 })).toMatchObject({
       accepted: true,
       position: 300,
     });
     // past the end is the end
     t.clock.advance(5);
-    expect(await reported(t, learner, lesson, { position: 5000 })).toMatchObject({
+    expect(await t.reported(learner, lesson, { position: 5000 })).toMatchObject({
       position: 600,
       completed: true,
     });
   });
 
   it('completes lessons at the end or when marked, and the course once, with events exactly once', async () => {
-    const { course, learner, lessons } = await boughtCourse(t);
-    expect(await reported(t, learner, lessons[1], { position: 600 })).toMatchObject({
+    const { course, learner, lessons } = await threeLessons(t);
+    expect(await t.reported(learner, lessons[1], { position: 600 })).toMatchObject({
       completed: true,
       courseProgressPercent: 33,
     });
     t.clock.advance(10);
-    expect(await reported(t, learner, lessons[1], { position: 600, completed: true })).toMatchObject({
+    expect(await t.reported(learner, lessons[1], { position: 600, completed: true })).toMatchObject({
       completed: true,
       courseProgressPercent: 33,
     });
-    expect(await reported(t, learner, lessons[0], { position: 5, completed: true })).toMatchObject({
+    expect(await t.reported(learner, lessons[0], { position: 5, completed: true })).toMatchObject({
       completed: true,
       courseProgressPercent: 66,
     });
-    expect(await reported(t, learner, lessons[2], { position: 0, completed: false })).toMatchObject({
+    expect(await t.reported(learner, lessons[2], { position: 0, completed: false })).toMatchObject({
       completed: false,
     });
     // marking complete is not held back by the interval
-    expect(await reported(t, learner, lessons[2], { position: 10, completed: true })).toMatchObject({
+    expect(await t.reported(learner, lessons[2], { position: 10, completed: true })).toMatchObject({
       accepted: true,
       completed: true,
       courseProgressPercent: 100,
     });
     t.clock.advance(10);
-    await reported(t, learner, lessons[2], { position: 20, completed: true });
+    await t.reported(learner, lessons[2], { position: 20, completed: true });
 
-    const completedLessons = await eventsFor(t, 'learning.lesson.completed', learner.id);
+    const completedLessons = await t.learningEvents('learning.lesson.completed', learner.id);
     expect(completedLessons.map((e) => (e.data as { lessonId: string }).lessonId).sort()).toEqual(
       [...lessons].sort(),
     );
-    const completedCourses = await eventsFor(t, 'learning.course.completed', learner.id);
+    const completedCourses = await t.learningEvents('learning.course.completed', learner.id);
     expect(completedCourses).toHaveLength(1);
     expect(completedCourses[0]?.data).toMatchObject({ courseId: course.id });
     expect(await t.learning.api.consumedShare(learner.id, course.id)).toBe(1);
   });
 
   it('counts learning time per UTC day from the gaps between reports, capped per report', async () => {
-    const { learner, lessons } = await boughtCourse(t);
+    const { learner, lessons } = await threeLessons(t);
     t.clock.set(new Date('2026-03-02T23:58:00.000Z'));
-    await reported(t, learner, lessons[1], { position: 10 }); // first report: no gap yet
+    await t.reported(learner, lessons[1], { position: 10 }); // first report: no gap yet
     t.clock.advance(30);
-    await reported(t, learner, lessons[1], { position: 40 }); // +30
+    await t.reported(learner, lessons[1], { position: 40 }); // +30
     t.clock.advance(3600);
-    await reported(t, learner, lessons[1], { position: 100 }); // +60, the cap, on 3 March
+    await t.reported(learner, lessons[1], { position: 100 }); // +60, the cap, on 3 March
     t.clock.advance(10);
-    await reported(t, learner, lessons[1], { position: 100 }); // did not move: +0
+    await t.reported(learner, lessons[1], { position: 100 }); // did not move: +0
     const time = await t.kit.expectStatus<{ data: { day: string; seconds: number }[] }>(
       200,
       'GET',
@@ -150,18 +122,18 @@ describe('progress reports', () => {
   });
 
   it('reports the consumed share by duration for commerce’s refund rule', async () => {
-    const { course, learner, lessons } = await boughtCourse(t);
+    const { course, learner, lessons } = await threeLessons(t);
     expect(await t.learning.api.consumedShare(learner.id, course.id)).toBe(0);
-    await reported(t, learner, lessons[1], { position: 300 });
+    await t.reported(learner, lessons[1], { position: 300 });
     expect(await t.learning.api.consumedShare(learner.id, course.id)).toBeCloseTo(300 / 1260, 4);
     expect(await t.learning.api.consumedShare(learner.id, 'not-a-uuid')).toBe(0);
     expect(await t.learning.api.consumedShare(t.admin.id, course.id)).toBe(0);
   });
 
   it('refuses reports from learners without the course, and malformed reports, changing nothing', async () => {
-    const { learner, lessons } = await boughtCourse(t);
+    const { learner, lessons } = await threeLessons(t);
     const stranger = await t.kit.caller('learner');
-    const refused = await report(t, stranger, lessons[1], { position: 10 });
+    const refused = await t.report(stranger, lessons[1], { position: 10 });
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'learning.purchase-required' });
     const bad: [string, unknown, number][] = [
@@ -176,17 +148,19 @@ describe('progress reports', () => {
       ['not-a-uuid', { position: 1 }, 400],
     ];
     for (const [lessonId, body, status] of bad) {
-      const response = await report(t, learner, lessonId, body);
+      const response = await t.report(learner, lessonId, body);
       expect(response.statusCode, JSON.stringify(body)).toBe(status);
       expect(response.headers['content-type']).toContain('application/problem+json');
     }
-    expect(await report(t, learner, lessons[1], { position: 1 }).then((r) => r.statusCode)).toBe(200);
+    expect(await t.report(learner, lessons[1], { position: 1 }).then((r) => r.statusCode)).toBe(200);
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from learning.lesson_progress where user_id in (${learner.id}, ${stranger.id})`.execute(
       t.kit.app.platform.database.db,
     );
     expect(rows[0]?.n).toBe(1);
-    expect(await report(t, learner, lessons[1], { position: 1 }).then((r) => r.json<State>())).toMatchObject({
+    expect(
+      await t.report(learner, lessons[1], { position: 1 }).then((r) => r.json<ProgressState>()),
+    ).toMatchObject({
       position: 1,
     });
   });
@@ -207,7 +181,7 @@ describe('my learning', () => {
     }
     const [first, , third] = courses as [(typeof courses)[0], (typeof courses)[0], (typeof courses)[0]];
     t.clock.advance(10);
-    await reported(t, learner, first.lessonIds[1] ?? '', { position: 100 });
+    await t.reported(learner, first.lessonIds[1] ?? '', { position: 100 });
 
     type Page = {
       data: {
@@ -255,10 +229,10 @@ describe('concurrent reports', () => {
   });
 
   it('converge to the furthest position and complete the lesson once', async () => {
-    const { learner, lessons } = await boughtCourse(u);
+    const { learner, lessons } = await threeLessons(u);
     const positions = Array.from({ length: 20 }, (_, i) => (i + 1) * 30).sort(() => Math.random() - 0.5);
     const answers = await Promise.all(
-      positions.map((position) => reported(u, learner, lessons[1], { position: position })),
+      positions.map((position) => u.reported(learner, lessons[1], { position: position })),
     );
     for (const [i, answer] of answers.entries()) {
       expect(answer.position).toBeGreaterThanOrEqual(Math.min(positions[i] ?? 0, 600));
@@ -268,14 +242,14 @@ describe('concurrent reports', () => {
       u.kit.app.platform.database.db,
     );
     expect(rows[0]?.max_position).toBe(600);
-    expect(await eventsFor(u, 'learning.lesson.completed', learner.id)).toHaveLength(1);
+    expect(await u.learningEvents('learning.lesson.completed', learner.id)).toHaveLength(1);
   });
 
   it('under the default interval, accept one of a burst and ignore the rest without going back', async () => {
-    const { learner, lessons } = await boughtCourse(t);
+    const { learner, lessons } = await threeLessons(t);
     const positions = Array.from({ length: 20 }, (_, i) => (i + 1) * 10).sort(() => Math.random() - 0.5);
     const answers = await Promise.all(
-      positions.map((position) => reported(t, learner, lessons[2], { position })),
+      positions.map((position) => t.reported(learner, lessons[2], { position })),
     );
     const accepted = answers.filter((a) => a.accepted);
     expect(accepted).toHaveLength(1);

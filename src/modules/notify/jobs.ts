@@ -9,6 +9,7 @@ import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
 export function createNotifyJobs(handlers: {
   deliver: (deliveryId: string) => Promise<void>;
   fanoutStep: (fanoutId: string) => Promise<void>;
+  courseDigest: (day: string | undefined) => Promise<number>;
 }) {
   const deliver = defineJob({
     name: 'notify.deliver',
@@ -24,5 +25,22 @@ export function createNotifyJobs(handlers: {
     expireInSeconds: 300,
     handle: (data) => handlers.fanoutStep(data.fanoutId),
   });
-  return { deliver, fanoutStep, all: [deliver, fanoutStep] as JobDefinition[] };
+  // 00:05 UTC: yesterday's (UTC) updates; `day` lets an operator rerun a day, which sends nothing twice
+  const courseDigest = defineJob({
+    name: 'notify.course-digest',
+    data: Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })) }),
+    cron: { expression: '5 0 * * *', data: {} },
+    retry: { limit: 3, delaySeconds: 300, backoff: true },
+    expireInSeconds: 3600,
+    async handle(data, { logger }) {
+      const created = await handlers.courseDigest(data.day);
+      logger.info({ day: data.day, created }, 'course digests created');
+    },
+  });
+  return {
+    deliver,
+    fanoutStep,
+    courseDigest,
+    all: [deliver, fanoutStep, courseDigest] as JobDefinition[],
+  };
 }

@@ -26,6 +26,8 @@ export const KINDS = {
   comment_replied: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   // one email per update to thousands of learners would be spam: in-app unless asked for
   course_updated: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+  // one mail a day of the day's course updates, for those who ask for it (course_updated mails per change)
+  course_digest: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   announcement: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
 } as const satisfies Record<string, KindRule>;
 

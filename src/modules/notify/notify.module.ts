@@ -8,6 +8,7 @@ import { createDeliveryService } from './delivery.service.js';
 import { createFanoutService } from './fanout.service.js';
 import { inboxRoutes } from './inbox.routes.js';
 import { createInboxService } from './inbox.service.js';
+import { createDigestService, type DigestService } from './digest.service.js';
 import { createNotifyJobs } from './jobs.js';
 import { createLiveHub, type LiveHub } from './live.js';
 import { notifyMigrations } from './migrations/index.js';
@@ -78,7 +79,7 @@ function smsFrom(settings: NotifySettings, platform: Platform): SmsSender {
 export function createNotifyModule(
   platform: Platform,
   deps: NotifyDeps = {},
-): LecternModule & { api: NotifyApi; live: LiveHub } {
+): LecternModule & { api: NotifyApi; live: LiveHub; digest: DigestService } {
   const settings = { ...DEFAULTS, ...deps.settings };
   const db = platform.database.db.withTables<NotifyTables>();
   const clock = deps.clock ?? systemClock;
@@ -93,6 +94,7 @@ export function createNotifyModule(
   const handlers = {
     deliver: (id: string) => delivery.run(id),
     fanoutStep: (id: string) => fanout.step(id),
+    courseDigest: (day: string | undefined) => digest.send(day),
   };
   const jobs = createNotifyJobs(handlers);
   const delivery = createDeliveryService({
@@ -130,6 +132,7 @@ export function createNotifyModule(
       await platform.jobs.send(jobs.fanoutStep, { fanoutId }, { transaction: trx as Kysely<object> });
     },
   });
+  const digest = createDigestService({ db, clock, delivery, batchSize: settings.NOTIFY_FANOUT_BATCH });
   const inbox = createInboxService({ db, clock });
   const preferences = createPreferencesService({ db, clock });
   const broadcasts = createBroadcastService({ db, fanout });
@@ -147,6 +150,7 @@ export function createNotifyModule(
     jobs: jobs.all,
     close: () => live.close(),
     live,
+    digest,
     api: createNotifyApi({ db, delivery, live }),
   };
 }

@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Static } from 'typebox';
 import type { Clock } from '../../platform/clock.js';
+import type { EventDefinition, TypedEnvelope } from '../../platform/messaging/events.js';
 import type { DeliveryContext } from '../../platform/messaging/inbox.js';
+import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import {
   CourseRejectedEvent,
@@ -26,9 +29,148 @@ import {
 import type { DeliveryService, NotificationInput } from './delivery.service.js';
 import { grantEntitlement, revokeEntitlement } from './fanout.queries.js';
 import type { FanoutService } from './fanout.service.js';
+import type { Kind } from './kinds.js';
 import type { LiveHub } from './live.js';
 import { upsertRecipient } from './preferences.queries.js';
 import type { NotifyTables } from './tables.js';
+
+/**
+ * One notification trigger: the event it reacts to, the kind it creates, who gets it, what the
+ * payload says and what makes it the same notification again (its dedupe key).
+ */
+interface Trigger<D extends EventDefinition> {
+  event: D;
+  kind: Kind;
+  recipients(data: Static<D['schema']>): readonly string[];
+  payload(data: Static<D['schema']>): Record<string, unknown>;
+  dedupeKey(event: TypedEnvelope<D['type'], Static<D['schema']>>): string;
+}
+
+/** A trigger with its event type erased, so triggers of several events share one list. */
+interface AnyTrigger {
+  event: EventDefinition;
+  inputs(event: EventEnvelope): NotificationInput[];
+}
+
+function trigger<D extends EventDefinition>(t: Trigger<D>): AnyTrigger {
+  return {
+    event: t.event,
+    inputs(event) {
+      // the subscriber picks this trigger by the event's type and version, and the platform has
+      // checked the data against the same definition, so the envelope has this shape
+      const typed = event as TypedEnvelope<D['type'], Static<D['schema']>>;
+      return [...new Set(t.recipients(typed.data))].map((recipientId) => ({
+        recipientId,
+        kind: t.kind,
+        payload: t.payload(typed.data),
+        dedupeKey: t.dedupeKey(typed),
+        sourceEventId: event.id,
+      }));
+    },
+  };
+}
+
+const byEventId = (event: { id: string }) => event.id;
+
+/**
+ * Event → kind → recipients → payload. Each group is one durable consumer; the names are the
+ * inbox's record of what was applied, so a group is never renamed.
+ */
+const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger[] }[] = [
+  {
+    consumer: 'notify.account',
+    triggers: [
+      trigger({
+        event: UserRegisteredEvent,
+        kind: 'welcome',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({ displayName: d.displayName }),
+        dedupeKey: () => 'registered',
+      }),
+      // the link itself is identity's to mail (it carries a secret); this is the notice
+      trigger({
+        event: PasswordResetRequestedEvent,
+        kind: 'password_reset_requested',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({ expiresAt: d.expiresAt }),
+        dedupeKey: byEventId,
+      }),
+      trigger({
+        event: InstructorApprovedEvent,
+        kind: 'instructor_approved',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({ displayName: d.displayName }),
+        dedupeKey: (e) => e.data.applicationId,
+      }),
+    ],
+  },
+  {
+    consumer: 'notify.orders',
+    triggers: [
+      trigger({
+        event: OrderPaidEvent,
+        kind: 'order_receipt',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({
+          orderId: d.orderId,
+          total: d.total,
+          currency: d.currency,
+          paidAt: d.paidAt,
+          lines: d.lines.map((l) => ({ courseId: l.courseId, title: l.title, amount: l.amount })),
+        }),
+        dedupeKey: (e) => e.data.orderId,
+      }),
+      trigger({
+        event: OrderRefundedEvent,
+        kind: 'refund_processed',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({
+          orderId: d.orderId,
+          refundId: d.refundId,
+          amount: d.amount,
+          currency: d.currency,
+          orderStatus: d.orderStatus,
+        }),
+        dedupeKey: (e) => e.data.refundId,
+      }),
+    ],
+  },
+  {
+    consumer: 'notify.course-review',
+    triggers: [
+      trigger({
+        event: CoursePublishedEvent,
+        kind: 'course_published',
+        recipients: (d) => [d.ownerId, ...d.instructorIds],
+        payload: (d) => ({ courseId: d.courseId, title: d.title }),
+        dedupeKey: byEventId,
+      }),
+      trigger({
+        event: CourseRejectedEvent,
+        kind: 'course_rejected',
+        recipients: (d) => [d.ownerId],
+        payload: (d) => ({ courseId: d.courseId, title: d.title, reason: d.reason }),
+        dedupeKey: byEventId,
+      }),
+    ],
+  },
+  {
+    consumer: 'notify.certificates',
+    triggers: [
+      trigger({
+        event: CertificateIssuedEvent,
+        kind: 'certificate_issued',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({
+          courseId: d.courseId,
+          courseTitle: d.courseTitle,
+          verificationId: d.verificationId,
+        }),
+        dedupeKey: (e) => e.data.certificateId,
+      }),
+    ],
+  },
+];
 
 /**
  * Every trigger is an event subscriber: idempotent by event id through the platform's inbox, and
@@ -80,132 +222,20 @@ export function createNotifySubscribers(deps: {
         }
       },
     }),
-    eventSubscriber({
-      consumer: 'notify.account',
-      events: [UserRegisteredEvent, PasswordResetRequestedEvent, InstructorApprovedEvent],
-      async handle(event, trx, context) {
-        switch (event.type) {
-          case 'identity.user.registered':
-            return notify(trx, context, [
-              {
-                recipientId: event.data.userId,
-                kind: 'welcome',
-                payload: { displayName: event.data.displayName },
-                dedupeKey: 'registered',
-                sourceEventId: event.id,
-              },
-            ]);
-          case 'identity.password.reset_requested':
-            // the link itself is identity's to mail (it carries a secret); this is the notice
-            return notify(trx, context, [
-              {
-                recipientId: event.data.userId,
-                kind: 'password_reset_requested',
-                payload: { expiresAt: event.data.expiresAt },
-                dedupeKey: event.id,
-                sourceEventId: event.id,
-              },
-            ]);
-          case 'identity.instructor.approved':
-            return notify(trx, context, [
-              {
-                recipientId: event.data.userId,
-                kind: 'instructor_approved',
-                payload: { displayName: event.data.displayName },
-                dedupeKey: event.data.applicationId,
-                sourceEventId: event.id,
-              },
-            ]);
-        }
-      },
-    }),
-    eventSubscriber({
-      consumer: 'notify.orders',
-      events: [OrderPaidEvent, OrderRefundedEvent],
-      async handle(event, trx, context) {
-        if (event.type === 'commerce.order.paid') {
-          const d = event.data;
-          return notify(trx, context, [
-            {
-              recipientId: d.userId,
-              kind: 'order_receipt',
-              payload: {
-                orderId: d.orderId,
-                total: d.total,
-                currency: d.currency,
-                paidAt: d.paidAt,
-                lines: d.lines.map((l) => ({ courseId: l.courseId, title: l.title, amount: l.amount })),
-              },
-              dedupeKey: d.orderId,
-              sourceEventId: event.id,
-            },
-          ]);
-        }
-        const d = event.data;
-        return notify(trx, context, [
-          {
-            recipientId: d.userId,
-            kind: 'refund_processed',
-            payload: {
-              orderId: d.orderId,
-              refundId: d.refundId,
-              amount: d.amount,
-              currency: d.currency,
-              orderStatus: d.orderStatus,
-            },
-            dedupeKey: d.refundId,
-            sourceEventId: event.id,
-          },
-        ]);
-      },
-    }),
-    eventSubscriber({
-      consumer: 'notify.course-review',
-      events: [CoursePublishedEvent, CourseRejectedEvent],
-      async handle(event, trx, context) {
-        if (event.type === 'catalog.course.published') {
-          const d = event.data;
-          const to = [...new Set([d.ownerId, ...d.instructorIds])];
-          return notify(
-            trx,
-            context,
-            to.map((recipientId) => ({
-              recipientId,
-              kind: 'course_published' as const,
-              payload: { courseId: d.courseId, title: d.title },
-              dedupeKey: event.id,
-              sourceEventId: event.id,
-            })),
+    ...TRIGGER_GROUPS.map(({ consumer, triggers }) =>
+      eventSubscriber({
+        consumer,
+        events: triggers.map((t) => t.event),
+        async handle(event, trx, context) {
+          const trigger = triggers.find(
+            (t) => t.event.type === event.type && t.event.version === event.version,
           );
-        }
-        const d = event.data;
-        return notify(trx, context, [
-          {
-            recipientId: d.ownerId,
-            kind: 'course_rejected',
-            payload: { courseId: d.courseId, title: d.title, reason: d.reason },
-            dedupeKey: event.id,
-            sourceEventId: event.id,
-          },
-        ]);
-      },
-    }),
-    eventSubscriber({
-      consumer: 'notify.certificates',
-      events: [CertificateIssuedEvent],
-      async handle(event, trx, context) {
-        const d = event.data;
-        return notify(trx, context, [
-          {
-            recipientId: d.userId,
-            kind: 'certificate_issued',
-            payload: { courseId: d.courseId, courseTitle: d.courseTitle, verificationId: d.verificationId },
-            dedupeKey: d.certificateId,
-            sourceEventId: event.id,
-          },
-        ]);
-      },
-    }),
+          // eventSubscriber only hands over events of the listed definitions
+          if (!trigger) return;
+          return notify(trx, context, trigger.inputs(event));
+        },
+      }),
+    ),
     eventSubscriber({
       consumer: 'notify.comment-replies',
       events: [CommentRepliedEvent],

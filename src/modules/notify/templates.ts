@@ -143,6 +143,16 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['您报名的课程有更新：{{changes}}。', '课程：{{courseId}}'],
     },
   },
+  course_digest: {
+    en: {
+      subject: 'Your course updates of {{day}}',
+      paragraphs: ['Courses you take changed on {{day}} (UTC):', '{{items}}'],
+    },
+    'zh-CN': {
+      subject: '{{day}} 的课程更新',
+      paragraphs: ['您学习的课程在 {{day}}（UTC）有以下更新：', '{{items}}'],
+    },
+  },
   announcement: {
     en: { subject: '{{title}}', paragraphs: ['{{body}}'] },
     'zh-CN': { subject: '{{title}}', paragraphs: ['{{body}}'] },
@@ -167,6 +177,10 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
   comment_replied: { lessonId: 'l1', excerpt: 'Check <the> second step & retry.' },
   course_updated: { courseId: 'c1', changes: ['outline'] },
+  course_digest: {
+    day: '2026-03-01',
+    items: [{ courseId: 'c1', changes: ['outline', 'new lesson: Intro'] }],
+  },
   announcement: { title: 'Maintenance on Sunday', body: 'Lectern is offline from 02:00 to 03:00 UTC.' },
 };
 
@@ -238,6 +252,15 @@ export function variablesOf(
         courseId: str(p.courseId),
         changes: Array.isArray(p.changes) ? p.changes.map(str).join(', ') : '',
       };
+    case 'course_digest': {
+      const items = Array.isArray(p.items) ? (p.items as Record<string, unknown>[]) : [];
+      return {
+        day: str(p.day),
+        items: items
+          .map((i) => `${str(i.courseId)}: ${Array.isArray(i.changes) ? i.changes.map(str).join(', ') : ''}`)
+          .join('\n'),
+      };
+    }
     case 'announcement':
       return { title: str(p.title), body: str(p.body) };
   }
