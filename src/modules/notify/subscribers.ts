@@ -170,6 +170,23 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
       }),
     ],
   },
+  {
+    consumer: 'notify.comment-replies',
+    triggers: [
+      trigger({
+        event: CommentRepliedEvent,
+        kind: 'comment_replied',
+        recipients: (d) => [d.parentAuthorId],
+        payload: (d) => ({
+          commentId: d.commentId,
+          parentId: d.parentId,
+          lessonId: d.lessonId,
+          excerpt: d.excerpt,
+        }),
+        dedupeKey: (e) => e.data.commentId,
+      }),
+    ],
+  },
 ];
 
 /**
@@ -236,27 +253,6 @@ export function createNotifySubscribers(deps: {
         },
       }),
     ),
-    eventSubscriber({
-      consumer: 'notify.comment-replies',
-      events: [CommentRepliedEvent],
-      async handle(event, trx, context) {
-        const d = event.data;
-        return notify(trx, context, [
-          {
-            recipientId: d.parentAuthorId,
-            kind: 'comment_replied',
-            payload: {
-              commentId: d.commentId,
-              parentId: d.parentId,
-              lessonId: d.lessonId,
-              excerpt: d.excerpt,
-            },
-            dedupeKey: d.commentId,
-            sourceEventId: event.id,
-          },
-        ]);
-      },
-    }),
     eventSubscriber({
       consumer: 'notify.entitlements',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
