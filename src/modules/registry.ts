@@ -122,6 +122,7 @@ const MODULES = {
       createCommerceModule(platform, {
         catalog: apis.catalog,
         entitlements: apis.learning,
+        learning: apis.learning,
         settings: settings.commerce,
       }),
   }),

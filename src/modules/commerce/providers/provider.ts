@@ -55,6 +55,8 @@ export interface ProviderPaymentState {
   status: 'pending' | 'succeeded' | 'closed' | 'unknown';
   amount?: Money;
   providerTxnId?: string;
+  /** The payment's refunds by our refund id, where the provider's query reports them (the sandbox does). */
+  refunds?: { refundId: string; amount: Money; status: 'pending' | 'succeeded' | 'failed' }[];
 }
 
 /** Which payment to look up: our id, plus the provider's reference where it has one (Stripe's PaymentIntent id). */
