@@ -130,6 +130,16 @@ export async function moveBalances(
 ): Promise<void> {
   for (const line of lines) {
     if (line.amount === 0) continue;
+    if (line.amount < 0) {
+      // a release: the row exists since the hold made it (an insert would be checked before the conflict)
+      await db
+        .updateTable('commerce.refund_balances')
+        .set({ reserved: sql<number>`reserved + ${line.amount}` })
+        .where('order_id', '=', orderId)
+        .where('course_id', '=', line.courseId)
+        .execute();
+      continue;
+    }
     await db
       .insertInto('commerce.refund_balances')
       .values({ order_id: orderId, course_id: line.courseId, paid: line.paid, reserved: line.amount })

@@ -89,7 +89,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await s
     .createTable('refund_transitions')
-    .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+    // a sequence, so transitions written in one instant keep their order
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('refund_id', 'uuid', (c) => c.notNull().references('commerce.refunds.id').onDelete('cascade'))
     .addColumn('from_status', 'text')
     .addColumn('to_status', 'text', (c) => c.notNull())
