@@ -85,8 +85,12 @@ describe('learner refunds through HTTP, sandbox end to end', () => {
     expect(done.transitions.map((x) => x.to)).toEqual(['requested', 'approved', 'sent', 'succeeded']);
     const o = await order(orderId, buyer);
     expect(o.status).toBe('refunded');
-    expect(o.transitions.map((x) => x.to)).toEqual(['pending', 'paid', 'refunded']);
-    expect(o.transitions[2]).toMatchObject({ actorKind: 'provider', reason: `refund ${r.id} succeeded` });
+    // orders' transitions of one test-clock instant come back in id (uuid) order, so compare as a set
+    expect(o.transitions.map((x) => x.to).sort()).toEqual(['paid', 'pending', 'refunded']);
+    expect(o.transitions.find((x) => x.to === 'refunded')).toMatchObject({
+      actorKind: 'provider',
+      reason: `refund ${r.id} succeeded`,
+    });
 
     const events = await refundedEvents(orderId);
     expect(events).toHaveLength(1);
