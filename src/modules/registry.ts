@@ -138,6 +138,7 @@ const MODULES = {
       createCommerceModule(platform, {
         catalog: apis.catalog,
         entitlements: apis.learning,
+        learning: apis.learning,
         settings: settings.commerce,
       }),
   }),

@@ -26,6 +26,12 @@ import {
 } from './orders.service.js';
 import type { PaymentRow } from './payments.queries.js';
 import type { Transport } from './providers/provider.js';
+import type { LearningApi } from '../learning/index.js';
+import { createReconciliationService } from './reconciliation.service.js';
+import { createRefundJobs } from './refunds.jobs.js';
+import { refundsRoutes } from './refunds.routes.js';
+import { createRefundsService, type RefundsService } from './refunds.service.js';
+import type { RefundTables } from './refunds.tables.js';
 import { createProviders, type PaymentProviders } from './providers/providers.js';
 import type { RouteSet } from './routes.common.js';
 import { createCommerceSubscribers } from './subscribers.js';
@@ -49,6 +55,8 @@ export interface CommerceDeps {
   /** The fetch providers and sandbox deliveries use; tests route it into the app. */
   transport?: Transport | undefined;
   clock?: Clock | undefined;
+  /** learning's API (declared in COMMERCE_REQUIRES): how much of a course a learner consumed, for the refund rule. */
+  learning?: Pick<LearningApi, 'consumedShare'> | undefined;
 }
 
 /** A development key when COMMERCE_DATA_KEYS is unset: fixed, so sealed values survive a restart, and never secret. */
@@ -112,7 +120,12 @@ export function createCommerceModule(
   const jobs = createCommerceJobs(handlers, () => platform.jobs);
 
   const ledger = createLedgerService({ db, platformFeeBps: settings.COMMERCE_PLATFORM_FEE_BPS });
-  const notifications = createNotificationsService({ db, clock, sealer, ledger });
+  const refundsHolder: { service?: RefundsService } = {};
+  const refundsService = (): RefundsService => {
+    if (!refundsHolder.service) throw new Error('commerce refunds are not built yet');
+    return refundsHolder.service;
+  };
+  const notifications = createNotificationsService({ db, clock, sealer, ledger, refunds: refundsService });
   const payments = createPaymentsService({
     db,
     clock,
@@ -146,11 +159,30 @@ export function createCommerceModule(
 
   built.orders = orders;
 
+  const refundJobs = createRefundJobs(() => (refundId) => refundsService().send(refundId));
+  const refundDb = db.withTables<RefundTables>();
+  const learning = deps.learning;
+  refundsHolder.service = createRefundsService({
+    db: refundDb,
+    clock,
+    logger: platform.logger,
+    jobs: platform.jobs,
+    sendJob: refundJobs.sendRefund,
+    ledger,
+    providers,
+    consumedShare: learning ? (userId, courseId) => learning.consumedShare(userId, courseId) : undefined,
+    windowDays: settings.COMMERCE_REFUND_WINDOW_DAYS,
+    maxConsumedBps: settings.COMMERCE_REFUND_MAX_CONSUMED_BPS,
+    transport: deps.transport,
+  });
+  const reconciliation = createReconciliationService({ db: refundDb, providers });
+
   const routeSets: RouteSet[] = [
     ordersRoutes(orders),
     paymentsRoutes(payments, notifications, providers),
     couponsRoutes(coupons),
     ledgerRoutes(ledger),
+    refundsRoutes(refundsService(), reconciliation),
   ];
 
   return {
@@ -159,7 +191,7 @@ export function createCommerceModule(
     routes: (app, kit) => {
       for (const routes of routeSets) routes(app, kit);
     },
-    jobs: jobs.all,
+    jobs: [...jobs.all, ...refundJobs.all],
     subscribers: createCommerceSubscribers({ coupons }),
     bench: commerceBench(),
     api: createCommerceApi(db),

@@ -14,6 +14,7 @@ import {
   updatePayment,
 } from './payments.queries.js';
 import type { ProviderName, VerifiedNotification } from './providers/provider.js';
+import type { RefundsService } from './refunds.service.js';
 import type { CommerceTables, NotificationOutcome } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
@@ -38,6 +39,8 @@ export function createNotificationsService(deps: {
   sealer: Sealer;
   /** Books the sale's split (instructors, platform) in the paid transaction. */
   ledger: Pick<LedgerService, 'recordSale'>;
+  /** Settles refunds from `refund.succeeded` / `refund.failed` (the refunds area); ignored without it. */
+  refunds?: () => Pick<RefundsService, 'applyNotification'>;
 }) {
   const { db, clock, sealer, ledger } = deps;
 
@@ -84,7 +87,10 @@ export function createNotificationsService(deps: {
         await updatePayment(trx, payment.id, { status: 'closed', updated_at: now });
       return result(payment.status === 'pending' ? 'applied' : 'ignored');
     }
-    // refunds are settled by the refunds work; keep the record
+    if ((n.kind === 'refund.succeeded' || n.kind === 'refund.failed') && deps.refunds) {
+      const settled = await deps.refunds().applyNotification(trx, payment, n, provider);
+      return result(settled.outcome, settled.flagReason);
+    }
     if (n.kind !== 'payment.succeeded') return result('ignored');
 
     if (n.amount.amount !== payment.amount || n.amount.currency !== payment.currency) {

@@ -3,10 +3,12 @@ import { outboxMigration } from '../../../platform/messaging/outbox.js';
 import * as orders from './0001-orders.js';
 import * as coupons from './0002-coupons.js';
 import * as ledger from './0003-ledger.js';
+import * as refunds from './0004-refunds.js';
 
 export const commerceMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('commerce'),
   '0001-orders': orders,
   '0002-coupons': coupons,
   '0003-ledger': ledger,
+  '0004-refunds': refunds,
 };

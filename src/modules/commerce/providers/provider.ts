@@ -63,6 +63,8 @@ export interface ProviderPaymentState {
   providerTxnId?: string;
   /** As `VerifiedNotification.payer`, where the provider's answer names one. */
   payer?: string;
+  /** The payment's refunds by our refund id, where the provider's query reports them (the sandbox does). */
+  refunds?: { refundId: string; amount: Money; status: 'pending' | 'succeeded' | 'failed' }[];
 }
 
 /** Which payment to look up: our id, plus the provider's reference where it has one (Stripe's PaymentIntent id). */

@@ -74,6 +74,7 @@ describe('sandbox provider', () => {
       status: 'succeeded',
       amount: { amount: 1234, currency: 'CNY' },
       providerTxnId: verified.providerTxnId,
+      refunds: [],
     });
     expect(verified).toEqual({
       kind: 'payment.succeeded',

@@ -264,7 +264,12 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     async query(ref: PaymentRef): Promise<ProviderPaymentState> {
       const payment = await store.get(ref.paymentId);
       if (!payment) return { status: 'unknown' };
-      return { status: payment.status, amount: payment.amount, providerTxnId: payment.txnId };
+      return {
+        status: payment.status,
+        amount: payment.amount,
+        providerTxnId: payment.txnId,
+        refunds: payment.refunds.map((r) => ({ refundId: r.refundId, amount: r.amount, status: r.status })),
+      };
     },
 
     async refund(input: RefundInput): Promise<RefundResult> {
