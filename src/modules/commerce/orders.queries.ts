@@ -1,5 +1,6 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
+import type { RefundTables } from './refunds.tables.js';
 import type {
   CommerceTables,
   OrderLineTable,
@@ -116,6 +117,7 @@ export async function pendingOrdersWithCourses(db: Db, userId: string, courseIds
 export async function paidCourseIds(db: Db, userId: string, courseIds: readonly string[]): Promise<string[]> {
   if (courseIds.length === 0) return [];
   const rows = await db
+    .withTables<RefundTables>()
     .selectFrom('commerce.order_lines')
     .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
     .select('commerce.order_lines.course_id')
@@ -123,6 +125,21 @@ export async function paidCourseIds(db: Db, userId: string, courseIds: readonly 
     .where('commerce.order_lines.user_id', '=', userId)
     .where('commerce.order_lines.course_id', 'in', courseIds)
     .where('commerce.orders.status', 'in', ['paid', 'partially_refunded'])
+    // a line its succeeded refunds paid back in full was revoked (refunds.service): not owned
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('commerce.refund_lines as rl')
+            .innerJoin('commerce.refunds as r', 'r.id', 'rl.refund_id')
+            .select(sql<number>`1`.as('one'))
+            .where('r.status', '=', 'succeeded')
+            .whereRef('rl.order_id', '=', 'commerce.order_lines.order_id')
+            .whereRef('rl.course_id', '=', 'commerce.order_lines.course_id')
+            .having(sql<boolean>`sum(rl.amount) >= commerce.order_lines.amount`),
+        ),
+      ),
+    )
     .execute();
   return rows.map((r) => r.course_id);
 }
