@@ -77,7 +77,7 @@ export async function buildTestApp(
   const cache =
     options.platform?.cache ?? createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` });
   const platform = await createPlatform(config, {
-    database: await freshDatabase(),
+    database: options.platform?.database ?? (await freshDatabase({ template: 'migrated' })),
     bus,
     ...options.platform,
     cache,
