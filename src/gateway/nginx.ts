@@ -191,9 +191,12 @@ ${routes
 
 /** The gateway of deploy/docker-compose.yml: one pool per service, by its compose service name. */
 export function composeNginxConfig(): string {
-  const pools = Object.fromEntries(
-    (Object.keys(SERVICES) as ServiceName[]).map((name) => [name, { servers: [`${name}:3000`] }]),
-  ) as Record<ServiceName, UpstreamPool>;
+  const pool = (name: ServiceName): UpstreamPool => ({ servers: [`${name}:3000`] });
+  const pools: Record<ServiceName, UpstreamPool> = {
+    identity: pool('identity'),
+    core: pool('core'),
+    notify: pool('notify'),
+  };
   return renderNginxConfig({
     listen: '8080',
     pools,
