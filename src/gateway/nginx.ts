@@ -38,8 +38,8 @@ export interface NginxOptions {
   workerProcesses?: number | 'auto';
   /** Files nginx writes; a non-root nginx needs them somewhere it may write. */
   paths?: { pid?: string; errorLog?: string; accessLog?: string | 'off'; tempDir?: string };
-  /** Extra `proxy_set_header`s, e.g. a debug header the load-balancer test reads. */
-  extraHeaders?: Record<string, string>;
+  /** Name the instance that answered in an `X-Upstream` header (the load-balancer test counts them). */
+  exposeUpstream?: boolean;
 }
 
 // text/html is always compressed; naming it again is a warning
@@ -152,9 +152,7 @@ ${(Object.keys(SERVICES) as ServiceName[]).map((name) => upstream(name, options.
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Request-Id $request_id;
-${Object.entries(options.extraHeaders ?? {})
-  .map(([k, v]) => `        proxy_set_header ${k} ${v};\n`)
-  .join('')}
+${options.exposeUpstream ? '        add_header X-Upstream $upstream_addr always;\n' : ''}
         # a failed or unreachable instance: try the next one, for idempotent requests only
         # (nginx retries POST, PATCH and LOCK only when told to, and this config does not)
         proxy_next_upstream error timeout http_502 http_503 http_504;

@@ -297,6 +297,13 @@ const settings = {
     parse: bool,
     fallback: true,
   },
+  debugResponseDelayMs: {
+    env: 'DEBUG_RESPONSE_DELAY_MS',
+    description:
+      'Testing only: hold every answer (not the probes) this long, so a load-balancer test can slow one instance; leave at 0',
+    parse: int(0, 10_000),
+    fallback: 0,
+  },
   metricsToken: {
     env: 'METRICS_TOKEN',
     description: 'Bearer token for /metrics (16+ characters); unset: only direct callers on this host',
