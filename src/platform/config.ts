@@ -265,6 +265,19 @@ const settings = {
     parse: int(0, 10),
     fallback: 2,
   },
+  internalBreakerFailures: {
+    env: 'INTERNAL_BREAKER_FAILURES',
+    description:
+      'Calls in a row that find another module down (after retries) before calls to it fail at once (circuit breaker)',
+    parse: int(1, 1000),
+    fallback: 5,
+  },
+  internalBreakerResetMs: {
+    env: 'INTERNAL_BREAKER_RESET_MS',
+    description: 'How long an open circuit fails calls at once before one trial call is let through',
+    parse: int(100, 600_000),
+    fallback: 10_000,
+  },
   s3Bucket: {
     env: 'S3_BUCKET',
     description: 'S3-compatible bucket for uploaded files; unset means DATA_DIR/files',
