@@ -125,8 +125,8 @@ async function startInstance(instance: Instance): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   instance.child = child;
-  child.stdout?.on('data', (c: Buffer) => instance.log.push(c.toString()));
-  child.stderr?.on('data', (c: Buffer) => instance.log.push(c.toString()));
+  child.stdout.on('data', (c: Buffer) => instance.log.push(c.toString()));
+  child.stderr.on('data', (c: Buffer) => instance.log.push(c.toString()));
   try {
     await ready(instance.port);
   } catch (err) {
@@ -138,7 +138,11 @@ async function startInstance(instance: Instance): Promise<void> {
 async function stopInstance(instance: Instance, signal: NodeJS.Signals): Promise<number | null> {
   const child = instance.child;
   if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
   child.kill(signal);
   return exited;
 }
@@ -201,11 +205,17 @@ function get(agent: http.Agent, localAddress = '127.0.0.1'): Promise<Answer> {
           const tried = String(res.headers['x-upstream'] ?? '').split(',');
           resolve({ status: res.statusCode ?? 0, upstream: (tried.at(-1) ?? '').trim() });
         });
-        res.on('error', () => resolve({ status: 0, upstream: '' }));
+        res.on('error', () => {
+          resolve({ status: 0, upstream: '' });
+        });
       },
     );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, upstream: '' }));
+    req.on('timeout', () => {
+      req.destroy(new Error('timeout'));
+    });
+    req.on('error', () => {
+      resolve({ status: 0, upstream: '' });
+    });
   });
 }
 

@@ -36,8 +36,8 @@ export interface NginxOptions {
   /** Load the Debian brotli filter module (libnginx-mod-http-brotli-filter) and compress with it too. */
   brotliModule?: string | undefined;
   workerProcesses?: number | 'auto';
-  /** Files nginx writes; a non-root nginx needs them somewhere it may write. */
-  paths?: { pid?: string; errorLog?: string; accessLog?: string | 'off'; tempDir?: string };
+  /** Files nginx writes (access log `off` by default); a non-root nginx needs them somewhere it may write. */
+  paths?: { pid?: string; errorLog?: string; accessLog?: string; tempDir?: string };
   /** Name the instance that answered in an `X-Upstream` header (the load-balancer test counts them). */
   exposeUpstream?: boolean;
 }
