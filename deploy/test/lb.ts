@@ -395,6 +395,49 @@ async function perIpLimit() {
   say(`limit_req: ${limited} of ${answers.length} got 429`);
 }
 
+/** One request through nginx with the given headers: status, content type and coding. */
+async function probe(pathname: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; type: string; coding: string }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: nginxPort, path: pathname, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type'] ?? ''),
+            coding: String(res.headers['content-encoding'] ?? 'identity'),
+          });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+async function gatewayChecks() {
+  await startNginx('round_robin');
+  const brotli = existsSync('/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so');
+  const unrouted = await probe('/nowhere');
+  const metrics = await probe('/metrics');
+  const gzip = await probe('/openapi.json', { 'accept-encoding': 'gzip' });
+  const br = await probe('/openapi.json', { 'accept-encoding': 'br' });
+  const note = [
+    `unrouted ${unrouted.status} ${unrouted.type}`,
+    `/metrics ${metrics.status}`,
+    `gzip→${gzip.coding}`,
+    `br→${br.coding}${brotli ? '' : ' (no brotli module)'}`,
+  ].join(', ');
+  summary.push(['gateway checks', '4', '', '', '', '', note, load()]);
+  say(`gateway: ${note}`);
+  expectGoal(
+    'gateway: unrouted paths and /metrics are 404 problem+json; JSON is compressed',
+    unrouted.status === 404 &&
+      unrouted.type.startsWith('application/problem+json') &&
+      metrics.status === 404 &&
+      gzip.coding === 'gzip' &&
+      br.coding === (brotli ? 'br' : 'identity'),
+  );
+}
+
 function printSummary() {
   const head = [
     'run',
@@ -455,6 +498,7 @@ async function main() {
   await killUnderLoad();
   await rollingRestart();
   await perIpLimit();
+  await gatewayChecks();
   printSummary();
 }
 
