@@ -404,8 +404,8 @@ async function probe(pathname: string, headers: Record<string, string> = {}) {
         res.on('end', () => {
           resolve({
             status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            coding: String(res.headers['content-encoding'] ?? 'identity'),
+            type: res.headers['content-type'] ?? '',
+            coding: res.headers['content-encoding'] ?? 'identity',
           });
         });
       })
