@@ -24,8 +24,20 @@ export interface AppOptions {
   worker?: boolean;
 }
 
+/** A route this app serves, and who registered it: a module's name, or `platform`. */
+export interface ServedRoute {
+  owner: string;
+  method: string;
+  url: string;
+}
+
 export interface LecternApp {
   app: App;
+  /**
+   * Every route of the modules (and the platform's dead-letter admin), by owner; the gateway
+   * route map is checked against it (src/gateway.ts). The probes, /metrics and the docs are not listed.
+   */
+  routes: ServedRoute[];
   kit: HttpKit;
   relay: OutboxRelay;
   /** Stop taking requests, finish in-flight ones, stop the worker, close modules. */
@@ -134,14 +146,24 @@ export async function buildApp(
   });
   const kit: HttpKit = { auth: createAuthGuard(verifier), idempotency: createIdempotency(app, database.db) };
 
+  const routes: ServedRoute[] = [];
+  const recordRoutes = (scope: App, owner: string) => {
+    scope.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ owner, method, url: route.url });
+    });
+  };
   for (const module of modules) {
-    if (module.rootRoutes) await app.register(async (scope) => module.rootRoutes?.(scope, kit));
-    if (module.routes)
-      await app.register(async (scope) => module.routes?.(scope, kit), { prefix: '/api/v1' });
+    const own = (register: (scope: App, kit: HttpKit) => void | Promise<void>) => async (scope: App) => {
+      recordRoutes(scope, module.name);
+      await register(scope, kit);
+    };
+    if (module.rootRoutes) await app.register(own(module.rootRoutes));
+    if (module.routes) await app.register(own(module.routes), { prefix: '/api/v1' });
   }
   const deadLetters = createDeadLetterAdmin({ db: database.db, modules, logger });
   await app.register(
     (scope, _options, done) => {
+      recordRoutes(scope, 'platform');
       deadLetterRoutes(deadLetters)(scope, kit);
       done();
     },
@@ -157,6 +179,7 @@ export async function buildApp(
 
   return {
     app,
+    routes,
     kit,
     relay,
     async close() {

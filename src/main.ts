@@ -101,6 +101,9 @@ export async function migrateOnly(options: RunOptions = {}): Promise<void> {
   const { modules } = composeModules(platform, options.modules, settings);
   const applied = await migrate(platform, modules);
   process.stdout.write(applied.length > 0 ? `applied:\n  ${applied.join('\n  ')}\n` : 'nothing to apply\n');
+  // modules may hold connections of their own (identity's deny-list listens on Redis): without
+  // closing them the process never exits once REDIS_URL is set
+  for (const module of modules) await module.close?.();
   await platform.close();
 }
 
@@ -113,5 +116,6 @@ export async function seed(options: RunOptions = {}): Promise<void> {
   await startJobs(platform, modules, { worker: false });
   const lines = await seedModules(platform, modules);
   process.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'demo data already present\n');
+  for (const module of modules) await module.close?.();
   await platform.close();
 }

@@ -222,6 +222,7 @@ export function composeModules(
         tokens: tokenSource(),
         timeoutMs: config.internalTimeoutMs,
         retries: config.internalRetries,
+        breaker: { failures: config.internalBreakerFailures, halfOpenAfterMs: config.internalBreakerResetMs },
       }),
     );
   };

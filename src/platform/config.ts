@@ -61,6 +61,17 @@ const url =
     return raw;
   };
 
+/**
+ * A name NATS accepts as one subject token or a stream name: no dots, wildcards or whitespace
+ * (a dot would add a token to every subject, a wildcard would make publishes invalid).
+ */
+const natsName: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    throw new ConfigValueError(`expected letters, digits, "_" or "-" (at most 64), got "${raw}"`);
+  }
+  return raw;
+};
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -129,6 +140,13 @@ const settings = {
     example: 'redis://127.0.0.1:6379',
     secret: true,
   },
+  redisKeyPrefix: {
+    env: 'REDIS_KEY_PREFIX',
+    description:
+      'Prefix of every Redis key and channel (cache, rate limits, invalidations); separate deployments on one Redis use their own',
+    parse: str,
+    fallback: 'lectern:',
+  },
   natsUrl: {
     env: 'NATS_URL',
     description: 'NATS server with JetStream; unset means an in-process bus',
@@ -138,14 +156,16 @@ const settings = {
   },
   natsStream: {
     env: 'NATS_STREAM',
-    description: 'JetStream stream of the events; separate deployments on one NATS server use their own',
-    parse: str,
+    description:
+      'JetStream stream of the events; separate deployments on one NATS server use their own (with their own NATS_SUBJECT_PREFIX)',
+    parse: natsName,
     fallback: 'LECTERN',
   },
   natsSubjectPrefix: {
     env: 'NATS_SUBJECT_PREFIX',
-    description: 'First token of every event subject (<prefix>.<module>.<event>)',
-    parse: str,
+    description:
+      'First token of every event subject (<prefix>.<module>.<event>); two streams may not share subjects, so each deployment has its own',
+    parse: natsName,
     fallback: 'lectern',
   },
   smtpUrl: {
@@ -245,6 +265,19 @@ const settings = {
     parse: int(0, 10),
     fallback: 2,
   },
+  internalBreakerFailures: {
+    env: 'INTERNAL_BREAKER_FAILURES',
+    description:
+      'Calls in a row that find another module down (after retries) before calls to it fail at once (circuit breaker)',
+    parse: int(1, 1000),
+    fallback: 5,
+  },
+  internalBreakerResetMs: {
+    env: 'INTERNAL_BREAKER_RESET_MS',
+    description: 'How long an open circuit fails calls at once before one trial call is let through',
+    parse: int(100, 600_000),
+    fallback: 10_000,
+  },
   s3Bucket: {
     env: 'S3_BUCKET',
     description: 'S3-compatible bucket for uploaded files; unset means DATA_DIR/files',
@@ -276,6 +309,13 @@ const settings = {
     description: 'Seed demo data on start when the database is empty',
     parse: bool,
     fallback: true,
+  },
+  debugResponseDelayMs: {
+    env: 'DEBUG_RESPONSE_DELAY_MS',
+    description:
+      'Testing only: hold every answer (not the probes) this long, so a load-balancer test can slow one instance; leave at 0',
+    parse: int(0, 10_000),
+    fallback: 0,
   },
   metricsToken: {
     env: 'METRICS_TOKEN',

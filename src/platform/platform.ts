@@ -33,7 +33,8 @@ export async function createPlatform(
       embedded: config.embeddedDb,
       poolSize: config.databasePoolSize,
     }));
-  const cache = overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: 'lectern:' });
+  const cache =
+    overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const bus =
     overrides.bus ??
     (await createEventBus({

@@ -77,9 +77,10 @@ export async function buildTestApp(
   const cache =
     options.platform?.cache ?? createCache({ redisUrl, keyPrefix: `lectern-test:${randomUUID()}:` });
   const platform = await createPlatform(config, {
-    database: options.platform?.database ?? (await freshDatabase({ template: 'migrated' })),
     bus,
     ...options.platform,
+    // a database the test passes is the one used: a fresh one beside it would never be dropped
+    database: options.platform?.database ?? (await freshDatabase({ template: 'migrated' })),
     cache,
   });
   const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);

@@ -14,6 +14,7 @@ const hits = new Map<string, number>();
 const seenAuth: string[] = [];
 let issued = 0;
 let now = 1_000_000;
+let switchDown = true;
 
 const hit = (name: string) => {
   hits.set(name, (hits.get(name) ?? 0) + 1);
@@ -77,6 +78,14 @@ beforeAll(async () => {
       ? reply.status(401).send(problem(401, 'auth.token-revoked'))
       : { ok: true },
   );
+  server.get('/svc/switch', (_request, reply) => {
+    hit('switch');
+    return switchDown ? reply.status(503).send(problem(503, 'svc.down')) : { up: true };
+  });
+  server.post('/svc/switch', () => {
+    hit('switch');
+    return { up: true };
+  });
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -189,5 +198,77 @@ describe('internal HTTP client', () => {
     });
     const error = await appErrorOf(client.get('/svc/ok'));
     expect(error.kind).toBe('unavailable');
+  });
+});
+
+describe('internal HTTP client circuit breaker', () => {
+  const breakerClient = () =>
+    createInternalClient({
+      baseUrl,
+      tokens: tokensFor(),
+      timeoutMs: 200,
+      retries: 1,
+      backoffMs: 5,
+      breaker: { failures: 2, halfOpenAfterMs: 300 },
+    });
+
+  it('opens after calls in a row find the service down, then fails at once without calling', async () => {
+    switchDown = true;
+    hits.set('switch', 0);
+    const client = breakerClient();
+    for (let i = 0; i < 2; i++) expect((await appErrorOf(client.get('/svc/switch'))).code).toBe('svc.down');
+    expect(hits.get('switch')).toBe(4); // two calls, each retried once
+
+    const started = Date.now();
+    const refused = await appErrorOf(client.get('/svc/switch'));
+    expect(refused.kind).toBe('unavailable');
+    expect(refused.code).toBe('internal.circuit-open');
+    // a change is not sent either: it might be lost, but never half-applied by a dying service
+    expect((await appErrorOf(client.send('POST', '/svc/switch', {}))).code).toBe('internal.circuit-open');
+    expect(hits.get('switch')).toBe(4);
+    expect(Date.now() - started).toBeLessThan(150);
+  });
+
+  it('lets one trial call through after the pause, and closes again when it succeeds', async () => {
+    switchDown = true;
+    hits.set('switch', 0);
+    const client = breakerClient();
+    for (let i = 0; i < 2; i++) await appErrorOf(client.get('/svc/switch'));
+    expect((await appErrorOf(client.get('/svc/switch'))).code).toBe('internal.circuit-open');
+
+    switchDown = false;
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await client.get('/svc/switch')).toEqual({ up: true });
+    expect(await client.get('/svc/switch')).toEqual({ up: true });
+    expect(hits.get('switch')).toBe(6);
+  });
+
+  it('a trial call that fails opens it again', async () => {
+    switchDown = true;
+    const client = breakerClient();
+    for (let i = 0; i < 2; i++) await appErrorOf(client.get('/svc/switch'));
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    hits.set('switch', 0);
+    expect((await appErrorOf(client.get('/svc/switch'))).code).toBe('svc.down');
+    expect((await appErrorOf(client.get('/svc/switch'))).code).toBe('internal.circuit-open');
+    expect(hits.get('switch')).toBe(2);
+  });
+
+  it('is not tripped by answers that say the call was wrong (404, 409)', async () => {
+    const client = breakerClient();
+    for (let i = 0; i < 5; i++) {
+      expect(await client.find('/svc/missing')).toBeUndefined();
+      expect((await appErrorOf(client.get('/svc/conflict'))).code).toBe('svc.busy');
+    }
+    expect(await client.get('/svc/ok')).toEqual({ ok: true });
+  });
+
+  it('is not tripped by a server that answers some calls: failures must come in a row', async () => {
+    switchDown = true;
+    const client = breakerClient();
+    for (let i = 0; i < 4; i++) {
+      await appErrorOf(client.get('/svc/switch'));
+      expect(await client.get('/svc/ok')).toEqual({ ok: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { waitFor } from '../../platform/messaging/test-support.js';
+import type { Platform } from '../../platform/module.js';
 import { deliveriesInProgress } from '../../platform/messaging/inbox.js';
 import type { TestApp } from '../../../test/helpers/app.js';
 import { startKit } from '../../../test/helpers/kit.js';
@@ -43,6 +44,7 @@ export interface CourseInput {
 export async function startCatalog(
   deps: CatalogDeps = {},
   env: Record<string, string> = {},
+  platform: Partial<Platform> = {},
 ): Promise<CatalogTest> {
   let api: CatalogApi | undefined;
   // the shared test kit: a fresh database, callers by role signed by the test keys, requests
@@ -52,7 +54,7 @@ export async function startCatalog(
       api = catalog.api;
       return [catalog];
     },
-    { env },
+    { env, platform },
   );
   const app = kit.app;
   if (!api) throw new Error('the catalog module was not built');

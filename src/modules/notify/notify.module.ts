@@ -86,7 +86,9 @@ export function createNotifyModule(
   const live = createLiveHub({
     cache: platform.cache,
     logger: platform.logger,
-    channel: deps.liveChannel ?? 'lectern:notify:live',
+    // under the deployment's Redis key prefix (REDIS_KEY_PREFIX), as the cache's own channels
+    // are: two deployments on one Redis must not stream each other's items
+    channel: deps.liveChannel ?? `${platform.cache.redis?.options.keyPrefix ?? 'lectern:'}notify:live`,
   });
 
   // jobs and the services that send them refer to each other: the definitions are built first

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { createCache } from '../../platform/cache/cache.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
 import { CertificateIssuedEvent } from '../learning/index.js';
 import { createNotifyModule } from './notify.module.js';
@@ -103,9 +104,14 @@ describe.runIf(process.env.REDIS_URL)('the notification stream across two instan
     a = await startNotify();
     const shared = a.app.platform.database;
     // instance B: its own HTTP server, cache, bus and Redis connections, on A's database
+    // one deployment: B shares A's Redis key prefix, as every instance of a deployment does
+    const cache = createCache({
+      redisUrl: process.env.REDIS_URL,
+      keyPrefix: a.app.platform.cache.redis?.options.keyPrefix ?? '',
+    });
     b = await buildTestApp((platform) => [createNotifyModule(platform)], {
       worker: false,
-      platform: { database: { ...shared, close: () => Promise.resolve() } },
+      platform: { database: { ...shared, close: () => Promise.resolve() }, cache },
     });
   });
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
 import { AppError, type ErrorKind, statusOfKind } from '../errors.js';
 
 /**
@@ -30,9 +31,17 @@ export interface InternalClientOptions {
   retries: number;
   /** First backoff; doubles per attempt, with jitter. */
   backoffMs?: number;
+  /**
+   * Circuit breaker of this client (one per owning service): after `failures` calls in a row that
+   * found the service down (no answer, timeout, 502/503/504 after retries), calls fail at once
+   * for `halfOpenAfterMs`; then one trial call decides whether it closes again.
+   */
+  breaker?: { failures: number; halfOpenAfterMs: number };
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Answers that say the service is down rather than that the call was wrong: they trip the breaker. */
+const DOWN_STATUS = new Set([502, 503, 504]);
 
 const kindOfStatus = (status: number): ErrorKind =>
   (Object.entries(statusOfKind) as [ErrorKind, number][]).find(([, s]) => s === status)?.[0] ??
@@ -89,7 +98,38 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     return response;
   }
 
+  // cockatiel's breaker (half-open trial calls included) rather than a hand-kept counter; a thrown
+  // "unavailable" and a final 502/503/504 count as failures, any other answer as a success
+  const breakerOptions = options.breaker ?? { failures: 5, halfOpenAfterMs: 10_000 };
+  const breaker = circuitBreaker(
+    handleWhen((err) => err instanceof AppError && err.code === 'internal.unavailable').orWhenResult(
+      (r) => r instanceof Response && DOWN_STATUS.has(r.status),
+    ),
+    {
+      breaker: new ConsecutiveBreaker(breakerOptions.failures),
+      halfOpenAfter: breakerOptions.halfOpenAfterMs,
+    },
+  );
+
   async function call(
+    method: string,
+    path: string,
+    query: Record<string, string> | undefined,
+    body: unknown,
+  ): Promise<Response> {
+    try {
+      return await breaker.execute(() => withRetries(method, path, query, body));
+    } catch (err) {
+      if (!isBrokenCircuitError(err)) throw err;
+      throw new AppError(
+        'unavailable',
+        'internal.circuit-open',
+        `${method} ${path} was not sent: ${base} failed ${breakerOptions.failures} calls in a row; trying again shortly`,
+      );
+    }
+  }
+
+  async function withRetries(
     method: string,
     path: string,
     query: Record<string, string> | undefined,

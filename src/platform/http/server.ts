@@ -115,6 +115,14 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  if (config.debugResponseDelayMs > 0) {
+    // only deploy/test/lb.ts sets it: a slow instance for the least-connections run
+    const delay = config.debugResponseDelayMs;
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.url === '/healthz' || request.url === '/readyz') done();
+      else setTimeout(done, delay);
+    });
+  }
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttp(
       request.method,
