@@ -7,6 +7,8 @@ import { type AnalyticsApi, createAnalyticsApi } from './analytics.api.js';
 import type { AnalyticsSettings } from './analytics.settings.js';
 import { ingestRoutes } from './ingest.routes.js';
 import { createIngestService } from './ingest.service.js';
+import { recommendRoutes } from './recommend.routes.js';
+import { createRecommendService } from './recommend.service.js';
 import { createAnalyticsJobs } from './jobs.js';
 import { analyticsMigrations } from './migrations/index.js';
 import { scoresRoutes } from './scores.routes.js';
@@ -37,6 +39,7 @@ export interface AnalyticsModule extends LecternModule {
     ingest: ReturnType<typeof createIngestService>;
     aggregates: ReturnType<typeof createAggregatesService>;
     scores: ReturnType<typeof createScoresService>;
+    recommend: ReturnType<typeof createRecommendService>;
   };
 }
 
@@ -55,6 +58,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
       interactionsCap: settings.ANALYTICS_SCORE_INTERACTIONS_CAP,
     },
   });
+  const recommend = createRecommendService({ db });
   const jobs = createAnalyticsJobs({ aggregates, scores, catalog: deps.catalog, db });
 
   return {
@@ -63,6 +67,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
     routes: (app, kit) => {
       ingestRoutes({ ingest, batchesPerMinute: settings.ANALYTICS_INGEST_BATCHES_PER_MINUTE })(app, kit);
       scoresRoutes(scores)(app, kit);
+      recommendRoutes(recommend)(app, kit);
     },
     subscribers: createAnalyticsSubscribers({
       ingest,
@@ -71,6 +76,6 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
     }),
     jobs: Object.values(jobs),
     api: createAnalyticsApi({ scores }),
-    services: { ingest, aggregates, scores },
+    services: { ingest, aggregates, scores, recommend },
   };
 }

@@ -40,22 +40,25 @@ export async function startAnalytics(
 ): Promise<AnalyticsTest> {
   const clock = createTestClock(options.start ?? new Date('2026-03-10T12:00:00.000Z'));
   let analytics: AnalyticsModule | undefined;
-  const kit = await startKit((platform) => {
-    const catalog = createCatalogModule(platform, {});
-    analytics = createAnalyticsModule(platform, {
-      catalog: catalog.api,
-      clock,
-      settings: { ANALYTICS_INGEST_BATCHES_PER_MINUTE: 10_000, ...options.settings },
-    });
-    return [
-      outboxOnly('identity'),
-      catalog,
-      outboxOnly('learning'),
-      outboxOnly('community'),
-      outboxOnly('commerce'),
-      analytics,
-    ];
-  });
+  const kit = await startKit(
+    (platform) => {
+      const catalog = createCatalogModule(platform, {});
+      analytics = createAnalyticsModule(platform, {
+        catalog: catalog.api,
+        clock,
+        settings: { ANALYTICS_INGEST_BATCHES_PER_MINUTE: 10_000, ...options.settings },
+      });
+      return [
+        outboxOnly('identity'),
+        catalog,
+        outboxOnly('learning'),
+        outboxOnly('community'),
+        outboxOnly('commerce'),
+        analytics,
+      ];
+    },
+    { env: { JOBS_POLL_MS: '500' } },
+  );
   if (!analytics) throw new Error('analytics was not built');
   const admin = await kit.caller('admin');
   const root = kit.app.platform.database.db;

@@ -74,6 +74,8 @@ export function createAnalyticsJobs(deps: {
   const syncCourse = defineJob({
     name: 'analytics.sync-course',
     data: SyncCourseData,
+    // one waiting job per course: a burst of changes asks the catalog once
+    uniqueByKey: true,
     // asked outside any transaction of ours, so a slow catalog holds no lock here
     async handle(data) {
       const course = await catalog.getCourseForSale(data.courseId);

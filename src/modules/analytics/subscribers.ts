@@ -64,7 +64,9 @@ export function createAnalyticsSubscribers(deps: {
   const tx = (trx: unknown) =>
     (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
   const sync = (trx: unknown, courseId: string) =>
-    deps.jobs().send(deps.syncCourse(), { courseId }, { transaction: trx as Kysely<object> });
+    deps
+      .jobs()
+      .send(deps.syncCourse(), { courseId }, { transaction: trx as Kysely<object>, singletonKey: courseId });
 
   return [
     eventSubscriber({
