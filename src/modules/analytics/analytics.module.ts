@@ -11,6 +11,8 @@ import { recommendRoutes } from './recommend.routes.js';
 import { createRecommendService } from './recommend.service.js';
 import { createAnalyticsJobs } from './jobs.js';
 import { analyticsMigrations } from './migrations/index.js';
+import { reportsRoutes } from './reports.routes.js';
+import { createReportsService } from './reports.service.js';
 import { scoresRoutes } from './scores.routes.js';
 import { createScoresService } from './scores.service.js';
 import { createAnalyticsSubscribers } from './subscribers.js';
@@ -59,6 +61,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
     },
   });
   const recommend = createRecommendService({ db });
+  const reports = createReportsService({ db, maxDays: settings.ANALYTICS_REPORT_MAX_DAYS });
   const jobs = createAnalyticsJobs({ aggregates, scores, catalog: deps.catalog, db });
 
   return {
@@ -68,6 +71,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
       ingestRoutes({ ingest, batchesPerMinute: settings.ANALYTICS_INGEST_BATCHES_PER_MINUTE })(app, kit);
       scoresRoutes(scores)(app, kit);
       recommendRoutes(recommend)(app, kit);
+      reportsRoutes(reports)(app, kit);
     },
     subscribers: createAnalyticsSubscribers({
       ingest,

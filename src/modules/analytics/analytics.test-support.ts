@@ -25,7 +25,7 @@ export interface AnalyticsTest {
   admin: Caller;
   /** Write these events to the publisher's outbox (as that module would) and wait until applied. */
   emit<S extends TSchema>(
-    publisher: 'identity' | 'commerce' | 'learning' | 'community',
+    publisher: 'identity' | 'catalog' | 'commerce' | 'learning' | 'community',
     definition: EventDefinition<string, S>,
     data: Static<S>,
   ): Promise<void>;
