@@ -18,7 +18,7 @@ beforeAll(async () => {
     },
   });
 }, 60_000);
-afterAll(() => t?.kit.stop());
+afterAll(() => t.kit.stop());
 
 const DAYS = ['2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10'] as const;
 const on = (day: string, hour = 10) => `${day}T${String(hour).padStart(2, '0')}:00:00.000Z`;

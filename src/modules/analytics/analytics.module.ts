@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../platform/clock.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import type { CatalogApi } from '../catalog/index.js';
 import { createAggregatesService } from './aggregates.service.js';
+import { analyticsBench } from './bench.js';
 import { type AnalyticsApi, createAnalyticsApi } from './analytics.api.js';
 import type { AnalyticsSettings } from './analytics.settings.js';
 import { ingestRoutes } from './ingest.routes.js';
@@ -79,6 +80,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
       syncCourse: () => jobs.syncCourse,
     }),
     jobs: Object.values(jobs),
+    bench: analyticsBench(),
     api: createAnalyticsApi({ scores }),
     services: { ingest, aggregates, scores, recommend },
   };

@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify';
  */
 export function csvStream<T>(
   columns: { key: string; header: string }[],
-  pages: AsyncIterable<T[]>,
+  pages: AsyncIterable<T[]> | Iterable<T[]>,
   toRecord: (row: T) => Record<string, string | number>,
 ): Readable {
   async function* records() {

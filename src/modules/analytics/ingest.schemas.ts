@@ -70,7 +70,13 @@ const Share = Type.Object(
   {
     ...base('share'),
     courseId: Uuid,
-    channel: Type.Union(['wechat', 'weibo', 'qq', 'link', 'other'].map((c) => Type.Literal(c))),
+    channel: Type.Union([
+      Type.Literal('wechat'),
+      Type.Literal('weibo'),
+      Type.Literal('qq'),
+      Type.Literal('link'),
+      Type.Literal('other'),
+    ]),
   },
   { additionalProperties: false, description: 'A course was shared.' },
 );

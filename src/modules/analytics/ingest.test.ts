@@ -8,7 +8,7 @@ let t: AnalyticsTest;
 beforeAll(async () => {
   t = await startAnalytics({ settings: { ANALYTICS_INGEST_BATCHES_PER_MINUTE: 40 } });
 }, 60_000);
-afterAll(() => t?.kit.stop());
+afterAll(() => t.kit.stop());
 
 const at = (minutesAgo: number) => new Date(t.clock().getTime() - minutesAgo * 60_000).toISOString();
 const courseId = randomUUID();
@@ -136,7 +136,7 @@ describe('POST /analytics/events', () => {
       const answer = await t.send([pageView('good'), bad], { clientId });
       expect(answer.statusCode, JSON.stringify(bad)).toBe(400);
       expect(answer.headers['content-type']).toContain('application/problem+json');
-      const fields = (answer.json() as { fields?: { field: string }[] }).fields ?? [];
+      const fields = answer.json<{ fields?: { field: string }[] }>().fields ?? [];
       expect(
         fields.some((f) => f.field.startsWith(field)),
         `${JSON.stringify(bad)} → ${answer.body}`,

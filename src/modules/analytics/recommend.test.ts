@@ -105,7 +105,7 @@ beforeAll(async () => {
   await buy(randomUUID(), 'D2');
   await buy(randomUUID(), 'D2');
 }, 120_000);
-afterAll(() => t?.kit.stop());
+afterAll(() => t.kit.stop());
 
 describe('recommendations', () => {
   it('gives a learner with nothing the most bought courses, with the category in the reason', async () => {

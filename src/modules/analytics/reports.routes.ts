@@ -112,13 +112,10 @@ export function reportsRoutes(reports: ReportsService) {
           'revenue',
           'refunds',
         ].map((key) => ({ key, header: key }));
-        const pages = (async function* () {
-          yield data;
-        })();
         return sendCsv(
           reply,
           `top-courses-${query.from}-${query.to}`,
-          csvStream(columns, pages, (c) => ({
+          csvStream(columns, [data], (c) => ({
             ...c,
             revenue: c.revenue.amount,
             refunds: c.refunds.amount,
@@ -155,13 +152,10 @@ export function reportsRoutes(reports: ReportsService) {
         if (format === 'csv') {
           const first = data[0];
           const columns = Object.keys(first ?? { day: '' }).map((key) => ({ key, header: key }));
-          const pages = (async function* () {
-            yield data;
-          })();
           return sendCsv(
             reply,
             `engagement-${range.from}-${range.to}`,
-            csvStream(columns, pages, (p) => ({ ...p })),
+            csvStream(columns, [data], (p) => ({ ...p })),
           );
         }
         return { data };

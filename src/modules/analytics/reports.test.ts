@@ -69,7 +69,7 @@ beforeAll(async () => {
   );
   await t.analytics.services.aggregates.refresh();
 }, 60_000);
-afterAll(() => t?.kit.stop());
+afterAll(() => t.kit.stop());
 
 const RANGE = 'from=2026-03-07&to=2026-03-10';
 type Sales = {
