@@ -256,16 +256,23 @@ export async function measureAnalyticsBatch(
   }
 }
 
-// run directly: node --import tsx src/modules/analytics/bench.ts [ingestEvents] [dayEvents] [users]
+// run directly: node --import tsx src/modules/analytics/bench.ts [ingestEvents] [dayEvents] [users] [clients]
 if (process.argv[1]?.endsWith('analytics/bench.ts')) {
   const url = process.env.DATABASE_URL;
   if (!url) {
     process.stderr.write('DATABASE_URL must name a PostgreSQL server (a scratch database is made there)\n');
     process.exit(2);
   }
-  const [ingestEvents, dayEvents, users] = process.argv.slice(2).map(Number);
-  measureAnalyticsBatch(url, { ingestEvents, dayEvents, users })
-    .then((figures) => {
+  const [ingestEvents, dayEvents, users, concurrency] = process.argv.slice(2).map(Number);
+  measureAnalyticsBatch(url, { ingestEvents, dayEvents, users, concurrency })
+    .then(async (figures) => {
+      // the goals live with the other bench goals; imported here only when run as a script
+      const { checkAnalyticsGoals } = await import('../../../bench/goals.js');
+      for (const g of checkAnalyticsGoals(figures)) {
+        process.stderr.write(
+          `${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'}  ${g.goal}: ${g.measured}\n`,
+        );
+      }
       process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
     })
     .catch((err: unknown) => {

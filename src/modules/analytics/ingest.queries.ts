@@ -19,22 +19,45 @@ export interface RawEvent {
 }
 
 /**
- * Record these keys of one actor; resolves with those not seen before. ON CONFLICT DO NOTHING
- * waits for a concurrent insert of the same key to commit or roll back, so two copies of one
- * batch in flight never both pass.
+ * A client batch in one statement, so in one round trip and atomically without an explicit
+ * transaction: claim the keys of one actor (`on conflict do nothing` waits for a concurrent
+ * insert of the same key to commit or roll back, so two copies of a batch in flight never both
+ * pass), insert only the events whose key was new, and mark their days dirty. `events` must have
+ * distinct keys. Resolves with the number of events stored.
  */
-export async function claimKeys(
+export async function insertClientBatch(
   db: Db,
   actor: string,
-  keys: string[],
+  events: RawEvent[],
   receivedAt: Date,
-): Promise<Set<string>> {
-  const rows = await sql<{ event_key: string }>`
-    insert into analytics.event_keys (actor, event_key, received_at)
-    select ${actor}, k, ${receivedAt} from unnest(${keys}::text[]) as k
-    on conflict do nothing
-    returning event_key`.execute(db);
-  return new Set(rows.rows.map((r) => r.event_key));
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const col = <T>(pick: (e: RawEvent) => T) => events.map(pick);
+  const result = await sql<{ accepted: string }>`
+    with fresh as (
+      insert into analytics.event_keys (actor, event_key, received_at)
+      select ${actor}, k, ${receivedAt} from unnest(${col((e) => e.eventKey)}::text[]) as k
+      on conflict do nothing
+      returning event_key
+    ), stored as (
+      insert into analytics.events
+        (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
+      select o, ${receivedAt}, k, s, a, u, c, co, l, t.ek, p::jsonb
+      from unnest(
+        ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
+        ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
+        ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
+        ${col((e) => e.props)}::text[]
+      ) as t(o, k, s, a, u, c, co, l, ek, p)
+      join fresh on fresh.event_key = t.ek
+      returning occurred_at
+    ), marked as (
+      insert into analytics.dirty_days (day)
+      select distinct (occurred_at at time zone 'UTC')::date from stored
+      on conflict do nothing
+    )
+    select count(*) as accepted from stored`.execute(db);
+  return Number(result.rows[0]?.accepted ?? 0);
 }
 
 /** One multi-row insert of any number of events: each column travels as one array parameter. */

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
-import { inTransaction } from '../../platform/db/database.js';
 import type { FieldProblem } from '../../platform/errors.js';
 import { Invalid } from './analytics.errors.js';
-import { claimKeys, insertEvents, markDirty, type RawEvent } from './ingest.queries.js';
+import { insertClientBatch, insertEvents, markDirty, type RawEvent } from './ingest.queries.js';
 import type { BatchReceipt, ClientEvent } from './ingest.schemas.js';
 import type { AnalyticsTables } from './tables.js';
 
@@ -80,18 +79,10 @@ export function createIngestService(deps: {
       // the first of several events with one id in the batch is the one kept
       const firstById = new Map<string, ClientEvent>();
       for (const event of events) if (!firstById.has(event.id)) firstById.set(event.id, event);
-      return inTransaction(db, async (trx) => {
-        const fresh = await claimKeys(trx, actor, [...firstById.keys()], now);
-        const rows = [...firstById.values()]
-          .filter((e) => fresh.has(e.id))
-          .map((e) => toRaw(e, actor, sender));
-        await insertEvents(trx, rows, now);
-        await markDirty(
-          trx,
-          rows.map((r) => r.occurredAt),
-        );
-        return { accepted: rows.length, duplicates: events.length - rows.length };
-      });
+      const rows = [...firstById.values()].map((e) => toRaw(e, actor, sender));
+      // one statement: it commits on its own, before the answer, or stores nothing
+      const accepted = await insertClientBatch(db, actor, rows, now);
+      return { accepted, duplicates: events.length - accepted };
     },
     async record(trx, events) {
       await insertEvents(trx, events, clock());
