@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../test/helpers/kit.js';
+import { waitFor } from '../../platform/messaging/test-support.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import { UserRegisteredEvent } from '../identity/index.js';
 import { CourseCompletedEvent, EntitlementGrantedEvent, LessonCompletedEvent } from '../learning/index.js';
@@ -230,6 +231,48 @@ describe('daily aggregates', () => {
     // and rebuilding one day twice changes nothing
     await t.analytics.services.aggregates.rebuild([DAYS[0]]);
     expect(await snapshot()).toEqual(incremental);
+
+    // an admin asks the worker to rebuild a day: the job recomputes it from raw events
+    await sql`delete from analytics.daily_platform where day = ${DAYS[0]}`.execute(
+      t.kit.app.platform.database.db,
+    );
+    const queued = await t.kit.expectStatus<{ jobId: string }>(
+      202,
+      'POST',
+      '/api/v1/admin/analytics/rebuild',
+      {
+        as: t.admin,
+        body: { days: [DAYS[0]] },
+      },
+    );
+    expect(queued.jobId).toEqual(expect.any(String));
+    await waitFor(
+      async () => (await t.count('daily_platform', `day = '${DAYS[0]}'`)) === 1,
+      'the rebuild job',
+      60_000,
+    );
+    expect(await snapshot()).toEqual(incremental);
+    for (const [body, status, as] of [
+      [{ days: ['2026-02-30'] }, 400, t.admin],
+      [{ days: ['x'] }, 400, t.admin],
+      [{ days: [] }, 400, t.admin],
+      [{ everything: true }, 400, t.admin],
+      [{}, 403, viewer],
+    ] as const) {
+      const answer = await t.kit.request('POST', '/api/v1/admin/analytics/rebuild', { as, body });
+      expect(answer.statusCode, JSON.stringify(body)).toBe(status);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('lists the searches that found nothing for admins', async () => {
+    const misses = await t.kit.expectStatus<{ data: unknown[] }>(
+      200,
+      'GET',
+      `/api/v1/admin/analytics/search-misses?from=${DAYS[0]}&to=${DAYS[3]}`,
+      { as: t.admin },
+    );
+    expect(misses.data).toEqual([{ term: 'rust', searches: 2 }]);
   });
 });
 
@@ -355,6 +398,8 @@ describe('activity score', () => {
         c: { value: 0.25, interactions: 1 },
       },
     });
+    expect(await t.analytics.api.activityOf(users.u4.id)).toEqual({ score: 0.0625, rank: 4 });
+    expect(await t.analytics.api.activityOf('not-a-uuid')).toBeUndefined();
     await t.kit.expectStatus(404, 'GET', `/api/v1/analytics/users/${users.u4.id}/score`, { as: users.u1 });
     await t.kit.expectStatus(200, 'GET', `/api/v1/analytics/users/${users.u4.id}/score`, { as: t.admin });
     const nobody = await t.kit.expectStatus<{ score: unknown }>(

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from '../../platform/clock.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import type { CatalogApi } from '../catalog/index.js';
+import { aggregatesRoutes } from './aggregates.routes.js';
 import { createAggregatesService } from './aggregates.service.js';
 import { analyticsBench } from './bench.js';
 import { type AnalyticsApi, createAnalyticsApi } from './analytics.api.js';
@@ -71,6 +72,9 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
     routes: (app, kit) => {
       ingestRoutes({ ingest, batchesPerMinute: settings.ANALYTICS_INGEST_BATCHES_PER_MINUTE })(app, kit);
       scoresRoutes(scores)(app, kit);
+      aggregatesRoutes({
+        queueRebuild: (days) => platform.jobs.send(jobs.rebuild, days ? { days } : {}),
+      })(app, kit);
       recommendRoutes(recommend)(app, kit);
       reportsRoutes(reports)(app, kit);
     },
