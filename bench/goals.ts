@@ -146,3 +146,56 @@ export function goalTable(goals: Goal[]): string {
   const mark = (met: boolean | null) => (met === null ? 'n/a ' : met ? 'met ' : 'MISS');
   return goals.map((g) => `${mark(g.met)}  ${g.goal}: ${g.measured}`).join('\n');
 }
+
+/** One figure of the analytics batch bench (src/modules/analytics/bench.ts). */
+export interface AnalyticsFigure {
+  what: string;
+  rows: number;
+  seconds: number;
+  rate: number;
+  ratio: number;
+}
+
+/**
+ * Issue 14's analytics goals, checked over `node --import tsx src/modules/analytics/bench.ts`
+ * (PostgreSQL only): throughput or time, each shown with its ratio to a plain COPY of the same
+ * rows in the same run.
+ */
+const analyticsGoalTable: {
+  label: string;
+  what: RegExp;
+  minRows: number;
+  minRate?: number;
+  maxSeconds?: number;
+}[] = [
+  {
+    label: 'events ingested in batches of 500 ≥ 50,000/s',
+    what: /^ingest/,
+    minRows: 100_000,
+    minRate: 50_000,
+  },
+  {
+    label: 'aggregate refresh of one day of 1,000,000 events ≤ 30 s',
+    what: /^aggregate refresh/,
+    minRows: 1_000_000,
+    maxSeconds: 30,
+  },
+  {
+    label: 'activity score and ranking of 1,000,000 users ≤ 60 s',
+    what: /^activity score/,
+    minRows: 1_000_000,
+    maxSeconds: 60,
+  },
+];
+
+export function checkAnalyticsGoals(figures: AnalyticsFigure[]): Goal[] {
+  return analyticsGoalTable.map((g) => {
+    const f = figures.find((x) => g.what.test(x.what));
+    if (!f || f.rows < g.minRows) return { goal: g.label, measured: 'not measured at full size', met: null };
+    const measured = `${Math.round(f.rate)}/s, ${f.seconds.toFixed(1)} s, ${f.ratio.toFixed(2)}× COPY`;
+    const met =
+      (g.minRate === undefined || f.rate >= g.minRate) &&
+      (g.maxSeconds === undefined || f.seconds <= g.maxSeconds);
+    return { goal: g.label, measured, met };
+  });
+}

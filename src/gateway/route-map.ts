@@ -8,7 +8,8 @@ import type { ModuleName } from '../modules/registry.js';
  *
  * The split follows what can run apart today: a module can leave a process only if every module
  * that requires it reaches it over HTTP (a `remote` entry in the registry). Identity and learning
- * have one; the catalog has none yet, so catalog, learning, community and commerce stay together.
+ * have one; the catalog has none yet, so catalog, learning, community, commerce and analytics stay
+ * together.
  */
 
 export type BalancingStrategy = 'round_robin' | 'least_conn' | 'ip_hash';
@@ -29,7 +30,7 @@ export const SERVICES = {
     why: 'short, uniform requests (token checks, logins): even spread is enough',
   },
   core: {
-    modules: ['catalog', 'learning', 'community', 'commerce'],
+    modules: ['catalog', 'learning', 'community', 'commerce', 'analytics'],
     strategy: 'least_conn',
     why: 'mixed request costs (search, checkout, uploads): a busy instance gets less',
   },

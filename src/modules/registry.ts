@@ -28,10 +28,19 @@ import {
   learningHttpClient,
 } from './learning/index.js';
 import { createNotifyModule, NOTIFY_REQUIRES, type NotifyApi } from './notify/index.js';
+import { ANALYTICS_REQUIRES, type AnalyticsApi, createAnalyticsModule } from './analytics/index.js';
 import { loadModuleSettings, type ModuleSettings } from './settings.js';
 
 /** Every module, in dependency order (a module comes after the modules it requires). */
-export const MODULE_NAMES = ['identity', 'catalog', 'learning', 'community', 'commerce', 'notify'] as const;
+export const MODULE_NAMES = [
+  'identity',
+  'catalog',
+  'learning',
+  'community',
+  'commerce',
+  'notify',
+  'analytics',
+] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The API each module offers the others: the same interface in-process and over HTTP. */
@@ -42,6 +51,7 @@ export interface ModuleApis {
   community: CommunityApi;
   commerce: CommerceApi;
   notify: NotifyApi;
+  analytics: AnalyticsApi;
 }
 
 /** The APIs a module declared in `requires`, handed to its factory. */
@@ -146,6 +156,11 @@ const MODULES = {
     requires: NOTIFY_REQUIRES,
     create: (platform, { settings, apis }) =>
       createNotifyModule(platform, { settings: settings.notify, identity: apis.identity }),
+  }),
+  analytics: defineModule<'analytics', typeof ANALYTICS_REQUIRES>({
+    requires: ANALYTICS_REQUIRES,
+    create: (platform, { settings, apis }) =>
+      createAnalyticsModule(platform, { catalog: apis.catalog, settings: settings.analytics }),
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 

@@ -1,5 +1,6 @@
 import { type Config, ConfigError, describeSettings, loadConfig } from '../platform/config.js';
 import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
+import { AnalyticsSettings } from './analytics/index.js';
 import { CatalogSettings } from './catalog/index.js';
 import { CommerceModuleSettings } from './commerce/index.js';
 import { CommunitySettings } from './community/index.js';
@@ -15,6 +16,7 @@ export const MODULE_SETTINGS = {
   community: CommunitySettings,
   commerce: CommerceModuleSettings,
   notify: NotifySettings,
+  analytics: AnalyticsSettings,
 } as const;
 
 export type ModuleSettings = {

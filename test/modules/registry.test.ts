@@ -35,6 +35,7 @@ describe('module composition', () => {
       'community',
       'commerce',
       'notify',
+      'analytics',
     ]);
     expect(composed.keys).not.toBeInstanceOf(URL);
   });

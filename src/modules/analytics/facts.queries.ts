@@ -1,0 +1,178 @@
+import { type Kysely, sql } from 'kysely';
+import type { AnalyticsTables } from './tables.js';
+
+/** Read copies of other modules' facts, written by the subscribers (see subscribers.ts). */
+type Db = Kysely<AnalyticsTables>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Events type ids as any non-empty string; the copies keep uuid columns, so others are skipped. */
+export const isUuid = (id: string | null | undefined): id is string =>
+  typeof id === 'string' && UUID.test(id);
+
+export interface OrderLineFact {
+  orderId: string;
+  courseId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  instructorIds: string[];
+  paidAt: string;
+}
+
+export async function insertOrderLines(db: Db, lines: OrderLineFact[]): Promise<void> {
+  if (lines.length === 0) return;
+  await db
+    .insertInto('analytics.order_lines')
+    .values(
+      lines.map((l) => ({
+        order_id: l.orderId,
+        course_id: l.courseId,
+        user_id: l.userId,
+        amount: l.amount,
+        currency: l.currency,
+        instructor_ids: l.instructorIds,
+        paid_at: l.paidAt,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['order_id', 'course_id']).doNothing())
+    .execute();
+}
+
+/**
+ * Count a user's new purchases into the co-purchase pairs: each new course pairs with every
+ * course the user bought (before or in this order), both ways, in one statement each.
+ */
+export async function addPurchases(db: Db, userId: string, courseIds: string[]): Promise<void> {
+  const fresh = await db
+    .insertInto('analytics.purchases')
+    .values(courseIds.map((course_id) => ({ user_id: userId, course_id })))
+    .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
+    .returning('course_id')
+    .execute();
+  const added = fresh.map((r) => r.course_id);
+  if (added.length === 0) return;
+  await sql`
+    insert into analytics.course_buyers (course_id, buyers)
+    select c, 1 from unnest(${added}::uuid[]) as c
+    on conflict (course_id) do update set buyers = analytics.course_buyers.buyers + 1`.execute(db);
+  // (new, any) plus (old, new): every unordered pair once per direction, none twice
+  await sql`
+    with added(c) as (select unnest(${added}::uuid[])),
+    mine(p) as (select course_id from analytics.purchases where user_id = ${userId})
+    insert into analytics.copurchases (course_a, course_b, buyers)
+    select c, p, 1 from added, mine where c <> p
+    union all
+    select p, c, 1 from added, mine where c <> p and p not in (select c from added)
+    on conflict (course_a, course_b) do update set buyers = analytics.copurchases.buyers + 1`.execute(db);
+}
+
+/** The reverse of addPurchases for refunded courses: the pairs lose this buyer. */
+export async function removePurchases(db: Db, userId: string, courseIds: string[]): Promise<void> {
+  if (courseIds.length === 0) return;
+  const gone = await db
+    .deleteFrom('analytics.purchases')
+    .where('user_id', '=', userId)
+    .where('course_id', 'in', courseIds)
+    .returning('course_id')
+    .execute();
+  const removed = gone.map((r) => r.course_id);
+  if (removed.length === 0) return;
+  await sql`
+    update analytics.course_buyers set buyers = buyers - 1
+    where course_id = any(${removed}::uuid[])`.execute(db);
+  await sql`
+    with removed(c) as (select unnest(${removed}::uuid[])),
+    mine(p) as (select course_id from analytics.purchases where user_id = ${userId} union select c from removed),
+    pairs(a, b) as (
+      select c, p from removed, mine where c <> p
+      union all
+      select p, c from removed, mine where c <> p and p not in (select c from removed)
+    )
+    update analytics.copurchases cp set buyers = cp.buyers - 1
+    from pairs where cp.course_a = pairs.a and cp.course_b = pairs.b`.execute(db);
+  await db.deleteFrom('analytics.copurchases').where('buyers', '<=', 0).execute();
+}
+
+export async function own(db: Db, userId: string, courseIds: string[]): Promise<void> {
+  if (courseIds.length === 0) return;
+  await db
+    .insertInto('analytics.owned')
+    .values(courseIds.map((course_id) => ({ user_id: userId, course_id })))
+    .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
+    .execute();
+}
+
+export async function disown(db: Db, userId: string, courseIds: string[]): Promise<void> {
+  if (courseIds.length === 0) return;
+  await db
+    .deleteFrom('analytics.owned')
+    .where('user_id', '=', userId)
+    .where('course_id', 'in', courseIds)
+    .execute();
+}
+
+export async function upsertCourse(
+  db: Db,
+  course: { courseId: string; title?: string; status: string; priceAmount: number; currency: string },
+): Promise<void> {
+  await db
+    .insertInto('analytics.courses')
+    .values({
+      course_id: course.courseId,
+      title: course.title ?? '',
+      status: course.status,
+      price_amount: course.priceAmount,
+      currency: course.currency,
+    })
+    .onConflict((oc) =>
+      oc.column('course_id').doUpdateSet({
+        ...(course.title === undefined ? {} : { title: course.title }),
+        status: course.status,
+        price_amount: course.priceAmount,
+        currency: course.currency,
+      }),
+    )
+    .execute();
+}
+
+export async function setCourseStatus(db: Db, courseId: string, status: string): Promise<void> {
+  await db.updateTable('analytics.courses').set({ status }).where('course_id', '=', courseId).execute();
+}
+
+export async function setCourseFacts(
+  db: Db,
+  courseId: string,
+  facts: { title: string; categoryId: string | null; status: string },
+): Promise<void> {
+  await db
+    .updateTable('analytics.courses')
+    .set({ title: facts.title, category_id: facts.categoryId, status: facts.status })
+    .where('course_id', '=', courseId)
+    .execute();
+}
+
+export async function addInstructors(db: Db, courseId: string, instructorIds: string[]): Promise<void> {
+  const ids = instructorIds.filter(isUuid);
+  if (ids.length === 0) return;
+  await db
+    .insertInto('analytics.course_instructors')
+    .values(ids.map((instructor_id) => ({ course_id: courseId, instructor_id })))
+    .onConflict((oc) => oc.columns(['course_id', 'instructor_id']).doNothing())
+    .execute();
+}
+
+export async function removeInstructor(db: Db, courseId: string, instructorId: string): Promise<void> {
+  await db
+    .deleteFrom('analytics.course_instructors')
+    .where('course_id', '=', courseId)
+    .where('instructor_id', '=', instructorId)
+    .execute();
+}
+
+export async function upsertCategory(db: Db, categoryId: string, name: string): Promise<void> {
+  await db
+    .insertInto('analytics.categories')
+    .values({ category_id: categoryId, name })
+    .onConflict((oc) => oc.column('category_id').doUpdateSet({ name }))
+    .execute();
+}

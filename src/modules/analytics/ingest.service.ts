@@ -1,0 +1,95 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import type { FieldProblem } from '../../platform/errors.js';
+import { Invalid } from './analytics.errors.js';
+import { insertClientBatch, insertEvents, markDirty, type RawEvent } from './ingest.queries.js';
+import type { BatchReceipt, ClientEvent } from './ingest.schemas.js';
+import type { AnalyticsTables } from './tables.js';
+
+/** How far ahead of the server's clock a client's clock may run. */
+const FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+/** Who sent a batch: a signed-in user (with their device's id, if sent) or an anonymous client. */
+export interface Sender {
+  userId?: string | undefined;
+  clientId?: string | undefined;
+}
+
+export interface IngestService {
+  /**
+   * Store a batch of client events in one transaction: it resolves only after the rows commit,
+   * so an answer of 202 means stored; any failure stores nothing and the client retries the same
+   * batch, whose events already stored are skipped by their ids.
+   */
+  ingest(sender: Sender, events: ClientEvent[]): Promise<BatchReceipt>;
+  /** Store domain events inside the caller's transaction (the inbox makes them exactly once). */
+  record(trx: Kysely<AnalyticsTables>, events: RawEvent[]): Promise<void>;
+}
+
+/** The row of a client event: ids in columns, the rest of its fields as JSON. */
+function toRaw(event: ClientEvent, actor: string, sender: Sender): RawEvent {
+  const { id, kind, occurredAt, ...fields } = event;
+  const courseId = 'courseId' in fields ? fields.courseId : null;
+  const lessonId = 'lessonId' in fields ? fields.lessonId : null;
+  const { courseId: _c, lessonId: _l, ...props } = fields as Record<string, unknown>;
+  return {
+    occurredAt: new Date(occurredAt).toISOString(),
+    kind,
+    source: 'client',
+    actor,
+    userId: sender.userId ?? null,
+    clientId: sender.clientId ?? null,
+    courseId,
+    lessonId,
+    eventKey: id,
+    props: JSON.stringify(props),
+  };
+}
+
+export function createIngestService(deps: {
+  db: Kysely<AnalyticsTables>;
+  clock: Clock;
+  acceptPastDays: number;
+}): IngestService {
+  const { db, clock, acceptPastDays } = deps;
+
+  /** Times the schema lets through but the store will not take: too old, or in the future. */
+  function checkTimes(events: ClientEvent[], now: Date): void {
+    const earliest = now.getTime() - acceptPastDays * 86_400_000;
+    const latest = now.getTime() + FUTURE_SKEW_MS;
+    const problems: FieldProblem[] = [];
+    events.forEach((event, i) => {
+      const at = Date.parse(event.occurredAt);
+      if (!(at >= earliest && at <= latest)) {
+        problems.push({
+          field: `/body/events/${i}/occurredAt`,
+          message: `must lie within the last ${acceptPastDays} days and not in the future`,
+        });
+      }
+    });
+    if (problems.length > 0) throw Invalid.events(problems);
+  }
+
+  return {
+    async ingest(sender, events) {
+      const actor = sender.userId ?? (sender.clientId ? `anon:${sender.clientId}` : undefined);
+      if (!actor) throw Invalid.clientId();
+      const now = clock();
+      checkTimes(events, now);
+      // the first of several events with one id in the batch is the one kept
+      const firstById = new Map<string, ClientEvent>();
+      for (const event of events) if (!firstById.has(event.id)) firstById.set(event.id, event);
+      const rows = [...firstById.values()].map((e) => toRaw(e, actor, sender));
+      // one statement: it commits on its own, before the answer, or stores nothing
+      const accepted = await insertClientBatch(db, actor, rows, now);
+      return { accepted, duplicates: events.length - accepted };
+    },
+    async record(trx, events) {
+      await insertEvents(trx, events, clock());
+      await markDirty(
+        trx,
+        events.map((e) => e.occurredAt),
+      );
+    },
+  };
+}
