@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +60,24 @@ async function testBus(): Promise<{ bus: EventBus; drop: () => Promise<void> }> 
 }
 
 /**
+ * The migrated template holds the registry's modules; a test module that borrows one of their
+ * schema names with other migrations (a stand-in publisher) gets that schema empty instead of a
+ * history it does not know.
+ */
+async function forgetForeignHistories(db: Kysely<object>, modules: LecternModule[]): Promise<void> {
+  for (const module of modules) {
+    const table = await sql<{ found: string | null }>`
+      select to_regclass(${`${module.name}.kysely_migration`}) as found`.execute(db);
+    if (!table.rows[0]?.found) continue;
+    const recorded = await sql<{ name: string }>`
+      select name from ${sql.table(`${module.name}.kysely_migration`)}`.execute(db);
+    if (recorded.rows.some((r) => !(r.name in module.migrations))) {
+      await sql`drop schema ${sql.id(module.name)} cascade`.execute(db);
+    }
+  }
+}
+
+/**
  * An app on a database of its own: real PostgreSQL when DATABASE_URL is set, PGlite otherwise;
  * Redis (under a prefix of its own) when REDIS_URL is set, memory otherwise; JetStream (a stream of
  * its own) when NATS_URL is set, in-process otherwise.
@@ -84,7 +103,9 @@ export async function buildTestApp(
     cache,
   });
   const tokens = await createTestTokens(config.jwtIssuer, config.jwtAudience);
-  const built = await buildApp(platform, modules(platform), {
+  const composed = modules(platform);
+  if (!options.platform?.database) await forgetForeignHistories(platform.database.db, composed);
+  const built = await buildApp(platform, composed, {
     keys: options.keys ? options.keys(platform) : tokens.keys,
     worker: options.worker ?? true,
   });
