@@ -28,29 +28,48 @@ export async function findOrder(db: Db, orderId: string): Promise<OrderRow | und
   return row;
 }
 
-export async function updateOrderStatus(
+/** The learner's order of this payment, locked: the order row first, as every writer of both takes them. */
+export async function lockOrderOfPayment(db: Db, paymentId: string): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('commerce.orders')
+    .selectAll()
+    .where('id', '=', (eb) =>
+      eb.selectFrom('commerce.payments').select('order_id').where('commerce.payments.id', '=', paymentId),
+    )
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Move a locked order to its new state in one statement: the order's status (and the columns
+ * set with it), its lines' pending flag (which the one-pending-order-per-course unique index
+ * reads), and the transition row with who and why. Returns the order as it now is.
+ */
+export async function applyTransition(
   db: Db,
-  orderId: string,
-  to: OrderStatus,
-  at: Date,
-  set: { paid_at?: Date; provider?: OrderRow['provider'] },
+  change: {
+    orderId: string;
+    set: { status: OrderStatus; updated_at: Date; paid_at?: Date; provider?: OrderRow['provider'] };
+    transition: Insertable<OrderTransitionTable>;
+  },
 ): Promise<OrderRow> {
-  const row = await db
-    .updateTable('commerce.orders')
-    .set({ status: to, updated_at: at, ...set })
-    .where('id', '=', orderId)
-    .returningAll()
+  return db
+    .with('u', (qb) =>
+      qb.updateTable('commerce.orders').set(change.set).where('id', '=', change.orderId).returningAll(),
+    )
+    .with('l', (qb) =>
+      qb
+        .updateTable('commerce.order_lines')
+        // no transition leads back to pending: every move takes the order out of it
+        .set({ pending: false })
+        .where('order_id', '=', change.orderId)
+        .where('pending', '=', true)
+        .returning('order_id'),
+    )
+    .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(change.transition).returning('id'))
+    .selectFrom('u')
+    .selectAll()
     .executeTakeFirstOrThrow();
-  // the lines carry the pending flag for the one-pending-order-per-course unique index
-  if (to !== 'pending') {
-    await db
-      .updateTable('commerce.order_lines')
-      .set({ pending: false })
-      .where('order_id', '=', orderId)
-      .where('pending', '=', true)
-      .execute();
-  }
-  return row;
 }
 
 export async function insertTransition(db: Db, row: Insertable<OrderTransitionTable>): Promise<void> {
@@ -79,12 +98,30 @@ export async function transitionsOf(db: Db, orderId: string) {
   return ordered;
 }
 
-export async function insertOrder(db: Db, row: Insertable<OrderTable>): Promise<OrderRow> {
-  return await db.insertInto('commerce.orders').values(row).returningAll().executeTakeFirstOrThrow();
-}
-
-export async function insertLines(db: Db, rows: Insertable<OrderLineTable>[]): Promise<void> {
-  await db.insertInto('commerce.order_lines').values(rows).execute();
+/**
+ * A new order with its lines and its first transition, in one statement (one round trip on the
+ * checkout's path); returns the order and its lines as stored.
+ */
+export async function insertOrderWithLines(
+  db: Db,
+  order: Insertable<OrderTable>,
+  lines: Insertable<OrderLineTable>[],
+  transition: Insertable<OrderTransitionTable>,
+): Promise<{ order: OrderRow; lines: LineRow[] }> {
+  const row = await db
+    .with('o', (qb) => qb.insertInto('commerce.orders').values(order).returningAll())
+    .with('l', (qb) => qb.insertInto('commerce.order_lines').values(lines).returningAll())
+    .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(transition).returning('id'))
+    .selectFrom('o')
+    .selectAll('o')
+    .select(
+      sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
+        'lines',
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  const { lines: stored, ...inserted } = row;
+  return { order: inserted, lines: stored };
 }
 
 export async function linesOf(db: Db, orderIds: readonly string[]): Promise<LineRow[]> {

@@ -17,9 +17,7 @@ import type { CancelAtProviderData, CancelAtProviderJob, ExpireOrderData, Expire
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
-  insertLines,
-  insertTransition,
-  insertOrder,
+  insertOrderWithLines,
   isUniqueViolation,
   linesOf,
   listOrders,
@@ -294,23 +292,23 @@ export function createOrdersService(deps: OrdersServiceDeps) {
                   })),
                 });
           const discount = redemption?.priced.discount.amount ?? 0;
-          const order = await insertOrder(trx, {
-            id: orderId,
-            user_id: actor.userId,
-            currency,
-            subtotal,
-            discount,
-            total: subtotal - discount,
-            coupon_code: redemption?.code ?? null,
-            course_set: courseSet,
-            expires_at: addSeconds(now, deps.ttlMinutes * 60),
-            created_at: now,
-            updated_at: now,
-          });
-          await insertLines(
+          const { order, lines } = await insertOrderWithLines(
             trx,
+            {
+              id: orderId,
+              user_id: actor.userId,
+              currency,
+              subtotal,
+              discount,
+              total: subtotal - discount,
+              coupon_code: redemption?.code ?? null,
+              course_set: courseSet,
+              expires_at: addSeconds(now, deps.ttlMinutes * 60),
+              created_at: now,
+              updated_at: now,
+            },
             courses.map((c, position) => ({
-              order_id: order.id,
+              order_id: orderId,
               course_id: c.id,
               user_id: actor.userId,
               pending: true,
@@ -320,22 +318,22 @@ export function createOrdersService(deps: OrdersServiceDeps) {
               amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
               position,
             })),
+            {
+              order_id: orderId,
+              from_status: null,
+              to_status: 'pending',
+              actor_kind: 'user',
+              actor_id: actor.userId,
+              reason: 'created',
+              at: now,
+            },
           );
-          await insertTransition(trx, {
-            order_id: order.id,
-            from_status: null,
-            to_status: 'pending',
-            actor_kind: 'user',
-            actor_id: actor.userId,
-            reason: 'created',
-            at: now,
-          });
           await jobs.send<typeof ExpireOrderData, CommerceTables>(
             deps.expireJob,
             { orderId: order.id },
             { delaySeconds: deps.ttlMinutes * 60, transaction: trx },
           );
-          const result = { order: toOrderView(order, await linesOf(trx, [order.id])), created: true };
+          const result = { order: toOrderView(order, lines), created: true };
           await complete?.(trx, result);
           return result;
         });
