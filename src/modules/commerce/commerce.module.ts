@@ -28,10 +28,8 @@ import type { PaymentRow } from './payments.queries.js';
 import type { Transport } from './providers/provider.js';
 import type { LearningApi } from '../learning/index.js';
 import { createReconciliationService } from './reconciliation.service.js';
-import { createRefundJobs } from './refunds.jobs.js';
 import { refundsRoutes } from './refunds.routes.js';
 import { createRefundsService, type RefundsService } from './refunds.service.js';
-import type { RefundTables } from './refunds.tables.js';
 import { createProviders, type PaymentProviders } from './providers/providers.js';
 import type { RouteSet } from './routes.common.js';
 import { createCommerceSubscribers } from './subscribers.js';
@@ -110,6 +108,7 @@ export function createCommerceModule(
     return {
       expireOrder: (orderId) => orders.expire(orderId),
       cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
+      sendRefund: (refundId) => refundsService().send(refundId),
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -159,15 +158,13 @@ export function createCommerceModule(
 
   built.orders = orders;
 
-  const refundJobs = createRefundJobs(() => (refundId) => refundsService().send(refundId));
-  const refundDb = db.withTables<RefundTables>();
   const learning = deps.learning;
   refundsHolder.service = createRefundsService({
-    db: refundDb,
+    db,
     clock,
     logger: platform.logger,
     jobs: platform.jobs,
-    sendJob: refundJobs.sendRefund,
+    sendJob: jobs.sendRefund,
     ledger,
     providers,
     consumedShare: learning ? (userId, courseId) => learning.consumedShare(userId, courseId) : undefined,
@@ -175,7 +172,7 @@ export function createCommerceModule(
     maxConsumedBps: settings.COMMERCE_REFUND_MAX_CONSUMED_BPS,
     transport: deps.transport,
   });
-  const reconciliation = createReconciliationService({ db: refundDb, providers });
+  const reconciliation = createReconciliationService({ db, providers });
 
   const routeSets: RouteSet[] = [
     ordersRoutes(orders),
@@ -191,7 +188,7 @@ export function createCommerceModule(
     routes: (app, kit) => {
       for (const routes of routeSets) routes(app, kit);
     },
-    jobs: [...jobs.all, ...refundJobs.all],
+    jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons }),
     bench: commerceBench(),
     api: createCommerceApi(db),

@@ -16,6 +16,9 @@ export const SandboxDeliveryData = Type.Object({
 export const CancelAtProviderData = Type.Object({ paymentId: Type.String({ format: 'uuid' }) });
 export type CancelAtProviderJob = JobDefinition<typeof CancelAtProviderData>;
 
+export const SendRefundData = Type.Object({ refundId: Type.String({ format: 'uuid' }) });
+export type SendRefundJob = JobDefinition<typeof SendRefundData>;
+
 /** What the jobs call; built after the services, which themselves send the jobs. */
 export interface JobHandlers {
   expireOrder(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }>;
@@ -26,6 +29,7 @@ export interface JobHandlers {
     duplicates: number;
   }): Promise<number[]>;
   cancelAtProvider(paymentId: string): Promise<void>;
+  sendRefund(refundId: string): Promise<void>;
 }
 
 /**
@@ -33,7 +37,9 @@ export interface JobHandlers {
  * with the order's time to live as delay; `commerce.sandbox-deliver` posts a simulated
  * notification later, so a delayed sandbox payment survives a restart as a real provider's would.
  * `commerce.cancel-at-provider` withdraws a closed order's open payment at a provider that needs
- * telling (Stripe), retried until the provider answers.
+ * telling (Stripe), retried until the provider answers. `commerce.send-refund` is sent in the
+ * transaction that approves a refund, so an approved refund always reaches the provider; the
+ * provider takes our refund id (`out_refund_no`) as one refund however often it is sent.
  */
 export function createCommerceJobs(handlers: () => JobHandlers, queue: () => JobQueue) {
   const expireOrder = defineJob({
@@ -70,10 +76,19 @@ export function createCommerceJobs(handlers: () => JobHandlers, queue: () => Job
       await handlers().cancelAtProvider(data.paymentId);
     },
   });
+  const sendRefund = defineJob({
+    name: 'commerce.send-refund',
+    data: SendRefundData,
+    retry: { limit: 8, delaySeconds: 10, backoff: true },
+    async handle(data) {
+      await handlers().sendRefund(data.refundId);
+    },
+  });
   return {
     expireOrder,
     deliverSandbox,
     cancelAtProvider,
-    all: [expireOrder, deliverSandbox, cancelAtProvider] as JobDefinition[],
+    sendRefund,
+    all: [expireOrder, deliverSandbox, cancelAtProvider, sendRefund] as JobDefinition[],
   };
 }

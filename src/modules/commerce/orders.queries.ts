@@ -1,6 +1,5 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
-import type { RefundTables } from './refunds.tables.js';
 import type {
   CommerceTables,
   OrderLineTable,
@@ -154,7 +153,6 @@ export async function pendingOrdersWithCourses(db: Db, userId: string, courseIds
 export async function paidCourseIds(db: Db, userId: string, courseIds: readonly string[]): Promise<string[]> {
   if (courseIds.length === 0) return [];
   const rows = await db
-    .withTables<RefundTables>()
     .selectFrom('commerce.order_lines')
     .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
     .select('commerce.order_lines.course_id')
@@ -189,6 +187,19 @@ export interface OrderFilter {
 }
 
 /** Orders newest first, keyset-paged on (created_at, id). */
+/** Newest first, keyset on (created_at, id): how commerce lists orders and refunds. */
+export function newestFirst<TB extends keyof CommerceTables, O>(
+  query: SelectQueryBuilder<CommerceTables, TB, O>,
+  page: { limit: number; cursor?: string | undefined },
+): SelectQueryBuilder<CommerceTables, TB, O> {
+  return keyset(query, {
+    columns: ['created_at', 'id'],
+    direction: 'desc',
+    shape: ['date-time', 'uuid'],
+    ...page,
+  });
+}
+
 export async function listOrders(
   db: Db,
   filter: OrderFilter,
@@ -199,13 +210,7 @@ export async function listOrders(
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (filter.createdFrom !== undefined) q = q.where('created_at', '>=', filter.createdFrom);
   if (filter.createdTo !== undefined) q = q.where('created_at', '<', filter.createdTo);
-  const rows = await keyset(q, {
-    columns: ['created_at', 'id'],
-    direction: 'desc',
-    shape: ['date-time', 'uuid'],
-    ...page,
-  }).execute();
-  return rows;
+  return newestFirst(q, page).execute();
 }
 
 /** Pending orders whose expiry has passed (the expiry job's safety net and tests). */

@@ -83,6 +83,26 @@ export function toOrderView(order: OrderRow, lines: Awaited<ReturnType<typeof li
   };
 }
 
+/**
+ * A page of a newest-first listing (orders, refunds): fetch one row more than asked to know
+ * whether another page follows, keep `limit`, continue after the last kept row's
+ * (created_at, id), and turn the kept rows into what the page shows.
+ */
+export async function pageOf<Row extends { created_at: Date; id: string }, Item>(
+  page: { limit?: number | undefined; cursor?: string | undefined },
+  fetch: (page: { limit: number; cursor?: string | undefined }) => Promise<Row[]>,
+  show: (rows: Row[]) => Promise<Item[]>,
+): Promise<Page<Item>> {
+  const limit = page.limit ?? 20;
+  const kept = toPage(
+    await fetch({ limit, cursor: page.cursor }),
+    limit,
+    (r) => [r.created_at.toISOString(), r.id],
+    (r) => r,
+  );
+  return { nextCursor: kept.nextCursor, data: await show(kept.data) };
+}
+
 export interface CreatedOrder {
   order: OrderView;
   /** false: an identical pending order already existed and is returned instead. */
@@ -385,19 +405,17 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       filter: OrderFilter,
       page: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<Page<OrderView>> {
-      const limit = page.limit ?? 20;
-      const rows = await listOrders(db, filter, { limit, cursor: page.cursor });
-      const kept = toPage(
-        rows,
-        limit,
-        (r) => [r.created_at.toISOString(), r.id],
-        (r) => r,
+      return pageOf(
+        page,
+        (p) => listOrders(db, filter, p),
+        async (orders) => {
+          const lines = await linesOf(
+            db,
+            orders.map((o) => o.id),
+          );
+          return orders.map((o) => toOrderView(o, lines));
+        },
       );
-      const lines = await linesOf(
-        db,
-        kept.data.map((o) => o.id),
-      );
-      return { nextCursor: kept.nextCursor, data: kept.data.map((o) => toOrderView(o, lines)) };
     },
 
     async cancel(actor: Actor, orderId: string, reason?: string): Promise<OrderView> {

@@ -1,15 +1,15 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
-import { keyset } from '../../platform/http/pagination.js';
 import {
-  type CommerceRefundTables,
+  type CommerceTables,
   HOLDING_STATUSES,
   type RefundLineTable,
   type RefundStatus,
   type RefundTable,
   type RefundTransitionTable,
-} from './refunds.tables.js';
+} from './tables.js';
+import { newestFirst } from './orders.queries.js';
 
-type Db = Kysely<CommerceRefundTables>;
+type Db = Kysely<CommerceTables>;
 export type RefundRow = Selectable<RefundTable>;
 export type RefundLineRow = Selectable<RefundLineTable>;
 
@@ -166,12 +166,7 @@ export async function listRefunds(
   let q = db.selectFrom('commerce.refunds').selectAll();
   if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  return keyset(q, {
-    columns: ['created_at', 'id'],
-    direction: 'desc',
-    shape: ['date-time', 'uuid'],
-    ...page,
-  }).execute();
+  return newestFirst(q, page).execute();
 }
 
 /** The order's payment that took the money (one per paid order; flagged extra payments are not it). */

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { PageQuery } from '../../platform/http/pagination.js';
 import { DateTime, MoneySchema, NonEmptyText, Uuid } from '../../platform/http/schemas.js';
-import { REFUND_STATUSES } from './refunds.tables.js';
+import { REFUND_STATUSES } from './tables.js';
 
 export const RefundStatusSchema = Type.Enum([...REFUND_STATUSES]);
 

@@ -4,23 +4,22 @@ import { addSeconds, type Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { CompleteInTransaction } from '../../platform/http/idempotency.js';
-import { type Page, toPage } from '../../platform/http/pagination.js';
+import type { Page } from '../../platform/http/pagination.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { allocate, money } from '../../platform/money.js';
 import { OrderRefundedEvent } from './commerce.events.js';
-import { NotFound } from './commerce.errors.js';
+import { CommerceErrors, NotFound, RefundRefused } from './commerce.errors.js';
 import type { LedgerService } from './ledger.service.js';
 import type { NotificationResult } from './notifications.service.js';
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import { findOrder, isUniqueViolation, linesOf, lockOrder } from './orders.queries.js';
-import { type Actor, isAdmin } from './orders.service.js';
+import { type Actor, isAdmin, pageOf } from './orders.service.js';
 import { findPayment, type PaymentRow } from './payments.queries.js';
 import type { Transport, VerifiedNotification } from './providers/provider.js';
 import { ProviderError, ProviderErrors } from './providers/provider.errors.js';
 import type { PaymentProviders } from './providers/providers.js';
-import { RefundErrors, RefundRefused } from './refunds.errors.js';
-import type { SendRefundJob } from './refunds.jobs.js';
+import type { SendRefundJob } from './jobs.js';
 import {
   findRefund,
   insertRefund,
@@ -39,23 +38,10 @@ import {
   updateRefund,
 } from './refunds.queries.js';
 import type { RefundView } from './refunds.schemas.js';
-import {
-  type CommerceRefundTables,
-  HOLDING_STATUSES,
-  type RefundStatus,
-  type RefundTables,
-} from './refunds.tables.js';
-import type { CommerceTables } from './tables.js';
+import { type CommerceTables, HOLDING_STATUSES, type RefundStatus } from './tables.js';
 
-type Db = Kysely<CommerceRefundTables>;
-type Trx = Transaction<CommerceRefundTables>;
-
-/**
- * The same connection (or transaction) typed with commerce's other tables, for the order and
- * ledger helpers: a Transaction with more tables does not pass where one with fewer is asked, a
- * Kysely does. No conversion happens.
- */
-const commerceView = (db: Db): Kysely<CommerceTables> => db;
+type Db = Kysely<CommerceTables>;
+type Trx = Transaction<CommerceTables>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_SECONDS = 24 * 3600;
@@ -153,16 +139,18 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     if (!order || (by === 'user' && order.user_id !== actor.userId)) throw NotFound.order();
     const named = input.courseIds?.map((id) => id.toLowerCase());
     if (named && new Set(named).size !== named.length) {
-      throw AppError.validation(RefundErrors.duplicateCourse, 'A course appears twice in the refund.', [
-        { field: '/body/courseIds', message: 'must not repeat a course' },
-      ]);
+      throw AppError.validation(
+        CommerceErrors.refundDuplicateCourse,
+        'A course appears twice in the refund.',
+        [{ field: '/body/courseIds', message: 'must not repeat a course' }],
+      );
     }
     const lines = await linesOf(db, [order.id]);
     const missing = named?.filter((id) => !lines.some((l) => l.course_id === id)) ?? [];
     if (missing.length > 0) {
       throw new AppError(
         'validation',
-        RefundErrors.courseNotInOrder,
+        CommerceErrors.refundCourseNotInOrder,
         'A course to refund is not part of this order.',
         { fields: [{ field: '/body/courseIds', message: `not in the order: ${missing.join(', ')}` }] },
       );
@@ -171,7 +159,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     const paidOfCovered = covered.reduce((sum, l) => sum + l.amount, 0);
     if (input.amount !== undefined && input.amount > paidOfCovered) {
       throw AppError.validation(
-        RefundErrors.exceedsPaid,
+        CommerceErrors.refundExceedsPaid,
         `A refund cannot exceed what was paid (${paidOfCovered} minor units of ${order.currency}).`,
         [{ field: '/body/amount', message: `must not exceed ${paidOfCovered}` }],
       );
@@ -199,7 +187,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
 
     const attempt = () =>
       inTransaction(db, async (trx) => {
-        const locked = await lockOrder(commerceView(trx), order.id);
+        const locked = await lockOrder(trx, order.id);
         if (!locked) throw NotFound.order();
         if (!(REFUNDABLE as readonly string[]).includes(locked.status)) {
           throw RefundRefused.orderNotRefundable(locked.status);
@@ -302,7 +290,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       decision_reason: reason,
       decided_at: at,
     });
-    await deps.jobs.send<typeof deps.sendJob.data, CommerceRefundTables>(
+    await deps.jobs.send<typeof deps.sendJob.data, CommerceTables>(
       deps.sendJob,
       { refundId: refund.id },
       { transaction: trx },
@@ -314,7 +302,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
   async function lockedRefund(trx: Db, refundId: string): Promise<{ order: OrderRow; refund: RefundRow }> {
     const found = UUID.test(refundId) ? await findRefund(trx, refundId) : undefined;
     if (!found) throw RefundRefused.notFound();
-    const order = await lockOrder(commerceView(trx), found.order_id);
+    const order = await lockOrder(trx, found.order_id);
     const refund = await lockRefund(trx, refundId);
     if (!order || !refund) throw RefundRefused.notFound();
     return { order, refund };
@@ -345,7 +333,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     }
     await move(trx, refund, 'succeeded', actor, reason, at, { settled_at: at });
     const [lines, refundLines, done] = await Promise.all([
-      linesOf(commerceView(trx), [order.id]),
+      linesOf(trx, [order.id]),
       refundLinesOf(trx, [refund.id]),
       lineRefundTotals(trx, order.id, ['succeeded']),
     ]);
@@ -360,7 +348,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
               return line !== undefined && (done.get(rl.course_id) ?? 0) >= line.amount;
             })
             .map((rl) => rl.course_id);
-    const updated = await transitionOrder(commerceView(trx), {
+    const updated = await transitionOrder(trx, {
       orderId: order.id,
       from: ['paid', 'partially_refunded'],
       to,
@@ -368,7 +356,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       reason: `refund ${refund.id} succeeded`,
       at,
     });
-    await deps.ledger.recordRefund(commerceView(trx), {
+    await deps.ledger.recordRefund(trx, {
       refundId: refund.id,
       orderId: order.id,
       currency: refund.currency,
@@ -454,15 +442,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       filter: RefundFilter,
       page: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<Page<RefundView>> {
-      const limit = page.limit ?? 20;
-      const rows = await listRefunds(db, filter, { limit, cursor: page.cursor });
-      const kept = toPage(
-        rows,
-        limit,
-        (r) => [r.created_at.toISOString(), r.id],
-        (r) => r,
-      );
-      return { nextCursor: kept.nextCursor, data: await views(kept.data) };
+      return pageOf(page, (p) => listRefunds(db, filter, p), views);
     },
 
     /**
@@ -552,12 +532,11 @@ export function createRefundsService(deps: RefundsServiceDeps) {
      * transaction with the order and payment locked.
      */
     async applyNotification(
-      trxAny: Transaction<CommerceTables>,
+      trx: Trx,
       payment: PaymentRow,
       n: VerifiedNotification,
       provider: string,
     ): Promise<NotificationResult> {
-      const trx = trxAny.withTables<RefundTables>() as unknown as Trx;
       if (!n.refundId || !UUID.test(n.refundId)) return { outcome: 'rejected', flagReason: 'no such refund' };
       const refund = await lockRefund(trx, n.refundId);
       if (!refund || refund.payment_id !== payment.id)
@@ -568,7 +547,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
           flagReason: `refunded ${n.amount.amount} ${n.amount.currency}, expected ${refund.amount} ${refund.currency}`,
         };
       }
-      const order = await lockOrder(commerceView(trx), refund.order_id);
+      const order = await lockOrder(trx, refund.order_id);
       if (!order) return { outcome: 'rejected', flagReason: 'no such order' };
       return settleIn(
         trx,
