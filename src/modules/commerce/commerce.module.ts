@@ -5,7 +5,7 @@ import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../pl
 import type { LecternModule, Platform } from '../../platform/module.js';
 import { parseSettings } from '../../platform/settings.js';
 import { CommerceModuleSettings } from './commerce.settings.js';
-import { createCommerceJobs, type JobHandlers } from './jobs.js';
+import { createCommerceJobs, type JobHandlers, type RefundFlaggedPaymentData } from './jobs.js';
 import { commerceMigrations } from './migrations/index.js';
 import { type CommerceApi, createCommerceApi } from './commerce.api.js';
 import { couponsRoutes } from './coupons.routes.js';
@@ -109,6 +109,12 @@ export function createCommerceModule(
       expireOrder: (orderId) => orders.expire(orderId),
       cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
       sendRefund: (refundId) => refundsService().send(refundId),
+      refundFlaggedPayment: async (paymentId) => {
+        await refundsService().refundFlaggedPayment(paymentId);
+      },
+      checkStuckRefunds: async () => {
+        await refundsService().checkStuck();
+      },
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -124,7 +130,19 @@ export function createCommerceModule(
     if (!refundsHolder.service) throw new Error('commerce refunds are not built yet');
     return refundsHolder.service;
   };
-  const notifications = createNotificationsService({ db, clock, sealer, ledger, refunds: refundsService });
+  const notifications = createNotificationsService({
+    db,
+    clock,
+    sealer,
+    ledger,
+    refunds: refundsService,
+    giveBack: (trx, paymentId) =>
+      platform.jobs.send<typeof RefundFlaggedPaymentData, CommerceTables>(
+        jobs.refundFlaggedPayment,
+        { paymentId },
+        { transaction: trx },
+      ),
+  });
   const payments = createPaymentsService({
     db,
     clock,
@@ -170,6 +188,8 @@ export function createCommerceModule(
     consumedShare: learning ? (userId, courseId) => learning.consumedShare(userId, courseId) : undefined,
     windowDays: settings.COMMERCE_REFUND_WINDOW_DAYS,
     maxConsumedBps: settings.COMMERCE_REFUND_MAX_CONSUMED_BPS,
+    stuckMinutes: settings.COMMERCE_REFUND_STUCK_MINUTES,
+    metrics: platform.metrics,
     transport: deps.transport,
   });
   const reconciliation = createReconciliationService({ db, providers });

@@ -35,6 +35,8 @@ export function createNotificationsService(deps: {
   ledger: Pick<LedgerService, 'recordSale'>;
   /** Settles refunds from `refund.succeeded` / `refund.failed` (the refunds area); ignored without it. */
   refunds?: () => Pick<RefundsService, 'applyNotification'>;
+  /** Sends the job that gives a flagged payment's money back, in the transaction that flags it. */
+  giveBack?: (trx: Transaction<CommerceTables>, paymentId: string) => Promise<unknown>;
 }) {
   const { db, clock, sealer, ledger } = deps;
 
@@ -117,7 +119,10 @@ export function createNotificationsService(deps: {
           ? 'order already paid by another payment'
           : `payment arrived for a ${order.status} order`;
       await updatePayment(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason });
-      return result('flagged', reason);
+      const flagged = await result('flagged', reason);
+      // the money is held for nothing: give it back (a duplicate of this notification sends no second job)
+      if (flagged.outcome === 'flagged') await deps.giveBack?.(trx, payment.id);
+      return flagged;
     }
     await updatePayment(trx, payment.id, paidFields);
     const paid = await transitionOrder(trx, {

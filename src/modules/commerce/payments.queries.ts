@@ -83,6 +83,15 @@ export async function findPayment(db: Db, paymentId: string): Promise<PaymentRow
   return row;
 }
 
+export async function lockPayment(db: Db, paymentId: string): Promise<PaymentRow | undefined> {
+  return db
+    .selectFrom('commerce.payments')
+    .selectAll()
+    .where('id', '=', paymentId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 export async function paymentsOf(db: Db, orderId: string): Promise<PaymentRow[]> {
   const rows = await db
     .selectFrom('commerce.payments')

@@ -104,9 +104,32 @@ export async function heldOfOrder(db: Db, orderId: string): Promise<number> {
     .selectFrom('commerce.refunds')
     .select(sql<number>`coalesce(sum(amount), 0)::int`.as('held'))
     .where('order_id', '=', orderId)
+    .where('kind', '=', 'order')
     .where('status', 'in', HOLDING_STATUSES)
     .executeTakeFirst();
   return row?.held ?? 0;
+}
+
+/** The refund that gives a flagged payment back, if one was made. */
+export async function flaggedPaymentRefund(db: Db, paymentId: string): Promise<RefundRow | undefined> {
+  return db
+    .selectFrom('commerce.refunds')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .where('kind', '=', 'flagged-payment')
+    .executeTakeFirst();
+}
+
+/** Refunds approved or sent before `before` that the provider has not settled: the oldest first. */
+export async function refundsInFlightSince(db: Db, before: Date, limit: number): Promise<RefundRow[]> {
+  return db
+    .selectFrom('commerce.refunds')
+    .selectAll()
+    .where('status', 'in', ['approved', 'sent'])
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
 }
 
 export async function succeededOfOrder(db: Db, orderId: string): Promise<number> {
@@ -114,6 +137,7 @@ export async function succeededOfOrder(db: Db, orderId: string): Promise<number>
     .selectFrom('commerce.refunds')
     .select(sql<number>`coalesce(sum(amount), 0)::int`.as('done'))
     .where('order_id', '=', orderId)
+    .where('kind', '=', 'order')
     .where('status', '=', 'succeeded')
     .executeTakeFirst();
   return row?.done ?? 0;

@@ -9,6 +9,7 @@ import {
   ReconciliationQuery,
   ReconciliationReport,
   Refund,
+  RefundCheck,
   RefundParams,
   type RefundView,
 } from './refunds.schemas.js';
@@ -90,6 +91,23 @@ export function refundsRoutes(refunds: RefundsService, reconciliation: Reconcili
         },
       },
       (request) => refunds.get(requireActor(request), request.params.refundId),
+    );
+
+    app.post(
+      '/refunds/:refundId/query',
+      {
+        preHandler: [user],
+        schema: {
+          tags: ['commerce'],
+          summary: 'Ask the provider about one of my refunds now (admins: any refund)',
+          description:
+            'A refund the provider reports refunded or failed is settled here as its notification would settle it; otherwise nothing changes.',
+          security: bearer,
+          params: RefundParams,
+          response: { 200: RefundCheck, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) => refunds.query(requireActor(request), request.params.refundId),
     );
 
     app.get(

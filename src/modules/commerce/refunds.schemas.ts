@@ -64,6 +64,14 @@ export type RefundView = Static<typeof Refund>;
 
 export const RefundParams = Type.Object({ refundId: Uuid });
 
+/** What the provider said of a refund when asked, and what that changed here. */
+export const RefundCheck = Type.Object({
+  refundId: Uuid,
+  status: RefundStatusSchema,
+  providerStatus: Type.Enum(['pending', 'succeeded', 'failed', 'unknown']),
+  outcome: Type.Enum(['applied', 'duplicate', 'ignored', 'rejected', 'flagged', 'none']),
+});
+
 export const AdminRefundQuery = Type.Object({
   ...PageQuery.properties,
   status: Type.Optional(RefundStatusSchema),

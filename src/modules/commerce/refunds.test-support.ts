@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
 import { parseSettings } from '../../platform/settings.js';
+import type { TestAppOptions } from '../../../test/helpers/app.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { createCatalogModule, type EntitlementCheck } from '../catalog/index.js';
 import { createLearningModule, type LearningModule } from '../learning/index.js';
@@ -46,7 +47,10 @@ export interface RefundsTest {
  * sandbox's transport, so a refund goes request → job → sandbox → notification → order refunded
  * → learning revokes, all in this process.
  */
-export async function startRefunds(env: Record<string, string> = {}): Promise<RefundsTest> {
+export async function startRefunds(
+  env: Record<string, string> = {},
+  app?: TestAppOptions,
+): Promise<RefundsTest> {
   const clock = createTestClock(new Date());
   const holder: { kit?: Kit } = {};
   const hold: RefundsTest['hold'] = { on: false, held: [] };
@@ -97,7 +101,7 @@ export async function startRefunds(env: Record<string, string> = {}): Promise<Re
       providers,
     });
     return [catalog, learning, commerce];
-  });
+  }, app);
   holder.kit = kit;
   if (!providers) throw new Error('commerce was not built');
   const [instructor, admin, learner] = await Promise.all([

@@ -230,8 +230,12 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
 /** Refunds that may still pay out: they hold their amount against what was paid. */
 export const HOLDING_STATUSES: readonly RefundStatus[] = ['requested', 'approved', 'sent', 'succeeded'];
 
+/** `order`: a learner's or admin's refund of order lines; `flagged-payment`: money that could not be kept, sent back whole. */
+export type RefundKind = 'order' | 'flagged-payment';
+
 export interface RefundTable {
   id: Generated<string>;
+  kind: Generated<RefundKind>;
   order_id: string;
   user_id: string;
   /** The succeeded payment the money goes back through. */
@@ -241,8 +245,9 @@ export interface RefundTable {
   currency: string;
   status: RefundStatus;
   reason: string;
-  requested_by_kind: 'user' | 'admin';
-  requested_by: string;
+  requested_by_kind: 'user' | 'admin' | 'system';
+  /** The user who asked; null when the system did (a flagged payment given back). */
+  requested_by: string | null;
   consumed_bps: number | null;
   /** Why a learner's request waits for an admin; null when approved by rule. */
   review_reason: string | null;
