@@ -58,6 +58,8 @@ export async function startRefunds(
     const kit = holder.kit;
     if (!kit) throw new Error('the app is not running');
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    // the fake Alipay and WeChat Pay servers listen on 127.0.0.1: their calls go over the wire
+    if (url.hostname === '127.0.0.1') return fetch(input, init);
     const headers = init?.headers as Record<string, string>;
     const body = typeof init?.body === 'string' ? init.body : '';
     if (hold.on) {
