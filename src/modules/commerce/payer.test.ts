@@ -81,5 +81,9 @@ describe('payer identifiers', () => {
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('/body/payer');
     expect(await t.count('payments', sql.raw(`id = '${paymentId}' and status = 'pending'`))).toBe(1);
+    const order = await t.kit.expectStatus<{ status: string }>(200, 'GET', `/api/v1/orders/${orderId}`, {
+      as: t.learner,
+    });
+    expect(order.status).toBe('pending');
   });
 });

@@ -28,7 +28,7 @@ export async function insertPaymentIfPayable(
             .selectFrom('o')
             .select([
               'o.id',
-              sql.lit(args.provider).as('provider'),
+              sql<PaymentRow['provider']>`${args.provider}::text`.as('provider'),
               'o.total',
               'o.currency',
               sql<string>`'null'::jsonb`.as('action'),
