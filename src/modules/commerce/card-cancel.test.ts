@@ -25,23 +25,8 @@ afterAll(async () => {
   await stripe.close();
 });
 
-async function cardPayment(provider = 'card') {
-  const course = await t.course({ amount: 4200, currency: 'USD' });
-  const order = await t.kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/orders', {
-    as: t.learner,
-    body: { courseIds: [course] },
-  });
-  const payment = await t.kit.expectStatus<{ id: string }>(
-    201,
-    'POST',
-    `/api/v1/orders/${order.id}/payments`,
-    {
-      as: t.learner,
-      body: { provider },
-    },
-  );
-  return { orderId: order.id, paymentId: payment.id };
-}
+const cardPayment = (provider = 'card') =>
+  t.orderAndPayment({ provider, price: { amount: 4200, currency: 'USD' } });
 
 const cancelsOf = (paymentId: string) =>
   stripe.verified.filter(

@@ -37,6 +37,17 @@ export const CommerceErrors = {
   reportRangeInvalid: 'commerce.report-range-invalid',
   unknownProvider: 'commerce.unknown-provider',
   unsupportedSubject: 'commerce.unsupported-subject',
+  // refunds and reconciliation
+  orderNotRefundable: 'commerce.order-not-refundable',
+  reconciliationRangeInvalid: 'commerce.reconciliation-range-invalid',
+  refundCourseNotInOrder: 'commerce.refund-course-not-in-order',
+  refundDuplicateCourse: 'commerce.refund-duplicate-course',
+  refundExceedsPaid: 'commerce.refund-exceeds-paid',
+  refundExceedsRemaining: 'commerce.refund-exceeds-remaining',
+  refundNotDecidable: 'commerce.refund-not-awaiting-decision',
+  refundNotFound: 'commerce.refund-not-found',
+  refundNothingLeft: 'commerce.refund-nothing-left',
+  refundWindowClosed: 'commerce.refund-window-closed',
 } as const;
 
 export type CommerceErrorCode = (typeof CommerceErrors)[keyof typeof CommerceErrors];
@@ -72,4 +83,41 @@ export const CouponRefused = {
     ),
   minSpend: (needed: string) =>
     AppError.conflict(CommerceErrors.couponMinSpend, `This coupon needs a spend of at least ${needed}.`),
+} as const;
+
+/** Why a refund is refused: the order's state, the window, or what is left to refund. */
+export const RefundRefused = {
+  notFound: () => AppError.notFound(CommerceErrors.refundNotFound, 'No such refund.'),
+  orderNotRefundable: (status: string) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.orderNotRefundable,
+      `The order is ${status}; it cannot be refunded.`,
+      {
+        orderStatus: status,
+      },
+    ),
+  exceedsRemaining: (left: number, currency: string) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.refundExceedsRemaining,
+      `Only ${left} (minor units of ${currency}) of this order can still be refunded.`,
+      { left: { amount: left, currency } },
+    ),
+  nothingLeft: () =>
+    AppError.conflict(CommerceErrors.refundNothingLeft, 'Nothing of this order is left to refund.'),
+  windowClosed: (closedAt: Date, days: number) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.refundWindowClosed,
+      `Refunds can be asked for within ${days} days of payment; this order’s window closed at ${closedAt.toISOString()}. An administrator can still refund it.`,
+      { closedAt: closedAt.toISOString(), windowDays: days },
+    ),
+  notDecidable: (status: string) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.refundNotDecidable,
+      `The refund is ${status}; only a requested refund can be approved or rejected.`,
+      { refundStatus: status },
+    ),
 } as const;

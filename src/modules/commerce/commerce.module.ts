@@ -5,7 +5,7 @@ import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../pl
 import type { LecternModule, Platform } from '../../platform/module.js';
 import { parseSettings } from '../../platform/settings.js';
 import { CommerceModuleSettings } from './commerce.settings.js';
-import { createCommerceJobs, type JobHandlers } from './jobs.js';
+import { createCommerceJobs, type JobHandlers, type RefundFlaggedPaymentData } from './jobs.js';
 import { commerceMigrations } from './migrations/index.js';
 import { type CommerceApi, createCommerceApi } from './commerce.api.js';
 import { couponsRoutes } from './coupons.routes.js';
@@ -28,10 +28,8 @@ import type { PaymentRow } from './payments.queries.js';
 import type { Transport } from './providers/provider.js';
 import type { LearningApi } from '../learning/index.js';
 import { createReconciliationService } from './reconciliation.service.js';
-import { createRefundJobs } from './refunds.jobs.js';
 import { refundsRoutes } from './refunds.routes.js';
 import { createRefundsService, type RefundsService } from './refunds.service.js';
-import type { RefundTables } from './refunds.tables.js';
 import { createProviders, type PaymentProviders } from './providers/providers.js';
 import type { RouteSet } from './routes.common.js';
 import { createCommerceSubscribers } from './subscribers.js';
@@ -110,6 +108,13 @@ export function createCommerceModule(
     return {
       expireOrder: (orderId) => orders.expire(orderId),
       cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
+      sendRefund: (refundId) => refundsService().send(refundId),
+      refundFlaggedPayment: async (paymentId) => {
+        await refundsService().refundFlaggedPayment(paymentId);
+      },
+      checkStuckRefunds: async () => {
+        await refundsService().checkStuck();
+      },
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -125,7 +130,19 @@ export function createCommerceModule(
     if (!refundsHolder.service) throw new Error('commerce refunds are not built yet');
     return refundsHolder.service;
   };
-  const notifications = createNotificationsService({ db, clock, sealer, ledger, refunds: refundsService });
+  const notifications = createNotificationsService({
+    db,
+    clock,
+    sealer,
+    ledger,
+    refunds: refundsService,
+    giveBack: (trx, paymentId) =>
+      platform.jobs.send<typeof RefundFlaggedPaymentData, CommerceTables>(
+        jobs.refundFlaggedPayment,
+        { paymentId },
+        { transaction: trx },
+      ),
+  });
   const payments = createPaymentsService({
     db,
     clock,
@@ -159,23 +176,23 @@ export function createCommerceModule(
 
   built.orders = orders;
 
-  const refundJobs = createRefundJobs(() => (refundId) => refundsService().send(refundId));
-  const refundDb = db.withTables<RefundTables>();
   const learning = deps.learning;
   refundsHolder.service = createRefundsService({
-    db: refundDb,
+    db,
     clock,
     logger: platform.logger,
     jobs: platform.jobs,
-    sendJob: refundJobs.sendRefund,
+    sendJob: jobs.sendRefund,
     ledger,
     providers,
     consumedShare: learning ? (userId, courseId) => learning.consumedShare(userId, courseId) : undefined,
     windowDays: settings.COMMERCE_REFUND_WINDOW_DAYS,
     maxConsumedBps: settings.COMMERCE_REFUND_MAX_CONSUMED_BPS,
+    stuckMinutes: settings.COMMERCE_REFUND_STUCK_MINUTES,
+    metrics: platform.metrics,
     transport: deps.transport,
   });
-  const reconciliation = createReconciliationService({ db: refundDb, providers });
+  const reconciliation = createReconciliationService({ db, providers });
 
   const routeSets: RouteSet[] = [
     ordersRoutes(orders),
@@ -191,7 +208,7 @@ export function createCommerceModule(
     routes: (app, kit) => {
       for (const routes of routeSets) routes(app, kit);
     },
-    jobs: [...jobs.all, ...refundJobs.all],
+    jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons }),
     bench: commerceBench(),
     api: createCommerceApi(db),

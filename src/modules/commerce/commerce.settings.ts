@@ -39,6 +39,13 @@ export const CommerceSettings = Type.Object({
     description:
       'Share of a course a learner may have consumed (basis points, 2000 = 20 %) for a refund without review',
   }),
+  COMMERCE_REFUND_STUCK_MINUTES: Type.Integer({
+    minimum: 1,
+    maximum: 30 * 24 * 60,
+    default: 60,
+    description:
+      'A refund approved or sent this long ago without the provider’s answer is asked about at the provider (every 5 minutes); one still unsettled is logged at warn and counted',
+  }),
 });
 export type CommerceSettings = SettingsOf<typeof CommerceSettings>;
 

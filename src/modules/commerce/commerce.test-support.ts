@@ -19,6 +19,11 @@ export interface CommerceTest {
   /** A published course priced as asked (default 9900 CNY). */
   course(price?: { amount: number; currency: string }): Promise<string>;
   draftCourse(): Promise<string>;
+  /** The learner orders a new published course at this price and starts paying it with `provider`. */
+  orderAndPayment(options: {
+    provider: string;
+    price?: { amount: number; currency: string };
+  }): Promise<{ courseId: string; orderId: string; paymentId: string }>;
   /** Run one of the module's jobs' handlers now, as the worker would. */
   runJob(name: string, data: unknown): Promise<void>;
   /** Row counts of a commerce table. */
@@ -94,6 +99,13 @@ export async function startCommerce(
     return created.id;
   };
 
+  const course = async (price?: { amount: number; currency: string }) => {
+    const id = await draftCourse(price);
+    await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: instructor });
+    await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/approve`, { as: admin });
+    return id;
+  };
+
   return {
     kit: k,
     clock,
@@ -101,11 +113,20 @@ export async function startCommerce(
     admin,
     learner,
     draftCourse: () => draftCourse(),
-    async course(price) {
-      const id = await draftCourse(price);
-      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: instructor });
-      await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/approve`, { as: admin });
-      return id;
+    course,
+    async orderAndPayment({ provider, price }) {
+      const courseId = await course(price);
+      const order = await k.expectStatus<{ id: string }>(201, 'POST', '/api/v1/orders', {
+        as: learner,
+        body: { courseIds: [courseId] },
+      });
+      const payment = await k.expectStatus<{ id: string }>(
+        201,
+        'POST',
+        `/api/v1/orders/${order.id}/payments`,
+        { as: learner, body: { provider } },
+      );
+      return { courseId, orderId: order.id, paymentId: payment.id };
     },
     async runJob(name, data) {
       const job = k.modules.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);

@@ -16,6 +16,14 @@ export const SandboxDeliveryData = Type.Object({
 export const CancelAtProviderData = Type.Object({ paymentId: Type.String({ format: 'uuid' }) });
 export type CancelAtProviderJob = JobDefinition<typeof CancelAtProviderData>;
 
+export const SendRefundData = Type.Object({ refundId: Type.String({ format: 'uuid' }) });
+export type SendRefundJob = JobDefinition<typeof SendRefundData>;
+
+export const RefundFlaggedPaymentData = Type.Object({ paymentId: Type.String({ format: 'uuid' }) });
+export type RefundFlaggedPaymentJob = JobDefinition<typeof RefundFlaggedPaymentData>;
+
+export const CheckStuckRefundsData = Type.Object({});
+
 /** What the jobs call; built after the services, which themselves send the jobs. */
 export interface JobHandlers {
   expireOrder(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }>;
@@ -26,6 +34,9 @@ export interface JobHandlers {
     duplicates: number;
   }): Promise<number[]>;
   cancelAtProvider(paymentId: string): Promise<void>;
+  sendRefund(refundId: string): Promise<void>;
+  refundFlaggedPayment(paymentId: string): Promise<void>;
+  checkStuckRefunds(): Promise<void>;
 }
 
 /**
@@ -33,7 +44,13 @@ export interface JobHandlers {
  * with the order's time to live as delay; `commerce.sandbox-deliver` posts a simulated
  * notification later, so a delayed sandbox payment survives a restart as a real provider's would.
  * `commerce.cancel-at-provider` withdraws a closed order's open payment at a provider that needs
- * telling (Stripe), retried until the provider answers.
+ * telling (Stripe), retried until the provider answers. `commerce.send-refund` is sent in the
+ * transaction that approves a refund, so an approved refund always reaches the provider; the
+ * provider takes our refund id (`out_refund_no`) as one refund however often it is sent.
+ * `commerce.refund-flagged-payment` is sent in the notification's transaction that flags money
+ * the order cannot keep, and gives it back through the same refund path.
+ * `commerce.check-stuck-refunds` runs every 5 minutes and asks the provider about refunds that
+ * waited too long for its answer.
  */
 export function createCommerceJobs(handlers: () => JobHandlers, queue: () => JobQueue) {
   const expireOrder = defineJob({
@@ -70,10 +87,44 @@ export function createCommerceJobs(handlers: () => JobHandlers, queue: () => Job
       await handlers().cancelAtProvider(data.paymentId);
     },
   });
+  const sendRefund = defineJob({
+    name: 'commerce.send-refund',
+    data: SendRefundData,
+    retry: { limit: 8, delaySeconds: 10, backoff: true },
+    async handle(data) {
+      await handlers().sendRefund(data.refundId);
+    },
+  });
+  const refundFlaggedPayment = defineJob({
+    name: 'commerce.refund-flagged-payment',
+    data: RefundFlaggedPaymentData,
+    retry: { limit: 8, delaySeconds: 30, backoff: true },
+    async handle(data) {
+      await handlers().refundFlaggedPayment(data.paymentId);
+    },
+  });
+  const checkStuckRefunds = defineJob({
+    name: 'commerce.check-stuck-refunds',
+    data: CheckStuckRefundsData,
+    cron: { expression: '*/5 * * * *', data: {} },
+    async handle() {
+      await handlers().checkStuckRefunds();
+    },
+  });
   return {
     expireOrder,
     deliverSandbox,
     cancelAtProvider,
-    all: [expireOrder, deliverSandbox, cancelAtProvider] as JobDefinition[],
+    sendRefund,
+    refundFlaggedPayment,
+    checkStuckRefunds,
+    all: [
+      expireOrder,
+      deliverSandbox,
+      cancelAtProvider,
+      sendRefund,
+      refundFlaggedPayment,
+      checkStuckRefunds,
+    ] as JobDefinition[],
   };
 }

@@ -5,14 +5,8 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import type { LedgerService } from './ledger.service.js';
 import { transitionOrder } from './order-state.js';
-import { linesOf, lockOrder } from './orders.queries.js';
-import {
-  findPayment,
-  lockPayment,
-  paymentWithTxn,
-  recordNotification,
-  updatePayment,
-} from './payments.queries.js';
+import { linesOf, lockOrderOfPayment } from './orders.queries.js';
+import { lockPaymentForNotification, recordNotification, updatePayment } from './payments.queries.js';
 import type { ProviderName, VerifiedNotification } from './providers/provider.js';
 import type { RefundsService } from './refunds.service.js';
 import type { CommerceTables, NotificationOutcome } from './tables.js';
@@ -41,6 +35,8 @@ export function createNotificationsService(deps: {
   ledger: Pick<LedgerService, 'recordSale'>;
   /** Settles refunds from `refund.succeeded` / `refund.failed` (the refunds area); ignored without it. */
   refunds?: () => Pick<RefundsService, 'applyNotification'>;
+  /** Sends the job that gives a flagged payment's money back, in the transaction that flags it. */
+  giveBack?: (trx: Transaction<CommerceTables>, paymentId: string) => Promise<unknown>;
 }) {
   const { db, clock, sealer, ledger } = deps;
 
@@ -50,12 +46,16 @@ export function createNotificationsService(deps: {
     n: VerifiedNotification,
   ): Promise<NotificationResult> {
     const now = clock();
-    const known = UUID.test(n.paymentId) ? await findPayment(trx, n.paymentId) : undefined;
+    // the order row first, then the payment: the order every writer of both takes
+    const order = UUID.test(n.paymentId) ? await lockOrderOfPayment(trx, n.paymentId) : undefined;
+    const locked = order
+      ? await lockPaymentForNotification(trx, n.paymentId, provider, n.providerTxnId)
+      : undefined;
     const record = async (outcome: NotificationOutcome, flagReason?: string): Promise<boolean> =>
       recordNotification(trx, {
         provider,
         notification_id: n.notificationId,
-        payment_id: known?.id ?? null,
+        payment_id: locked?.id ?? null,
         kind: n.kind,
         provider_txn_id: n.providerTxnId,
         fields: JSON.stringify({
@@ -77,10 +77,9 @@ export function createNotificationsService(deps: {
       return { outcome, ...(flagReason ? { flagReason } : {}) };
     };
 
-    if (!known || known.provider !== provider) return result('rejected', 'no such payment for this provider');
-    const order = await lockOrder(trx, known.order_id);
-    const payment = await lockPayment(trx, known.id);
-    if (!order || !payment) return result('rejected', 'no such payment');
+    if (!order || !locked || locked.provider !== provider)
+      return result('rejected', 'no such payment for this provider');
+    const { txn_held_by: txnHeldBy, ...payment } = locked;
 
     if (n.kind === 'payment.closed') {
       if (payment.status === 'pending')
@@ -103,9 +102,7 @@ export function createNotificationsService(deps: {
       if (payment.provider_txn_id === n.providerTxnId) return result('duplicate');
       return result('flagged', 'a second transaction for a settled payment');
     }
-    const other = await paymentWithTxn(trx, provider, n.providerTxnId);
-    if (other && other.id !== payment.id)
-      return result('flagged', 'transaction id belongs to another payment');
+    if (txnHeldBy !== null) return result('flagged', 'transaction id belongs to another payment');
 
     const paidFields = {
       status: 'succeeded' as const,
@@ -122,7 +119,10 @@ export function createNotificationsService(deps: {
           ? 'order already paid by another payment'
           : `payment arrived for a ${order.status} order`;
       await updatePayment(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason });
-      return result('flagged', reason);
+      const flagged = await result('flagged', reason);
+      // the money is held for nothing: give it back (a duplicate of this notification sends no second job)
+      if (flagged.outcome === 'flagged') await deps.giveBack?.(trx, payment.id);
+      return flagged;
     }
     await updatePayment(trx, payment.id, paidFields);
     const paid = await transitionOrder(trx, {
@@ -133,6 +133,7 @@ export function createNotificationsService(deps: {
       reason: `payment ${payment.id} succeeded`,
       at: now,
       set: { paid_at: now, provider },
+      locked: order,
     });
     const lines = await linesOf(trx, [paid.id]);
     await ledger.recordSale(trx, {

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import { CommerceErrors, NotFound } from './commerce.errors.js';
-import { insertTransition, lockOrder, updateOrderStatus } from './orders.queries.js';
+import { applyTransition, lockOrder } from './orders.queries.js';
 import type { ActorKind, CommerceTables, OrderStatus, OrderTable } from './tables.js';
 
 export type OrderRow = Selectable<OrderTable>;
@@ -39,6 +39,8 @@ export interface TransitionRequest {
   at: Date;
   /** Extra columns set with the status (paid_at, provider). */
   set?: { paid_at?: Date; provider?: OrderRow['provider'] };
+  /** The order as the caller already locked it in this transaction (saves locking it again). */
+  locked?: OrderRow;
 }
 
 export class TransitionRefused extends AppError {
@@ -66,20 +68,23 @@ export async function transitionOrder(
   trx: Transaction<CommerceTables> | Kysely<CommerceTables>,
   request: TransitionRequest,
 ): Promise<OrderRow> {
-  const order = await lockOrder(trx, request.orderId);
+  const order =
+    request.locked?.id === request.orderId ? request.locked : await lockOrder(trx, request.orderId);
   if (!order) throw NotFound.order();
   if (!request.from.includes(order.status) || !canTransition(order.status, request.to)) {
     throw new TransitionRefused(order, request.to);
   }
-  const updated = await updateOrderStatus(trx, order.id, request.to, request.at, request.set ?? {});
-  await insertTransition(trx, {
-    order_id: order.id,
-    from_status: order.status,
-    to_status: request.to,
-    actor_kind: request.actor.kind,
-    actor_id: request.actor.id,
-    reason: request.reason,
-    at: request.at,
+  return applyTransition(trx, {
+    orderId: order.id,
+    set: { status: request.to, updated_at: request.at, ...request.set },
+    transition: {
+      order_id: order.id,
+      from_status: order.status,
+      to_status: request.to,
+      actor_kind: request.actor.kind,
+      actor_id: request.actor.id,
+      reason: request.reason,
+      at: request.at,
+    },
   });
-  return updated;
 }

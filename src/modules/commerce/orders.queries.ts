@@ -1,6 +1,5 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
-import type { RefundTables } from './refunds.tables.js';
 import type {
   CommerceTables,
   OrderLineTable,
@@ -28,29 +27,48 @@ export async function findOrder(db: Db, orderId: string): Promise<OrderRow | und
   return row;
 }
 
-export async function updateOrderStatus(
+/** The learner's order of this payment, locked: the order row first, as every writer of both takes them. */
+export async function lockOrderOfPayment(db: Db, paymentId: string): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('commerce.orders')
+    .selectAll()
+    .where('id', '=', (eb) =>
+      eb.selectFrom('commerce.payments').select('order_id').where('commerce.payments.id', '=', paymentId),
+    )
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Move a locked order to its new state in one statement: the order's status (and the columns
+ * set with it), its lines' pending flag (which the one-pending-order-per-course unique index
+ * reads), and the transition row with who and why. Returns the order as it now is.
+ */
+export async function applyTransition(
   db: Db,
-  orderId: string,
-  to: OrderStatus,
-  at: Date,
-  set: { paid_at?: Date; provider?: OrderRow['provider'] },
+  change: {
+    orderId: string;
+    set: { status: OrderStatus; updated_at: Date; paid_at?: Date; provider?: OrderRow['provider'] };
+    transition: Insertable<OrderTransitionTable>;
+  },
 ): Promise<OrderRow> {
-  const row = await db
-    .updateTable('commerce.orders')
-    .set({ status: to, updated_at: at, ...set })
-    .where('id', '=', orderId)
-    .returningAll()
+  return db
+    .with('u', (qb) =>
+      qb.updateTable('commerce.orders').set(change.set).where('id', '=', change.orderId).returningAll(),
+    )
+    .with('l', (qb) =>
+      qb
+        .updateTable('commerce.order_lines')
+        // no transition leads back to pending: every move takes the order out of it
+        .set({ pending: false })
+        .where('order_id', '=', change.orderId)
+        .where('pending', '=', true)
+        .returning('order_id'),
+    )
+    .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(change.transition).returning('id'))
+    .selectFrom('u')
+    .selectAll()
     .executeTakeFirstOrThrow();
-  // the lines carry the pending flag for the one-pending-order-per-course unique index
-  if (to !== 'pending') {
-    await db
-      .updateTable('commerce.order_lines')
-      .set({ pending: false })
-      .where('order_id', '=', orderId)
-      .where('pending', '=', true)
-      .execute();
-  }
-  return row;
 }
 
 export async function insertTransition(db: Db, row: Insertable<OrderTransitionTable>): Promise<void> {
@@ -79,12 +97,30 @@ export async function transitionsOf(db: Db, orderId: string) {
   return ordered;
 }
 
-export async function insertOrder(db: Db, row: Insertable<OrderTable>): Promise<OrderRow> {
-  return await db.insertInto('commerce.orders').values(row).returningAll().executeTakeFirstOrThrow();
-}
-
-export async function insertLines(db: Db, rows: Insertable<OrderLineTable>[]): Promise<void> {
-  await db.insertInto('commerce.order_lines').values(rows).execute();
+/**
+ * A new order with its lines and its first transition, in one statement (one round trip on the
+ * checkout's path); returns the order and its lines as stored.
+ */
+export async function insertOrderWithLines(
+  db: Db,
+  order: Insertable<OrderTable>,
+  lines: Insertable<OrderLineTable>[],
+  transition: Insertable<OrderTransitionTable>,
+): Promise<{ order: OrderRow; lines: LineRow[] }> {
+  const row = await db
+    .with('o', (qb) => qb.insertInto('commerce.orders').values(order).returningAll())
+    .with('l', (qb) => qb.insertInto('commerce.order_lines').values(lines).returningAll())
+    .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(transition).returning('id'))
+    .selectFrom('o')
+    .selectAll('o')
+    .select(
+      sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
+        'lines',
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  const { lines: stored, ...inserted } = row;
+  return { order: inserted, lines: stored };
 }
 
 export async function linesOf(db: Db, orderIds: readonly string[]): Promise<LineRow[]> {
@@ -117,7 +153,6 @@ export async function pendingOrdersWithCourses(db: Db, userId: string, courseIds
 export async function paidCourseIds(db: Db, userId: string, courseIds: readonly string[]): Promise<string[]> {
   if (courseIds.length === 0) return [];
   const rows = await db
-    .withTables<RefundTables>()
     .selectFrom('commerce.order_lines')
     .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
     .select('commerce.order_lines.course_id')
@@ -152,6 +187,19 @@ export interface OrderFilter {
 }
 
 /** Orders newest first, keyset-paged on (created_at, id). */
+/** Newest first, keyset on (created_at, id): how commerce lists orders and refunds. */
+export function newestFirst<TB extends keyof CommerceTables, O>(
+  query: SelectQueryBuilder<CommerceTables, TB, O>,
+  page: { limit: number; cursor?: string | undefined },
+): SelectQueryBuilder<CommerceTables, TB, O> {
+  return keyset(query, {
+    columns: ['created_at', 'id'],
+    direction: 'desc',
+    shape: ['date-time', 'uuid'],
+    ...page,
+  });
+}
+
 export async function listOrders(
   db: Db,
   filter: OrderFilter,
@@ -162,13 +210,7 @@ export async function listOrders(
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (filter.createdFrom !== undefined) q = q.where('created_at', '>=', filter.createdFrom);
   if (filter.createdTo !== undefined) q = q.where('created_at', '<', filter.createdTo);
-  const rows = await keyset(q, {
-    columns: ['created_at', 'id'],
-    direction: 'desc',
-    shape: ['date-time', 'uuid'],
-    ...page,
-  }).execute();
-  return rows;
+  return newestFirst(q, page).execute();
 }
 
 /** Pending orders whose expiry has passed (the expiry job's safety net and tests). */

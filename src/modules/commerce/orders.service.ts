@@ -17,9 +17,7 @@ import type { CancelAtProviderData, CancelAtProviderJob, ExpireOrderData, Expire
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
-  insertLines,
-  insertTransition,
-  insertOrder,
+  insertOrderWithLines,
   isUniqueViolation,
   linesOf,
   listOrders,
@@ -83,6 +81,26 @@ export function toOrderView(order: OrderRow, lines: Awaited<ReturnType<typeof li
     createdAt: order.created_at.toISOString(),
     updatedAt: order.updated_at.toISOString(),
   };
+}
+
+/**
+ * A page of a newest-first listing (orders, refunds): fetch one row more than asked to know
+ * whether another page follows, keep `limit`, continue after the last kept row's
+ * (created_at, id), and turn the kept rows into what the page shows.
+ */
+export async function pageOf<Row extends { created_at: Date; id: string }, Item>(
+  page: { limit?: number | undefined; cursor?: string | undefined },
+  fetch: (page: { limit: number; cursor?: string | undefined }) => Promise<Row[]>,
+  show: (rows: Row[]) => Promise<Item[]>,
+): Promise<Page<Item>> {
+  const limit = page.limit ?? 20;
+  const kept = toPage(
+    await fetch({ limit, cursor: page.cursor }),
+    limit,
+    (r) => [r.created_at.toISOString(), r.id],
+    (r) => r,
+  );
+  return { nextCursor: kept.nextCursor, data: await show(kept.data) };
 }
 
 export interface CreatedOrder {
@@ -294,23 +312,23 @@ export function createOrdersService(deps: OrdersServiceDeps) {
                   })),
                 });
           const discount = redemption?.priced.discount.amount ?? 0;
-          const order = await insertOrder(trx, {
-            id: orderId,
-            user_id: actor.userId,
-            currency,
-            subtotal,
-            discount,
-            total: subtotal - discount,
-            coupon_code: redemption?.code ?? null,
-            course_set: courseSet,
-            expires_at: addSeconds(now, deps.ttlMinutes * 60),
-            created_at: now,
-            updated_at: now,
-          });
-          await insertLines(
+          const { order, lines } = await insertOrderWithLines(
             trx,
+            {
+              id: orderId,
+              user_id: actor.userId,
+              currency,
+              subtotal,
+              discount,
+              total: subtotal - discount,
+              coupon_code: redemption?.code ?? null,
+              course_set: courseSet,
+              expires_at: addSeconds(now, deps.ttlMinutes * 60),
+              created_at: now,
+              updated_at: now,
+            },
             courses.map((c, position) => ({
-              order_id: order.id,
+              order_id: orderId,
               course_id: c.id,
               user_id: actor.userId,
               pending: true,
@@ -320,22 +338,22 @@ export function createOrdersService(deps: OrdersServiceDeps) {
               amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
               position,
             })),
+            {
+              order_id: orderId,
+              from_status: null,
+              to_status: 'pending',
+              actor_kind: 'user',
+              actor_id: actor.userId,
+              reason: 'created',
+              at: now,
+            },
           );
-          await insertTransition(trx, {
-            order_id: order.id,
-            from_status: null,
-            to_status: 'pending',
-            actor_kind: 'user',
-            actor_id: actor.userId,
-            reason: 'created',
-            at: now,
-          });
           await jobs.send<typeof ExpireOrderData, CommerceTables>(
             deps.expireJob,
             { orderId: order.id },
             { delaySeconds: deps.ttlMinutes * 60, transaction: trx },
           );
-          const result = { order: toOrderView(order, await linesOf(trx, [order.id])), created: true };
+          const result = { order: toOrderView(order, lines), created: true };
           await complete?.(trx, result);
           return result;
         });
@@ -387,19 +405,17 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       filter: OrderFilter,
       page: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<Page<OrderView>> {
-      const limit = page.limit ?? 20;
-      const rows = await listOrders(db, filter, { limit, cursor: page.cursor });
-      const kept = toPage(
-        rows,
-        limit,
-        (r) => [r.created_at.toISOString(), r.id],
-        (r) => r,
+      return pageOf(
+        page,
+        (p) => listOrders(db, filter, p),
+        async (orders) => {
+          const lines = await linesOf(
+            db,
+            orders.map((o) => o.id),
+          );
+          return orders.map((o) => toOrderView(o, lines));
+        },
       );
-      const lines = await linesOf(
-        db,
-        kept.data.map((o) => o.id),
-      );
-      return { nextCursor: kept.nextCursor, data: kept.data.map((o) => toOrderView(o, lines)) };
     },
 
     async cancel(actor: Actor, orderId: string, reason?: string): Promise<OrderView> {

@@ -7,12 +7,12 @@ import { money } from '../../platform/money.js';
 import { CommerceErrors, NotFound } from './commerce.errors.js';
 import type { SandboxDeliveryData } from './jobs.js';
 import type { NotificationResult, NotificationsService } from './notifications.service.js';
-import { findOrder, lockOrder } from './orders.queries.js';
+import { findOrder } from './orders.queries.js';
 import { type Actor, isAdmin } from './orders.service.js';
 import {
   deletePayment,
   findPayment,
-  insertPayment,
+  insertPaymentIfPayable,
   type PaymentRow,
   updatePayment,
 } from './payments.queries.js';
@@ -74,33 +74,22 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
     ): Promise<PaymentView> {
       const provider = providerOf(name);
       const now = clock();
-      const order = await findOrder(db, orderId);
+      const { order, payment } = await insertPaymentIfPayable(db, {
+        orderId,
+        userId: actor.userId,
+        provider: name,
+        at: now,
+      });
       if (!order || order.user_id !== actor.userId) throw NotFound.order();
-      const payment = await db.transaction().execute(async (trx) => {
-        const locked = await lockOrder(trx, orderId);
-        if (!locked || locked.status !== 'pending') {
+      if (!payment) {
+        if (order.status !== 'pending') {
           throw AppError.conflict(
             CommerceErrors.orderNotPending,
-            `The order is ${locked?.status ?? 'gone'}; it cannot be paid.`,
+            `The order is ${order.status}; it cannot be paid.`,
           );
         }
-        if (locked.expires_at.getTime() <= now.getTime()) {
-          throw AppError.conflict(CommerceErrors.orderExpired, 'The order has expired; order again.');
-        }
-        return insertPayment(trx, {
-          order_id: locked.id,
-          provider: name,
-          amount: locked.total,
-          currency: locked.currency,
-          action: JSON.stringify(null),
-          provider_ref: null,
-          provider_txn_id: null,
-          payer_sealed: null,
-          flag_reason: null,
-          created_at: now,
-          updated_at: now,
-        });
-      });
+        throw AppError.conflict(CommerceErrors.orderExpired, 'The order has expired; order again.');
+      }
       let created: Awaited<ReturnType<typeof provider.createPayment>>;
       try {
         created = await provider.createPayment({
@@ -124,14 +113,16 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
         }
         throw err;
       }
+      const set = {
+        action: JSON.stringify(created.action),
+        provider_ref: created.providerRef ?? null,
+        updated_at: clock(),
+      };
+      // with an Idempotency-Key the stored answer commits with the update; without, one statement
+      if (!complete) return toView(await updatePayment(db, payment.id, set));
       return db.transaction().execute(async (trx) => {
-        const updated = await updatePayment(trx, payment.id, {
-          action: JSON.stringify(created.action),
-          provider_ref: created.providerRef ?? null,
-          updated_at: clock(),
-        });
-        const view = toView(updated);
-        await complete?.(trx, view);
+        const view = toView(await updatePayment(trx, payment.id, set));
+        await complete(trx, view);
         return view;
       });
     },

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
-import type { CommerceRefundTables } from './refunds.tables.js';
+import type { CommerceTables } from './tables.js';
 
-type Db = Kysely<CommerceRefundTables>;
+type Db = Kysely<CommerceTables>;
 
 /** Orders created in [from, to), oldest first, keyset-paged on (created_at, id). */
 export async function ordersCreatedIn(

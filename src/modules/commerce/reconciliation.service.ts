@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../../platform/errors.js';
+import { CommerceErrors } from './commerce.errors.js';
 import { toPage } from '../../platform/http/pagination.js';
 import { ordersCreatedIn, paymentsOfOrders, refundsOfOrders } from './reconciliation.queries.js';
-import { RefundErrors } from './refunds.errors.js';
 import type { ReconciliationReportView } from './refunds.schemas.js';
-import type { CommerceRefundTables, RefundStatus } from './refunds.tables.js';
+import type { CommerceTables, RefundStatus } from './tables.js';
 import type { ProviderPaymentState } from './providers/provider.js';
 import type { PaymentProviders } from './providers/providers.js';
 
-type Db = Kysely<CommerceRefundTables>;
+type Db = Kysely<CommerceTables>;
 type Disagreement = ReconciliationReportView['disagreements'][number];
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -69,13 +69,13 @@ export function createReconciliationService(deps: {
       page: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<ReconciliationReportView> {
       if (range.from.getTime() >= range.to.getTime()) {
-        throw AppError.validation(RefundErrors.rangeInvalid, '`from` must be before `to`.', [
+        throw AppError.validation(CommerceErrors.reconciliationRangeInvalid, '`from` must be before `to`.', [
           { field: '/querystring/from', message: 'must be before to' },
         ]);
       }
       if (range.to.getTime() - range.from.getTime() > maxRangeDays * DAY_MS) {
         throw AppError.validation(
-          RefundErrors.rangeInvalid,
+          CommerceErrors.reconciliationRangeInvalid,
           `A report covers at most ${maxRangeDays} days.`,
           [{ field: '/querystring/to', message: `must be at most ${maxRangeDays} days after from` }],
         );

@@ -1,15 +1,15 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
-import { keyset } from '../../platform/http/pagination.js';
 import {
-  type CommerceRefundTables,
+  type CommerceTables,
   HOLDING_STATUSES,
   type RefundLineTable,
   type RefundStatus,
   type RefundTable,
   type RefundTransitionTable,
-} from './refunds.tables.js';
+} from './tables.js';
+import { newestFirst } from './orders.queries.js';
 
-type Db = Kysely<CommerceRefundTables>;
+type Db = Kysely<CommerceTables>;
 export type RefundRow = Selectable<RefundTable>;
 export type RefundLineRow = Selectable<RefundLineTable>;
 
@@ -104,9 +104,32 @@ export async function heldOfOrder(db: Db, orderId: string): Promise<number> {
     .selectFrom('commerce.refunds')
     .select(sql<number>`coalesce(sum(amount), 0)::int`.as('held'))
     .where('order_id', '=', orderId)
+    .where('kind', '=', 'order')
     .where('status', 'in', HOLDING_STATUSES)
     .executeTakeFirst();
   return row?.held ?? 0;
+}
+
+/** The refund that gives a flagged payment back, if one was made. */
+export async function flaggedPaymentRefund(db: Db, paymentId: string): Promise<RefundRow | undefined> {
+  return db
+    .selectFrom('commerce.refunds')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .where('kind', '=', 'flagged-payment')
+    .executeTakeFirst();
+}
+
+/** Refunds approved or sent before `before` that the provider has not settled: the oldest first. */
+export async function refundsInFlightSince(db: Db, before: Date, limit: number): Promise<RefundRow[]> {
+  return db
+    .selectFrom('commerce.refunds')
+    .selectAll()
+    .where('status', 'in', ['approved', 'sent'])
+    .where('updated_at', '<', before)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
 }
 
 export async function succeededOfOrder(db: Db, orderId: string): Promise<number> {
@@ -114,6 +137,7 @@ export async function succeededOfOrder(db: Db, orderId: string): Promise<number>
     .selectFrom('commerce.refunds')
     .select(sql<number>`coalesce(sum(amount), 0)::int`.as('done'))
     .where('order_id', '=', orderId)
+    .where('kind', '=', 'order')
     .where('status', '=', 'succeeded')
     .executeTakeFirst();
   return row?.done ?? 0;
@@ -166,12 +190,7 @@ export async function listRefunds(
   let q = db.selectFrom('commerce.refunds').selectAll();
   if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  return keyset(q, {
-    columns: ['created_at', 'id'],
-    direction: 'desc',
-    shape: ['date-time', 'uuid'],
-    ...page,
-  }).execute();
+  return newestFirst(q, page).execute();
 }
 
 /** The order's payment that took the money (one per paid order; flagged extra payments are not it). */

@@ -9,6 +9,7 @@ import {
   ReconciliationQuery,
   ReconciliationReport,
   Refund,
+  RefundCheck,
   RefundParams,
   type RefundView,
 } from './refunds.schemas.js';
@@ -20,30 +21,46 @@ export function refundsRoutes(refunds: RefundsService, reconciliation: Reconcili
     const user = auth.require();
     const admin = auth.require({ roles: rolesFor('orders:manage-any') });
 
-    app.post(
-      '/orders/:id/refunds',
-      {
-        preHandler: [user, idempotency.guard()],
-        schema: {
-          tags: ['commerce'],
-          summary: 'Ask for a refund of my paid order (all that is left, some courses, or an amount)',
-          description:
-            'Within the refund window and below the consumption limit the refund is approved at once and sent to the provider; otherwise it waits for an administrator. After the window it is refused (commerce.refund-window-closed). Never more than was paid. Send an Idempotency-Key to retry safely.',
-          security: bearer,
-          params: IdParams,
-          body: CreateRefundBody,
-          response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409) },
+    /** The two ways a refund is created: a learner's request under the rule, or an admin's, at once. */
+    const createRoute = (
+      path: string,
+      guard: typeof user,
+      doc: { summary: string; description?: string },
+      create: RefundsService['request'],
+    ) =>
+      app.post(
+        path,
+        {
+          preHandler: [guard, idempotency.guard()],
+          schema: {
+            tags: ['commerce'],
+            ...doc,
+            security: bearer,
+            params: IdParams,
+            body: CreateRefundBody,
+            response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409) },
+          },
         },
+        async (request, reply) => {
+          const view = await create(
+            requireActor(request),
+            request.params.id,
+            request.body,
+            idempotency.completeInTransaction<RefundView>(request, { status: 201 }),
+          );
+          return reply.status(201).send(view);
+        },
+      );
+
+    createRoute(
+      '/orders/:id/refunds',
+      user,
+      {
+        summary: 'Ask for a refund of my paid order (all that is left, some courses, or an amount)',
+        description:
+          'Within the refund window and below the consumption limit the refund is approved at once and sent to the provider; otherwise it waits for an administrator. After the window it is refused (commerce.refund-window-closed). Never more than was paid. Send an Idempotency-Key to retry safely.',
       },
-      async (request, reply) => {
-        const view = await refunds.request(
-          requireActor(request),
-          request.params.id,
-          request.body,
-          idempotency.completeInTransaction<RefundView>(request, { status: 201 }),
-        );
-        return reply.status(201).send(view);
-      },
+      (...args) => refunds.request(...args),
     );
 
     app.get(
@@ -74,6 +91,23 @@ export function refundsRoutes(refunds: RefundsService, reconciliation: Reconcili
         },
       },
       (request) => refunds.get(requireActor(request), request.params.refundId),
+    );
+
+    app.post(
+      '/refunds/:refundId/query',
+      {
+        preHandler: [user],
+        schema: {
+          tags: ['commerce'],
+          summary: 'Ask the provider about one of my refunds now (admins: any refund)',
+          description:
+            'A refund the provider reports refunded or failed is settled here as its notification would settle it; otherwise nothing changes.',
+          security: bearer,
+          params: RefundParams,
+          response: { 200: RefundCheck, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      (request) => refunds.query(requireActor(request), request.params.refundId),
     );
 
     app.get(
@@ -116,28 +150,11 @@ export function refundsRoutes(refunds: RefundsService, reconciliation: Reconcili
       );
     }
 
-    app.post(
+    createRoute(
       '/admin/orders/:id/refunds',
-      {
-        preHandler: [admin, idempotency.guard()],
-        schema: {
-          tags: ['commerce'],
-          summary: 'Refund any paid order, at any time (admin); approved at once',
-          security: bearer,
-          params: IdParams,
-          body: CreateRefundBody,
-          response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409) },
-        },
-      },
-      async (request, reply) => {
-        const view = await refunds.adminRefund(
-          requireActor(request),
-          request.params.id,
-          request.body,
-          idempotency.completeInTransaction<RefundView>(request, { status: 201 }),
-        );
-        return reply.status(201).send(view);
-      },
+      admin,
+      { summary: 'Refund any paid order, at any time (admin); approved at once' },
+      (...args) => refunds.adminRefund(...args),
     );
 
     app.get(

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { PageQuery } from '../../platform/http/pagination.js';
 import { DateTime, MoneySchema, NonEmptyText, Uuid } from '../../platform/http/schemas.js';
-import { REFUND_STATUSES } from './refunds.tables.js';
+import { REFUND_STATUSES } from './tables.js';
 
 export const RefundStatusSchema = Type.Enum([...REFUND_STATUSES]);
 
@@ -63,6 +63,14 @@ export const Refund = Type.Object({
 export type RefundView = Static<typeof Refund>;
 
 export const RefundParams = Type.Object({ refundId: Uuid });
+
+/** What the provider said of a refund when asked, and what that changed here. */
+export const RefundCheck = Type.Object({
+  refundId: Uuid,
+  status: RefundStatusSchema,
+  providerStatus: Type.Enum(['pending', 'succeeded', 'failed', 'unknown']),
+  outcome: Type.Enum(['applied', 'duplicate', 'ignored', 'rejected', 'flagged', 'none']),
+});
 
 export const AdminRefundQuery = Type.Object({
   ...PageQuery.properties,

@@ -1,28 +1,30 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../platform/observability/metrics.js';
 import { addSeconds, type Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { CompleteInTransaction } from '../../platform/http/idempotency.js';
-import { type Page, toPage } from '../../platform/http/pagination.js';
+import type { Page } from '../../platform/http/pagination.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { allocate, money } from '../../platform/money.js';
 import { OrderRefundedEvent } from './commerce.events.js';
-import { NotFound } from './commerce.errors.js';
+import { CommerceErrors, NotFound, RefundRefused } from './commerce.errors.js';
 import type { LedgerService } from './ledger.service.js';
 import type { NotificationResult } from './notifications.service.js';
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
-import { findOrder, isUniqueViolation, linesOf, lockOrder } from './orders.queries.js';
-import { type Actor, isAdmin } from './orders.service.js';
-import { findPayment, type PaymentRow } from './payments.queries.js';
+import { findOrder, isUniqueViolation, linesOf, lockOrder, lockOrderOfPayment } from './orders.queries.js';
+import { type Actor, isAdmin, pageOf } from './orders.service.js';
+import { findPayment, lockPayment, type PaymentRow } from './payments.queries.js';
 import type { Transport, VerifiedNotification } from './providers/provider.js';
 import { ProviderError, ProviderErrors } from './providers/provider.errors.js';
 import type { PaymentProviders } from './providers/providers.js';
-import { RefundErrors, RefundRefused } from './refunds.errors.js';
-import type { SendRefundJob } from './refunds.jobs.js';
+import type { SendRefundJob } from './jobs.js';
 import {
   findRefund,
+  flaggedPaymentRefund,
+  refundsInFlightSince,
   insertRefund,
   insertRefundLines,
   insertRefundTransition,
@@ -39,23 +41,10 @@ import {
   updateRefund,
 } from './refunds.queries.js';
 import type { RefundView } from './refunds.schemas.js';
-import {
-  type CommerceRefundTables,
-  HOLDING_STATUSES,
-  type RefundStatus,
-  type RefundTables,
-} from './refunds.tables.js';
-import type { CommerceTables } from './tables.js';
+import { type CommerceTables, HOLDING_STATUSES, type RefundStatus } from './tables.js';
 
-type Db = Kysely<CommerceRefundTables>;
-type Trx = Transaction<CommerceRefundTables>;
-
-/**
- * The same connection (or transaction) typed with commerce's other tables, for the order and
- * ledger helpers: a Transaction with more tables does not pass where one with fewer is asked, a
- * Kysely does. No conversion happens.
- */
-const commerceView = (db: Db): Kysely<CommerceTables> => db;
+type Db = Kysely<CommerceTables>;
+type Trx = Transaction<CommerceTables>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_SECONDS = 24 * 3600;
@@ -73,8 +62,25 @@ export interface RefundsServiceDeps {
   consumedShare?: ((userId: string, courseId: string) => Promise<number>) | undefined;
   windowDays: number;
   maxConsumedBps: number;
+  /** Refunds approved or sent longer ago than this without the provider's answer are asked about. */
+  stuckMinutes: number;
+  metrics?: Metrics | undefined;
   transport?: Transport | undefined;
 }
+
+/** What the provider says of one of our refunds; `unknown` when it cannot say (or was not reachable). */
+export type ProviderRefundStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
+
+export interface RefundCheck {
+  refundId: string;
+  /** The refund's status after the check. */
+  status: RefundStatus;
+  providerStatus: ProviderRefundStatus;
+  /** What the check changed: `applied` when it settled the refund. */
+  outcome: NotificationResult['outcome'] | 'none';
+}
+
+const FLAGGED_REFUNDER = 'commerce.refund-flagged-payment';
 
 export interface RefundInput {
   amount?: number | undefined;
@@ -93,6 +99,11 @@ const isCheckViolation = (err: unknown): boolean => (err as { code?: unknown } |
  */
 export function createRefundsService(deps: RefundsServiceDeps) {
   const { db, clock, providers } = deps;
+  const stuck = deps.metrics?.counter(
+    'lectern_commerce_refunds_stuck_total',
+    'Refunds still unsettled at the provider after COMMERCE_REFUND_STUCK_MINUTES, by provider',
+    ['provider'],
+  );
 
   async function views(rows: RefundRow[]): Promise<RefundView[]> {
     const ids = rows.map((r) => r.id);
@@ -153,16 +164,18 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     if (!order || (by === 'user' && order.user_id !== actor.userId)) throw NotFound.order();
     const named = input.courseIds?.map((id) => id.toLowerCase());
     if (named && new Set(named).size !== named.length) {
-      throw AppError.validation(RefundErrors.duplicateCourse, 'A course appears twice in the refund.', [
-        { field: '/body/courseIds', message: 'must not repeat a course' },
-      ]);
+      throw AppError.validation(
+        CommerceErrors.refundDuplicateCourse,
+        'A course appears twice in the refund.',
+        [{ field: '/body/courseIds', message: 'must not repeat a course' }],
+      );
     }
     const lines = await linesOf(db, [order.id]);
     const missing = named?.filter((id) => !lines.some((l) => l.course_id === id)) ?? [];
     if (missing.length > 0) {
       throw new AppError(
         'validation',
-        RefundErrors.courseNotInOrder,
+        CommerceErrors.refundCourseNotInOrder,
         'A course to refund is not part of this order.',
         { fields: [{ field: '/body/courseIds', message: `not in the order: ${missing.join(', ')}` }] },
       );
@@ -171,7 +184,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     const paidOfCovered = covered.reduce((sum, l) => sum + l.amount, 0);
     if (input.amount !== undefined && input.amount > paidOfCovered) {
       throw AppError.validation(
-        RefundErrors.exceedsPaid,
+        CommerceErrors.refundExceedsPaid,
         `A refund cannot exceed what was paid (${paidOfCovered} minor units of ${order.currency}).`,
         [{ field: '/body/amount', message: `must not exceed ${paidOfCovered}` }],
       );
@@ -199,7 +212,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
 
     const attempt = () =>
       inTransaction(db, async (trx) => {
-        const locked = await lockOrder(commerceView(trx), order.id);
+        const locked = await lockOrder(trx, order.id);
         if (!locked) throw NotFound.order();
         if (!(REFUNDABLE as readonly string[]).includes(locked.status)) {
           throw RefundRefused.orderNotRefundable(locked.status);
@@ -302,7 +315,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       decision_reason: reason,
       decided_at: at,
     });
-    await deps.jobs.send<typeof deps.sendJob.data, CommerceRefundTables>(
+    await deps.jobs.send<typeof deps.sendJob.data, CommerceTables>(
       deps.sendJob,
       { refundId: refund.id },
       { transaction: trx },
@@ -314,7 +327,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
   async function lockedRefund(trx: Db, refundId: string): Promise<{ order: OrderRow; refund: RefundRow }> {
     const found = UUID.test(refundId) ? await findRefund(trx, refundId) : undefined;
     if (!found) throw RefundRefused.notFound();
-    const order = await lockOrder(commerceView(trx), found.order_id);
+    const order = await lockOrder(trx, found.order_id);
     const refund = await lockRefund(trx, refundId);
     if (!order || !refund) throw RefundRefused.notFound();
     return { order, refund };
@@ -344,8 +357,10 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       return { outcome: 'applied' };
     }
     await move(trx, refund, 'succeeded', actor, reason, at, { settled_at: at });
+    // money given back that never bought anything: the order, its lines and the ledger stay as they are
+    if (refund.kind === 'flagged-payment') return { outcome: 'applied' };
     const [lines, refundLines, done] = await Promise.all([
-      linesOf(commerceView(trx), [order.id]),
+      linesOf(trx, [order.id]),
       refundLinesOf(trx, [refund.id]),
       lineRefundTotals(trx, order.id, ['succeeded']),
     ]);
@@ -360,7 +375,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
               return line !== undefined && (done.get(rl.course_id) ?? 0) >= line.amount;
             })
             .map((rl) => rl.course_id);
-    const updated = await transitionOrder(commerceView(trx), {
+    const updated = await transitionOrder(trx, {
       orderId: order.id,
       from: ['paid', 'partially_refunded'],
       to,
@@ -368,7 +383,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       reason: `refund ${refund.id} succeeded`,
       at,
     });
-    await deps.ledger.recordRefund(commerceView(trx), {
+    await deps.ledger.recordRefund(trx, {
       refundId: refund.id,
       orderId: order.id,
       currency: refund.currency,
@@ -394,6 +409,58 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     await inTransaction(db, async (trx) => {
       const { order, refund } = await lockedRefund(trx, refundId);
       await settleIn(trx, order, refund, 'failed', { kind: 'provider', id: provider }, why, clock());
+    });
+  }
+
+  /**
+   * Ask the refund's provider what became of it, outside any transaction: the refunds its payment
+   * query reports (the sandbox reports them; Alipay, WeChat Pay and Stripe adapters do not yet,
+   * so theirs are `unknown`). An amount other than ours is not taken as an answer.
+   */
+  async function askProvider(refund: RefundRow): Promise<ProviderRefundStatus> {
+    const provider = providers.get(refund.provider);
+    const payment = await findPayment(db, refund.payment_id);
+    if (!provider || !payment) return 'unknown';
+    try {
+      const state = await provider.query({
+        paymentId: payment.id,
+        ...(payment.provider_ref ? { providerRef: payment.provider_ref } : {}),
+      });
+      const found = state.refunds?.find((r) => r.refundId === refund.id);
+      if (!found || found.amount.amount !== refund.amount || found.amount.currency !== refund.currency) {
+        return 'unknown';
+      }
+      return found.status;
+    } catch (err) {
+      deps.logger.warn({ err, refundId: refund.id }, 'the provider could not be asked about a refund');
+      return 'unknown';
+    }
+  }
+
+  /** Ask the provider, and settle the refund through the notification's path when it has an answer. */
+  async function checkAtProvider(refund: RefundRow): Promise<RefundCheck> {
+    const providerStatus = await askProvider(refund);
+    if (providerStatus !== 'succeeded' && providerStatus !== 'failed') {
+      return { refundId: refund.id, status: refund.status, providerStatus, outcome: 'none' };
+    }
+    return inTransaction(db, async (trx) => {
+      const { order, refund: locked } = await lockedRefund(trx, refund.id);
+      const result = await settleIn(
+        trx,
+        order,
+        locked,
+        providerStatus,
+        { kind: 'provider', id: refund.provider },
+        `the provider's refund query: ${providerStatus}`,
+        clock(),
+      );
+      const now = await findRefund(trx, refund.id);
+      return {
+        refundId: refund.id,
+        status: now?.status ?? locked.status,
+        providerStatus,
+        outcome: result.outcome,
+      };
     });
   }
 
@@ -454,15 +521,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       filter: RefundFilter,
       page: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<Page<RefundView>> {
-      const limit = page.limit ?? 20;
-      const rows = await listRefunds(db, filter, { limit, cursor: page.cursor });
-      const kept = toPage(
-        rows,
-        limit,
-        (r) => [r.created_at.toISOString(), r.id],
-        (r) => r,
-      );
-      return { nextCursor: kept.nextCursor, data: await views(kept.data) };
+      return pageOf(page, (p) => listRefunds(db, filter, p), views);
     },
 
     /**
@@ -547,17 +606,120 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       }
     },
 
+    /** Ask the provider about a refund now (its learner or an admin; anyone else: 404). */
+    async query(actor: Actor, refundId: string): Promise<RefundCheck> {
+      const refund = UUID.test(refundId) ? await findRefund(db, refundId) : undefined;
+      if (!refund || (refund.user_id !== actor.userId && !isAdmin(actor))) throw RefundRefused.notFound();
+      return checkAtProvider(refund);
+    },
+
+    /**
+     * The scheduled check: refunds approved or sent longer ago than COMMERCE_REFUND_STUCK_MINUTES.
+     * One still `approved` is sent again (the provider takes our refund id as the same refund),
+     * then each is asked about at its provider and settled when it answers; what stays unsettled is
+     * logged at warn with the refund id and counted (`lectern_commerce_refunds_stuck_total`).
+     */
+    async checkStuck(limit = 100): Promise<RefundCheck[]> {
+      const before = addSeconds(clock(), -deps.stuckMinutes * 60);
+      const checks: RefundCheck[] = [];
+      for (const refund of await refundsInFlightSince(db, before, limit)) {
+        let current: RefundRow | undefined = refund;
+        if (refund.status === 'approved') {
+          await this.send(refund.id).catch((err: unknown) => {
+            deps.logger.warn({ err, refundId: refund.id }, 'sending a stuck refund again failed');
+          });
+          current = await findRefund(db, refund.id);
+        }
+        if (!current) continue;
+        const check =
+          current.status === 'approved' || current.status === 'sent'
+            ? await checkAtProvider(current)
+            : {
+                refundId: refund.id,
+                status: current.status,
+                providerStatus: 'unknown' as const,
+                outcome: 'applied' as const,
+              };
+        if (check.status === 'approved' || check.status === 'sent') {
+          deps.logger.warn(
+            {
+              refundId: refund.id,
+              status: check.status,
+              provider: refund.provider,
+              providerStatus: check.providerStatus,
+              since: refund.updated_at.toISOString(),
+            },
+            'refund still unsettled at the provider',
+          );
+          stuck?.inc({ provider: refund.provider });
+        }
+        checks.push(check);
+      }
+      return checks;
+    },
+
+    /**
+     * The flagged-payment job: money that arrived where it could not be kept (a closed order, an
+     * order another payment paid) goes back whole through the refund path: a refund of kind
+     * `flagged-payment` asked for and approved by the system, sent by the send job. Once per
+     * payment (a partial unique index); a payment that is not succeeded and flagged is left alone.
+     */
+    async refundFlaggedPayment(paymentId: string): Promise<RefundRow | undefined> {
+      const now = clock();
+      try {
+        return await inTransaction(db, async (trx) => {
+          const order = await lockOrderOfPayment(trx, paymentId);
+          const payment = order ? await lockPayment(trx, paymentId) : undefined;
+          if (!order || !payment || !payment.flagged || payment.status !== 'succeeded' || payment.amount <= 0)
+            return undefined;
+          if (await flaggedPaymentRefund(trx, paymentId)) return undefined;
+          const reason = `money the order could not keep: ${payment.flag_reason ?? 'flagged'}`;
+          const refund = await insertRefund(trx, {
+            kind: 'flagged-payment',
+            order_id: order.id,
+            user_id: order.user_id,
+            payment_id: payment.id,
+            provider: payment.provider,
+            amount: payment.amount,
+            currency: payment.currency,
+            status: 'requested',
+            reason,
+            requested_by_kind: 'system',
+            requested_by: null,
+            consumed_bps: null,
+            review_reason: null,
+            created_at: now,
+            updated_at: now,
+          });
+          const system: TransitionActor = { kind: 'system', id: FLAGGED_REFUNDER };
+          await insertRefundTransition(trx, {
+            refund_id: refund.id,
+            from_status: null,
+            to_status: 'requested',
+            actor_kind: system.kind,
+            actor_id: system.id,
+            reason,
+            at: now,
+          });
+          return approveIn(trx, refund, system, 'a flagged payment is given back', now);
+        });
+      } catch (err) {
+        // a second run of the job raced the first past the check: the index kept one refund
+        if (isUniqueViolation(err)) return undefined;
+        throw err;
+      }
+    },
+
     /**
      * A verified `refund.succeeded` / `refund.failed` notification, inside the notification's
      * transaction with the order and payment locked.
      */
     async applyNotification(
-      trxAny: Transaction<CommerceTables>,
+      trx: Trx,
       payment: PaymentRow,
       n: VerifiedNotification,
       provider: string,
     ): Promise<NotificationResult> {
-      const trx = trxAny.withTables<RefundTables>() as unknown as Trx;
       if (!n.refundId || !UUID.test(n.refundId)) return { outcome: 'rejected', flagReason: 'no such refund' };
       const refund = await lockRefund(trx, n.refundId);
       if (!refund || refund.payment_id !== payment.id)
@@ -568,7 +730,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
           flagReason: `refunded ${n.amount.amount} ${n.amount.currency}, expected ${refund.amount} ${refund.currency}`,
         };
       }
-      const order = await lockOrder(commerceView(trx), refund.order_id);
+      const order = await lockOrder(trx, refund.order_id);
       if (!order) return { outcome: 'rejected', flagReason: 'no such order' };
       return settleIn(
         trx,

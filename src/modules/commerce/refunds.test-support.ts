@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
 import { parseSettings } from '../../platform/settings.js';
+import type { TestAppOptions } from '../../../test/helpers/app.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { createCatalogModule, type EntitlementCheck } from '../catalog/index.js';
 import { createLearningModule, type LearningModule } from '../learning/index.js';
@@ -46,7 +47,10 @@ export interface RefundsTest {
  * sandbox's transport, so a refund goes request → job → sandbox → notification → order refunded
  * → learning revokes, all in this process.
  */
-export async function startRefunds(env: Record<string, string> = {}): Promise<RefundsTest> {
+export async function startRefunds(
+  env: Record<string, string> = {},
+  app?: TestAppOptions,
+): Promise<RefundsTest> {
   const clock = createTestClock(new Date());
   const holder: { kit?: Kit } = {};
   const hold: RefundsTest['hold'] = { on: false, held: [] };
@@ -54,6 +58,8 @@ export async function startRefunds(env: Record<string, string> = {}): Promise<Re
     const kit = holder.kit;
     if (!kit) throw new Error('the app is not running');
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    // the fake Alipay and WeChat Pay servers listen on 127.0.0.1: their calls go over the wire
+    if (url.hostname === '127.0.0.1') return fetch(input, init);
     const headers = init?.headers as Record<string, string>;
     const body = typeof init?.body === 'string' ? init.body : '';
     if (hold.on) {
@@ -97,7 +103,7 @@ export async function startRefunds(env: Record<string, string> = {}): Promise<Re
       providers,
     });
     return [catalog, learning, commerce];
-  });
+  }, app);
   holder.kit = kit;
   if (!providers) throw new Error('commerce was not built');
   const [instructor, admin, learner] = await Promise.all([

@@ -15,6 +15,14 @@ export function tableSandboxStore(db: Kysely<CommerceTables>): SandboxStore {
       const record = row.record as unknown as Omit<SandboxPayment, 'expiresAt'> & { expiresAt: string };
       return { ...record, expiresAt: new Date(record.expiresAt) };
     },
+    async add(payment) {
+      const record = JSON.stringify({ ...payment, expiresAt: payment.expiresAt.toISOString() });
+      await db
+        .insertInto('commerce.sandbox_payments')
+        .values({ payment_id: payment.paymentId, record })
+        .onConflict((oc) => oc.column('payment_id').doNothing())
+        .execute();
+    },
     async save(payment) {
       const record = JSON.stringify({ ...payment, expiresAt: payment.expiresAt.toISOString() });
       await db

@@ -129,6 +129,10 @@ export type CommerceTables = {
   'commerce.coupon_redemptions': CouponRedemptionTable;
   'commerce.ledger_journals': LedgerJournalTable;
   'commerce.ledger_postings': LedgerPostingTable;
+  'commerce.refunds': RefundTable;
+  'commerce.refund_lines': RefundLineTable;
+  'commerce.refund_balances': RefundBalanceTable;
+  'commerce.refund_transitions': RefundTransitionTable;
 };
 
 // ---- coupons ----
@@ -216,4 +220,70 @@ export interface LedgerPostingTable {
   amount: number;
   currency: string;
   occurred_at: Stamp;
+}
+
+// ---- refunds (migration 0004-refunds) ----
+
+export const REFUND_STATUSES = ['requested', 'approved', 'rejected', 'sent', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/** Refunds that may still pay out: they hold their amount against what was paid. */
+export const HOLDING_STATUSES: readonly RefundStatus[] = ['requested', 'approved', 'sent', 'succeeded'];
+
+/** `order`: a learner's or admin's refund of order lines; `flagged-payment`: money that could not be kept, sent back whole. */
+export type RefundKind = 'order' | 'flagged-payment';
+
+export interface RefundTable {
+  id: Generated<string>;
+  kind: Generated<RefundKind>;
+  order_id: string;
+  user_id: string;
+  /** The succeeded payment the money goes back through. */
+  payment_id: string;
+  provider: ProviderNameColumn;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  reason: string;
+  requested_by_kind: 'user' | 'admin' | 'system';
+  /** The user who asked; null when the system did (a flagged payment given back). */
+  requested_by: string | null;
+  consumed_bps: number | null;
+  /** Why a learner's request waits for an admin; null when approved by rule. */
+  review_reason: string | null;
+  decided_by_kind: 'admin' | 'system' | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  decided_at: NullableStamp;
+  provider_refund_id: string | null;
+  failure_reason: string | null;
+  sent_at: NullableStamp;
+  settled_at: NullableStamp;
+  created_at: Stamp;
+  updated_at: Stamp;
+}
+
+export interface RefundLineTable {
+  refund_id: string;
+  order_id: string;
+  course_id: string;
+  amount: number;
+}
+
+export interface RefundBalanceTable {
+  order_id: string;
+  course_id: string;
+  paid: number;
+  reserved: Generated<number>;
+}
+
+export interface RefundTransitionTable {
+  id: Generated<string>;
+  refund_id: string;
+  from_status: RefundStatus | null;
+  to_status: RefundStatus;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  reason: string;
+  at: Date;
 }

@@ -4,6 +4,7 @@ import * as orders from './0001-orders.js';
 import * as coupons from './0002-coupons.js';
 import * as ledger from './0003-ledger.js';
 import * as refunds from './0004-refunds.js';
+import * as flaggedRefunds from './0005-flagged-payment-refunds.js';
 
 export const commerceMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('commerce'),
@@ -11,4 +12,5 @@ export const commerceMigrations: Record<string, Migration> = {
   '0002-coupons': coupons,
   '0003-ledger': ledger,
   '0004-refunds': refunds,
+  '0005-flagged-payment-refunds': flaggedRefunds,
 };

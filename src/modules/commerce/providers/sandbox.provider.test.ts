@@ -64,7 +64,11 @@ describe('sandbox provider', () => {
       kind: 'sandbox',
       payUrl: `http://localhost:3000/api/v1/commerce/sandbox/pay/${input.paymentId}`,
     });
-    expect(await sandbox.query({ paymentId: input.paymentId })).toMatchObject({ status: 'pending' });
+    const pending = await sandbox.query({ paymentId: input.paymentId });
+    expect(pending).toMatchObject({ status: 'pending', providerTxnId: expect.stringMatching(/^sbt_/) });
+    // a repeated create (a retried start) is the same payment: its transaction id stays
+    await sandbox.createPayment(input);
+    expect((await sandbox.query({ paymentId: input.paymentId })).providerTxnId).toBe(pending.providerTxnId);
 
     const notification = await sandbox.simulate(input.paymentId, 'pay');
     expect(notification.notifyUrl).toBe(input.notifyUrl);

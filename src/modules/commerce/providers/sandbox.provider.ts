@@ -128,19 +128,17 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     name: 'sandbox',
 
     async createPayment(input: CreatePaymentInput) {
-      const existing = await store.get(input.paymentId);
-      if (!existing) {
-        await store.save({
-          paymentId: input.paymentId,
-          orderId: input.orderId,
-          amount: input.amount,
-          notifyUrl: input.notifyUrl,
-          expiresAt: input.expiresAt,
-          status: 'pending',
-          txnId: `sbt_${randomBytes(12).toString('hex')}`,
-          refunds: [],
-        });
-      }
+      // one round trip: a repeated create keeps the first record (and its transaction id)
+      await store.add({
+        paymentId: input.paymentId,
+        orderId: input.orderId,
+        amount: input.amount,
+        notifyUrl: input.notifyUrl,
+        expiresAt: input.expiresAt,
+        status: 'pending',
+        txnId: `sbt_${randomBytes(12).toString('hex')}`,
+        refunds: [],
+      });
       return {
         providerRef: input.paymentId,
         action: { kind: 'sandbox', payUrl: `${options.payUrl}/${encodeURIComponent(input.paymentId)}` },

@@ -21,11 +21,13 @@ export interface SandboxRefund {
 
 /**
  * Where simulated payments live. The in-memory store loses them on restart; the commerce module
- * can hand in a store over its own tables (same two calls) so a sandbox payment outlives the
+ * can hand in a store over its own tables (same calls) so a sandbox payment outlives the
  * process.
  */
 export interface SandboxStore {
   get(paymentId: string): Promise<SandboxPayment | undefined>;
+  /** Keep a new payment; one already known under its id stays as it is (a repeated create). */
+  add(payment: SandboxPayment): Promise<void>;
   save(payment: SandboxPayment): Promise<void>;
 }
 
@@ -37,6 +39,10 @@ export function createMemorySandboxStore(): SandboxStore {
     get: (paymentId) => {
       const payment = payments.get(paymentId);
       return Promise.resolve(payment ? copy(payment) : undefined);
+    },
+    add: (payment) => {
+      if (!payments.has(payment.paymentId)) payments.set(payment.paymentId, copy(payment));
+      return Promise.resolve();
     },
     save: (payment) => {
       payments.set(payment.paymentId, copy(payment));

@@ -202,10 +202,10 @@ describe('wechat pay notifications', () => {
     const now = epochSeconds(clock());
     await expect(
       provider.verifyNotification(asInput(paid(transaction(), { timestamp: now - 299 }))),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ kind: 'payment.succeeded' });
     await expect(
       provider.verifyNotification(asInput(paid(transaction(), { timestamp: now + 299 }))),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ kind: 'payment.succeeded' });
     expect(
       await reasonOf(provider.verifyNotification(asInput(paid(transaction(), { timestamp: now - 301 })))),
     ).toBe(NotificationErrors.stale);
