@@ -58,6 +58,11 @@ const sampler = setInterval(() => {
 }, 100);
 sampler.unref();
 
+function cpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 function rssReport(reset: boolean): RssReport {
   children = childrenPss();
   const rss = process.memoryUsage.rss() + children;
@@ -66,6 +71,7 @@ function rssReport(reset: boolean): RssReport {
     rss,
     childrenPss: children,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    cpuUs: cpuUs(),
   };
   if (reset) peakRss = rss;
   return report;

@@ -61,6 +61,12 @@ export interface RssReport {
   childrenPss: number;
   /** The OS's lifetime peak (getrusage maxrss), in bytes. */
   maxRss: number;
+  /**
+   * CPU time this process has used so far (user + system, µs; its children not included): the
+   * parent divides a measurement's difference by its responses, a figure the machine's other
+   * load changes far less than req/s.
+   */
+  cpuUs: number;
 }
 
 /** A message that expects an answer carrying the same id. */
