@@ -58,9 +58,9 @@ const sampler = setInterval(() => {
 }, 100);
 sampler.unref();
 
-function cpuUs(): number {
+function cpuUs(): { cpuUs: number; cpuUserUs: number } {
   const { user, system } = process.cpuUsage();
-  return user + system;
+  return { cpuUs: user + system, cpuUserUs: user };
 }
 
 function rssReport(reset: boolean): RssReport {
@@ -71,7 +71,7 @@ function rssReport(reset: boolean): RssReport {
     rss,
     childrenPss: children,
     maxRss: process.resourceUsage().maxRSS * 1024,
-    cpuUs: cpuUs(),
+    ...cpuUs(),
   };
   if (reset) peakRss = rss;
   return report;

@@ -67,6 +67,8 @@ export interface RssReport {
    * load changes far less than req/s.
    */
   cpuUs: number;
+  /** The user-space part of `cpuUs` (JavaScript, V8, libuv): what the app's own code changes. */
+  cpuUserUs: number;
 }
 
 /** A message that expects an answer carrying the same id. */

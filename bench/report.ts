@@ -29,8 +29,13 @@ export interface Measurement {
    * the embedded PostgreSQL's processes are not counted.
    */
   cpuUsPerRequest: number;
+  /**
+   * Its user-space part. The rest is the kernel's, mostly the one writev per response, whose cost
+   * on loopback includes waking the load generator and so grows when the server is slower.
+   */
+  cpuUserUsPerRequest: number;
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 or CPU is slower. */
-  ratios: { reqPerSec: number | null; p99: number | null; cpu?: number | null };
+  ratios: { reqPerSec: number | null; p99: number | null; cpu?: number | null; cpuUser?: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;
@@ -56,8 +61,8 @@ export function toMeasurement(
   request: BenchRequest,
   result: Result,
   peakRss: number,
-  /** The server's CPU time over the measurement, µs. */
-  cpuUs: number,
+  /** The server's CPU time over the measurement, µs, in all and in user space. */
+  cpuUs: { total: number; user: number },
 ): Measurement {
   const flag = flagFor(result);
   const responses = result['2xx'] + result.non2xx;
@@ -82,7 +87,8 @@ export function toMeasurement(
     ),
     peakRssMB: round(peakRss / MB, 1),
     bytesPerResponse: responses > 0 ? Math.round(result.throughput.total / responses) : 0,
-    cpuUsPerRequest: responses > 0 ? round(cpuUs / responses, 1) : 0,
+    cpuUsPerRequest: responses > 0 ? round(cpuUs.total / responses, 1) : 0,
+    cpuUserUsPerRequest: responses > 0 ? round(cpuUs.user / responses, 1) : 0,
     ratios: { reqPerSec: null, p99: null },
     ...(flag ? { flag } : {}),
   };
@@ -103,6 +109,7 @@ export function failed(name: string, err: unknown): Measurement {
     peakRssMB: 0,
     bytesPerResponse: 0,
     cpuUsPerRequest: 0,
+    cpuUserUsPerRequest: 0,
     ratios: { reqPerSec: null, p99: null },
     flag: 'FAILED: see error',
     error: err instanceof Error ? err.message : String(err),
@@ -131,12 +138,29 @@ export function table(rows: Measurement[]): string {
     'KB/resp',
     'CPU µs/req',
     '× bare',
+    'user µs',
+    '× bare',
     'peak RSS MB',
     'notes',
   ];
   const cells = rows.map((m) =>
     m.error
-      ? [m.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
+      ? [
+          m.name,
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          `FAILED: ${m.error.split('\n')[0] ?? ''}`,
+        ]
       : [
           m.name,
           Math.round(m.reqPerSec).toString(),
@@ -148,12 +172,14 @@ export function table(rows: Measurement[]): string {
           (m.bytesPerResponse / 1024).toFixed(1),
           m.cpuUsPerRequest.toFixed(0),
           x(m.ratios.cpu ?? null),
+          m.cpuUserUsPerRequest.toFixed(0),
+          x(m.ratios.cpuUser ?? null),
           m.peakRssMB.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 11]);
+  const left = new Set([0, 13]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))
