@@ -58,6 +58,11 @@ const sampler = setInterval(() => {
 }, 100);
 sampler.unref();
 
+function cpuUs(): { cpuUs: number; cpuUserUs: number } {
+  const { user, system } = process.cpuUsage();
+  return { cpuUs: user + system, cpuUserUs: user };
+}
+
 function rssReport(reset: boolean): RssReport {
   children = childrenPss();
   const rss = process.memoryUsage.rss() + children;
@@ -66,6 +71,7 @@ function rssReport(reset: boolean): RssReport {
     rss,
     childrenPss: children,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    ...cpuUs(),
   };
   if (reset) peakRss = rss;
   return report;

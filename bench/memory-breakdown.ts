@@ -1,7 +1,7 @@
 // Where the server's memory goes once it is up, without load: RSS against the V8 heap, buffers
 // and the rest, after each start-up step. `node --import tsx bench/memory-breakdown.ts`
 // (DATABASE_URL/REDIS_URL as for `npm run bench`; an empty temporary PGlite otherwise).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -22,6 +22,9 @@ function snapshot(step: string): void {
 }
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-memory-'));
+// mkdtemp makes it 0700: as root the embedded PostgreSQL runs as another user, who must enter it
+// (else `auto` falls back to PGlite and this measures PGlite)
+chmodSync(dataDir, 0o755);
 try {
   snapshot('imports');
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, SEED_DEMO: 'true', LOG_LEVEL: 'warn' });

@@ -61,6 +61,14 @@ export interface RssReport {
   childrenPss: number;
   /** The OS's lifetime peak (getrusage maxrss), in bytes. */
   maxRss: number;
+  /**
+   * CPU time this process has used so far (user + system, µs; its children not included): the
+   * parent divides a measurement's difference by its responses, a figure the machine's other
+   * load changes far less than req/s.
+   */
+  cpuUs: number;
+  /** The user-space part of `cpuUs` (JavaScript, V8, libuv): what the app's own code changes. */
+  cpuUserUs: number;
 }
 
 /** A message that expects an answer carrying the same id. */

@@ -24,8 +24,18 @@ export interface Measurement {
   pathPool?: { paths: number; handedOut: number };
   /** Checkout scenarios: whole checkouts per second (req/s over the requests of one checkout). */
   checkoutsPerSec?: number;
-  /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 is slower. */
-  ratios: { reqPerSec: number | null; p99: number | null };
+  /**
+   * The server process's CPU time (user + system) during the measurement over its responses, µs;
+   * the embedded PostgreSQL's processes are not counted.
+   */
+  cpuUsPerRequest: number;
+  /**
+   * Its user-space part. The rest is the kernel's, mostly the one writev per response, whose cost
+   * on loopback includes waking the load generator and so grows when the server is slower.
+   */
+  cpuUserUsPerRequest: number;
+  /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 or CPU is slower. */
+  ratios: { reqPerSec: number | null; p99: number | null; cpu?: number | null; cpuUser?: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;
@@ -51,6 +61,8 @@ export function toMeasurement(
   request: BenchRequest,
   result: Result,
   peakRss: number,
+  /** The server's CPU time over the measurement, µs, in all and in user space. */
+  cpuUs: { total: number; user: number },
 ): Measurement {
   const flag = flagFor(result);
   const responses = result['2xx'] + result.non2xx;
@@ -75,6 +87,8 @@ export function toMeasurement(
     ),
     peakRssMB: round(peakRss / MB, 1),
     bytesPerResponse: responses > 0 ? Math.round(result.throughput.total / responses) : 0,
+    cpuUsPerRequest: responses > 0 ? round(cpuUs.total / responses, 1) : 0,
+    cpuUserUsPerRequest: responses > 0 ? round(cpuUs.user / responses, 1) : 0,
     ratios: { reqPerSec: null, p99: null },
     ...(flag ? { flag } : {}),
   };
@@ -94,6 +108,8 @@ export function failed(name: string, err: unknown): Measurement {
     statusCodes: {},
     peakRssMB: 0,
     bytesPerResponse: 0,
+    cpuUsPerRequest: 0,
+    cpuUserUsPerRequest: 0,
     ratios: { reqPerSec: null, p99: null },
     flag: 'FAILED: see error',
     error: err instanceof Error ? err.message : String(err),
@@ -120,12 +136,31 @@ export function table(rows: Measurement[]): string {
     '× bare',
     'err/non-2xx',
     'KB/resp',
+    'CPU µs/req',
+    '× bare',
+    'user µs',
+    '× bare',
     'peak RSS MB',
     'notes',
   ];
   const cells = rows.map((m) =>
     m.error
-      ? [m.name, '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
+      ? [
+          m.name,
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          `FAILED: ${m.error.split('\n')[0] ?? ''}`,
+        ]
       : [
           m.name,
           Math.round(m.reqPerSec).toString(),
@@ -135,12 +170,16 @@ export function table(rows: Measurement[]): string {
           x(m.ratios.p99),
           `${m.errors}/${m.non2xx}`,
           (m.bytesPerResponse / 1024).toFixed(1),
+          m.cpuUsPerRequest.toFixed(0),
+          x(m.ratios.cpu ?? null),
+          m.cpuUserUsPerRequest.toFixed(0),
+          x(m.ratios.cpuUser ?? null),
           m.peakRssMB.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 9]);
+  const left = new Set([0, 13]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))

@@ -1,7 +1,19 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/platform/config.js';
 import { createDatabase } from '../../src/platform/db/database.js';
@@ -86,6 +98,98 @@ describe('embedded PostgreSQL', () => {
     expect(alive(server.pid)).toBe(true);
     await server.stop();
     expect(alive(server.pid)).toBe(false);
+  }, 60_000);
+
+  it('starts after its app was SIGKILLed: the orphaned server is stopped, the data kept', async () => {
+    const binaries = await embeddedPostgresBinaries();
+    if (!binaries) throw new Error('the PostgreSQL binaries package for this platform is not installed');
+    const dataDir = path.join(root, 'killed', 'postgres');
+    // an app in a process of its own starts the server, writes a row, and is then SIGKILLed
+    const module = path.resolve('src/platform/db/embedded-postgres.ts');
+    const app = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import pg from 'pg';
+         const { embeddedPostgresBinaries, startEmbeddedPostgres } = await import(${JSON.stringify(module)});
+         const server = await startEmbeddedPostgres({ binaries: await embeddedPostgresBinaries(), dataDir: ${JSON.stringify(dataDir)} });
+         const client = new pg.Client(server.connection);
+         await client.connect();
+         await client.query("create table survived (id int); insert into survived values (7)");
+         await client.end();
+         process.stdout.write(String(server.pid) + "\\n");
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(app.stdout, 'data')) as [Buffer];
+    const orphan = Number(line.toString().trim());
+    expect(orphan).toBeGreaterThan(0);
+    app.kill('SIGKILL');
+    await once(app, 'exit');
+    // the kill did not reach the server, which still holds the folder's lock
+    expect(alive(orphan)).toBe(true);
+    expect(Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])).toBe(orphan);
+
+    const server = await startEmbeddedPostgres({ binaries, dataDir });
+    try {
+      expect(alive(orphan)).toBe(false);
+      expect(server.pid).not.toBe(orphan);
+      const client = new pg.Client(server.connection);
+      await client.connect();
+      const rows = await client.query<{ id: number }>('select id from survived');
+      await client.end();
+      expect(rows.rows).toEqual([{ id: 7 }]);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('starts over a postmaster.pid whose pid now belongs to another process', async () => {
+    const binaries = await embeddedPostgresBinaries();
+    if (!binaries) throw new Error('the PostgreSQL binaries package for this platform is not installed');
+    const dataDir = path.join(root, 'reused', 'postgres');
+    const first = await startEmbeddedPostgres({ binaries, dataDir });
+    const lock = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8');
+    await first.stop();
+    // the lock as a killed server leaves it, its pid since taken by an unrelated running process
+    // of the server's own user (PostgreSQL takes a pid it may not signal for a stale one)
+    const { uid, gid } = statSync(dataDir);
+    const stranger = spawn('sleep', ['60'], { stdio: 'ignore', uid, gid });
+    try {
+      const lines = lock.split('\n');
+      lines[0] = String(stranger.pid);
+      writeFileSync(path.join(dataDir, 'postmaster.pid'), lines.join('\n'));
+      const server = await startEmbeddedPostgres({ binaries, dataDir });
+      expect(alive(server.pid)).toBe(true);
+      // the stranger was left alone
+      expect(alive(stranger.pid ?? 0)).toBe(true);
+      await server.stop();
+    } finally {
+      stranger.kill();
+    }
+  }, 60_000);
+
+  it('refuses, and stops nothing, when another running app holds the folder', async () => {
+    const binaries = await embeddedPostgresBinaries();
+    if (!binaries) throw new Error('the PostgreSQL binaries package for this platform is not installed');
+    const dataDir = path.join(root, 'shared', 'postgres');
+    const server = await startEmbeddedPostgres({ binaries, dataDir });
+    // another app (this one, seen from outside: a different running pid) owns the server
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(dataDir, 'lectern.owner'), `${other.pid}\n`);
+      await expect(startEmbeddedPostgres({ binaries, dataDir })).rejects.toThrow(
+        /running for another process .*another Lectern/,
+      );
+      expect(alive(server.pid)).toBe(true);
+    } finally {
+      other.kill();
+      await server.stop();
+    }
   }, 60_000);
 
   it('auto keeps a data folder that already holds a PGlite database on PGlite', async () => {

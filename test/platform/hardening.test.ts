@@ -472,6 +472,12 @@ describe('every error a client can cause in Fastify itself is problem+json', () 
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status, requestId: res.headers['x-request-id'] });
     }
+    if (status >= 400 && request.headers?.['content-encoding'] !== undefined) {
+      // refused in the edge hook, after it set every response's headers
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toMatch(/^default-src 'none'/);
+    }
   });
 });
 

@@ -41,8 +41,10 @@ export function guards(kit: HttpKit) {
 
 /** Scope-wide: no caching of personal answers, and an exact Retry-After for throttled calls. */
 export function identityHooks(app: App): void {
-  app.addHook('onRequest', async (_request, reply) => {
+  // synchronous: an async hook costs every identity request a promise
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.header('cache-control', 'no-store');
+    done();
   });
   app.addHook('onError', async (_request, reply, error) => {
     if (error instanceof AppError && typeof error.details.retryAfterSeconds === 'number') {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -177,6 +177,99 @@ async function canConnect(connection: pg.PoolConfig): Promise<boolean> {
   }
 }
 
+/** The file beside postmaster.pid naming the app process that started the server. */
+const OWNER_FILE = 'lectern.owner';
+const LOCK_FILE = 'postmaster.pid';
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, but belongs to another user (the server runs as postgres when we are root)
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process's command line as its words, or undefined when it is gone or /proc is missing. */
+function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pid written in a file: the first line, when it is a whole number above 0. */
+function pidIn(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.split('\n')[0]?.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function exited(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (running(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/**
+ * Make a lock left behind by an app that was killed (SIGKILL, the OOM killer, a power cut) stop
+ * blocking the next start. PostgreSQL itself skips a lock whose pid is gone, but refuses ("lock
+ * file postmaster.pid already exists") when that pid runs again: reused by another process (a
+ * container's pids start over at each boot), or the old server itself, which a SIGKILLed app
+ * leaves running on its own (it runs in a process group of its own, so the kill does not reach it).
+ *
+ * - The pid runs no PostgreSQL on this folder: the lock is stale; remove it.
+ * - It is this folder's server and the app that started it (OWNER_FILE) is gone: an orphan; stop it
+ *   (fast shutdown, SIGKILL after 10 s) and start afresh.
+ * - It is this folder's server and its app still runs: another instance uses this DATA_DIR; refuse,
+ *   saying so, and leave both alone.
+ * Without /proc (macOS) a running pid is left to PostgreSQL's own check.
+ */
+export async function clearStaleLock(dataDir: string): Promise<'none' | 'removed' | 'stopped-orphan'> {
+  const lock = path.join(dataDir, LOCK_FILE);
+  if (!existsSync(lock)) return 'none';
+  const pid = pidIn(lock);
+  if (pid === undefined || !running(pid)) {
+    rmSync(lock, { force: true });
+    return 'removed';
+  }
+  const words = commandLine(pid);
+  if (!words) return 'none';
+  const isOurServer =
+    path.basename(words[0] ?? '') === 'postgres' &&
+    words.some((w, i) => w === '-D' && path.resolve(words[i + 1] ?? '') === dataDir);
+  if (!isOurServer) {
+    rmSync(lock, { force: true });
+    return 'removed';
+  }
+  const owner = pidIn(path.join(dataDir, OWNER_FILE));
+  const ownerRuns =
+    owner !== undefined && owner !== process.pid && running(owner) && commandLine(owner) !== undefined;
+  if (ownerRuns) {
+    throw new Error(
+      `the embedded PostgreSQL on ${dataDir} is running for another process (pid ${owner}): is another Lectern using this DATA_DIR?`,
+    );
+  }
+  process.kill(pid, 'SIGINT');
+  if (!(await exited(pid, 10_000))) {
+    process.kill(pid, 'SIGKILL');
+    await exited(pid, 5_000);
+  }
+  // a server stopped by SIGINT removes its lock; after SIGKILL the file stays, and its pid is gone
+  rmSync(lock, { force: true });
+  return 'stopped-orphan';
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   if (dataDir.length > SOCKET_PATH_MAX) {
@@ -211,6 +304,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (init.code !== 0) throw new Error(`initdb of the embedded PostgreSQL failed: ${init.output.trim()}`);
   }
 
+  await clearStaleLock(dataDir);
+  // who started the server, for the next start's clearStaleLock should this process be killed
+  writeFileSync(path.join(dataDir, OWNER_FILE), `${process.pid}\n`);
   const connection: pg.PoolConfig = { host: dataDir, user: 'postgres', database: 'postgres' };
   const child: ChildProcess = spawn(options.binaries.postgres, serverArgs(dataDir), {
     ...(user ? { uid: user.uid, gid: user.gid } : {}),

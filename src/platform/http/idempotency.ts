@@ -68,9 +68,16 @@ export const idempotencyMigrations: Record<string, Migration> = {
   '0002_idempotency_value': idempotencyValueMigration,
 };
 
+/** The key a request holds while its route runs. */
+interface HeldKey {
+  scope: string;
+  key: string;
+  holder: string;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { scope: string; key: string; holder: string };
+    idempotency?: HeldKey;
   }
 }
 
@@ -128,10 +135,27 @@ export function createIdempotency(
   const lockSeconds = options.lockSeconds ?? 60;
   const waitMs = options.waitMs ?? 5000;
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Synchronous for the requests without a key (nearly all, on every route of the app): an async
+  // hook costs each of them a promise and a trip through the microtask queue.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const held = request.idempotency;
-    if (!held || reply.getHeader(REPLAY_HEADER)) return payload;
+    if (!held || reply.getHeader(REPLAY_HEADER)) {
+      done(null, payload);
+      return;
+    }
     request.idempotency = undefined;
+    storeAnswer(held, reply, payload).then(
+      () => {
+        done(null, payload);
+      },
+      (err: unknown) => {
+        done(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+
+  /** Keep the answer of a request that held a key, or release a key a 5xx left `processing`. */
+  const storeAnswer = async (held: HeldKey, reply: FastifyReply, payload: unknown): Promise<void> => {
     // a row already `completed` was stored in the service's transaction: that answer stands
     if (reply.statusCode >= 500) {
       await db
@@ -140,7 +164,7 @@ export function createIdempotency(
         .where('key', '=', held.key)
         .where('state', '=', 'processing')
         .execute();
-      return payload;
+      return;
     }
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
@@ -158,8 +182,7 @@ export function createIdempotency(
       .where('key', '=', held.key)
       .where('state', '=', 'processing')
       .execute();
-    return payload;
-  });
+  };
 
   const replay = (reply: FastifyReply, row: Selectable<IdempotencyTable>) => {
     reply.header(REPLAY_HEADER, 'true');

@@ -93,13 +93,37 @@ export class BadTextError extends AppError {
   }
 }
 
+/**
+ * True when `value` is surely fine without walking it: nothing, a fine string, or a flat object
+ * of fine strings and other primitives (the params and query of nearly every request). Anything
+ * else is left to findBadText. Allocates nothing, since it runs on every request.
+ */
+function plainlyFine(value: unknown, multiLine: boolean): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') return badTextReason(value, multiLine) === undefined;
+  if (typeof value !== 'object') return true;
+  if (Array.isArray(value) || Buffer.isBuffer(value)) return false;
+  const fields = value as Record<string, unknown>;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const inner = fields[key];
+    if (badTextReason(key, false) !== undefined) return false;
+    if (typeof inner === 'string') {
+      if (badTextReason(inner, multiLine) !== undefined) return false;
+    } else if (inner !== null && typeof inner === 'object') {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** The preValidation check: throws BadTextError naming every refused field. */
 export function checkRequestText(request: FastifyRequest): void {
-  const found = [
-    ...findBadText(request.params, '/params', false),
-    ...findBadText(request.query, '/querystring', false),
-    ...findBadText(request.body, '/body', true),
-  ];
+  const found: FieldProblem[] = [];
+  const { params, query, body } = request;
+  if (!plainlyFine(params, false)) found.push(...findBadText(params, '/params', false));
+  if (!plainlyFine(query, false)) found.push(...findBadText(query, '/querystring', false));
+  if (!plainlyFine(body, true)) found.push(...findBadText(body, '/body', true));
   for (const name of READ_HEADERS) {
     const value = request.headers[name];
     if (typeof value !== 'string') continue;

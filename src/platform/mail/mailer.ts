@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 
 export interface MailMessage {
@@ -31,17 +31,23 @@ export function createMailer(options: {
 }): Mailer {
   const { smtpUrl, from, outboxDir, logger } = options;
   if (smtpUrl) {
-    const transport = nodemailer.createTransport(smtpUrl);
+    // nodemailer is loaded with the first mail, not at start: the outbox folder (the embedded
+    // default) never needs it, and loading it costs every process memory and start-up time
+    let transport: Transporter | undefined;
+    const connect = async (): Promise<Transporter> => {
+      transport ??= (await import('nodemailer')).default.createTransport(smtpUrl);
+      return transport;
+    };
     const u = new URL(smtpUrl);
     return {
       kind: 'smtp',
       async send(message) {
-        const info = await transport.sendMail({ from, ...message });
+        const info = await (await connect()).sendMail({ from, ...message });
         logger.info({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
         return { id: info.messageId };
       },
       close() {
-        transport.close();
+        transport?.close();
         return Promise.resolve();
       },
       describe: () => `SMTP at ${u.hostname}:${u.port || (u.protocol === 'smtps:' ? '465' : '587')}`,

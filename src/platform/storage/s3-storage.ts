@@ -1,16 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors.js';
 import { assertSafeKey, type Storage, type StoredObject } from './storage.js';
 
@@ -49,12 +39,19 @@ const isMissing = (err: unknown): boolean => {
  * so memory holds at most one part whatever the file's size; the object exists only once the
  * upload completes (an aborted upload leaves nothing). The sha256 is computed on the way.
  */
+// The SDK is loaded on the first storage call, not at start: it is ~15 MB of memory that a
+// deployment on local storage (the embedded default) never uses.
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdkLoad: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => (sdkLoad ??= import('@aws-sdk/client-s3'));
+
 export function createS3Storage(options: S3StorageOptions): Storage {
   const partSize = options.partSize ?? 8 * MiB;
   const prefix = options.prefix ?? '';
-  const client =
-    options.client ??
-    new S3Client({
+  let made: Pick<S3Client, 'send'> | undefined = options.client;
+  const connect = async (): Promise<{ sdk: Sdk; client: Pick<S3Client, 'send'> }> => {
+    const sdk = await loadSdk();
+    made ??= new sdk.S3Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
@@ -62,6 +59,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
         ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
         : {}),
     });
+    return { sdk, client: made };
+  };
   const Bucket = options.bucket;
   const fullKey = (key: string) => {
     assertSafeKey(key);
@@ -72,6 +71,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     kind: 's3',
 
     async put(key, body, putOptions = {}): Promise<StoredObject> {
+      const { sdk, client } = await connect();
       const Key = fullKey(key);
       const ContentType = putOptions.contentType ?? 'application/octet-stream';
       const hash = createHash('sha256');
@@ -83,7 +83,9 @@ export function createS3Storage(options: S3StorageOptions): Storage {
 
       const flushPart = async () => {
         if (!uploadId) {
-          const created = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }));
+          const created = await client.send(
+            new sdk.CreateMultipartUploadCommand({ Bucket, Key, ContentType }),
+          );
           if (!created.UploadId) throw new Error('S3 did not return an upload id');
           uploadId = created.UploadId;
         }
@@ -92,7 +94,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
         buffered = [];
         bufferedBytes = 0;
         const uploaded = await client.send(
-          new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body }),
+          new sdk.UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body }),
         );
         if (!uploaded.ETag) throw new Error('S3 did not return an ETag for a part');
         parts.push({ ETag: uploaded.ETag, PartNumber });
@@ -109,12 +111,17 @@ export function createS3Storage(options: S3StorageOptions): Storage {
         if (!uploadId) {
           // small enough for one request: no multipart bookkeeping
           await client.send(
-            new PutObjectCommand({ Bucket, Key, ContentType, Body: Buffer.concat(buffered, bufferedBytes) }),
+            new sdk.PutObjectCommand({
+              Bucket,
+              Key,
+              ContentType,
+              Body: Buffer.concat(buffered, bufferedBytes),
+            }),
           );
         } else {
           if (bufferedBytes > 0) await flushPart();
           await client.send(
-            new CompleteMultipartUploadCommand({
+            new sdk.CompleteMultipartUploadCommand({
               Bucket,
               Key,
               UploadId: uploadId,
@@ -125,7 +132,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       } catch (err) {
         if (uploadId) {
           await client
-            .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
+            .send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
             .catch(() => undefined);
         }
         throw err;
@@ -134,9 +141,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     async get(key, range) {
+      const { sdk, client } = await connect();
       try {
         const out = await client.send(
-          new GetObjectCommand({
+          new sdk.GetObjectCommand({
             Bucket,
             Key: fullKey(key),
             ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
@@ -152,8 +160,9 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     async size(key) {
+      const { sdk, client } = await connect();
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: fullKey(key) }));
+        const head = await client.send(new sdk.HeadObjectCommand({ Bucket, Key: fullKey(key) }));
         return head.ContentLength;
       } catch (err) {
         if (isMissing(err)) return undefined;
@@ -162,7 +171,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: fullKey(key) }));
+      const { sdk, client } = await connect();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket, Key: fullKey(key) }));
     },
 
     describe: () =>
