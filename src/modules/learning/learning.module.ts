@@ -23,7 +23,10 @@ export interface LearningDeps {
   catalog: CatalogApi;
   /** Learners' display names for certificates; without it a certificate says "Learner". */
   identity?: IdentityDirectory | undefined;
-  /** Key for content URLs (≥ 32 bytes, the same on every instance); unset: generated in DATA_DIR. */
+  /**
+   * Key for content URLs, the same on every instance; unset: generated in DATA_DIR. Its length is
+   * checked where it is loaded (`loadOrCreateSecret`) and, from the environment, by the settings.
+   */
   contentUrlSecret?: string | undefined;
   contentUrlSeconds?: number | undefined;
   accessCacheSeconds?: number | undefined;
@@ -40,9 +43,6 @@ export interface LearningModule extends LecternModule {
 }
 
 export function createLearningModule(platform: Platform, deps: LearningDeps): LearningModule {
-  if (deps.contentUrlSecret !== undefined && Buffer.byteLength(deps.contentUrlSecret) < 32) {
-    throw new Error('the content URL secret (LEARNING_CONTENT_URL_SECRET) must be at least 32 bytes');
-  }
   const db = platform.database.db.withTables<LearningTables>();
   const clock = deps.clock ?? systemClock;
   const cacheSeconds = deps.accessCacheSeconds ?? 60;
