@@ -24,11 +24,44 @@ export interface Measurement {
   pathPool?: { paths: number; handedOut: number };
   /** Checkout scenarios: whole checkouts per second (req/s over the requests of one checkout). */
   checkoutsPerSec?: number;
+  /** The machine's 1-minute load average when the measurement ended (the machine is shared). */
+  loadAverage?: number;
+  /** A scenario that measured itself (BenchRequest.measured): items per second, no HTTP load. */
+  rate?: { count: number; seconds: number; perSec: number; unit: string; note?: string };
+  /** Server-Sent Events (BenchRequest.sse): delays from publish (and from the act's start) to receipt. */
+  sse?: SseFigures;
+  /** BenchRequest.during: the request's p99 alone and during the act, and what the act reported. */
+  during?: {
+    label: string;
+    aloneP99: number;
+    aloneReqPerSec: number;
+    p99Ratio: number | null;
+    act: Record<string, number>;
+  };
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 is slower. */
   ratios: { reqPerSec: number | null; p99: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;
+}
+
+export interface SseFigures {
+  clients: number;
+  rounds: number;
+  /** Receipts expected (clients × rounds) and received. */
+  expected: number;
+  received: number;
+  /** From the live hub's publish (after the commit) to the client's receipt, ms. */
+  publishToReceiptMs: { p50: number; p99: number; max: number };
+  /** From the start of the act (the inbox rows' transaction) to the client's receipt, ms. */
+  actToReceiptMs: { p50: number; p99: number; max: number };
+}
+
+/** The q-quantile (0..1) of ascending `sorted`, nearest rank. */
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? 0;
 }
 
 export function flagFor(result: Result): string | undefined {
@@ -121,11 +154,12 @@ export function table(rows: Measurement[]): string {
     'err/non-2xx',
     'KB/resp',
     'peak RSS MB',
+    'load',
     'notes',
   ];
   const cells = rows.map((m) =>
     m.error
-      ? [m.name, '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
+      ? [m.name, '-', '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${m.error.split('\n')[0] ?? ''}`]
       : [
           m.name,
           Math.round(m.reqPerSec).toString(),
@@ -136,11 +170,12 @@ export function table(rows: Measurement[]): string {
           `${m.errors}/${m.non2xx}`,
           (m.bytesPerResponse / 1024).toFixed(1),
           m.peakRssMB.toFixed(1),
+          m.loadAverage === undefined ? '' : m.loadAverage.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 9]);
+  const left = new Set([0, 10]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))

@@ -82,13 +82,34 @@ export interface BenchRequest {
    * one checkout. One buyer per checkout (a learner cannot buy a course twice).
    */
   checkout?: { buyers: { authorization: string; courseId: string }[] };
+  /**
+   * Measured by `prepare` itself, inside the server (work that is not one HTTP request, such as
+   * events driven through the bus): the harness sends no load and reports `count / seconds`.
+   */
+  measured?: { count: number; seconds: number; unit: string; note?: string };
+  /**
+   * Server-Sent Events: the harness opens `streamsPerUser` streams on `path` per authorization,
+   * then asks the scenario to `act` `rounds` times (each act pushes one new item to every user
+   * and answers `publishedAt`, epoch ms) and reports the delay from publish to each stream's receipt.
+   */
+  sse?: { authorizations: string[]; streamsPerUser: number; rounds: number };
+  /**
+   * The request is measured twice: alone, then while the scenario's `act` runs background work
+   * (a fan-out); the table shows the second, with p99 against the first.
+   */
+  during?: { label: string };
 }
+
+/** What a scenario's `act` answers: figures of the work it did, by name (ms, counts). */
+export type BenchActResult = Record<string, number>;
 
 /** A bench scenario a module registers for `npm run bench`. */
 export interface BenchScenario {
   name: string;
   /** Prepare data through the running app or database; returns the request to hammer. */
   prepare(ctx: { baseUrl: string }): Promise<BenchRequest>;
+  /** For `sse` and `during` scenarios: the work the harness times, run when it asks (round 0, 1…). */
+  act?(ctx: { baseUrl: string; round: number }): Promise<BenchActResult>;
 }
 
 /** What every module factory returns. */
