@@ -42,6 +42,8 @@ export interface ModuleSubscriber {
   types: string[];
   /** `context.afterCommit` defers effects outside the database (cache drops) past the commit. */
   handle(event: EventEnvelope, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  /** Optional: several new events in one transaction (see InboxSubscriber.handleBatch). */
+  handleBatch?(events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext): Promise<void>;
   /**
    * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
    * of another version or with data not matching the schema are dead-lettered, never handled.
@@ -64,6 +66,12 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
     // subscriptionFor hands over only events that match one of `events`, so the typed handler
     // never sees another shape (the parameter types differ only by that narrowing)
     handle: (event, trx, context) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx, context),
+    ...(subscriber.handleBatch
+      ? {
+          handleBatch: (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>
+            subscriber.handleBatch?.(events as EnvelopeOf<Ds[number]>[], trx, context) ?? Promise.resolve(),
+        }
+      : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { learningBench } from './bench.js';
 import { createCourseFacts } from './catalog-facts.js';
 import { createCertificatesService } from './certificates.service.js';
 import { createContentUrlSigner, loadContentUrlSecret } from './content-url.js';
+import { createEntitlementCopy } from './entitlements.cache.js';
 import { createEntitlementsService } from './entitlements.service.js';
 import { createLearningJobs } from './jobs.js';
 import { createLearningApi, type LearningApi } from './learning.api.js';
@@ -52,7 +53,19 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     secret ??= loadContentUrlSecret(deps.contentUrlSecret, platform.config.dataDir);
     return secret;
   });
-  const entitlements = createEntitlementsService({ db, cache: platform.cache, clock, facts, cacheSeconds });
+  const copy = createEntitlementCopy({
+    cache: platform.cache,
+    logger: platform.logger,
+    ttlSeconds: cacheSeconds,
+  });
+  const entitlements = createEntitlementsService({
+    db,
+    cache: platform.cache,
+    clock,
+    facts,
+    cacheSeconds,
+    copy,
+  });
   const access = createAccessService({
     facts,
     entitlements,
@@ -92,5 +105,6 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     api,
     rootRoutes: learningInternalRoutes(api),
     canOpen: (userId, courseId) => entitlements.isEntitled(userId, courseId),
+    close: () => copy.close(),
   };
 }
