@@ -197,11 +197,12 @@ async function measure(
   request: BenchRequest,
   options: ReturnType<typeof parseOptions>,
 ): Promise<Measurement> {
+  // a measured scenario sends no request: its path is only a label
+  if (request.measured) return measuredResult(child, name, request);
   const paths = request.paths ?? [];
   for (const p of [request.path, ...paths]) {
     if (!p.startsWith('/')) throw new Error(`a path must start with "/", got "${p}"`);
   }
-  if (request.measured) return measuredResult(child, name, request);
   if (request.sse) return measureSse(child, port, name, request, progress);
   if (request.during) {
     if (options.warmup > 0) {

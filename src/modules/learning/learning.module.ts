@@ -104,7 +104,7 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     bench: learningBench({ entitlements }),
     api,
     rootRoutes: learningInternalRoutes(api),
-    canOpen: (userId, courseId) => entitlements.isEntitled(userId, courseId),
+    canOpen: (userId, courseId) => api.canOpen(userId, courseId),
     close: () => copy.close(),
   };
 }
