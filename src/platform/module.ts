@@ -44,6 +44,8 @@ export interface ModuleSubscriber {
   handle(event: EventEnvelope, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
   /** Optional: several new events in one transaction (see InboxSubscriber.handleBatch). */
   handleBatch?(events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  /** Most events per `handleBatch`. */
+  batchSize?: number;
   /**
    * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
    * of another version or with data not matching the schema are dead-lettered, never handled.
@@ -66,6 +68,7 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
     // subscriptionFor hands over only events that match one of `events`, so the typed handler
     // never sees another shape (the parameter types differ only by that narrowing)
     handle: (event, trx, context) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx, context),
+    ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
     ...(subscriber.handleBatch
       ? {
           handleBatch: (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>

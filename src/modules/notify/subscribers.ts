@@ -72,6 +72,9 @@ function trigger<D extends EventDefinition>(t: Trigger<D>): AnyTrigger {
 
 const byEventId = (event: { id: string }) => event.id;
 
+/** Events one trigger transaction applies at most (one insert of their notifications). */
+const TRIGGER_BATCH = 500;
+
 /** The notifications one event makes, by the trigger of its type and version. */
 function inputsOf(triggers: readonly AnyTrigger[], event: EventEnvelope): NotificationInput[] {
   const trigger = triggers.find((t) => t.event.type === event.type && t.event.version === event.version);
@@ -254,6 +257,7 @@ export function createNotifySubscribers(deps: {
           return notify(trx, context, inputsOf(triggers, event));
         },
         // the events waiting on the bus in one transaction: one insert for all their notifications
+        batchSize: TRIGGER_BATCH,
         async handleBatch(events, trx, context) {
           return notify(
             trx,

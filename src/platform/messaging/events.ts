@@ -89,6 +89,8 @@ export interface TypedSubscriber<Ds extends readonly EventDefinition[]> {
     trx: Kysely<object>,
     context: DeliveryContext,
   ): Promise<void>;
+  /** Most events per `handleBatch`. */
+  batchSize?: number;
 }
 
 /**

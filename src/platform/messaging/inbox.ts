@@ -54,6 +54,8 @@ export interface InboxSubscriber<DB> {
    * `events`), in bus order. Their inbox rows commit with the effect, as with `handle`.
    */
   handleBatch?(events: EventEnvelope[], trx: Transaction<DB>, context: DeliveryContext): Promise<void>;
+  /** Most events per `handleBatch` (the bus's default when unset). */
+  batchSize?: number;
   deliverFrom?: 'all' | 'new';
   /**
    * Definitions of the events it consumes. When given, an event is handed over only if its
@@ -97,6 +99,7 @@ export function subscriptionFor<DB>(
     },
     ...(subscriber.handleBatch
       ? {
+          ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
           async handleBatch(batch: EventEnvelope[]) {
             inProgress += 1;
             try {
