@@ -56,7 +56,10 @@ export function createEntitlementCopy(options: {
   max?: number;
 }): EntitlementCopy {
   const boundMs = options.boundMs ?? 1000;
-  const channel = options.channel ?? 'lectern:learning:entitlements';
+  // under the deployment's Redis key prefix, as the cache's keys are: two deployments (or two test
+  // apps) on one Redis must not drop each other's answers
+  const channel =
+    options.channel ?? `${options.cache.redis?.options.keyPrefix ?? 'lectern:'}learning:entitlements`;
   const copy = new LRUCache<string, boolean>({
     max: options.max ?? 100_000,
     ttl: options.ttlSeconds * 1000,
