@@ -48,18 +48,19 @@ export async function measuredResult(
 
 interface Stream {
   request: http.ClientRequest;
-  /** Receipt time of each round's item, by round. */
-  receipts: Map<number, number>;
+  /** Chunks as they arrived, with their arrival time; parsed after the rounds. */
+  chunks: [number, string][];
 }
 
 /**
  * One SSE client on a socket of its own (no agent pooling: a browser tab holds its own
- * connection). Resolves once the server's `: connected` comment arrived.
+ * connection). Resolves once the server's `: connected` comment arrived. While the rounds run a
+ * chunk is only stamped and kept: parsing a thousand frames as they come would delay the stamps
+ * of the next ones in this process and count our own work as the server's latency.
  */
 function openStream(port: number, path: string, authorization: string): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const receipts = new Map<number, number>();
-    let buffer = '';
+    const chunks: [number, string][] = [];
     let connected = false;
     const request = http.request(
       {
@@ -77,22 +78,10 @@ function openStream(port: number, path: string, authorization: string): Promise<
         }
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
-          // the receipt is the chunk's arrival, before any parsing
-          const at = epochMs();
-          buffer += chunk;
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf('\n\n');
-            if (!connected && frame.includes(': connected')) {
-              connected = true;
-              resolve({ request, receipts });
-            }
-            const data = /^data: (.*)$/m.exec(frame)?.[1];
-            if (!data || !frame.includes('event: notification')) continue;
-            const round = (JSON.parse(data) as { data?: { round?: unknown } }).data?.round;
-            if (typeof round === 'number' && !receipts.has(round)) receipts.set(round, at);
+          chunks.push([epochMs(), chunk]);
+          if (!connected && chunk.includes(': connected')) {
+            connected = true;
+            resolve({ request, chunks });
           }
         });
       },
@@ -103,6 +92,30 @@ function openStream(port: number, path: string, authorization: string): Promise<
     request.end();
   });
 }
+
+/** Each round's item in a stream: the arrival time of the chunk that completed its frame. */
+function receiptsOf(stream: Stream): Map<number, number> {
+  const receipts = new Map<number, number>();
+  let buffer = '';
+  for (const [at, chunk] of stream.chunks) {
+    buffer += chunk;
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (!data || !frame.includes('event: notification')) continue;
+      const round = (JSON.parse(data) as { data?: { round?: unknown } }).data?.round;
+      if (typeof round === 'number' && !receipts.has(round)) receipts.set(round, at);
+    }
+  }
+  return receipts;
+}
+
+/** Has every stream received a frame since `since`? (A cheap check while the rounds run.) */
+const allReceivedSince = (streams: Stream[], since: number) =>
+  streams.every((s) => (s.chunks.at(-1)?.[0] ?? 0) >= since);
 
 const figures = (delays: number[]) => {
   const sorted = [...delays].sort((a, b) => a - b);
@@ -141,20 +154,21 @@ export async function measureSse(
     const started: number[] = [];
     for (let r = 0; r < sse.rounds; r++) {
       progress(`${name}: round ${r + 1} of ${sse.rounds}`);
+      const asked = epochMs();
       const result = await child.act(name, r);
       published.push(result.publishedAt ?? Number.NaN);
       started.push(result.startedAt ?? Number.NaN);
-      // every stream's item, or 5 s
+      // a chunk on every stream since the act was asked, or 5 s; then a pause before the next round
       const deadline = Date.now() + 5000;
-      while (streams.some((s) => !s.receipts.has(r)) && Date.now() < deadline) {
+      while (!allReceivedSince(streams, asked) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 300));
     }
     const fromPublish: number[] = [];
     const fromStart: number[] = [];
     for (const s of streams) {
-      for (const [r, at] of s.receipts) {
+      for (const [r, at] of receiptsOf(s)) {
         fromPublish.push(at - (published[r] ?? Number.NaN));
         fromStart.push(at - (started[r] ?? Number.NaN));
       }
