@@ -198,7 +198,7 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
           // iterating, so the loop below still runs and ends at once
           if (stopped()) messages.stop();
           const iterator = messages[Symbol.asyncIterator]();
-          const { handleBatch } = entry.subscription;
+          const batching = entry.subscription.handleBatch !== undefined;
           const batchSize = Math.max(1, entry.subscription.batchSize ?? 100);
           // a next() that lost the race below: the following round takes its answer
           let ahead: Promise<IteratorResult<JsMsg>> | undefined;
@@ -217,7 +217,7 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
             // a subscription that batches takes along what is already buffered (it comes before the
             // next macrotask; getPending() also counts internal entries, so it cannot tell), in order
             const batch = [m];
-            while (handleBatch && batch.length < batchSize) {
+            while (batching && batch.length < batchSize) {
               const candidate = iterator.next();
               const more = await Promise.race([candidate, setImmediatePromise().then(() => undefined)]);
               if (more === undefined || more.done) {
