@@ -1,11 +1,13 @@
 // Shared by the processes bench/run.ts forks: RSS sampling, the IPC protocol, and stopping by
 // itself when asked, on a signal, or when the parent goes away (the IPC channel closes).
 import { readFileSync } from 'node:fs';
-import type { BenchRequest, FromChild, ReadyInfo, RssReport, ToChild } from './protocol.js';
+import type { BenchActResult, BenchRequest, FromChild, ReadyInfo, RssReport, ToChild } from './protocol.js';
 
 export interface ChildHooks {
   /** Run a scenario's prepare step; only the Lectern server has scenarios. */
   prepare?: (name: string) => Promise<BenchRequest>;
+  /** Run a scenario's `act` (sse and during scenarios). */
+  act?: (name: string, round: number) => Promise<BenchActResult>;
   /** Graceful stop; the process exits when it settles (or after 10 s regardless). */
   stop: () => Promise<void>;
 }
@@ -122,6 +124,22 @@ export function childControl(hooks: ChildHooks): { ready(info: ReadyInfo): void 
         hooks.prepare(name).then(
           (request) => {
             send({ type: 'prepared', id, request });
+          },
+          (err: unknown) => {
+            send({ type: 'failed', id, error: errorText(err) });
+          },
+        );
+        break;
+      }
+      case 'act': {
+        const { id, name, round } = message;
+        if (!hooks.act) {
+          send({ type: 'failed', id, error: 'this process has no scenarios' });
+          break;
+        }
+        hooks.act(name, round).then(
+          (result) => {
+            send({ type: 'acted', id, result });
           },
           (err: unknown) => {
             send({ type: 'failed', id, error: errorText(err) });

@@ -5,7 +5,15 @@ import { buildSync } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { BenchRequest, FromChild, Question, ReadyInfo, RssReport, ToChild } from './protocol.js';
+import type {
+  BenchActResult,
+  BenchRequest,
+  FromChild,
+  Question,
+  ReadyInfo,
+  RssReport,
+  ToChild,
+} from './protocol.js';
 
 /** Children not yet exited; run.ts kills them when it exits. */
 export const live = new Set<Child>();
@@ -153,6 +161,13 @@ export class Child {
     if (answer.type === 'failed') throw new Error(answer.error);
     if (answer.type !== 'prepared') throw new Error(`unexpected answer ${answer.type}`);
     return answer.request;
+  }
+
+  async act(name: string, round: number): Promise<BenchActResult> {
+    const answer = await this.request({ type: 'act', name, round }, 300_000);
+    if (answer.type === 'failed') throw new Error(answer.error);
+    if (answer.type !== 'acted') throw new Error(`unexpected answer ${answer.type}`);
+    return answer.result;
   }
 
   /** Ask it to stop; kill it when it has not exited after 15 s. */

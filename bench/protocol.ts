@@ -1,12 +1,12 @@
 // Messages between bench/run.ts and the server processes it forks (over the IPC channel).
-import type { BenchRequest } from '../src/platform/module.js';
+import type { BenchActResult, BenchRequest } from '../src/platform/module.js';
 
 /**
  * What a scenario's `prepare` returns. With `paths`, the pool is sent one per request, in turn
  * across all connections, and `path` stays the label. The table notes when a run used more
  * requests than the pool holds (the pool then starts over, and repeats may be cache hits).
  */
-export type { BenchRequest };
+export type { BenchActResult, BenchRequest };
 
 export interface ReadyInfo {
   port: number;
@@ -72,7 +72,10 @@ export interface RssReport {
 }
 
 /** A message that expects an answer carrying the same id. */
-export type Question = { type: 'rss'; reset: boolean } | { type: 'prepare'; name: string };
+export type Question =
+  | { type: 'rss'; reset: boolean }
+  | { type: 'prepare'; name: string }
+  | { type: 'act'; name: string; round: number };
 
 export type ToChild = (Question & { id: number }) | { type: 'stop' };
 
@@ -80,5 +83,6 @@ export type FromChild =
   | ({ type: 'ready' } & ReadyInfo)
   | ({ type: 'rss'; id: number } & RssReport)
   | { type: 'prepared'; id: number; request: BenchRequest }
+  | { type: 'acted'; id: number; result: BenchActResult }
   | { type: 'failed'; id: number; error: string }
   | { type: 'fatal'; error: string };

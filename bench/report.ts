@@ -34,11 +34,44 @@ export interface Measurement {
    * on loopback includes waking the load generator and so grows when the server is slower.
    */
   cpuUserUsPerRequest: number;
+  /** The machine's 1-minute load average when the measurement ended (the machine is shared). */
+  loadAverage?: number;
+  /** A scenario that measured itself (BenchRequest.measured): items per second, no HTTP load. */
+  rate?: { count: number; seconds: number; perSec: number; unit: string; note?: string };
+  /** Server-Sent Events (BenchRequest.sse): delays from publish (and from the act's start) to receipt. */
+  sse?: SseFigures;
+  /** BenchRequest.during: the request's p99 alone and during the act, and what the act reported. */
+  during?: {
+    label: string;
+    aloneP99: number;
+    aloneReqPerSec: number;
+    p99Ratio: number | null;
+    act: Record<string, number>;
+  };
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 or CPU is slower. */
   ratios: { reqPerSec: number | null; p99: number | null; cpu?: number | null; cpuUser?: number | null };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;
+}
+
+export interface SseFigures {
+  clients: number;
+  rounds: number;
+  /** Receipts expected (clients × rounds) and received. */
+  expected: number;
+  received: number;
+  /** From the live hub's publish (after the commit) to the client's receipt, ms. */
+  publishToReceiptMs: { p50: number; p99: number; max: number };
+  /** From the start of the act (the inbox rows' transaction) to the client's receipt, ms. */
+  actToReceiptMs: { p50: number; p99: number; max: number };
+}
+
+/** The q-quantile (0..1) of ascending `sorted`, nearest rank. */
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? 0;
 }
 
 export function flagFor(result: Result): string | undefined {
@@ -141,12 +174,14 @@ export function table(rows: Measurement[]): string {
     'user µs',
     '× bare',
     'peak RSS MB',
+    'load',
     'notes',
   ];
   const cells = rows.map((m) =>
     m.error
       ? [
           m.name,
+          '-',
           '-',
           '-',
           '-',
@@ -175,11 +210,12 @@ export function table(rows: Measurement[]): string {
           m.cpuUserUsPerRequest.toFixed(0),
           x(m.ratios.cpuUser ?? null),
           m.peakRssMB.toFixed(1),
+          m.loadAverage === undefined ? '' : m.loadAverage.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 13]);
+  const left = new Set([0, 14]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))

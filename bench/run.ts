@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Instance, type RequestSpec, type Result } from 'autocannon';
 import { Child, live } from './children.js';
+import { measuredResult, measureDuring, measureSse } from './custom.js';
 import { checkGoals, goalTable } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
@@ -196,9 +197,25 @@ async function measure(
   request: BenchRequest,
   options: ReturnType<typeof parseOptions>,
 ): Promise<Measurement> {
+  // a measured scenario sends no request: its path is only a label
+  if (request.measured) return measuredResult(child, name, request);
   const paths = request.paths ?? [];
   for (const p of [request.path, ...paths]) {
     if (!p.startsWith('/')) throw new Error(`a path must start with "/", got "${p}"`);
+  }
+  if (request.sse) return measureSse(child, port, name, request, progress);
+  if (request.during) {
+    if (options.warmup > 0) {
+      progress(`${name}: warm-up ${options.warmup} s`);
+      await fire(port, request, options.warmup, options.connections, undefined);
+    }
+    return measureDuring(
+      child,
+      name,
+      request,
+      () => fire(port, request, options.duration, options.connections, undefined),
+      progress,
+    );
   }
   const pool = paths.length > 0 ? new PathPool(paths) : undefined;
   // checkout buyers are used once across warm-up and measurement, like a path pool
@@ -281,6 +298,7 @@ async function main(): Promise<void> {
   const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000);
   const bareReady = await bare.ready;
   const baseline = await measure(bare, bareReady.port, 'bare-fastify', { path: '/' }, options);
+  baseline.loadAverage = round(os.loadavg()[0] ?? 0, 1);
   await bare.stop();
 
   // pgbench on the same PostgreSQL, in the same run: the baseline of progress writes
@@ -340,12 +358,17 @@ async function main(): Promise<void> {
       if (interrupted) return;
       m = failed(name, err);
     }
-    m.ratios = {
-      reqPerSec: ratio(m.reqPerSec, baseline.reqPerSec),
-      p99: ratio(m.latencyMs.p99, baseline.latencyMs.p99),
-      cpu: ratio(m.cpuUsPerRequest, baseline.cpuUsPerRequest),
-      cpuUser: ratio(m.cpuUserUsPerRequest, baseline.cpuUserUsPerRequest),
-    };
+    m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+    // a rate of events or a push delay is no share of bare Fastify's requests
+    m.ratios =
+      m.rate || m.sse
+        ? { reqPerSec: null, p99: null }
+        : {
+            reqPerSec: ratio(m.reqPerSec, baseline.reqPerSec),
+            p99: ratio(m.latencyMs.p99, baseline.latencyMs.p99),
+            cpu: ratio(m.cpuUsPerRequest, baseline.cpuUsPerRequest),
+            cpuUser: ratio(m.cpuUserUsPerRequest, baseline.cpuUserUsPerRequest),
+          };
     scenarios.push(m);
   }
   const lifetime = await server.rss(false);
@@ -402,7 +425,7 @@ async function main(): Promise<void> {
       (pgbench
         ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
         : '') +
-      `\ngoals (issues 9, 10, 11):\n${goalTable(goals)}\n` +
+      `\ngoals (issues 9, 10, 11, 12):\n${goalTable(goals)}\n` +
       (profile && profileFile
         ? `\nCPU profile of the Lectern process, top by self time (${path.relative(process.cwd(), profileFile)}):\n${profileTable(profile)}\n`
         : ''),

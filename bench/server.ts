@@ -63,6 +63,11 @@ const control = childControl({
     if (!scenario) throw new Error(`no scenario "${name}"`);
     return scenario.prepare({ baseUrl });
   },
+  async act(name, round) {
+    const scenario = scenarios.get(name);
+    if (!scenario?.act) throw new Error(`no scenario "${name}" that acts`);
+    return scenario.act({ baseUrl, round });
+  },
 });
 
 function freePort(): Promise<number> {

@@ -77,7 +77,7 @@ export interface RemoteDefinition<N extends ModuleName> {
 /**
  * Hooks between modules of one process that cannot be plain `requires` without a cycle: the
  * catalog (built first) asks learning whether a user may open a paid lesson. Until learning is
- * built here (or when it runs elsewhere) the answer is no, as before learning existed.
+ * built here the answer is no; when learning runs elsewhere (LEARNING_URL), it is asked over HTTP.
  */
 export interface CompositionContext {
   entitlements: EntitlementCheck & { bind(check: EntitlementCheck): void };
@@ -261,6 +261,15 @@ export function composeModules(
     Object.assign(apis, { [name]: module.api });
     if (name === 'identity') identityApi = module.api as IdentityApi;
     modules.push(module);
+  }
+
+  // the catalog runs here, learning elsewhere: its paid-lesson reads ask learning over HTTP
+  // (built on first use, so a catalog that never serves a paid lesson needs no client credentials)
+  if (wanted.has('catalog') && !wanted.has('learning') && REMOTES.learning?.url(settings)) {
+    let remote: LearningApi | undefined;
+    context.entitlements.bind({
+      canOpen: (userId, courseId) => (remote ??= remoteApi('learning', 'catalog')).canOpen(userId, courseId),
+    });
   }
 
   const jwksUrl =

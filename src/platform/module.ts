@@ -42,6 +42,10 @@ export interface ModuleSubscriber {
   types: string[];
   /** `context.afterCommit` defers effects outside the database (cache drops) past the commit. */
   handle(event: EventEnvelope, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  /** Optional: several new events in one transaction (see InboxSubscriber.handleBatch). */
+  handleBatch?(events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  /** Most events per `handleBatch`. */
+  batchSize?: number;
   /**
    * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
    * of another version or with data not matching the schema are dead-lettered, never handled.
@@ -64,6 +68,13 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
     // subscriptionFor hands over only events that match one of `events`, so the typed handler
     // never sees another shape (the parameter types differ only by that narrowing)
     handle: (event, trx, context) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx, context),
+    ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
+    ...(subscriber.handleBatch
+      ? {
+          handleBatch: (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>
+            subscriber.handleBatch?.(events as EnvelopeOf<Ds[number]>[], trx, context) ?? Promise.resolve(),
+        }
+      : {}),
   };
 }
 
@@ -82,13 +93,34 @@ export interface BenchRequest {
    * one checkout. One buyer per checkout (a learner cannot buy a course twice).
    */
   checkout?: { buyers: { authorization: string; courseId: string }[] };
+  /**
+   * Measured by `prepare` itself, inside the server (work that is not one HTTP request, such as
+   * events driven through the bus): the harness sends no load and reports `count / seconds`.
+   */
+  measured?: { count: number; seconds: number; unit: string; note?: string };
+  /**
+   * Server-Sent Events: the harness opens `streamsPerUser` streams on `path` per authorization,
+   * then asks the scenario to `act` `rounds` times (each act pushes one new item to every user
+   * and answers `publishedAt`, epoch ms) and reports the delay from publish to each stream's receipt.
+   */
+  sse?: { authorizations: string[]; streamsPerUser: number; rounds: number };
+  /**
+   * The request is measured twice: alone, then while the scenario's `act` runs background work
+   * (a fan-out); the table shows the second, with p99 against the first.
+   */
+  during?: { label: string };
 }
+
+/** What a scenario's `act` answers: figures of the work it did, by name (ms, counts). */
+export type BenchActResult = Record<string, number>;
 
 /** A bench scenario a module registers for `npm run bench`. */
 export interface BenchScenario {
   name: string;
   /** Prepare data through the running app or database; returns the request to hammer. */
   prepare(ctx: { baseUrl: string }): Promise<BenchRequest>;
+  /** For `sse` and `during` scenarios: the work the harness times, run when it asks (round 0, 1…). */
+  act?(ctx: { baseUrl: string; round: number }): Promise<BenchActResult>;
 }
 
 /** What every module factory returns. */

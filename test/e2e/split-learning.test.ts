@@ -135,7 +135,7 @@ split('commerce and learning in two apps', () => {
     return { courseId, lessonId: String(lesson.json.id) };
   }
 
-  it('commerce refuses to sell a course learning granted, asking learning over HTTP; consumedShare answers over HTTP', async () => {
+  it('commerce refuses to sell a course learning granted, asking learning over HTTP; consumedShare and canOpen answer over HTTP', async () => {
     const admin = await login('admin@demo.lectern.dev', 'orchid-lantern-7421');
     const instructor = await login('instructor1@demo.lectern.dev', 'maple-compass-3958');
     const learner = await login('learner@demo.lectern.dev', 'willow-quartz-2736');
@@ -191,6 +191,20 @@ split('commerce and learning in two apps', () => {
       granted.courseId,
     ]);
     expect(await remote.ownedCourseIds(learnerId, [])).toEqual([]);
+    // canOpen, which the catalog's paid-lesson reads ask, over HTTP too
+    expect(await remote.canOpen(learnerId, granted.courseId)).toBe(true);
+    expect(await remote.canOpen(learnerId, other.courseId)).toBe(false);
+    expect(await remote.canOpen(learnerId, 'not-a-uuid')).toBe(false);
+    expect(await remote.canOpen('not-a-uuid', granted.courseId)).toBe(false);
+
+    // the commerce app's catalog has no learning beside it: it asks the learning app, so the
+    // granted paid lesson's text opens there for the learner, and the other course's does not
+    const opened = await call(commerceUrl, 'GET', `/api/v1/lessons/${granted.lessonId}`, { token: learner });
+    expect(opened.status, JSON.stringify(opened.json)).toBe(200);
+    expect(opened.json.body).toBe('Text');
+    const closed = await call(commerceUrl, 'GET', `/api/v1/lessons/${other.lessonId}`, { token: learner });
+    expect(closed.status, JSON.stringify(closed.json)).toBe(200);
+    expect(closed.json.body ?? null).toBeNull();
 
     // the internal routes are for service clients: the learner's own token is refused, and they
     // are not in the public API document
@@ -202,6 +216,14 @@ split('commerce and learning in two apps', () => {
     );
     expect(direct.status).toBe(403);
     expect(direct.json.code).toBe('learning.internal-only');
+    const canOpenDirect = await call(
+      learningUrl,
+      'GET',
+      `/internal/v1/learning/users/${learnerId}/courses/${granted.courseId}/can-open`,
+      { token: learner },
+    );
+    expect(canOpenDirect.status).toBe(403);
+    expect(canOpenDirect.json.code).toBe('learning.internal-only');
     expect(
       (await call(learningUrl, 'GET', `/internal/v1/learning/users/${learnerId}/owned-courses?courseIds=x`))
         .status,

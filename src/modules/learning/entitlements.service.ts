@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { OrderPaid, OrderRefunded } from '../commerce/index.js';
 import type { CourseFacts } from './catalog-facts.js';
+import type { EntitlementCopy } from './entitlements.cache.js';
 import {
   deleteGrant,
   ensureCourseProgress,
@@ -44,8 +45,10 @@ export function createEntitlementsService(deps: {
   clock: Clock;
   facts: CourseFacts;
   cacheSeconds: number;
+  /** Answers kept in this process, dropped on every instance by `invalidate`. */
+  copy: EntitlementCopy;
 }) {
-  const { db, cache, clock, facts, cacheSeconds } = deps;
+  const { db, cache, clock, facts, cacheSeconds, copy } = deps;
   const versionKey = (userId: string, courseId: string) => `learning:entitled-v:${userId}:${courseId}`;
   const answerKey = (userId: string, courseId: string) => `learning:entitled:${userId}:${courseId}`;
 
@@ -54,6 +57,8 @@ export function createEntitlementsService(deps: {
     await Promise.all(
       touched.map((t) => cache.incr(versionKey(t.userId, t.courseId), Math.max(86_400, cacheSeconds * 10))),
     );
+    // after the version: an instance that reloads once its copy is dropped finds the new answer
+    await copy.drop(touched);
   }
 
   async function grant(trx: Trx, key: GrantKey, reason: string | null, at: Date): Promise<boolean> {
@@ -155,14 +160,22 @@ export function createEntitlementsService(deps: {
     },
 
     async isEntitled(userId: string, courseId: string): Promise<boolean> {
+      // this process's copy first: the warm content check makes no round trip
+      const kept = copy.get(userId, courseId);
+      if (kept !== undefined) return kept;
+      const generation = copy.generation();
       // both keys in one round trip; an answer counts only under the current version
       const [version = 0, cached] = await Promise.all([
         cache.get<number>(versionKey(userId, courseId)),
         cache.get<{ v: number; e: boolean }>(answerKey(userId, courseId)),
       ]);
-      if (cached?.v === version) return cached.e;
+      if (cached?.v === version) {
+        copy.set(userId, courseId, cached.e, generation);
+        return cached.e;
+      }
       const entitled = await hasGrant(db, userId, courseId);
       await cache.set(answerKey(userId, courseId), { v: version, e: entitled }, cacheSeconds);
+      copy.set(userId, courseId, entitled, generation);
       return entitled;
     },
 

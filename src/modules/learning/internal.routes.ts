@@ -5,6 +5,7 @@ import type { HttpKit } from '../../platform/module.js';
 import { INTERNAL_SCOPE } from '../identity/index.js';
 import { LEARNING_INTERNAL_PREFIX, type LearningApi } from './learning.api.js';
 import {
+  CanOpen,
   ConsumedShare,
   InternalShareParams,
   InternalUserParams,
@@ -55,6 +56,12 @@ export function learningInternalRoutes(api: LearningApi) {
       `${LEARNING_INTERNAL_PREFIX}/users/:userId/courses/:courseId/consumed-share`,
       { preHandler, schema: { hide: true, params: InternalShareParams, response: { 200: ConsumedShare } } },
       async (request) => ({ share: await api.consumedShare(request.params.userId, request.params.courseId) }),
+    );
+    // the catalog's paid-lesson reads when learning runs in another process (registry.ts)
+    app.get(
+      `${LEARNING_INTERNAL_PREFIX}/users/:userId/courses/:courseId/can-open`,
+      { preHandler, schema: { hide: true, params: InternalShareParams, response: { 200: CanOpen } } },
+      async (request) => ({ canOpen: await api.canOpen(request.params.userId, request.params.courseId) }),
     );
   };
 }

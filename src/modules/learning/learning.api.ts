@@ -8,6 +8,8 @@ export interface LearningApi {
   ownedCourseIds(userId: string, courseIds: string[]): Promise<string[]>;
   /** The share of the course the user has consumed, 0..1 (see CONTEXT.md). */
   consumedShare(userId: string, courseId: string): Promise<number>;
+  /** May the user open the course's paid lessons (any grant)? The catalog's paid-lesson reads ask. */
+  canOpen(userId: string, courseId: string): Promise<boolean>;
 }
 
 const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
@@ -26,6 +28,10 @@ export function createLearningApi(deps: {
     async consumedShare(userId, courseId) {
       if (!isUuid(userId) || !isUuid(courseId)) return 0;
       return progress.consumedShare(userId, courseId);
+    },
+    async canOpen(userId, courseId) {
+      if (!isUuid(userId) || !isUuid(courseId)) return false;
+      return entitlements.isEntitled(userId, courseId);
     },
   };
 }
@@ -50,6 +56,12 @@ export function learningHttpClient(http: InternalClient): LearningApi {
         `${user(userId)}/courses/${encodeURIComponent(courseId)}/consumed-share`,
       );
       return answer.share;
+    },
+    async canOpen(userId, courseId) {
+      const answer = await http.get<{ canOpen: boolean }>(
+        `${user(userId)}/courses/${encodeURIComponent(courseId)}/can-open`,
+      );
+      return answer.canOpen;
     },
   };
 }

@@ -8,6 +8,7 @@ import { learningBench } from './bench.js';
 import { createCourseFacts } from './catalog-facts.js';
 import { createCertificatesService } from './certificates.service.js';
 import { createContentUrlSigner, loadContentUrlSecret } from './content-url.js';
+import { createEntitlementCopy } from './entitlements.cache.js';
 import { createEntitlementsService } from './entitlements.service.js';
 import { createLearningJobs } from './jobs.js';
 import { createLearningApi, type LearningApi } from './learning.api.js';
@@ -23,7 +24,10 @@ export interface LearningDeps {
   catalog: CatalogApi;
   /** Learners' display names for certificates; without it a certificate says "Learner". */
   identity?: IdentityDirectory | undefined;
-  /** Key for content URLs (≥ 32 bytes, the same on every instance); unset: generated in DATA_DIR. */
+  /**
+   * Key for content URLs, the same on every instance; unset: generated in DATA_DIR. Its length is
+   * checked where it is loaded (`loadOrCreateSecret`) and, from the environment, by the settings.
+   */
   contentUrlSecret?: string | undefined;
   contentUrlSeconds?: number | undefined;
   accessCacheSeconds?: number | undefined;
@@ -40,9 +44,6 @@ export interface LearningModule extends LecternModule {
 }
 
 export function createLearningModule(platform: Platform, deps: LearningDeps): LearningModule {
-  if (deps.contentUrlSecret !== undefined && Buffer.byteLength(deps.contentUrlSecret) < 32) {
-    throw new Error('the content URL secret (LEARNING_CONTENT_URL_SECRET) must be at least 32 bytes');
-  }
   const db = platform.database.db.withTables<LearningTables>();
   const clock = deps.clock ?? systemClock;
   const cacheSeconds = deps.accessCacheSeconds ?? 60;
@@ -52,7 +53,19 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     secret ??= loadContentUrlSecret(deps.contentUrlSecret, platform.config.dataDir);
     return secret;
   });
-  const entitlements = createEntitlementsService({ db, cache: platform.cache, clock, facts, cacheSeconds });
+  const copy = createEntitlementCopy({
+    cache: platform.cache,
+    logger: platform.logger,
+    ttlSeconds: cacheSeconds,
+  });
+  const entitlements = createEntitlementsService({
+    db,
+    cache: platform.cache,
+    clock,
+    facts,
+    cacheSeconds,
+    copy,
+  });
   const access = createAccessService({
     facts,
     entitlements,
@@ -91,6 +104,7 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     bench: learningBench({ entitlements }),
     api,
     rootRoutes: learningInternalRoutes(api),
-    canOpen: (userId, courseId) => entitlements.isEntitled(userId, courseId),
+    canOpen: (userId, courseId) => api.canOpen(userId, courseId),
+    close: () => copy.close(),
   };
 }

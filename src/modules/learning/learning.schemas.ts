@@ -113,3 +113,4 @@ export const OwnedQuery = Type.Object({
 });
 export const OwnedCourses = Type.Object({ courseIds: Type.Array(Type.String()) });
 export const ConsumedShare = Type.Object({ share: Type.Number({ minimum: 0, maximum: 1 }) });
+export const CanOpen = Type.Object({ canOpen: Type.Boolean() });

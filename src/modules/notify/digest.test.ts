@@ -22,7 +22,11 @@ afterAll(async () => {
   await smtp.close();
 });
 
-async function learner(courseIds: string[], digest: boolean) {
+async function learner(
+  courseIds: string[],
+  digest: boolean,
+  quietHours?: { start: string; end: string; timeZone: string },
+) {
   const user = await t.caller('learner');
   await t.emit(UserRegisteredEvent, { userId: user.id, email: `${user.id}@example.test`, displayName: 'L' });
   for (const courseId of courseIds) {
@@ -37,7 +41,10 @@ async function learner(courseIds: string[], digest: boolean) {
   if (digest) {
     await t.expectStatus(200, 'PUT', '/api/v1/me/notification-preferences', {
       as: user,
-      body: { kinds: [{ kind: 'course_digest', channels: { email: true } }] },
+      body: {
+        kinds: [{ kind: 'course_digest', channels: { email: true } }],
+        ...(quietHours ? { quietHours } : {}),
+      },
     });
   }
   return user;
@@ -74,7 +81,7 @@ const digestsTo = (userId: string) =>
   );
 
 describe('daily course-update digest', () => {
-  it('mails one digest per subscriber for a UTC day, with that day’s updates only, and a rerun sends nothing twice', async () => {
+  it('mails one digest per subscriber for a given day (UTC without a time zone), with that day’s updates only, and a rerun sends nothing twice', async () => {
     const [x, y, z] = [randomUUID(), randomUUID(), randomUUID()];
     const a = await learner([x, y], true); // digest on, two updated courses
     const b = await learner([x], false); // digest off (the default)
@@ -136,6 +143,54 @@ describe('daily course-update digest', () => {
     expect(
       smtp.mails.filter((m) => m.to.includes(`${b.id}@example.test`) && m.subject.includes('updated')),
     ).toEqual([]);
+  }, 180_000);
+
+  it('goes out in each person’s local morning with their previous local day (the quiet-hours zone), UTC without one', async () => {
+    const w = randomUUID();
+    const east = await learner([w], true, { start: '23:00', end: '07:00', timeZone: 'Asia/Shanghai' });
+    const utc = await learner([w], true);
+    const done = await count(`select count(*) as n from notify.fanouts where status = 'done'`);
+    const updateAt = async (at: string, change: string, n: number) => {
+      clock.set(new Date(at));
+      await t.emit(CourseUpdatedEvent, {
+        courseId: w,
+        ownerId: randomUUID(),
+        status: 'published',
+        changes: [change],
+        priceAmount: 9900,
+        currency: 'CNY',
+      });
+      await fanoutsDone(done + n);
+    };
+    // Shanghai is UTC+8: 15:00Z is 23:00 on the 4th there, 17:00Z is 01:00 on the 5th
+    await updateAt('2026-03-04T15:00:00.000Z', 'alpha', 1);
+    await updateAt('2026-03-04T17:00:00.000Z', 'beta', 2);
+    await updateAt('2026-03-05T20:00:00.000Z', 'gamma', 3); // the 5th in UTC, the 6th in Shanghai
+
+    // 00:05Z on the 6th is 08:05 in Shanghai: its people get their 5th; UTC's hour has not come
+    clock.set(new Date('2026-03-06T00:05:00.000Z'));
+    await runDigest({});
+    await waitFor(
+      async () => Promise.resolve(digestsTo(east.id).length === 1),
+      'the Shanghai digest',
+      30_000,
+    );
+    const eastBody = bodyOf(digestsTo(east.id)[0]?.raw ?? '');
+    expect(digestsTo(east.id)[0]?.subject).toBe('Your course updates of 2026-03-05');
+    expect(eastBody).toContain(`${w}: beta`);
+    expect(eastBody).not.toContain('alpha');
+    expect(eastBody).not.toContain('gamma');
+    expect(digestsTo(utc.id)).toEqual([]);
+
+    // 08:05Z: the UTC morning; Shanghai is at 16:05 and gets nothing more
+    clock.set(new Date('2026-03-06T08:05:00.000Z'));
+    await runDigest({});
+    await waitFor(async () => Promise.resolve(digestsTo(utc.id).length === 1), 'the UTC digest', 30_000);
+    const utcBody = bodyOf(digestsTo(utc.id)[0]?.raw ?? '');
+    expect(digestsTo(utc.id)[0]?.subject).toBe('Your course updates of 2026-03-05');
+    expect(utcBody).toContain(`${w}: gamma`);
+    expect(utcBody).not.toContain('beta');
+    expect(digestsTo(east.id)).toHaveLength(1);
   }, 180_000);
 
   it('refuses a day that is not YYYY-MM-DD', async () => {

@@ -87,3 +87,25 @@ export async function revokeEntitlement(db: Db, userId: string, courseId: string
     .where('course_id', '=', courseId)
     .execute();
 }
+
+/** Many entitlement copies in one statement (bench set-up and backfills); existing ones are kept. */
+export async function grantEntitlements(db: Db, rows: { userId: string; courseId: string }[]): Promise<void> {
+  // well under PostgreSQL's 65,535 parameters per statement
+  for (let i = 0; i < rows.length; i += 5000) {
+    await db
+      .insertInto('notify.entitlements')
+      .values(rows.slice(i, i + 5000).map((r) => ({ user_id: r.userId, course_id: r.courseId })))
+      .onConflict((oc) => oc.columns(['course_id', 'user_id']).doNothing())
+      .execute();
+  }
+}
+
+/** Notifications of one kind, all recipients (the bench counts what its events created). */
+export async function countNotifications(db: Db, kind: string): Promise<number> {
+  const row = await db
+    .selectFrom('notify.notifications')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('kind', '=', kind)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -25,11 +25,12 @@ export function createNotifyJobs(handlers: {
     expireInSeconds: 300,
     handle: (data) => handlers.fanoutStep(data.fanoutId),
   });
-  // 00:05 UTC: yesterday's (UTC) updates; `day` lets an operator rerun a day, which sends nothing twice
+  // hourly at :05: the zones where it is now the digest's local morning get their previous local
+  // day; `day` lets an operator rerun a day for every zone, which sends nothing twice
   const courseDigest = defineJob({
     name: 'notify.course-digest',
     data: Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })) }),
-    cron: { expression: '5 0 * * *', data: {} },
+    cron: { expression: '5 * * * *', data: {} },
     retry: { limit: 3, delaySeconds: 300, backoff: true },
     expireInSeconds: 3600,
     async handle(data, { logger }) {

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../platform/clock.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import type { IdentityDirectory } from '../identity/index.js';
 import { adminRoutes } from './admin.routes.js';
+import { notifyBench } from './bench.js';
 import { createBroadcastService } from './broadcast.service.js';
 import { createDeliveryService } from './delivery.service.js';
 import { createFanoutService } from './fanout.service.js';
@@ -150,6 +151,7 @@ export function createNotifyModule(
     },
     subscribers: createNotifySubscribers({ delivery, fanout, live, clock, logger: platform.logger }),
     jobs: jobs.all,
+    bench: notifyBench({ db, bus: platform.bus, delivery, fanout, live }),
     close: () => live.close(),
     live,
     digest,

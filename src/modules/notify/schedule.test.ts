@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffSeconds, quietUntil } from './schedule.js';
+import { addDays, backoffSeconds, localDayAndHour, quietUntil, zonedMidnight } from './schedule.js';
 import { escapeHtml, render } from './templates.js';
 
 describe('backoff', () => {
@@ -49,5 +49,26 @@ describe('templates', () => {
     };
     expect(render('order_receipt', payload, 'en').text).toContain('CN¥199.00');
     expect(render('order_receipt', payload, 'zh-CN').text).toContain('¥199.00');
+  });
+});
+
+describe('local days', () => {
+  it('finds local midnight in zones ahead of and behind UTC, across a DST change, and the local day and hour', () => {
+    expect(zonedMidnight('2026-03-05', 'Asia/Shanghai').toISOString()).toBe('2026-03-04T16:00:00.000Z');
+    expect(zonedMidnight('2026-03-05', 'UTC').toISOString()).toBe('2026-03-05T00:00:00.000Z');
+    expect(zonedMidnight('2026-03-05', 'America/New_York').toISOString()).toBe('2026-03-05T05:00:00.000Z');
+    // New York moves to daylight time on 2026-03-08 at 02:00: midnight of the 9th is 04:00Z
+    expect(zonedMidnight('2026-03-09', 'America/New_York').toISOString()).toBe('2026-03-09T04:00:00.000Z');
+    expect(zonedMidnight('2026-03-05', 'Asia/Kolkata').toISOString()).toBe('2026-03-04T18:30:00.000Z');
+    expect(localDayAndHour(new Date('2026-03-06T00:05:00Z'), 'Asia/Shanghai')).toEqual({
+      day: '2026-03-06',
+      hour: 8,
+    });
+    expect(localDayAndHour(new Date('2026-03-06T00:05:00Z'), 'America/New_York')).toEqual({
+      day: '2026-03-05',
+      hour: 19,
+    });
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
   });
 });

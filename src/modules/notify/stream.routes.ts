@@ -4,7 +4,8 @@ import { errorResponses } from '../../platform/http/schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import { type InboxService, liveView } from './inbox.service.js';
-import type { LiveHub } from './live.js';
+import type { LiveHub, LiveItem } from './live.js';
+import type { Locale } from './templates.js';
 import { bearer, userIdOf } from './routes.common.js';
 
 /**
@@ -14,6 +15,25 @@ import { bearer, userIdOf } from './routes.common.js';
  * lines keep idle connections open through proxies. A client that reconnects reads the inbox for
  * what it missed: the stream carries no history.
  */
+/**
+ * The SSE frame of an item in a locale, rendered once for every stream of that person (one item
+ * object reaches all their streams on this instance; a person may have many tabs and devices).
+ */
+const frames = new WeakMap<LiveItem, Map<Locale, string>>();
+function frameOf(item: LiveItem, locale: Locale): string {
+  let byLocale = frames.get(item);
+  if (!byLocale) {
+    byLocale = new Map();
+    frames.set(item, byLocale);
+  }
+  let frame = byLocale.get(locale);
+  if (frame === undefined) {
+    frame = `id: ${item.id}\nevent: notification\ndata: ${JSON.stringify(liveView(item, locale))}\n\n`;
+    byLocale.set(locale, frame);
+  }
+  return frame;
+}
+
 export function streamRoutes(inbox: InboxService, live: LiveHub, options: { heartbeatSeconds: number }) {
   return (app: App, { auth }: HttpKit) => {
     const open = new Set<ServerResponse>();
@@ -54,9 +74,7 @@ export function streamRoutes(inbox: InboxService, live: LiveHub, options: { hear
         raw.write('retry: 3000\n\n: connected\n\n');
         open.add(raw);
         const stop = live.listen(userId, (item) => {
-          raw.write(
-            `id: ${item.id}\nevent: notification\ndata: ${JSON.stringify(liveView(item, locale))}\n\n`,
-          );
+          raw.write(frameOf(item, locale));
         });
         const heartbeat = setInterval(() => raw.write(': ping\n\n'), options.heartbeatSeconds * 1000);
         heartbeat.unref();

@@ -72,6 +72,16 @@ function trigger<D extends EventDefinition>(t: Trigger<D>): AnyTrigger {
 
 const byEventId = (event: { id: string }) => event.id;
 
+/** Events one trigger transaction applies at most (one insert of their notifications). */
+const TRIGGER_BATCH = 500;
+
+/** The notifications one event makes, by the trigger of its type and version. */
+function inputsOf(triggers: readonly AnyTrigger[], event: EventEnvelope): NotificationInput[] {
+  const trigger = triggers.find((t) => t.event.type === event.type && t.event.version === event.version);
+  // eventSubscriber only hands over events of the listed definitions
+  return trigger ? trigger.inputs(event) : [];
+}
+
 /**
  * Event → kind → recipients → payload. Each group is one durable consumer; the names are the
  * inbox's record of what was applied, so a group is never renamed.
@@ -244,12 +254,16 @@ export function createNotifySubscribers(deps: {
         consumer,
         events: triggers.map((t) => t.event),
         async handle(event, trx, context) {
-          const trigger = triggers.find(
-            (t) => t.event.type === event.type && t.event.version === event.version,
+          return notify(trx, context, inputsOf(triggers, event));
+        },
+        // the events waiting on the bus in one transaction: one insert for all their notifications
+        batchSize: TRIGGER_BATCH,
+        async handleBatch(events, trx, context) {
+          return notify(
+            trx,
+            context,
+            events.flatMap((event) => inputsOf(triggers, event)),
           );
-          // eventSubscriber only hands over events of the listed definitions
-          if (!trigger) return;
-          return notify(trx, context, trigger.inputs(event));
         },
       }),
     ),

@@ -8,7 +8,13 @@ import {
   PasswordResetRequestedEvent,
   UserRegisteredEvent,
 } from '../identity/index.js';
+import { subscriptionFor } from '../../platform/messaging/inbox.js';
+import type { ModuleSubscriber } from '../../platform/module.js';
 import { type NotifyTest, startNotify } from './notify.test-support.js';
+
+const never = (): ModuleSubscriber => {
+  throw new Error('notify has no comment-replies subscriber');
+};
 
 let t: NotifyTest;
 beforeAll(async () => {
@@ -165,5 +171,36 @@ describe('triggers', () => {
     expect(inbox.data.map((n) => n.kind)).toEqual(['comment_replied']);
     expect(inbox.data[0]?.data).toMatchObject({ excerpt: 'Try <b>step two</b>', lessonId: data.lessonId });
     expect((await inboxOf(replier.token)).data).toHaveLength(0);
+  });
+
+  it('applies the events waiting on the bus together: one inbox item per reply, a repeat in the batch or after it changes nothing', async () => {
+    const [a, b] = [await t.caller('learner'), await t.caller('learner')];
+    const reply = (parentAuthorId: string) => ({
+      id: randomUUID(),
+      type: CommentRepliedEvent.type,
+      version: CommentRepliedEvent.version,
+      occurredAt: new Date().toISOString(),
+      aggregateId: randomUUID(),
+      data: {
+        commentId: randomUUID(),
+        parentId: randomUUID(),
+        parentAuthorId,
+        lessonId: randomUUID(),
+        courseId: randomUUID(),
+        authorId: randomUUID(),
+        byInstructor: false,
+        excerpt: `to ${parentAuthorId}`,
+        repliedAt: new Date().toISOString(),
+      },
+    });
+    const [toA, toB, alsoToA] = [reply(a.id), reply(b.id), reply(a.id)];
+    const subscriber = (t.notify.subscribers ?? []).find((s) => s.consumer === 'notify.comment-replies');
+    expect(typeof subscriber?.handleBatch).toBe('function');
+    const subscription = subscriptionFor(t.app.platform.database.db, 'notify', subscriber ?? never());
+    await subscription.handleBatch?.([toA, toB, toA, alsoToA]);
+    await subscription.handleBatch?.([toB, alsoToA]);
+    await subscription.handle(toA);
+    expect((await inboxOf(a.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${a.id}`, `to ${a.id}`]);
+    expect((await inboxOf(b.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${b.id}`]);
   });
 });

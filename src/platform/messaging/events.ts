@@ -83,6 +83,14 @@ export interface TypedSubscriber<Ds extends readonly EventDefinition[]> {
   consumer: string;
   events: Ds;
   handle(event: EnvelopeOf<Ds[number]>, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  /** Optional: several new events in one transaction, in bus order (see InboxSubscriber.handleBatch). */
+  handleBatch?(
+    events: EnvelopeOf<Ds[number]>[],
+    trx: Kysely<object>,
+    context: DeliveryContext,
+  ): Promise<void>;
+  /** Most events per `handleBatch`. */
+  batchSize?: number;
 }
 
 /**

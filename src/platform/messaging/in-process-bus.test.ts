@@ -120,3 +120,47 @@ describe('in-process bus', () => {
     await expect(bus.publish(event())).rejects.toThrow(/closed/);
   });
 });
+
+describe('in-process bus, batching subscriptions', () => {
+  it('hands over the waiting events in order, at most batchSize at once, and one by one after a failed batch', async () => {
+    const { logger } = capturingLogger();
+    const bus = createInProcessBus(logger);
+    const batches: string[][] = [];
+    const singles: string[] = [];
+    const order: string[] = [];
+    let failNext = false;
+    await bus.subscribe({
+      consumer: 'test.batching',
+      types: ['test.thing.happened'],
+      batchSize: 3,
+      handle: (e) => {
+        singles.push(e.id);
+        order.push(e.id);
+        return Promise.resolve();
+      },
+      handleBatch: (events) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('batch failed'));
+        }
+        batches.push(events.map((e) => e.id));
+        order.push(...events.map((e) => e.id));
+        return Promise.resolve();
+      },
+    });
+    const events = Array.from({ length: 7 }, () => event());
+    for (const e of events) await bus.publish(e);
+    await waitFor(() => batches.flat().length + singles.length === 7, 'the deliveries');
+    expect(order).toEqual(events.map((e) => e.id));
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(3);
+    expect(batches.length).toBeGreaterThan(0);
+
+    failNext = true;
+    singles.length = 0;
+    const more = [event(), event()];
+    for (const e of more) await bus.publish(e);
+    await waitFor(() => singles.length === 2, 'the single deliveries after the failed batch');
+    expect(singles).toEqual(more.map((e) => e.id));
+    await bus.close();
+  });
+});

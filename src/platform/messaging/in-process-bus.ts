@@ -52,8 +52,26 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
   }
 
   async function drain(lane: Lane): Promise<void> {
-    for (let next = lane.queue.shift(); next; next = lane.queue.shift()) {
-      await deliver(lane, next);
+    const { subscription } = lane;
+    while (lane.queue.length > 0) {
+      if (subscription.handleBatch && lane.queue.length > 1) {
+        // what is waiting, up to the batch size, in one call; on failure one at a time, each with
+        // its own retries, so a bad event does not hold back the rest
+        const batch = lane.queue.splice(0, Math.max(1, subscription.batchSize ?? 100));
+        try {
+          await subscription.handleBatch(batch.map((d) => d.event));
+          continue;
+        } catch (err) {
+          log.warn(
+            { err, consumer: subscription.consumer, events: batch.length },
+            'batch failed; delivering its events one at a time',
+          );
+        }
+        for (const delivery of batch) await deliver(lane, delivery);
+        continue;
+      }
+      const next = lane.queue.shift();
+      if (next) await deliver(lane, next);
     }
   }
 

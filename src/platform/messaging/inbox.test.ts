@@ -137,3 +137,69 @@ describe('after-commit effects of a subscriber', () => {
     ]);
   });
 });
+
+describe('batched delivery', () => {
+  const noteSubscriber = (calls: string[][], fail: () => boolean) => ({
+    consumer: 'inboxtest.batch',
+    types: ['inboxtest.note.written'],
+    async handle(event: EventEnvelope, trx: Kysely<object>) {
+      calls.push([event.id]);
+      await trx
+        .withTables<Tables>()
+        .insertInto('inboxtest.notes')
+        .values({ id: event.aggregateId })
+        .execute();
+    },
+    async handleBatch(events: EventEnvelope[], trx: Kysely<object>) {
+      calls.push(events.map((e) => e.id));
+      await trx
+        .withTables<Tables>()
+        .insertInto('inboxtest.notes')
+        .values(events.map((e) => ({ id: e.aggregateId })))
+        .execute();
+      if (fail()) throw new Error('the batch failed');
+    },
+  });
+
+  it('applies new events in one call, skips those applied before and repeats within the batch', async () => {
+    const calls: string[][] = [];
+    const subscription = subscriptionFor(
+      database.db,
+      schema,
+      noteSubscriber(calls, () => false),
+    );
+    const [a, b, c] = [envelope(), envelope(), envelope()];
+    await subscription.handle(a);
+    await subscription.handleBatch?.([a, b, b, c]);
+    expect(calls).toEqual([[a.id], [b.id, c.id]]);
+    expect(await Promise.all([a, b, c].map((e) => committed(e.aggregateId)))).toEqual([true, true, true]);
+    // the whole batch again: every one of them is applied already
+    await subscription.handleBatch?.([a, b, c]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('leaves nothing applied when the batch fails, so each event can be delivered again', async () => {
+    const calls: string[][] = [];
+    let fail = true;
+    const subscription = subscriptionFor(database.db, schema, {
+      ...noteSubscriber(calls, () => fail),
+      consumer: 'inboxtest.batch-failing',
+    });
+    const [a, b] = [envelope(), envelope()];
+    await expect(subscription.handleBatch?.([a, b])).rejects.toThrow('the batch failed');
+    expect(await committed(a.aggregateId)).toBe(false);
+    fail = false;
+    await subscription.handle(a);
+    await subscription.handle(b);
+    expect(await Promise.all([a, b].map((e) => committed(e.aggregateId)))).toEqual([true, true]);
+  });
+
+  it('is offered only by subscribers that batch', () => {
+    const subscription = subscriptionFor(database.db, schema, {
+      consumer: 'inboxtest.single',
+      types: ['inboxtest.note.written'],
+      handle: () => Promise.resolve(),
+    });
+    expect('handleBatch' in subscription).toBe(false);
+  });
+});

@@ -49,6 +49,13 @@ export interface InboxSubscriber<DB> {
   consumer: string;
   types: string[];
   handle(event: EventEnvelope, trx: Transaction<DB>, context: DeliveryContext): Promise<void>;
+  /**
+   * Optional: several events in one transaction (each not applied before, each accepted by
+   * `events`), in bus order. Their inbox rows commit with the effect, as with `handle`.
+   */
+  handleBatch?(events: EventEnvelope[], trx: Transaction<DB>, context: DeliveryContext): Promise<void>;
+  /** Most events per `handleBatch` (the bus's default when unset). */
+  batchSize?: number;
   deliverFrom?: 'all' | 'new';
   /**
    * Definitions of the events it consumes. When given, an event is handed over only if its
@@ -90,7 +97,64 @@ export function subscriptionFor<DB>(
         inProgress -= 1;
       }
     },
+    ...(subscriber.handleBatch
+      ? {
+          ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
+          async handleBatch(batch: EventEnvelope[]) {
+            inProgress += 1;
+            try {
+              await deliverBatch(batch);
+            } finally {
+              inProgress -= 1;
+            }
+          },
+        }
+      : {}),
   };
+
+  /** Like `deliver`, for many events in one transaction: one inbox insert, one call of the handler. */
+  async function deliverBatch(batch: EventEnvelope[]): Promise<void> {
+    const committed: (() => Promise<void>)[] = [];
+    const context: DeliveryContext = { afterCommit: (effect) => committed.push(effect) };
+    const refused: { event: EventEnvelope; reason: string }[] = [];
+    const ids = [...new Set(batch.map((e) => e.id))];
+    const applied = await inTransaction(db, async (trx) => {
+      const inserted = await messagingTables(trx, schema)
+        .insertInto('inbox')
+        .values(ids.map((id) => ({ consumer, event_id: id })))
+        .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+        .returning('event_id')
+        .execute();
+      const fresh = new Set(inserted.map((r) => r.event_id));
+      const accepted: EventEnvelope[] = [];
+      for (const event of batch) {
+        if (!fresh.delete(event.id)) continue; // applied before, or twice in this batch
+        const reason = events ? rejectionOf(events, event) : undefined;
+        if (reason === undefined) accepted.push(event);
+        else {
+          refused.push({ event, reason });
+          await recordDeadLetter(trx, { consumer, event, reason });
+        }
+      }
+      if (accepted.length > 0) await subscriber.handleBatch?.(accepted, trx, context);
+      return inserted.length > 0;
+    });
+    if (applied) {
+      for (const effect of committed) {
+        try {
+          await effect();
+        } catch (err) {
+          options.logger?.warn({ err, consumer, events: batch.length }, 'after-commit effect failed');
+        }
+      }
+    }
+    for (const { event, reason } of refused) {
+      options.logger?.warn(
+        { consumer, eventId: event.id, type: event.type, version: event.version, reason },
+        'event dead-lettered',
+      );
+    }
+  }
 
   async function deliver(event: EventEnvelope): Promise<void> {
     let refused: string | undefined;

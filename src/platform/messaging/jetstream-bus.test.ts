@@ -42,6 +42,45 @@ describe.skipIf(!natsUrl)('JetStream bus', () => {
     await nc.close();
   });
 
+  it('hands a batching subscription the buffered events in stream order, each once, one by one after a failed batch', async () => {
+    // published before the consumer exists, so they wait in the stream and arrive buffered together
+    const events = Array.from({ length: 12 }, () => event('test.batch.made'));
+    for (const e of events) await bus.publish(e);
+    const order: string[] = [];
+    const sizes: number[] = [];
+    let failFirstBatch = true;
+    await bus.subscribe({
+      consumer: 'test.batching',
+      types: ['test.batch.made'],
+      batchSize: 5,
+      handle(e) {
+        order.push(e.id);
+        return Promise.resolve();
+      },
+      handleBatch(batch) {
+        if (failFirstBatch) {
+          failFirstBatch = false;
+          return Promise.reject(new Error('first batch fails'));
+        }
+        sizes.push(batch.length);
+        order.push(...batch.map((e) => e.id));
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => order.length >= 12, 'every event to be applied').catch((err: unknown) => {
+      throw new Error(
+        `${String(err)}: ${order.length} applied, batches ${sizes.join(',')}, failed first ${!failFirstBatch}`,
+      );
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(order).toEqual(events.map((e) => e.id));
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    expect(failFirstBatch).toBe(false);
+    const ci = await jsm.consumers.info(isolated.stream, durableNameOf('test.batching'));
+    expect(ci.num_ack_pending).toBe(0);
+  });
+
   it('creates its stream on the configured prefix and answers ping', async () => {
     const info = await jsm.streams.info(isolated.stream);
     expect(info.config.subjects).toEqual([`${isolated.subjectPrefix}.>`]);

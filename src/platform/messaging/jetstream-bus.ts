@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -150,20 +150,83 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
       }
     }
 
+    /**
+     * Several buffered messages in one call of the subscription's `handleBatch`; all acked when it
+     * succeeds. When it fails, each message goes through `handleMessage` (its own retries and
+     * redelivery), so a bad event never holds back the others.
+     */
+    async function handleBatchOf(subscription: BusSubscription, batch: JsMsg[]): Promise<void> {
+      const wanted: { m: JsMsg; event: EventEnvelope }[] = [];
+      for (const m of batch) {
+        let event: EventEnvelope;
+        try {
+          event = m.json<EventEnvelope>();
+        } catch (err) {
+          log.error({ err, subject: m.subject, seq: m.seq }, 'undecodable message; terminated');
+          m.term('undecodable');
+          continue;
+        }
+        if (subscription.types.includes(event.type)) wanted.push({ m, event });
+        else m.ack();
+      }
+      if (wanted.length === 0) return;
+      try {
+        await subscription.handleBatch?.(wanted.map((w) => w.event));
+        for (const { m } of wanted) m.ack();
+      } catch (err) {
+        log.warn(
+          { err, consumer: subscription.consumer, events: wanted.length },
+          'batch failed; handling its events one at a time',
+        );
+        for (const { m } of wanted) await handleMessage(subscription, m);
+      }
+    }
+
     async function consumeLoop(entry: Running, name: string): Promise<void> {
       // a function, not the property itself: the flag changes across the awaits below
       const stopped = () => stopping.signal.aborted;
       while (!stopped()) {
         try {
           const consumer = await js.consumers.get(stream, name);
-          const messages = await consumer.consume({ max_messages: prefetch });
+          // a batching subscription keeps a batch's worth buffered (each still acked well within ack_wait)
+          const buffered = entry.subscription.handleBatch
+            ? Math.max(prefetch, entry.subscription.batchSize ?? 100)
+            : prefetch;
+          const messages = await consumer.consume({ max_messages: buffered });
           entry.messages = messages;
           // close() may have run while consume() was starting; stop() is only honoured by
           // iterating, so the loop below still runs and ends at once
           if (stopped()) messages.stop();
-          for await (const m of messages) {
+          const iterator = messages[Symbol.asyncIterator]();
+          const batching = entry.subscription.handleBatch !== undefined;
+          const batchSize = Math.max(1, entry.subscription.batchSize ?? 100);
+          // a next() that lost the race below: the following round takes its answer
+          let ahead: Promise<IteratorResult<JsMsg>> | undefined;
+          const pull = () => {
+            const next = ahead ?? iterator.next();
+            ahead = undefined;
+            return next;
+          };
+          for (let next = await pull(); !next.done; next = await pull()) {
+            const m = next.value;
             // hand buffered messages back right away instead of after ack_wait
-            if (stopped()) m.nak();
+            if (stopped()) {
+              m.nak();
+              continue;
+            }
+            // a subscription that batches takes along what is already buffered (it comes before the
+            // next macrotask; getPending() also counts internal entries, so it cannot tell), in order
+            const batch = [m];
+            while (batching && batch.length < batchSize) {
+              const candidate = iterator.next();
+              const more = await Promise.race([candidate, setImmediatePromise().then(() => undefined)]);
+              if (more === undefined || more.done) {
+                ahead = candidate;
+                break;
+              }
+              batch.push(more.value);
+            }
+            if (batch.length > 1) await handleBatchOf(entry.subscription, batch);
             // one at a time per consumer: events reach a subscriber in stream order
             else await handleMessage(entry.subscription, m);
           }

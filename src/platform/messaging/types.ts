@@ -31,6 +31,15 @@ export interface BusSubscription {
   /** Throwing means "not applied": the bus delivers the event again later. */
   handle(event: EventEnvelope): Promise<void>;
   /**
+   * Optional: apply several waiting events at once, in bus order (one transaction instead of one
+   * per event). A bus that supports it hands over up to `batchSize` events already queued for this
+   * subscription; when it throws, the bus hands the same events to `handle` one by one, so one bad
+   * event never holds back the others.
+   */
+  handleBatch?(events: EventEnvelope[]): Promise<void>;
+  /** Most events per `handleBatch` call (default 100). */
+  batchSize?: number;
+  /**
    * Where a consumer seen for the first time starts (JetStream; the in-process bus keeps no
    * history). `all` (default) replays the retained stream, which backfills a new projection;
    * `new` suits consumers with outside effects (mail) that must not act on old events.
