@@ -1,4 +1,6 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { keyset } from '../../platform/http/pagination.js';
+import { ORDERS, type ReviewSort } from './reviews.queries.js';
 import type { CommentTable, CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -17,27 +19,27 @@ export const findComment = (db: Db, id: string): Promise<CommentRow | undefined>
 export const lockComment = (db: Db, id: string) =>
   db.selectFrom('community.comments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 
-/** Top-level visible comments of a lesson in one order, strictly after (sort value, id). */
+/** One page (plus one row) of a lesson's top-level visible comments in `sort` order, after the cursor's row. */
 export async function listTopLevel(
   db: Db,
   lessonId: string,
-  order: { column: 'created_at' | 'up_votes' | 'wilson'; dir: 'asc' | 'desc' },
+  sort: ReviewSort,
   limit: number,
-  after: [string | number, string] | undefined,
+  cursor: string | undefined,
 ): Promise<CommentRow[]> {
-  let q = withAuthor(db)
+  const { column, dir, part } = ORDERS[sort];
+  const q = withAuthor(db)
     .where('c.lesson_id', '=', lessonId)
     .where('c.status', '=', 'visible')
     .where('c.parent_id', 'is', null);
-  if (after) {
-    const op = sql.raw(order.dir === 'asc' ? '>' : '<');
-    q = q.where(sql<boolean>`(${sql.ref(`c.${order.column}`)}, c.id) ${op} (${after[0]}, ${after[1]})`);
-  }
-  return q
-    .orderBy(sql.ref(`c.${order.column}`), order.dir)
-    .orderBy('c.id', order.dir)
-    .limit(limit + 1)
-    .execute();
+  return keyset(q, {
+    columns: [`c.${column}`, 'c.id'],
+    direction: dir,
+    limit,
+    cursor,
+    shape: [part, 'uuid'],
+    tag: sort,
+  }).execute();
 }
 
 /** Visible replies of these comments, oldest first. */

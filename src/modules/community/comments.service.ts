@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { Page } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Access, Viewer } from './access.js';
-import { NotFound, Refused } from './community.errors.js';
+import type { Access, Viewer } from './access.service.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
 import {
@@ -21,14 +21,13 @@ import {
   visibleReplies,
 } from './comments.queries.js';
 import type { Comment, Thread } from './comments.schemas.js';
-import { makeCursor, readCursor } from './cursor.js';
 import { logAction } from './moderation.queries.js';
 import { can } from './permissions.js';
-import type { PostingLimit } from './posting-limit.js';
-import { REVIEW_ORDERS, type ReviewSort } from './reviews.queries.js';
-import type { SensitiveWords } from './sensitive-words.js';
+import type { WindowLimit } from '../../platform/cache/window-limit.js';
+import { cursorOf, type ReviewSort } from './reviews.queries.js';
+import type { SensitiveWords } from './moderation.service.js';
 import type { CommunityTables } from './tables.js';
-import { excerpt, matchForm, plainText } from './text.js';
+import { excerpt, matchForm, nonBlank } from '../../platform/text.js';
 
 type Db = Kysely<CommunityTables>;
 
@@ -58,7 +57,8 @@ export function createCommentsService(deps: {
   clock: Clock;
   access: Access;
   words: SensitiveWords;
-  posting: PostingLimit;
+  /** Reviews, comments and reports share one budget per user (429 past it). */
+  posting: WindowLimit;
 }) {
   const { db, clock, access, words, posting } = deps;
 
@@ -91,7 +91,7 @@ export function createCommentsService(deps: {
 
   return {
     async create(viewer: Viewer, lessonId: string, input: { body: string; parentId?: string | undefined }) {
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const { course, via } = await access.lesson(viewer, lessonId);
       let parent: CommentRow | undefined;
       if (input.parentId !== undefined) {
@@ -99,7 +99,8 @@ export function createCommentsService(deps: {
         if (!parent || parent.lesson_id !== lessonId || !mayRead(parent, viewer)) throw NotFound.comment();
         if (parent.parent_id !== null) throw Refused.replyToReply();
       }
-      await posting.charge(viewer.userId);
+      const wait = await posting.take(viewer.userId);
+      if (wait !== undefined) throw Refused.tooFast(wait);
       const mentioned = await resolveMentions(body, viewer.userId);
       const held = words.firstMatch(body);
       const status = held === undefined ? 'visible' : 'held';
@@ -161,14 +162,8 @@ export function createCommentsService(deps: {
     async list(viewer: Viewer | undefined, lessonId: string, query: ListQuery): Promise<Page<Thread>> {
       await access.lesson(viewer, lessonId);
       const sort: ReviewSort = query.sort ?? 'newest';
-      const order = REVIEW_ORDERS[sort];
       const limit = query.limit ?? 20;
-      const after = readCursor(
-        query.cursor,
-        sort,
-        order.column === 'created_at' ? 'date-time' : order.column === 'up_votes' ? 'int32' : 'number',
-      );
-      const rows = await listTopLevel(db, lessonId, order, limit, after);
+      const rows = await listTopLevel(db, lessonId, sort, limit, query.cursor);
       const kept = rows.slice(0, limit);
       const replies = await visibleReplies(
         db,
@@ -178,20 +173,13 @@ export function createCommentsService(deps: {
       const mine = viewer ? await commentVotesOf(db, viewer.userId, ids) : new Map<string, boolean>();
       const mentions = await mentionsOf(db, ids);
       const shape = (r: CommentRow) => toComment(r, mine.get(r.id) ?? null, mentions.get(r.id) ?? []);
-      const last = kept[kept.length - 1];
-      const value = (r: CommentRow): string | number =>
-        order.column === 'created_at'
-          ? iso(r.created_at)
-          : order.column === 'up_votes'
-            ? r.up_votes
-            : r.wilson;
-      return {
-        data: kept.map((r) => ({
-          ...shape(r),
-          replies: replies.filter((x) => x.parent_id === r.id).map(shape),
-        })),
-        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
-      };
+      return toPage(
+        rows,
+        limit,
+        cursorOf(sort),
+        (r) => ({ ...shape(r), replies: replies.filter((x) => x.parent_id === r.id).map(shape) }),
+        sort,
+      );
     },
 
     async get(viewer: Viewer | undefined, commentId: string): Promise<Comment> {
@@ -202,7 +190,7 @@ export function createCommentsService(deps: {
 
     async edit(viewer: Viewer, commentId: string, input: { body: string }): Promise<Comment> {
       await own(viewer, commentId);
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const held = words.firstMatch(body);
       const at = clock();
       await inTransaction(db, async (trx) => {

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -52,13 +53,14 @@ export async function findRatings(db: Db, courseIds: string[]) {
   return db.selectFrom('community.course_ratings').selectAll().where('course_id', 'in', courseIds).execute();
 }
 
-/** Courses by Bayesian average, best first; keyset after (bayesian, course id). */
-export async function listByBayesian(db: Db, limit: number, after: [number, string] | undefined) {
-  let q = db.selectFrom('community.course_ratings').selectAll().where('count', '>', 0);
-  if (after) q = q.where(sql<boolean>`(bayesian, course_id) < (${after[0]}, ${after[1]})`);
-  return q
-    .orderBy('bayesian', 'desc')
-    .orderBy('course_id', 'desc')
-    .limit(limit + 1)
-    .execute();
+/** Courses by Bayesian average, best first (plus one row); keyset after (bayesian, course id). */
+export async function listByBayesian(db: Db, limit: number, cursor: string | undefined) {
+  return keyset(db.selectFrom('community.course_ratings').selectAll().where('count', '>', 0), {
+    columns: ['bayesian', 'course_id'],
+    direction: 'desc',
+    limit,
+    cursor,
+    shape: ['number', 'uuid'],
+    tag: 'bayesian',
+  }).execute();
 }

@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { Page } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type Access, isInstructorOf, type Viewer } from './access.js';
-import { NotFound, Refused } from './community.errors.js';
+import { type Access, isInstructorOf, type Viewer } from './access.service.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
-import { makeCursor, readCursor } from './cursor.js';
 import { logAction } from './moderation.queries.js';
 import { can } from './permissions.js';
-import type { PostingLimit } from './posting-limit.js';
+import type { WindowLimit } from '../../platform/cache/window-limit.js';
 import { countRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
 import {
   deleteReview,
@@ -19,22 +18,34 @@ import {
   insertReview,
   listVisibleReviews,
   lockReview,
-  REVIEW_ORDERS,
+  cursorOf,
   type ReviewRow,
   type ReviewSort,
   reviewVotesOf,
   updateReview,
 } from './reviews.queries.js';
 import type { CourseRating, Review } from './reviews.schemas.js';
-import { bayesianAverage, type Prior } from './scores.js';
-import type { SensitiveWords } from './sensitive-words.js';
+import type { SensitiveWords } from './moderation.service.js';
 import type { CommunityTables, ReviewTable } from './tables.js';
-import { plainText } from './text.js';
+import { nonBlank } from '../../platform/text.js';
 import type { Selectable } from 'kysely';
 
 type Db = Kysely<CommunityTables>;
 
 const iso = (d: Date | string) => new Date(d).toISOString();
+
+export interface Prior {
+  /** m: the rating assumed before any review. */
+  mean: number;
+  /** C: how many reviews the prior weighs as. */
+  weight: number;
+}
+
+/** Bayesian average (C·m + Σ ratings) / (C + n): few reviews stay near m, many speak for themselves. */
+export function bayesianAverage(count: number, sum: number, prior: Prior): number {
+  if (prior.weight + count === 0) return prior.mean;
+  return (prior.weight * prior.mean + sum) / (prior.weight + count);
+}
 
 export function toReview(row: ReviewRow, mine: boolean | null): Review {
   return {
@@ -74,7 +85,8 @@ export function createReviewsService(deps: {
   clock: Clock;
   access: Access;
   words: SensitiveWords;
-  posting: PostingLimit;
+  /** Reviews, comments and reports share one budget per user (429 past it). */
+  posting: WindowLimit;
   prior: Prior;
   /** Called after a commit that changed a course's public reviews (drops cached pages). */
   changed: (courseId: string) => Promise<void>;
@@ -101,10 +113,11 @@ export function createReviewsService(deps: {
 
   return {
     async create(viewer: Viewer, courseId: string, input: { rating: number; body: string }): Promise<Review> {
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       await access.liveCourse(courseId);
       if (!(await access.owns(viewer.userId, courseId))) throw Refused.reviewPurchase();
-      await posting.charge(viewer.userId);
+      const wait = await posting.take(viewer.userId);
+      if (wait !== undefined) throw Refused.tooFast(wait);
       const held = words.firstMatch(body);
       const id = randomUUID();
       const at = clock();
@@ -150,28 +163,15 @@ export function createReviewsService(deps: {
     async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
       const sort: ReviewSort = query.sort ?? 'newest';
       const limit = query.limit ?? 20;
-      const column = REVIEW_ORDERS[sort].column;
-      const after = readCursor(
-        query.cursor,
-        sort,
-        column === 'created_at' ? 'date-time' : column === 'up_votes' ? 'int32' : 'number',
-      );
-      const rows = await listVisibleReviews(db, courseId, sort, limit, after);
-      const kept = rows.slice(0, limit);
+      const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor);
       const mine = viewer
         ? await reviewVotesOf(
             db,
             viewer.userId,
-            kept.map((r) => r.id),
+            rows.slice(0, limit).map((r) => r.id),
           )
         : new Map<string, boolean>();
-      const last = kept[kept.length - 1];
-      const value = (r: ReviewRow): string | number =>
-        column === 'created_at' ? iso(r.created_at) : column === 'up_votes' ? r.up_votes : r.wilson;
-      return {
-        data: kept.map((r) => toReview(r, mine.get(r.id) ?? null)),
-        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
-      };
+      return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, mine.get(r.id) ?? null), sort);
     },
 
     get: async (viewer: Viewer | undefined, reviewId: string) =>
@@ -183,7 +183,8 @@ export function createReviewsService(deps: {
       input: { rating?: number | undefined; body?: string | undefined },
     ) {
       await own(viewer, reviewId);
-      const body = input.body === undefined ? undefined : plainText(input.body, 'body');
+      const body =
+        input.body === undefined ? undefined : nonBlank(input.body, 'body', CommunityErrors.blankField);
       const held = body === undefined ? undefined : words.firstMatch(body);
       const at = clock();
       const courseId = await inTransaction(db, async (trx) => {
@@ -248,7 +249,7 @@ export function createReviewsService(deps: {
         // a hidden review stays unknown to whoever may not read it; others learn why not
         throw Refused.notInstructor();
       }
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockReview(trx, reviewId);
@@ -283,15 +284,14 @@ export function createReviewsService(deps: {
       cursor?: string | undefined;
     }): Promise<Page<CourseRating>> {
       const limit = query.limit ?? 20;
-      const after = readCursor(query.cursor, 'bayesian', 'number');
-      const rows = await listByBayesian(db, limit, after);
-      const kept = rows.slice(0, limit);
-      const last = kept[kept.length - 1];
-      return {
-        data: kept.map((r) => toRating(r.course_id, r, prior)),
-        nextCursor:
-          rows.length > limit && last ? makeCursor('bayesian', last.bayesian, last.course_id) : null,
-      };
+      const rows = await listByBayesian(db, limit, query.cursor);
+      return toPage(
+        rows,
+        limit,
+        (r) => [r.bayesian, r.course_id],
+        (r) => toRating(r.course_id, r, prior),
+        'bayesian',
+      );
     },
 
     /**

@@ -5,7 +5,7 @@ import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/in
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { ReviewsService } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
-import { matchForm } from './text.js';
+import { matchForm } from '../../platform/text.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
