@@ -55,7 +55,7 @@ export async function visibleReplies(db: Db, parentIds: string[]): Promise<Comme
 
 export async function insertComment(
   db: Db,
-  row: Omit<Selectable<CommentTable>, 'up_votes' | 'down_votes' | 'wilson'>,
+  row: Omit<Selectable<CommentTable>, 'up_votes' | 'down_votes' | 'wilson' | 'deleted_at'>,
 ) {
   await db.insertInto('community.comments').values(row).execute();
 }
@@ -99,5 +99,55 @@ export async function membersByNameKey(db: Db, keys: string[]) {
     .selectFrom('community.members')
     .select(['user_id', 'name_key'])
     .where('name_key', 'in', keys)
+    .execute();
+}
+
+export async function hasReplies(db: Db, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('community.comments')
+    .select('id')
+    .where('parent_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Text and score gone, votes and mentions deleted; the row keeps its place in the thread. */
+export async function tombstoneComment(db: Db, id: string, at: Date): Promise<void> {
+  await db.deleteFrom('community.comment_votes').where('comment_id', '=', id).execute();
+  await db.deleteFrom('community.mentions').where('comment_id', '=', id).execute();
+  await db
+    .updateTable('community.comments')
+    .set({
+      body: '',
+      status: 'visible',
+      up_votes: 0,
+      down_votes: 0,
+      wilson: 0,
+      deleted_at: at,
+      updated_at: at,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Votes and mentions go with it (foreign keys with ON DELETE CASCADE). */
+export async function deleteComment(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('community.comments').where('id', '=', id).execute();
+}
+
+/** Delete the comment if it is a tombstone with no reply left. */
+export async function deleteEmptyTombstone(db: Db, id: string): Promise<void> {
+  await db
+    .deleteFrom('community.comments as c')
+    .where('c.id', '=', id)
+    .where('c.deleted_at', 'is not', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('community.comments as r').select('r.id').whereRef('r.parent_id', '=', 'c.id'),
+        ),
+      ),
+    )
     .execute();
 }

@@ -11,17 +11,21 @@ import type { ListQuery } from './community.schemas.js';
 import {
   type CommentRow,
   commentVotesOf,
+  deleteComment,
+  deleteEmptyTombstone,
   findComment,
+  hasReplies,
   insertComment,
   insertMentions,
   listTopLevel,
   lockComment,
   membersByNameKey,
   mentionsOf,
+  tombstoneComment,
   visibleReplies,
 } from './comments.queries.js';
 import type { Comment, Thread } from './comments.schemas.js';
-import { logAction } from './moderation.queries.js';
+import { logAction, resolveReports } from './moderation.queries.js';
 import { can } from './permissions.js';
 import type { WindowLimit } from '../../platform/cache/window-limit.js';
 import { cursorOf, type ReviewSort } from './reviews.queries.js';
@@ -37,12 +41,29 @@ const iso = (d: Date | string) => new Date(d).toISOString();
 const MENTION = /@([\p{L}\p{N}_.-]{1,64})/gu;
 
 export function toComment(row: CommentRow, mine: boolean | null, mentions: string[]): Comment {
+  if (row.deleted_at !== null) {
+    return {
+      id: row.id,
+      lessonId: row.lesson_id,
+      parentId: row.parent_id,
+      author: null,
+      body: '',
+      deleted: true,
+      instructorAnswer: false,
+      status: row.status,
+      votes: { helpful: 0, unhelpful: 0, score: 0, mine: null },
+      mentions: [],
+      createdAt: iso(row.created_at),
+      updatedAt: iso(row.updated_at),
+    };
+  }
   return {
     id: row.id,
     lessonId: row.lesson_id,
     parentId: row.parent_id,
     author: { id: row.author_id, displayName: row.author_name },
     body: row.body,
+    deleted: false,
     instructorAnswer: row.by_instructor,
     status: row.status,
     votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
@@ -83,9 +104,10 @@ export function createCommentsService(deps: {
     row.status === 'visible' ||
     (viewer !== undefined && (row.author_id === viewer.userId || can(viewer.roles, 'community:moderate')));
 
+  /** The viewer's own comment; anyone else's, and a tombstone, is 404. */
   async function own(viewer: Viewer, commentId: string): Promise<CommentRow> {
     const row = await findComment(db, commentId);
-    if (!row || row.author_id !== viewer.userId) throw NotFound.comment();
+    if (!row || row.author_id !== viewer.userId || row.deleted_at !== null) throw NotFound.comment();
     return row;
   }
 
@@ -96,7 +118,14 @@ export function createCommentsService(deps: {
       let parent: CommentRow | undefined;
       if (input.parentId !== undefined) {
         parent = await findComment(db, input.parentId);
-        if (!parent || parent.lesson_id !== lessonId || !mayRead(parent, viewer)) throw NotFound.comment();
+        if (
+          !parent ||
+          parent.lesson_id !== lessonId ||
+          parent.deleted_at !== null ||
+          !mayRead(parent, viewer)
+        ) {
+          throw NotFound.comment();
+        }
         if (parent.parent_id !== null) throw Refused.replyToReply();
       }
       const wait = await posting.take(viewer.userId);
@@ -195,7 +224,9 @@ export function createCommentsService(deps: {
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockComment(trx, commentId);
-        if (!current || current.author_id !== viewer.userId) throw NotFound.comment();
+        if (!current || current.author_id !== viewer.userId || current.deleted_at !== null) {
+          throw NotFound.comment();
+        }
         const status = current.status === 'visible' && held !== undefined ? 'held' : current.status;
         await trx
           .updateTable('community.comments')
@@ -216,16 +247,43 @@ export function createCommentsService(deps: {
       return view(viewer, await own(viewer, commentId));
     },
 
-    /** The author deletes their comment; its replies, votes and mentions go with it. */
+    /**
+     * The author deletes their comment: with replies it stays as a tombstone, else it goes (see
+     * `removeComment`).
+     */
     async remove(viewer: Viewer, commentId: string): Promise<void> {
       await own(viewer, commentId);
-      await db
-        .deleteFrom('community.comments')
-        .where('id', '=', commentId)
-        .where('author_id', '=', viewer.userId)
-        .execute();
+      const at = clock();
+      await inTransaction(db, async (trx) => {
+        const current = await lockComment(trx, commentId);
+        if (!current || current.author_id !== viewer.userId || current.deleted_at !== null) {
+          throw NotFound.comment();
+        }
+        await removeComment(trx, current, at);
+      });
     },
   };
+}
+
+/**
+ * Delete a comment (locked by the caller) as readers of the thread expect: one with replies (of
+ * any status) becomes a tombstone (no text, author or mentions shown, its votes removed, open
+ * reports resolved) so its replies keep their thread; one without replies is deleted with its
+ * votes and mentions; and a tombstone whose last reply goes is deleted too.
+ */
+export async function removeComment(
+  trx: Kysely<CommunityTables>,
+  row: { id: string; parent_id: string | null },
+  at: Date,
+): Promise<'tombstone' | 'deleted'> {
+  if (await hasReplies(trx, row.id)) {
+    await tombstoneComment(trx, row.id, at);
+    await resolveReports(trx, 'comment', row.id, at);
+    return 'tombstone';
+  }
+  await deleteComment(trx, row.id);
+  if (row.parent_id !== null) await deleteEmptyTombstone(trx, row.parent_id);
+  return 'deleted';
 }
 
 /** The "reply to your comment" event of a visible reply. */

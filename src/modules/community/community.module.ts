@@ -11,6 +11,7 @@ import type { CommunitySettings } from './community.settings.js';
 import { commentsRoutes } from './comments.routes.js';
 import { createCommentsService } from './comments.service.js';
 import { createListCache } from './list-cache.js';
+import { createCommunityJobs } from './jobs.js';
 import { communityMigrations } from './migrations/index.js';
 import { moderationRoutes } from './moderation.routes.js';
 import { reviewsRoutes } from './reviews.routes.js';
@@ -88,6 +89,14 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
   const votes = createVotesService({ db, clock, changed });
   const comments = createCommentsService({ db, clock, access, words, posting });
   const moderation = createModerationService({ db, clock, posting, changed });
+  const jobs = createCommunityJobs({
+    verify: (userId, courseId) => reviews.verify(userId, courseId),
+    recount: async () => ({
+      courses: await reviews.recountAll(),
+      reviews: await votes.recount('review'),
+      comments: await votes.recount('comment'),
+    }),
+  });
 
   return {
     name: 'community',
@@ -98,7 +107,12 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       votesRoutes(votes)(app, kit);
       moderationRoutes(moderation)(app, kit);
     },
-    subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
+    subscribers: createCommunitySubscribers({
+      reviews,
+      jobs: platform.jobs,
+      verifyPurchase: jobs.verifyPurchase,
+    }),
+    jobs: [jobs.verifyPurchase, jobs.recount],
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),

@@ -28,12 +28,16 @@ const QueueItem = Type.Object({
   body: Type.String(),
   openReports: Type.Integer(),
   reportReasons: Type.Array(Type.String()),
+  /** A review's instructor reply held by the word list (decide on it with `part: reply`). */
+  heldReply: Type.Union([Type.String(), Type.Null()]),
   createdAt: DateTime,
 });
 const Decision = Type.Object(
   {
     action: Type.Union([Type.Literal('approve'), Type.Literal('hide'), Type.Literal('delete')]),
     reason: PlainText(500),
+    /** `reply`: the decision is on the instructor's reply of a review, not on the review. */
+    part: Type.Optional(Type.Union([Type.Literal('item'), Type.Literal('reply')], { default: 'item' })),
   },
   { additionalProperties: false },
 );

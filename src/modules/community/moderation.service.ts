@@ -9,7 +9,7 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import type { Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
-import { repliedEvent } from './comments.service.js';
+import { removeComment, repliedEvent } from './comments.service.js';
 import {
   auditTrail,
   insertReport,
@@ -76,9 +76,68 @@ export function createModerationService(deps: {
     const q =
       type === 'review'
         ? trx.selectFrom('community.reviews').selectAll().where('id', '=', id)
-        : trx.selectFrom('community.comments').selectAll().where('id', '=', id);
+        : // a tombstone is no longer a subject: nothing is left to report or decide on
+          trx
+            .selectFrom('community.comments')
+            .selectAll()
+            .where('id', '=', id)
+            .where('deleted_at', 'is', null);
     const row = await (lock ? q.forUpdate() : q).executeTakeFirst();
     return row;
+  }
+
+  /**
+   * A moderator's decision on the instructor's reply of a review, not on the review: approve
+   * shows it, hide takes it from readers, delete removes it.
+   */
+  async function decideReply(moderator: Viewer, id: string, action: Decision, reason: string, at: Date) {
+    const courseId = await inTransaction(db, async (trx) => {
+      const row = await trx
+        .selectFrom('community.reviews')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row || row.reply_status === null) throw NotFound.review();
+      const updated = await trx
+        .updateTable('community.reviews')
+        .set(
+          action === 'delete'
+            ? { reply_body: null, reply_author_id: null, reply_status: null, replied_at: null }
+            : { reply_status: action === 'approve' ? 'visible' : 'hidden' },
+        )
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const logged = action === 'approve' ? 'approved' : action === 'hide' ? 'hidden' : 'deleted';
+      await logAction(trx, {
+        type: 'review',
+        id,
+        action: logged,
+        actorId: moderator.userId,
+        reason: `reply: ${reason}`,
+        at,
+      });
+      await enqueue(trx, 'community', [
+        ReviewUpdatedEvent.create(id, {
+          reviewId: id,
+          courseId: updated.course_id,
+          authorId: updated.author_id,
+          rating: updated.rating,
+          verified: updated.verified,
+          status: updated.status,
+          change: 'moderated',
+          updatedAt: at.toISOString(),
+        }),
+      ]);
+      return updated.course_id;
+    });
+    await changed('review', courseId);
+    return {
+      subjectType: 'review' as const,
+      id,
+      status: action === 'delete' ? ('deleted' as const) : action === 'approve' ? 'visible' : 'hidden',
+    };
   }
 
   return {
@@ -130,6 +189,7 @@ export function createModerationService(deps: {
           body: r.body,
           openReports: Number(r.open_reports),
           reportReasons: r.reasons ?? [],
+          heldReply: r.held_reply,
           createdAt: new Date(r.created_at).toISOString(),
         }),
         'queue',
@@ -140,10 +200,14 @@ export function createModerationService(deps: {
       moderator: Viewer,
       type: SubjectType,
       id: string,
-      input: { action: Decision; reason: string },
+      input: { action: Decision; reason: string; part?: 'item' | 'reply' | undefined },
     ) {
       const reason = nonBlank(input.reason, 'reason', CommunityErrors.blankField);
       const at = clock();
+      if (input.part === 'reply') {
+        if (type !== 'review') throw Refused.replyOfComment();
+        return decideReply(moderator, id, input.action, reason, at);
+      }
       const result = await inTransaction(db, async (trx) => {
         const row = await subject(trx, type, id, true);
         if (!row) throw notFound(type);
@@ -162,8 +226,8 @@ export function createModerationService(deps: {
                 deletedAt: at.toISOString(),
               }),
             ]);
-          } else {
-            await trx.deleteFrom('community.comments').where('id', '=', id).execute();
+          } else if ('lesson_id' in row) {
+            await removeComment(trx, row, at);
           }
           return { key, status: null };
         }
@@ -253,6 +317,7 @@ export interface QueueItem {
   body: string;
   openReports: number;
   reportReasons: string[];
+  heldReply: string | null;
   createdAt: string;
 }
 

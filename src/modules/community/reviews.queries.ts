@@ -104,9 +104,10 @@ export async function updateReview(
     body: string;
     status: ItemStatus;
     verified: boolean;
-    reply_body: string;
-    reply_author_id: string;
-    replied_at: Date;
+    reply_body: string | null;
+    reply_author_id: string | null;
+    reply_status: ItemStatus | null;
+    replied_at: Date | null;
     updated_at: Date;
   }>,
 ) {

@@ -11,7 +11,7 @@ import type { ListQuery } from './community.schemas.js';
 import { logAction } from './moderation.queries.js';
 import { can } from './permissions.js';
 import type { WindowLimit } from '../../platform/cache/window-limit.js';
-import { countRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
+import { countRatings, driftedRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
 import {
   deleteReview,
   findReview,
@@ -47,7 +47,24 @@ export function bayesianAverage(count: number, sum: number, prior: Prior): numbe
   return (prior.weight * prior.mean + sum) / (prior.weight + count);
 }
 
-export function toReview(row: ReviewRow, mine: boolean | null): Review {
+/**
+ * The wire review. The instructor's reply is shown when visible; a held or hidden reply only to
+ * whom `seesAnyReply` (its author and moderators, on single-review answers).
+ */
+export function toReview(row: ReviewRow, mine: boolean | null, seesAnyReply = false): Review {
+  const reply =
+    row.reply_body !== null &&
+    row.reply_author_id !== null &&
+    row.replied_at !== null &&
+    row.reply_status !== null &&
+    (row.reply_status === 'visible' || seesAnyReply)
+      ? {
+          body: row.reply_body,
+          authorId: row.reply_author_id,
+          status: row.reply_status,
+          repliedAt: iso(row.replied_at),
+        }
+      : null;
   return {
     id: row.id,
     courseId: row.course_id,
@@ -57,10 +74,7 @@ export function toReview(row: ReviewRow, mine: boolean | null): Review {
     verified: row.verified,
     status: row.status,
     votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
-    reply:
-      row.reply_body !== null && row.reply_author_id !== null && row.replied_at !== null
-        ? { body: row.reply_body, authorId: row.reply_author_id, repliedAt: iso(row.replied_at) }
-        : null,
+    reply,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -108,7 +122,45 @@ export function createReviewsService(deps: {
 
   async function withMine(viewer: Viewer | undefined, row: ReviewRow): Promise<Review> {
     const mine = viewer ? ((await reviewVotesOf(db, viewer.userId, [row.id])).get(row.id) ?? null) : null;
-    return toReview(row, mine);
+    const seesAnyReply =
+      viewer !== undefined &&
+      (row.reply_author_id === viewer.userId || can(viewer.roles, 'community:moderate'));
+    return toReview(row, mine, seesAnyReply);
+  }
+
+  /**
+   * Recount a course's aggregate from its visible reviews: what the subscriber of the module's
+   * own review events runs, so a redelivered or reordered event still leaves the right numbers.
+   */
+  async function recount(trx: Db, courseId: string): Promise<void> {
+    const counts = await countRatings(trx, courseId);
+    await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
+  }
+
+  /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
+  async function setVerified(
+    trx: Transaction<CommunityTables>,
+    userId: string,
+    courseId: string,
+    verified: boolean,
+  ): Promise<string | undefined> {
+    const rows = await trx
+      .updateTable('community.reviews')
+      .set({ verified })
+      .where('author_id', '=', userId)
+      .where('course_id', '=', courseId)
+      .where('verified', '<>', verified)
+      .returningAll()
+      .execute();
+    const at = clock().toISOString();
+    await enqueue(
+      trx,
+      'community',
+      rows.map((row) =>
+        ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),
+      ),
+    );
+    return rows.length > 0 ? courseId : undefined;
   }
 
   return {
@@ -250,6 +302,8 @@ export function createReviewsService(deps: {
         throw Refused.notInstructor();
       }
       const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
+      // the same word list as learners' posts: a match holds the reply for a moderator
+      const held = words.firstMatch(body);
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockReview(trx, reviewId);
@@ -257,8 +311,19 @@ export function createReviewsService(deps: {
         const updated = await updateReview(trx, reviewId, {
           reply_body: body,
           reply_author_id: viewer.userId,
+          reply_status: held === undefined ? 'visible' : 'held',
           replied_at: at,
         });
+        if (held !== undefined) {
+          await logAction(trx, {
+            type: 'review',
+            id: reviewId,
+            action: 'held',
+            actorId: null,
+            reason: `reply, word list: ${held}`,
+            at,
+          });
+        }
         await enqueue(trx, 'community', [
           ReviewUpdatedEvent.create(reviewId, {
             ...factsOf(updated),
@@ -295,39 +360,30 @@ export function createReviewsService(deps: {
     },
 
     /**
-     * Recount a course's aggregate from its visible reviews: what the subscriber of the module's
-     * own review events runs, so a redelivered or reordered event still leaves the right numbers.
+     * Recount every course whose aggregate drifted from its visible reviews or was computed with
+     * another prior, each in a short transaction of its own; answers how many. Idempotent.
      */
-    async recount(trx: Db, courseId: string): Promise<void> {
-      const counts = await countRatings(trx, courseId);
-      await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
+    async recountAll(): Promise<number> {
+      const courseIds = await driftedRatings(db, prior);
+      for (const courseId of courseIds) {
+        await inTransaction(db, (trx) => recount(trx, courseId));
+      }
+      return courseIds.length;
     },
 
-    /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
-    async setVerified(
-      trx: Transaction<CommunityTables>,
-      userId: string,
-      courseId: string,
-      verified: boolean,
-    ): Promise<string | undefined> {
-      const rows = await trx
-        .updateTable('community.reviews')
-        .set({ verified })
-        .where('author_id', '=', userId)
-        .where('course_id', '=', courseId)
-        .where('verified', '<>', verified)
-        .returningAll()
-        .execute();
-      const at = clock().toISOString();
-      await enqueue(
-        trx,
-        'community',
-        rows.map((row) =>
-          ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),
-        ),
-      );
-      return rows.length > 0 ? courseId : undefined;
+    /**
+     * The verified mark of the user's review of the course, set to learning's answer now (the
+     * `community.verify-purchase` job, after a grant or a revocation). Learning is asked before
+     * the transaction opens.
+     */
+    async verify(userId: string, courseId: string): Promise<void> {
+      const owns = await access.owns(userId, courseId);
+      const changedCourse = await inTransaction(db, (trx) => setVerified(trx, userId, courseId, owns));
+      if (changedCourse) await changed(courseId);
     },
+
+    recount,
+    setVerified,
   };
 }
 

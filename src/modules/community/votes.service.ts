@@ -6,7 +6,7 @@ import { NotFound } from './community.errors.js';
 import type { Votes } from './community.schemas.js';
 import { can } from './permissions.js';
 import type { CommunityTables, SubjectType } from './tables.js';
-import { countVotes, deleteVote, storeScore, upsertVote } from './votes.queries.js';
+import { countVotes, deleteVote, driftedScores, storeScore, upsertVote } from './votes.queries.js';
 
 type Db = Kysely<CommunityTables>;
 
@@ -51,6 +51,8 @@ export function createVotesService(deps: {
         : await trx
             .selectFrom('community.comments')
             .select(['id', 'status', 'author_id', 'lesson_id as key'])
+            // a tombstone takes no votes
+            .where('deleted_at', 'is', null)
             .where('id', '=', id)
             .forUpdate()
             .executeTakeFirst();
@@ -63,6 +65,14 @@ export function createVotesService(deps: {
     return row;
   }
 
+  /** Counts and score of a locked subject, from its votes. */
+  async function rescore(trx: Db, type: SubjectType, id: string) {
+    const { up, down } = await countVotes(trx, type, id);
+    const wilson = wilsonLowerBound(up, down);
+    await storeScore(trx, type, id, { up, down, wilson });
+    return { up, down, wilson };
+  }
+
   async function apply(
     type: SubjectType,
     id: string,
@@ -73,9 +83,7 @@ export function createVotesService(deps: {
       const subject = await lockSubject(trx, type, id, viewer);
       if (helpful === null) await deleteVote(trx, type, id, viewer.userId);
       else await upsertVote(trx, type, id, viewer.userId, helpful, clock());
-      const { up, down } = await countVotes(trx, type, id);
-      const wilson = wilsonLowerBound(up, down);
-      await storeScore(trx, type, id, { up, down, wilson });
+      const { up, down, wilson } = await rescore(trx, type, id);
       return { votes: { helpful: up, unhelpful: down, score: wilson, mine: helpful }, key: subject.key };
     });
     await changed(type, key);
@@ -86,6 +94,36 @@ export function createVotesService(deps: {
     vote: (type: SubjectType, id: string, viewer: Viewer, helpful: boolean) =>
       apply(type, id, viewer, helpful),
     unvote: (type: SubjectType, id: string, viewer: Viewer) => apply(type, id, viewer, null),
+
+    /**
+     * Recount every subject whose stored counts or score drifted from its votes, one short
+     * transaction each (locked like a vote); answers how many were repaired. Idempotent.
+     */
+    async recount(type: SubjectType): Promise<number> {
+      const ids = await driftedScores(db, type, WILSON_Z);
+      for (const id of ids) {
+        const key = await inTransaction(db, async (trx) => {
+          const row =
+            type === 'review'
+              ? await trx
+                  .selectFrom('community.reviews')
+                  .select('course_id as key')
+                  .where('id', '=', id)
+                  .forUpdate()
+                  .executeTakeFirst()
+              : await trx
+                  .selectFrom('community.comments')
+                  .select('lesson_id as key')
+                  .where('id', '=', id)
+                  .forUpdate()
+                  .executeTakeFirst();
+          if (row) await rescore(trx, type, id);
+          return row?.key;
+        });
+        if (key !== undefined) await changed(type, key);
+      }
+      return ids.length;
+    },
   };
 }
 
