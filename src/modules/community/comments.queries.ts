@@ -151,3 +151,7 @@ export async function deleteEmptyTombstone(db: Db, id: string): Promise<void> {
     )
     .execute();
 }
+
+export async function hasAnyComment(db: Db): Promise<boolean> {
+  return (await db.selectFrom('community.comments').select('id').limit(1).executeTakeFirst()) !== undefined;
+}

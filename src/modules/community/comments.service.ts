@@ -14,6 +14,7 @@ import {
   deleteComment,
   deleteEmptyTombstone,
   findComment,
+  hasAnyComment,
   hasReplies,
   insertComment,
   insertMentions,
@@ -187,6 +188,9 @@ export function createCommentsService(deps: {
       if (!row) throw NotFound.comment();
       return view(viewer, row);
     },
+
+    /** Whether any comment exists (the demo seed runs only on an empty module). */
+    hasAny: () => hasAnyComment(db),
 
     async list(viewer: Viewer | undefined, lessonId: string, query: ListQuery): Promise<Page<Thread>> {
       await access.lesson(viewer, lessonId);

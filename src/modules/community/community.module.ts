@@ -13,6 +13,7 @@ import { createCommentsService } from './comments.service.js';
 import { createListCache } from './list-cache.js';
 import { createCommunityJobs } from './jobs.js';
 import { communityMigrations } from './migrations/index.js';
+import { seedDemoCommunity } from './seed/seed.js';
 import { moderationRoutes } from './moderation.routes.js';
 import { reviewsRoutes } from './reviews.routes.js';
 import { createReviewsService } from './reviews.service.js';
@@ -113,6 +114,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       verifyPurchase: jobs.verifyPurchase,
     }),
     jobs: [jobs.verifyPurchase, jobs.recount],
+    seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type CursorPart, type CursorValue, keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
 import type { Selectable } from 'kysely';
@@ -45,16 +45,30 @@ export async function lockReview(db: Db, id: string) {
   return db.selectFrom('community.reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-/** One page (plus one row) of a course's visible reviews in `sort` order, after the cursor's row. */
+/**
+ * One page (plus one row) of a course's visible reviews in `sort` order, after the cursor's row,
+ * each with the reader's own vote (`mine`, null without one or for anonymous readers) joined in:
+ * one round trip per page.
+ */
 export async function listVisibleReviews(
   db: Db,
   courseId: string,
   sort: ReviewSort,
   limit: number,
   cursor: string | undefined,
-): Promise<ReviewRow[]> {
+  readerId: string | undefined,
+): Promise<(ReviewRow & { mine: boolean | null })[]> {
   const { column, dir, part } = ORDERS[sort];
-  return keyset(withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible'), {
+  const base = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
+  const q =
+    readerId === undefined
+      ? base.select(sql<boolean | null>`null`.as('mine'))
+      : base
+          .leftJoin('community.review_votes as v', (join) =>
+            join.onRef('v.review_id', '=', 'r.id').on('v.user_id', '=', readerId),
+          )
+          .select('v.helpful as mine');
+  return keyset(q, {
     columns: [`r.${column}`, 'r.id'],
     direction: dir,
     limit,

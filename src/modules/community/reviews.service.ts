@@ -215,15 +215,8 @@ export function createReviewsService(deps: {
     async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
       const sort: ReviewSort = query.sort ?? 'newest';
       const limit = query.limit ?? 20;
-      const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor);
-      const mine = viewer
-        ? await reviewVotesOf(
-            db,
-            viewer.userId,
-            rows.slice(0, limit).map((r) => r.id),
-          )
-        : new Map<string, boolean>();
-      return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, mine.get(r.id) ?? null), sort);
+      const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor, viewer?.userId);
+      return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, r.mine), sort);
     },
 
     get: async (viewer: Viewer | undefined, reviewId: string) =>
