@@ -1,6 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { keyset } from '../../platform/http/pagination.js';
-import { ORDERS, type ReviewSort } from './reviews.queries.js';
+import { inOrder, type ReviewSort } from './reviews.queries.js';
 import type { CommentTable, CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -27,19 +26,11 @@ export async function listTopLevel(
   limit: number,
   cursor: string | undefined,
 ): Promise<CommentRow[]> {
-  const { column, dir, part } = ORDERS[sort];
   const q = withAuthor(db)
     .where('c.lesson_id', '=', lessonId)
     .where('c.status', '=', 'visible')
     .where('c.parent_id', 'is', null);
-  return keyset(q, {
-    columns: [`c.${column}`, 'c.id'],
-    direction: dir,
-    limit,
-    cursor,
-    shape: [part, 'uuid'],
-    tag: sort,
-  }).execute();
+  return inOrder(q, 'c', sort, limit, cursor).execute();
 }
 
 /** Visible replies of these comments, oldest first. */

@@ -10,6 +10,7 @@ import type { Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import { removeComment, repliedEvent } from './comments.service.js';
+import { factsOf } from './reviews.service.js';
 import {
   auditTrail,
   insertReport,
@@ -120,12 +121,7 @@ export function createModerationService(deps: {
       });
       await enqueue(trx, 'community', [
         ReviewUpdatedEvent.create(id, {
-          reviewId: id,
-          courseId: updated.course_id,
-          authorId: updated.author_id,
-          rating: updated.rating,
-          verified: updated.verified,
-          status: updated.status,
+          ...factsOf(updated),
           change: 'moderated',
           updatedAt: at.toISOString(),
         }),
@@ -249,12 +245,7 @@ export function createModerationService(deps: {
             .executeTakeFirstOrThrow();
           await enqueue(trx, 'community', [
             ReviewUpdatedEvent.create(id, {
-              reviewId: id,
-              courseId: updated.course_id,
-              authorId: updated.author_id,
-              rating: updated.rating,
-              verified: updated.verified,
-              status: updated.status,
+              ...factsOf(updated),
               change: 'moderated',
               updatedAt: at.toISOString(),
             }),

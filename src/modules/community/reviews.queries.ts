@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { type CursorPart, type CursorValue, keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
 import type { Selectable } from 'kysely';
@@ -58,7 +58,6 @@ export async function listVisibleReviews(
   cursor: string | undefined,
   readerId: string | undefined,
 ): Promise<(ReviewRow & { mine: boolean | null })[]> {
-  const { column, dir, part } = ORDERS[sort];
   const base = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
   const q =
     readerId === undefined
@@ -68,14 +67,26 @@ export async function listVisibleReviews(
             join.onRef('v.review_id', '=', 'r.id').on('v.user_id', '=', readerId),
           )
           .select('v.helpful as mine');
+  return inOrder(q, 'r', sort, limit, cursor).execute();
+}
+
+/** A query of reviews (`r`) or comments (`c`) in one public order, one page plus one row after the cursor's row. */
+export function inOrder<DB, TB extends keyof DB, O>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  alias: 'r' | 'c',
+  sort: ReviewSort,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const { column, dir, part } = ORDERS[sort];
   return keyset(q, {
-    columns: [`r.${column}`, 'r.id'],
+    columns: [`${alias}.${column}`, `${alias}.id`],
     direction: dir,
     limit,
     cursor,
     shape: [part, 'uuid'],
     tag: sort,
-  }).execute();
+  });
 }
 
 export async function insertReview(

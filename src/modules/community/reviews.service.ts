@@ -80,7 +80,8 @@ export function toReview(row: ReviewRow, mine: boolean | null, seesAnyReply = fa
   };
 }
 
-const factsOf = (row: Selectable<ReviewTable>) => ({
+/** The facts every review event carries. */
+export const factsOf = (row: Selectable<ReviewTable>) => ({
   reviewId: row.id,
   courseId: row.course_id,
   authorId: row.author_id,
