@@ -10,7 +10,8 @@ import type { CatalogCache } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
 import { CatalogErrors } from './catalog.errors.js';
 import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './course.access.js';
-import { canonicalLanguage, nonBlank, normaliseTags, trimText } from './course.text.js';
+import { trimText } from '../../platform/text.js';
+import { canonicalLanguage, nonBlank, normaliseTags } from './course.text.js';
 import {
   type CourseDetailView,
   type CourseSummaryView,

@@ -1,4 +1,5 @@
 import { DEFAULT_URL_TTL_SECONDS, type AssetsService, type SignedUrl } from './assets.service.js';
+import type { BrowseService } from './browse.service.js';
 import { NotFound } from './catalog.errors.js';
 import type { OutlineService } from './outline.service.js';
 import type { CourseForSale, SalesService } from './sales.service.js';
@@ -23,6 +24,8 @@ export interface CatalogApi {
   getLesson(lessonId: string): Promise<CatalogLesson | undefined>;
   /** Every lesson of the course in outline order; empty for an unknown course. */
   lessonsOfCourse(courseId: string): Promise<CatalogLesson[]>;
+  /** Ids of published courses, newest first, at most `limit` (≤ 100): other modules' demo data. */
+  publishedCourseIds(limit: number): Promise<string[]>;
   /** A URL that opens the file until it expires (at most 24 h); the caller decides who gets it. */
   signAssetUrl(assetId: string, ttlSeconds?: number): Promise<SignedUrl>;
 }
@@ -35,8 +38,9 @@ export function createCatalogApi(deps: {
   outline: OutlineService;
   sales: SalesService;
   assets: AssetsService;
+  browse: BrowseService;
 }): CatalogApi {
-  const { outline, sales, assets } = deps;
+  const { outline, sales, assets, browse } = deps;
   return {
     getCourseForSale: async (courseId) => (isUuid(courseId) ? sales.forSale(courseId) : undefined),
     async getCoursePrice(courseId) {
@@ -46,6 +50,8 @@ export function createCatalogApi(deps: {
       if (!isUuid(lessonId)) return undefined;
       return outline.lessonSummary(lessonId);
     },
+    publishedCourseIds: async (limit) =>
+      (await browse.list({ limit: Math.max(1, Math.min(100, Math.floor(limit))) })).data.map((c) => c.id),
     lessonsOfCourse: async (courseId) => (isUuid(courseId) ? outline.lessonSummariesOfCourse(courseId) : []),
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
       if (!isUuid(assetId)) throw NotFound.asset();

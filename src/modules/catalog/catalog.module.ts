@@ -142,6 +142,6 @@ export function createCatalogModule(
     },
     bench: catalogBench,
     close: () => cache.close(),
-    api: createCatalogApi({ outline, sales, assets }),
+    api: createCatalogApi({ outline, sales, assets, browse }),
   };
 }

@@ -12,7 +12,7 @@ import {
 } from './instructors.queries.js';
 import type { InstructorPage, InstructorProfile } from './instructors.schemas.js';
 import type { CatalogTables } from './tables.js';
-import { trimText } from './course.text.js';
+import { trimText } from '../../platform/text.js';
 
 /**
  * Where a new instructor's display name comes from the first time they create a course: the

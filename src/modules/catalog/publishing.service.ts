@@ -5,7 +5,7 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import type { NewEvent } from '../../platform/messaging/types.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { CatalogErrors } from './catalog.errors.js';
-import { trimText } from './course.text.js';
+import { trimText } from '../../platform/text.js';
 import {
   CourseArchivedEvent,
   CoursePublishedEvent,

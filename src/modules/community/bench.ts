@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { BenchScenario } from '../../platform/module.js';
 import { seedBulkReviews } from './seed/bulk.js';
-import type { Prior } from './scores.js';
+import type { Prior } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
 
 const REVIEWS = 10_000;

@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { inOrder, type ReviewSort } from './reviews.queries.js';
 import type { CommentTable, CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -17,27 +18,19 @@ export const findComment = (db: Db, id: string): Promise<CommentRow | undefined>
 export const lockComment = (db: Db, id: string) =>
   db.selectFrom('community.comments').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 
-/** Top-level visible comments of a lesson in one order, strictly after (sort value, id). */
+/** One page (plus one row) of a lesson's top-level visible comments in `sort` order, after the cursor's row. */
 export async function listTopLevel(
   db: Db,
   lessonId: string,
-  order: { column: 'created_at' | 'up_votes' | 'wilson'; dir: 'asc' | 'desc' },
+  sort: ReviewSort,
   limit: number,
-  after: [string | number, string] | undefined,
+  cursor: string | undefined,
 ): Promise<CommentRow[]> {
-  let q = withAuthor(db)
+  const q = withAuthor(db)
     .where('c.lesson_id', '=', lessonId)
     .where('c.status', '=', 'visible')
     .where('c.parent_id', 'is', null);
-  if (after) {
-    const op = sql.raw(order.dir === 'asc' ? '>' : '<');
-    q = q.where(sql<boolean>`(${sql.ref(`c.${order.column}`)}, c.id) ${op} (${after[0]}, ${after[1]})`);
-  }
-  return q
-    .orderBy(sql.ref(`c.${order.column}`), order.dir)
-    .orderBy('c.id', order.dir)
-    .limit(limit + 1)
-    .execute();
+  return inOrder(q, 'c', sort, limit, cursor).execute();
 }
 
 /** Visible replies of these comments, oldest first. */
@@ -53,7 +46,7 @@ export async function visibleReplies(db: Db, parentIds: string[]): Promise<Comme
 
 export async function insertComment(
   db: Db,
-  row: Omit<Selectable<CommentTable>, 'up_votes' | 'down_votes' | 'wilson'>,
+  row: Omit<Selectable<CommentTable>, 'up_votes' | 'down_votes' | 'wilson' | 'deleted_at'>,
 ) {
   await db.insertInto('community.comments').values(row).execute();
 }
@@ -98,4 +91,58 @@ export async function membersByNameKey(db: Db, keys: string[]) {
     .select(['user_id', 'name_key'])
     .where('name_key', 'in', keys)
     .execute();
+}
+
+export async function hasReplies(db: Db, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('community.comments')
+    .select('id')
+    .where('parent_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Text and score gone, votes and mentions deleted; the row keeps its place in the thread. */
+export async function tombstoneComment(db: Db, id: string, at: Date): Promise<void> {
+  await db.deleteFrom('community.comment_votes').where('comment_id', '=', id).execute();
+  await db.deleteFrom('community.mentions').where('comment_id', '=', id).execute();
+  await db
+    .updateTable('community.comments')
+    .set({
+      body: '',
+      status: 'visible',
+      up_votes: 0,
+      down_votes: 0,
+      wilson: 0,
+      deleted_at: at,
+      updated_at: at,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Votes and mentions go with it (foreign keys with ON DELETE CASCADE). */
+export async function deleteComment(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('community.comments').where('id', '=', id).execute();
+}
+
+/** Delete the comment if it is a tombstone with no reply left. */
+export async function deleteEmptyTombstone(db: Db, id: string): Promise<void> {
+  await db
+    .deleteFrom('community.comments as c')
+    .where('c.id', '=', id)
+    .where('c.deleted_at', 'is not', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('community.comments as r').select('r.id').whereRef('r.parent_id', '=', 'c.id'),
+        ),
+      ),
+    )
+    .execute();
+}
+
+export async function hasAnyComment(db: Db): Promise<boolean> {
+  return (await db.selectFrom('community.comments').select('id').limit(1).executeTakeFirst()) !== undefined;
 }

@@ -4,27 +4,12 @@ import { bearerSecurity as bearer } from '../../platform/http/problem.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import {
-  CommentParams,
-  LessonParams,
-  ListQuery,
-  ReportInput,
-  Reported,
-  VoteInput,
-  Votes,
-} from './community.schemas.js';
+import { optionalViewer, requireViewer } from './access.service.js';
+import { CommentParams, LessonParams, ListQuery, tags } from './community.schemas.js';
 import { Comment, CommentEdit, CommentInput, Thread } from './comments.schemas.js';
 import type { CommentsService } from './comments.service.js';
-import type { ModerationService } from './moderation.service.js';
-import { optionalViewer, requireViewer, tags } from './routes.common.js';
-import type { VotesService } from './votes.service.js';
 
-export function commentsRoutes(services: {
-  comments: CommentsService;
-  votes: VotesService;
-  moderation: ModerationService;
-}) {
-  const { comments, votes, moderation } = services;
+export function commentsRoutes(comments: CommentsService) {
   return (app: App, { auth }: HttpKit) => {
     const user = auth.require();
     const anyone = auth.optional();
@@ -111,64 +96,6 @@ export function commentsRoutes(services: {
         await comments.remove(requireViewer(request), request.params.commentId);
         return reply.status(204).send(null);
       },
-    );
-
-    app.put(
-      '/comments/:commentId/vote',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Vote a comment helpful or not (idempotent)',
-          security: bearer,
-          params: CommentParams,
-          body: VoteInput,
-          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
-        },
-      },
-      (request) =>
-        votes.vote('comment', request.params.commentId, requireViewer(request), request.body.helpful),
-    );
-
-    app.delete(
-      '/comments/:commentId/vote',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Take back your vote on a comment (idempotent)',
-          security: bearer,
-          params: CommentParams,
-          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
-        },
-      },
-      (request) => votes.unvote('comment', request.params.commentId, requireViewer(request)),
-    );
-
-    app.post(
-      '/comments/:commentId/reports',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Report a comment to the moderators, with a reason',
-          security: bearer,
-          params: CommentParams,
-          body: ReportInput,
-          response: { 202: Reported, ...errorResponses(400, 401, 403, 404, 429) },
-        },
-      },
-      async (request, reply) =>
-        reply
-          .status(202)
-          .send(
-            await moderation.report(
-              requireViewer(request),
-              'comment',
-              request.params.commentId,
-              request.body,
-            ),
-          ),
     );
   };
 }

@@ -11,8 +11,12 @@ const CommentFields = {
   id: Uuid,
   lessonId: Uuid,
   parentId: Type.Union([Uuid, Type.Null()]),
-  author: Author,
+  /** null for a deleted comment kept as a tombstone. */
+  author: Type.Union([Author, Type.Null()]),
+  /** Empty for a tombstone. */
   body: Type.String(),
+  /** Deleted while it had replies: shown as "deleted", its replies keep their thread. */
+  deleted: Type.Boolean(),
   /** Written by an instructor of the course: shown as an instructor answer. */
   instructorAnswer: Type.Boolean(),
   status: Status,

@@ -2,33 +2,37 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { Page } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Access, Viewer } from './access.js';
-import { NotFound, Refused } from './community.errors.js';
+import type { Access, Viewer } from './access.service.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
 import {
   type CommentRow,
   commentVotesOf,
+  deleteComment,
+  deleteEmptyTombstone,
   findComment,
+  hasAnyComment,
+  hasReplies,
   insertComment,
   insertMentions,
   listTopLevel,
   lockComment,
   membersByNameKey,
   mentionsOf,
+  tombstoneComment,
   visibleReplies,
 } from './comments.queries.js';
 import type { Comment, Thread } from './comments.schemas.js';
-import { makeCursor, readCursor } from './cursor.js';
-import { logAction } from './moderation.queries.js';
+import { logAction, resolveReports } from './moderation.queries.js';
 import { can } from './permissions.js';
-import type { PostingLimit } from './posting-limit.js';
-import { REVIEW_ORDERS, type ReviewSort } from './reviews.queries.js';
-import type { SensitiveWords } from './sensitive-words.js';
+import type { WindowLimit } from '../../platform/cache/window-limit.js';
+import { cursorOf, type ReviewSort } from './reviews.queries.js';
+import type { SensitiveWords } from './moderation.service.js';
 import type { CommunityTables } from './tables.js';
-import { excerpt, matchForm, plainText } from './text.js';
+import { excerpt, matchForm, nonBlank } from '../../platform/text.js';
 
 type Db = Kysely<CommunityTables>;
 
@@ -38,12 +42,29 @@ const iso = (d: Date | string) => new Date(d).toISOString();
 const MENTION = /@([\p{L}\p{N}_.-]{1,64})/gu;
 
 export function toComment(row: CommentRow, mine: boolean | null, mentions: string[]): Comment {
+  if (row.deleted_at !== null) {
+    return {
+      id: row.id,
+      lessonId: row.lesson_id,
+      parentId: row.parent_id,
+      author: null,
+      body: '',
+      deleted: true,
+      instructorAnswer: false,
+      status: row.status,
+      votes: { helpful: 0, unhelpful: 0, score: 0, mine: null },
+      mentions: [],
+      createdAt: iso(row.created_at),
+      updatedAt: iso(row.updated_at),
+    };
+  }
   return {
     id: row.id,
     lessonId: row.lesson_id,
     parentId: row.parent_id,
     author: { id: row.author_id, displayName: row.author_name },
     body: row.body,
+    deleted: false,
     instructorAnswer: row.by_instructor,
     status: row.status,
     votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
@@ -58,7 +79,8 @@ export function createCommentsService(deps: {
   clock: Clock;
   access: Access;
   words: SensitiveWords;
-  posting: PostingLimit;
+  /** Reviews, comments and reports share one budget per user (429 past it). */
+  posting: WindowLimit;
 }) {
   const { db, clock, access, words, posting } = deps;
 
@@ -83,23 +105,32 @@ export function createCommentsService(deps: {
     row.status === 'visible' ||
     (viewer !== undefined && (row.author_id === viewer.userId || can(viewer.roles, 'community:moderate')));
 
+  /** The viewer's own comment; anyone else's, and a tombstone, is 404. */
   async function own(viewer: Viewer, commentId: string): Promise<CommentRow> {
     const row = await findComment(db, commentId);
-    if (!row || row.author_id !== viewer.userId) throw NotFound.comment();
+    if (!row || row.author_id !== viewer.userId || row.deleted_at !== null) throw NotFound.comment();
     return row;
   }
 
   return {
     async create(viewer: Viewer, lessonId: string, input: { body: string; parentId?: string | undefined }) {
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const { course, via } = await access.lesson(viewer, lessonId);
       let parent: CommentRow | undefined;
       if (input.parentId !== undefined) {
         parent = await findComment(db, input.parentId);
-        if (!parent || parent.lesson_id !== lessonId || !mayRead(parent, viewer)) throw NotFound.comment();
+        if (
+          !parent ||
+          parent.lesson_id !== lessonId ||
+          parent.deleted_at !== null ||
+          !mayRead(parent, viewer)
+        ) {
+          throw NotFound.comment();
+        }
         if (parent.parent_id !== null) throw Refused.replyToReply();
       }
-      await posting.charge(viewer.userId);
+      const wait = await posting.take(viewer.userId);
+      if (wait !== undefined) throw Refused.tooFast(wait);
       const mentioned = await resolveMentions(body, viewer.userId);
       const held = words.firstMatch(body);
       const status = held === undefined ? 'visible' : 'held';
@@ -158,17 +189,14 @@ export function createCommentsService(deps: {
       return view(viewer, row);
     },
 
+    /** Whether any comment exists (the demo seed runs only on an empty module). */
+    hasAny: () => hasAnyComment(db),
+
     async list(viewer: Viewer | undefined, lessonId: string, query: ListQuery): Promise<Page<Thread>> {
       await access.lesson(viewer, lessonId);
       const sort: ReviewSort = query.sort ?? 'newest';
-      const order = REVIEW_ORDERS[sort];
       const limit = query.limit ?? 20;
-      const after = readCursor(
-        query.cursor,
-        sort,
-        order.column === 'created_at' ? 'date-time' : order.column === 'up_votes' ? 'int32' : 'number',
-      );
-      const rows = await listTopLevel(db, lessonId, order, limit, after);
+      const rows = await listTopLevel(db, lessonId, sort, limit, query.cursor);
       const kept = rows.slice(0, limit);
       const replies = await visibleReplies(
         db,
@@ -178,20 +206,13 @@ export function createCommentsService(deps: {
       const mine = viewer ? await commentVotesOf(db, viewer.userId, ids) : new Map<string, boolean>();
       const mentions = await mentionsOf(db, ids);
       const shape = (r: CommentRow) => toComment(r, mine.get(r.id) ?? null, mentions.get(r.id) ?? []);
-      const last = kept[kept.length - 1];
-      const value = (r: CommentRow): string | number =>
-        order.column === 'created_at'
-          ? iso(r.created_at)
-          : order.column === 'up_votes'
-            ? r.up_votes
-            : r.wilson;
-      return {
-        data: kept.map((r) => ({
-          ...shape(r),
-          replies: replies.filter((x) => x.parent_id === r.id).map(shape),
-        })),
-        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
-      };
+      return toPage(
+        rows,
+        limit,
+        cursorOf(sort),
+        (r) => ({ ...shape(r), replies: replies.filter((x) => x.parent_id === r.id).map(shape) }),
+        sort,
+      );
     },
 
     async get(viewer: Viewer | undefined, commentId: string): Promise<Comment> {
@@ -202,12 +223,14 @@ export function createCommentsService(deps: {
 
     async edit(viewer: Viewer, commentId: string, input: { body: string }): Promise<Comment> {
       await own(viewer, commentId);
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const held = words.firstMatch(body);
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockComment(trx, commentId);
-        if (!current || current.author_id !== viewer.userId) throw NotFound.comment();
+        if (!current || current.author_id !== viewer.userId || current.deleted_at !== null) {
+          throw NotFound.comment();
+        }
         const status = current.status === 'visible' && held !== undefined ? 'held' : current.status;
         await trx
           .updateTable('community.comments')
@@ -228,16 +251,43 @@ export function createCommentsService(deps: {
       return view(viewer, await own(viewer, commentId));
     },
 
-    /** The author deletes their comment; its replies, votes and mentions go with it. */
+    /**
+     * The author deletes their comment: with replies it stays as a tombstone, else it goes (see
+     * `removeComment`).
+     */
     async remove(viewer: Viewer, commentId: string): Promise<void> {
       await own(viewer, commentId);
-      await db
-        .deleteFrom('community.comments')
-        .where('id', '=', commentId)
-        .where('author_id', '=', viewer.userId)
-        .execute();
+      const at = clock();
+      await inTransaction(db, async (trx) => {
+        const current = await lockComment(trx, commentId);
+        if (!current || current.author_id !== viewer.userId || current.deleted_at !== null) {
+          throw NotFound.comment();
+        }
+        await removeComment(trx, current, at);
+      });
     },
   };
+}
+
+/**
+ * Delete a comment (locked by the caller) as readers of the thread expect: one with replies (of
+ * any status) becomes a tombstone (no text, author or mentions shown, its votes removed, open
+ * reports resolved) so its replies keep their thread; one without replies is deleted with its
+ * votes and mentions; and a tombstone whose last reply goes is deleted too.
+ */
+export async function removeComment(
+  trx: Kysely<CommunityTables>,
+  row: { id: string; parent_id: string | null },
+  at: Date,
+): Promise<'tombstone' | 'deleted'> {
+  if (await hasReplies(trx, row.id)) {
+    await tombstoneComment(trx, row.id, at);
+    await resolveReports(trx, 'comment', row.id, at);
+    return 'tombstone';
+  }
+  await deleteComment(trx, row.id);
+  if (row.parent_id !== null) await deleteEmptyTombstone(trx, row.parent_id);
+  return 'deleted';
 }
 
 /** The "reply to your comment" event of a visible reply. */

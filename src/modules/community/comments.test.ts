@@ -1,9 +1,12 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommunityTest, startCommunity } from './community.test-support.js';
 
 interface CommentWire {
   id: string;
   parentId: string | null;
+  author: { id: string; displayName: string | null } | null;
+  deleted: boolean;
   body: string;
   instructorAnswer: boolean;
   status: string;
@@ -125,6 +128,96 @@ describe('lesson discussions', () => {
     await t.kit.expectStatus(404, 'PATCH', `/api/v1/comments/${c.id}`, { as: other, body: { body: 'x' } });
     await t.kit.expectStatus(404, 'DELETE', `/api/v1/comments/${c.id}`, { as: other });
     await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${c.id}`, { as: author });
+  });
+});
+
+describe('deleting a comment', () => {
+  it('with replies leaves a tombstone that keeps the thread (no text, author, votes or mentions); the last reply gone takes it too', async () => {
+    const course = await t.course();
+    const asker = await t.buyer(course.id);
+    const helper = await t.buyer(course.id);
+    await t.register(helper, 'Helper');
+    const lesson = `/api/v1/lessons/${course.paidLessonId}/comments`;
+    const question = await t.kit.expectStatus<CommentWire>(201, 'POST', lesson, {
+      as: asker,
+      body: { body: 'Why does it fail? @Helper' },
+    });
+    const answer = await t.kit.expectStatus<CommentWire>(201, 'POST', lesson, {
+      as: helper,
+      body: { body: 'Check step two.', parentId: question.id },
+    });
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/comments/${question.id}/vote`, {
+      as: helper,
+      body: { helpful: true },
+    });
+
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${question.id}`, { as: asker });
+    const page = await t.kit.expectStatus<PageWire<CommentWire>>(200, 'GET', lesson, { as: helper });
+    expect(page.data).toHaveLength(1);
+    expect(page.data[0]).toMatchObject({
+      id: question.id,
+      deleted: true,
+      body: '',
+      author: null,
+      mentions: [],
+      votes: { helpful: 0, unhelpful: 0, score: 0, mine: null },
+    });
+    expect(page.data[0]?.replies?.map((r) => [r.id, r.body])).toEqual([[answer.id, 'Check step two.']]);
+    const db = t.kit.app.platform.database.db;
+    const left = await sql<{ votes: string; mentions: string }>`
+      select (select count(*) from community.comment_votes where comment_id = ${question.id}) as votes,
+             (select count(*) from community.mentions where comment_id = ${question.id}) as mentions`.execute(
+      db,
+    );
+    expect(left.rows.map((r) => [Number(r.votes), Number(r.mentions)])).toEqual([[0, 0]]);
+
+    // a tombstone takes no edits, votes, reports, replies or second delete
+    await t.kit.expectStatus(404, 'PATCH', `/api/v1/comments/${question.id}`, {
+      as: asker,
+      body: { body: 'x' },
+    });
+    await t.kit.expectStatus(404, 'PUT', `/api/v1/comments/${question.id}/vote`, {
+      as: helper,
+      body: { helpful: true },
+    });
+    await t.kit.expectStatus(404, 'POST', `/api/v1/comments/${question.id}/reports`, {
+      as: helper,
+      body: { reason: 'spam' },
+    });
+    await t.kit.expectStatus(404, 'POST', lesson, {
+      as: helper,
+      body: { body: 'More', parentId: question.id },
+    });
+    await t.kit.expectStatus(404, 'DELETE', `/api/v1/comments/${question.id}`, { as: asker });
+
+    // the reply's author deletes the last reply: nothing is left to keep the tombstone for
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${answer.id}`, { as: helper });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/comments/${question.id}`, { as: helper });
+    const empty = await t.kit.expectStatus<PageWire<CommentWire>>(200, 'GET', lesson, { as: helper });
+    expect(empty.data).toHaveLength(0);
+  });
+
+  it('without replies is gone, votes and all', async () => {
+    const course = await t.course();
+    const author = await t.buyer(course.id);
+    const voter = await t.buyer(course.id);
+    const lesson = `/api/v1/lessons/${course.paidLessonId}/comments`;
+    const c = await t.kit.expectStatus<CommentWire>(201, 'POST', lesson, {
+      as: author,
+      body: { body: 'Alone' },
+    });
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/comments/${c.id}/vote`, {
+      as: voter,
+      body: { helpful: true },
+    });
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${c.id}`, { as: author });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/comments/${c.id}`, { as: author });
+    const votes = await sql<{
+      n: string;
+    }>`select count(*) as n from community.comment_votes where comment_id = ${c.id}`.execute(
+      t.kit.app.platform.database.db,
+    );
+    expect(Number(votes.rows[0]?.n)).toBe(0);
   });
 });
 

@@ -10,6 +10,7 @@ export const CommunityErrors = {
   notInstructor: 'community.not-instructor',
   postingTooFast: 'community.posting-too-fast',
   purchaseRequired: 'community.purchase-required',
+  replyOfComment: 'community.no-reply-to-moderate',
   replyToReply: 'community.reply-to-reply',
   reviewNotFound: 'community.review-not-found',
   unsupportedSubject: 'community.unsupported-subject',
@@ -46,6 +47,12 @@ export const Refused = {
     AppError.validation(CommunityErrors.replyToReply, 'Replies take no replies; answer the comment itself.', [
       { field: '/body/parentId', message: 'must be a top-level comment' },
     ]),
+  replyOfComment: () =>
+    AppError.validation(
+      CommunityErrors.replyOfComment,
+      'Only reviews have an instructor reply; decide on the comment itself.',
+      [{ field: '/body/part', message: 'must be "item" for a comment' }],
+    ),
   tooFast: (retryAfterSeconds: number) =>
     new AppError(
       'rate_limited',

@@ -1,22 +1,24 @@
 import type { Kysely } from 'kysely';
+import { createWindowLimit } from '../../platform/cache/window-limit.js';
 import { type Clock, systemClock } from '../../platform/clock.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import type { CatalogApi } from '../catalog/index.js';
 import type { LearningApi } from '../learning/index.js';
-import { createAccess } from './access.js';
+import { createAccess } from './access.service.js';
 import { communityBench } from './bench.js';
 import { type CommunityApi, createCommunityApi } from './community.api.js';
 import type { CommunitySettings } from './community.settings.js';
 import { commentsRoutes } from './comments.routes.js';
 import { createCommentsService } from './comments.service.js';
 import { createListCache } from './list-cache.js';
+import { createCommunityJobs } from './jobs.js';
 import { communityMigrations } from './migrations/index.js';
+import { seedDemoCommunity } from './seed/seed.js';
 import { moderationRoutes } from './moderation.routes.js';
-import { createModerationService } from './moderation.service.js';
-import { createPostingLimit } from './posting-limit.js';
 import { reviewsRoutes } from './reviews.routes.js';
 import { createReviewsService } from './reviews.service.js';
-import { createSensitiveWords, readWordFile } from './sensitive-words.js';
+import { createModerationService, createSensitiveWords, readWordFile } from './moderation.service.js';
+import { votesRoutes } from './votes.routes.js';
 import { createVotesService } from './votes.service.js';
 import { createCommunitySubscribers } from './subscribers.js';
 import type { CommunityTables } from './tables.js';
@@ -51,9 +53,10 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     ? readWordFile(settings.COMMUNITY_SENSITIVE_WORDS_FILE)
     : [];
   const words = createSensitiveWords([...fileWords, ...(deps.extraWords ?? [])]);
-  const posting = createPostingLimit({
+  const posting = createWindowLimit({
     cache: platform.cache,
     clock,
+    prefix: 'community:posts',
     max: settings.COMMUNITY_POSTS_PER_WINDOW,
     windowSeconds: settings.COMMUNITY_POST_WINDOW_SECONDS,
   });
@@ -87,16 +90,31 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
   const votes = createVotesService({ db, clock, changed });
   const comments = createCommentsService({ db, clock, access, words, posting });
   const moderation = createModerationService({ db, clock, posting, changed });
+  const jobs = createCommunityJobs({
+    verify: (userId, courseId) => reviews.verify(userId, courseId),
+    recount: async () => ({
+      courses: await reviews.recountAll(),
+      reviews: await votes.recount('review'),
+      comments: await votes.recount('comment'),
+    }),
+  });
 
   return {
     name: 'community',
     migrations: communityMigrations,
     routes: (app, kit) => {
-      reviewsRoutes({ reviews, votes, moderation, lists })(app, kit);
-      commentsRoutes({ comments, votes, moderation })(app, kit);
+      reviewsRoutes({ reviews, lists })(app, kit);
+      commentsRoutes(comments)(app, kit);
+      votesRoutes(votes)(app, kit);
       moderationRoutes(moderation)(app, kit);
     },
-    subscribers: createCommunitySubscribers({ reviews, dropList: (courseId) => lists.drop(courseId) }),
+    subscribers: createCommunitySubscribers({
+      reviews,
+      jobs: platform.jobs,
+      verifyPurchase: jobs.verifyPurchase,
+    }),
+    jobs: [jobs.verifyPurchase, jobs.recount],
+    seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),
     close: () => lists.close(),

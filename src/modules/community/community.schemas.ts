@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { DateTime, Uuid } from '../../platform/http/schemas.js';
+import { DateTime, IdParams, Uuid } from '../../platform/http/schemas.js';
 
 /** Schemas shared by reviews, comments and moderation. */
 
@@ -46,5 +46,17 @@ export const ReviewParams = Type.Object({ reviewId: Uuid });
 export const CourseParams = Type.Object({ courseId: Uuid });
 export const LessonParams = Type.Object({ lessonId: Uuid });
 export const CommentParams = Type.Object({ commentId: Uuid });
+
+/** OpenAPI tag of every community route. */
+export const tags = ['community'];
+
+/**
+ * The two kinds of item users vote on and report, as their routes name them: votes and reports
+ * are one set of routes built per kind (`/reviews/:id/vote`, `/comments/:id/reports`…).
+ */
+export const SUBJECTS = [
+  { type: 'review', plural: 'reviews', params: IdParams },
+  { type: 'comment', plural: 'comments', params: IdParams },
+] as const;
 
 export { DateTime, Uuid };

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { enqueue, outboxMigration } from '../../platform/messaging/outbox.js';
+import { waitFor } from '../../platform/messaging/test-support.js';
 import type { LecternModule } from '../../platform/module.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { createCatalogModule, type EntitlementCheck } from '../catalog/index.js';
@@ -26,12 +28,18 @@ export interface CommunityTest {
   course(): Promise<{ id: string; previewLessonId: string; paidLessonId: string }>;
   /** A learner who bought the course (commerce.order.paid → learning grant), settled. */
   buyer(courseId: string, ...roles: string[]): Promise<Caller & { orderId: string }>;
+  /** The same learner buys the course again (a new order), settled, and the verified mark's job done. */
+  buyAgain(caller: Caller, courseId: string): Promise<Caller & { orderId: string }>;
   /** Several buyers, settled once. */
   buyers(courseId: string, count: number): Promise<(Caller & { orderId: string })[]>;
-  /** commerce.order.refunded for that order, settled. */
+  /** commerce.order.refunded for that order, settled, and the verified mark's job done. */
   refund(buyer: Caller & { orderId: string }, courseId: string): Promise<void>;
   /** identity.user.registered, settled: the member copy mentions resolve against. */
   register(caller: Caller, displayName: string): Promise<void>;
+  /** Send a job through the queue, as its cron tick or a subscriber would, and wait until it completed. */
+  runJob(name: string, data?: object): Promise<void>;
+  /** Wait until no job of this name is waiting or running (the subscribers' jobs after `settle`). */
+  jobsDone(name: string): Promise<void>;
 }
 
 export async function startCommunity(
@@ -43,18 +51,23 @@ export async function startCommunity(
   const entitlements: EntitlementCheck = {
     canOpen: (userId, courseId) => learning?.canOpen(userId, courseId) ?? Promise.resolve(false),
   };
-  const kit = await startKit((platform) => {
-    const catalog = createCatalogModule(platform, { entitlements });
-    learning = createLearningModule(platform, { catalog: catalog.api, clock });
-    community = createCommunityModule(platform, {
-      catalog: catalog.api,
-      learning: learning.api,
-      clock,
-      ...options,
-      settings: { COMMUNITY_POSTS_PER_WINDOW: 1000, ...options.settings },
-    });
-    return [outboxOnly('identity'), catalog, outboxOnly('commerce'), learning, community];
-  });
+  const kit = await startKit(
+    (platform) => {
+      const catalog = createCatalogModule(platform, { entitlements });
+      learning = createLearningModule(platform, { catalog: catalog.api, clock });
+      community = createCommunityModule(platform, {
+        catalog: catalog.api,
+        learning: learning.api,
+        clock,
+        ...options,
+        settings: { COMMUNITY_POSTS_PER_WINDOW: 1000, ...options.settings },
+      });
+      return [outboxOnly('identity'), catalog, outboxOnly('commerce'), learning, community];
+      // a test file sends hundreds of requests from one address: the platform's per-client limit
+      // (300 a minute) is tested in test/platform, not here
+    },
+    { env: { RATE_LIMIT_MAX: '100000' } },
+  );
   if (!community) throw new Error('modules were not built');
   const [instructor, admin] = await Promise.all([kit.caller('instructor'), kit.caller('admin')]);
   const db = kit.app.platform.database.db;
@@ -111,6 +124,13 @@ export async function startCommunity(
     return bought;
   };
 
+  const buyAgain: CommunityTest['buyAgain'] = async (caller, courseId) => {
+    const bought = await pay(courseId, caller);
+    await kit.settle();
+    await jobsDone('community.verify-purchase');
+    return bought;
+  };
+
   const buyers: CommunityTest['buyers'] = async (courseId, count) => {
     const out: (Caller & { orderId: string })[] = [];
     for (let i = 0; i < count; i++) out.push(await pay(courseId, await kit.caller('learner')));
@@ -131,6 +151,7 @@ export async function startCommunity(
     };
     await inTransaction(db, (trx) => enqueue(trx, 'commerce', [OrderRefundedEvent.create(b.orderId, data)]));
     await kit.settle();
+    await jobsDone('community.verify-purchase');
   };
 
   const register: CommunityTest['register'] = async (caller, displayName) => {
@@ -146,5 +167,41 @@ export async function startCommunity(
     await kit.settle();
   };
 
-  return { kit, community, clock, instructor, admin, course, buyer, buyers, refund, register };
+  const jobState = async (where: ReturnType<typeof sql>) =>
+    (await sql<{ state: string }>`select state from pgboss.job where ${where}`.execute(db)).rows.map(
+      (r) => r.state,
+    );
+
+  const runJob: CommunityTest['runJob'] = async (name, data = {}) => {
+    const id = await kit.app.platform.jobs.send(name, data);
+    if (!id) throw new Error(`the job ${name} was not queued`);
+    await waitFor(async () => {
+      const [state] = await jobState(sql`id = ${id}`);
+      if (state === 'failed') throw new Error(`the job ${name} failed`);
+      return state === 'completed';
+    }, `the job ${name}`);
+  };
+
+  const jobsDone: CommunityTest['jobsDone'] = (name) =>
+    waitFor(async () => {
+      const states = await jobState(sql`name = ${name}`);
+      if (states.includes('failed')) throw new Error(`a ${name} job failed`);
+      return states.every((s) => s === 'completed');
+    }, `the ${name} jobs`);
+
+  return {
+    kit,
+    community,
+    clock,
+    instructor,
+    admin,
+    course,
+    buyer,
+    buyAgain,
+    buyers,
+    refund,
+    register,
+    runJob,
+    jobsDone,
+  };
 }

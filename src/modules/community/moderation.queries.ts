@@ -70,6 +70,8 @@ export interface QueueRow {
   created_at: Date;
   open_reports: string;
   reasons: string[] | null;
+  /** The instructor's reply to a review, when the word list holds it. */
+  held_reply: string | null;
 }
 
 /**
@@ -89,13 +91,16 @@ export async function moderationQueue(
       select subject_type, subject_id, count(*) as open_reports, array_agg(reason order by created_at) as reasons
       from community.reports where resolved_at is null group by subject_type, subject_id
     ), items as (
-      select 'review'::text as subject_type, r.id, r.status, r.author_id, r.body, r.course_id, r.created_at
+      select 'review'::text as subject_type, r.id, r.status, r.author_id, r.body, r.course_id, r.created_at,
+        case when r.reply_status = 'held' then r.reply_body end as held_reply
       from community.reviews r
-      where r.status <> 'visible' or exists (select 1 from reported p where p.subject_type = 'review' and p.subject_id = r.id)
+      where r.status <> 'visible' or r.reply_status = 'held'
+        or exists (select 1 from reported p where p.subject_type = 'review' and p.subject_id = r.id)
       union all
-      select 'comment'::text, c.id, c.status, c.author_id, c.body, c.course_id, c.created_at
+      select 'comment'::text, c.id, c.status, c.author_id, c.body, c.course_id, c.created_at, null
       from community.comments c
-      where c.status <> 'visible' or exists (select 1 from reported p where p.subject_type = 'comment' and p.subject_id = c.id)
+      where c.deleted_at is null and (c.status <> 'visible'
+        or exists (select 1 from reported p where p.subject_type = 'comment' and p.subject_id = c.id))
     )
     select q.*, coalesce(p.open_reports, 0) as open_reports, p.reasons
     from items q left join reported p on p.subject_type = q.subject_type and p.subject_id = q.id

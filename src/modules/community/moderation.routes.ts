@@ -4,10 +4,19 @@ import { bearerSecurity as bearer } from '../../platform/http/problem.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import { DateTime, PlainText, Status, Uuid } from './community.schemas.js';
+import { requireViewer } from './access.service.js';
+import {
+  DateTime,
+  PlainText,
+  ReportInput,
+  Reported,
+  Status,
+  SUBJECTS,
+  tags,
+  Uuid,
+} from './community.schemas.js';
 import type { ModerationService } from './moderation.service.js';
 import { rolesFor } from './permissions.js';
-import { requireViewer, tags } from './routes.common.js';
 
 const SubjectType = Type.Union([Type.Literal('review'), Type.Literal('comment')]);
 const QueueItem = Type.Object({
@@ -19,12 +28,16 @@ const QueueItem = Type.Object({
   body: Type.String(),
   openReports: Type.Integer(),
   reportReasons: Type.Array(Type.String()),
+  /** A review's instructor reply held by the word list (decide on it with `part: reply`). */
+  heldReply: Type.Union([Type.String(), Type.Null()]),
   createdAt: DateTime,
 });
 const Decision = Type.Object(
   {
     action: Type.Union([Type.Literal('approve'), Type.Literal('hide'), Type.Literal('delete')]),
     reason: PlainText(500),
+    /** `reply`: the decision is on the instructor's reply of a review, not on the review. */
+    part: Type.Optional(Type.Union([Type.Literal('item'), Type.Literal('reply')], { default: 'item' })),
   },
   { additionalProperties: false },
 );
@@ -49,6 +62,30 @@ const SubjectParams = Type.Object({
 export function moderationRoutes(moderation: ModerationService) {
   return (app: App, { auth }: HttpKit) => {
     const moderator = auth.require({ roles: rolesFor('community:moderate') });
+    const user = auth.require();
+
+    for (const subject of SUBJECTS) {
+      app.post(
+        `/${subject.plural}/:id/reports`,
+        {
+          preHandler: [user],
+          schema: {
+            tags,
+            summary: `Report a ${subject.type} to the moderators, with a reason`,
+            security: bearer,
+            params: subject.params,
+            body: ReportInput,
+            response: { 202: Reported, ...errorResponses(400, 401, 403, 404, 429) },
+          },
+        },
+        async (request, reply) =>
+          reply
+            .status(202)
+            .send(
+              await moderation.report(requireViewer(request), subject.type, request.params.id, request.body),
+            ),
+      );
+    }
 
     app.get(
       '/admin/community/queue',

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import AhoCorasick from 'modern-ahocorasick';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { Page } from '../../platform/http/pagination.js';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Viewer } from './access.js';
-import { NotFound } from './community.errors.js';
+import type { Viewer } from './access.service.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
-import { repliedEvent } from './comments.service.js';
-import { makeCursor, readCursor } from './cursor.js';
+import { removeComment, repliedEvent } from './comments.service.js';
+import { factsOf } from './reviews.service.js';
 import {
   auditTrail,
   insertReport,
@@ -17,11 +19,41 @@ import {
   resolveReports,
 } from './moderation.queries.js';
 import { can } from './permissions.js';
-import type { PostingLimit } from './posting-limit.js';
+import type { WindowLimit } from '../../platform/cache/window-limit.js';
 import type { CommunityTables, ItemStatus, SubjectType } from './tables.js';
-import { plainText } from './text.js';
+import { matchForm, nonBlank } from '../../platform/text.js';
+import { SENSITIVE_WORDS_EN, SENSITIVE_WORDS_ZH } from './sensitive-words.data.js';
 
 type Db = Kysely<CommunityTables>;
+
+export interface SensitiveWords {
+  /** The first listed word the text contains (after normalising both), or undefined. */
+  firstMatch(text: string): string | undefined;
+  size: number;
+}
+
+/** Words from a file of one word per line; blank lines and `#` comments are skipped. */
+export function readWordFile(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith('#'));
+}
+
+/**
+ * One Aho–Corasick automaton over every list, so a text is scanned once whatever the number of
+ * words. Both the words and the text go through `matchForm`, so "ＦＲＥＥ Crypto" (full-width letters) finds "free crypto".
+ */
+export function createSensitiveWords(extra: readonly string[] = []): SensitiveWords {
+  const words = [...new Set([...SENSITIVE_WORDS_ZH, ...SENSITIVE_WORDS_EN, ...extra].map(matchForm))].filter(
+    (w) => w.length > 0,
+  );
+  const matcher = new AhoCorasick(words);
+  return {
+    size: words.length,
+    firstMatch: (text) => matcher.findFirst(matchForm(text))?.pattern,
+  };
+}
 export type Decision = 'approve' | 'hide' | 'delete';
 
 const notFound = (type: SubjectType) => (type === 'review' ? NotFound.review() : NotFound.comment());
@@ -34,7 +66,8 @@ const notFound = (type: SubjectType) => (type === 'review' ? NotFound.review() :
 export function createModerationService(deps: {
   db: Db;
   clock: Clock;
-  posting: PostingLimit;
+  /** Reviews, comments and reports share one budget per user (429 past it). */
+  posting: WindowLimit;
   /** After the commit: the public lists of this review's course or comment's lesson changed. */
   changed: (type: SubjectType, key: string) => Promise<void>;
 }) {
@@ -44,15 +77,69 @@ export function createModerationService(deps: {
     const q =
       type === 'review'
         ? trx.selectFrom('community.reviews').selectAll().where('id', '=', id)
-        : trx.selectFrom('community.comments').selectAll().where('id', '=', id);
+        : // a tombstone is no longer a subject: nothing is left to report or decide on
+          trx
+            .selectFrom('community.comments')
+            .selectAll()
+            .where('id', '=', id)
+            .where('deleted_at', 'is', null);
     const row = await (lock ? q.forUpdate() : q).executeTakeFirst();
     return row;
+  }
+
+  /**
+   * A moderator's decision on the instructor's reply of a review, not on the review: approve
+   * shows it, hide takes it from readers, delete removes it.
+   */
+  async function decideReply(moderator: Viewer, id: string, action: Decision, reason: string, at: Date) {
+    const courseId = await inTransaction(db, async (trx) => {
+      const row = await trx
+        .selectFrom('community.reviews')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row || row.reply_status === null) throw NotFound.review();
+      const updated = await trx
+        .updateTable('community.reviews')
+        .set(
+          action === 'delete'
+            ? { reply_body: null, reply_author_id: null, reply_status: null, replied_at: null }
+            : { reply_status: action === 'approve' ? 'visible' : 'hidden' },
+        )
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const logged = action === 'approve' ? 'approved' : action === 'hide' ? 'hidden' : 'deleted';
+      await logAction(trx, {
+        type: 'review',
+        id,
+        action: logged,
+        actorId: moderator.userId,
+        reason: `reply: ${reason}`,
+        at,
+      });
+      await enqueue(trx, 'community', [
+        ReviewUpdatedEvent.create(id, {
+          ...factsOf(updated),
+          change: 'moderated',
+          updatedAt: at.toISOString(),
+        }),
+      ]);
+      return updated.course_id;
+    });
+    await changed('review', courseId);
+    return {
+      subjectType: 'review' as const,
+      id,
+      status: action === 'delete' ? ('deleted' as const) : action === 'approve' ? 'visible' : 'hidden',
+    };
   }
 
   return {
     /** A user flags a review or comment they can see; reporting twice counts once. */
     async report(viewer: Viewer, type: SubjectType, id: string, input: { reason: string }) {
-      const reason = plainText(input.reason, 'reason');
+      const reason = nonBlank(input.reason, 'reason', CommunityErrors.blankField);
       const row = await subject(db, type, id, false);
       const readable =
         row &&
@@ -60,7 +147,8 @@ export function createModerationService(deps: {
           row.author_id === viewer.userId ||
           can(viewer.roles, 'community:moderate'));
       if (!row || !readable) throw notFound(type);
-      await posting.charge(viewer.userId);
+      const wait = await posting.take(viewer.userId);
+      if (wait !== undefined) throw Refused.tooFast(wait);
       const at = clock();
       const reported = await inTransaction(db, async (trx) => {
         const fresh = await insertReport(trx, {
@@ -82,12 +170,13 @@ export function createModerationService(deps: {
       cursor?: string | undefined;
     }): Promise<Page<QueueItem>> {
       const limit = query.limit ?? 20;
-      const after = readCursor(query.cursor, 'queue', 'date-time');
-      const rows = await moderationQueue(db, limit, after);
-      const kept = rows.slice(0, limit);
-      const last = kept[kept.length - 1];
-      return {
-        data: kept.map((r) => ({
+      const after = query.cursor ? decodeCursor(query.cursor, ['date-time', 'uuid'], 'queue') : undefined;
+      const rows = await moderationQueue(db, limit, after as [string, string] | undefined);
+      return toPage(
+        rows,
+        limit,
+        (r) => [new Date(r.created_at).toISOString(), r.id],
+        (r) => ({
           subjectType: r.subject_type,
           id: r.id,
           status: r.status,
@@ -96,23 +185,25 @@ export function createModerationService(deps: {
           body: r.body,
           openReports: Number(r.open_reports),
           reportReasons: r.reasons ?? [],
+          heldReply: r.held_reply,
           createdAt: new Date(r.created_at).toISOString(),
-        })),
-        nextCursor:
-          rows.length > limit && last
-            ? makeCursor('queue', new Date(last.created_at).toISOString(), last.id)
-            : null,
-      };
+        }),
+        'queue',
+      );
     },
 
     async decide(
       moderator: Viewer,
       type: SubjectType,
       id: string,
-      input: { action: Decision; reason: string },
+      input: { action: Decision; reason: string; part?: 'item' | 'reply' | undefined },
     ) {
-      const reason = plainText(input.reason, 'reason');
+      const reason = nonBlank(input.reason, 'reason', CommunityErrors.blankField);
       const at = clock();
+      if (input.part === 'reply') {
+        if (type !== 'review') throw Refused.replyOfComment();
+        return decideReply(moderator, id, input.action, reason, at);
+      }
       const result = await inTransaction(db, async (trx) => {
         const row = await subject(trx, type, id, true);
         if (!row) throw notFound(type);
@@ -131,8 +222,8 @@ export function createModerationService(deps: {
                 deletedAt: at.toISOString(),
               }),
             ]);
-          } else {
-            await trx.deleteFrom('community.comments').where('id', '=', id).execute();
+          } else if ('lesson_id' in row) {
+            await removeComment(trx, row, at);
           }
           return { key, status: null };
         }
@@ -154,12 +245,7 @@ export function createModerationService(deps: {
             .executeTakeFirstOrThrow();
           await enqueue(trx, 'community', [
             ReviewUpdatedEvent.create(id, {
-              reviewId: id,
-              courseId: updated.course_id,
-              authorId: updated.author_id,
-              rating: updated.rating,
-              verified: updated.verified,
-              status: updated.status,
+              ...factsOf(updated),
               change: 'moderated',
               updatedAt: at.toISOString(),
             }),
@@ -222,6 +308,7 @@ export interface QueueItem {
   body: string;
   openReports: number;
   reportReasons: string[];
+  heldReply: string | null;
   createdAt: string;
 }
 

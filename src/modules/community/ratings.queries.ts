@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -52,13 +53,38 @@ export async function findRatings(db: Db, courseIds: string[]) {
   return db.selectFrom('community.course_ratings').selectAll().where('course_id', 'in', courseIds).execute();
 }
 
-/** Courses by Bayesian average, best first; keyset after (bayesian, course id). */
-export async function listByBayesian(db: Db, limit: number, after: [number, string] | undefined) {
-  let q = db.selectFrom('community.course_ratings').selectAll().where('count', '>', 0);
-  if (after) q = q.where(sql<boolean>`(bayesian, course_id) < (${after[0]}, ${after[1]})`);
-  return q
-    .orderBy('bayesian', 'desc')
-    .orderBy('course_id', 'desc')
-    .limit(limit + 1)
-    .execute();
+/** Courses by Bayesian average, best first (plus one row); keyset after (bayesian, course id). */
+export async function listByBayesian(db: Db, limit: number, cursor: string | undefined) {
+  return keyset(db.selectFrom('community.course_ratings').selectAll().where('count', '>', 0), {
+    columns: ['bayesian', 'course_id'],
+    direction: 'desc',
+    limit,
+    cursor,
+    shape: ['number', 'uuid'],
+    tag: 'bayesian',
+  }).execute();
+}
+
+/**
+ * Courses whose stored aggregate differs from their visible reviews, or whose Bayesian average
+ * was computed with another prior (`weight`, `mean`): what the nightly recount repairs.
+ */
+export async function driftedRatings(db: Db, prior: { mean: number; weight: number }): Promise<string[]> {
+  const { rows } = await sql<{ course_id: string }>`
+    with a as (
+      select course_id, count(*)::int as n, sum(rating)::int as s,
+        count(*) filter (where rating = 1)::int as r1, count(*) filter (where rating = 2)::int as r2,
+        count(*) filter (where rating = 3)::int as r3, count(*) filter (where rating = 4)::int as r4,
+        count(*) filter (where rating = 5)::int as r5
+      from community.reviews where status = 'visible' group by course_id
+    )
+    select coalesce(a.course_id, c.course_id) as course_id
+    from a full join community.course_ratings c on c.course_id = a.course_id
+    where c.course_id is null
+      or c.count <> coalesce(a.n, 0) or c.sum <> coalesce(a.s, 0)
+      or c.r1 <> coalesce(a.r1, 0) or c.r2 <> coalesce(a.r2, 0) or c.r3 <> coalesce(a.r3, 0)
+      or c.r4 <> coalesce(a.r4, 0) or c.r5 <> coalesce(a.r5, 0)
+      or abs(c.bayesian - (${prior.weight * prior.mean}::float8 + coalesce(a.s, 0))
+        / nullif(${prior.weight}::float8 + coalesce(a.n, 0), 0)) > 1e-9`.execute(db);
+  return rows.map((r) => r.course_id);
 }

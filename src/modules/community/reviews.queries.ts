@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type CursorPart, type CursorValue, keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
 import type { Selectable } from 'kysely';
 
@@ -6,17 +7,27 @@ type Db = Kysely<CommunityTables>;
 export type ReviewRow = Selectable<ReviewTable> & { author_name: string | null };
 
 export type ReviewSort = 'newest' | 'oldest' | 'helpful' | 'best';
+export type OrderColumn = 'created_at' | 'up_votes' | 'wilson';
 
-/** Each public order: its columns (the last one unique) and direction; each has its partial index. */
-export const REVIEW_ORDERS: Record<
-  ReviewSort,
-  { column: 'created_at' | 'up_votes' | 'wilson'; dir: 'asc' | 'desc' }
-> = {
-  newest: { column: 'created_at', dir: 'desc' },
-  oldest: { column: 'created_at', dir: 'asc' },
-  helpful: { column: 'up_votes', dir: 'desc' },
-  best: { column: 'wilson', dir: 'desc' },
+/**
+ * Each public order (of reviews, and of a lesson's top-level comments): its sort column, then
+ * the id, in one direction, and the type of the column's cursor value; each has its partial index.
+ */
+export const ORDERS: Record<ReviewSort, { column: OrderColumn; dir: 'asc' | 'desc'; part: CursorPart }> = {
+  newest: { column: 'created_at', dir: 'desc', part: 'date-time' },
+  oldest: { column: 'created_at', dir: 'asc', part: 'date-time' },
+  helpful: { column: 'up_votes', dir: 'desc', part: 'int32' },
+  best: { column: 'wilson', dir: 'desc', part: 'number' },
 };
+
+/** The cursor values of a row in an order: its sort value, then its id. */
+export const cursorOf =
+  (sort: ReviewSort) =>
+  (row: { id: string; created_at: Date | string; up_votes: number; wilson: number }): CursorValue[] => {
+    const { column } = ORDERS[sort];
+    const value = column === 'created_at' ? new Date(row.created_at).toISOString() : row[column];
+    return [value, row.id];
+  };
 
 const withAuthor = (db: Db) =>
   db
@@ -34,25 +45,48 @@ export async function lockReview(db: Db, id: string) {
   return db.selectFrom('community.reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-/** One page of a course's visible reviews in `sort` order, strictly after `after` (sort value, id). */
+/**
+ * One page (plus one row) of a course's visible reviews in `sort` order, after the cursor's row,
+ * each with the reader's own vote (`mine`, null without one or for anonymous readers) joined in:
+ * one round trip per page.
+ */
 export async function listVisibleReviews(
   db: Db,
   courseId: string,
   sort: ReviewSort,
   limit: number,
-  after: [string | number, string] | undefined,
-): Promise<ReviewRow[]> {
-  const { column, dir } = REVIEW_ORDERS[sort];
-  let q = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
-  if (after) {
-    const op = sql.raw(dir === 'asc' ? '>' : '<');
-    q = q.where(sql<boolean>`(${sql.ref(`r.${column}`)}, r.id) ${op} (${after[0]}, ${after[1]})`);
-  }
-  return q
-    .orderBy(sql.ref(`r.${column}`), dir)
-    .orderBy('r.id', dir)
-    .limit(limit + 1)
-    .execute();
+  cursor: string | undefined,
+  readerId: string | undefined,
+): Promise<(ReviewRow & { mine: boolean | null })[]> {
+  const base = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
+  const q =
+    readerId === undefined
+      ? base.select(sql<boolean | null>`null`.as('mine'))
+      : base
+          .leftJoin('community.review_votes as v', (join) =>
+            join.onRef('v.review_id', '=', 'r.id').on('v.user_id', '=', readerId),
+          )
+          .select('v.helpful as mine');
+  return inOrder(q, 'r', sort, limit, cursor).execute();
+}
+
+/** A query of reviews (`r`) or comments (`c`) in one public order, one page plus one row after the cursor's row. */
+export function inOrder<DB, TB extends keyof DB, O>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  alias: 'r' | 'c',
+  sort: ReviewSort,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const { column, dir, part } = ORDERS[sort];
+  return keyset(q, {
+    columns: [`${alias}.${column}`, `${alias}.id`],
+    direction: dir,
+    limit,
+    cursor,
+    shape: [part, 'uuid'],
+    tag: sort,
+  });
 }
 
 export async function insertReview(
@@ -95,9 +129,10 @@ export async function updateReview(
     body: string;
     status: ItemStatus;
     verified: boolean;
-    reply_body: string;
-    reply_author_id: string;
-    replied_at: Date;
+    reply_body: string | null;
+    reply_author_id: string | null;
+    reply_status: ItemStatus | null;
+    replied_at: Date | null;
     updated_at: Date;
   }>,
 ) {

@@ -4,17 +4,9 @@ import { bearerSecurity as bearer } from '../../platform/http/problem.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
-import {
-  CourseParams,
-  ListQuery,
-  ReportInput,
-  Reported,
-  ReviewParams,
-  VoteInput,
-  Votes,
-} from './community.schemas.js';
+import { requireViewer, optionalViewer } from './access.service.js';
+import { CourseParams, ListQuery, ReviewParams, tags } from './community.schemas.js';
 import type { ListCache } from './list-cache.js';
-import type { ModerationService } from './moderation.service.js';
 import {
   CourseRating,
   RatingListQuery,
@@ -24,16 +16,9 @@ import {
   ReviewInput,
 } from './reviews.schemas.js';
 import type { ReviewsService } from './reviews.service.js';
-import { optionalViewer, requireViewer, tags } from './routes.common.js';
-import type { VotesService } from './votes.service.js';
 
-export function reviewsRoutes(services: {
-  reviews: ReviewsService;
-  votes: VotesService;
-  moderation: ModerationService;
-  lists: ListCache;
-}) {
-  const { reviews, votes, moderation, lists } = services;
+export function reviewsRoutes(services: { reviews: ReviewsService; lists: ListCache }) {
+  const { reviews, lists } = services;
   return (app: App, { auth }: HttpKit) => {
     const user = auth.require();
     const anyone = auth.optional();
@@ -168,59 +153,6 @@ export function reviewsRoutes(services: {
         },
       },
       (request) => reviews.reply(requireViewer(request), request.params.reviewId, request.body),
-    );
-
-    app.put(
-      '/reviews/:reviewId/vote',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Vote a review helpful or not (idempotent; one vote per user)',
-          security: bearer,
-          params: ReviewParams,
-          body: VoteInput,
-          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
-        },
-      },
-      (request) =>
-        votes.vote('review', request.params.reviewId, requireViewer(request), request.body.helpful),
-    );
-
-    app.delete(
-      '/reviews/:reviewId/vote',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Take back your vote (idempotent)',
-          security: bearer,
-          params: ReviewParams,
-          response: { 200: Votes, ...errorResponses(400, 401, 403, 404) },
-        },
-      },
-      (request) => votes.unvote('review', request.params.reviewId, requireViewer(request)),
-    );
-
-    app.post(
-      '/reviews/:reviewId/reports',
-      {
-        preHandler: [user],
-        schema: {
-          tags,
-          summary: 'Report a review to the moderators, with a reason',
-          security: bearer,
-          params: ReviewParams,
-          body: ReportInput,
-          response: { 202: Reported, ...errorResponses(400, 401, 403, 404, 429) },
-        },
-      },
-      async (request, reply) =>
-        reply
-          .status(202)
-          .send(
-            await moderation.report(requireViewer(request), 'review', request.params.reviewId, request.body),
-          ),
     );
   };
 }

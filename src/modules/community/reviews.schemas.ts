@@ -21,7 +21,11 @@ export const Review = Type.Object({
   verified: Type.Boolean(),
   status: Status,
   votes: Votes,
-  reply: Type.Union([Type.Object({ body: Type.String(), authorId: Uuid, repliedAt: DateTime }), Type.Null()]),
+  /** The instructor's reply: `held` (word list) and `hidden` ones only to their author and moderators. */
+  reply: Type.Union([
+    Type.Object({ body: Type.String(), authorId: Uuid, status: Status, repliedAt: DateTime }),
+    Type.Null(),
+  ]),
   createdAt: DateTime,
   updatedAt: DateTime,
 });

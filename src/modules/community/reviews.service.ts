@@ -2,41 +2,69 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { Page } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type Access, isInstructorOf, type Viewer } from './access.js';
-import { NotFound, Refused } from './community.errors.js';
+import { type Access, isInstructorOf, type Viewer } from './access.service.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
-import { makeCursor, readCursor } from './cursor.js';
 import { logAction } from './moderation.queries.js';
 import { can } from './permissions.js';
-import type { PostingLimit } from './posting-limit.js';
-import { countRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
+import type { WindowLimit } from '../../platform/cache/window-limit.js';
+import { countRatings, driftedRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
 import {
   deleteReview,
   findReview,
   insertReview,
   listVisibleReviews,
   lockReview,
-  REVIEW_ORDERS,
+  cursorOf,
   type ReviewRow,
   type ReviewSort,
   reviewVotesOf,
   updateReview,
 } from './reviews.queries.js';
 import type { CourseRating, Review } from './reviews.schemas.js';
-import { bayesianAverage, type Prior } from './scores.js';
-import type { SensitiveWords } from './sensitive-words.js';
+import type { SensitiveWords } from './moderation.service.js';
 import type { CommunityTables, ReviewTable } from './tables.js';
-import { plainText } from './text.js';
+import { nonBlank } from '../../platform/text.js';
 import type { Selectable } from 'kysely';
 
 type Db = Kysely<CommunityTables>;
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
-export function toReview(row: ReviewRow, mine: boolean | null): Review {
+export interface Prior {
+  /** m: the rating assumed before any review. */
+  mean: number;
+  /** C: how many reviews the prior weighs as. */
+  weight: number;
+}
+
+/** Bayesian average (C·m + Σ ratings) / (C + n): few reviews stay near m, many speak for themselves. */
+export function bayesianAverage(count: number, sum: number, prior: Prior): number {
+  if (prior.weight + count === 0) return prior.mean;
+  return (prior.weight * prior.mean + sum) / (prior.weight + count);
+}
+
+/**
+ * The wire review. The instructor's reply is shown when visible; a held or hidden reply only to
+ * whom `seesAnyReply` (its author and moderators, on single-review answers).
+ */
+export function toReview(row: ReviewRow, mine: boolean | null, seesAnyReply = false): Review {
+  const reply =
+    row.reply_body !== null &&
+    row.reply_author_id !== null &&
+    row.replied_at !== null &&
+    row.reply_status !== null &&
+    (row.reply_status === 'visible' || seesAnyReply)
+      ? {
+          body: row.reply_body,
+          authorId: row.reply_author_id,
+          status: row.reply_status,
+          repliedAt: iso(row.replied_at),
+        }
+      : null;
   return {
     id: row.id,
     courseId: row.course_id,
@@ -46,16 +74,14 @@ export function toReview(row: ReviewRow, mine: boolean | null): Review {
     verified: row.verified,
     status: row.status,
     votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
-    reply:
-      row.reply_body !== null && row.reply_author_id !== null && row.replied_at !== null
-        ? { body: row.reply_body, authorId: row.reply_author_id, repliedAt: iso(row.replied_at) }
-        : null,
+    reply,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
 }
 
-const factsOf = (row: Selectable<ReviewTable>) => ({
+/** The facts every review event carries. */
+export const factsOf = (row: Selectable<ReviewTable>) => ({
   reviewId: row.id,
   courseId: row.course_id,
   authorId: row.author_id,
@@ -74,7 +100,8 @@ export function createReviewsService(deps: {
   clock: Clock;
   access: Access;
   words: SensitiveWords;
-  posting: PostingLimit;
+  /** Reviews, comments and reports share one budget per user (429 past it). */
+  posting: WindowLimit;
   prior: Prior;
   /** Called after a commit that changed a course's public reviews (drops cached pages). */
   changed: (courseId: string) => Promise<void>;
@@ -96,15 +123,54 @@ export function createReviewsService(deps: {
 
   async function withMine(viewer: Viewer | undefined, row: ReviewRow): Promise<Review> {
     const mine = viewer ? ((await reviewVotesOf(db, viewer.userId, [row.id])).get(row.id) ?? null) : null;
-    return toReview(row, mine);
+    const seesAnyReply =
+      viewer !== undefined &&
+      (row.reply_author_id === viewer.userId || can(viewer.roles, 'community:moderate'));
+    return toReview(row, mine, seesAnyReply);
+  }
+
+  /**
+   * Recount a course's aggregate from its visible reviews: what the subscriber of the module's
+   * own review events runs, so a redelivered or reordered event still leaves the right numbers.
+   */
+  async function recount(trx: Db, courseId: string): Promise<void> {
+    const counts = await countRatings(trx, courseId);
+    await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
+  }
+
+  /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
+  async function setVerified(
+    trx: Transaction<CommunityTables>,
+    userId: string,
+    courseId: string,
+    verified: boolean,
+  ): Promise<string | undefined> {
+    const rows = await trx
+      .updateTable('community.reviews')
+      .set({ verified })
+      .where('author_id', '=', userId)
+      .where('course_id', '=', courseId)
+      .where('verified', '<>', verified)
+      .returningAll()
+      .execute();
+    const at = clock().toISOString();
+    await enqueue(
+      trx,
+      'community',
+      rows.map((row) =>
+        ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),
+      ),
+    );
+    return rows.length > 0 ? courseId : undefined;
   }
 
   return {
     async create(viewer: Viewer, courseId: string, input: { rating: number; body: string }): Promise<Review> {
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       await access.liveCourse(courseId);
       if (!(await access.owns(viewer.userId, courseId))) throw Refused.reviewPurchase();
-      await posting.charge(viewer.userId);
+      const wait = await posting.take(viewer.userId);
+      if (wait !== undefined) throw Refused.tooFast(wait);
       const held = words.firstMatch(body);
       const id = randomUUID();
       const at = clock();
@@ -150,28 +216,8 @@ export function createReviewsService(deps: {
     async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
       const sort: ReviewSort = query.sort ?? 'newest';
       const limit = query.limit ?? 20;
-      const column = REVIEW_ORDERS[sort].column;
-      const after = readCursor(
-        query.cursor,
-        sort,
-        column === 'created_at' ? 'date-time' : column === 'up_votes' ? 'int32' : 'number',
-      );
-      const rows = await listVisibleReviews(db, courseId, sort, limit, after);
-      const kept = rows.slice(0, limit);
-      const mine = viewer
-        ? await reviewVotesOf(
-            db,
-            viewer.userId,
-            kept.map((r) => r.id),
-          )
-        : new Map<string, boolean>();
-      const last = kept[kept.length - 1];
-      const value = (r: ReviewRow): string | number =>
-        column === 'created_at' ? iso(r.created_at) : column === 'up_votes' ? r.up_votes : r.wilson;
-      return {
-        data: kept.map((r) => toReview(r, mine.get(r.id) ?? null)),
-        nextCursor: rows.length > limit && last ? makeCursor(sort, value(last), last.id) : null,
-      };
+      const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor, viewer?.userId);
+      return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, r.mine), sort);
     },
 
     get: async (viewer: Viewer | undefined, reviewId: string) =>
@@ -183,7 +229,8 @@ export function createReviewsService(deps: {
       input: { rating?: number | undefined; body?: string | undefined },
     ) {
       await own(viewer, reviewId);
-      const body = input.body === undefined ? undefined : plainText(input.body, 'body');
+      const body =
+        input.body === undefined ? undefined : nonBlank(input.body, 'body', CommunityErrors.blankField);
       const held = body === undefined ? undefined : words.firstMatch(body);
       const at = clock();
       const courseId = await inTransaction(db, async (trx) => {
@@ -248,7 +295,9 @@ export function createReviewsService(deps: {
         // a hidden review stays unknown to whoever may not read it; others learn why not
         throw Refused.notInstructor();
       }
-      const body = plainText(input.body, 'body');
+      const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
+      // the same word list as learners' posts: a match holds the reply for a moderator
+      const held = words.firstMatch(body);
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockReview(trx, reviewId);
@@ -256,8 +305,19 @@ export function createReviewsService(deps: {
         const updated = await updateReview(trx, reviewId, {
           reply_body: body,
           reply_author_id: viewer.userId,
+          reply_status: held === undefined ? 'visible' : 'held',
           replied_at: at,
         });
+        if (held !== undefined) {
+          await logAction(trx, {
+            type: 'review',
+            id: reviewId,
+            action: 'held',
+            actorId: null,
+            reason: `reply, word list: ${held}`,
+            at,
+          });
+        }
         await enqueue(trx, 'community', [
           ReviewUpdatedEvent.create(reviewId, {
             ...factsOf(updated),
@@ -283,51 +343,49 @@ export function createReviewsService(deps: {
       cursor?: string | undefined;
     }): Promise<Page<CourseRating>> {
       const limit = query.limit ?? 20;
-      const after = readCursor(query.cursor, 'bayesian', 'number');
-      const rows = await listByBayesian(db, limit, after);
-      const kept = rows.slice(0, limit);
-      const last = kept[kept.length - 1];
-      return {
-        data: kept.map((r) => toRating(r.course_id, r, prior)),
-        nextCursor:
-          rows.length > limit && last ? makeCursor('bayesian', last.bayesian, last.course_id) : null,
-      };
+      const rows = await listByBayesian(db, limit, query.cursor);
+      return toPage(
+        rows,
+        limit,
+        (r) => [r.bayesian, r.course_id],
+        (r) => toRating(r.course_id, r, prior),
+        'bayesian',
+      );
     },
 
     /**
-     * Recount a course's aggregate from its visible reviews: what the subscriber of the module's
-     * own review events runs, so a redelivered or reordered event still leaves the right numbers.
+     * Recount every course whose aggregate drifted from its visible reviews or was computed with
+     * another prior, each in a short transaction of its own; answers how many. Idempotent.
      */
-    async recount(trx: Db, courseId: string): Promise<void> {
-      const counts = await countRatings(trx, courseId);
-      await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
+    async recountAll(): Promise<number> {
+      const courseIds = await driftedRatings(db, prior);
+      for (const courseId of courseIds) {
+        await inTransaction(db, (trx) => recount(trx, courseId));
+      }
+      return courseIds.length;
     },
 
-    /** Set or clear the verified mark of a user's review of a course (after a grant or revocation). */
-    async setVerified(
-      trx: Transaction<CommunityTables>,
-      userId: string,
-      courseId: string,
-      verified: boolean,
-    ): Promise<string | undefined> {
-      const rows = await trx
-        .updateTable('community.reviews')
-        .set({ verified })
-        .where('author_id', '=', userId)
-        .where('course_id', '=', courseId)
-        .where('verified', '<>', verified)
-        .returningAll()
-        .execute();
-      const at = clock().toISOString();
-      await enqueue(
-        trx,
-        'community',
-        rows.map((row) =>
-          ReviewUpdatedEvent.create(row.id, { ...factsOf(row), change: 'verification', updatedAt: at }),
-        ),
-      );
-      return rows.length > 0 ? courseId : undefined;
+    /**
+     * The verified mark of the user's review of the course, set to learning's answer now (the
+     * `community.verify-purchase` job, after a grant or a revocation). Learning is asked before
+     * the transaction opens.
+     */
+    async verify(userId: string, courseId: string): Promise<void> {
+      // two jobs of one review may run at once (one sent while the other ran), each with the
+      // answer of its moment: whoever writes last asks again after writing, so the last write
+      // stands only if it is still learning's answer
+      let owns = await access.owns(userId, courseId);
+      for (let round = 0; round < 5; round++) {
+        const mark = owns;
+        const changedCourse = await inTransaction(db, (trx) => setVerified(trx, userId, courseId, mark));
+        if (changedCourse) await changed(courseId);
+        owns = await access.owns(userId, courseId);
+        if (owns === mark) return;
+      }
     },
+
+    recount,
+    setVerified,
   };
 }
 

@@ -1,4 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../platform/db/database.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
+import { waitFor } from '../../platform/messaging/test-support.js';
+import { EntitlementGrantedEvent } from '../learning/index.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { type CommunityTest, startCommunity } from './community.test-support.js';
 
@@ -9,7 +15,7 @@ interface ReviewWire {
   verified: boolean;
   status: string;
   votes: { helpful: number; unhelpful: number; score: number; mine: boolean | null };
-  reply: { body: string } | null;
+  reply: { body: string; status: string } | null;
 }
 interface PageWire<T> {
   data: T[];
@@ -140,18 +146,110 @@ describe('reviews', () => {
     expect(replied.reply).toMatchObject({ body: 'Thank you!' });
   });
 
-  it('a refunded purchase loses the verified mark', async () => {
+  it('a refund takes the verified mark away, a late copy of the old grant does not bring it back, a new purchase does', async () => {
     const course = await t.course();
     const buyer = await t.buyer(course.id);
     const r = await review(buyer, course.id, 1, 'Not for me');
     expect(r.verified).toBe(true);
     await t.refund(buyer, course.id);
-    const after = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`);
-    expect(after.verified).toBe(false);
+    await waitFor(
+      async () => !(await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`)).verified,
+      'the refund to take the verified mark away',
+      20_000,
+    );
     const updates = await t.kit.outbox('community', 'community.review.updated');
     expect(updates.map((e) => e.data)).toContainEqual(
       expect.objectContaining({ reviewId: r.id, change: 'verification', verified: false }),
     );
+
+    // the grant of the refunded order delivered again after the revocation (at least once, any order):
+    // the job asks learning, which no longer grants the course, so the mark stays off
+    const db = t.kit.app.platform.database.db;
+    const lateGrant = EntitlementGrantedEvent.create(randomUUID(), {
+      userId: buyer.id,
+      courseId: course.id,
+      source: 'order',
+      sourceId: buyer.orderId,
+      grantedAt: t.clock().toISOString(),
+    });
+    await inTransaction(db, (trx) => enqueue(trx, 'learning', [lateGrant]));
+    await t.kit.settle();
+    await t.jobsDone('community.verify-purchase');
+    expect((await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`)).verified).toBe(
+      false,
+    );
+
+    // bought again: learning grants it anew and the mark comes back
+    await t.buyAgain(buyer, course.id);
+    // eventually consistent: the mark follows once the job that asks learning has run
+    await waitFor(
+      async () => (await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`)).verified,
+      'the verified mark to come back',
+      20_000,
+    );
+  });
+
+  it('an instructor’s reply goes through the word list: held until a moderator approves it', async () => {
+    const course = await t.course();
+    const buyer = await t.buyer(course.id);
+    const r = await review(buyer, course.id, 4);
+    const mine = await t.kit.expectStatus<ReviewWire>(200, 'PUT', `/api/v1/reviews/${r.id}/reply`, {
+      as: t.instructor,
+      body: { body: 'Thanks! Get ＦＲＥＥ Crypto on my site' },
+    });
+    expect(mine.reply).toMatchObject({ status: 'held' });
+    // readers do not see a held reply, in the review or in the list
+    expect((await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`)).reply).toBeNull();
+    const list = await t.kit.expectStatus<PageWire<ReviewWire>>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews`,
+      { as: buyer },
+    );
+    expect(list.data.find((x) => x.id === r.id)?.reply).toBeNull();
+    const queue = await t.kit.expectStatus<PageWire<{ id: string; heldReply: string | null }>>(
+      200,
+      'GET',
+      '/api/v1/admin/community/queue?limit=100',
+      { as: t.admin },
+    );
+    expect(queue.data).toContainEqual(
+      expect.objectContaining({ id: r.id, heldReply: 'Thanks! Get ＦＲＥＥ Crypto on my site' }),
+    );
+    // a comment has no reply to decide on
+    const c = await t.kit.expectStatus<{ id: string }>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      {
+        as: buyer,
+        body: { body: 'A question' },
+      },
+    );
+    const wrong = await t.kit.request('POST', `/api/v1/admin/community/comments/${c.id}/decision`, {
+      as: t.admin,
+      body: { action: 'approve', reason: 'fine', part: 'reply' },
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ code: 'community.no-reply-to-moderate' });
+
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/community/reviews/${r.id}/decision`, {
+      as: t.admin,
+      body: { action: 'approve', reason: 'the link is the course site', part: 'reply' },
+    });
+    const shown = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`);
+    expect(shown.reply).toMatchObject({ status: 'visible', body: 'Thanks! Get ＦＲＥＥ Crypto on my site' });
+    expect(shown.status).toBe('visible');
+    const audit = await t.kit.expectStatus<{ data: { action: string; reason: string | null }[] }>(
+      200,
+      'GET',
+      `/api/v1/admin/community/reviews/${r.id}/audit`,
+      { as: t.admin },
+    );
+    expect(audit.data.map((a) => [a.action, a.reason])).toEqual([
+      ['held', 'reply, word list: freecrypto'],
+      ['approved', 'reply: the link is the course site'],
+    ]);
   });
 });
 
@@ -191,13 +289,81 @@ describe('ratings', () => {
   });
 });
 
+describe('nightly recount', () => {
+  it('repairs drifted rating aggregates, vote counts and scores from the rows, and changes nothing when run again', async () => {
+    const course = await t.course();
+    const [a, b, voter] = await t.buyers(course.id, 3);
+    if (!a || !b || !voter) throw new Error('no buyers');
+    const ra = await review(a, course.id, 5);
+    await review(b, course.id, 2);
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${ra.id}/vote`, {
+      as: voter,
+      body: { helpful: true },
+    });
+    const c = await t.kit.expectStatus<{ id: string }>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      { as: a, body: { body: 'A question' } },
+    );
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/comments/${c.id}/vote`, {
+      as: b,
+      body: { helpful: false },
+    });
+    await t.kit.settle();
+    const rating = () => t.kit.expectStatus(200, 'GET', `/api/v1/courses/${course.id}/rating`);
+    const right = await rating();
+    expect(right).toMatchObject({ count: 2, mean: 3.5 });
+
+    // drift, as a lost event, a bug or a restore would leave it
+    const db = t.kit.app.platform.database.db;
+    await sql`update community.course_ratings set count = 7, sum = 1, r5 = 0, bayesian = 1 where course_id = ${course.id}`.execute(
+      db,
+    );
+    await sql`update community.reviews set up_votes = 9, down_votes = 3, wilson = 0.9 where id = ${ra.id}`.execute(
+      db,
+    );
+    await sql`update community.comments set up_votes = 4, wilson = 0.5 where id = ${c.id}`.execute(db);
+    expect(await rating()).toMatchObject({ count: 7 });
+
+    await t.runJob('community.recount');
+    expect(await rating()).toEqual(right);
+    const r = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${ra.id}`);
+    // one helpful vote of one: the Wilson lower bound of 1/1 (z 1.96)
+    expect(r.votes).toMatchObject({ helpful: 1, unhelpful: 0, score: expect.closeTo(0.20654, 4) });
+    const comment = await t.kit.expectStatus<{ votes: ReviewWire['votes'] }>(
+      200,
+      'GET',
+      `/api/v1/comments/${c.id}`,
+    );
+    expect(comment.votes).toMatchObject({ helpful: 0, unhelpful: 1, score: 0 });
+
+    // idempotent: a second run finds nothing to write (the aggregate row keeps its time)
+    const stamp = async () =>
+      (
+        await sql<{
+          at: Date;
+        }>`select updated_at as at from community.course_ratings where course_id = ${course.id}`.execute(db)
+      ).rows[0]?.at.toISOString();
+    const before = await stamp();
+    t.clock.advance(3600);
+    await t.runJob('community.recount');
+    expect(await stamp()).toBe(before);
+    expect(await rating()).toEqual(right);
+  });
+});
+
 describe('votes and orders', () => {
   it('orders by Wilson lower bound (z 1.96) and by helpful count, with keyset pages and typed cursors', async () => {
     const course = await t.course();
     const authors = await t.buyers(course.id, 4);
-    const [r1, r2, r3, r4] = await Promise.all(
-      authors.map((a, i) => review(a, course.id, 5, `Review ${i + 1}`)),
-    );
+    // a minute apart, so "newest" and "oldest" are told by time, not by the id that breaks ties
+    const written: ReviewWire[] = [];
+    for (const [i, a] of authors.entries()) {
+      written.push(await review(a, course.id, 5, `Review ${i + 1}`));
+      t.clock.advance(60);
+    }
+    const [r1, r2, r3, r4] = written;
     if (!r1 || !r2 || !r3 || !r4) throw new Error('no reviews');
     const voters = await Promise.all(Array.from({ length: 6 }, () => t.kit.caller('learner')));
     const vote = (id: string, voter: Caller, helpful: boolean) =>
@@ -252,11 +418,16 @@ describe('votes and orders', () => {
       'GET',
       `/api/v1/courses/${course.id}/reviews?sort=newest&limit=100`,
     );
-    expect(newest.data.map((r) => r.id)).toEqual(oldest.data.map((r) => r.id).reverse());
+    expect(oldest.data.map((r) => r.id)).toEqual([r1.id, r2.id, r3.id, r4.id]);
+    expect(newest.data.map((r) => r.id)).toEqual([r4.id, r3.id, r2.id, r1.id]);
 
     for (const cursor of [
       'not-a-cursor',
       Buffer.from(JSON.stringify(['best', 'x', r1.id])).toString('base64url'),
+      // the right order, a value of the wrong type, a huge number, an id that is not a uuid
+      Buffer.from(JSON.stringify(['helpful', 'x', r1.id])).toString('base64url'),
+      Buffer.from(JSON.stringify(['helpful', 1e300, r1.id])).toString('base64url'),
+      Buffer.from(JSON.stringify(['helpful', 3, "'; drop table x; --"])).toString('base64url'),
       first.nextCursor ?? '', // a "best" cursor sent to the "helpful" order
     ]) {
       const res = await t.kit.request(

@@ -3,23 +3,26 @@ import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js
 import { ProfileUpdatedEvent, UserRegisteredEvent } from '../identity/index.js';
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/index.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
+import type { JobQueue } from '../../platform/jobs/job-queue.js';
+import type { VerifyPurchaseJob } from './jobs.js';
 import type { ReviewsService } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
-import { matchForm } from './text.js';
+import { matchForm } from '../../platform/text.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
  *   reviews (idempotent, so redelivery and order do not matter).
- * - `community.grants`: learning's grants and revocations, copied per source; when the last grant
- *   of a course goes (a refund), the author's review loses its verified mark, and gets it back on
- *   a new grant.
+ * - `community.grants`: learning's grants and revocations each queue `community.verify-purchase`,
+ *   which sets the author's verified mark to learning's current answer (a refund takes it away, a
+ *   new purchase gives it back).
  * - `community.members`: identity's display names, which mentions resolve against.
  */
 export function createCommunitySubscribers(deps: {
   reviews: ReviewsService;
-  dropList: (courseId: string) => Promise<void>;
+  jobs: JobQueue;
+  verifyPurchase: VerifyPurchaseJob;
 }): ModuleSubscriber[] {
-  const { reviews, dropList } = deps;
+  const { reviews, jobs, verifyPurchase } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
   const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
   return [
@@ -33,35 +36,17 @@ export function createCommunitySubscribers(deps: {
     eventSubscriber({
       consumer: 'community.grants',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      async handle(event, trx, { afterCommit }) {
-        const db = tx(trx);
-        const { userId, courseId, source } = event.data;
-        const sourceId = event.data.sourceId ?? '';
-        let changed: string | undefined;
-        if (event.type === 'learning.entitlement.granted') {
-          await db
-            .insertInto('community.grants')
-            .values({ user_id: userId, course_id: courseId, source, source_id: sourceId })
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-          changed = await reviews.setVerified(db, userId, courseId, true);
-        } else {
-          await db
-            .deleteFrom('community.grants')
-            .where('user_id', '=', userId)
-            .where('course_id', '=', courseId)
-            .where('source', '=', source)
-            .where('source_id', '=', sourceId)
-            .execute();
-          const left = await db
-            .selectFrom('community.grants')
-            .select('source')
-            .where('user_id', '=', userId)
-            .where('course_id', '=', courseId)
-            .executeTakeFirst();
-          if (!left) changed = await reviews.setVerified(db, userId, courseId, false);
-        }
-        if (changed) afterCommit(() => dropList(courseId));
+      async handle(event, trx) {
+        // the job asks learning after this commits: no call to another module in a transaction
+        const { userId, courseId } = event.data;
+        await jobs.send(
+          verifyPurchase,
+          { userId, courseId },
+          {
+            transaction: trx,
+            singletonKey: `${userId}:${courseId}`,
+          },
+        );
       },
     }),
     eventSubscriber({

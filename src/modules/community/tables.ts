@@ -22,6 +22,8 @@ export interface ReviewTable {
   /** Wilson lower bound of up / (up + down), kept current by every vote (see CONTEXT.md). */
   wilson: Generated<number>;
   reply_body: Nullable<string>;
+  /** The reply's own moderation status (the word list holds it like any post); null without a reply. */
+  reply_status: Nullable<ItemStatus>;
   reply_author_id: Nullable<string>;
   replied_at: NullableStamp;
   created_at: Stamp;
@@ -71,6 +73,8 @@ export interface CommentTable {
   wilson: Generated<number>;
   created_at: Stamp;
   updated_at: Stamp;
+  /** Set when its author (or a moderator) deleted it while it had replies: a tombstone. */
+  deleted_at: NullableStamp;
 }
 
 export interface MentionTable {
@@ -99,14 +103,6 @@ export interface ModerationLogTable {
   at: Stamp;
 }
 
-/** A read copy of learning's grants, from its events: the verified mark follows them. */
-export interface GrantCopyTable {
-  user_id: string;
-  course_id: string;
-  source: string;
-  source_id: string;
-}
-
 /** A read copy of identity's display names, from its events: mentions resolve against it. */
 export interface MemberTable {
   user_id: string;
@@ -124,6 +120,5 @@ export type CommunityTables = {
   'community.mentions': MentionTable;
   'community.reports': ReportTable;
   'community.moderation_log': ModerationLogTable;
-  'community.grants': GrantCopyTable;
   'community.members': MemberTable;
 };

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { CommunityTables, SubjectType } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
@@ -85,4 +85,31 @@ export async function storeScore(
     .set({ up_votes: score.up, down_votes: score.down, wilson: score.wilson })
     .where('id', '=', subjectId)
     .execute();
+}
+
+/**
+ * Reviews or comments whose stored counts or score differ from their votes (drift after a bug, a
+ * restore, a hand edit): what the nightly recount repairs. The score is compared with the Wilson
+ * lower bound computed here as the vote path computes it, within rounding.
+ */
+export async function driftedScores(db: Db, type: SubjectType, z: number): Promise<string[]> {
+  const t = TABLES[type];
+  const z2 = z * z;
+  const { rows } = await sql<{ id: string }>`
+    with v as (
+      select ${sql.ref(t.key)} as id,
+        count(*) filter (where helpful)::int as up, count(*) filter (where not helpful)::int as down
+      from ${sql.table(t.votes)} group by 1
+    ), s as (
+      select i.id, i.up_votes, i.down_votes, i.wilson, coalesce(v.up, 0) as up, coalesce(v.down, 0) as down
+      from ${sql.table(t.items)} i left join v on v.id = i.id
+    )
+    select id from s
+    where up_votes <> up or down_votes <> down
+      or abs(wilson - case when up + down = 0 then 0 else
+        (up::float8 / (up + down) + ${z2}::float8 / (2 * (up + down))
+          - ${z}::float8 * sqrt((up::float8 / (up + down) * (1 - up::float8 / (up + down))
+            + ${z2}::float8 / (4 * (up + down))) / (up + down)))
+        / (1 + ${z2}::float8 / (up + down)) end) > 1e-9`.execute(db);
+  return rows.map((r) => r.id);
 }

@@ -38,8 +38,13 @@ export type CursorValue = string | number;
 export type CursorPart = 'date-time' | 'int32' | 'int64' | 'number' | 'uuid' | 'text';
 export type CursorShape = readonly CursorPart[];
 
-export function encodeCursor(values: CursorValue[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
+/**
+ * `tag` names the list order the cursor was made for (`best`, `newest`…) and travels as its first
+ * value: a cursor of one order sent to another is then a 400, not a wrong page, even when both
+ * sort values have the same type (a helpful count and a score are both numbers).
+ */
+export function encodeCursor(values: CursorValue[], tag?: string): string {
+  return Buffer.from(JSON.stringify(tag === undefined ? values : [tag, ...values])).toString('base64url');
 }
 
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$/;
@@ -93,7 +98,7 @@ function fits(value: unknown, part: CursorPart | undefined): boolean {
  * never a 500. Pass the cursor's shape to have each value checked against its column's type;
  * a bare length checks only that strings are valid text and numbers finite.
  */
-export function decodeCursor(cursor: string, shape: number | CursorShape): CursorValue[] {
+export function decodeCursor(cursor: string, shape: number | CursorShape, tag?: string): CursorValue[] {
   const length = typeof shape === 'number' ? shape : shape.length;
   const parts: (CursorPart | undefined)[] = typeof shape === 'number' ? [] : [...shape];
   let values: unknown;
@@ -101,6 +106,9 @@ export function decodeCursor(cursor: string, shape: number | CursorShape): Curso
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     values = undefined;
+  }
+  if (Array.isArray(values) && tag !== undefined) {
+    values = values[0] === tag ? values.slice(1) : undefined;
   }
   if (!Array.isArray(values) || values.length !== length || !values.every((v, i) => fits(v, parts[i]))) {
     throw AppError.validation('request.bad-cursor', 'The cursor is not one this API issued for this list.', [
@@ -124,11 +132,13 @@ export function keyset<DB, TB extends keyof DB, O>(
     cursor?: string | undefined;
     /** The type of each column's cursor value; without it only the count and basic types are checked. */
     shape?: CursorShape | undefined;
+    /** The list order the cursor must have been made for (`toPage` with the same tag). */
+    tag?: string | undefined;
   },
 ): SelectQueryBuilder<DB, TB, O> {
   let q = query;
   if (options.cursor) {
-    const values = decodeCursor(options.cursor, options.shape ?? options.columns.length);
+    const values = decodeCursor(options.cursor, options.shape ?? options.columns.length, options.tag);
     const op = options.direction === 'asc' ? sql.raw('>') : sql.raw('<');
     q = q.where(
       sql<boolean>`(${sql.join(options.columns.map((c) => sql.ref(c)))}) ${op} (${sql.join(values.map((v) => sql`${v}`))})`,
@@ -139,17 +149,21 @@ export function keyset<DB, TB extends keyof DB, O>(
   return q.limit(options.limit + 1);
 }
 
-/** Cut the extra row that `keyset` fetched and build the next cursor from the last row kept. */
+/**
+ * Cut the extra row that `keyset` fetched and build the next cursor from the last row kept
+ * (with `tag`, the cursor is bound to that list order; see `encodeCursor`).
+ */
 export function toPage<Row, Item>(
   rows: Row[],
   limit: number,
   cursorOf: (row: Row) => CursorValue[],
   map: (row: Row) => Item,
+  tag?: string,
 ): Page<Item> {
   const kept = rows.slice(0, limit);
   const last = kept[kept.length - 1];
   return {
     data: kept.map(map),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last), tag) : null,
   };
 }

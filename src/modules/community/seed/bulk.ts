@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Prior } from '../scores.js';
+import type { Prior } from '../reviews.service.js';
 import type { CommunityTables } from '../tables.js';
 
 /**

@@ -1,13 +1,39 @@
+import type { FastifyRequest } from 'fastify';
 import type { Cache } from '../../platform/cache/cache.js';
+import { AppError } from '../../platform/errors.js';
+import { requirePrincipal } from '../../platform/http/principal.js';
 import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.js';
 import type { LearningApi } from '../learning/index.js';
-import { NotFound, Refused } from './community.errors.js';
+import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { can } from './permissions.js';
 
 export interface Viewer {
   userId: string;
   roles: string[];
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function viewerFrom(subject: string, roles: string[]): Viewer {
+  // community keeps user ids in uuid columns; any other subject would surface as a 500
+  if (!UUID.test(subject)) {
+    throw AppError.forbidden(
+      CommunityErrors.unsupportedSubject,
+      'This token’s subject is not a user of this platform.',
+    );
+  }
+  return { userId: subject, roles };
+}
+
+/** The signed-in caller of a route guarded by `auth.require()`. */
+export const requireViewer = (request: FastifyRequest): Viewer => {
+  const p = requirePrincipal(request);
+  return viewerFrom(p.subject, p.roles);
+};
+
+/** The caller of a route guarded by `auth.optional()`, or undefined when anonymous. */
+export const optionalViewer = (request: FastifyRequest): Viewer | undefined =>
+  request.principal ? viewerFrom(request.principal.subject, request.principal.roles) : undefined;
 
 export type LessonVia = 'preview' | 'entitled' | 'instructor' | 'admin';
 
