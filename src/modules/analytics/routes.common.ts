@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../platform/http/principal.js';
 import { Invalid } from './analytics.errors.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../platform/ids.js';
 
 /** The signed-in user behind a request. */
 export interface Viewer {
@@ -12,7 +11,7 @@ export interface Viewer {
 
 function viewerFrom(subject: string, roles: string[]): Viewer {
   // analytics keeps user ids in uuid columns; a client_credentials subject is nobody's
-  if (!UUID.test(subject)) throw Invalid.subject();
+  if (!isUuid(subject)) throw Invalid.subject();
   return { userId: subject, roles };
 }
 

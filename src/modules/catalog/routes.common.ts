@@ -9,10 +9,9 @@ import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Actor } from './course.access.js';
 import { CatalogErrors } from './catalog.errors.js';
+import { isUuid } from '../../platform/ids.js';
 
 export const NoContent = Type.Null();
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller, if a valid token came with the request (after `auth.optional()` or `auth.require()`). */
 export function actorOf(request: FastifyRequest): Actor | undefined {
@@ -26,7 +25,7 @@ export function requireActor(request: FastifyRequest): Actor {
 
 function actorFrom(principal: Principal): Actor {
   // catalog stores user ids in uuid columns; any other subject would otherwise surface as a 500
-  if (!UUID.test(principal.subject)) {
+  if (!isUuid(principal.subject)) {
     throw AppError.forbidden(
       CatalogErrors.unsupportedSubject,
       'This token’s subject is not a user of this platform.',

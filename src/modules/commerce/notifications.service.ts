@@ -10,10 +10,9 @@ import { lockPaymentForNotification, recordNotification, updatePayment } from '.
 import type { ProviderName, VerifiedNotification } from './providers/provider.js';
 import type { RefundsService } from './refunds.service.js';
 import type { CommerceTables, NotificationOutcome } from './tables.js';
+import { isUuid } from '../../platform/ids.js';
 
 type Db = Kysely<CommerceTables>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface NotificationResult {
   outcome: NotificationOutcome;
@@ -47,7 +46,7 @@ export function createNotificationsService(deps: {
   ): Promise<NotificationResult> {
     const now = clock();
     // the order row first, then the payment: the order every writer of both takes
-    const order = UUID.test(n.paymentId) ? await lockOrderOfPayment(trx, n.paymentId) : undefined;
+    const order = isUuid(n.paymentId) ? await lockOrderOfPayment(trx, n.paymentId) : undefined;
     const locked = order
       ? await lockPaymentForNotification(trx, n.paymentId, provider, n.providerTxnId)
       : undefined;

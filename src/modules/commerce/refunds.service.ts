@@ -42,11 +42,11 @@ import {
 } from './refunds.queries.js';
 import type { RefundView } from './refunds.schemas.js';
 import { type CommerceTables, HOLDING_STATUSES, type RefundStatus } from './tables.js';
+import { isUuid } from '../../platform/ids.js';
 
 type Db = Kysely<CommerceTables>;
 type Trx = Transaction<CommerceTables>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_SECONDS = 24 * 3600;
 const REFUNDABLE = ['paid', 'partially_refunded'] as const;
 
@@ -325,7 +325,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
 
   /** Lock the refund's order, then the refund (the order every writer of both takes). */
   async function lockedRefund(trx: Db, refundId: string): Promise<{ order: OrderRow; refund: RefundRow }> {
-    const found = UUID.test(refundId) ? await findRefund(trx, refundId) : undefined;
+    const found = isUuid(refundId) ? await findRefund(trx, refundId) : undefined;
     if (!found) throw RefundRefused.notFound();
     const order = await lockOrder(trx, found.order_id);
     const refund = await lockRefund(trx, refundId);
@@ -510,7 +510,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
     },
 
     async get(actor: Actor, refundId: string): Promise<RefundView> {
-      const refund = UUID.test(refundId) ? await findRefund(db, refundId) : undefined;
+      const refund = isUuid(refundId) ? await findRefund(db, refundId) : undefined;
       if (!refund || (refund.user_id !== actor.userId && !isAdmin(actor))) throw RefundRefused.notFound();
       const [view] = await views([refund]);
       if (!view) throw RefundRefused.notFound();
@@ -608,7 +608,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
 
     /** Ask the provider about a refund now (its learner or an admin; anyone else: 404). */
     async query(actor: Actor, refundId: string): Promise<RefundCheck> {
-      const refund = UUID.test(refundId) ? await findRefund(db, refundId) : undefined;
+      const refund = isUuid(refundId) ? await findRefund(db, refundId) : undefined;
       if (!refund || (refund.user_id !== actor.userId && !isAdmin(actor))) throw RefundRefused.notFound();
       return checkAtProvider(refund);
     },
@@ -720,7 +720,7 @@ export function createRefundsService(deps: RefundsServiceDeps) {
       n: VerifiedNotification,
       provider: string,
     ): Promise<NotificationResult> {
-      if (!n.refundId || !UUID.test(n.refundId)) return { outcome: 'rejected', flagReason: 'no such refund' };
+      if (!n.refundId || !isUuid(n.refundId)) return { outcome: 'rejected', flagReason: 'no such refund' };
       const refund = await lockRefund(trx, n.refundId);
       if (!refund || refund.payment_id !== payment.id)
         return { outcome: 'rejected', flagReason: 'no such refund' };

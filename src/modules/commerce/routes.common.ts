@@ -6,16 +6,15 @@ import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import { CommerceErrors } from './commerce.errors.js';
 import type { Actor } from './orders.service.js';
+import { isUuid } from '../../platform/ids.js';
 
 export { bearerSecurity as bearer } from '../../platform/http/problem.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller, for routes behind `auth.require()`. */
 export function requireActor(request: FastifyRequest): Actor {
   const principal = requirePrincipal(request);
   // orders keep user ids in uuid columns; any other subject would otherwise surface as a 500
-  if (!UUID.test(principal.subject) || principal.kind !== 'user') {
+  if (!isUuid(principal.subject) || principal.kind !== 'user') {
     throw AppError.forbidden(
       CommerceErrors.unsupportedSubject,
       'This token’s subject is not a user of this platform.',

@@ -6,17 +6,16 @@ import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.
 import type { LearningApi } from '../learning/index.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { can } from './permissions.js';
+import { isUuid } from '../../platform/ids.js';
 
 export interface Viewer {
   userId: string;
   roles: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function viewerFrom(subject: string, roles: string[]): Viewer {
   // community keeps user ids in uuid columns; any other subject would surface as a 500
-  if (!UUID.test(subject)) {
+  if (!isUuid(subject)) {
     throw AppError.forbidden(
       CommunityErrors.unsupportedSubject,
       'This token’s subject is not a user of this platform.',

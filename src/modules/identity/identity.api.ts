@@ -5,6 +5,7 @@ import { internalMeta, type IdentityDb } from './context.js';
 import type { ClientView, GrantType, OAuth } from './oauth.service.js';
 import type { Tokens } from './tokens.service.js';
 import { findUserByEmail, findUserById, type UserRow } from './users.queries.js';
+import { isUuid } from '../../platform/ids.js';
 
 /** What other modules may ask identity; an HTTP client of the same shape when split. */
 export interface UserSummary {
@@ -47,8 +48,6 @@ export interface IdentityApi extends IdentityDirectory {
   }): Promise<ClientView & { clientSecret: string | null }>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const summary = (row: UserRow): UserSummary => ({
   id: row.id,
   email: row.email,
@@ -72,7 +71,7 @@ export function createIdentityApi(deps: {
     checkPrincipal: tokens.checkPrincipal,
     async getUser(id) {
       // ids come from other modules' data; a malformed one is simply nobody
-      if (!UUID.test(id)) return undefined;
+      if (!isUuid(id)) return undefined;
       const row = await findUserById(db, id);
       return row ? summary(row) : undefined;
     },

@@ -18,12 +18,12 @@ import { CertificateIssuedEvent } from './learning.events.js';
 import { NotFound } from './learning.errors.js';
 import type { CertificateTable, LearningTables } from './tables.js';
 import type { Selectable } from 'kysely';
+import { isUuid } from '../../platform/ids.js';
 
 type Db = Kysely<LearningTables>;
 
 /** Verification ids are public and unguessable: 128 random bits. */
 const VERIFICATION_ID = /^[A-Za-z0-9_-]{22}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Certificates of completed courses. The learner's name and the course title are read (from
@@ -90,7 +90,7 @@ export function createCertificatesService(deps: {
 
     /** The owner's PDF; someone else's certificate is "not found". */
     async pdf(userId: string, certificateId: string): Promise<Uint8Array> {
-      const row = UUID.test(certificateId) ? await certificateById(db, certificateId) : undefined;
+      const row = isUuid(certificateId) ? await certificateById(db, certificateId) : undefined;
       if (!row || row.user_id !== userId) throw NotFound.certificate();
       return renderCertificatePdf({
         learnerName: row.learner_name,

@@ -32,13 +32,13 @@ import {
 } from './learning.schemas.js';
 import { rolesFor } from './permissions.js';
 import type { ProgressService } from './progress.service.js';
+import { isUuid } from '../../platform/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ['learning'];
 
 function learnerFrom(subject: string, roles: string[]): Learner {
   // learning keeps user ids in uuid columns; any other subject would surface as a 500
-  if (!UUID.test(subject)) {
+  if (!isUuid(subject)) {
     throw AppError.forbidden(
       LearningErrors.unsupportedSubject,
       'This token’s subject is not a user of this platform.',

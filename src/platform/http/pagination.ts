@@ -2,6 +2,7 @@ import { type SelectQueryBuilder, sql } from 'kysely';
 import { type Static, Type } from 'typebox';
 import { AppError } from '../errors.js';
 import { badTextReason } from './text-guard.js';
+import { isUuid } from '../ids.js';
 
 /** `?limit=&cursor=` for every list route. */
 export const PageQuery = Type.Object({
@@ -48,7 +49,6 @@ export function encodeCursor(values: CursorValue[], tag?: string): string {
 }
 
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const INT64 = /^-?\d{1,19}$/;
@@ -82,7 +82,7 @@ function fits(value: unknown, part: CursorPart | undefined): boolean {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
     case 'uuid':
-      return typeof value === 'string' && UUID.test(value);
+      return typeof value === 'string' && isUuid(value);
     case 'text':
     case undefined:
       // undefined: a caller that declared only a length; strings must still be storable text
