@@ -7,6 +7,8 @@ import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import {
   type InstructorApproved,
   InstructorApprovedEvent,
+  type InstructorRejected,
+  InstructorRejectedEvent,
   type RolesChanged,
   RolesChangedEvent,
   type UserDisabled,
@@ -231,6 +233,9 @@ export function createAdmin(deps: {
             displayName: user.display_name,
           };
           await enqueue(trx, 'identity', [InstructorApprovedEvent.create(userId, data)]);
+        } else {
+          const data: InstructorRejected = { userId, applicationId, rejectedBy: actorId, note };
+          await enqueue(trx, 'identity', [InstructorRejectedEvent.create(userId, data)]);
         }
         return { view: toApplicationView(decided), rolesChangedFor };
       });

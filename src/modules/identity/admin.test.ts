@@ -277,6 +277,19 @@ describe('instructor applications', () => {
       adminAuth,
     );
     expect(rejected.json().status).toBe('rejected');
+    // the applicant is told (notify mails it), with the reviewer's note
+    const events = await messagingTables(t.identity.db, 'identity')
+      .selectFrom('outbox')
+      .select(['type', 'data'])
+      .where('type', '=', 'identity.instructor.rejected')
+      .where('aggregate_id', '=', learner.id)
+      .execute();
+    expect(events).toEqual([
+      {
+        type: 'identity.instructor.rejected',
+        data: { userId: learner.id, applicationId: first.id, rejectedBy: adminId, note: 'Not yet' },
+      },
+    ]);
     const user = await get(`/api/v1/admin/users/${learner.id}`, adminAuth);
     expect(user.json().roles).toEqual(['learner']);
     expect((await post('/api/v1/me/instructor-application', { motivation }, auth)).statusCode).toBe(201);

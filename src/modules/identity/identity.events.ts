@@ -45,6 +45,19 @@ export const InstructorApprovedEvent = defineEvent({
 });
 export type InstructorApproved = Static<typeof InstructorApprovedEvent.schema>;
 
+export const InstructorRejectedEvent = defineEvent({
+  type: 'identity.instructor.rejected',
+  version: 1,
+  schema: Type.Object({
+    userId: Id,
+    applicationId: Id,
+    rejectedBy: Id,
+    /** The reviewer's note, which the applicant is told; null when none was given. */
+    note: Type.Union([Type.String(), Type.Null()]),
+  }),
+});
+export type InstructorRejected = Static<typeof InstructorRejectedEvent.schema>;
+
 export const UserDisabledEvent = defineEvent({
   type: 'identity.user.disabled',
   version: 1,
@@ -80,6 +93,7 @@ export const IdentityEvents = {
   userVerified: UserVerifiedEvent.type,
   passwordResetRequested: PasswordResetRequestedEvent.type,
   instructorApproved: InstructorApprovedEvent.type,
+  instructorRejected: InstructorRejectedEvent.type,
   userDisabled: UserDisabledEvent.type,
   userEnabled: UserEnabledEvent.type,
   rolesChanged: RolesChangedEvent.type,

@@ -3,6 +3,8 @@ export {
   IdentityEvents,
   type InstructorApproved,
   InstructorApprovedEvent,
+  type InstructorRejected,
+  InstructorRejectedEvent,
   type PasswordResetRequested,
   PasswordResetRequestedEvent,
   type ProfileUpdated,

@@ -19,6 +19,7 @@ export const KINDS = {
   refund_processed: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
   password_reset_requested: { channels: [], defaultOn: [], transactional: true, urgent: true },
   instructor_approved: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
+  instructor_rejected: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   course_published: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   course_rejected: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   certificate_issued: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },

@@ -16,6 +16,7 @@ import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
+  InstructorRejectedEvent,
   PasswordResetRequestedEvent,
   ProfileUpdatedEvent,
   RolesChangedEvent,
@@ -110,6 +111,13 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
         kind: 'instructor_approved',
         recipients: (d) => [d.userId],
         payload: (d) => ({ displayName: d.displayName }),
+        dedupeKey: (e) => e.data.applicationId,
+      }),
+      trigger({
+        event: InstructorRejectedEvent,
+        kind: 'instructor_rejected',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({ note: d.note }),
         dedupeKey: (e) => e.data.applicationId,
       }),
     ],

@@ -90,6 +90,24 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['恭喜 {{name}}，您的讲师申请已通过。', '现在就可以创建课程了。'],
     },
   },
+  instructor_rejected: {
+    en: {
+      subject: 'Your instructor application was not approved',
+      paragraphs: [
+        'Your instructor application was not approved this time.',
+        'The reviewer’s note: {{note}}',
+        'You may apply again with more about your teaching.',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的讲师申请未通过',
+      paragraphs: [
+        '很遗憾，您本次的讲师申请未通过。',
+        '审核意见：{{note}}',
+        '您可以补充教学经历后再次申请。',
+      ],
+    },
+  },
   course_published: {
     en: {
       subject: 'Your course “{{title}}” is published',
@@ -172,6 +190,7 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   refund_processed: { orderId: 'ord_123', amount: 9_900, currency: 'CNY', orderStatus: 'partially_refunded' },
   password_reset_requested: { expiresAt: '2026-01-01T09:00:00.000Z' },
   instructor_approved: { displayName: 'Ada Lovelace' },
+  instructor_rejected: { note: 'Tell us more about <your> teaching & courses.' },
   course_published: { courseId: 'c1', title: 'TypeScript & <Friends>' },
   course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
@@ -227,6 +246,8 @@ export function variablesOf(
     case 'welcome':
     case 'instructor_approved':
       return { name: str(p.displayName) };
+    case 'instructor_rejected':
+      return { note: p.note === null || p.note === undefined ? '—' : str(p.note) };
     case 'order_receipt': {
       const lines = Array.isArray(p.lines) ? (p.lines as Record<string, unknown>[]) : [];
       return {

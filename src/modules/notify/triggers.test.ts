@@ -5,6 +5,7 @@ import { OrderRefundedEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
+  InstructorRejectedEvent,
   PasswordResetRequestedEvent,
   UserRegisteredEvent,
 } from '../identity/index.js';
@@ -53,6 +54,26 @@ describe('triggers', () => {
     expect((await inboxOf(co.token)).data.map((n) => n.title)).toEqual([
       'Your course “Rust for <TS> people” is published',
     ]);
+  });
+
+  it('a rejected applicant is told once, with the reviewer’s note', async () => {
+    const me = await t.caller('learner');
+    const data = {
+      userId: me.id,
+      applicationId: randomUUID(),
+      rejectedBy: randomUUID(),
+      note: 'More <b>detail</b>',
+    };
+    const event = await t.emit(InstructorRejectedEvent, data);
+    // delivered again (same event id), and a second event about the same application
+    await t.emit(InstructorRejectedEvent, data, { id: event.id });
+    await t.emit(InstructorRejectedEvent, data);
+    const inbox = await inboxOf(me.token);
+    expect(inbox.data.map((n) => n.kind)).toEqual(['instructor_rejected']);
+    expect(inbox.data[0]).toMatchObject({
+      title: 'Your instructor application was not approved',
+      data: { note: 'More <b>detail</b>' },
+    });
   });
 
   it('instructor approval, refunds and password-reset notices (which never carry the link)', async () => {
