@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
+import { deliveriesInProgress } from '../../src/platform/messaging/inbox.js';
 import { waitFor } from '../../src/platform/messaging/test-support.js';
 import type { EventEnvelope } from '../../src/platform/messaging/types.js';
 import type { LecternModule, Platform } from '../../src/platform/module.js';
@@ -150,7 +151,9 @@ export async function startKit<M extends LecternModule[]>(
       await waitFor(
         async () => {
           await app.relay.runOnce();
-          return (await pending()) === 0;
+          // an inbox row commits inside its delivery, before the delivery's after-commit effects
+          // (cache invalidation) have run: settled means those have run too
+          return (await pending()) === 0 && deliveriesInProgress() === 0;
         },
         'events to settle',
         timeoutMs,
