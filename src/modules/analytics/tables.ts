@@ -48,6 +48,7 @@ export type AnalyticsTables = {
     currency: string;
   };
   'analytics.categories': { category_id: string; name: string };
+  'analytics.course_tags': { course_id: string; tag: string };
   'analytics.course_instructors': { course_id: string; instructor_id: string };
   'analytics.course_buyers': { course_id: string; buyers: number };
   'analytics.copurchases': { course_a: string; course_b: string; buyers: number };
