@@ -158,6 +158,11 @@ export async function setCourseCategory(db: Db, courseId: string, categoryId: st
 export async function replaceCourseTags(db: Db, courseId: string, tags: string[]): Promise<void> {
   await db.deleteFrom('analytics.course_tags').where('course_id', '=', courseId).execute();
   const unique = [...new Set(tags)];
+  await db
+    .updateTable('analytics.courses')
+    .set({ tag_count: unique.length })
+    .where('course_id', '=', courseId)
+    .execute();
   if (unique.length === 0) return;
   await db
     .insertInto('analytics.course_tags')

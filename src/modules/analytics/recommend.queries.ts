@@ -55,6 +55,10 @@ export interface Neighbour extends Candidate {
  * Only courses sharing a tag or the category with one of the user's are candidates, found from
  * the user's tags and categories through their indexes, never by scanning every course.
  */
+/** The size of a course's feature set: its tags and, when it has one, its category. */
+const size = (alias: string) =>
+  sql`(${sql.ref(`${alias}.tag_count`)} + (${sql.ref(`${alias}.category_id`)} is not null)::int)`;
+
 export async function contentNeighbours(db: Db, userId: string, limit: number): Promise<Neighbour[]> {
   const rows = await sql<Neighbour>`
     with mine as (select course_id from analytics.owned where user_id = ${userId}),
@@ -80,17 +84,12 @@ export async function contentNeighbours(db: Db, userId: string, limit: number): 
     )
     select course_id, title, because, category, shared_tags, same_category, score from (
       select distinct on (p.course_id) p.course_id, c.title, m.title as because, cat.name as category,
-             p.shared_tags, p.same_category, p.n::float8 / (fm.n + fc.n - p.n) as score,
+             p.shared_tags, p.same_category,
+             p.n::float8 / (${size('m')} + ${size('c')} - p.n) as score,
              coalesce(b.buyers, 0) as buyers
       from pairs p
       join analytics.courses c on c.course_id = p.course_id and c.status = 'published'
       join analytics.courses m on m.course_id = p.mine_id
-      cross join lateral (
-        select count(*) + (m.category_id is not null)::int as n
-        from analytics.course_tags t where t.course_id = m.course_id) fm
-      cross join lateral (
-        select count(*) + (c.category_id is not null)::int as n
-        from analytics.course_tags t where t.course_id = c.course_id) fc
       left join analytics.categories cat on cat.category_id = c.category_id
       left join analytics.course_buyers b on b.course_id = c.course_id
       where ${open(userId, sql.ref('p.course_id'))}

@@ -44,6 +44,8 @@ export type AnalyticsTables = {
     title: string;
     status: string;
     category_id: string | null;
+    /** How many rows of `course_tags` the course has. */
+    tag_count: ColumnType<number, number | undefined, number>;
     price_amount: Big;
     currency: string;
   };

@@ -12,6 +12,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       tag text not null,
       primary key (course_id, tag)
     )`.execute(db);
+  // the size of a course's tag set, so a similarity needs no count per candidate
+  await sql`alter table analytics.courses add column tag_count integer not null default 0`.execute(db);
   // neighbours are found from a tag to the courses that carry it
   await sql`create index course_tags_tag_idx on analytics.course_tags (tag, course_id)`.execute(db);
   await sql`create index courses_category_idx on analytics.courses (category_id) where category_id is not null`.execute(
@@ -22,4 +24,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop index if exists analytics.courses_category_idx`.execute(db);
   await sql`drop table if exists analytics.course_tags`.execute(db);
+  await sql`alter table analytics.courses drop column if exists tag_count`.execute(db);
 }
