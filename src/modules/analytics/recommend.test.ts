@@ -7,6 +7,7 @@ import { EntitlementGrantedEvent } from '../learning/index.js';
 import { type AnalyticsTest, startAnalytics } from './analytics.test-support.js';
 
 let t: AnalyticsTest;
+let programming: string;
 let teacher: Caller;
 let otherTeacher: Caller;
 const courses: Record<string, string> = {};
@@ -94,7 +95,7 @@ beforeAll(async () => {
         body: { slug, name },
       })
     ).id;
-  const programming = await category('programming', '编程');
+  programming = await category('programming', '编程');
   const design = await category('design', '设计');
   for (const [title, cat, tags, who] of [
     ['P1', programming, ['python', 'web'], teacher],
@@ -271,6 +272,15 @@ describe('recommendations', () => {
     });
     expect(await t.count('courses', `course_id = '${courses.D1}' and category_id is null`)).toBe(1);
     expect(await t.count('categories')).toBe(2);
+
+    // a category renamed in the catalog is renamed in the reasons, with no course event
+    await t.kit.expectStatus(200, 'PATCH', `/api/v1/categories/${programming}`, {
+      as: t.admin,
+      body: { name: '程序设计' },
+    });
+    await t.kit.settle();
+    const fresh = await forYou(await t.kit.caller('learner'));
+    expect(fresh.find((r) => r[0] === 'P1')).toEqual(['P1', 'popular', 'popular in 程序设计']);
   });
 
   it('answers bad input with problem+json', async () => {

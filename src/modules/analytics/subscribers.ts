@@ -215,7 +215,9 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
       async handle(event, trx) {
         const db = tx(trx);
         switch (event.type) {
-          case 'catalog.category.created': {
+          case 'catalog.category.created':
+          case 'catalog.category.updated': {
+            // a rename reaches the reasons ("popular in …") without waiting for a course event
             if (isUuid(event.data.id)) await upsertCategory(db, event.data.id, event.data.name);
             return;
           }

@@ -34,6 +34,14 @@ export const CategoryCreatedEvent = defineEvent({
 });
 export type CategoryCreated = Static<typeof CategoryCreatedEvent.schema>;
 
+/** An admin changed a category (name, slug, parent or position): its fields as they are now, for copies of its name. */
+export const CategoryUpdatedEvent = defineEvent({
+  type: 'catalog.category.updated',
+  version: 1,
+  schema: CategoryCreatedEvent.schema,
+});
+export type CategoryUpdated = Static<typeof CategoryUpdatedEvent.schema>;
+
 export const CourseSubmittedEvent = defineEvent({
   type: 'catalog.course.submitted',
   version: 1,
@@ -181,6 +189,7 @@ export type CourseInstructorRemoved = Static<typeof CourseInstructorRemovedEvent
 /** The type names, for code that matches on `event.type`. */
 export const CatalogEvents = {
   categoryCreated: CategoryCreatedEvent.type,
+  categoryUpdated: CategoryUpdatedEvent.type,
   courseSubmitted: CourseSubmittedEvent.type,
   courseRejected: CourseRejectedEvent.type,
   coursePublished: CoursePublishedEvent.type,

@@ -317,6 +317,16 @@ describe('publishing workflow', () => {
     });
     expect(CourseUpdatedEvent.problems(outline)).toBeUndefined();
 
+    // a renamed category is announced itself: copies of its name need not wait for a course event
+    await t.request('PATCH', `/api/v1/categories/${category.id}`, {
+      as: t.admin,
+      body: { name: '程序设计' },
+    });
+    expect((await outboxEvents(t.app, 'catalog.category.updated')).at(-1)).toMatchObject({
+      aggregate_id: category.id,
+      data: { id: category.id, slug: 'facts-programming', name: '程序设计', parentId: null },
+    });
+
     // taken out of its category and stripped of tags: the event says "none", not "not told"
     await t.request('PATCH', `/api/v1/courses/${id}`, {
       as: t.instructor,
