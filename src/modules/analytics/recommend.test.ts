@@ -72,7 +72,10 @@ const scoresOf = async (as: Caller): Promise<Record<string, number>> =>
         '/api/v1/analytics/recommendations/for-you?limit=10',
         { as },
       )
-    ).data.map((r) => [Object.entries(courses).find(([, id]) => id === r.courseId)?.[0], r.score]),
+    ).data.map((r): [string, number] => [
+      Object.entries(courses).find(([, id]) => id === r.courseId)?.[0] ?? r.courseId,
+      r.score,
+    ]),
   );
 
 const forYou = async (as: Caller) =>

@@ -340,7 +340,7 @@ describe('publishing workflow', () => {
     });
   });
 
-  it('keeps version 1 of the course events readable both ways: old events without facts, old consumers', async () => {
+  it('keeps version 1 of the course events readable both ways: old events without facts, old consumers', () => {
     const courseId = randomUUID();
     const before = {
       courseId,
