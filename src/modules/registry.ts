@@ -159,8 +159,7 @@ const MODULES = {
   }),
   analytics: defineModule<'analytics', typeof ANALYTICS_REQUIRES>({
     requires: ANALYTICS_REQUIRES,
-    create: (platform, { settings, apis }) =>
-      createAnalyticsModule(platform, { catalog: apis.catalog, settings: settings.analytics }),
+    create: (platform, { settings }) => createAnalyticsModule(platform, { settings: settings.analytics }),
   }),
 } satisfies { [N in ModuleName]: ModuleDefinition<N, readonly ModuleName[]> };
 

@@ -1,6 +1,7 @@
 import { UserRegisteredEvent } from '../identity/index.js';
 import {
   CategoryCreatedEvent,
+  CategoryUpdatedEvent,
   CourseArchivedEvent,
   CourseInstructorAddedEvent,
   CourseInstructorRemovedEvent,
@@ -30,6 +31,7 @@ export const ConsumedEvents = {
   /** Course facts for recommendations and instructor scoping (not kept as raw events). */
   catalog: [
     CategoryCreatedEvent,
+    CategoryUpdatedEvent,
     CoursePublishedEvent,
     CourseUpdatedEvent,
     CourseArchivedEvent,

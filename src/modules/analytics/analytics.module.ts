@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from '../../platform/clock.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
-import type { CatalogApi } from '../catalog/index.js';
 import { aggregatesRoutes } from './aggregates.routes.js';
 import { createAggregatesService } from './aggregates.service.js';
 import { analyticsBench } from './bench.js';
@@ -22,7 +21,6 @@ import type { AnalyticsTables } from './tables.js';
 
 /** What analytics needs beyond the platform; wired in registry.ts. */
 export interface AnalyticsDeps {
-  catalog: Pick<CatalogApi, 'getCourseForSale'>;
   settings?: Partial<AnalyticsSettings> | undefined;
   clock?: Clock | undefined;
 }
@@ -64,7 +62,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
   });
   const recommend = createRecommendService({ db });
   const reports = createReportsService({ db, maxDays: settings.ANALYTICS_REPORT_MAX_DAYS });
-  const jobs = createAnalyticsJobs({ aggregates, scores, catalog: deps.catalog, db });
+  const jobs = createAnalyticsJobs({ aggregates, scores });
 
   return {
     name: 'analytics',
@@ -78,11 +76,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
       recommendRoutes(recommend)(app, kit);
       reportsRoutes(reports)(app, kit);
     },
-    subscribers: createAnalyticsSubscribers({
-      ingest,
-      jobs: () => platform.jobs,
-      syncCourse: () => jobs.syncCourse,
-    }),
+    subscribers: createAnalyticsSubscribers({ ingest }),
     jobs: Object.values(jobs),
     bench: analyticsBench(),
     api: createAnalyticsApi({ scores }),

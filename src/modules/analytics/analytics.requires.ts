@@ -1,2 +1,5 @@
-/** Modules whose API analytics calls: catalog (a course's category, which its events do not carry). */
-export const ANALYTICS_REQUIRES = ['catalog'] as const;
+/**
+ * Modules whose API analytics calls: none. Everything it knows of other modules comes from their
+ * events (catalog's course events carry the category and tags the recommendations use).
+ */
+export const ANALYTICS_REQUIRES = [] as const;

@@ -44,7 +44,6 @@ export async function startAnalytics(
     (platform) => {
       const catalog = createCatalogModule(platform, {});
       analytics = createAnalyticsModule(platform, {
-        catalog: catalog.api,
         clock,
         settings: { ANALYTICS_INGEST_BATCHES_PER_MINUTE: 10_000, ...options.settings },
       });

@@ -111,7 +111,13 @@ export async function disown(db: Db, userId: string, courseIds: string[]): Promi
 
 export async function upsertCourse(
   db: Db,
-  course: { courseId: string; title?: string; status: string; priceAmount: number; currency: string },
+  course: {
+    courseId: string;
+    title?: string | undefined;
+    status: string;
+    priceAmount: number;
+    currency: string;
+  },
 ): Promise<void> {
   await db
     .insertInto('analytics.courses')
@@ -137,15 +143,28 @@ export async function setCourseStatus(db: Db, courseId: string, status: string):
   await db.updateTable('analytics.courses').set({ status }).where('course_id', '=', courseId).execute();
 }
 
-export async function setCourseFacts(
-  db: Db,
-  courseId: string,
-  facts: { title: string; categoryId: string | null; status: string },
-): Promise<void> {
+/** The course's category (null: none), as its latest catalog event tells it. */
+export async function setCourseCategory(db: Db, courseId: string, categoryId: string | null): Promise<void> {
   await db
     .updateTable('analytics.courses')
-    .set({ title: facts.title, category_id: facts.categoryId, status: facts.status })
+    .set({ category_id: categoryId })
     .where('course_id', '=', courseId)
+    .execute();
+}
+
+/** Replace the course's tags with these (an event carries the whole set). */
+export async function replaceCourseTags(db: Db, courseId: string, tags: string[]): Promise<void> {
+  await db.deleteFrom('analytics.course_tags').where('course_id', '=', courseId).execute();
+  const unique = [...new Set(tags)];
+  await db
+    .updateTable('analytics.courses')
+    .set({ tag_count: unique.length })
+    .where('course_id', '=', courseId)
+    .execute();
+  if (unique.length === 0) return;
+  await db
+    .insertInto('analytics.course_tags')
+    .values(unique.map((tag) => ({ course_id: courseId, tag })))
     .execute();
 }
 

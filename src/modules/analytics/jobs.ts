@@ -1,13 +1,7 @@
 import { Type } from 'typebox';
 import { defineJob } from '../../platform/jobs/job.js';
-import type { CatalogApi } from '../catalog/index.js';
 import type { AggregatesService } from './aggregates.service.js';
-import { setCourseFacts } from './facts.queries.js';
 import type { ScoresService } from './scores.service.js';
-import type { AnalyticsTables } from './tables.js';
-import type { Kysely } from 'kysely';
-
-export const SyncCourseData = Type.Object({ courseId: Type.String({ format: 'uuid' }) });
 
 /**
  * - `analytics.refresh-aggregates` (every 5 minutes): recompute the days new events touched.
@@ -15,15 +9,9 @@ export const SyncCourseData = Type.Object({ courseId: Type.String({ format: 'uui
  * - `analytics.activity-scores` (daily 01:10 UTC): every user's score over the window to yesterday.
  * - `analytics.prepare-partitions` (daily 00:20 UTC): the next months' event partitions.
  * - `analytics.purge-event-keys` (daily 03:40 UTC): client event keys older than 30 days.
- * - `analytics.sync-course`: a course's category and title from the catalog, after its event.
  */
-export function createAnalyticsJobs(deps: {
-  aggregates: AggregatesService;
-  scores: ScoresService;
-  catalog: Pick<CatalogApi, 'getCourseForSale'>;
-  db: Kysely<AnalyticsTables>;
-}) {
-  const { aggregates, scores, catalog, db } = deps;
+export function createAnalyticsJobs(deps: { aggregates: AggregatesService; scores: ScoresService }) {
+  const { aggregates, scores } = deps;
   const refresh = defineJob({
     name: 'analytics.refresh-aggregates',
     data: Type.Object({}),
@@ -71,21 +59,5 @@ export function createAnalyticsJobs(deps: {
       await aggregates.purgeKeys();
     },
   });
-  const syncCourse = defineJob({
-    name: 'analytics.sync-course',
-    data: SyncCourseData,
-    // one waiting job per course: a burst of changes asks the catalog once
-    uniqueByKey: true,
-    // asked outside any transaction of ours, so a slow catalog holds no lock here
-    async handle(data) {
-      const course = await catalog.getCourseForSale(data.courseId);
-      if (!course) return;
-      await setCourseFacts(db, data.courseId, {
-        title: course.title,
-        categoryId: course.categoryId,
-        status: course.status,
-      });
-    },
-  });
-  return { refresh, rebuild, activity, partitions, purge, syncCourse };
+  return { refresh, rebuild, activity, partitions, purge };
 }

@@ -6,7 +6,7 @@ type Db = Kysely<AnalyticsTables>;
 export interface Candidate {
   course_id: string;
   title: string;
-  /** Co-purchase: the course bought that led here; content: the owned course of the same category. */
+  /** Co-purchase: the course bought that led here; content: the owned course most like it. */
   because: string | null;
   category: string | null;
   score: number;
@@ -39,20 +39,62 @@ export async function coPurchased(db: Db, userId: string, limit: number): Promis
   return rows.rows;
 }
 
-/** Courses in the categories of the user's courses, most bought first. */
-export async function sameCategory(db: Db, userId: string, limit: number): Promise<Candidate[]> {
-  const rows = await sql<Candidate>`
-    select * from (
-      select distinct on (c.course_id) c.course_id, c.title, mine.title as because, cat.name as category,
-             coalesce(b.buyers, 0)::float8 as score
-      from analytics.owned o
-      join analytics.courses mine on mine.course_id = o.course_id and mine.category_id is not null
-      join analytics.courses c on c.category_id = mine.category_id and c.status = 'published'
+/** A content neighbour: a candidate with what it shares with the owned course most like it. */
+export interface Neighbour extends Candidate {
+  /** Tags it shares with `because`, sorted (empty: none). */
+  shared_tags: string[];
+  /** Whether it is in the category of `because`. */
+  same_category: boolean;
+}
+
+/**
+ * Published courses like the user's courses by content. Each course is the set of its tags plus
+ * its category; a candidate's score is the Jaccard similarity |A ∩ B| / |A ∪ B| of that set with
+ * the owned course most like it, so a course of the same category sharing tags comes first, then
+ * one sharing only the category or only tags, whichever overlaps more. Ties: most bought first.
+ * Only courses sharing a tag or the category with one of the user's are candidates, found from
+ * the user's tags and categories through their indexes, never by scanning every course.
+ */
+/** The size of a course's feature set: its tags and, when it has one, its category. */
+const size = (alias: string) =>
+  sql`(${sql.ref(`${alias}.tag_count`)} + (${sql.ref(`${alias}.category_id`)} is not null)::int)`;
+
+export async function contentNeighbours(db: Db, userId: string, limit: number): Promise<Neighbour[]> {
+  const rows = await sql<Neighbour>`
+    with mine as (select course_id from analytics.owned where user_id = ${userId}),
+    features(course_id, tag, category_id) as (
+      select t.course_id, t.tag, null::uuid from analytics.course_tags t join mine using (course_id)
+      union all
+      select c.course_id, null, c.category_id
+      from analytics.courses c join mine using (course_id) where c.category_id is not null
+    ),
+    shared(mine_id, course_id, tag, category_id) as (
+      select f.course_id, t.course_id, f.tag, null::uuid
+      from features f join analytics.course_tags t on t.tag = f.tag
+      union all
+      select f.course_id, c.course_id, null, f.category_id
+      from features f join analytics.courses c on c.category_id = f.category_id
+    ),
+    pairs as (
+      select mine_id, course_id, count(*) as n,
+             coalesce(array_agg(tag order by tag) filter (where tag is not null), '{}') as shared_tags,
+             bool_or(category_id is not null) as same_category
+      from shared where course_id <> mine_id
+      group by mine_id, course_id
+    )
+    select course_id, title, because, category, shared_tags, same_category, score from (
+      select distinct on (p.course_id) p.course_id, c.title, m.title as because, cat.name as category,
+             p.shared_tags, p.same_category,
+             p.n::float8 / (${size('m')} + ${size('c')} - p.n) as score,
+             coalesce(b.buyers, 0) as buyers
+      from pairs p
+      join analytics.courses c on c.course_id = p.course_id and c.status = 'published'
+      join analytics.courses m on m.course_id = p.mine_id
       left join analytics.categories cat on cat.category_id = c.category_id
       left join analytics.course_buyers b on b.course_id = c.course_id
-      where o.user_id = ${userId} and ${open(userId, sql.ref('c.course_id'))}
-      order by c.course_id, mine.title
-    ) x order by score desc, course_id limit ${limit}`.execute(db);
+      where ${open(userId, sql.ref('p.course_id'))}
+      order by p.course_id, score desc, m.title
+    ) x order by score desc, buyers desc, course_id limit ${limit}`.execute(db);
   return rows.rows;
 }
 

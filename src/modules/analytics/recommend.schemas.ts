@@ -8,7 +8,10 @@ export const Recommendation = Type.Object({
   reason: Type.String(),
   /** Which source put it here. */
   source: Type.Union([Type.Literal('co-purchase'), Type.Literal('content'), Type.Literal('popular')]),
-  /** The source's own measure: Jaccard similarity for co-purchase, buyers otherwise. */
+  /**
+   * The source's own measure: Jaccard similarity of buyer sets for co-purchase, of tags plus
+   * category for content, buyers for popular.
+   */
   score: Type.Number(),
 });
 export type Recommendation = Static<typeof Recommendation>;

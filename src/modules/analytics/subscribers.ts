@@ -1,6 +1,4 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { JobDefinition } from '../../platform/jobs/job.js';
-import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { ConsumedEvents } from './analytics.events.js';
@@ -13,6 +11,8 @@ import {
   own,
   removeInstructor,
   removePurchases,
+  replaceCourseTags,
+  setCourseCategory,
   setCourseStatus,
   upsertCategory,
   upsertCourse,
@@ -47,26 +47,37 @@ function domainEvent(
   };
 }
 
+/** What catalog's course events may tell of a course beside its price and status. */
+interface CourseFacts {
+  categoryId?: string | null | undefined;
+  category?: { id: string; name: string } | null | undefined;
+  tags?: string[] | undefined;
+}
+
+/**
+ * Copy the category and tags an event carries. A field absent (an event written before catalog
+ * added it) leaves the copy as it is; null or [] is the catalog saying "none".
+ */
+async function copyCourseFacts(db: Kysely<AnalyticsTables>, courseId: string, d: CourseFacts): Promise<void> {
+  // the event names the category too, so a category created before analytics listened is known
+  if (d.category && isUuid(d.category.id)) await upsertCategory(db, d.category.id, d.category.name);
+  if (d.categoryId !== undefined)
+    await setCourseCategory(db, courseId, isUuid(d.categoryId) ? d.categoryId : null);
+  if (d.tags !== undefined) await replaceCourseTags(db, courseId, d.tags);
+}
+
 /**
  * - `analytics.raw`: every domain event analytics counts, stored as a raw event in the inbox's
  *   transaction (so exactly once), plus the copies the recommendations need: order lines,
  *   purchases with their co-purchase pairs, and the owned set (grants, paid orders, refunds).
- * - `analytics.courses`: catalog's course facts; a course's category is not in the events, so
- *   each change sends `analytics.sync-course`, which asks the catalog after this transaction.
+ * - `analytics.courses`: catalog's course facts (title, price, status, category, tags,
+ *   instructors), all from the events: analytics never asks the catalog.
  */
-export function createAnalyticsSubscribers(deps: {
-  ingest: IngestService;
-  jobs: () => JobQueue;
-  syncCourse: () => JobDefinition;
-}): ModuleSubscriber[] {
+export function createAnalyticsSubscribers(deps: { ingest: IngestService }): ModuleSubscriber[] {
   const { ingest } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely)
   const tx = (trx: unknown) =>
     (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
-  const sync = (trx: unknown, courseId: string) =>
-    deps
-      .jobs()
-      .send(deps.syncCourse(), { courseId }, { transaction: trx as Kysely<object>, singletonKey: courseId });
 
   return [
     eventSubscriber({
@@ -204,7 +215,9 @@ export function createAnalyticsSubscribers(deps: {
       async handle(event, trx) {
         const db = tx(trx);
         switch (event.type) {
-          case 'catalog.category.created': {
+          case 'catalog.category.created':
+          case 'catalog.category.updated': {
+            // a rename reaches the reasons ("popular in …") without waiting for a course event
             if (isUuid(event.data.id)) await upsertCategory(db, event.data.id, event.data.name);
             return;
           }
@@ -218,8 +231,8 @@ export function createAnalyticsSubscribers(deps: {
               priceAmount: d.priceAmount,
               currency: d.currency,
             });
+            await copyCourseFacts(db, d.courseId, d);
             await addInstructors(db, d.courseId, [d.ownerId, ...d.instructorIds]);
-            await sync(trx, d.courseId);
             return;
           }
           case 'catalog.course.updated': {
@@ -227,12 +240,13 @@ export function createAnalyticsSubscribers(deps: {
             if (!isUuid(d.courseId)) return;
             await upsertCourse(db, {
               courseId: d.courseId,
+              title: d.title,
               status: d.status,
               priceAmount: d.priceAmount,
               currency: d.currency,
             });
+            await copyCourseFacts(db, d.courseId, d);
             await addInstructors(db, d.courseId, [d.ownerId]);
-            await sync(trx, d.courseId);
             return;
           }
           case 'catalog.course.archived': {

@@ -44,10 +44,13 @@ export type AnalyticsTables = {
     title: string;
     status: string;
     category_id: string | null;
+    /** How many rows of `course_tags` the course has. */
+    tag_count: ColumnType<number, number | undefined, number>;
     price_amount: Big;
     currency: string;
   };
   'analytics.categories': { category_id: string; name: string };
+  'analytics.course_tags': { course_id: string; tag: string };
   'analytics.course_instructors': { course_id: string; instructor_id: string };
   'analytics.course_buyers': { course_id: string; buyers: number };
   'analytics.copurchases': { course_a: string; course_b: string; buyers: number };

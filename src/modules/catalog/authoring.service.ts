@@ -209,7 +209,7 @@ export function createAuthoringService(deps: AuthoringServiceDeps) {
         await updateCourse(trx, courseId, { ...set, updated_at: new Date() });
         if (changes.some((c) => SEARCHED.includes(c))) await refreshSearchDocument(trx, courseId);
         const row = await reload(trx, courseId);
-        await enqueue(trx, 'catalog', [...other, courseUpdatedEvent(row, changes)]);
+        await enqueue(trx, 'catalog', [...other, await courseUpdatedEvent(trx, row, changes)]);
         return { detail: await courseDetail(trx, urls, row, true), changed: true };
       });
       if (changed) await cache.invalidateCourse(courseId);

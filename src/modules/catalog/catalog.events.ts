@@ -4,6 +4,11 @@ import { defineEvent } from '../../platform/messaging/events.js';
 /**
  * Events the catalog publishes, each declared once with its schema; every `data` shape below is
  * version 1. Publishers build them with `<Event>.create(id, data)`, which the outbox checks.
+ *
+ * A field added to a published shape is optional and the version stays: consumers dead-letter a
+ * version they do not declare, so a version 2 would be refused by every consumer not yet
+ * redeployed, while an extra field passes their version 1 schema (objects admit more properties)
+ * and a new consumer reads its absence, in an event written before, as "not told".
  */
 
 const Id = Type.String({ minLength: 1 });
@@ -29,6 +34,14 @@ export const CategoryCreatedEvent = defineEvent({
 });
 export type CategoryCreated = Static<typeof CategoryCreatedEvent.schema>;
 
+/** An admin changed a category (name, slug, parent or position): its fields as they are now, for copies of its name. */
+export const CategoryUpdatedEvent = defineEvent({
+  type: 'catalog.category.updated',
+  version: 1,
+  schema: CategoryCreatedEvent.schema,
+});
+export type CategoryUpdated = Static<typeof CategoryUpdatedEvent.schema>;
+
 export const CourseSubmittedEvent = defineEvent({
   type: 'catalog.course.submitted',
   version: 1,
@@ -43,6 +56,23 @@ export const CourseRejectedEvent = defineEvent({
 });
 export type CourseRejected = Static<typeof CourseRejectedEvent.schema>;
 
+/** The category of a course as the event tells it: name and slug beside the id, for copies' texts. */
+const CourseCategory = Type.Union([
+  Type.Object({ id: Id, slug: Type.String(), name: Type.String() }),
+  Type.Null(),
+]);
+
+/**
+ * What a course is about, added to `course.published` and `course.updated` so consumers keep a copy
+ * without asking the catalog: its title, its category (null: none) and its tags (names, sorted).
+ * Optional because events written before they were added lack them.
+ */
+const CourseFacts = {
+  categoryId: Type.Optional(Type.Union([Id, Type.Null()])),
+  category: Type.Optional(CourseCategory),
+  tags: Type.Optional(Type.Array(Type.String())),
+};
+
 export const CoursePublishedEvent = defineEvent({
   type: 'catalog.course.published',
   version: 1,
@@ -54,6 +84,7 @@ export const CoursePublishedEvent = defineEvent({
     priceAmount: PriceAmount,
     currency: Currency,
     publishedAt: DateTime,
+    ...CourseFacts,
   }),
 });
 export type CoursePublished = Static<typeof CoursePublishedEvent.schema>;
@@ -69,6 +100,9 @@ export const CourseUpdatedEvent = defineEvent({
     changes: Type.Array(Type.String()),
     priceAmount: PriceAmount,
     currency: Currency,
+    /** The title now (optional: not in events written before it was added). */
+    title: Type.Optional(Type.String()),
+    ...CourseFacts,
   }),
 });
 export type CourseUpdated = Static<typeof CourseUpdatedEvent.schema>;
@@ -155,6 +189,7 @@ export type CourseInstructorRemoved = Static<typeof CourseInstructorRemovedEvent
 /** The type names, for code that matches on `event.type`. */
 export const CatalogEvents = {
   categoryCreated: CategoryCreatedEvent.type,
+  categoryUpdated: CategoryUpdatedEvent.type,
   courseSubmitted: CourseSubmittedEvent.type,
   courseRejected: CourseRejectedEvent.type,
   coursePublished: CoursePublishedEvent.type,

@@ -6,7 +6,7 @@ import { toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { checkCursor } from './catalog.cursor.js';
-import { type CategoryCreated, CategoryCreatedEvent } from './catalog.events.js';
+import { type CategoryCreated, CategoryCreatedEvent, CategoryUpdatedEvent } from './catalog.events.js';
 import {
   categoriesWithCounts,
   coursesInCategory,
@@ -151,6 +151,8 @@ export function createCategoriesService(
         }
         if (Object.keys(set).length === 0) return { category: toCategory(current), renamedCourses: [] };
         const row = await updateCategory(trx, id, set);
+        const data: CategoryCreated = { id: row.id, slug: row.slug, name: row.name, parentId: row.parent_id };
+        await enqueue(trx, 'catalog', [CategoryUpdatedEvent.create(row.id, data)]);
         // the category name is part of each course's search document
         let renamed: string[] = [];
         if (set.name !== undefined && set.name !== current.name) {

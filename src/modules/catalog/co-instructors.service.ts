@@ -81,7 +81,7 @@ export function createCoInstructorsService(deps: { db: Db; cache: CatalogCache }
         instructorId,
         courseStatus: course.status,
       }),
-      courseUpdatedEvent(course, ['instructors']),
+      await courseUpdatedEvent(trx, course, ['instructors']),
     ];
   }
 
@@ -299,7 +299,7 @@ export function createCoInstructorsService(deps: { db: Db; cache: CatalogCache }
             actorId: actor.userId,
             left: self,
           }),
-          courseUpdatedEvent(course, ['instructors']),
+          await courseUpdatedEvent(trx, course, ['instructors']),
         ]);
       });
       await cache.invalidateCourse(courseId);

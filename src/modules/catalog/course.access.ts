@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import type { NewEvent } from '../../platform/messaging/types.js';
 import { type CourseUpdated, CourseUpdatedEvent } from './catalog.events.js';
-import { type CourseRow, findCourse } from './courses.queries.js';
+import { type CourseRow, courseFacts, findCourse } from './courses.queries.js';
 import type { CatalogTables, CourseStatus } from './tables.js';
 import { can } from './permissions.js';
 import { CatalogErrors, NotFound } from './catalog.errors.js';
@@ -63,7 +63,13 @@ export function assertContentEditable(course: Pick<CourseRow, 'status'>): void {
   }
 }
 
-export function courseUpdatedEvent(row: CourseRow, changes: string[]): NewEvent<CourseUpdated> {
+/** `catalog.course.updated` for the course as it is now in this transaction, with its facts. */
+export async function courseUpdatedEvent(
+  trx: Kysely<CatalogTables>,
+  row: CourseRow,
+  changes: string[],
+): Promise<NewEvent<CourseUpdated>> {
+  const { category, tags } = await courseFacts(trx, row);
   return CourseUpdatedEvent.create(row.id, {
     courseId: row.id,
     ownerId: row.owner_id,
@@ -71,6 +77,10 @@ export function courseUpdatedEvent(row: CourseRow, changes: string[]): NewEvent<
     changes,
     priceAmount: row.price_amount,
     currency: row.currency,
+    title: row.title,
+    categoryId: row.category_id,
+    category,
+    tags,
   });
 }
 

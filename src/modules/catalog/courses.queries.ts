@@ -67,6 +67,18 @@ export function tagsOfCourses(db: Db, courseIds: string[]) {
     .execute();
 }
 
+/** A course's category (with its name and slug) and tag names, as its events carry them. */
+export async function courseFacts(
+  db: Db,
+  course: { id: string; category_id: string | null },
+): Promise<{ category: { id: string; slug: string; name: string } | null; tags: string[] }> {
+  const [tags, categories] = await Promise.all([
+    tagsOfCourses(db, [course.id]),
+    course.category_id ? categoriesByIds(db, [course.category_id]) : Promise.resolve([]),
+  ]);
+  return { category: categories[0] ?? null, tags: tags.map((t) => t.name) };
+}
+
 export function categoriesByIds(db: Db, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('catalog.categories').select(['id', 'slug', 'name']).where('id', 'in', ids).execute();

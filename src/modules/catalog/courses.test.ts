@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterTables } from '../../platform/messaging/dead-letters.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { CoursePublishedEvent, CourseUpdatedEvent } from './catalog.events.js';
 import {
   type CatalogTest,
   eventApplied,
@@ -15,6 +18,15 @@ interface Detail {
 }
 
 let t: CatalogTest;
+/** `catalog.course.updated` v1 as consumers built before the course facts knew it. */
+const OldCourseUpdated = Type.Object({
+  courseId: Type.String({ minLength: 1 }),
+  ownerId: Type.String({ minLength: 1 }),
+  status: Type.String(),
+  changes: Type.Array(Type.String()),
+  priceAmount: Type.Integer({ minimum: 0 }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+});
 /** What the identity module would answer for display names. */
 const directory = new Map<string, string>();
 
@@ -257,6 +269,97 @@ describe('publishing workflow', () => {
     expect(
       (await outboxEvents(t.app, 'catalog.course.updated')).filter((e) => e.aggregate_id === id),
     ).toHaveLength(updated.length);
+  });
+
+  it('tells what a course is about in its published and updated events: title, category, tags', async () => {
+    const category = (
+      await t.request('POST', '/api/v1/categories', {
+        as: t.admin,
+        body: { slug: 'facts-programming', name: '编程' },
+      })
+    ).json<{ id: string }>();
+    const { id } = await t.publishedCourse({
+      title: 'Facts',
+      categoryId: category.id,
+      tags: ['Web', 'python'],
+    });
+    const ofCourse = async (type: string) =>
+      (await outboxEvents(t.app, type)).filter((e) => e.aggregate_id === id).map((e) => e.data);
+    const published = (await ofCourse('catalog.course.published'))[0];
+    expect(published).toMatchObject({
+      categoryId: category.id,
+      category: { id: category.id, slug: 'facts-programming', name: '编程' },
+      tags: ['python', 'web'],
+    });
+    expect(CoursePublishedEvent.problems(published)).toBeUndefined();
+
+    // every later update carries the facts as they are now, whichever part changed
+    await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { tags: ['python', 'django'], title: 'Facts, 2nd edition' },
+    });
+    expect((await ofCourse('catalog.course.updated')).at(-1)).toMatchObject({
+      changes: ['title', 'tags'],
+      title: 'Facts, 2nd edition',
+      categoryId: category.id,
+      category: { name: '编程' },
+      tags: ['django', 'python'],
+    });
+    const chapter = (
+      await t.request('POST', `/api/v1/courses/${id}/chapters`, { as: t.instructor, body: { title: 'More' } })
+    ).json<{ id: string }>();
+    expect(chapter.id).toBeTruthy();
+    const outline = (await ofCourse('catalog.course.updated')).at(-1);
+    expect(outline).toMatchObject({
+      changes: ['outline'],
+      tags: ['django', 'python'],
+      categoryId: category.id,
+    });
+    expect(CourseUpdatedEvent.problems(outline)).toBeUndefined();
+
+    // a renamed category is announced itself: copies of its name need not wait for a course event
+    await t.request('PATCH', `/api/v1/categories/${category.id}`, {
+      as: t.admin,
+      body: { name: '程序设计' },
+    });
+    expect((await outboxEvents(t.app, 'catalog.category.updated')).at(-1)).toMatchObject({
+      aggregate_id: category.id,
+      data: { id: category.id, slug: 'facts-programming', name: '程序设计', parentId: null },
+    });
+
+    // taken out of its category and stripped of tags: the event says "none", not "not told"
+    await t.request('PATCH', `/api/v1/courses/${id}`, {
+      as: t.instructor,
+      body: { categoryId: null, tags: [] },
+    });
+    expect((await ofCourse('catalog.course.updated')).at(-1)).toMatchObject({
+      changes: ['category', 'tags'],
+      categoryId: null,
+      category: null,
+      tags: [],
+    });
+  });
+
+  it('keeps version 1 of the course events readable both ways: old events without facts, old consumers', () => {
+    const courseId = randomUUID();
+    const before = {
+      courseId,
+      ownerId: randomUUID(),
+      status: 'published',
+      changes: ['title'],
+      priceAmount: 100,
+      currency: 'CNY',
+    };
+    // an event written before the facts were added still matches
+    expect(CourseUpdatedEvent.version).toBe(1);
+    expect(CoursePublishedEvent.version).toBe(1);
+    expect(CourseUpdatedEvent.problems(before)).toBeUndefined();
+    // and a new event still matches the shape a consumer built before them knew
+    const withFacts = { ...before, title: 'T', categoryId: null, category: null, tags: ['a'] };
+    expect(Compile(OldCourseUpdated).Check(withFacts)).toBe(true);
+    // the facts, when present, are checked
+    expect(CourseUpdatedEvent.problems({ ...before, tags: [1] })).toContain('/tags');
+    expect(CourseUpdatedEvent.problems({ ...before, category: { id: 'x' } })).toContain('/category');
   });
 
   it('archives: off the list and off sale, still readable, no longer editable', async () => {

@@ -3,6 +3,7 @@ export type { CatalogApi, CatalogLesson } from './catalog.api.js';
 export { type CatalogErrorCode, CatalogErrors } from './catalog.errors.js';
 export type {
   CategoryCreated,
+  CategoryUpdated,
   CourseArchived,
   CoursePublished,
   CourseRejected,
@@ -18,6 +19,7 @@ export type {
 export {
   CatalogEvents,
   CategoryCreatedEvent,
+  CategoryUpdatedEvent,
   CourseArchivedEvent,
   CoursePublishedEvent,
   CourseRejectedEvent,

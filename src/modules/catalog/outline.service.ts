@@ -115,7 +115,7 @@ export function createOutlineService(deps: {
     await touchCourse(trx, courseId);
     const row = await findCourse(trx, courseId);
     if (!row) throw courseNotFound();
-    await enqueue(trx, 'catalog', [...extra, courseUpdatedEvent(row, ['outline'])]);
+    await enqueue(trx, 'catalog', [...extra, await courseUpdatedEvent(trx, row, ['outline'])]);
   }
 
   async function editableChapter(trx: Db, actor: Actor, chapterId: string) {

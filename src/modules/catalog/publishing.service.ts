@@ -16,6 +16,7 @@ import { type Actor, courseNotFound, courseUpdatedEvent, loadEditable } from './
 import { type CourseDetailView, courseDetail, type Urls } from './course.views.js';
 import {
   type CourseRow,
+  courseFacts,
   findCourse,
   instructorsOfCourses,
   lessonContentOfCourse,
@@ -61,7 +62,7 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
       case 'submit':
         return [CourseSubmittedEvent.create(courseId, { courseId, ownerId: row.owner_id, title: row.title })];
       case 'withdraw':
-        return [courseUpdatedEvent(row, ['status'])];
+        return [await courseUpdatedEvent(trx, row, ['status'])];
       case 'reject':
         return [
           CourseRejectedEvent.create(courseId, {
@@ -72,7 +73,11 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
           }),
         ];
       case 'approve': {
-        const instructorIds = (await instructorsOfCourses(trx, [courseId])).map((i) => i.id);
+        const [instructors, facts] = await Promise.all([
+          instructorsOfCourses(trx, [courseId]),
+          courseFacts(trx, row),
+        ]);
+        const instructorIds = instructors.map((i) => i.id);
         return [
           CoursePublishedEvent.create(courseId, {
             courseId,
@@ -82,6 +87,9 @@ export function createPublishingService(deps: { db: Db; cache: CatalogCache; url
             priceAmount: row.price_amount,
             currency: row.currency,
             publishedAt: (row.published_at ?? now).toISOString(),
+            categoryId: row.category_id,
+            category: facts.category,
+            tags: facts.tags,
           }),
         ];
       }
