@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely';
+import { isUuid } from '../../platform/ids.js';
 import type { AnalyticsTables } from './tables.js';
 
 /** Read copies of other modules' facts, written by the subscribers (see subscribers.ts). */
 type Db = Kysely<AnalyticsTables>;
 
 /** Events type ids as any non-empty string; the copies keep uuid columns, so others are skipped. */
-export const isUuid = (id: string | null | undefined): id is string => typeof id === 'string' && isUuid(id);
+export { isUuid };
 
 export interface OrderLineFact {
   orderId: string;
