@@ -358,6 +358,30 @@ describe('refunds through the Alipay adapter', () => {
     await stuck.counted();
   });
 
+  it("Alipay's system error on a refund is an outage: the refund stays approved, its amount held, and the retry completes it", async () => {
+    const { buyer, orderId, trade } = await paidWithAlipay();
+    const refund = await t.kit.expectStatus<RefundAnswer>(201, 'POST', `/api/v1/orders/${orderId}/refunds`, {
+      as: buyer,
+      body: { amount: 9900, reason: '系统错误' },
+    });
+    alipay.systemError.add('alipay.trade.refund');
+    try {
+      await expect(t.sendRefund(refund.id)).rejects.toThrow();
+    } finally {
+      alipay.systemError.delete('alipay.trade.refund');
+    }
+    expect(await refundStatus(buyer, refund.id)).toBe('approved');
+    // still held: nothing more can be asked for
+    const more = await t.kit.request('POST', `/api/v1/orders/${orderId}/refunds`, {
+      as: buyer,
+      body: { amount: 100, reason: 'more' },
+    });
+    expect(more.statusCode).toBe(409);
+    await t.sendRefund(refund.id);
+    expect(trade.refunds.get(refund.id)).toBe('99.00');
+    expect(await refundStatus(buyer, refund.id)).toBe('succeeded');
+    expect(await orderStatus(buyer, orderId)).toBe('refunded');
+  });
   it("a refund Alipay does not know is not settled; another learner's refund id is a 404", async () => {
     const { buyer, orderId } = await paidWithAlipay();
     const refund = await t.kit.expectStatus<RefundAnswer>(201, 'POST', `/api/v1/orders/${orderId}/refunds`, {

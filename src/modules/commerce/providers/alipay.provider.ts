@@ -137,9 +137,13 @@ export function createAlipayProvider(options: AlipayOptions): PaymentProvider {
     return answer;
   }
 
+  // Alipay's own trouble (code 20000, ACQ.SYSTEM_ERROR) asks for the same call again: an outage, not
+  // a refusal, or a refund it may yet make would be failed here and its amount freed
   const rejected = (method: string, answer: GatewayAnswer): ProviderError =>
     new ProviderError(
-      ProviderErrors.rejected,
+      answer.code === '20000' || answer.sub_code === 'ACQ.SYSTEM_ERROR'
+        ? ProviderErrors.unavailable
+        : ProviderErrors.rejected,
       `Alipay ${method} refused: ${answer.sub_msg ?? answer.msg ?? answer.code}`,
       answer.sub_code ?? answer.code,
     );

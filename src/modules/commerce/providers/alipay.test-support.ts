@@ -77,6 +77,8 @@ export interface FakeAlipay extends FakeServer {
   unsigned(on: boolean): void;
   /** Methods the gateway answers with HTTP 502 (an outage of one API), e.g. `alipay.trade.refund`. */
   outage: Set<string>;
+  /** Methods answered, signed, with code 20000 / ACQ.SYSTEM_ERROR (Alipay's own trouble: call again). */
+  systemError: Set<string>;
 }
 
 /** A gateway that plays alipay.trade.precreate / query / refund / fastpay.refund.query. */
@@ -90,6 +92,7 @@ export async function startFakeAlipay(options: {
   const trades = new Map<string, FakeTrade>();
   const verified: Record<string, string>[] = [];
   const outage = new Set<string>();
+  const systemError = new Set<string>();
   const now = options.now ?? (() => new Date());
   let seq = 0;
   // read when answering, so a test can switch to forged answers on the running server
@@ -137,6 +140,14 @@ export async function startFakeAlipay(options: {
     }
     verified.push(params);
     if (outage.has(method)) return { status: 502, body: 'Bad Gateway' };
+    if (systemError.has(method)) {
+      return answer(method, {
+        code: '20000',
+        msg: 'Service Currently Unavailable',
+        sub_code: 'ACQ.SYSTEM_ERROR',
+        sub_msg: '系统错误',
+      });
+    }
     const biz = JSON.parse(params.biz_content ?? '{}') as Record<string, string>;
     const trade = trades.get(biz.out_trade_no ?? '');
     const notExist = {
@@ -243,5 +254,6 @@ export async function startFakeAlipay(options: {
       state.unsigned = on;
     },
     outage,
+    systemError,
   };
 }
