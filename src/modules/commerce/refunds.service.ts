@@ -413,21 +413,31 @@ export function createRefundsService(deps: RefundsServiceDeps) {
   }
 
   /**
-   * Ask the refund's provider what became of it, outside any transaction: the refunds its payment
-   * query reports (the sandbox reports them; Alipay, WeChat Pay and Stripe adapters do not yet,
-   * so theirs are `unknown`). An amount other than ours is not taken as an answer.
+   * Ask the refund's provider what became of it, outside any transaction: its refund query where
+   * it has one (Alipay, WeChat Pay), else the refunds its payment query reports (the sandbox's;
+   * Stripe's adapter reports none, so its refunds are `unknown`). An amount other than ours is not
+   * taken as an answer.
    */
   async function askProvider(refund: RefundRow): Promise<ProviderRefundStatus> {
     const provider = providers.get(refund.provider);
     const payment = await findPayment(db, refund.payment_id);
     if (!provider || !payment) return 'unknown';
+    const ref = {
+      paymentId: payment.id,
+      ...(payment.provider_ref ? { providerRef: payment.provider_ref } : {}),
+    };
     try {
-      const state = await provider.query({
-        paymentId: payment.id,
-        ...(payment.provider_ref ? { providerRef: payment.provider_ref } : {}),
-      });
-      const found = state.refunds?.find((r) => r.refundId === refund.id);
-      if (!found || found.amount.amount !== refund.amount || found.amount.currency !== refund.currency) {
+      const found = provider.queryRefund
+        ? await provider.queryRefund({ ...ref, refundId: refund.id })
+        : (await provider.query(ref)).refunds?.find((r) => r.refundId === refund.id);
+      if (!found || found.status === 'unknown') return 'unknown';
+      // a pending answer may not name the amount yet; an outcome must name ours
+      if (found.status === 'pending') return 'pending';
+      if (found.amount?.amount !== refund.amount || found.amount.currency !== refund.currency) {
+        deps.logger.warn(
+          { refundId: refund.id, providerStatus: found.status },
+          "the provider's refund answer names another amount",
+        );
         return 'unknown';
       }
       return found.status;

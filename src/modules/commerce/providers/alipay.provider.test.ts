@@ -302,6 +302,36 @@ describe('alipay gateway calls', () => {
     });
   });
 
+  it('asks about a refund with a signed alipay.trade.fastpay.refund.query: REFUND_SUCCESS is succeeded, no refund_status pending, none found unknown', async () => {
+    const input = paymentInput();
+    await provider.createPayment(input);
+    const trade = fake.trades.get(input.paymentId)!;
+    trade.status = 'TRADE_SUCCESS';
+    await provider.refund({
+      paymentId: input.paymentId,
+      refundId: 'ref_q',
+      amount: money(300, 'CNY'),
+      total: input.amount,
+    });
+    const ref = { paymentId: input.paymentId, refundId: 'ref_q' };
+    const found = { amount: money(300, 'CNY'), providerRefundId: `${trade.tradeNo}:ref_q` };
+    expect(await provider.queryRefund!(ref)).toEqual({ status: 'succeeded', ...found });
+    const sent = fake.verified.at(-1)!;
+    expect(sent.method).toBe('alipay.trade.fastpay.refund.query');
+    expect(JSON.parse(sent.biz_content!)).toEqual({ out_trade_no: input.paymentId, out_request_no: 'ref_q' });
+    trade.unfinished.add('ref_q');
+    expect(await provider.queryRefund!(ref)).toEqual({ status: 'pending', ...found });
+    expect(await provider.queryRefund!({ ...ref, refundId: 'ref_never' })).toEqual({ status: 'unknown' });
+    expect(await provider.queryRefund!({ paymentId: 'pay_never', refundId: 'ref_q' })).toEqual({
+      status: 'unknown',
+    });
+    fake.unsigned(true);
+    try {
+      await expect(provider.queryRefund!(ref)).rejects.toMatchObject({ code: ProviderErrors.unavailable });
+    } finally {
+      fake.unsigned(false);
+    }
+  });
   it('refuses an answer not signed by Alipay, and a gateway that cannot be reached', async () => {
     fake.forgeAnswers(stranger.privateKey);
     try {

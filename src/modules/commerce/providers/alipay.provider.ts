@@ -13,7 +13,9 @@ import {
   type PaymentProvider,
   type PaymentRef,
   type ProviderPaymentState,
+  type ProviderRefundState,
   type RefundInput,
+  type RefundRef,
   type RefundResult,
   type Transport,
   type VerifiedNotification,
@@ -46,6 +48,8 @@ const CURRENCY = 'CNY';
 const PAID = new Set(['TRADE_SUCCESS', 'TRADE_FINISHED']);
 const CLOSED = 'TRADE_CLOSED';
 const WAITING = 'WAIT_BUYER_PAY';
+/** The only `refund_status` of a refund query: without it Alipay has the request but no done refund. */
+const REFUNDED = 'REFUND_SUCCESS';
 
 interface GatewayAnswer {
   code: string;
@@ -133,9 +137,13 @@ export function createAlipayProvider(options: AlipayOptions): PaymentProvider {
     return answer;
   }
 
+  // Alipay's own trouble (code 20000, ACQ.SYSTEM_ERROR) asks for the same call again: an outage, not
+  // a refusal, or a refund it may yet make would be failed here and its amount freed
   const rejected = (method: string, answer: GatewayAnswer): ProviderError =>
     new ProviderError(
-      ProviderErrors.rejected,
+      answer.code === '20000' || answer.sub_code === 'ACQ.SYSTEM_ERROR'
+        ? ProviderErrors.unavailable
+        : ProviderErrors.rejected,
       `Alipay ${method} refused: ${answer.sub_msg ?? answer.msg ?? answer.code}`,
       answer.sub_code ?? answer.code,
     );
@@ -242,6 +250,36 @@ export function createAlipayProvider(options: AlipayOptions): PaymentProvider {
       }
       // Alipay refunds synchronously: code 10000 is a done refund (a repeated out_request_no too)
       return { providerRefundId: `${answer.trade_no}:${input.refundId}`, status: 'succeeded' };
+    },
+
+    async queryRefund(ref: RefundRef): Promise<ProviderRefundState> {
+      const method = 'alipay.trade.fastpay.refund.query';
+      const answer = await call(method, { out_trade_no: ref.paymentId, out_request_no: ref.refundId });
+      if (answer.code !== '10000') {
+        if (answer.sub_code === 'ACQ.TRADE_NOT_EXIST') return { status: 'unknown' };
+        throw rejected(method, answer);
+      }
+      // code 10000 only says the query ran; an answer without out_request_no found no such refund
+      if (answer.out_request_no === undefined || answer.out_request_no === '') return { status: 'unknown' };
+      if (answer.out_request_no !== ref.refundId || answer.out_trade_no !== ref.paymentId) {
+        throw new ProviderError(ProviderErrors.unavailable, `Alipay ${method} answered about another refund`);
+      }
+      const providerRefundId =
+        typeof answer.trade_no === 'string' ? { providerRefundId: `${answer.trade_no}:${ref.refundId}` } : {};
+      if (answer.refund_status === REFUNDED) {
+        return {
+          status: 'succeeded',
+          amount: amountOf(answer, 'refund_amount', method),
+          ...providerRefundId,
+        };
+      }
+      // no refund_status: not received, not done yet, or failed; Alipay asks for a resend with the
+      // same out_request_no (the stuck-refund check sends an unsettled one again), so it stays pending
+      return {
+        status: 'pending',
+        ...(answer.refund_amount === undefined ? {} : { amount: amountOf(answer, 'refund_amount', method) }),
+        ...providerRefundId,
+      };
     },
 
     acknowledge(outcome): Acknowledgement {

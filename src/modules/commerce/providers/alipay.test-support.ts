@@ -60,7 +60,10 @@ interface FakeTrade {
   tradeNo: string;
   totalAmount: string;
   status: 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED';
+  /** Refunds by `out_request_no`, with their amount. */
   refunds: Map<string, string>;
+  /** Refund requests received but not done: the refund query answers them without `refund_status`. */
+  unfinished: Set<string>;
 }
 
 export interface FakeAlipay extends FakeServer {
@@ -70,24 +73,42 @@ export interface FakeAlipay extends FakeServer {
   verified: Record<string, string>[];
   /** Sign answers with this key instead of Alipay's (forged answers); undefined to stop. */
   forgeAnswers(key: KeyObject | undefined): void;
+  /** Answer without `sign` while true. */
+  unsigned(on: boolean): void;
+  /** Methods the gateway answers with HTTP 502 (an outage of one API), e.g. `alipay.trade.refund`. */
+  outage: Set<string>;
+  /** Methods answered, signed, with code 20000 / ACQ.SYSTEM_ERROR (Alipay's own trouble: call again). */
+  systemError: Set<string>;
 }
 
-/** A gateway that plays alipay.trade.precreate / query / refund. */
+/** A gateway that plays alipay.trade.precreate / query / refund / fastpay.refund.query. */
 export async function startFakeAlipay(options: {
   appId: string;
   appPublicKey: KeyObject;
   alipay: RsaPair;
+  /** The gateway's clock, for its timestamp check (a test that moves its clock passes it). */
+  now?: () => Date;
 }): Promise<FakeAlipay> {
   const trades = new Map<string, FakeTrade>();
   const verified: Record<string, string>[] = [];
+  const outage = new Set<string>();
+  const systemError = new Set<string>();
+  const now = options.now ?? (() => new Date());
   let seq = 0;
   // read when answering, so a test can switch to forged answers on the running server
-  const state: { signAnswersWith?: KeyObject } = {};
+  const state: { signAnswersWith?: KeyObject; unsigned?: boolean } = {};
 
   const answer = (method: string, body: Record<string, unknown>) => {
     const key = `${method.replaceAll('.', '_')}_response`;
     const json = JSON.stringify(body);
     const sign = rsa2Sign(json, state.signAnswersWith ?? options.alipay.privateKey);
+    if (state.unsigned) {
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html;charset=utf-8' },
+        body: `{"${key}":${json}}`,
+      };
+    }
     // the exact layout Alipay uses: the signed JSON text sits verbatim in the answer
     return {
       status: 200,
@@ -114,10 +135,19 @@ export async function startFakeAlipay(options: {
       });
     }
     const sentAt = parseChinaTime(params.timestamp ?? '');
-    if (!sentAt || Math.abs(sentAt.getTime() - Date.now()) > 15 * 60_000) {
+    if (!sentAt || Math.abs(sentAt.getTime() - now().getTime()) > 15 * 60_000) {
       return answer(method, { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-timestamp' });
     }
     verified.push(params);
+    if (outage.has(method)) return { status: 502, body: 'Bad Gateway' };
+    if (systemError.has(method)) {
+      return answer(method, {
+        code: '20000',
+        msg: 'Service Currently Unavailable',
+        sub_code: 'ACQ.SYSTEM_ERROR',
+        sub_msg: '系统错误',
+      });
+    }
     const biz = JSON.parse(params.biz_content ?? '{}') as Record<string, string>;
     const trade = trades.get(biz.out_trade_no ?? '');
     const notExist = {
@@ -135,6 +165,7 @@ export async function startFakeAlipay(options: {
           totalAmount: biz.total_amount ?? '',
           status: 'WAIT_BUYER_PAY',
           refunds: new Map(),
+          unfinished: new Set(),
         });
         return answer(method, {
           code: '10000',
@@ -185,6 +216,26 @@ export async function startFakeAlipay(options: {
           refund_fee: (total / 100).toFixed(2),
         });
       }
+      case 'alipay.trade.fastpay.refund.query': {
+        if (!trade) return answer(method, notExist);
+        const requestNo = biz.out_request_no ?? '';
+        const amount = trade.refunds.get(requestNo);
+        const found = {
+          code: '10000',
+          msg: 'Success',
+          out_trade_no: trade.outTradeNo,
+          trade_no: trade.tradeNo,
+        };
+        // code 10000 says the query ran; no out_request_no in the answer: no such refund
+        if (amount === undefined) return answer(method, found);
+        return answer(method, {
+          ...found,
+          out_request_no: requestNo,
+          total_amount: trade.totalAmount,
+          refund_amount: amount,
+          ...(trade.unfinished.has(requestNo) ? {} : { refund_status: 'REFUND_SUCCESS' }),
+        });
+      }
       default:
         return answer(method, { code: '40004', msg: 'Business Failed', sub_code: 'isv.invalid-method' });
     }
@@ -199,5 +250,10 @@ export async function startFakeAlipay(options: {
     forgeAnswers: (key) => {
       state.signAnswersWith = key;
     },
+    unsigned: (on) => {
+      state.unsigned = on;
+    },
+    outage,
+    systemError,
   };
 }

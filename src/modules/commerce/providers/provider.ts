@@ -64,7 +64,27 @@ export interface ProviderPaymentState {
   /** As `VerifiedNotification.payer`, where the provider's answer names one. */
   payer?: string;
   /** The payment's refunds by our refund id, where the provider's query reports them (the sandbox does). */
-  refunds?: { refundId: string; amount: Money; status: 'pending' | 'succeeded' | 'failed' }[];
+  refunds?: { refundId: string; amount: Money; status: ProviderRefundStatus }[];
+}
+
+/**
+ * What became of a refund at the provider: `pending` while it is processing (or the provider has
+ * it but gives no outcome yet), `succeeded` once the money went back, `failed` when it will not
+ * (WeChat Pay's CLOSED and ABNORMAL, as their notifications are taken).
+ */
+export type ProviderRefundStatus = 'pending' | 'succeeded' | 'failed';
+
+/** Which refund to look up: the payment it refunds, and our refund id (`out_refund_no` / `out_request_no`). */
+export interface RefundRef extends PaymentRef {
+  refundId: string;
+}
+
+export interface ProviderRefundState {
+  /** `unknown`: the provider has no such refund. */
+  status: ProviderRefundStatus | 'unknown';
+  /** This refund's amount, as the provider states it; compare with ours before acting. */
+  amount?: Money;
+  providerRefundId?: string;
 }
 
 /** Which payment to look up: our id, plus the provider's reference where it has one (Stripe's PaymentIntent id). */
@@ -116,6 +136,12 @@ export interface PaymentProvider {
   /** `unknown` when the provider has no such payment. Throws ProviderError when it cannot be asked. */
   query(ref: PaymentRef): Promise<ProviderPaymentState>;
   refund(input: RefundInput): Promise<RefundResult>;
+  /**
+   * Ask about one refund by our refund id, where the provider has a refund query (Alipay, WeChat
+   * Pay); others report refunds through `query`, or not at all. Throws ProviderError when it
+   * cannot be asked or its answer does not check.
+   */
+  queryRefund?(ref: RefundRef): Promise<ProviderRefundState>;
   /**
    * Withdraw an open payment so it can no longer be paid, where the provider needs telling (a
    * Stripe PaymentIntent never expires by itself; Alipay and WeChat Pay trades close at their

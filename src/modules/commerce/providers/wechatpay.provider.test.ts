@@ -374,6 +374,47 @@ describe('wechat pay API calls', () => {
     });
   });
 
+  it('asks about a refund by out_refund_no, signed, and maps SUCCESS, PROCESSING, CLOSED and ABNORMAL', async () => {
+    const payment = input();
+    await provider.createPayment(payment);
+    const trade = fake.trades.get(payment.paymentId)!;
+    trade.state = 'SUCCESS';
+    const ref = { paymentId: payment.paymentId, refundId: `ref_${payment.paymentId}` };
+    const { providerRefundId } = await provider.refund({
+      ...ref,
+      amount: money(234, 'CNY'),
+      total: payment.amount,
+    });
+    const stored = trade.refunds.get(ref.refundId)!;
+    for (const [status, ours] of [
+      ['PROCESSING', 'pending'],
+      ['SUCCESS', 'succeeded'],
+      ['CLOSED', 'failed'],
+      ['ABNORMAL', 'failed'],
+    ] as const) {
+      stored.status = status;
+      expect(await provider.queryRefund!(ref)).toEqual({
+        status: ours,
+        amount: money(234, 'CNY'),
+        providerRefundId,
+      });
+    }
+    expect(fake.verified.at(-1)).toMatchObject({
+      method: 'GET',
+      url: `/v3/refund/domestic/refunds/${ref.refundId}`,
+    });
+    expect(await provider.queryRefund!({ ...ref, refundId: 'ref_never' })).toEqual({ status: 'unknown' });
+    // an answer about a refund of another payment is not taken
+    await expect(provider.queryRefund!({ ...ref, paymentId: 'pay_other' })).rejects.toMatchObject({
+      code: ProviderErrors.unavailable,
+    });
+    fake.unsigned(true);
+    try {
+      await expect(provider.queryRefund!(ref)).rejects.toMatchObject({ code: ProviderErrors.unavailable });
+    } finally {
+      fake.unsigned(false);
+    }
+  });
   it('refuses an answer not signed by WeChat Pay', async () => {
     fake.forgeAnswers(stranger.privateKey);
     try {

@@ -11,7 +11,10 @@ import {
   type PaymentProvider,
   type PaymentRef,
   type ProviderPaymentState,
+  type ProviderRefundState,
+  type ProviderRefundStatus,
   type RefundInput,
+  type RefundRef,
   type RefundResult,
   type Transport,
   type VerifiedNotification,
@@ -80,6 +83,26 @@ const RefundResource = Type.Object({
   success_time: Type.Optional(Type.String()),
   amount: Type.Object({ total: Type.Integer({ minimum: 0 }), refund: Type.Integer({ minimum: 0 }) }),
 });
+
+/** The refund query's answer (`GET /v3/refund/domestic/refunds/{out_refund_no}`), the fields we read. */
+const RefundAnswer = Type.Object({
+  refund_id: Type.String({ minLength: 1 }),
+  out_refund_no: Type.String({ minLength: 1 }),
+  out_trade_no: Type.String({ minLength: 1 }),
+  status: Type.String(),
+  amount: Type.Object({ refund: Type.Integer({ minimum: 0 }), currency: Type.String() }),
+});
+
+/**
+ * A refund's `status` onto ours. CLOSED and ABNORMAL fail it, as their REFUND.CLOSED and
+ * REFUND.ABNORMAL notifications do; anything else is still processing.
+ */
+const REFUND_STATUS = new Map<string, ProviderRefundStatus>([
+  ['SUCCESS', 'succeeded'],
+  ['PROCESSING', 'pending'],
+  ['CLOSED', 'failed'],
+  ['ABNORMAL', 'failed'],
+]);
 
 /** `Timestamp\nNonce\nBody\n`: what WeChat Pay signs in answers and notifications. */
 export const wechatMessage = (timestamp: string, nonce: string, body: string): string =>
@@ -383,6 +406,40 @@ export function createWechatPayProvider(options: WechatPayOptions): PaymentProvi
         `WeChat Pay refund is ${String(body.status)}`,
         String(body.status),
       );
+    },
+
+    async queryRefund(ref: RefundRef): Promise<ProviderRefundState> {
+      const path = `/v3/refund/domestic/refunds/${encodeURIComponent(ref.refundId)}`;
+      const answer = await call('GET', path);
+      const body = answer.body as { code?: unknown } | undefined;
+      if (answer.status === 404 && body?.code === 'RESOURCE_NOT_EXISTS') return { status: 'unknown' };
+      if (answer.status !== 200) throw refused(path, answer);
+      let refund;
+      try {
+        refund = parseJsonAs(RefundAnswer, JSON.stringify(answer.body), 'WeChat Pay refund');
+      } catch {
+        throw new ProviderError(
+          ProviderErrors.unavailable,
+          `WeChat Pay ${path} answered an unexpected shape`,
+        );
+      }
+      if (refund.out_refund_no !== ref.refundId || refund.out_trade_no !== ref.paymentId) {
+        throw new ProviderError(
+          ProviderErrors.unavailable,
+          `WeChat Pay ${path} answered about another refund`,
+        );
+      }
+      let amount;
+      try {
+        amount = notifiedMoney(refund.amount.refund, refund.amount.currency);
+      } catch {
+        throw new ProviderError(ProviderErrors.unavailable, `WeChat Pay ${path} answered an invalid amount`);
+      }
+      return {
+        status: REFUND_STATUS.get(refund.status) ?? 'pending',
+        amount,
+        providerRefundId: refund.refund_id,
+      };
     },
 
     acknowledge(outcome): Acknowledgement {

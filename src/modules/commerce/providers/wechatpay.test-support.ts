@@ -79,7 +79,11 @@ interface FakeTrade {
   transactionId: string;
   state: 'NOTPAY' | 'SUCCESS' | 'CLOSED';
   total: number;
-  refunds: Map<string, { refund_id: string; refund: number }>;
+  /** Refunds by `out_refund_no`; `status` is what the refund query answers (PROCESSING at first). */
+  refunds: Map<
+    string,
+    { refund_id: string; refund: number; status: 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL' }
+  >;
 }
 
 export interface FakeWechatPay extends FakeServer {
@@ -88,6 +92,8 @@ export interface FakeWechatPay extends FakeServer {
   verified: { method: string; url: string; body: unknown }[];
   /** Sign answers with this key instead of the platform key (a forged answer); undefined to stop. */
   forgeAnswers(key: KeyObject | undefined): void;
+  /** Answer without the Wechatpay-* signature headers while true. */
+  unsigned(on: boolean): void;
 }
 
 export async function startFakeWechatPay(options: {
@@ -97,18 +103,24 @@ export async function startFakeWechatPay(options: {
   mchPublicKey: KeyObject;
   platformKey: KeyObject;
   platformSerial: string;
+  /** The API's clock, for its timestamp check and its answers' timestamps (a test that moves its clock passes it). */
+  now?: () => Date;
 }): Promise<FakeWechatPay> {
   const trades = new Map<string, FakeTrade>();
   const verified: FakeWechatPay['verified'] = [];
-  const state: { forged?: KeyObject } = {};
+  const state: { forged?: KeyObject; unsigned?: boolean } = {};
+  const nowSeconds = () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
   let seq = 0;
 
   const reply = (status: number, payload?: unknown) => {
     const body = payload === undefined ? '' : JSON.stringify(payload);
-    const headers = signedHeaders(
-      { platformKey: state.forged ?? options.platformKey, platformSerial: options.platformSerial },
-      body,
-    );
+    const headers = state.unsigned
+      ? {}
+      : signedHeaders(
+          { platformKey: state.forged ?? options.platformKey, platformSerial: options.platformSerial },
+          body,
+          nowSeconds(),
+        );
     return { status, headers: { 'content-type': 'application/json', ...headers }, body };
   };
 
@@ -120,7 +132,7 @@ export async function startFakeWechatPay(options: {
       [...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1] ?? '', x[2] ?? '']),
     );
     if (fields.mchid !== options.mchId || fields.serial_no !== options.mchSerial) return false;
-    if (Math.abs(Number(fields.timestamp) - Date.now() / 1000) > 300) return false;
+    if (Math.abs(Number(fields.timestamp) - nowSeconds()) > 300) return false;
     const message = `${request.method}\n${request.url}\n${fields.timestamp}\n${fields.nonce_str}\n${request.body.toString('utf8')}\n`;
     return createVerify('RSA-SHA256')
       .update(message, 'utf8')
@@ -177,7 +189,11 @@ export async function startFakeWechatPay(options: {
         const refunded = [...trade.refunds.values()].reduce((s, r) => s + r.refund, 0);
         if (refunded + amount.refund > trade.total)
           return reply(403, { code: 'NOT_ENOUGH', message: '退款金额超过可退金额' });
-        refund = { refund_id: `50300${String(++seq).padStart(24, '0')}`, refund: amount.refund };
+        refund = {
+          refund_id: `50300${String(++seq).padStart(24, '0')}`,
+          refund: amount.refund,
+          status: 'PROCESSING',
+        };
         trade.refunds.set(outRefundNo, refund);
       }
       return reply(200, {
@@ -185,9 +201,40 @@ export async function startFakeWechatPay(options: {
         out_refund_no: outRefundNo,
         transaction_id: trade.transactionId,
         out_trade_no: String(body.out_trade_no),
-        status: 'PROCESSING',
+        status: refund.status,
         amount: { total: trade.total, refund: refund.refund, currency: 'CNY' },
       });
+    }
+    const refundQueried = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/.exec(url.pathname);
+    if (request.method === 'GET' && refundQueried?.[1]) {
+      const outRefundNo = decodeURIComponent(refundQueried[1]);
+      for (const [outTradeNo, trade] of trades) {
+        const refund = trade.refunds.get(outRefundNo);
+        if (!refund) continue;
+        return reply(200, {
+          refund_id: refund.refund_id,
+          out_refund_no: outRefundNo,
+          transaction_id: trade.transactionId,
+          out_trade_no: outTradeNo,
+          channel: 'ORIGINAL',
+          user_received_account: '支付用户零钱',
+          ...(refund.status === 'SUCCESS' ? { success_time: '2026-03-02T09:00:00+08:00' } : {}),
+          create_time: '2026-03-02T08:59:00+08:00',
+          status: refund.status,
+          funds_account: 'AVAILABLE',
+          amount: {
+            total: trade.total,
+            refund: refund.refund,
+            payer_total: trade.total,
+            payer_refund: refund.refund,
+            settlement_refund: refund.refund,
+            settlement_total: trade.total,
+            discount_refund: 0,
+            currency: 'CNY',
+          },
+        });
+      }
+      return reply(404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' });
     }
     return reply(404, { code: 'NOT_FOUND', message: 'no such API' });
   }
@@ -199,6 +246,9 @@ export async function startFakeWechatPay(options: {
     verified,
     forgeAnswers: (key) => {
       state.forged = key;
+    },
+    unsigned: (on) => {
+      state.unsigned = on;
     },
   };
 }
