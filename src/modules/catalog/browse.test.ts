@@ -490,6 +490,29 @@ describe('response cache', () => {
     }
   });
 
+  it('keys a list by its query, not by the URL’s spelling, and keeps different queries apart', async () => {
+    await t.publishedCourse({ title: 'Keyed answer' });
+    await t.publishedCourse({ title: 'Another keyed answer' });
+    await settleEvents(t.app);
+    const first = await t.request('GET', '/api/v1/courses?limit=5&sort=newest');
+    expect(first.statusCode).toBe(200);
+    const etag = String(first.headers.etag);
+    // the same query in another order, asked twice (the second time from the remembered key)
+    for (let i = 0; i < 2; i++) {
+      const reordered = await t.request('GET', '/api/v1/courses?sort=newest&limit=5', {
+        headers: { 'if-none-match': etag },
+      });
+      expect(reordered.statusCode).toBe(304);
+    }
+    // another page size is another answer, however often the first one was asked
+    const other = await t.request('GET', '/api/v1/courses?limit=1&sort=newest', {
+      headers: { 'if-none-match': etag },
+    });
+    expect(other.statusCode).toBe(200);
+    expect(other.json<{ data: unknown[] }>().data).toHaveLength(1);
+    expect(other.headers.etag).not.toBe(etag);
+  });
+
   it('keeps a signed-in reader’s page out of the shared answer', async () => {
     const { id } = await t.publishedCourse({ title: 'Personal page' });
     await settleEvents(t.app);
