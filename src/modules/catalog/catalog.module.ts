@@ -124,7 +124,6 @@ export function createCatalogModule(
     outlineRoutes(outline, assets),
     assetsRoutes(assets),
     favouritesRoutes(favourites),
-    catalogInternalRoutes(api),
   ];
 
   return {
@@ -146,5 +145,7 @@ export function createCatalogModule(
     bench: catalogBench,
     close: () => cache.close(),
     api,
+    // at the root, beside the other modules' internal APIs (not under /api/v1)
+    rootRoutes: catalogInternalRoutes(api),
   };
 }

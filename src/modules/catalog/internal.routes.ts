@@ -20,6 +20,18 @@ import {
 } from './internal.schemas.js';
 
 /**
+ * Ajv coerces a query's `1e309` to Infinity and then skips minimum/maximum for it (they only
+ * test finite numbers), so a bound integer in a query is checked for finiteness here too.
+ */
+function finite(field: string, value: number | undefined): void {
+  if (value !== undefined && !Number.isFinite(value)) {
+    throw AppError.validation(CatalogErrors.numberNotFinite, `${field} must be a finite integer.`, [
+      { field, message: 'must be a finite integer' },
+    ]);
+  }
+}
+
+/**
  * The catalog's API for modules in other processes (learning, community, commerce, analytics):
  * service clients with the internal scope only (a user token passes scope checks by role, so it
  * is refused explicitly); hidden from the public OpenAPI document. Every route is a read (GET),
@@ -75,7 +87,10 @@ export function catalogInternalRoutes(api: CatalogApi) {
         preHandler,
         schema: { hide: true, querystring: PublishedQuery, response: { 200: PublishedCourseIds } },
       },
-      async (request) => ({ courseIds: await api.publishedCourseIds(request.query.limit) }),
+      async (request) => {
+        finite('limit', request.query.limit);
+        return { courseIds: await api.publishedCourseIds(request.query.limit) };
+      },
     );
     // signing changes nothing stored (an HMAC over the id and expiry), so it is a GET too
     app.get(
@@ -89,7 +104,10 @@ export function catalogInternalRoutes(api: CatalogApi) {
           response: { 200: InternalSignedUrl },
         },
       },
-      async (request) => api.signAssetUrl(request.params.assetId, request.query.ttlSeconds),
+      async (request) => {
+        finite('ttlSeconds', request.query.ttlSeconds);
+        return api.signAssetUrl(request.params.assetId, request.query.ttlSeconds);
+      },
     );
   };
 }
