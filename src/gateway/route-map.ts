@@ -7,9 +7,11 @@ import type { ModuleName } from '../modules/registry.js';
  * modules register, so a new route that lands on the wrong service fails a test, not production.
  *
  * The split follows what can run apart today: a module can leave a process only if every module
- * that requires it reaches it over HTTP (a `remote` entry in the registry). Identity and learning
- * have one; the catalog has none yet, so catalog, learning, community, commerce and analytics stay
- * together.
+ * that requires it reaches it over HTTP (a `remote` entry in the registry). Identity, catalog and
+ * learning have one. The catalog still shares `core` because of its paths, not its calls: learning
+ * and community serve routes nested under the catalog's (`/courses/:id/enrol`, `/courses/:id/reviews`,
+ * `/lessons/:id/progress`, `/lessons/:id/comments`), which a prefix map cannot tell apart from
+ * `/courses/:id` and `/lessons/:id`.
  */
 
 export type BalancingStrategy = 'round_robin' | 'least_conn' | 'ip_hash';
@@ -77,8 +79,9 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   { prefix: '/api/v1/me/notifications/stream', service: 'notify', sse: true },
   { prefix: '/api/v1/me/notification-preferences', service: 'notify' },
   { prefix: '/api/v1/admin/notify', service: 'notify' },
-  // core: everything else under the API, learning's internal API, and the API documents
+  // core: everything else under the API, the catalog's and learning's internal APIs, and the API documents
   { prefix: '/api/v1', service: 'core' },
+  { prefix: '/internal/v1/catalog', service: 'core' },
   { prefix: '/internal/v1/learning', service: 'core' },
   // uploads of course files (video up to 2 GiB; the catalog checks each kind's own limit)
   { prefix: '/api/v1/courses', service: 'core', maxBodyMb: 2048 },
