@@ -70,16 +70,38 @@ describe('the gateway route map', () => {
   it('answers the longest prefix, on segment boundaries', () => {
     expect(routeOf('/api/v1/me')?.service).toBe('identity');
     expect(routeOf('/api/v1/me/notifications/stream')).toMatchObject({ service: 'notify', sse: true });
-    expect(routeOf('/api/v1/me/favourites')?.service).toBe('core');
+    expect(routeOf('/api/v1/me/favourites')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/me/learning')?.service).toBe('core');
     expect(routeOf('/api/v1/me/mfax')?.service).toBe('core');
     expect(routeOf('/api/v1/admin/users/1/roles')?.service).toBe('identity');
     expect(routeOf('/metrics')).toBeUndefined();
     expect(routeOf('/nowhere')).toBeUndefined();
   });
 
+  it("sends learning's and community's routes below a course or a lesson to core, the rest to the catalog", () => {
+    expect(routeOf('/api/v1/courses')).toMatchObject({ service: 'catalog', maxBodyMb: 2048 });
+    expect(routeOf('/api/v1/courses/:courseId/assets')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/courses/c1/outline')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/courses/c1/enrol')?.service).toBe('core');
+    expect(routeOf('/api/v1/courses/c1/reviews/r1')?.service).toBe('core');
+    // the catalog's upload limit stays with the catalog
+    expect(routeOf('/api/v1/courses/c1/reviews')?.maxBodyMb).toBeUndefined();
+    expect(routeOf('/api/v1/courses/c1/reviewsx')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/courses/enrol')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/lessons/l1')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/lessons/l1/asset-url')?.service).toBe('catalog');
+    expect(routeOf('/api/v1/lessons/l1/progress')?.service).toBe('core');
+    expect(routeOf('/api/v1/lessons/l1/comments')?.service).toBe('core');
+    expect(routeOf('/internal/v1/catalog/courses/c1/for-sale')?.service).toBe('catalog');
+    const conf = composeNginxConfig();
+    expect(conf).toContain('location ~ ^/api/v1/courses/[^/]+/(enrol|rating|reviews)(/|$) {');
+    expect(conf).toContain('location ~ ^/api/v1/lessons/[^/]+/(access|content|progress|comments)(/|$) {');
+  });
+
   it('each service can be composed on its own: `lectern serve --modules` with the others as URLs', () => {
     const settings = loadModuleSettings({
       IDENTITY_URL: 'http://identity.invalid:3000',
+      CATALOG_URL: 'http://catalog.invalid:3000',
       LEARNING_URL: 'http://core.invalid:3000',
     });
     const platform = {
@@ -125,6 +147,7 @@ describe('the nginx config', () => {
           listen: '127.0.0.1:18080',
           pools: {
             identity: { servers: ['127.0.0.1:18081'] },
+            catalog: { servers: ['127.0.0.1:18085'] },
             core: { servers: ['127.0.0.1:18082', '127.0.0.1:18083'], strategy: 'round_robin' },
             notify: { servers: ['127.0.0.1:18084'] },
           },
