@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -161,5 +163,82 @@ describe('the nginx config', () => {
         await rm(dir, { recursive: true, force: true });
       }
     },
+  );
+  it.skipIf(!nginx)(
+    "a running nginx sends learning's and community's routes below the catalog's paths to core",
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'lectern-nginx-nested-'));
+      // one stand-in instance per service, answering its own name
+      const servers = await Promise.all(
+        (Object.keys(SERVICES) as ServiceName[]).map(async (name) => {
+          const server = createServer((_request, response) => {
+            response.setHeader('content-type', 'text/plain');
+            response.end(name);
+          });
+          await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+          return { name, server, port: (server.address() as AddressInfo).port };
+        }),
+      );
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port: free } = probe.address() as AddressInfo;
+          probe.close(() => resolve(free));
+        });
+      });
+      const pools = Object.fromEntries(
+        servers.map((s) => [s.name, { servers: [`127.0.0.1:${s.port}`] }]),
+      ) as Record<ServiceName, { servers: string[] }>;
+      await writeFile(
+        `${dir}/nginx.conf`,
+        renderNginxConfig({
+          listen: `127.0.0.1:${port}`,
+          pools,
+          workerProcesses: 1,
+          paths: { pid: `${dir}/nginx.pid`, errorLog: `${dir}/error.log`, tempDir: dir },
+        }),
+      );
+      const child = spawn(nginx ?? 'nginx', ['-p', dir, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], {
+        stdio: 'ignore',
+      });
+      try {
+        const serviceOf = async (url: string) => {
+          for (let attempt = 0; ; attempt += 1) {
+            try {
+              return await (await fetch(`http://127.0.0.1:${port}${url}`)).text();
+            } catch (err) {
+              if (attempt >= 50) throw err;
+              await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+          }
+        };
+        const expected: Record<string, ServiceName> = {
+          '/api/v1/courses': 'catalog',
+          '/api/v1/courses/c1': 'catalog',
+          '/api/v1/courses/c1/outline': 'catalog',
+          '/api/v1/courses/c1/enrol': 'core',
+          '/api/v1/courses/c1/reviews': 'core',
+          '/api/v1/courses/c1/reviews/r1': 'core',
+          '/api/v1/courses/c1/reviewsx': 'catalog',
+          '/api/v1/lessons/l1': 'catalog',
+          '/api/v1/lessons/l1/asset-url': 'catalog',
+          '/api/v1/lessons/l1/progress': 'core',
+          '/api/v1/lessons/l1/comments': 'core',
+          '/internal/v1/catalog/courses/c1/for-sale': 'catalog',
+          '/api/v1/orders': 'core',
+          '/api/v1/me': 'identity',
+        };
+        for (const [url, service] of Object.entries(expected)) {
+          expect(await serviceOf(url), url).toBe(service);
+          // the route map's answer, which the route tests check against every module's routes
+          expect(routeOf(url)?.service, url).toBe(service);
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+        await Promise.all(servers.map((s) => new Promise((resolve) => s.server.close(resolve))));
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
   );
 });
