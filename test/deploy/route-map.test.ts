@@ -182,7 +182,9 @@ describe('the nginx config', () => {
       const port = await new Promise<number>((resolve) => {
         const probe = createServer().listen(0, '127.0.0.1', () => {
           const { port: free } = probe.address() as AddressInfo;
-          probe.close(() => resolve(free));
+          probe.close(() => {
+            resolve(free);
+          });
         });
       });
       const pools = Object.fromEntries(
