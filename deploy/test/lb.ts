@@ -154,7 +154,10 @@ async function startNginx(strategy: BalancingStrategy, rate?: { perSecond: numbe
   const brotli = '/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so';
   const conf = renderNginxConfig({
     listen: `127.0.0.1:${nginxPort}`,
-    pools: { identity: pools, core: pools, notify: pools } satisfies Record<ServiceName, typeof pools>,
+    pools: { identity: pools, catalog: pools, core: pools, notify: pools } satisfies Record<
+      ServiceName,
+      typeof pools
+    >,
     workerProcesses: 1,
     // passive checks as in production, shortened so the run fits in two minutes
     maxFails: 1,

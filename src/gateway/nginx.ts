@@ -2,6 +2,7 @@ import {
   type BalancingStrategy,
   GATEWAY_ROUTES,
   type GatewayRoute,
+  nestedPattern,
   SERVICES,
   type ServiceName,
 } from './route-map.js';
@@ -66,8 +67,12 @@ function upstream(name: ServiceName, pool: UpstreamPool, options: NginxOptions):
   return lines.join('\n');
 }
 
-/** One location per route; a prefix without `exact` also gets its subtree (`/x` and `/x/…`, not `/xy`). */
-function locations(route: GatewayRoute): string {
+/**
+ * One location per route; a prefix without `exact` also gets its subtree (`/x` and `/x/…`, not
+ * `/xy`). A `nested` entry becomes a regex location inside the subtree's: nginx looks no further
+ * than a `^~` prefix location's own nested locations, so the other routes stay plain prefixes.
+ */
+function locations(route: GatewayRoute, defaultBodyMb: number): string {
   const body = [`        proxy_pass http://${route.service};`];
   if (route.maxBodyMb) body.push(`        client_max_body_size ${route.maxBodyMb}m;`);
   if (route.sse) {
@@ -81,10 +86,21 @@ function locations(route: GatewayRoute): string {
       '        add_header X-Accel-Buffering no always;',
     );
   }
-  const block = (modifier: string, path: string) =>
-    `    location ${modifier} ${path} {\n${body.join('\n')}\n    }`;
+  const block = (modifier: string, path: string, inner: string[] = []) =>
+    `    location ${modifier} ${path} {\n${[...inner, ...body].join('\n')}\n    }`;
   if (route.exact) return block('=', route.prefix);
-  return [block('=', route.prefix), block('^~', `${route.prefix}/`)].join('\n');
+  const pattern = nestedPattern(route);
+  const nested =
+    route.nested && pattern
+      ? [
+          `        location ~ ${pattern} {`,
+          `            proxy_pass http://${route.nested.service};`,
+          // nested locations inherit the outer body limit: the other service's routes take the default
+          ...(route.maxBodyMb ? [`            client_max_body_size ${defaultBodyMb}m;`] : []),
+          '        }',
+        ]
+      : [];
+  return [block('=', route.prefix), block('^~', `${route.prefix}/`, nested)].join('\n');
 }
 
 export function renderNginxConfig(options: NginxOptions): string {
@@ -178,7 +194,7 @@ ${options.exposeUpstream ? '        add_header X-Upstream $upstream_addr always;
         }
 
 ${routes
-  .map(locations)
+  .map((route) => locations(route, options.maxBodyMb ?? 2))
   .join('\n')
   .replace(/^/gm, '    ')
   .replace(/^ {4}$/gm, '')}
@@ -192,6 +208,7 @@ export function composeNginxConfig(): string {
   const pool = (name: ServiceName): UpstreamPool => ({ servers: [`${name}:3000`] });
   const pools: Record<ServiceName, UpstreamPool> = {
     identity: pool('identity'),
+    catalog: pool('catalog'),
     core: pool('core'),
     notify: pool('notify'),
   };

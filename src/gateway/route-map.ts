@@ -7,9 +7,12 @@ import type { ModuleName } from '../modules/registry.js';
  * modules register, so a new route that lands on the wrong service fails a test, not production.
  *
  * The split follows what can run apart today: a module can leave a process only if every module
- * that requires it reaches it over HTTP (a `remote` entry in the registry). Identity and learning
- * have one; the catalog has none yet, so catalog, learning, community, commerce and analytics stay
- * together.
+ * that requires it reaches it over HTTP (a `remote` entry in the registry). Identity, catalog and
+ * learning have one, so each runs as its own service; community, commerce and analytics (nobody
+ * calls them synchronously) share `core` with learning. Learning and community serve a few routes
+ * nested under the catalog's (`/courses/:id/enrol`, `/lessons/:id/progress`…): the catalog's
+ * entries name them in `nested`, and nginx sends them on with a regex location inside the
+ * catalog's prefix location.
  */
 
 export type BalancingStrategy = 'round_robin' | 'least_conn' | 'ip_hash';
@@ -29,10 +32,15 @@ export const SERVICES = {
     strategy: 'round_robin',
     why: 'short, uniform requests (token checks, logins): even spread is enough',
   },
-  core: {
-    modules: ['catalog', 'learning', 'community', 'commerce', 'analytics'],
+  catalog: {
+    modules: ['catalog'],
     strategy: 'least_conn',
-    why: 'mixed request costs (search, checkout, uploads): a busy instance gets less',
+    why: 'cheap cached browsing beside long uploads and file downloads: a busy instance gets less',
+  },
+  core: {
+    modules: ['learning', 'community', 'commerce', 'analytics'],
+    strategy: 'least_conn',
+    why: 'mixed request costs (checkout, progress, reports): a busy instance gets less',
   },
   notify: {
     modules: ['notify'],
@@ -53,6 +61,11 @@ export interface GatewayRoute {
   sse?: boolean;
   /** A larger body limit than the gateway's default (uploads), in megabytes. */
   maxBodyMb?: number;
+  /**
+   * Routes of another service below this prefix, one id segment down: `<prefix>/<id>/<segment>`
+   * and what lies below it go to `service` (with the gateway's default body limit).
+   */
+  nested?: { segments: readonly string[]; service: ServiceName };
 }
 
 /** Longest prefix wins, as nginx's prefix locations do. */
@@ -77,11 +90,33 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   { prefix: '/api/v1/me/notifications/stream', service: 'notify', sse: true },
   { prefix: '/api/v1/me/notification-preferences', service: 'notify' },
   { prefix: '/api/v1/admin/notify', service: 'notify' },
+  // catalog: courses, their outline and files, browsing, wishlists; learning's and community's
+  // routes below a course or a lesson stay with core
+  { prefix: '/internal/v1/catalog', service: 'catalog' },
+  { prefix: '/api/v1/categories', service: 'catalog' },
+  { prefix: '/api/v1/tags', service: 'catalog' },
+  // uploads of course files (video up to 2 GiB; the catalog checks each kind's own limit)
+  {
+    prefix: '/api/v1/courses',
+    service: 'catalog',
+    maxBodyMb: 2048,
+    nested: { segments: ['enrol', 'rating', 'reviews'], service: 'core' },
+  },
+  { prefix: '/api/v1/chapters', service: 'catalog' },
+  {
+    prefix: '/api/v1/lessons',
+    service: 'catalog',
+    nested: { segments: ['access', 'content', 'progress', 'comments'], service: 'core' },
+  },
+  { prefix: '/api/v1/assets', service: 'catalog' },
+  { prefix: '/api/v1/instructors', service: 'catalog' },
+  { prefix: '/api/v1/review', service: 'catalog' },
+  { prefix: '/api/v1/studio', service: 'catalog' },
+  { prefix: '/api/v1/me/favourites', service: 'catalog' },
+  { prefix: '/api/v1/me/invitations', service: 'catalog' },
   // core: everything else under the API, learning's internal API, and the API documents
   { prefix: '/api/v1', service: 'core' },
   { prefix: '/internal/v1/learning', service: 'core' },
-  // uploads of course files (video up to 2 GiB; the catalog checks each kind's own limit)
-  { prefix: '/api/v1/courses', service: 'core', maxBodyMb: 2048 },
   { prefix: '/docs', service: 'core' },
   { prefix: '/openapi.json', service: 'core', exact: true },
 ];
@@ -89,11 +124,27 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
 const covers = (route: GatewayRoute, path: string): boolean =>
   path === route.prefix || (!route.exact && path.startsWith(`${route.prefix}/`));
 
-/** The route entry the gateway uses for a path (longest matching prefix), or undefined (nginx answers 404). */
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The paths a route's `nested` entry takes away, as nginx's regex location matches them. */
+export function nestedPattern(route: GatewayRoute): string | undefined {
+  if (!route.nested) return undefined;
+  return `^${escapeRegex(route.prefix)}/[^/]+/(${route.nested.segments.map(escapeRegex).join('|')})(/|$)`;
+}
+
+/**
+ * The route entry the gateway uses for a path (longest matching prefix; a `nested` path of it
+ * is that entry with the nested service), or undefined (nginx answers 404).
+ */
 export function routeOf(path: string): GatewayRoute | undefined {
   let best: GatewayRoute | undefined;
   for (const route of GATEWAY_ROUTES) {
     if (covers(route, path) && (!best || route.prefix.length > best.prefix.length)) best = route;
+  }
+  const nested = best && nestedPattern(best);
+  if (best?.nested && nested && new RegExp(nested).test(path)) {
+    const { nested: inner, maxBodyMb: _wider, ...rest } = best;
+    return { ...rest, service: inner.service };
   }
   return best;
 }

@@ -9,6 +9,7 @@ import type { LecternModule, Platform } from '../platform/module.js';
 import {
   CATALOG_REQUIRES,
   type CatalogApi,
+  catalogHttpClient,
   createCatalogModule,
   type EntitlementCheck,
 } from './catalog/index.js';
@@ -168,6 +169,11 @@ const REMOTES: { [N in ModuleName]?: RemoteDefinition<N> } = {
     urlSetting: 'IDENTITY_URL',
     url: (settings) => settings.identity.IDENTITY_URL,
     client: identityHttpClient,
+  },
+  catalog: {
+    urlSetting: 'CATALOG_URL',
+    url: (settings) => settings.catalog.CATALOG_URL,
+    client: catalogHttpClient,
   },
   learning: {
     urlSetting: 'LEARNING_URL',

@@ -1,5 +1,7 @@
+import type { InternalClient } from '../../platform/http/internal-client.js';
 import { DEFAULT_URL_TTL_SECONDS, type AssetsService, type SignedUrl } from './assets.service.js';
 import type { BrowseService } from './browse.service.js';
+import { MAX_URL_TTL_SECONDS } from './asset-url.js';
 import { NotFound } from './catalog.errors.js';
 import type { OutlineService } from './outline.service.js';
 import type { CourseForSale, SalesService } from './sales.service.js';
@@ -56,6 +58,54 @@ export function createCatalogApi(deps: {
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
       if (!isUuid(assetId)) throw NotFound.asset();
       return assets.signAssetUrl(assetId, ttlSeconds);
+    },
+  };
+}
+
+/** The catalog's internal routes (internal.routes.ts), for services without the catalog in-process. */
+export const CATALOG_INTERNAL_PREFIX = '/internal/v1/catalog';
+
+/**
+ * The same interface over HTTP, on the platform's internal client. Every call is a read (GET,
+ * retried by the client). A malformed id names nothing here without a request, as in-process
+ * (the routes answer 400 to one); a limit is clamped as in-process.
+ */
+export function catalogHttpClient(http: InternalClient): CatalogApi {
+  const at = (kind: 'courses' | 'lessons' | 'assets', id: string) =>
+    `${CATALOG_INTERNAL_PREFIX}/${kind}/${encodeURIComponent(id)}`;
+  return {
+    getCourseForSale: async (courseId) =>
+      isUuid(courseId) ? http.find<CourseForSale>(`${at('courses', courseId)}/for-sale`) : undefined,
+    getCoursePrice: async (courseId) =>
+      isUuid(courseId)
+        ? http.find<{ amount: number; currency: string }>(`${at('courses', courseId)}/price`)
+        : undefined,
+    getLesson: async (lessonId) =>
+      isUuid(lessonId) ? http.find<CatalogLesson>(at('lessons', lessonId)) : undefined,
+    async lessonsOfCourse(courseId) {
+      if (!isUuid(courseId)) return [];
+      return (await http.get<{ lessons: CatalogLesson[] }>(`${at('courses', courseId)}/lessons`)).lessons;
+    },
+    async publishedCourseIds(limit) {
+      // clamped as in-process; NaN (which the in-process clamp passes on) asks for one
+      const floored = Math.floor(limit);
+      const wanted = Number.isNaN(floored) ? 1 : Math.max(1, Math.min(100, floored));
+      const answer = await http.get<{ courseIds: string[] }>(
+        `${CATALOG_INTERNAL_PREFIX}/published-course-ids`,
+        {
+          limit: String(wanted),
+        },
+      );
+      return answer.courseIds;
+    },
+    async signAssetUrl(assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) {
+      if (!isUuid(assetId)) throw NotFound.asset();
+      // clamped as the signer clamps (1 s to 24 h), so the route's bounds never refuse a call
+      const floored = Math.floor(ttlSeconds);
+      const ttl = Number.isNaN(floored)
+        ? DEFAULT_URL_TTL_SECONDS
+        : Math.max(1, Math.min(MAX_URL_TTL_SECONDS, floored));
+      return http.get<SignedUrl>(`${at('assets', assetId)}/signed-url`, { ttlSeconds: String(ttl) });
     },
   };
 }

@@ -38,6 +38,10 @@ export const CatalogErrors = {
   courseNotOnSale: 'catalog.course-not-on-sale',
   fileRequired: 'catalog.file-required',
   instructorNotFound: 'catalog.instructor-not-found',
+  /** An internal route (`/internal/v1/catalog/…`) called with a user's token, not a service client's. */
+  internalOnly: 'catalog.internal-only',
+  /** A number in a query that the schema let through as an infinity (`1e309`). */
+  numberNotFinite: 'catalog.number-not-finite',
   invalidCover: 'catalog.invalid-cover',
   invalidTransition: 'catalog.invalid-transition',
   lessonHasNoFile: 'catalog.lesson-has-no-file',

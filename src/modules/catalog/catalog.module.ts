@@ -17,6 +17,7 @@ import { createUrls } from './course.views.js';
 import { favouritesRoutes } from './favourites.routes.js';
 import { createFavouritesService } from './favourites.service.js';
 import { instructorsRoutes } from './instructors.routes.js';
+import { catalogInternalRoutes } from './internal.routes.js';
 import { coInstructorsRoutes } from './co-instructors.routes.js';
 import { createCoInstructorsService } from './co-instructors.service.js';
 import { createInstructorsService, type InstructorDirectory } from './instructors.service.js';
@@ -111,6 +112,7 @@ export function createCatalogModule(
     logger: platform.logger,
   });
   const favourites = createFavouritesService({ db, cache, urls });
+  const api = createCatalogApi({ outline, sales, assets, browse });
 
   const routeSets: RouteSet[] = [
     categoriesRoutes(categories),
@@ -142,6 +144,8 @@ export function createCatalogModule(
     },
     bench: catalogBench,
     close: () => cache.close(),
-    api: createCatalogApi({ outline, sales, assets, browse }),
+    api,
+    // at the root, beside the other modules' internal APIs (not under /api/v1)
+    rootRoutes: catalogInternalRoutes(api),
   };
 }

@@ -3,6 +3,15 @@ import type { SettingsOf } from '../../platform/settings.js';
 
 /** The catalog module's environment settings (the platform's config holds platform settings only). */
 export const CatalogSettings = Type.Object({
+  CATALOG_URL: Type.Optional(
+    Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      description:
+        'Base URL of the catalog service, for modules in a process without the catalog (commerce asks it for prices)',
+      examples: ['http://127.0.0.1:3002'],
+    }),
+  ),
   ASSET_URL_SECRET: Type.Optional(
     Type.String({
       minLength: 32,

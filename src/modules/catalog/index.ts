@@ -1,5 +1,10 @@
 // The catalog module's public contract: the only file other modules may import. No logic here.
-export type { CatalogApi, CatalogLesson } from './catalog.api.js';
+export {
+  type CatalogApi,
+  type CatalogLesson,
+  CATALOG_INTERNAL_PREFIX,
+  catalogHttpClient,
+} from './catalog.api.js';
 export { type CatalogErrorCode, CatalogErrors } from './catalog.errors.js';
 export type {
   CategoryCreated,
