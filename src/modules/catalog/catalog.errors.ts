@@ -40,8 +40,6 @@ export const CatalogErrors = {
   instructorNotFound: 'catalog.instructor-not-found',
   /** An internal route (`/internal/v1/catalog/…`) called with a user's token, not a service client's. */
   internalOnly: 'catalog.internal-only',
-  /** A number in a query that the schema let through as an infinity (`1e309`). */
-  numberNotFinite: 'catalog.number-not-finite',
   invalidCover: 'catalog.invalid-cover',
   invalidTransition: 'catalog.invalid-transition',
   lessonHasNoFile: 'catalog.lesson-has-no-file',

@@ -20,18 +20,6 @@ import {
 } from './internal.schemas.js';
 
 /**
- * Ajv coerces a query's `1e309` to Infinity and then skips minimum/maximum for it (they only
- * test finite numbers), so a bound integer in a query is checked for finiteness here too.
- */
-function finite(field: string, value: number | undefined): void {
-  if (value !== undefined && !Number.isFinite(value)) {
-    throw AppError.validation(CatalogErrors.numberNotFinite, `${field} must be a finite integer.`, [
-      { field, message: 'must be a finite integer' },
-    ]);
-  }
-}
-
-/**
  * The catalog's API for modules in other processes (learning, community, commerce, analytics):
  * service clients with the internal scope only (a user token passes scope checks by role, so it
  * is refused explicitly); hidden from the public OpenAPI document. Every route is a read (GET),
@@ -88,7 +76,6 @@ export function catalogInternalRoutes(api: CatalogApi) {
         schema: { hide: true, querystring: PublishedQuery, response: { 200: PublishedCourseIds } },
       },
       async (request) => {
-        finite('limit', request.query.limit);
         return { courseIds: await api.publishedCourseIds(request.query.limit) };
       },
     );
@@ -105,7 +92,6 @@ export function catalogInternalRoutes(api: CatalogApi) {
         },
       },
       async (request) => {
-        finite('ttlSeconds', request.query.ttlSeconds);
         return api.signAssetUrl(request.params.assetId, request.query.ttlSeconds);
       },
     );

@@ -30,6 +30,7 @@ import {
   sendProblem,
 } from './problem.js';
 import { checkRequestText } from './text-guard.js';
+import { guardFiniteNumbers } from './finite-numbers.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface ServerOptions {
@@ -218,6 +219,7 @@ function unsupportedEncoding(coding: string | undefined): AppError | undefined {
 function registerInputHardening(app: App): void {
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', closeJsonBodies);
+  app.addHook('onRoute', guardFiniteNumbers);
   app.addHook('preValidation', (request, _reply, done) => {
     try {
       checkRequestText(request);
