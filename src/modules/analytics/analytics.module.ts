@@ -61,7 +61,9 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
     },
   });
   const recommend = createRecommendService({ db });
-  const reports = createReportsService({ db, maxDays: settings.ANALYTICS_REPORT_MAX_DAYS });
+  // reports are read-only and may lag: the replica when DATABASE_READ_URL is set
+  const read = platform.database.read.withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
+  const reports = createReportsService({ db: read, maxDays: settings.ANALYTICS_REPORT_MAX_DAYS });
   const jobs = createAnalyticsJobs({ aggregates, scores });
 
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
-import { inTransaction } from '../../platform/db/database.js';
+import { type Database, inTransaction } from '../../platform/db/database.js';
 import type { EventDefinition } from '../../platform/messaging/events.js';
 import { enqueue, outboxMigration } from '../../platform/messaging/outbox.js';
 import type { LecternModule } from '../../platform/module.js';
@@ -36,7 +36,7 @@ export interface AnalyticsTest {
 
 /** Analytics on a fresh database with the real catalog; other publishers are outboxes. */
 export async function startAnalytics(
-  options: { settings?: AnalyticsDeps['settings']; start?: Date } = {},
+  options: { settings?: AnalyticsDeps['settings']; start?: Date; database?: Database } = {},
 ): Promise<AnalyticsTest> {
   const clock = createTestClock(options.start ?? new Date('2026-03-10T12:00:00.000Z'));
   let analytics: AnalyticsModule | undefined;
@@ -56,7 +56,10 @@ export async function startAnalytics(
         analytics,
       ];
     },
-    { env: { JOBS_POLL_MS: '500' } },
+    {
+      env: { JOBS_POLL_MS: '500' },
+      ...(options.database ? { platform: { database: options.database } } : {}),
+    },
   );
   if (!analytics) throw new Error('analytics was not built');
   const admin = await kit.caller('admin');
