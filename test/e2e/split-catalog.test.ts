@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogApi, catalogHttpClient } from '../../src/modules/catalog/index.js';
-import { type IdentityApi, INTERNAL_SCOPE } from '../../src/modules/identity/index.js';
+import { INTERNAL_SCOPE } from '../../src/modules/identity/index.js';
 import { type ComposedModules, composeModules } from '../../src/modules/registry.js';
-import { loadModuleSettings } from '../../src/modules/settings.js';
 import { AppError } from '../../src/platform/errors.js';
-import { createDatabase } from '../../src/platform/db/database.js';
 import {
   type AccessTokenSource,
   clientCredentialsTokens,
   createInternalClient,
 } from '../../src/platform/http/internal-client.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { registerServiceClient, startSecondService } from '../helpers/split.js';
 
 // the catalog (with identity) in one app, commerce and learning in another on the same
 // PostgreSQL database, as two services would run: the second app has no catalog and reads
@@ -73,43 +71,15 @@ split('catalog in one app, commerce and learning in another', () => {
       },
       { keys: () => here?.keys ?? new URL('http://127.0.0.1/none') },
     );
-    const identity = here?.modules.find((m) => m.name === 'identity') as
-      | (ComposedModules['modules'][number] & { api: IdentityApi; seed?: () => Promise<void> })
-      | undefined;
     catalogHere = (here?.modules.find((m) => m.name === 'catalog') as { api: CatalogApi } | undefined)
       ?.api as CatalogApi;
-    await identity?.seed?.();
-    const client = await identity?.api.registerClient({
-      name: 'commerce service',
-      grantTypes: ['client_credentials'],
-      scopes: [INTERNAL_SCOPE],
-      confidential: true,
-    });
-    const clientId = client?.clientId ?? '';
-    const clientSecret = client?.clientSecret ?? '';
+    const { clientId, clientSecret } = await registerServiceClient(here);
     catalogUrl = await listen(catalogApp);
-
-    // the second app opens the same database (its own pool), as a second service would
-    const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(
-      catalogApp.platform.database.db,
-    );
-    const url = new URL(databaseUrl ?? '');
-    url.pathname = `/${rows[0]?.name ?? ''}`;
-    let there: ComposedModules | undefined;
-    commerceApp = await buildTestApp(
-      (platform) => {
-        there = composeModules(
-          platform,
-          ['learning', 'commerce'],
-          loadModuleSettings({ IDENTITY_URL: catalogUrl, CATALOG_URL: catalogUrl }),
-        );
-        return there.modules;
-      },
-      {
-        env: { INTERNAL_CLIENT_ID: clientId, INTERNAL_CLIENT_SECRET: clientSecret },
-        platform: { database: await createDatabase({ url: url.toString(), poolSize: 3 }) },
-        keys: () => there?.keys ?? new URL('http://127.0.0.1/none'),
-      },
+    commerceApp = await startSecondService(
+      catalogApp,
+      ['learning', 'commerce'],
+      { IDENTITY_URL: catalogUrl, CATALOG_URL: catalogUrl },
+      { clientId, clientSecret },
     );
     commerceUrl = await listen(commerceApp);
 

@@ -1,13 +1,11 @@
-import { sql } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IdentityApi, INTERNAL_SCOPE } from '../../src/modules/identity/index.js';
+import { INTERNAL_SCOPE } from '../../src/modules/identity/index.js';
 import { learningHttpClient } from '../../src/modules/learning/index.js';
 import { type ComposedModules, composeModules } from '../../src/modules/registry.js';
-import { loadModuleSettings } from '../../src/modules/settings.js';
-import { createDatabase } from '../../src/platform/db/database.js';
 import { clientCredentialsTokens, createInternalClient } from '../../src/platform/http/internal-client.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { registerServiceClient, startSecondService } from '../helpers/split.js';
 
 // commerce and learning in two apps on one PostgreSQL database, as two services would run: the
 // commerce app has no learning module and asks the learning app over HTTP (internal routes, a
@@ -62,44 +60,13 @@ split('commerce and learning in two apps', () => {
       },
       { keys: () => here?.keys ?? new URL('http://127.0.0.1/none') },
     );
-    const identity = here?.modules.find((m) => m.name === 'identity') as
-      | (ReturnType<typeof composeModules>['modules'][number] & {
-          api: IdentityApi;
-          seed?: () => Promise<void>;
-        })
-      | undefined;
-    await identity?.seed?.();
-    const client = await identity?.api.registerClient({
-      name: 'commerce service',
-      grantTypes: ['client_credentials'],
-      scopes: [INTERNAL_SCOPE],
-      confidential: true,
-    });
-    clientId = client?.clientId ?? '';
-    clientSecret = client?.clientSecret ?? '';
+    ({ clientId, clientSecret } = await registerServiceClient(here));
     learningUrl = await listen(learningApp);
-
-    // the commerce app opens the same database (its own pool), as a second service would
-    const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(
-      learningApp.platform.database.db,
-    );
-    const url = new URL(databaseUrl ?? '');
-    url.pathname = `/${rows[0]?.name ?? ''}`;
-    let there: ComposedModules | undefined;
-    commerceApp = await buildTestApp(
-      (platform) => {
-        there = composeModules(
-          platform,
-          ['catalog', 'commerce'],
-          loadModuleSettings({ IDENTITY_URL: learningUrl, LEARNING_URL: learningUrl }),
-        );
-        return there.modules;
-      },
-      {
-        env: { INTERNAL_CLIENT_ID: clientId, INTERNAL_CLIENT_SECRET: clientSecret },
-        platform: { database: await createDatabase({ url: url.toString(), poolSize: 3 }) },
-        keys: () => there?.keys ?? new URL('http://127.0.0.1/none'),
-      },
+    commerceApp = await startSecondService(
+      learningApp,
+      ['catalog', 'commerce'],
+      { IDENTITY_URL: learningUrl, LEARNING_URL: learningUrl },
+      { clientId, clientSecret },
     );
     commerceUrl = await listen(commerceApp);
   }, 180_000);
