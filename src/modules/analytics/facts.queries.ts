@@ -5,9 +5,6 @@ import type { AnalyticsTables } from './tables.js';
 /** Read copies of other modules' facts, written by the subscribers (see subscribers.ts). */
 type Db = Kysely<AnalyticsTables>;
 
-/** Events type ids as any non-empty string; the copies keep uuid columns, so others are skipped. */
-export { isUuid };
-
 export interface OrderLineFact {
   orderId: string;
   courseId: string;

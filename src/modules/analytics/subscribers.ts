@@ -7,7 +7,6 @@ import {
   addPurchases,
   disown,
   insertOrderLines,
-  isUuid,
   own,
   removeInstructor,
   removePurchases,
@@ -20,6 +19,7 @@ import {
 import type { RawEvent } from './ingest.queries.js';
 import type { IngestService } from './ingest.service.js';
 import type { AnalyticsTables } from './tables.js';
+import { isUuid } from '../../platform/ids.js';
 
 /** The raw event of a domain event: the envelope id is its key, so a replay is one row. */
 function domainEvent(
@@ -38,6 +38,7 @@ function domainEvent(
     kind,
     source: 'domain',
     actor: userId,
+    // events type ids as any non-empty string; the raw events keep uuid columns, so others are dropped
     userId: isUuid(userId) ? userId : null,
     clientId: null,
     courseId: isUuid(fields.courseId) ? fields.courseId : null,
