@@ -62,12 +62,35 @@ export interface JobQueue {
 
 type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
 
-/** pg-boss runs its SQL through the platform's Kysely: one pool (one connection on PGlite) for all. */
+/** pg-boss's SQL inside the caller's transaction: a failure is the caller's to roll back. */
 function executorOf(db: Kysely<object>): Executor {
   return {
     async executeSql(text, values) {
       const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
       return { rows: result.rows };
+    },
+  };
+}
+
+/**
+ * pg-boss runs its SQL through the platform's Kysely: one pool (one connection on PGlite) for all.
+ * Some of its statements are scripts that open their own transaction (`BEGIN; …; COMMIT`); when
+ * one fails, for instance on losing a creation race to another instance, the server leaves that
+ * connection inside the aborted transaction, and the pool would hand it to the next query. So a
+ * failed statement is followed by a ROLLBACK on the same connection (a no-op outside a transaction).
+ */
+function poolExecutorOf(db: Kysely<object>): Executor {
+  return {
+    executeSql(text, values) {
+      return db.connection().execute(async (connection) => {
+        try {
+          const result = await connection.executeQuery(CompiledQuery.raw(text, values ?? []));
+          return { rows: result.rows };
+        } catch (err) {
+          await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+          throw err;
+        }
+      });
     },
   };
 }
@@ -121,9 +144,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   }
 
   /**
-   * Instances that start together register the same queues at once; creating a queue is DDL (a
-   * partition of the job table), and two of those can deadlock or collide on a name. The loser
-   * tries again: the statements are idempotent, so a second run finds the queue made.
+   * Instances that start together create the schema and register the same queues at once;
+   * creating a queue is DDL (a partition of the job table), and two of those can deadlock or
+   * collide on a name. The loser tries again: the statements are idempotent, so a second run
+   * finds the queue made.
    */
   async function retryOnRace(step: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -143,20 +167,30 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     async start(startOptions) {
       if (boss) return;
       worker = startOptions.worker;
-      const instance = new PgBoss({
-        db: executorOf(options.db),
-        schema,
-        schedule: worker,
-        supervise: worker,
-        ...(options.cronMonitorIntervalSeconds
-          ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: 1 }
-          : {}),
+      const db = poolExecutorOf(options.db);
+      // Instances that start together on a new database all create pg-boss's schema; its own
+      // creation script serialises them only after CREATE SCHEMA, which can collide. Made here
+      // first (retried on that collision), the schema is there when the script runs.
+      await retryOnRace(async () => {
+        await db.executeSql(`create schema if not exists "${schema.replaceAll('"', '""')}"`);
       });
-      // an unhandled 'error' event would crash the process; pg-boss reports and carries on
-      instance.on('error', (err) => {
-        log.error({ err }, 'job queue error');
+      let instance: PgBoss | undefined;
+      await retryOnRace(async () => {
+        instance = new PgBoss({
+          db,
+          schema,
+          schedule: worker,
+          supervise: worker,
+          ...(options.cronMonitorIntervalSeconds
+            ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: 1 }
+            : {}),
+        });
+        // an unhandled 'error' event would crash the process; pg-boss reports and carries on
+        instance.on('error', (err) => {
+          log.error({ err }, 'job queue error');
+        });
+        await instance.start();
       });
-      await instance.start();
       boss = instance;
     },
 
