@@ -185,7 +185,12 @@ try {
   );
   const platformReady = since();
   // module settings from the environment, as `lectern serve` reads them (run.ts sets a few)
-  const { modules, keys } = composeModules(platform, undefined, loadModuleSettings(process.env));
+  // the ingest scenario re-sends one batch as fast as it can: its per-route limit must not answer
+  const { modules, keys } = composeModules(
+    platform,
+    undefined,
+    loadModuleSettings({ ANALYTICS_INGEST_BATCHES_PER_MINUTE: '1000000', ...process.env }),
+  );
   lectern = await buildApp(platform, modules, { keys, worker: true });
   const appReady = since();
   for (const module of modules) await module.seed?.();
