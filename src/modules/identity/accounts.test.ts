@@ -170,6 +170,57 @@ describe('registration, sign-in and sessions', () => {
       expect(JSON.stringify(me.json())).not.toContain('password');
     });
 
+    it('publishes a new-device event for a sign-in from a user agent the account never used, not for the first or a known one', async () => {
+      const user = await t.createUser();
+      const signIn = async (userAgent: string, ip: string) => {
+        const res = await post(
+          '/api/v1/auth/login',
+          { email: user.email, password: user.password },
+          { 'user-agent': userAgent },
+          ip,
+        );
+        expect(res.statusCode).toBe(200);
+      };
+      const phone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)';
+      const laptop = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0';
+      await signIn(laptop, '198.51.100.4'); // the first sign-in: nothing to compare with
+      await signIn(laptop, '198.51.100.9'); // known device, another address
+      await signIn(phone, '203.0.113.7'); // new
+      await signIn(phone, '203.0.113.7'); // known now
+      await signIn('curl/8.5.0', '203.0.113.8');
+      await signIn('curl/8.5.0', '203.0.113.8');
+      const events = await messagingTables(t.identity.db, 'identity')
+        .selectFrom('outbox')
+        .select(['type', 'data'])
+        .where('type', '=', 'identity.session.new_device')
+        .where('aggregate_id', '=', user.id)
+        .orderBy('seq')
+        .execute();
+      expect(events.map((e) => e.data)).toEqual([
+        {
+          userId: user.id,
+          sessionId: expect.any(String),
+          userAgent: phone,
+          ip: '203.0.113.7',
+          at: expect.any(String),
+        },
+        {
+          userId: user.id,
+          sessionId: expect.any(String),
+          userAgent: 'curl/8.5.0',
+          ip: '203.0.113.8',
+          at: expect.any(String),
+        },
+      ]);
+      // the event names the session it is about
+      const named = await t.identity.db
+        .selectFrom('identity.sessions')
+        .select('user_agent')
+        .where('id', '=', (events[0]?.data as { sessionId: string }).sessionId)
+        .executeTakeFirst();
+      expect(named?.user_agent).toBe(phone);
+    });
+
     it('updates the profile and refuses blank or control-character names, changing nothing', async () => {
       const user = await t.createUser();
       const auth = t.bearer((await t.login(user.email, user.password)).accessToken);

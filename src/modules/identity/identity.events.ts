@@ -87,6 +87,24 @@ export const ProfileUpdatedEvent = defineEvent({
 });
 export type ProfileUpdated = Static<typeof ProfileUpdatedEvent.schema>;
 
+/**
+ * A sign-in from a device the account has not signed in from before (no earlier session with the
+ * same user agent), so the owner can be told. The account's first session is not "new": there
+ * is nothing to compare it with. The address and user agent are the owner's own.
+ */
+export const NewDeviceSignInEvent = defineEvent({
+  type: 'identity.session.new_device',
+  version: 1,
+  schema: Type.Object({
+    userId: Id,
+    sessionId: Id,
+    userAgent: NullableText,
+    ip: NullableText,
+    at: Type.String({ format: 'date-time' }),
+  }),
+});
+export type NewDeviceSignIn = Static<typeof NewDeviceSignInEvent.schema>;
+
 /** The type names, for code that matches on `event.type`. */
 export const IdentityEvents = {
   userRegistered: UserRegisteredEvent.type,
@@ -98,4 +116,5 @@ export const IdentityEvents = {
   userEnabled: UserEnabledEvent.type,
   rolesChanged: RolesChangedEvent.type,
   profileUpdated: ProfileUpdatedEvent.type,
+  newDeviceSignIn: NewDeviceSignInEvent.type,
 } as const;

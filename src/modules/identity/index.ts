@@ -5,6 +5,8 @@ export {
   InstructorApprovedEvent,
   type InstructorRejected,
   InstructorRejectedEvent,
+  type NewDeviceSignIn,
+  NewDeviceSignInEvent,
   type PasswordResetRequested,
   PasswordResetRequestedEvent,
   type ProfileUpdated,

@@ -1,9 +1,27 @@
-import type { Insertable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, sql } from 'kysely';
 import type { IdentityDb } from './context.js';
-import type { RefreshTokenTable, SessionTable } from './tables.js';
+import type { IdentityTables, RefreshTokenTable, SessionTable } from './tables.js';
 
 export function insertSession(db: IdentityDb, row: Insertable<SessionTable>) {
   return db.insertInto('identity.sessions').values(row).returning('id').executeTakeFirstOrThrow();
+}
+
+/**
+ * Whether the user had any session before, and one from this user agent (null matches null):
+ * a sign-in is from a new device when the first is true and the second false.
+ */
+export async function deviceHistory(db: IdentityDb, userId: string, userAgent: string | null) {
+  const sessionsOf = (eb: ExpressionBuilder<IdentityTables, never>) =>
+    eb.selectFrom('identity.sessions').select(sql.lit(1).as('one')).where('user_id', '=', userId);
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.exists(sessionsOf(eb)).as('seenAny'),
+      eb
+        .exists(sessionsOf(eb).where('user_agent', userAgent === null ? 'is' : '=', userAgent))
+        .as('seenAgent'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { seenAny: Boolean(row.seenAny), seenAgent: Boolean(row.seenAgent) };
 }
 
 export function insertRefreshToken(db: IdentityDb, row: Insertable<RefreshTokenTable>) {

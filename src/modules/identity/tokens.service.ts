@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
 import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
@@ -9,6 +10,7 @@ import { addSeconds, type Clock, epochSeconds, type IdentityDb, type RequestMeta
 import { randomToken, sha256 } from './crypto.js';
 import type { SigningKeys } from './keys.service.js';
 import {
+  deviceHistory,
   findLiveRefreshToken,
   findRefreshToken,
   findSession,
@@ -20,6 +22,7 @@ import {
   touchSession,
 } from './sessions.queries.js';
 import { IdentityErrors, RefreshErrors } from './identity.errors.js';
+import { type NewDeviceSignIn, NewDeviceSignInEvent } from './identity.events.js';
 
 /** Short, so a token outliving a logout, password change or disable does little harm (RFC 9700 §2.2.2). */
 export const ACCESS_TOKEN_TTL_SECONDS = 300;
@@ -157,7 +160,9 @@ export function createTokens(deps: {
     async startSession(user: SessionUser, input: NewSession): Promise<TokenSet & { sessionId: string }> {
       const now = clock();
       const ends = addSeconds(now, SESSION_MAX_SECONDS);
+      const userAgent = input.meta.userAgent?.slice(0, 512) ?? null;
       const { sessionId, refreshToken } = await inTransaction(db, async (trx) => {
+        const seen = await deviceHistory(trx, user.id, userAgent);
         const session = await insertSession(trx, {
           user_id: user.id,
           client_id: input.clientId,
@@ -167,8 +172,18 @@ export function createTokens(deps: {
           last_used_at: now,
           expires_at: ends,
           ip: input.meta.ip,
-          user_agent: input.meta.userAgent?.slice(0, 512) ?? null,
+          user_agent: userAgent,
         });
+        if (seen.seenAny && !seen.seenAgent) {
+          const data: NewDeviceSignIn = {
+            userId: user.id,
+            sessionId: session.id,
+            userAgent,
+            ip: input.meta.ip,
+            at: now.toISOString(),
+          };
+          await enqueue(trx, 'identity', [NewDeviceSignInEvent.create(user.id, data)]);
+        }
         return { sessionId: session.id, refreshToken: await insertRefreshToken(trx, session.id, ends) };
       });
       const access = await accessToken(user, { id: sessionId, ...input, authTime: now });

@@ -18,6 +18,8 @@ export const KINDS = {
   order_receipt: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
   refund_processed: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
   password_reset_requested: { channels: [], defaultOn: [], transactional: true, urgent: true },
+  // a security notice: the owner must hear of a sign-in they may not have made, whatever they chose
+  new_device_sign_in: { channels: ['email'], defaultOn: ['email'], transactional: true, urgent: true },
   instructor_approved: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   instructor_rejected: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   course_published: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },

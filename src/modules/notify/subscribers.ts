@@ -17,6 +17,7 @@ import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
   InstructorRejectedEvent,
+  NewDeviceSignInEvent,
   PasswordResetRequestedEvent,
   ProfileUpdatedEvent,
   RolesChangedEvent,
@@ -105,6 +106,13 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
         recipients: (d) => [d.userId],
         payload: (d) => ({ expiresAt: d.expiresAt }),
         dedupeKey: byEventId,
+      }),
+      trigger({
+        event: NewDeviceSignInEvent,
+        kind: 'new_device_sign_in',
+        recipients: (d) => [d.userId],
+        payload: (d) => ({ userAgent: d.userAgent, ip: d.ip, at: d.at }),
+        dedupeKey: (e) => e.data.sessionId,
       }),
       trigger({
         event: InstructorApprovedEvent,

@@ -77,6 +77,24 @@ const T: Record<Kind, Record<Locale, Template>> = {
       ],
     },
   },
+  new_device_sign_in: {
+    en: {
+      subject: 'New sign-in to your account',
+      paragraphs: [
+        'Your account was signed in from a device it had not used before, at {{at}}.',
+        'Device: {{device}}. Address: {{ip}}.',
+        'If this was you, there is nothing to do. If not, change your password now: that signs out every session.',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的账号在新设备上登录',
+      paragraphs: [
+        '您的账号于 {{at}} 在一台此前未使用过的设备上登录。',
+        '设备：{{device}}。地址：{{ip}}。',
+        '如果是您本人操作，无需处理；如果不是，请立即修改密码，所有会话都会随之退出。',
+      ],
+    },
+  },
   instructor_approved: {
     en: {
       subject: 'You are now a Lectern instructor',
@@ -189,6 +207,11 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   },
   refund_processed: { orderId: 'ord_123', amount: 9_900, currency: 'CNY', orderStatus: 'partially_refunded' },
   password_reset_requested: { expiresAt: '2026-01-01T09:00:00.000Z' },
+  new_device_sign_in: {
+    userAgent: 'Mozilla/5.0 <script> (X11; Linux x86_64)',
+    ip: '203.0.113.7',
+    at: '2026-01-01T08:00:00.000Z',
+  },
   instructor_approved: { displayName: 'Ada Lovelace' },
   instructor_rejected: { note: 'Tell us more about <your> teaching & courses.' },
   course_published: { courseId: 'c1', title: 'TypeScript & <Friends>' },
@@ -261,6 +284,12 @@ export function variablesOf(
       return { orderId: str(p.orderId), amount: amount(p.amount, p.currency, locale) };
     case 'password_reset_requested':
       return { expiresAt: when(p.expiresAt, locale) };
+    case 'new_device_sign_in':
+      return {
+        at: when(p.at, locale),
+        device: typeof p.userAgent === 'string' && p.userAgent !== '' ? p.userAgent : '—',
+        ip: typeof p.ip === 'string' && p.ip !== '' ? p.ip : '—',
+      };
     case 'course_published':
     case 'course_rejected':
       return { title: str(p.title), reason: str(p.reason), courseId: str(p.courseId) };

@@ -6,6 +6,7 @@ import { CommentRepliedEvent } from '../community/index.js';
 import {
   InstructorApprovedEvent,
   InstructorRejectedEvent,
+  NewDeviceSignInEvent,
   PasswordResetRequestedEvent,
   UserRegisteredEvent,
 } from '../identity/index.js';
@@ -154,6 +155,53 @@ describe('triggers', () => {
       .execute();
     expect(jobs).toHaveLength(1);
     expect(new Date(jobs[0]?.start_after ?? 0).getTime()).toBeGreaterThan(now.getTime() + 3600_000);
+  });
+
+  it('a sign-in from a new device is a security notice: once per session, by email even in quiet hours', async () => {
+    const me = await t.caller('learner');
+    const now = new Date();
+    const hhmm = (d: Date) =>
+      `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    await t.expectStatus(200, 'PUT', '/api/v1/me/notification-preferences', {
+      as: me,
+      body: {
+        quietHours: {
+          start: hhmm(new Date(now.getTime() - 30 * 60_000)),
+          end: hhmm(new Date(now.getTime() + 2 * 3600_000)),
+          timeZone: 'UTC',
+        },
+      },
+    });
+    const data = {
+      userId: me.id,
+      sessionId: randomUUID(),
+      userAgent: 'Mozilla/5.0 <b>Phone</b>',
+      ip: '203.0.113.7',
+      at: now.toISOString(),
+    };
+    const event = await t.emit(NewDeviceSignInEvent, data);
+    await t.emit(NewDeviceSignInEvent, data, { id: event.id });
+    const inbox = await inboxOf(me.token);
+    expect(inbox.data.map((n) => n.kind)).toEqual(['new_device_sign_in']);
+    expect(inbox.data[0]).toMatchObject({
+      title: 'New sign-in to your account',
+      data: { userAgent: 'Mozilla/5.0 <b>Phone</b>', ip: '203.0.113.7', at: data.at },
+    });
+    const deliveries = await t.rows<{ id: string; channel: string }>(
+      'deliveries',
+      `recipient_id = '${me.id}' and notification_id in (select id from notify.notifications where kind = 'new_device_sign_in')`,
+    );
+    expect(deliveries.map((d) => d.channel)).toEqual(['email']);
+    const jobs = await t.app.platform.database.db
+      .withTables<{ 'pgboss.job': { start_after: Date; data: { deliveryId: string }; name: string } }>()
+      .selectFrom('pgboss.job')
+      .select(['start_after'])
+      .where('name', '=', 'notify.deliver')
+      .where((eb) => eb(eb.ref('data', '->>').key('deliveryId'), '=', deliveries[0]?.id ?? ''))
+      .execute();
+    // urgent: not held until the quiet hours end
+    expect(jobs).toHaveLength(1);
+    expect(new Date(jobs[0]?.start_after ?? 0).getTime()).toBeLessThan(now.getTime() + 60_000);
   });
 
   it('refuses a bad time zone and a channel a kind does not have', async () => {
