@@ -13,14 +13,11 @@ import type { IssueCertificateData, IssueCertificateJob } from './jobs.js';
 import { CourseCompletedEvent, LessonCompletedEvent } from './learning.events.js';
 import { LearningErrors, purchaseRequired } from './learning.errors.js';
 import {
-  addDailyTime,
   dailyTime,
   lessonProgressOfCourse,
-  lockCourseProgress,
-  lockLessonProgress,
+  lockProgress,
   myCourses,
-  updateCourseProgress,
-  updateLessonProgress,
+  writeProgress,
 } from './progress.queries.js';
 import type { LearningTables } from './tables.js';
 
@@ -81,16 +78,16 @@ export function createProgressService(deps: {
 
     return inTransaction(db, async (trx) => {
       const now = clock();
-      const cp = await lockCourseProgress(trx, learner.userId, course.id, now);
-      const lp = await lockLessonProgress(trx, learner.userId, lessonId, course.id);
-      const last = lp.last_reported_at ? new Date(lp.last_reported_at) : undefined;
-      const completesNow = !lp.completed_at && input.completed === true;
+      // four round trips in all: begin, the locks, the write, commit (plus the events of a completion)
+      const locked = await lockProgress(trx, learner.userId, course.id, lessonId, now);
+      const last = locked.last_reported_at ? new Date(locked.last_reported_at) : undefined;
+      const completesNow = !locked.completed_at && input.completed === true;
       const throttled =
         last !== undefined && now.getTime() - last.getTime() < intervalSeconds * 1000 && !completesNow;
       const older =
         reportedAt !== undefined &&
-        lp.client_reported_at !== null &&
-        reportedAt.getTime() <= new Date(lp.client_reported_at).getTime();
+        locked.client_reported_at !== null &&
+        reportedAt.getTime() <= new Date(locked.client_reported_at).getTime();
       const view = (state: {
         max: number;
         resume: number;
@@ -109,39 +106,47 @@ export function createProgressService(deps: {
       });
       if (throttled || older) {
         return view({
-          max: lp.max_position,
-          resume: lp.resume_position,
-          completedAt: lp.completed_at ? new Date(lp.completed_at) : null,
-          completedLessons: cp.completed_lessons,
+          max: locked.max_position,
+          resume: locked.resume_position,
+          completedAt: locked.completed_at ? new Date(locked.completed_at) : null,
+          completedLessons: locked.completed_lessons,
           accepted: false,
         });
       }
 
-      const max = Math.max(lp.max_position, position);
+      const max = Math.max(locked.max_position, position);
       const reachesEnd = duration !== undefined && max >= duration;
-      const lessonDone = !lp.completed_at && (input.completed === true || reachesEnd);
-      const completedAt = lp.completed_at ? new Date(lp.completed_at) : lessonDone ? now : null;
+      const lessonDone = !locked.completed_at && (input.completed === true || reachesEnd);
+      const completedAt = locked.completed_at ? new Date(locked.completed_at) : lessonDone ? now : null;
       // time counts only between two accepted reports that moved, and never more than the cap
       const elapsed = last ? Math.floor((now.getTime() - last.getTime()) / 1000) : 0;
-      const credit = position !== lp.resume_position ? Math.max(0, Math.min(elapsed, timeCapSeconds)) : 0;
-      await updateLessonProgress(trx, learner.userId, lessonId, {
-        max_position: max,
-        resume_position: position,
-        client_reported_at: reportedAt ?? (lp.client_reported_at ? new Date(lp.client_reported_at) : null),
-        last_reported_at: now,
-        completed_at: completedAt,
-      });
-      if (credit > 0) await addDailyTime(trx, learner.userId, utcDay(now), credit);
-
-      const completedLessons = cp.completed_lessons + (lessonDone ? 1 : 0);
-      const courseDone = !cp.completed_at && total > 0 && completedLessons >= total;
-      await updateCourseProgress(trx, learner.userId, course.id, {
-        completed_lessons: completedLessons,
-        last_lesson_id: lessonId,
-        resume_position: position,
-        last_activity_at: now,
-        completed_at: cp.completed_at ? new Date(cp.completed_at) : courseDone ? now : null,
-      });
+      const credit = position !== locked.resume_position ? Math.max(0, Math.min(elapsed, timeCapSeconds)) : 0;
+      const completedLessons = locked.completed_lessons + (lessonDone ? 1 : 0);
+      const courseDone = !locked.course_completed_at && total > 0 && completedLessons >= total;
+      await writeProgress(
+        trx,
+        { userId: learner.userId, courseId: course.id, lessonId },
+        {
+          max_position: max,
+          resume_position: position,
+          client_reported_at:
+            reportedAt ?? (locked.client_reported_at ? new Date(locked.client_reported_at) : null),
+          last_reported_at: now,
+          completed_at: completedAt,
+        },
+        {
+          completed_lessons: completedLessons,
+          last_lesson_id: lessonId,
+          resume_position: position,
+          last_activity_at: now,
+          completed_at: locked.course_completed_at
+            ? new Date(locked.course_completed_at)
+            : courseDone
+              ? now
+              : null,
+        },
+        { day: utcDay(now), seconds: credit },
+      );
       const at = now.toISOString();
       if (lessonDone) {
         await enqueue(trx, 'learning', [
