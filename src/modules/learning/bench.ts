@@ -57,8 +57,8 @@ async function entitledLearner(baseUrl: string, entitlements: EntitlementsServic
 /**
  * The content check for an entitled learner with warm caches (token guard, the catalog facts,
  * the entitlement answer, the URL's HMAC), and progress writes spread over the course's paid
- * lessons of up to 50 courses (each one a transaction: two row locks, two updates, a
- * learning-time upsert). One learner's reports in one course run one after another (the course
+ * lessons of up to 50 courses (each one a read and one compare-and-set statement writing the
+ * lesson row, the course row and the day's learning time). One learner's reports in one course run one after another (the course
  * row lock), so a pool of one course would measure lock waits, not writes. Progress
  * is measured with LEARNING_PROGRESS_INTERVAL_SECONDS=0 (bench/run.ts sets it), so every report is
  * a write rather than an ignored repeat.

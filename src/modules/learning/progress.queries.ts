@@ -4,83 +4,203 @@ import type { LearningTables } from './tables.js';
 
 type Db = Kysely<LearningTables>;
 
+export interface ProgressKeys {
+  userId: string;
+  courseId: string;
+  lessonId: string;
+}
+
+/** The rows a report is decided on: the lesson's, with the course's count and completion. */
+export interface SeenProgress {
+  completed_lessons: number;
+  course_completed_at: Date | null;
+  max_position: number;
+  resume_position: number;
+  client_reported_at: Date | null;
+  last_reported_at: Date | null;
+  completed_at: Date | null;
+}
+
+/** Both rows as they are now, without locks; undefined when either does not exist yet. */
+export async function readProgress(db: Db, keys: ProgressKeys): Promise<SeenProgress | undefined> {
+  return db
+    .selectFrom('learning.course_progress as c')
+    .innerJoin('learning.lesson_progress as l', (j) =>
+      j.onRef('l.user_id', '=', 'c.user_id').on('l.lesson_id', '=', keys.lessonId),
+    )
+    .select([
+      'c.completed_lessons',
+      'c.completed_at as course_completed_at',
+      'l.max_position',
+      'l.resume_position',
+      'l.client_reported_at',
+      'l.last_reported_at',
+      'l.completed_at',
+    ])
+    .where('c.user_id', '=', keys.userId)
+    .where('c.course_id', '=', keys.courseId)
+    .executeTakeFirst();
+}
+
 /**
- * The learner's course row, created if need be and locked until the transaction ends: every
- * report of one learner in one course then runs after the previous one committed, so lesson
- * counts and the course's completion are decided once.
+ * The lesson row, then the learner's course row, each created if need be and locked until the
+ * transaction ends, in one round trip. Every locked report of one learner in one course then runs
+ * after the previous one committed, so lesson counts and the course's completion are decided once.
+ * The course row's insert reads the lesson row's `returning`, so the lesson row is always locked
+ * first, as `writeProgressIfUnchanged` does: one order, no deadlock between two reports.
  */
-export function lockCourseProgress(db: Db, userId: string, courseId: string, at: Date) {
+export function lockProgress(db: Db, keys: ProgressKeys, at: Date): Promise<SeenProgress> {
   return db
-    .insertInto('learning.course_progress')
-    .values({ user_id: userId, course_id: courseId, last_activity_at: at })
-    .onConflict((oc) =>
-      oc.columns(['user_id', 'course_id']).doUpdateSet({ user_id: (eb) => eb.ref('excluded.user_id') }),
+    .with('lp', (qb) =>
+      qb
+        .insertInto('learning.lesson_progress')
+        .values({ user_id: keys.userId, lesson_id: keys.lessonId, course_id: keys.courseId })
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'lesson_id']).doUpdateSet({ user_id: (eb) => eb.ref('excluded.user_id') }),
+        )
+        .returningAll(),
     )
-    .returningAll()
+    .with('cp', (qb) =>
+      qb
+        .insertInto('learning.course_progress')
+        .columns(['user_id', 'course_id', 'last_activity_at'])
+        .expression((eb) =>
+          eb.selectFrom('lp').select(['lp.user_id', 'lp.course_id', sql<Date>`${at}::timestamptz`.as('at')]),
+        )
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'course_id']).doUpdateSet({ user_id: (eb) => eb.ref('excluded.user_id') }),
+        )
+        .returning(['completed_lessons', 'completed_at']),
+    )
+    .selectFrom(['cp', 'lp'])
+    .select([
+      'cp.completed_lessons',
+      'cp.completed_at as course_completed_at',
+      'lp.max_position',
+      'lp.resume_position',
+      'lp.client_reported_at',
+      'lp.last_reported_at',
+      'lp.completed_at',
+    ])
     .executeTakeFirstOrThrow();
 }
 
-export function lockLessonProgress(db: Db, userId: string, lessonId: string, courseId: string) {
-  return db
-    .insertInto('learning.lesson_progress')
-    .values({ user_id: userId, lesson_id: lessonId, course_id: courseId })
-    .onConflict((oc) =>
-      oc.columns(['user_id', 'lesson_id']).doUpdateSet({ user_id: (eb) => eb.ref('excluded.user_id') }),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow();
+export interface LessonChange {
+  max_position: number;
+  resume_position: number;
+  client_reported_at: Date | null;
+  last_reported_at: Date;
+  completed_at: Date | null;
 }
 
-export async function updateLessonProgress(
-  db: Db,
-  userId: string,
-  lessonId: string,
-  patch: {
-    max_position: number;
-    resume_position: number;
-    client_reported_at: Date | null;
-    last_reported_at: Date;
-    completed_at: Date | null;
-  },
-): Promise<void> {
-  await db
-    .updateTable('learning.lesson_progress')
-    .set(patch)
-    .where('user_id', '=', userId)
-    .where('lesson_id', '=', lessonId)
-    .execute();
+export interface CourseChange {
+  last_lesson_id: string;
+  resume_position: number;
+  last_activity_at: Date;
 }
 
-export async function updateCourseProgress(
+export interface Credit {
+  day: string;
+  seconds: number;
+}
+
+/**
+ * A locked report's changes in one statement: the lesson row, the course row (with its count and
+ * completion), and the day's learning time when `credit.seconds` > 0.
+ */
+export async function writeProgress(
   db: Db,
-  userId: string,
-  courseId: string,
-  patch: {
-    completed_lessons: number;
-    last_lesson_id: string;
-    resume_position: number;
-    last_activity_at: Date;
-    completed_at: Date | null;
-  },
+  keys: ProgressKeys,
+  lesson: LessonChange,
+  course: CourseChange & { completed_lessons: number; completed_at: Date | null },
+  credit: Credit,
 ): Promise<void> {
-  await db
+  const withLesson = db.with('lp', (qb) =>
+    qb
+      .updateTable('learning.lesson_progress')
+      .set(lesson)
+      .where('user_id', '=', keys.userId)
+      .where('lesson_id', '=', keys.lessonId),
+  );
+  const withTime =
+    credit.seconds > 0
+      ? withLesson.with('dt', (qb) =>
+          qb
+            .insertInto('learning.daily_time')
+            .values({ user_id: keys.userId, day: credit.day, seconds: credit.seconds })
+            .onConflict((oc) =>
+              oc
+                .columns(['user_id', 'day'])
+                .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${credit.seconds}` }),
+            ),
+        )
+      : withLesson;
+  await withTime
     .updateTable('learning.course_progress')
-    .set(patch)
-    .where('user_id', '=', userId)
-    .where('course_id', '=', courseId)
+    .set(course)
+    .where('user_id', '=', keys.userId)
+    .where('course_id', '=', keys.courseId)
     .execute();
 }
 
-export async function addDailyTime(db: Db, userId: string, day: string, seconds: number): Promise<void> {
-  await db
-    .insertInto('learning.daily_time')
-    .values({ user_id: userId, day, seconds })
-    .onConflict((oc) =>
-      oc
-        .columns(['user_id', 'day'])
-        .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${seconds}` }),
-    )
+/**
+ * A report that completes nothing, decided on `seen` without locks, in one statement: the lesson
+ * row changes only if it is still exactly as seen (a compare-and-set: the update re-checks its
+ * conditions on the newest row), and the course row and learning time only with it. False when
+ * another report came first: decide again under the locks.
+ */
+export async function writeProgressIfUnchanged(
+  db: Db,
+  keys: ProgressKeys,
+  seen: SeenProgress,
+  lesson: LessonChange,
+  course: CourseChange,
+  credit: Credit,
+): Promise<boolean> {
+  const withLesson = db.with('lp', (qb) =>
+    qb
+      .updateTable('learning.lesson_progress')
+      .set(lesson)
+      .where('user_id', '=', keys.userId)
+      .where('lesson_id', '=', keys.lessonId)
+      .where('max_position', '=', seen.max_position)
+      .where('resume_position', '=', seen.resume_position)
+      .where('client_reported_at', 'is not distinct from', seen.client_reported_at)
+      .where('last_reported_at', 'is not distinct from', seen.last_reported_at)
+      .where('completed_at', 'is not distinct from', seen.completed_at)
+      .returning('user_id'),
+  );
+  const withTime =
+    credit.seconds > 0
+      ? withLesson.with('dt', (qb) =>
+          qb
+            .insertInto('learning.daily_time')
+            .columns(['user_id', 'day', 'seconds'])
+            .expression((eb) =>
+              eb
+                .selectFrom('lp')
+                .select([
+                  'lp.user_id',
+                  sql<string>`${credit.day}::date`.as('day'),
+                  sql<number>`${credit.seconds}::integer`.as('seconds'),
+                ]),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(['user_id', 'day'])
+                .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${credit.seconds}` }),
+            ),
+        )
+      : withLesson;
+  const updated = await withTime
+    .updateTable('learning.course_progress')
+    .set(course)
+    .where('user_id', '=', keys.userId)
+    .where('course_id', '=', keys.courseId)
+    .where((eb) => eb.exists(eb.selectFrom('lp').select('lp.user_id')))
+    .returning('user_id')
     .execute();
+  return updated.length > 0;
 }
 
 export function dailyTime(db: Db, userId: string, fromDay: string) {

@@ -13,14 +13,14 @@ import type { IssueCertificateData, IssueCertificateJob } from './jobs.js';
 import { CourseCompletedEvent, LessonCompletedEvent } from './learning.events.js';
 import { LearningErrors, purchaseRequired } from './learning.errors.js';
 import {
-  addDailyTime,
   dailyTime,
   lessonProgressOfCourse,
-  lockCourseProgress,
-  lockLessonProgress,
+  lockProgress,
   myCourses,
-  updateCourseProgress,
-  updateLessonProgress,
+  readProgress,
+  type SeenProgress,
+  writeProgress,
+  writeProgressIfUnchanged,
 } from './progress.queries.js';
 import type { LearningTables } from './tables.js';
 
@@ -78,87 +78,121 @@ export function createProgressService(deps: {
     }
     const duration = timeBased(lesson) && lesson.durationSeconds ? lesson.durationSeconds : undefined;
     const position = duration === undefined ? input.position : Math.min(input.position, duration);
+    const keys = { userId: learner.userId, courseId: course.id, lessonId };
 
-    return inTransaction(db, async (trx) => {
-      const now = clock();
-      const cp = await lockCourseProgress(trx, learner.userId, course.id, now);
-      const lp = await lockLessonProgress(trx, learner.userId, lessonId, course.id);
-      const last = lp.last_reported_at ? new Date(lp.last_reported_at) : undefined;
-      const completesNow = !lp.completed_at && input.completed === true;
+    /** What this report does to the rows as they were (`seen`), at `now`: the rules, no I/O. */
+    function decide(seen: SeenProgress, now: Date) {
+      const last = seen.last_reported_at ? new Date(seen.last_reported_at) : undefined;
+      const completesNow = !seen.completed_at && input.completed === true;
       const throttled =
         last !== undefined && now.getTime() - last.getTime() < intervalSeconds * 1000 && !completesNow;
       const older =
         reportedAt !== undefined &&
-        lp.client_reported_at !== null &&
-        reportedAt.getTime() <= new Date(lp.client_reported_at).getTime();
-      const view = (state: {
+        seen.client_reported_at !== null &&
+        reportedAt.getTime() <= new Date(seen.client_reported_at).getTime();
+      const state = (s: {
         max: number;
         resume: number;
         completedAt: Date | null;
         completedLessons: number;
-        accepted: boolean;
       }) => ({
         lessonId,
         courseId: course.id,
-        accepted: state.accepted,
-        position: state.max,
-        resumePosition: state.resume,
-        completed: state.completedAt !== null,
-        completedAt: state.completedAt?.toISOString() ?? null,
-        courseProgressPercent: percent(state.completedLessons, total),
+        accepted: !(throttled || older),
+        position: s.max,
+        resumePosition: s.resume,
+        completed: s.completedAt !== null,
+        completedAt: s.completedAt?.toISOString() ?? null,
+        courseProgressPercent: percent(s.completedLessons, total),
       });
       if (throttled || older) {
-        return view({
-          max: lp.max_position,
-          resume: lp.resume_position,
-          completedAt: lp.completed_at ? new Date(lp.completed_at) : null,
-          completedLessons: cp.completed_lessons,
-          accepted: false,
+        const view = state({
+          max: seen.max_position,
+          resume: seen.resume_position,
+          completedAt: seen.completed_at ? new Date(seen.completed_at) : null,
+          completedLessons: seen.completed_lessons,
         });
+        return { view, change: undefined };
       }
 
-      const max = Math.max(lp.max_position, position);
+      const max = Math.max(seen.max_position, position);
       const reachesEnd = duration !== undefined && max >= duration;
-      const lessonDone = !lp.completed_at && (input.completed === true || reachesEnd);
-      const completedAt = lp.completed_at ? new Date(lp.completed_at) : lessonDone ? now : null;
+      const lessonDone = !seen.completed_at && (input.completed === true || reachesEnd);
+      const completedAt = seen.completed_at ? new Date(seen.completed_at) : lessonDone ? now : null;
       // time counts only between two accepted reports that moved, and never more than the cap
       const elapsed = last ? Math.floor((now.getTime() - last.getTime()) / 1000) : 0;
-      const credit = position !== lp.resume_position ? Math.max(0, Math.min(elapsed, timeCapSeconds)) : 0;
-      await updateLessonProgress(trx, learner.userId, lessonId, {
-        max_position: max,
-        resume_position: position,
-        client_reported_at: reportedAt ?? (lp.client_reported_at ? new Date(lp.client_reported_at) : null),
-        last_reported_at: now,
-        completed_at: completedAt,
-      });
-      if (credit > 0) await addDailyTime(trx, learner.userId, utcDay(now), credit);
+      const credit = position !== seen.resume_position ? Math.max(0, Math.min(elapsed, timeCapSeconds)) : 0;
+      const completedLessons = seen.completed_lessons + (lessonDone ? 1 : 0);
+      const courseDone = !seen.course_completed_at && total > 0 && completedLessons >= total;
+      const change = {
+        lessonDone,
+        courseDone,
+        lesson: {
+          max_position: max,
+          resume_position: position,
+          client_reported_at:
+            reportedAt ?? (seen.client_reported_at ? new Date(seen.client_reported_at) : null),
+          last_reported_at: now,
+          completed_at: completedAt,
+        },
+        course: { last_lesson_id: lessonId, resume_position: position, last_activity_at: now },
+        completion: {
+          completed_lessons: completedLessons,
+          completed_at: seen.course_completed_at
+            ? new Date(seen.course_completed_at)
+            : courseDone
+              ? now
+              : null,
+        },
+        credit: { day: utcDay(now), seconds: credit },
+      };
+      return { view: state({ max, resume: position, completedAt, completedLessons }), change };
+    }
 
-      const completedLessons = cp.completed_lessons + (lessonDone ? 1 : 0);
-      const courseDone = !cp.completed_at && total > 0 && completedLessons >= total;
-      await updateCourseProgress(trx, learner.userId, course.id, {
-        completed_lessons: completedLessons,
-        last_lesson_id: lessonId,
-        resume_position: position,
-        last_activity_at: now,
-        completed_at: cp.completed_at ? new Date(cp.completed_at) : courseDone ? now : null,
-      });
-      const at = now.toISOString();
-      if (lessonDone) {
+    // Most reports are heartbeats of a lesson already started that complete nothing: decided on
+    // the rows as read, then written in one statement only if the lesson row is still as read (a
+    // compare-and-set, no transaction held across round trips). An ignored report writes nothing.
+    const now = clock();
+    const seen = await readProgress(db, keys);
+    if (seen) {
+      const { view, change } = decide(seen, now);
+      if (!change) return view;
+      if (!change.lessonDone && !change.courseDone) {
+        if (await writeProgressIfUnchanged(db, keys, seen, change.lesson, change.course, change.credit)) {
+          return view;
+        }
+      }
+    }
+
+    // the first report of a lesson, a completion, or a report that raced another one: under the locks
+    return inTransaction(db, async (trx) => {
+      const at = clock();
+      const { view, change } = decide(await lockProgress(trx, keys, at), at);
+      if (!change) return view;
+      await writeProgress(
+        trx,
+        keys,
+        change.lesson,
+        { ...change.course, ...change.completion },
+        change.credit,
+      );
+      const completedAt = at.toISOString();
+      if (change.lessonDone) {
         await enqueue(trx, 'learning', [
           LessonCompletedEvent.create(lessonId, {
             userId: learner.userId,
             courseId: course.id,
             lessonId,
-            completedAt: at,
+            completedAt,
           }),
         ]);
       }
-      if (courseDone) {
+      if (change.courseDone) {
         await enqueue(trx, 'learning', [
           CourseCompletedEvent.create(course.id, {
             userId: learner.userId,
             courseId: course.id,
-            completedAt: at,
+            completedAt,
           }),
         ]);
         await jobs.send<typeof IssueCertificateData, LearningTables>(
@@ -167,7 +201,7 @@ export function createProgressService(deps: {
           { transaction: trx, singletonKey: `${learner.userId}:${course.id}` },
         );
       }
-      return view({ max, resume: position, completedAt, completedLessons, accepted: true });
+      return view;
     });
   }
 

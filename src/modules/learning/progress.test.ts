@@ -245,6 +245,30 @@ describe('concurrent reports', () => {
     expect(await u.learningEvents('learning.lesson.completed', learner.id)).toHaveLength(1);
   });
 
+  it('credit the gap since the last report once when heartbeats of a started lesson race', async () => {
+    const { learner, lessons } = await threeLessons(u);
+    await u.reported(learner, lessons[1], { position: 10 }); // the row exists: heartbeats take the unlocked path
+    u.clock.advance(30);
+    const positions = Array.from({ length: 10 }, (_, i) => 20 + i * 10).sort(() => Math.random() - 0.5);
+    const answers = await Promise.all(
+      positions.map((position) => u.reported(learner, lessons[1], { position })),
+    );
+    expect(answers.every((a) => a.accepted && !a.completed)).toBe(true);
+    const { rows } = await sql<{ max_position: number }>`
+      select max_position from learning.lesson_progress where user_id = ${learner.id} and lesson_id = ${lessons[1]}`.execute(
+      u.kit.app.platform.database.db,
+    );
+    expect(rows[0]?.max_position).toBe(110);
+    // one report took the 30 s gap; the others came after it (no gap), never each the whole gap
+    const time = await u.kit.expectStatus<{ data: { day: string; seconds: number }[] }>(
+      200,
+      'GET',
+      '/api/v1/me/learning/time?days=7',
+      { as: learner },
+    );
+    expect(time.data.map((d) => d.seconds)).toEqual([30]);
+  });
+
   it('under the default interval, accept one of a burst and ignore the rest without going back', async () => {
     const { learner, lessons } = await threeLessons(t);
     const positions = Array.from({ length: 20 }, (_, i) => (i + 1) * 10).sort(() => Math.random() - 0.5);
