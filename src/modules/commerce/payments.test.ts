@@ -191,6 +191,14 @@ describe('sandbox checkout through HTTP', () => {
     }
   });
 
+  it('the sandbox payer answers 404 for a payment it has no record of, with or without an amount', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    for (const body of [{ action: 'pay' }, { action: 'pay', amount: 1 }, { action: 'close' }]) {
+      const res = await t.kit.request('POST', `/api/v1/sandbox/pay/${unknown}`, { body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(404);
+    }
+  });
+
   it('a transaction id another payment already holds is flagged on the notification, and neither pays nor touches the second payment', async () => {
     const first = await pendingPayment();
     const second = await pendingPayment();
