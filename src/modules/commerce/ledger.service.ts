@@ -8,6 +8,7 @@ import {
   earningsByInstructor,
   earningsOf,
   insertJournal,
+  insertJournalWithPostings,
   insertPostings,
   type Period,
   refundedOfLine,
@@ -73,17 +74,7 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
       trx: Transaction<CommerceTables>,
       sale: { orderId: string; currency: string; occurredAt: Date; lines: readonly SaleLine[] },
     ): Promise<boolean> {
-      const journal = await insertJournal(trx, {
-        kind: 'sale',
-        source_key: `sale:${sale.orderId}`,
-        order_id: sale.orderId,
-        refund_id: null,
-        currency: sale.currency,
-        fee_bps: platformFeeBps,
-        occurred_at: sale.occurredAt,
-      });
-      if (!journal) return false;
-      const rows: Insertable<LedgerPostingTable>[] = [];
+      const rows: Omit<Insertable<LedgerPostingTable>, 'journal_id'>[] = [];
       const post = (
         account: LedgerAccount,
         amount: number,
@@ -92,7 +83,6 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
       ) => {
         if (amount !== 0) {
           rows.push({
-            journal_id: journal.id,
             account,
             instructor_id: instructorId,
             course_id: courseId,
@@ -120,8 +110,20 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
           });
         }
       }
-      await insertPostings(trx, rows);
-      return true;
+      // the journal and its postings in one round trip on the paid notification's path
+      return insertJournalWithPostings(
+        trx,
+        {
+          kind: 'sale',
+          source_key: `sale:${sale.orderId}`,
+          order_id: sale.orderId,
+          refund_id: null,
+          currency: sale.currency,
+          fee_bps: platformFeeBps,
+          occurred_at: sale.occurredAt,
+        },
+        rows,
+      );
     },
 
     /**

@@ -5,8 +5,12 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import type { LedgerService } from './ledger.service.js';
 import { transitionOrder } from './order-state.js';
-import { linesOf, lockOrderOfPayment } from './orders.queries.js';
-import { lockPaymentForNotification, recordNotification, updatePayment } from './payments.queries.js';
+import {
+  lockOrderAndPayment,
+  recordNotification,
+  updatePayment,
+  updatePaymentWithTxn,
+} from './payments.queries.js';
 import type { ProviderName, VerifiedNotification } from './providers/provider.js';
 import type { RefundsService } from './refunds.service.js';
 import type { CommerceTables, NotificationOutcome } from './tables.js';
@@ -46,15 +50,12 @@ export function createNotificationsService(deps: {
   ): Promise<NotificationResult> {
     const now = clock();
     // the order row first, then the payment: the order every writer of both takes
-    const order = isUuid(n.paymentId) ? await lockOrderOfPayment(trx, n.paymentId) : undefined;
-    const locked = order
-      ? await lockPaymentForNotification(trx, n.paymentId, provider, n.providerTxnId)
-      : undefined;
+    const locked = isUuid(n.paymentId) ? await lockOrderAndPayment(trx, n.paymentId) : undefined;
     const record = async (outcome: NotificationOutcome, flagReason?: string): Promise<boolean> =>
       recordNotification(trx, {
         provider,
         notification_id: n.notificationId,
-        payment_id: locked?.id ?? null,
+        payment_id: locked?.payment.id ?? null,
         kind: n.kind,
         provider_txn_id: n.providerTxnId,
         fields: JSON.stringify({
@@ -76,9 +77,9 @@ export function createNotificationsService(deps: {
       return { outcome, ...(flagReason ? { flagReason } : {}) };
     };
 
-    if (!order || !locked || locked.provider !== provider)
+    if (!locked || locked.payment.provider !== provider)
       return result('rejected', 'no such payment for this provider');
-    const { txn_held_by: txnHeldBy, ...payment } = locked;
+    const { order, payment, lines } = locked;
 
     if (n.kind === 'payment.closed') {
       if (payment.status === 'pending')
@@ -101,7 +102,7 @@ export function createNotificationsService(deps: {
       if (payment.provider_txn_id === n.providerTxnId) return result('duplicate');
       return result('flagged', 'a second transaction for a settled payment');
     }
-    if (txnHeldBy !== null) return result('flagged', 'transaction id belongs to another payment');
+    const heldElsewhere = () => result('flagged', 'transaction id belongs to another payment');
 
     const paidFields = {
       status: 'succeeded' as const,
@@ -117,13 +118,16 @@ export function createNotificationsService(deps: {
         order.status === 'paid'
           ? 'order already paid by another payment'
           : `payment arrived for a ${order.status} order`;
-      await updatePayment(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason });
+      if (
+        !(await updatePaymentWithTxn(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason }))
+      )
+        return heldElsewhere();
       const flagged = await result('flagged', reason);
       // the money is held for nothing: give it back (a duplicate of this notification sends no second job)
       if (flagged.outcome === 'flagged') await deps.giveBack?.(trx, payment.id);
       return flagged;
     }
-    await updatePayment(trx, payment.id, paidFields);
+    if (!(await updatePaymentWithTxn(trx, payment.id, paidFields))) return heldElsewhere();
     const paid = await transitionOrder(trx, {
       orderId: order.id,
       from: ['pending'],
@@ -134,7 +138,6 @@ export function createNotificationsService(deps: {
       set: { paid_at: now, provider },
       locked: order,
     });
-    const lines = await linesOf(trx, [paid.id]);
     await ledger.recordSale(trx, {
       orderId: paid.id,
       currency: paid.currency,

@@ -138,31 +138,86 @@ export async function deletePayment(db: Db, paymentId: string): Promise<void> {
     .execute();
 }
 
+/** The lines of a locked order as a notification settles them (columns fixed when the order was made). */
+export interface SettledLine {
+  course_id: string;
+  title: string;
+  amount: number;
+  instructor_ids: string[];
+}
+
 /**
- * Lock the payment a notification is about, and say in the same round trip which other payment
- * of the provider already holds the notified transaction id (null: none).
+ * Lock the order of the payment a notification is about, then the payment (the order every
+ * writer of both takes: the payment's scan waits for the order's lock), and read the order's
+ * lines, in one round trip. A row a concurrent writer changed while this waited comes back as
+ * that writer committed it (PostgreSQL re-reads locked rows). Undefined for an unknown payment.
  */
-export async function lockPaymentForNotification(
+export async function lockOrderAndPayment(
   db: Db,
   paymentId: string,
-  provider: PaymentRow['provider'],
-  txnId: string,
-): Promise<(PaymentRow & { txn_held_by: string | null }) | undefined> {
-  return db
-    .selectFrom('commerce.payments as p')
-    .selectAll('p')
-    .select((eb) =>
-      eb
-        .selectFrom('commerce.payments as q')
-        .select('q.id')
-        .where('q.provider', '=', provider)
-        .where('q.provider_txn_id', '=', txnId)
-        .whereRef('q.id', '<>', 'p.id')
-        .limit(1)
-        .as('txn_held_by'),
+): Promise<{ order: Selectable<OrderTable>; payment: PaymentRow; lines: SettledLine[] } | undefined> {
+  const row = await db
+    .with('o', (qb) =>
+      qb
+        .selectFrom('commerce.orders')
+        .selectAll()
+        .where('id', '=', (eb) =>
+          eb.selectFrom('commerce.payments').select('order_id').where('commerce.payments.id', '=', paymentId),
+        )
+        .forUpdate(),
     )
+    .with('p', (qb) =>
+      qb
+        .selectFrom('commerce.payments')
+        .selectAll()
+        .where('id', '=', paymentId)
+        // evaluated from `o` before any payment row is returned, so the order is locked first
+        .where('order_id', '=', (eb) => eb.selectFrom('o').select('o.id'))
+        .forUpdate(),
+    )
+    .selectFrom('o')
+    .selectAll('o')
+    .select((eb) => [
+      eb.selectFrom('p').select(sql<PaymentRow>`to_jsonb(p)`.as('payment')).as('payment'),
+      sql<
+        SettledLine[]
+      >`(select coalesce(jsonb_agg(jsonb_build_object('course_id', l.course_id, 'title', l.title, 'amount', l.amount, 'instructor_ids', l.instructor_ids) order by l.position), '[]'::jsonb) from commerce.order_lines l where l.order_id = o.id)`.as(
+        'lines',
+      ),
+    ])
+    .executeTakeFirst();
+  if (!row?.payment) return undefined;
+  const { payment, lines, ...order } = row;
+  return { order, payment: paymentFromJson(payment), lines };
+}
+
+/**
+ * Update a locked payment with the notified transaction id unless another payment of the provider
+ * already holds that id; undefined then (the caller flags it). The check reads what is committed
+ * after the locks were taken, and the unique (provider, provider_txn_id) constraint backs it.
+ */
+export async function updatePaymentWithTxn(
+  db: Db,
+  paymentId: string,
+  set: Updateable<PaymentTable> & { provider_txn_id: string },
+): Promise<PaymentRow | undefined> {
+  return db
+    .updateTable('commerce.payments as p')
+    .set(set)
     .where('p.id', '=', paymentId)
-    .forUpdate('p')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('commerce.payments as q')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('q.provider', '=', 'p.provider')
+            .where('q.provider_txn_id', '=', set.provider_txn_id)
+            .where('q.id', '<>', paymentId),
+        ),
+      ),
+    )
+    .returningAll()
     .executeTakeFirst();
 }
 

@@ -19,6 +19,8 @@ import {
 import type { PaymentView } from './payments.schemas.js';
 import type { PaymentAction, ProviderName, Transport } from './providers/provider.js';
 import type { PaymentProviders } from './providers/providers.js';
+import { ProviderError } from './providers/provider.errors.js';
+import { SANDBOX_NO_SUCH_PAYMENT } from './providers/sandbox.provider.js';
 import type { CommerceTables } from './tables.js';
 import type { JobDefinition } from '../../platform/jobs/job.js';
 
@@ -201,12 +203,24 @@ export function createPaymentsService(deps: PaymentsServiceDeps) {
         delaySeconds?: number;
       },
     ): Promise<{ paymentId: string; delivered: number[]; scheduled: boolean }> {
-      const payment = await findPayment(db, paymentId);
-      if (!payment || payment.provider !== 'sandbox') throw NotFound.payment();
-      const notification = await providers.sandbox.simulate(paymentId, input.action ?? 'pay', {
-        ...(input.amount !== undefined ? { amount: money(input.amount, payment.currency) } : {}),
-        ...(input.payer !== undefined ? { payer: input.payer } : {}),
-      });
+      // the sandbox keeps records of its own payments only: one it does not know (unknown, or
+      // another provider's) is not found; the payment's row is read only for a simulated amount
+      const currencyOf = async () => {
+        const payment = await findPayment(db, paymentId);
+        if (!payment || payment.provider !== 'sandbox') throw NotFound.payment();
+        return payment.currency;
+      };
+      let notification: Awaited<ReturnType<typeof providers.sandbox.simulate>>;
+      try {
+        notification = await providers.sandbox.simulate(paymentId, input.action ?? 'pay', {
+          ...(input.amount !== undefined ? { amount: money(input.amount, await currencyOf()) } : {}),
+          ...(input.payer !== undefined ? { payer: input.payer } : {}),
+        });
+      } catch (err) {
+        if (err instanceof ProviderError && err.providerCode === SANDBOX_NO_SUCH_PAYMENT)
+          throw NotFound.payment();
+        throw err;
+      }
       const duplicates = input.duplicates ?? 0;
       if (input.delaySeconds) {
         await deps.jobs.send(

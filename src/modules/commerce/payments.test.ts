@@ -190,6 +190,41 @@ describe('sandbox checkout through HTTP', () => {
       );
     }
   });
+
+  it('the sandbox payer answers 404 for a payment it has no record of, with or without an amount', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    for (const body of [{ action: 'pay' }, { action: 'pay', amount: 1 }, { action: 'close' }]) {
+      const res = await t.kit.request('POST', `/api/v1/sandbox/pay/${unknown}`, { body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(404);
+    }
+  });
+
+  it('a transaction id another payment already holds is flagged on the notification, and neither pays nor touches the second payment', async () => {
+    const first = await pendingPayment();
+    const second = await pendingPayment();
+    const paid = await simulatePay(first.paymentId);
+    expect((await postNotification(paid)).statusCode).toBe(200);
+    const heldTxn = (JSON.parse(paid.body) as { txnId: string }).txnId;
+    const own = await simulatePay(second.paymentId);
+    const reused = resign(own, own.body.replace(/"txnId":"[^"]+"/, `"txnId":"${heldTxn}"`));
+    expect((await postNotification(reused)).statusCode).toBe(200);
+
+    const order = await t.kit.expectStatus<{
+      status: string;
+      payments: { status: string; flagged: boolean }[];
+    }>(200, 'GET', `/api/v1/orders/${second.orderId}`, { as: t.learner });
+    expect(order.status).toBe('pending');
+    expect(order.payments[0]).toMatchObject({ status: 'pending', flagged: false });
+    expect(await paidEvents(second.orderId)).toHaveLength(0);
+    expect(
+      await t.count(
+        'notifications',
+        sqlWhere(
+          `payment_id = '${second.paymentId}' and outcome = 'flagged' and flag_reason = 'transaction id belongs to another payment'`,
+        ),
+      ),
+    ).toBe(1);
+  });
 });
 
 // --- helpers: the sandbox's own signing, through the module's provider (same secret)

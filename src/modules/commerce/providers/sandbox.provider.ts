@@ -93,6 +93,9 @@ export interface SandboxProvider extends PaymentProvider {
   ): Promise<number[]>;
 }
 
+/** The provider code of a payment the sandbox has no record of. */
+export const SANDBOX_NO_SUCH_PAYMENT = 'TRADE_NOT_EXIST';
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createSandboxProvider(options: SandboxOptions): SandboxProvider {
@@ -115,7 +118,7 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
   async function load(paymentId: string): Promise<SandboxPayment> {
     const payment = await store.get(paymentId);
     if (!payment)
-      throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such payment', 'TRADE_NOT_EXIST');
+      throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such payment', SANDBOX_NO_SUCH_PAYMENT);
     return payment;
   }
 
