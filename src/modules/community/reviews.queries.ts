@@ -1,5 +1,5 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
-import { type CursorPart, type CursorValue, keyset } from '../../platform/http/pagination.js';
+import { type CursorPart, type CursorValue, decodeCursor, keyset } from '../../platform/http/pagination.js';
 import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
 import type { Selectable } from 'kysely';
 
@@ -46,9 +46,25 @@ export async function lockReview(db: Db, id: string) {
 }
 
 /**
+ * A review of a list page, its times already as the wire's ISO-8601 text (PostgreSQL's `to_char`
+ * writes them: parsing three timestamps a row into Dates and back was a third of the page's cost).
+ */
+export type ListedReview = Omit<ReviewRow, 'created_at' | 'updated_at' | 'replied_at'> & {
+  created_at: string;
+  updated_at: string;
+  replied_at: string | null;
+  mine: boolean | null;
+};
+
+const isoText = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/**
  * One page (plus one row) of a course's visible reviews in `sort` order, after the cursor's row,
  * each with the reader's own vote (`mine`, null without one or for anonymous readers) joined in:
- * one round trip per page.
+ * one round trip per page, an index scan on the order's partial index (see the migration).
+ * Written as SQL text rather than with the query builder: building and compiling the builder's
+ * tree on every request cost about as much as running the query.
  */
 export async function listVisibleReviews(
   db: Db,
@@ -57,17 +73,33 @@ export async function listVisibleReviews(
   limit: number,
   cursor: string | undefined,
   readerId: string | undefined,
-): Promise<(ReviewRow & { mine: boolean | null })[]> {
-  const base = withAuthor(db).where('r.course_id', '=', courseId).where('r.status', '=', 'visible');
-  const q =
+): Promise<ListedReview[]> {
+  const { column, dir, part } = ORDERS[sort];
+  const order = sql.ref(`r.${column}`);
+  const direction = sql.raw(dir);
+  let after = sql``;
+  if (cursor) {
+    const [value, id] = decodeCursor(cursor, [part, 'uuid'], sort);
+    after = sql`and (${order}, r.id) ${sql.raw(dir === 'asc' ? '>' : '<')} (${value}, ${id})`;
+  }
+  // the author's name and the reader's vote as subqueries on their primary keys (one row or none,
+  // as a left join would give): the same index lookups, and half the planning time of two joins,
+  // which PostgreSQL spends again on every request
+  const mine =
     readerId === undefined
-      ? base.select(sql<boolean | null>`null`.as('mine'))
-      : base
-          .leftJoin('community.review_votes as v', (join) =>
-            join.onRef('v.review_id', '=', 'r.id').on('v.user_id', '=', readerId),
-          )
-          .select('v.helpful as mine');
-  return inOrder(q, 'r', sort, limit, cursor).execute();
+      ? sql`null::boolean`
+      : sql`(select v.helpful from community.review_votes v where v.review_id = r.id and v.user_id = ${readerId})`;
+  const { rows } = await sql<ListedReview>`
+    select r.id, r.course_id, r.author_id,
+      (select m.display_name from community.members m where m.user_id = r.author_id) as author_name,
+      r.rating, r.body, r.verified, r.status, r.up_votes, r.down_votes, r.wilson,
+      r.reply_body, r.reply_author_id, r.reply_status, ${isoText('r.replied_at')} as replied_at,
+      ${isoText('r.created_at')} as created_at, ${isoText('r.updated_at')} as updated_at, ${mine} as mine
+    from community.reviews r
+    where r.course_id = ${courseId} and r.status = 'visible' ${after}
+    order by ${order} ${direction}, r.id ${direction}
+    limit ${limit + 1}`.execute(db);
+  return rows;
 }
 
 /** A query of reviews (`r`) or comments (`c`) in one public order, one page plus one row after the cursor's row. */

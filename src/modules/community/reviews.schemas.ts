@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Author, DateTime, PlainText, Status, Uuid, Votes } from './community.schemas.js';
+import { Author, DateTime, OrNull, PlainText, Status, Uuid, Votes } from './community.schemas.js';
 
 export const ReviewInput = Type.Object(
   { rating: Type.Integer({ minimum: 1, maximum: 5 }), body: PlainText(5000) },
@@ -22,10 +22,7 @@ export const Review = Type.Object({
   status: Status,
   votes: Votes,
   /** The instructor's reply: `held` (word list) and `hidden` ones only to their author and moderators. */
-  reply: Type.Union([
-    Type.Object({ body: Type.String(), authorId: Uuid, status: Status, repliedAt: DateTime }),
-    Type.Null(),
-  ]),
+  reply: OrNull(Type.Object({ body: Type.String(), authorId: Uuid, status: Status, repliedAt: DateTime })),
   createdAt: DateTime,
   updatedAt: DateTime,
 });

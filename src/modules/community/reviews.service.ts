@@ -19,6 +19,7 @@ import {
   listVisibleReviews,
   lockReview,
   cursorOf,
+  type ListedReview,
   type ReviewRow,
   type ReviewSort,
   reviewVotesOf,
@@ -32,7 +33,8 @@ import type { Selectable } from 'kysely';
 
 type Db = Kysely<CommunityTables>;
 
-const iso = (d: Date | string) => new Date(d).toISOString();
+/** A list page's times come as ISO text already (`ListedReview`); single reads' as Dates. */
+const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
 
 export interface Prior {
   /** m: the rating assumed before any review. */
@@ -51,7 +53,7 @@ export function bayesianAverage(count: number, sum: number, prior: Prior): numbe
  * The wire review. The instructor's reply is shown when visible; a held or hidden reply only to
  * whom `seesAnyReply` (its author and moderators, on single-review answers).
  */
-export function toReview(row: ReviewRow, mine: boolean | null, seesAnyReply = false): Review {
+export function toReview(row: ReviewRow | ListedReview, mine: boolean | null, seesAnyReply = false): Review {
   const reply =
     row.reply_body !== null &&
     row.reply_author_id !== null &&

@@ -439,6 +439,62 @@ describe('votes and orders', () => {
     }
   });
 
+  it('a listed review is the review read alone, for anyone and for a reader with votes (times, reply, own vote, date cursors)', async () => {
+    const course = await t.course();
+    const [a, b, c] = await t.buyers(course.id, 3);
+    if (!a || !b || !c) throw new Error('no buyers');
+    const written: ReviewWire[] = [];
+    for (const [i, author] of [a, b, c].entries()) {
+      written.push(await review(author, course.id, i + 2, `Listed ${i + 1}`));
+      t.clock.advance(61.5);
+    }
+    const [r1, r2, r3] = written;
+    if (!r1 || !r2 || !r3) throw new Error('no reviews');
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r1.id}/reply`, {
+      as: t.instructor,
+      body: { body: 'Thanks for this' },
+    });
+    const voter = await t.kit.caller('learner');
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r2.id}/vote`, {
+      as: voter,
+      body: { helpful: false },
+    });
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r3.id}/vote`, {
+      as: voter,
+      body: { helpful: true },
+    });
+
+    for (const as of [undefined, voter]) {
+      const caller = as ? { as } : {};
+      // one review a page in "newest" order: every page after the first is read from a time cursor
+      const listed: ReviewWire[] = [];
+      let cursor: string | null = '';
+      do {
+        const page: PageWire<ReviewWire> = await t.kit.expectStatus<PageWire<ReviewWire>>(
+          200,
+          'GET',
+          `/api/v1/courses/${course.id}/reviews?sort=newest&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+          caller,
+        );
+        listed.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      const alone = [];
+      for (const r of [r3, r2, r1]) {
+        alone.push(await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`, caller));
+      }
+      expect(listed).toEqual(alone);
+      expect(listed.map((r) => r.votes.mine)).toEqual(as ? [true, false, null] : [null, null, null]);
+    }
+    const [listedR1] = (
+      await t.kit.expectStatus<
+        PageWire<ReviewWire & { createdAt: string; reply: { repliedAt: string } | null }>
+      >(200, 'GET', `/api/v1/courses/${course.id}/reviews?sort=oldest&limit=1`)
+    ).data;
+    expect(listedR1?.reply?.repliedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(listedR1?.createdAt).toBe(new Date(Date.parse(listedR1?.createdAt ?? '')).toISOString());
+  });
+
   it('20 concurrent identical votes make one vote; DELETE takes it back, twice is fine', async () => {
     const course = await t.course();
     const author = await t.buyer(course.id);
