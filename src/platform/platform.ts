@@ -3,6 +3,7 @@ import { createCache } from './cache/cache.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/database.js';
 import { createMailer } from './mail/mailer.js';
+import { limitHeapGrowth } from './heap.js';
 import { createEventBus } from './messaging/create-bus.js';
 import { createJobQueue } from './jobs/job-queue.js';
 import type { Platform } from './module.js';
@@ -22,6 +23,8 @@ export async function createPlatform(
   config: Config,
   overrides: Partial<Platform> = {},
 ): Promise<RunningPlatform> {
+  // before the load comes: V8's default lets garbage grow the heap to several times what is live
+  limitHeapGrowth();
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database =
     overrides.database ??

@@ -30,3 +30,19 @@ describe.each(caches.map((c) => [c.kind, c] as const))('%s cache', (_kind, cache
     expect(await cache.incr('counter', 60, 5)).toBe(15);
   });
 });
+
+describe('memory cache', () => {
+  it('keeps within its byte bound by dropping the least recently used entries', async () => {
+    const cache = createCache({ memoryBytes: 1024 * 1024 });
+    const value = 'x'.repeat(100 * 1024);
+    for (let i = 0; i < 20; i++) await cache.set(`list:${i}`, value, 60);
+    const kept: number[] = [];
+    for (let i = 0; i < 20; i++) if ((await cache.get(`list:${i}`)) !== undefined) kept.push(i);
+    // 20 values of 100 KB do not fit in 1 MB: the oldest went, the newest stayed
+    expect(kept.length).toBeGreaterThan(5);
+    expect(kept.length).toBeLessThan(11);
+    expect(kept).toContain(19);
+    expect(kept).not.toContain(0);
+    await cache.close();
+  });
+});

@@ -1,4 +1,4 @@
-import { parse, type Spec, View } from 'vega';
+import type { Spec } from 'vega';
 
 /** One point of a line chart: the day, which line it belongs to, and its value. */
 export interface ChartPoint {
@@ -63,6 +63,8 @@ export async function lineChart(options: {
       },
     ],
   };
+  // imported on the first chart, not at start: Vega is some twenty packages to load
+  const { parse, View } = await import('vega');
   const view = new View(parse(spec), { renderer: 'none' });
   try {
     return await view.toSVG();

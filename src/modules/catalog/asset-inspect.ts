@@ -1,7 +1,4 @@
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { fileTypeFromBuffer } from 'file-type';
-import { parseStream } from 'music-metadata';
-import { PDFDocument } from 'pdf-lib';
 import yauzl from 'yauzl';
 import { AppError } from '../../platform/errors.js';
 import type { AssetKind } from './tables.js';
@@ -106,20 +103,25 @@ export class InspectingStream extends Transform {
   private decide(callback: TransformCallback): void {
     const head = Buffer.concat(this.head);
     this.head = [];
-    fileTypeFromBuffer(head).then(
-      (type) => {
-        const contentType = type ? ACCEPTED[this.kind][type.ext] : undefined;
-        if (!type || !contentType) {
-          callback(unsupported(this.kind, type?.mime));
-          return;
-        }
-        this.detected = { ext: type.ext, contentType };
-        callback(null, head);
-      },
-      (err: unknown) => {
-        callback(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
+    // file-type, pdf-lib and music-metadata are imported on first use: together they are about
+    // 30 MB of memory and a second of start-up (bench/RESULTS.md) that a server without uploads
+    // never needs
+    import('file-type')
+      .then(({ fileTypeFromBuffer }) => fileTypeFromBuffer(head))
+      .then(
+        (type) => {
+          const contentType = type ? ACCEPTED[this.kind][type.ext] : undefined;
+          if (!type || !contentType) {
+            callback(unsupported(this.kind, type?.mime));
+            return;
+          }
+          this.detected = { ext: type.ext, contentType };
+          callback(null, head);
+        },
+        (err: unknown) => {
+          callback(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
   }
 }
 
@@ -301,6 +303,7 @@ export async function mediaMetadata(
   try {
     if (detected.contentType === PDF) {
       if (size > PDF_PAGE_COUNT_MAX_BYTES) return none;
+      const { PDFDocument } = await import('pdf-lib');
       const doc = await PDFDocument.load(await readRange(open, 0, size - 1), {
         ignoreEncryption: true,
         updateMetadata: false,
@@ -315,6 +318,7 @@ export async function mediaMetadata(
       if (fromHeader !== undefined) return { durationSeconds: fromHeader, pageCount: null };
     }
     if (detected.contentType.startsWith('video/') || detected.contentType.startsWith('audio/')) {
+      const { parseStream } = await import('music-metadata');
       const stream = await open(0, size - 1);
       try {
         const { format } = await parseStream(

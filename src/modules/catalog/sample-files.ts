@@ -2,7 +2,6 @@
  * Tiny but valid files made in code, for demo data and tests: no binary fixtures in the repo.
  */
 import zlib from 'node:zlib';
-import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 
 /** A solid-colour PNG. */
 export function samplePng(width: number, height: number, colour: [number, number, number]): Buffer {
@@ -32,6 +31,8 @@ export function samplePng(width: number, height: number, colour: [number, number
 
 /** A PDF with one page of text per entry (Latin text: the standard fonts have no CJK glyphs). */
 export async function samplePdf(title: string, pages: string[]): Promise<Buffer> {
+  // imported here: only the demo data and tests make PDFs, and pdf-lib is slow to load
+  const { PDFDocument, StandardFonts, rgb } = await import('pdf-lib');
   const doc = await PDFDocument.create();
   doc.setTitle(title);
   const font = await doc.embedFont(StandardFonts.Helvetica);

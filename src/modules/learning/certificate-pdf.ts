@@ -1,5 +1,3 @@
-import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
-
 export interface CertificateContent {
   learnerName: string;
   courseTitle: string;
@@ -26,6 +24,8 @@ export function drawable(text: string): { text: string; degraded: boolean } {
 
 /** A one-page A4 landscape certificate, rendered on demand from the stored certificate. */
 export async function renderCertificatePdf(content: CertificateContent): Promise<Uint8Array> {
+  // imported on the first certificate, not at start: pdf-lib is slow to load and rarely needed
+  const { PDFDocument, rgb, StandardFonts } = await import('pdf-lib');
   const doc = await PDFDocument.create();
   doc.setTitle(`Certificate: ${content.courseTitle}`);
   doc.setAuthor(content.learnerName);

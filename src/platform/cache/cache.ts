@@ -19,8 +19,18 @@ export interface Cache {
   describe(): string;
 }
 
-export function createCache(options: { redisUrl?: string | undefined; keyPrefix?: string }): Cache {
-  return options.redisUrl ? redisCache(options.redisUrl, options.keyPrefix ?? '') : memoryCache();
+/** What the in-memory cache may hold, keys and JSON, before it drops the least recently used. */
+export const MEMORY_CACHE_BYTES = 32 * 1024 * 1024;
+
+export function createCache(options: {
+  redisUrl?: string | undefined;
+  keyPrefix?: string;
+  /** The in-memory cache's bound (default MEMORY_CACHE_BYTES); Redis bounds itself. */
+  memoryBytes?: number;
+}): Cache {
+  return options.redisUrl
+    ? redisCache(options.redisUrl, options.keyPrefix ?? '')
+    : memoryCache(options.memoryBytes ?? MEMORY_CACHE_BYTES);
 }
 
 function redisCache(url: string, prefix: string): Cache {
@@ -66,8 +76,15 @@ interface Entry {
   json: string;
 }
 
-function memoryCache(): Cache {
-  const lru = new LRUCache<string, Entry>({ max: 50_000, ttlAutopurge: false });
+function memoryCache(maxBytes: number): Cache {
+  // bounded in bytes as well as entries: 50,000 cached course lists of 15 KB each would be 750 MB
+  const lru = new LRUCache<string, Entry>({
+    max: 50_000,
+    maxSize: maxBytes,
+    // V8 keeps ASCII strings at a byte a character; the 64 is the entry's own objects
+    sizeCalculation: (entry, key) => entry.json.length + key.length + 64,
+    ttlAutopurge: false,
+  });
   return {
     kind: 'memory',
     get<T>(key: string) {

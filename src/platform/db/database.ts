@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import {
@@ -143,6 +141,8 @@ async function createPGlite(dir: string): Promise<Database> {
   const inMemory = dir === 'memory';
   if (!inMemory) mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   const pglite = await openPGlite(inMemory ? undefined : dir);
+  // loaded here, not at the top: a process on PostgreSQL (the default now) never needs PGlite
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   // PGlite is a single session: the adapter's pool has one connection, so queries queue.
   const pool = new pg.Pool(createPgConfig(pglite));
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
@@ -166,6 +166,10 @@ async function createPGlite(dir: string): Promise<Database> {
  * pglite-template.ts), and the first initdb on a machine leaves one behind.
  */
 async function openPGlite(dataDir: string | undefined): Promise<PGlite> {
+  const [{ PGlite }, { pg_trgm }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+  ]);
   const base = { ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } };
   const empty = !dataDir || !existsSync(path.join(dataDir, 'PG_VERSION'));
   if (!empty) return PGlite.create(base);

@@ -1,0 +1,21 @@
+import v8 from 'node:v8';
+
+/**
+ * How far V8 lets the old generation grow past what survived the last full collection, in
+ * percent. V8's own factor is up to 4× on a machine with more than 2 GB of heap limit, so a
+ * server with ~90 MB live heap under load let garbage pile up to 300+ MB before collecting it
+ * (bench/RESULTS.md, memory round). 50 % keeps the peak near live × 1.5 for a few more full
+ * collections, which run mostly on V8's background threads.
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Cap V8's old-generation growth for this process, unless it was started with a value of its
+ * own (`node --heap-growing-percent=N`), which then wins. The flag is read at every full
+ * collection, so setting it at start-up, after the heap exists, takes effect.
+ */
+export function limitHeapGrowth(percent = HEAP_GROWING_PERCENT, execArgv = process.execArgv): boolean {
+  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg))) return false;
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return true;
+}
