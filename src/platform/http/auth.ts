@@ -160,8 +160,9 @@ const stringArray = (v: unknown): string[] =>
  * Verifies access tokens. A token whose signature and claims were verified is remembered (keyed
  * by the whole token: exact, and cheaper than hashing it) until its own `exp`, so a client that
  * repeats its token costs a lookup instead of an Ed25519 check (about 120–200 µs). Only tokens
- * this verifier accepted are stored, so an entry is never larger than a token the issuer signs. `check`, the revocation deny-list, still runs on
- * every request, so a disabled user or revoked session is refused on the next request either way.
+ * this verifier accepted are stored, so an entry is never larger than a token the issuer signs.
+ * `check`, the revocation deny-list, still runs on every request, so a disabled user or revoked
+ * session is refused on the next request either way.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const keys = options.keys instanceof URL ? remoteKeys(options.keys) : localKeys(options.keys);
