@@ -115,6 +115,9 @@ export const platformMigrations = {
 /** Every module's token check, in module order; the first to throw refuses the token. */
 function checkTokenWith(modules: LecternModule[]): (principal: Principal) => Promise<void> {
   const checks = modules.flatMap((m) => (m.checkToken ? [m.checkToken] : []));
+  // one module (identity) checks tokens in most processes: call it without a wrapper's promise
+  const [only] = checks;
+  if (checks.length === 1 && only) return only;
   return async (principal) => {
     for (const check of checks) await check(principal);
   };

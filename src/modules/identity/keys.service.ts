@@ -66,10 +66,18 @@ export function createSigningKeys(options: SigningKeysOptions) {
   const retiredKeyGraceSeconds = accessTokenTtlSeconds + 5 + Math.ceil(KEY_CACHE_MS / 1000) + 60;
   let cached: { rows: KeyRow[]; at: number } | undefined;
   let creating: Promise<void> | undefined;
+  let loading: Promise<KeyRow[]> | undefined;
+  let rowsGeneration = 0;
+  /** The published set of one rows array, valid while the clock stays within [from, until). */
+  let publishedSet: { rows: KeyRow[]; from: number; until: number; set: JSONWebKeySet } | undefined;
   const imported = new Map<string, CryptoKey>();
 
-  async function loadRows(): Promise<KeyRow[]> {
-    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.rows;
+  /** The cached rows while they are fresh. */
+  const freshRows = (): KeyRow[] | undefined =>
+    cached && Date.now() - cached.at < KEY_CACHE_MS ? cached.rows : undefined;
+
+  async function readRows(): Promise<KeyRow[]> {
+    const generation = rowsGeneration;
     const rows = await listSigningKeys(db);
     const mapped = rows.map((r) => ({
       kid: r.kid,
@@ -79,8 +87,30 @@ export function createSigningKeys(options: SigningKeysOptions) {
       retiredAt: r.retired_at,
       expiresAt: r.expires_at,
     }));
-    cached = { rows: mapped, at: Date.now() };
+    // rows read before this process changed the table must not be kept as current
+    if (generation === rowsGeneration) cached = { rows: mapped, at: Date.now() };
     return mapped;
+  }
+
+  /** Forget the rows after this process changed them: the next read queries again. */
+  function forgetRows(): void {
+    rowsGeneration += 1;
+    cached = undefined;
+    loading = undefined;
+  }
+
+  async function loadRows(): Promise<KeyRow[]> {
+    const fresh = freshRows();
+    if (fresh) return fresh;
+    // every guarded request reads the key set: when the cached rows run out under load, the
+    // requests waiting for them share one query instead of each sending its own
+    if (!loading) {
+      const read = readRows().finally(() => {
+        if (loading === read) loading = undefined;
+      });
+      loading = read;
+    }
+    return loading;
   }
 
   const published = (row: KeyRow, now: Date) => row.expiresAt === null || row.expiresAt > now;
@@ -110,7 +140,7 @@ export function createSigningKeys(options: SigningKeysOptions) {
     // one creation per process at a time; two instances racing both insert, which is harmless
     creating ??= (async () => {
       await insertSigningKey(db, await newKey(clock()));
-      cached = undefined;
+      forgetRows();
     })().finally(() => {
       creating = undefined;
     });
@@ -135,11 +165,41 @@ export function createSigningKeys(options: SigningKeysOptions) {
     return { kid: row.kid, privateKey: await privateKeyOf(row) };
   }
 
+  /**
+   * The keys `rows` publish at `now`, as the same object for as long as that answer holds (no
+   * key enters or leaves it before `until`), so the verifier sees at a glance that nothing changed.
+   */
+  function publishedAt(rows: KeyRow[], now: Date): JSONWebKeySet {
+    const at = now.getTime();
+    if (publishedSet?.rows === rows && at >= publishedSet.from && at < publishedSet.until) {
+      return publishedSet.set;
+    }
+    let from = Number.NEGATIVE_INFINITY;
+    let until = Number.POSITIVE_INFINITY;
+    for (const row of rows) {
+      const ends = row.expiresAt?.getTime();
+      if (ends === undefined) continue;
+      if (ends > at) until = Math.min(until, ends);
+      else from = Math.max(from, ends);
+    }
+    const set = { keys: rows.filter((r) => published(r, now)).map((r) => r.publicJwk) };
+    publishedSet = { rows, from, until, set };
+    return set;
+  }
+
+  /** The published set without a query, while the cached rows are fresh and one of them signs. */
+  function knownKeySet(): JSONWebKeySet | undefined {
+    const rows = freshRows();
+    if (!rows) return undefined;
+    const now = clock();
+    return rows.some((r) => signing(r, now)) ? publishedAt(rows, now) : undefined;
+  }
+
   const keySource: KeySource = {
+    knownKeySet,
     async keySet(): Promise<JSONWebKeySet> {
       await ensureKey();
-      const now = clock();
-      return { keys: (await loadRows()).filter((r) => published(r, now)).map((r) => r.publicJwk) };
+      return publishedAt(await loadRows(), clock());
     },
   };
 
@@ -189,13 +249,13 @@ export function createSigningKeys(options: SigningKeysOptions) {
         // keys whose last token expired long ago are history
         await deleteKeysExpiredBefore(trx, addSeconds(now, -86400));
       });
-      cached = undefined;
+      forgetRows();
       return { kid: row.kid, activatesAt: activatesAt.toISOString() };
     },
 
     /** Forget cached rows (tests moving the clock, or after another instance rotated). */
     invalidate(): void {
-      cached = undefined;
+      forgetRows();
     },
   };
 }

@@ -21,7 +21,9 @@ import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../platform/http/auth.js';
 import { epochSeconds, internalMeta } from './context.js';
+import { createSecretBox } from './crypto.js';
 import { type IdentityTestApp, startIdentityApp } from './identity.test-support.js';
+import { createSigningKeys } from './keys.service.js';
 import { ACCESS_TOKEN_TTL_SECONDS } from './tokens.service.js';
 
 let t: IdentityTestApp;
@@ -286,6 +288,40 @@ describe('access-token guard (RFC 8725, RFC 9700)', () => {
   });
 
   describe('signing keys: storage, JWKS and rotation', () => {
+    it('reads the key rows with one query however many guarded requests wait for them', async () => {
+      let reads = 0;
+      const counting = t.identity.db.withPlugin({
+        transformQuery: ({ node }) => {
+          if (node.kind === 'SelectQueryNode') reads += 1;
+          return node;
+        },
+        transformResult: ({ result }) => Promise.resolve(result),
+      });
+      const keys = createSigningKeys({
+        db: counting,
+        box: createSecretBox('test-secret-for-sealing-keys'),
+        clock: t.clock,
+        issuer: 'lectern',
+        audience: 'lectern-api',
+        accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+      });
+      const sets = await Promise.all(Array.from({ length: 20 }, () => keys.keySource.keySet()));
+      expect(reads).toBe(1);
+      // one object while it holds, and known without a promise
+      expect(new Set(sets).size).toBe(1);
+      expect(keys.keySource.knownKeySet?.()).toBe(sets[0]);
+
+      // rows whose read began before this process changed the table are not kept as current:
+      // the answer waiting on them reads the rows again
+      keys.invalidate();
+      const inFlight = keys.keySource.keySet();
+      keys.invalidate();
+      await inFlight;
+      expect(reads).toBe(3);
+      await keys.keySource.keySet();
+      expect(reads).toBe(3);
+    });
+
     it('stores private keys sealed and publishes only public halves', async () => {
       const rows = await t.identity.db
         .selectFrom('identity.signing_keys')

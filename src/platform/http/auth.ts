@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   createLocalJWKSet,
@@ -40,6 +39,11 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export interface KeySource {
   /** Current public keys; called when a token names a key id not seen before. */
   keySet(): Promise<JSONWebKeySet>;
+  /**
+   * The same set when the source holds it in memory right now, or undefined (then `keySet()` is
+   * called). The verifier reads the key set on every request: this spares it a promise chain.
+   */
+  knownKeySet?(): JSONWebKeySet | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -77,29 +81,41 @@ export interface TokenVerifier {
 /** The keys the verifier checks signatures with, and a fingerprint to notice when they change. */
 interface Keys {
   getKey: JWTVerifyGetKey;
-  /** The current key set as text; undefined while a remote set has not been fetched yet. */
-  fingerprint(): Promise<string | undefined>;
+  /**
+   * The current key set as text; undefined while a remote set has not been fetched yet. A plain
+   * value when it is known without waiting.
+   */
+  fingerprint(): string | undefined | Promise<string | undefined>;
 }
 
 /** The same key objects in the same order: the source handed back its cached set unchanged. */
 const sameKeys = (a: readonly unknown[], b: readonly unknown[]) =>
   a.length === b.length && a.every((key, i) => key === b[i]);
 
+interface LocalSet {
+  set: JSONWebKeySet;
+  json: string;
+  getKey: JWTVerifyGetKey;
+}
+
 function localKeys(source: KeySource): Keys {
-  let cached: { json: string; keys: JSONWebKeySet['keys']; getKey: JWTVerifyGetKey } | undefined;
-  const current = async () => {
-    const set = await source.keySet();
+  let cached: LocalSet | undefined;
+  const use = (set: JSONWebKeySet): LocalSet => {
     // read on every guarded request: skip serialising a set whose key objects are the ones seen
     // last time (identity rebuilds them when its rows change, so a change still shows)
-    if (cached && sameKeys(cached.keys, set.keys)) return cached;
+    if (cached && (cached.set === set || sameKeys(cached.set.keys, set.keys))) return cached;
     const json = JSON.stringify(set);
-    if (cached?.json === json) cached.keys = set.keys;
-    else cached = { json, keys: set.keys, getKey: createLocalJWKSet(set) };
+    if (cached?.json === json) cached.set = set;
+    else cached = { set, json, getKey: createLocalJWKSet(set) };
     return cached;
   };
+  const current = async () => use(source.knownKeySet?.() ?? (await source.keySet()));
   return {
     getKey: async (header, token) => (await current()).getKey(header, token),
-    fingerprint: async () => (await current()).json,
+    fingerprint: () => {
+      const known = source.knownKeySet?.();
+      return known ? use(known).json : current().then((keys) => keys.json);
+    },
   };
 }
 
@@ -110,7 +126,7 @@ function remoteKeys(url: URL): Keys {
     // jose refetches the set itself (unknown kid, or older than its cache age); this only looks
     fingerprint: () => {
       const set = remote.jwks();
-      return Promise.resolve(set ? JSON.stringify(set) : undefined);
+      return set ? JSON.stringify(set) : undefined;
     },
   };
 }
@@ -125,8 +141,6 @@ const DEFAULT_CACHE_SIZE = 10_000;
 // every request: the key set is an in-memory read (identity caches its rows; jose caches a
 // remote set), so a withdrawn key stops its tokens as soon as the set no longer lists it
 const DEFAULT_KEY_CHECK_MS = 0;
-
-const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 function frozen(principal: Principal): Principal {
   // one object answers many requests: no handler may change what the next one sees
@@ -143,10 +157,12 @@ const stringArray = (v: unknown): string[] =>
       : [];
 
 /**
- * Verifies access tokens. A token whose signature and claims were verified is remembered (by a
- * hash of it) until its own `exp`, so a client that repeats its token costs a hash and a lookup
- * instead of an Ed25519 check (about 120–200 µs). `check`, the revocation deny-list, still runs on
- * every request, so a disabled user or revoked session is refused on the next request either way.
+ * Verifies access tokens. A token whose signature and claims were verified is remembered (keyed
+ * by the whole token: exact, and cheaper than hashing it) until its own `exp`, so a client that
+ * repeats its token costs a lookup instead of an Ed25519 check (about 120–200 µs). Only tokens
+ * this verifier accepted are stored, so an entry is never larger than a token the issuer signs.
+ * `check`, the revocation deny-list, still runs on every request, so a disabled user or revoked
+ * session is refused on the next request either way.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const keys = options.keys instanceof URL ? remoteKeys(options.keys) : localKeys(options.keys);
@@ -159,13 +175,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const invalid = (message: string) => AppError.unauthenticated('auth.invalid-token', message);
 
   /** Empty the cache when the key set is not the one its entries were verified with. */
-  async function checkKeys(at: number): Promise<void> {
+  function checkKeys(at: number): Promise<void> | undefined {
     keysCheckedAt = at;
-    const current = await keys.fingerprint();
-    if (current !== fingerprint) {
-      cache?.clear();
-      fingerprint = current;
-    }
+    const compare = (current: string | undefined) => {
+      if (current !== fingerprint) {
+        cache?.clear();
+        fingerprint = current;
+      }
+    };
+    const current = keys.fingerprint();
+    if (typeof current === 'object') return current.then(compare);
+    compare(current);
+    return undefined;
   }
 
   async function verifySignature(token: string, at: number): Promise<Verified> {
@@ -206,19 +227,35 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { principal, until: Math.min(exp * 1000, maxAgeEnd) };
   }
 
-  async function verified(token: string): Promise<Principal> {
-    const at = now();
-    if (!cache) return (await verifySignature(token, at)).principal;
-    if (at - keysCheckedAt >= keyCheckMs) await checkKeys(at);
-    const key = tokenKey(token);
-    const hit = cache.get(key);
-    if (hit && at < hit.until) return hit.principal;
-    if (hit) cache.delete(key);
+  async function verifyAndRemember(
+    cache: LRUCache<string, Verified>,
+    token: string,
+    at: number,
+  ): Promise<Principal> {
     const entry = await verifySignature(token, at);
     // the signature check may have loaded a new key set: keep only entries verified with this one
     await checkKeys(at);
-    if (at < entry.until) cache.set(key, entry);
+    if (at < entry.until) cache.set(token, entry);
     return entry.principal;
+  }
+
+  function remembered(
+    cache: LRUCache<string, Verified>,
+    token: string,
+    at: number,
+  ): Principal | Promise<Principal> {
+    const hit = cache.get(token);
+    if (hit && at < hit.until) return hit.principal;
+    if (hit) cache.delete(token);
+    return verifyAndRemember(cache, token, at);
+  }
+
+  /** A remembered token answers without a promise when the key set is known in memory too. */
+  function verified(token: string): Principal | Promise<Principal> {
+    const at = now();
+    if (!cache) return verifySignature(token, at).then((entry) => entry.principal);
+    const keysChecked = at - keysCheckedAt >= keyCheckMs ? checkKeys(at) : undefined;
+    return keysChecked ? keysChecked.then(() => remembered(cache, token, at)) : remembered(cache, token, at);
   }
 
   return {
