@@ -11,11 +11,17 @@ export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * Cap V8's old-generation growth for this process, unless it was started with a value of its
- * own (`node --heap-growing-percent=N`), which then wins. The flag is read at every full
+ * own (`node --heap-growing-percent=N`, also in NODE_OPTIONS), which then wins. The flag is read at every full
  * collection, so setting it at start-up, after the heap exists, takes effect.
  */
-export function limitHeapGrowth(percent = HEAP_GROWING_PERCENT, execArgv = process.execArgv): boolean {
-  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg))) return false;
+export function limitHeapGrowth(
+  percent = HEAP_GROWING_PERCENT,
+  execArgv = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): boolean {
+  const own = /^--heap[-_]growing[-_]percent(=|$)/;
+  // NODE_OPTIONS does not show in execArgv
+  if ([...execArgv, ...nodeOptions.split(/\s+/)].some((arg) => own.test(arg))) return false;
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }
