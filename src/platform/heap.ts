@@ -11,8 +11,8 @@ export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * Cap V8's old-generation growth for this process, unless it was started with a value of its
- * own (`node --heap-growing-percent=N`, also in NODE_OPTIONS), which then wins. The flag is read at every full
- * collection, so setting it at start-up, after the heap exists, takes effect.
+ * own (`node --heap-growing-percent=N`, also in NODE_OPTIONS), which then wins. The flag is read
+ * at every full collection, so setting it at start-up, after the heap exists, takes effect.
  */
 export function limitHeapGrowth(
   percent = HEAP_GROWING_PERCENT,
