@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type OnConflictBuilder, sql } from 'kysely';
 import { keyset } from '../../platform/http/pagination.js';
 import type { LearningTables } from './tables.js';
 
@@ -104,6 +104,20 @@ export interface Credit {
   seconds: number;
 }
 
+/** A day's learning time adds up: the day's row, when there is one, gets the new seconds added. */
+const addToDay = (seconds: number) => (oc: OnConflictBuilder<LearningTables, 'learning.daily_time'>) =>
+  oc
+    .columns(['user_id', 'day'])
+    .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${seconds}` });
+
+/** The report's lesson row, for an update. */
+const lessonRow = (db: Db, keys: ProgressKeys, lesson: LessonChange) =>
+  db
+    .updateTable('learning.lesson_progress')
+    .set(lesson)
+    .where('user_id', '=', keys.userId)
+    .where('lesson_id', '=', keys.lessonId);
+
 /**
  * A locked report's changes in one statement: the lesson row, the course row (with its count and
  * completion), and the day's learning time when `credit.seconds` > 0.
@@ -115,24 +129,14 @@ export async function writeProgress(
   course: CourseChange & { completed_lessons: number; completed_at: Date | null },
   credit: Credit,
 ): Promise<void> {
-  const withLesson = db.with('lp', (qb) =>
-    qb
-      .updateTable('learning.lesson_progress')
-      .set(lesson)
-      .where('user_id', '=', keys.userId)
-      .where('lesson_id', '=', keys.lessonId),
-  );
+  const withLesson = db.with('lp', () => lessonRow(db, keys, lesson));
   const withTime =
     credit.seconds > 0
       ? withLesson.with('dt', (qb) =>
           qb
             .insertInto('learning.daily_time')
             .values({ user_id: keys.userId, day: credit.day, seconds: credit.seconds })
-            .onConflict((oc) =>
-              oc
-                .columns(['user_id', 'day'])
-                .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${credit.seconds}` }),
-            ),
+            .onConflict(addToDay(credit.seconds)),
         )
       : withLesson;
   await withTime
@@ -157,12 +161,8 @@ export async function writeProgressIfUnchanged(
   course: CourseChange,
   credit: Credit,
 ): Promise<boolean> {
-  const withLesson = db.with('lp', (qb) =>
-    qb
-      .updateTable('learning.lesson_progress')
-      .set(lesson)
-      .where('user_id', '=', keys.userId)
-      .where('lesson_id', '=', keys.lessonId)
+  const withLesson = db.with('lp', () =>
+    lessonRow(db, keys, lesson)
       .where('max_position', '=', seen.max_position)
       .where('resume_position', '=', seen.resume_position)
       .where('client_reported_at', 'is not distinct from', seen.client_reported_at)
@@ -185,11 +185,7 @@ export async function writeProgressIfUnchanged(
                   sql<number>`${credit.seconds}::integer`.as('seconds'),
                 ]),
             )
-            .onConflict((oc) =>
-              oc
-                .columns(['user_id', 'day'])
-                .doUpdateSet({ seconds: sql<number>`learning.daily_time.seconds + ${credit.seconds}` }),
-            ),
+            .onConflict(addToDay(credit.seconds)),
         )
       : withLesson;
   const updated = await withTime
