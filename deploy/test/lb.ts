@@ -16,7 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { renderNginxConfig } from '../../src/gateway/nginx.js';
+import { FAIL_TIMEOUT_SECONDS, renderNginxConfig } from '../../src/gateway/nginx.js';
 import type { BalancingStrategy, ServiceName } from '../../src/gateway/route-map.js';
 
 const run = promisify(execFile);
@@ -360,6 +360,9 @@ async function rollingRestart() {
       say(
         `restarted ${instance.name}: exit code ${String(code)}, ready again after ${Date.now() - started} ms`,
       );
+      // nginx keeps the instance out for fail_timeout after its failed tries: wait until it is
+      // back in the pool before taking the next one down
+      if (instance !== instances.at(-1)) await sleep(FAIL_TIMEOUT_SECONDS * 1000);
     }
     await sleep(1_000);
   })();

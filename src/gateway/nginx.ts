@@ -14,6 +14,13 @@ import {
  * for loopback instances.
  */
 
+/**
+ * How long nginx keeps an instance out after `max_fails` failed tries. An instance that went
+ * down for a restart stays out this long after it is ready again, so a rolling restart waits it
+ * out before taking the next one down (else all of a pool can be out at once: 502).
+ */
+export const FAIL_TIMEOUT_SECONDS = 10;
+
 export interface UpstreamPool {
   /** `host:port` of each instance. */
   servers: readonly string[];
@@ -60,7 +67,7 @@ function upstream(name: ServiceName, pool: UpstreamPool, options: NginxOptions):
   if (strategy !== 'round_robin') lines.push(`        ${strategy};`);
   for (const server of pool.servers) {
     lines.push(
-      `        server ${server} max_fails=${options.maxFails ?? 3} fail_timeout=${options.failTimeoutSeconds ?? 10}s;`,
+      `        server ${server} max_fails=${options.maxFails ?? 3} fail_timeout=${options.failTimeoutSeconds ?? FAIL_TIMEOUT_SECONDS}s;`,
     );
   }
   lines.push(`        keepalive ${options.keepalive ?? 32};`, '        keepalive_timeout 60s;', '    }');
