@@ -19,6 +19,7 @@ import {
   listVisibleReviews,
   lockReview,
   cursorOf,
+  DEFAULT_PAGE_SIZE,
   type ListedReview,
   type ReviewRow,
   type ReviewSort,
@@ -217,7 +218,7 @@ export function createReviewsService(deps: {
 
     async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
       const sort: ReviewSort = query.sort ?? 'newest';
-      const limit = query.limit ?? 20;
+      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
       const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor, viewer?.userId);
       return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, r.mine), sort);
     },
