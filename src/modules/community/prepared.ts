@@ -8,7 +8,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
  *
  * Kysely has no statement names. Its PostgreSQL driver hands a compiled query's `sql` to pg's
  * `client.query` as it is, and pg takes a `{ name, text }` config in that place: the name travels
- * there (prepared.test.ts fails if either library stops doing so).
+ * there (reviews.queries.test.ts fails if either library stops doing so).
  *
  * A name must always carry the same text (pg refuses a name reused for another), and each one
  * holds a plan in every connection's backend (about 80 KB): names are a small fixed set of
