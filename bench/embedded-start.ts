@@ -1,8 +1,10 @@
 // A first start of the embedded default as `npm start` runs it (`node dist/cli.js serve`, build
 // first: `npm run build`), on an empty DATA_DIR, per embedded database, alternating so both see the
 // same load: seconds from spawn to /readyz answering 200, then the memory of the server (Node RSS
-// plus its child processes' PSS: the embedded PostgreSQL) at ready and once the demo data exists.
-//   node --import tsx bench/embedded-start.ts [rounds=3] [kinds=postgres,pglite]
+// plus its child processes' PSS: the embedded PostgreSQL) at ready and once the demo data exists,
+// and the CPU seconds spent until ready (Node's own, and its child processes': initdb and the
+// server), which a loaded machine disturbs less than the wall-clock time.
+//   node --import tsx bench/embedded-start.ts [rounds=3] [kinds=postgres,pglite] [cli=dist/cli.js]
 // Results and their reading: bench/RESULTS.md (issue 9, embedded database).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +14,8 @@ import path from 'node:path';
 
 const MB = 1024 * 1024;
 const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.resolve(root, process.argv[4] ?? path.join('dist', 'cli.js'));
+const TICKS = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
 function kb(file: string, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'));
@@ -40,6 +43,43 @@ function memory(pid: number): { node: number; children: number } {
     return sum;
   };
   return { node: kb(`/proc/${pid}/status`, 'VmRSS'), children: walk(pid) };
+}
+
+/** CPU seconds of the process (user, system) and of its children, waited-for (initdb) and running. */
+function cpuSeconds(pid: number): { node: number; children: number } {
+  const stat = (p: number): number[] => {
+    const text = readFileSync(`/proc/${p}/stat`, 'utf8');
+    // the fields after the command name, which is in parentheses and may hold spaces
+    return text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  };
+  const running = (p: number): number => {
+    let ids: string[] = [];
+    try {
+      ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return 0;
+    }
+    let sum = 0;
+    for (const id of ids) {
+      try {
+        const f = stat(Number(id));
+        // utime, stime, cutime, cstime are fields 14–17 of stat, 11–14 after the name
+        sum += (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
+      } catch {
+        // ended meanwhile
+      }
+      sum += running(Number(id));
+    }
+    return sum;
+  };
+  const own = stat(pid);
+  return {
+    node: ((own[11] ?? 0) + (own[12] ?? 0)) / TICKS,
+    children: ((own[13] ?? 0) + (own[14] ?? 0) + running(pid)) / TICKS,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -95,6 +135,7 @@ async function firstStart(kind: string): Promise<Record<string, number | string>
     if (!ready || !child.pid) throw new Error(`${kind}: not ready in 180 s`);
     const readySeconds = (performance.now() - started) / 1000;
     const atReady = memory(child.pid);
+    const cpu = cpuSeconds(child.pid);
     const seeded = await until(async () => {
       const res = await fetch(`${base}/api/v1/courses?limit=1`);
       return res.ok && ((await res.json()) as { data: unknown[] }).data.length > 0;
@@ -107,6 +148,8 @@ async function firstStart(kind: string): Promise<Record<string, number | string>
       kind,
       load: os.loadavg()[0]?.toFixed(1) ?? '?',
       readyS: Number(readySeconds.toFixed(1)),
+      readyNodeCpuS: Number(cpu.node.toFixed(2)),
+      readyChildrenCpuS: Number(cpu.children.toFixed(2)),
       demoDataS: seeded ? Number(seededSeconds.toFixed(1)) : 'timeout',
       readyNodeMB: Math.round(atReady.node / MB),
       readyDbPssMB: Math.round(atReady.children / MB),

@@ -130,6 +130,10 @@ export async function buildApp(
   options: AppOptions,
 ): Promise<LecternApp> {
   const { config, logger, database, cache, bus } = platform;
+  const worker = options.worker ?? true;
+  // pg-boss makes its own schema (a first start's longest script after the migrations): begun
+  // beside the migrations and the routes, and awaited by startJobs below before any job is sent
+  platform.jobs.start({ worker }).catch(() => undefined);
   await migrate(platform, modules);
 
   const app = await createHttpServer({
@@ -174,7 +178,6 @@ export async function buildApp(
   );
 
   const relay = createRelay(platform, modules);
-  const worker = options.worker ?? true;
   // without the worker, jobs can still be sent from this process; they run elsewhere
   await startJobs(platform, modules, { worker, idempotency: kit.idempotency });
   if (worker) await startWorker(platform, modules, relay);

@@ -2,12 +2,15 @@ import { buildApp, createRelay, migrate, startJobs, startWorker } from './app.js
 import { composeModules } from './modules/registry.js';
 import { loadAllSettings, type ModuleSettings } from './modules/settings.js';
 import { ConfigError, type Config } from './platform/config.js';
+import type { EmbeddedServer } from './platform/db/embedded-server.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
 
 export interface RunOptions {
   modules?: string[];
   /** Also run the outbox relay, event consumers and job handlers (default true: one process does it all). */
   worker?: boolean;
+  /** The embedded database server, when the CLI began starting it before loading this code. */
+  embeddedServer?: Promise<EmbeddedServer>;
 }
 
 /** The platform's config and every module's settings, or exit with one line per bad value. */
@@ -57,7 +60,7 @@ async function seedModules(platform: RunningPlatform, modules: ReturnType<typeof
 
 export async function serve(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules, keys } = composeModules(platform, options.modules, settings);
   const lectern = await buildApp(platform, modules, { keys, worker: options.worker ?? true });
   onShutdown(platform, () => lectern.close());
@@ -82,7 +85,7 @@ export async function serve(options: RunOptions = {}): Promise<void> {
 
 export async function worker(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules } = composeModules(platform, options.modules, settings);
   await migrate(platform, modules);
   const relay = createRelay(platform, modules);
@@ -97,7 +100,7 @@ export async function worker(options: RunOptions = {}): Promise<void> {
 
 export async function migrateOnly(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules } = composeModules(platform, options.modules, settings);
   const applied = await migrate(platform, modules);
   process.stdout.write(applied.length > 0 ? `applied:\n  ${applied.join('\n  ')}\n` : 'nothing to apply\n');
@@ -109,7 +112,7 @@ export async function migrateOnly(options: RunOptions = {}): Promise<void> {
 
 export async function seed(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules } = composeModules(platform, options.modules, settings);
   await migrate(platform, modules);
   // seeding goes through the services, which may send jobs; they run in a worker later

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createCache } from './cache/cache.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/database.js';
+import { databaseOptions, type EmbeddedServer } from './db/embedded-server.js';
 import { createMailer } from './mail/mailer.js';
 import { limitHeapGrowth } from './heap.js';
 import { createEventBus } from './messaging/create-bus.js';
@@ -17,25 +18,18 @@ export interface RunningPlatform extends Platform {
 
 /**
  * Pick and start one implementation per outside component, from the configuration alone.
- * `overrides` lets tests hand in pieces of their own (a fresh database, an isolated bus).
+ * `overrides` lets tests hand in pieces of their own (a fresh database, an isolated bus);
+ * `embeddedServer` is the embedded database server when the CLI began starting it already.
  */
 export async function createPlatform(
   config: Config,
   overrides: Partial<Platform> = {},
+  embeddedServer?: Promise<EmbeddedServer>,
 ): Promise<RunningPlatform> {
   // before the load comes: V8's default lets garbage grow the heap to several times what is live
   limitHeapGrowth();
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const database =
-    overrides.database ??
-    (await createDatabase({
-      url: config.databaseUrl,
-      readUrl: config.databaseReadUrl,
-      pgliteDir: path.join(config.dataDir, 'pg'),
-      postgresDir: path.join(config.dataDir, 'postgres'),
-      embedded: config.embeddedDb,
-      poolSize: config.databasePoolSize,
-    }));
+  const database = overrides.database ?? (await createDatabase(databaseOptions(config), embeddedServer));
   const cache =
     overrides.cache ?? createCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const bus =

@@ -3,11 +3,8 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import {
-  embeddedPostgresBinaries,
-  embeddedPostgresObstacle,
-  startEmbeddedPostgres,
-} from './embedded-postgres.js';
+import type { EmbeddedPostgres } from './embedded-postgres.js';
+import { type EmbeddedServer, startEmbeddedServer } from './embedded-server.js';
 import { readTemplate, saveTemplate } from './pglite-template.js';
 
 // bigint (int8) and numeric come back as strings by default; counts and money amounts fit in a
@@ -48,45 +45,25 @@ export interface Database {
   describe(): string;
 }
 
-export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+/**
+ * Open the database the options name. `server`: the embedded server when a caller began it
+ * earlier (the CLI starts it before loading the rest of the code); else it starts here.
+ */
+export async function createDatabase(
+  options: DatabaseOptions,
+  server?: Promise<EmbeddedServer>,
+): Promise<Database> {
   if (options.url) return createPostgres(options.url, options.readUrl, options.poolSize ?? 10);
-  const pgliteDir = options.pgliteDir ?? './data/pg';
-  const choice = options.embedded ?? 'pglite';
-  if (choice === 'pglite' || pgliteDir === 'memory') return createPGlite(pgliteDir);
-  const postgresDir = options.postgresDir ?? './data/postgres';
-  const fallback = await embeddedPostgresFallback(choice, pgliteDir, postgresDir);
-  if (fallback) {
-    const database = await createPGlite(pgliteDir);
-    return { ...database, describe: () => `${database.describe()} (${fallback})` };
+  const embedded = await (server ?? startEmbeddedServer(options));
+  if (embedded.kind === 'embedded-postgres') {
+    return embeddedPostgresDatabase(embedded.server, embedded.dir, options.poolSize ?? 10);
   }
-  return createEmbeddedPostgres(postgresDir, options.poolSize ?? 10);
+  const database = await createPGlite(embedded.dir);
+  const { fallback } = embedded;
+  return fallback ? { ...database, describe: () => `${database.describe()} (${fallback})` } : database;
 }
 
-/** Why `auto` keeps to PGlite here, or undefined to run the embedded PostgreSQL. */
-async function embeddedPostgresFallback(
-  choice: EmbeddedChoice,
-  pgliteDir: string,
-  postgresDir: string,
-): Promise<string | undefined> {
-  // a data folder from before PostgreSQL became the embedded default keeps its data on PGlite
-  const pgliteHasData = existsSync(path.join(pgliteDir, 'PG_VERSION'));
-  const postgresHasData = existsSync(path.join(postgresDir, 'PG_VERSION'));
-  if (choice === 'auto' && pgliteHasData && !postgresHasData) {
-    return 'its data folder already holds a PGlite database; EMBEDDED_DB=postgres starts an empty PostgreSQL instead';
-  }
-  const binaries = await embeddedPostgresBinaries();
-  const obstacle = binaries
-    ? embeddedPostgresObstacle(binaries, postgresDir)
-    : `no PostgreSQL binaries for ${process.platform}-${process.arch} are installed`;
-  if (!obstacle) return undefined;
-  if (choice === 'postgres') throw new Error(`EMBEDDED_DB=postgres, but ${obstacle}`);
-  return `PostgreSQL cannot run here: ${obstacle}`;
-}
-
-async function createEmbeddedPostgres(dir: string, poolSize: number): Promise<Database> {
-  const binaries = await embeddedPostgresBinaries();
-  if (!binaries) throw new Error('no embedded PostgreSQL binaries for this platform');
-  const server = await startEmbeddedPostgres({ binaries, dataDir: dir });
+function embeddedPostgresDatabase(server: EmbeddedPostgres, dir: string, poolSize: number): Database {
   const pool = new pg.Pool({ ...server.connection, max: poolSize });
   pool.on('error', () => undefined);
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });

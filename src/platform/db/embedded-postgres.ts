@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type { PoolConfig } from 'pg';
 
 /**
  * The embedded default's database: real PostgreSQL binaries that come as an npm package
@@ -101,7 +101,7 @@ export function embeddedPostgresObstacle(
 
 export interface EmbeddedPostgres {
   /** node-postgres connection settings for the server's Unix socket. */
-  connection: pg.PoolConfig;
+  connection: PoolConfig;
   pid: number;
   stop(): Promise<void>;
 }
@@ -163,7 +163,10 @@ function run(
   });
 }
 
-async function canConnect(connection: pg.PoolConfig): Promise<boolean> {
+async function canConnect(connection: PoolConfig): Promise<boolean> {
+  // loaded on first use: the CLI starts the server before it loads the rest of the code, and the
+  // driver's load is better spent while initdb runs than before it is spawned
+  const { default: pg } = await import('pg');
   const client = new pg.Client(connection);
   client.on('error', () => undefined);
   try {
@@ -307,7 +310,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await clearStaleLock(dataDir);
   // who started the server, for the next start's clearStaleLock should this process be killed
   writeFileSync(path.join(dataDir, OWNER_FILE), `${process.pid}\n`);
-  const connection: pg.PoolConfig = { host: dataDir, user: 'postgres', database: 'postgres' };
+  const connection: PoolConfig = { host: dataDir, user: 'postgres', database: 'postgres' };
   const child: ChildProcess = spawn(options.binaries.postgres, serverArgs(dataDir), {
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
     env: { ...process.env, LC_ALL: 'C' },

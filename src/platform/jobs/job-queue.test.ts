@@ -85,6 +85,16 @@ afterAll(async () => {
 });
 
 describe('job queue', () => {
+  it('starts once when asked again while starting (the app begins it early), and stop() waits for that start', async () => {
+    const other = createJobQueue({ db: database.db, logger });
+    const first = other.start({ worker: false });
+    expect(other.start({ worker: false })).toBe(first);
+    // asked to stop mid-start: it lets the start finish, then stops what it started
+    await other.stop();
+    await first;
+    expect(other.describe()).toBe('pg-boss in schema pgboss (send only)');
+  });
+
   it('installs pg-boss in the pgboss schema and declares one queue per job', async () => {
     const { rows } = await sql<{ name: string; policy: string; retry_limit: number }>`
       select name, policy, retry_limit from pgboss.queue where name like 'test.%' order by name`.execute(

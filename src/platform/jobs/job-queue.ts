@@ -116,6 +116,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   const definitions = new Map<string, JobDefinition>();
   let boss: PgBoss | undefined;
   let worker = false;
+  let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   const runs = options.metrics?.counter('lectern_job_runs_total', 'Job runs by job name and outcome', [
     'job',
@@ -164,34 +165,45 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   }
 
   return {
-    async start(startOptions) {
-      if (boss) return;
-      worker = startOptions.worker;
-      const db = poolExecutorOf(options.db);
-      // Instances that start together on a new database all create pg-boss's schema; its own
-      // creation script serialises them only after CREATE SCHEMA, which can collide. Made here
-      // first (retried on that collision), the schema is there when the script runs.
-      await retryOnRace(async () => {
-        await db.executeSql(`create schema if not exists "${schema.replaceAll('"', '""')}"`);
-      });
-      let instance: PgBoss | undefined;
-      await retryOnRace(async () => {
-        instance = new PgBoss({
-          db,
-          schema,
-          schedule: worker,
-          supervise: worker,
-          ...(options.cronMonitorIntervalSeconds
-            ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: 1 }
-            : {}),
+    start(startOptions) {
+      // one start however often it is asked for: the app begins it early, beside the migrations,
+      // and awaits the same start before it registers the jobs
+      starting ??= (async () => {
+        worker = startOptions.worker;
+        const db = poolExecutorOf(options.db);
+        // Instances that start together on a new database all create pg-boss's schema; its own
+        // creation script serialises them only after CREATE SCHEMA, which can collide. Made here
+        // first (retried on that collision), the schema is there when the script runs.
+        await retryOnRace(async () => {
+          await db.executeSql(`create schema if not exists "${schema.replaceAll('"', '""')}"`);
         });
-        // an unhandled 'error' event would crash the process; pg-boss reports and carries on
-        instance.on('error', (err) => {
-          log.error({ err }, 'job queue error');
+        let instance: PgBoss | undefined;
+        await retryOnRace(async () => {
+          instance = new PgBoss({
+            db,
+            schema,
+            schedule: worker,
+            supervise: worker,
+            ...(options.cronMonitorIntervalSeconds
+              ? {
+                  cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds,
+                  cronWorkerIntervalSeconds: 1,
+                }
+              : {}),
+          });
+          // an unhandled 'error' event would crash the process; pg-boss reports and carries on
+          instance.on('error', (err) => {
+            log.error({ err }, 'job queue error');
+          });
+          await instance.start();
         });
-        await instance.start();
+        boss = instance;
+      })().catch((err: unknown) => {
+        // a failed start may be tried again
+        starting = undefined;
+        throw err;
       });
-      boss = instance;
+      return starting;
     },
 
     async register(jobs) {
@@ -262,6 +274,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
     stop() {
       stopping ??= (async () => {
+        // a start still under way would leave pg-boss running after this stop
+        await starting?.catch(() => undefined);
         if (!boss) return;
         // pg-boss waits for running jobs up to the timeout, then fails them back to the queue
         await boss.stop({
