@@ -6,6 +6,11 @@ import v8 from 'node:v8';
  * server with ~90 MB live heap under load let garbage pile up to 300+ MB before collecting it
  * (bench/RESULTS.md, memory round). 50 % keeps the peak near live × 1.5 for a few more full
  * collections, which run mostly on V8's background threads.
+ *
+ * The young generation is not capped here: V8 sizes it when the heap is set up, so
+ * `--max-semi-space-size` set at run time changes nothing (the new space still grows to
+ * 2 × 16 MB = 32 MB of RSS on Node 20); it takes `node --max-semi-space-size=N` at start, at the
+ * price of more scavenges (bench/RESULTS.md, 2026-12-03 memory round).
  */
 export const HEAP_GROWING_PERCENT = 50;
 

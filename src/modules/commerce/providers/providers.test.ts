@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../platform/settings.js';
 import { money } from '../../../platform/money.js';
@@ -82,6 +84,48 @@ describe('createProviders', () => {
       amount: { amount: 1234, currency: 'CNY' },
     });
   });
+
+  it('loads the Stripe and Alipay SDKs only at the first call that needs them', async () => {
+    // a fresh process: this one may have loaded them already; a resolve hook reports each SDK
+    // the moment something imports it
+    const hooks = `export let port; export function initialize(data) { port = data.port; }
+      export async function resolve(s, c, next) { if (s === 'stripe' || s === 'alipay-sdk') port.postMessage(s); return next(s, c); }`;
+    const script = `
+      import { register } from 'node:module';
+      import { MessageChannel } from 'node:worker_threads';
+      const { port1, port2 } = new MessageChannel();
+      const loaded = [];
+      port1.on('message', (name) => loaded.push(name));
+      port1.unref();
+      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+      const { createProviders } = await import(${JSON.stringify(new URL('./providers.ts', import.meta.url).href)});
+      const providers = createProviders(JSON.parse(process.env.SETTINGS));
+      await settle();
+      const steps = { configured: [...loaded] };
+      // a malformed webhook is refused before the SDK is needed
+      await providers.get('card').verifyNotification({ headers: {}, rawBody: Buffer.from('{}') }).catch(() => {});
+      await settle();
+      steps.malformed = [...loaded];
+      await providers.get('card').verifyNotification({ headers: { 'stripe-signature': 't=1,v1=00' }, rawBody: Buffer.from('{}') }).catch(() => {});
+      await settle();
+      steps.card = [...loaded];
+      await providers.get('alipay').verifyNotification({ headers: {}, rawBody: Buffer.from('sign=AAAA&sign_type=RSA2') }).catch(() => {});
+      await settle();
+      steps.alipay = [...loaded];
+      console.log(JSON.stringify(steps));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { env: { ...process.env, SETTINGS: JSON.stringify(settingsFrom(fullEnv)) } },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      configured: [],
+      malformed: [],
+      card: ['stripe'],
+      alipay: ['stripe', 'alipay-sdk'],
+    });
+  }, 30_000);
 
   it('stops on half a configuration, naming what is missing', () => {
     const { WECHATPAY_API_V3_KEY: _, WECHATPAY_PLATFORM_SERIAL: __, ...partial } = fullEnv;
