@@ -196,7 +196,7 @@ describe('batched delivery', () => {
 
   it('handleInBatches applies each new event with handle, in order, in one transaction that fails whole', async () => {
     const seen: { id: string; txid: string }[] = [];
-    let failOn: string | undefined;
+    const failing = { id: '' };
     const subscription = subscriptionFor(
       database.db,
       schema,
@@ -211,7 +211,7 @@ describe('batched delivery', () => {
             .insertInto('inboxtest.notes')
             .values({ id: event.aggregateId })
             .execute();
-          if (event.id === failOn) throw new Error('this event failed');
+          if (event.id === failing.id) throw new Error('this event failed');
         },
       }),
     );
@@ -223,7 +223,7 @@ describe('batched delivery', () => {
     expect(await Promise.all([a, b, c].map((e) => committed(e.aggregateId)))).toEqual([true, true, true]);
 
     const [d, e] = [envelope(), envelope()];
-    failOn = e.id;
+    failing.id = e.id;
     await expect(subscription.handleBatch?.([d, e])).rejects.toThrow('this event failed');
     expect(await committed(d.aggregateId)).toBe(false);
   });
