@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { handleInBatches } from '../../platform/messaging/inbox.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { ConsumedEvents } from './analytics.events.js';
@@ -81,135 +82,138 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
     (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
 
   return [
-    eventSubscriber({
-      consumer: 'analytics.raw',
-      events: [
-        ...ConsumedEvents.commerce,
-        ...ConsumedEvents.learning,
-        ...ConsumedEvents.community,
-        ...ConsumedEvents.identity,
-      ],
-      async handle(event, trx) {
-        const db = tx(trx);
-        switch (event.type) {
-          case 'commerce.order.paid': {
-            const d = event.data;
-            await ingest.record(db, [
-              domainEvent(event, { kind: 'order_paid', at: d.paidAt, userId: d.userId }),
-            ]);
-            if (!isUuid(d.userId) || !isUuid(d.orderId)) return;
-            const lines = d.lines.filter((l) => isUuid(l.courseId));
-            await insertOrderLines(
-              db,
-              lines.map((l) => ({
-                orderId: d.orderId,
-                courseId: l.courseId,
+    // the events waiting on the bus in one transaction: one begin, inbox insert and commit for them
+    handleInBatches(
+      eventSubscriber({
+        consumer: 'analytics.raw',
+        events: [
+          ...ConsumedEvents.commerce,
+          ...ConsumedEvents.learning,
+          ...ConsumedEvents.community,
+          ...ConsumedEvents.identity,
+        ],
+        async handle(event, trx) {
+          const db = tx(trx);
+          switch (event.type) {
+            case 'commerce.order.paid': {
+              const d = event.data;
+              await ingest.record(db, [
+                domainEvent(event, { kind: 'order_paid', at: d.paidAt, userId: d.userId }),
+              ]);
+              if (!isUuid(d.userId) || !isUuid(d.orderId)) return;
+              const lines = d.lines.filter((l) => isUuid(l.courseId));
+              await insertOrderLines(
+                db,
+                lines.map((l) => ({
+                  orderId: d.orderId,
+                  courseId: l.courseId,
+                  userId: d.userId,
+                  amount: l.amount,
+                  currency: d.currency,
+                  instructorIds: l.instructorIds.filter(isUuid),
+                  paidAt: d.paidAt,
+                })),
+              );
+              const courseIds = lines.map((l) => l.courseId);
+              await addPurchases(db, d.userId, courseIds);
+              await own(db, d.userId, courseIds);
+              for (const l of lines) await addInstructors(db, l.courseId, l.instructorIds);
+              return;
+            }
+            case 'commerce.order.refunded': {
+              const d = event.data;
+              await ingest.record(db, [
+                domainEvent(event, { kind: 'order_refunded', at: d.refundedAt, userId: d.userId }),
+              ]);
+              if (!isUuid(d.userId)) return;
+              const revoked = d.revokedCourseIds.filter(isUuid);
+              await removePurchases(db, d.userId, revoked);
+              await disown(db, d.userId, revoked);
+              return;
+            }
+            case 'learning.entitlement.granted': {
+              const d = event.data;
+              const raw = domainEvent(event, {
+                kind: 'enrolment',
+                at: d.grantedAt,
                 userId: d.userId,
-                amount: l.amount,
-                currency: d.currency,
-                instructorIds: l.instructorIds.filter(isUuid),
-                paidAt: d.paidAt,
-              })),
-            );
-            const courseIds = lines.map((l) => l.courseId);
-            await addPurchases(db, d.userId, courseIds);
-            await own(db, d.userId, courseIds);
-            for (const l of lines) await addInstructors(db, l.courseId, l.instructorIds);
-            return;
+                courseId: d.courseId,
+              });
+              await ingest.record(db, [raw]);
+              if (isUuid(d.userId) && isUuid(d.courseId)) await own(db, d.userId, [d.courseId]);
+              return;
+            }
+            case 'learning.entitlement.revoked': {
+              const d = event.data;
+              const raw = domainEvent(event, {
+                kind: 'unenrolment',
+                at: d.revokedAt,
+                userId: d.userId,
+                courseId: d.courseId,
+              });
+              await ingest.record(db, [raw]);
+              if (isUuid(d.userId) && isUuid(d.courseId)) await disown(db, d.userId, [d.courseId]);
+              return;
+            }
+            case 'learning.lesson.completed': {
+              const d = event.data;
+              const at = d.completedAt;
+              const fields = {
+                kind: 'lesson_completed',
+                at,
+                userId: d.userId,
+                courseId: d.courseId,
+                lessonId: d.lessonId,
+              };
+              await ingest.record(db, [domainEvent(event, fields)]);
+              return;
+            }
+            case 'learning.course.completed': {
+              const d = event.data;
+              const fields = {
+                kind: 'course_completed',
+                at: d.completedAt,
+                userId: d.userId,
+                courseId: d.courseId,
+              };
+              await ingest.record(db, [domainEvent(event, fields)]);
+              return;
+            }
+            case 'community.review.created': {
+              const d = event.data;
+              const fields = {
+                kind: 'review_created',
+                at: d.createdAt,
+                userId: d.authorId,
+                courseId: d.courseId,
+              };
+              await ingest.record(db, [domainEvent(event, fields)]);
+              return;
+            }
+            case 'community.comment.created': {
+              const d = event.data;
+              const fields = {
+                kind: 'comment_created',
+                at: d.createdAt,
+                userId: d.authorId,
+                courseId: d.courseId,
+                lessonId: d.lessonId,
+              };
+              await ingest.record(db, [domainEvent(event, fields)]);
+              return;
+            }
+            case 'identity.user.registered': {
+              const d = event.data;
+              // no time in the data: the envelope's is when the account was made
+              await ingest.record(db, [
+                domainEvent(event, { kind: 'user_registered', at: undefined, userId: d.userId }),
+              ]);
+              return;
+            }
           }
-          case 'commerce.order.refunded': {
-            const d = event.data;
-            await ingest.record(db, [
-              domainEvent(event, { kind: 'order_refunded', at: d.refundedAt, userId: d.userId }),
-            ]);
-            if (!isUuid(d.userId)) return;
-            const revoked = d.revokedCourseIds.filter(isUuid);
-            await removePurchases(db, d.userId, revoked);
-            await disown(db, d.userId, revoked);
-            return;
-          }
-          case 'learning.entitlement.granted': {
-            const d = event.data;
-            const raw = domainEvent(event, {
-              kind: 'enrolment',
-              at: d.grantedAt,
-              userId: d.userId,
-              courseId: d.courseId,
-            });
-            await ingest.record(db, [raw]);
-            if (isUuid(d.userId) && isUuid(d.courseId)) await own(db, d.userId, [d.courseId]);
-            return;
-          }
-          case 'learning.entitlement.revoked': {
-            const d = event.data;
-            const raw = domainEvent(event, {
-              kind: 'unenrolment',
-              at: d.revokedAt,
-              userId: d.userId,
-              courseId: d.courseId,
-            });
-            await ingest.record(db, [raw]);
-            if (isUuid(d.userId) && isUuid(d.courseId)) await disown(db, d.userId, [d.courseId]);
-            return;
-          }
-          case 'learning.lesson.completed': {
-            const d = event.data;
-            const at = d.completedAt;
-            const fields = {
-              kind: 'lesson_completed',
-              at,
-              userId: d.userId,
-              courseId: d.courseId,
-              lessonId: d.lessonId,
-            };
-            await ingest.record(db, [domainEvent(event, fields)]);
-            return;
-          }
-          case 'learning.course.completed': {
-            const d = event.data;
-            const fields = {
-              kind: 'course_completed',
-              at: d.completedAt,
-              userId: d.userId,
-              courseId: d.courseId,
-            };
-            await ingest.record(db, [domainEvent(event, fields)]);
-            return;
-          }
-          case 'community.review.created': {
-            const d = event.data;
-            const fields = {
-              kind: 'review_created',
-              at: d.createdAt,
-              userId: d.authorId,
-              courseId: d.courseId,
-            };
-            await ingest.record(db, [domainEvent(event, fields)]);
-            return;
-          }
-          case 'community.comment.created': {
-            const d = event.data;
-            const fields = {
-              kind: 'comment_created',
-              at: d.createdAt,
-              userId: d.authorId,
-              courseId: d.courseId,
-              lessonId: d.lessonId,
-            };
-            await ingest.record(db, [domainEvent(event, fields)]);
-            return;
-          }
-          case 'identity.user.registered': {
-            const d = event.data;
-            // no time in the data: the envelope's is when the account was made
-            await ingest.record(db, [
-              domainEvent(event, { kind: 'user_registered', at: undefined, userId: d.userId }),
-            ]);
-            return;
-          }
-        }
-      },
-    }),
+        },
+      }),
+    ),
     eventSubscriber({
       consumer: 'analytics.courses',
       events: ConsumedEvents.catalog,

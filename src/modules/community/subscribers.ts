@@ -1,4 +1,5 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { TypedEnvelope } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import { ProfileUpdatedEvent, UserRegisteredEvent } from '../identity/index.js';
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/index.js';
@@ -8,6 +9,7 @@ import type { VerifyPurchaseJob } from './jobs.js';
 import type { ReviewsService } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
 import { matchForm } from '../../platform/text.js';
+import { unverifiedReviewKeys } from './verification.queries.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
@@ -25,6 +27,33 @@ export function createCommunitySubscribers(deps: {
   const { reviews, jobs, verifyPurchase } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
   const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
+
+  /**
+   * Queue `community.verify-purchase` for each revocation, and for each grant whose user has a
+   * review of the course with the mark off. A grant finds nothing to change otherwise: a review
+   * can only be written by an owner, and starts verified; and a mark that a later revocation
+   * should take away is that revocation's job. So a first purchase (no review yet) costs one
+   * look-up instead of a job. The job asks learning after this commits: no call to another
+   * module in a transaction.
+   */
+  async function verifyLater(
+    trx: Kysely<object>,
+    events: readonly TypedEnvelope<string, { userId: string; courseId: string }>[],
+  ): Promise<void> {
+    const key = (d: { userId: string; courseId: string }) => `${d.userId}:${d.courseId}`;
+    const grants = events.filter((e) => e.type === EntitlementGrantedEvent.type).map((e) => e.data);
+    const unverified = await unverifiedReviewKeys(tx(trx), grants);
+    for (const event of events) {
+      const { userId, courseId } = event.data;
+      if (event.type === EntitlementGrantedEvent.type && !unverified.has(key(event.data))) continue;
+      await jobs.send(
+        verifyPurchase,
+        { userId, courseId },
+        { transaction: trx, singletonKey: key(event.data) },
+      );
+    }
+  }
+
   return [
     eventSubscriber({
       consumer: 'community.ratings',
@@ -36,18 +65,9 @@ export function createCommunitySubscribers(deps: {
     eventSubscriber({
       consumer: 'community.grants',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      async handle(event, trx) {
-        // the job asks learning after this commits: no call to another module in a transaction
-        const { userId, courseId } = event.data;
-        await jobs.send(
-          verifyPurchase,
-          { userId, courseId },
-          {
-            transaction: trx,
-            singletonKey: `${userId}:${courseId}`,
-          },
-        );
-      },
+      handle: (event, trx) => verifyLater(trx, [event]),
+      // the grants and revocations waiting on the bus in one transaction, with one review look-up
+      handleBatch: (events, trx) => verifyLater(trx, events),
     }),
     eventSubscriber({
       consumer: 'community.members',

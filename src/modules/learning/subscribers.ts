@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { handleInBatches } from '../../platform/messaging/inbox.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import type { EntitlementsService } from './entitlements.service.js';
@@ -12,18 +13,21 @@ import type { LearningTables } from './tables.js';
  */
 export function createLearningSubscribers(entitlements: EntitlementsService): ModuleSubscriber[] {
   return [
-    eventSubscriber({
-      consumer: 'learning.entitlements',
-      events: [OrderPaidEvent, OrderRefundedEvent],
-      async handle(event, trx, { afterCommit }) {
-        // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
-        const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
-        const touched =
-          event.type === 'commerce.order.paid'
-            ? await entitlements.applyOrderPaid(tx, event.data)
-            : await entitlements.applyOrderRefunded(tx, event.data);
-        if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
-      },
-    }),
+    // the events waiting on the bus in one transaction: one begin, inbox insert and commit for them
+    handleInBatches(
+      eventSubscriber({
+        consumer: 'learning.entitlements',
+        events: [OrderPaidEvent, OrderRefundedEvent],
+        async handle(event, trx, { afterCommit }) {
+          // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
+          const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+          const touched =
+            event.type === 'commerce.order.paid'
+              ? await entitlements.applyOrderPaid(tx, event.data)
+              : await entitlements.applyOrderRefunded(tx, event.data);
+          if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
+        },
+      }),
+    ),
   ];
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import type { Clock } from '../../platform/clock.js';
 import type { EventDefinition, TypedEnvelope } from '../../platform/messaging/events.js';
-import type { DeliveryContext } from '../../platform/messaging/inbox.js';
+import { type DeliveryContext, handleInBatches } from '../../platform/messaging/inbox.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import {
@@ -283,18 +283,21 @@ export function createNotifySubscribers(deps: {
         },
       }),
     ),
-    eventSubscriber({
-      consumer: 'notify.entitlements',
-      events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      async handle(event, trx) {
-        const db = tables(trx);
-        if (event.type === 'learning.entitlement.granted') {
-          await grantEntitlement(db, event.data.userId, event.data.courseId);
-        } else {
-          await revokeEntitlement(db, event.data.userId, event.data.courseId);
-        }
-      },
-    }),
+    // the events waiting on the bus in one transaction: one begin, inbox insert and commit for them
+    handleInBatches(
+      eventSubscriber({
+        consumer: 'notify.entitlements',
+        events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
+        async handle(event, trx) {
+          const db = tables(trx);
+          if (event.type === 'learning.entitlement.granted') {
+            await grantEntitlement(db, event.data.userId, event.data.courseId);
+          } else {
+            await revokeEntitlement(db, event.data.userId, event.data.courseId);
+          }
+        },
+      }),
+    ),
     eventSubscriber({
       consumer: 'notify.course-updates',
       events: [CourseUpdatedEvent, LessonAddedEvent],

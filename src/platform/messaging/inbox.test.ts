@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/helpers/database.js';
 import type { Database } from '../db/database.js';
 import { migrateAll } from '../db/migrations.js';
-import { subscriptionFor } from './inbox.js';
+import { handleInBatches, subscriptionFor } from './inbox.js';
 import { outboxMigration } from './outbox.js';
 import { capturingLogger } from './test-support.js';
 import type { EventEnvelope } from './types.js';
@@ -192,6 +192,40 @@ describe('batched delivery', () => {
     await subscription.handle(a);
     await subscription.handle(b);
     expect(await Promise.all([a, b].map((e) => committed(e.aggregateId)))).toEqual([true, true]);
+  });
+
+  it('handleInBatches applies each new event with handle, in order, in one transaction that fails whole', async () => {
+    const seen: { id: string; txid: string }[] = [];
+    const failing = { id: '' };
+    const subscription = subscriptionFor(
+      database.db,
+      schema,
+      handleInBatches({
+        consumer: 'inboxtest.one-by-one',
+        types: ['inboxtest.note.written'],
+        async handle(event: EventEnvelope, trx: Kysely<object>) {
+          const { rows } = await sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx);
+          seen.push({ id: event.id, txid: rows[0]?.txid ?? '' });
+          await trx
+            .withTables<Tables>()
+            .insertInto('inboxtest.notes')
+            .values({ id: event.aggregateId })
+            .execute();
+          if (event.id === failing.id) throw new Error('this event failed');
+        },
+      }),
+    );
+    const [a, b, c] = [envelope(), envelope(), envelope()];
+    await subscription.handle(a);
+    await subscription.handleBatch?.([a, b, c]);
+    expect(seen.map((s) => s.id)).toEqual([a.id, b.id, c.id]);
+    expect(new Set(seen.slice(1).map((s) => s.txid)).size).toBe(1);
+    expect(await Promise.all([a, b, c].map((e) => committed(e.aggregateId)))).toEqual([true, true, true]);
+
+    const [d, e] = [envelope(), envelope()];
+    failing.id = e.id;
+    await expect(subscription.handleBatch?.([d, e])).rejects.toThrow('this event failed');
+    expect(await committed(d.aggregateId)).toBe(false);
   });
 
   it('is offered only by subscribers that batch', () => {

@@ -287,3 +287,65 @@ describe('several relays on one outbox', () => {
     expect(left).toEqual([]);
   });
 });
+
+describe('one relay over several outboxes', () => {
+  const schemas = ['msgtest_one', 'msgtest_two'];
+
+  beforeAll(async () => {
+    await migrateAll(
+      database.db,
+      schemas.map((schema) => ({ schema, migrations: { '0000-messaging': outboxMigration(schema) } })),
+    );
+  });
+
+  it('claims them in one round, in enqueue order per outbox; a failed publish holds back only its own outbox', async () => {
+    const enqueued = async (schema: string) =>
+      database.db.transaction().execute((trx) =>
+        enqueue(
+          trx,
+          schema,
+          [0, 1, 2].map((i) => ({ type: thingCreated, aggregateId: `${schema}-${i}`, data: { i } })),
+        ),
+      );
+    const [one, two] = [await enqueued('msgtest_one'), await enqueued('msgtest_two')];
+    const failing = one[1]?.id;
+    let failOnce = true;
+    const published: string[] = [];
+    const recorder: EventBus = {
+      kind: 'in-process',
+      publish(event) {
+        if (event.id === failing && failOnce) {
+          failOnce = false;
+          return Promise.reject(new Error('bus down'));
+        }
+        published.push(event.id);
+        return Promise.resolve();
+      },
+      subscribe: () => Promise.resolve(),
+      ping: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      describe: () => 'recorder',
+    };
+    const relay = createOutboxRelay({ db: database.db, bus: recorder, schemas, logger });
+    const ids = (events: EventEnvelope[]) => events.map((e) => e.id);
+
+    // the first outbox stops at its failed row; the second goes out whole
+    expect(await relay.runOnce()).toBe(4);
+    expect(published).toEqual([...ids(one).slice(0, 1), ...ids(two)]);
+    const failed = await messagingTables(database.db, 'msgtest_one')
+      .selectFrom('outbox')
+      .select(['id', 'attempts', 'published_at'])
+      .where('published_at', 'is', null)
+      .orderBy('seq')
+      .execute();
+    expect(failed.map((r) => [r.id, r.attempts])).toEqual([
+      [one[1]?.id, 1],
+      [one[2]?.id, 0],
+    ]);
+
+    // the next round takes up where it stopped, in order
+    expect(await relay.runOnce()).toBe(2);
+    expect(published).toEqual([...ids(one).slice(0, 1), ...ids(two), ...ids(one).slice(1)]);
+    expect(await relay.runOnce()).toBe(0);
+  });
+});

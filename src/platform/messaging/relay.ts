@@ -31,6 +31,18 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** An outbox row claimed by a round, with the index of its schema in `schemas`. */
+interface ClaimedRow {
+  schema_index: number;
+  id: string;
+  type: string;
+  version: number;
+  aggregate_id: string;
+  data: unknown;
+  occurred_at: Date | string;
+  attempts: number;
+}
+
 interface Round {
   published: number;
   /** A schema returned a full batch: more rows are probably waiting. */
@@ -65,21 +77,34 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // happened after this round's query
   let notified = false;
 
-  async function relaySchema(schema: string): Promise<Round> {
+  /**
+   * One round over every schema in one transaction: one statement claims each outbox's oldest
+   * unpublished rows (a CTE per schema, each `FOR UPDATE SKIP LOCKED`), one marks what went out.
+   * Per schema it would be a begin, a select, an update and a commit each, and most rounds find
+   * most outboxes empty.
+   */
+  async function round(): Promise<Round> {
+    if (schemas.length === 0) return { published: 0, more: false, failed: false };
     return db.transaction().execute(async (trx) => {
-      const t = messagingTables(trx, schema);
-      const rows = await t
-        .selectFrom('outbox')
-        .select(['id', 'type', 'version', 'aggregate_id', 'data', 'occurred_at', 'attempts'])
-        .where('published_at', 'is', null)
-        .orderBy('seq')
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      const published: string[] = [];
-      let failed = false;
+      const claims = schemas.map(
+        (schema, i) =>
+          sql`${sql.id(`o${i}`)} as (select ${sql.lit(i)}::int as schema_index, id, type, version, aggregate_id, data, occurred_at, attempts, seq from ${sql.table(`${schema}.outbox`)} where published_at is null order by seq limit ${batchSize} for update skip locked)`,
+      );
+      const all = sql.join(
+        schemas.map((_, i) => sql`select * from ${sql.id(`o${i}`)}`),
+        sql` union all `,
+      );
+      const { rows } =
+        await sql<ClaimedRow>`with ${sql.join(claims)} ${all} order by schema_index, seq`.execute(trx);
+      const published = schemas.map((): string[] => []);
+      const claimed = schemas.map(() => 0);
+      const failedSchemas = new Set<number>();
       for (const row of rows) {
+        const i = row.schema_index;
+        claimed[i] = (claimed[i] ?? 0) + 1;
+        // later rows of a schema whose publish failed wait, so a subscriber never sees an event
+        // before the ones enqueued earlier
+        if (failedSchemas.has(i)) continue;
         const event: EventEnvelope = {
           id: row.id,
           type: row.type,
@@ -90,42 +115,36 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         };
         try {
           await bus.publish(event);
-          published.push(row.id);
+          published[i]?.push(row.id);
         } catch (err) {
-          failed = true;
+          failedSchemas.add(i);
+          const schema = schemas[i] ?? '';
           log.warn(
             { err, schema, eventId: row.id, type: row.type, attempts: row.attempts + 1 },
             'publish failed',
           );
-          await t
+          await messagingTables(trx, schema)
             .updateTable('outbox')
             .set({ attempts: sql<number>`attempts + 1`, last_error: String(err).slice(0, 2000) })
             .where('id', '=', row.id)
             .execute();
-          // later rows wait, so a subscriber never sees an event before the ones enqueued earlier
-          break;
         }
       }
-      if (published.length > 0) {
-        await t
-          .updateTable('outbox')
-          .set({ published_at: sql`now()` })
-          .where('id', 'in', published)
-          .execute();
-      }
-      return { published: published.length, more: !failed && rows.length === batchSize, failed };
+      const marks = schemas.flatMap((schema, i) => {
+        const ids = published[i] ?? [];
+        return ids.length === 0
+          ? []
+          : [
+              sql`${sql.id(`u${i}`)} as (update ${sql.table(`${schema}.outbox`)} set published_at = now() where id = any(${ids}::uuid[]))`,
+            ];
+      });
+      if (marks.length > 0) await sql`with ${sql.join(marks)} select 1`.execute(trx);
+      return {
+        published: published.reduce((n, ids) => n + ids.length, 0),
+        more: claimed.some((n, i) => n === batchSize && !failedSchemas.has(i)),
+        failed: failedSchemas.size > 0,
+      };
     });
-  }
-
-  async function round(): Promise<Round> {
-    const total: Round = { published: 0, more: false, failed: false };
-    for (const schema of schemas) {
-      const r = await relaySchema(schema);
-      total.published += r.published;
-      total.more ||= r.more;
-      total.failed ||= r.failed;
-    }
-    return total;
   }
 
   function pause(ms: number): Promise<void> {
