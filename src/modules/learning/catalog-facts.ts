@@ -28,7 +28,16 @@ export function createCourseFacts(catalog: CatalogApi, cache: Cache, seconds: nu
     return value;
   }
   const orUndefined = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
+  // the value kept under `key` (null when the catalog said there is none), as `cached` stored it
+  const kept = (key: string) => local.get(key)?.v ?? undefined;
   return {
+    /**
+     * The lesson as this process keeps it, without waiting for anything: the answer `lesson` would
+     * give from the same copy, or undefined when none is kept (or the catalog said there is none).
+     */
+    keptLesson: (lessonId: string) => kept(`learning:lesson:${lessonId}`) as CatalogLesson | undefined,
+    /** The course as this process keeps it, as `keptLesson`. */
+    keptCourse: (courseId: string) => kept(`learning:course:${courseId}`) as CourseForSale | undefined,
     async lesson(lessonId: string): Promise<CatalogLesson | undefined> {
       return orUndefined(
         await cached(`learning:lesson:${lessonId}`, () => catalog.getLesson(lessonId), false),

@@ -13,12 +13,16 @@ export const ANONYMOUS = '-';
 export function createContentUrlSigner(secret: () => Promise<Buffer>) {
   const payload = (lessonId: string, user: string, exp: number) =>
     `lectern-lesson-content-v1\n${lessonId}\n${user}\n${exp}`;
+  // the secret once it has loaded: a signature then waits for nothing (a refused secret is
+  // never kept, so every signature asks again and fails as the first did)
+  let loaded: Buffer | undefined;
+  const key = async () => (loaded ??= await secret());
   return {
     async sign(lessonId: string, user: string, exp: number): Promise<string> {
-      return hmacSign(await secret(), payload(lessonId, user, exp));
+      return hmacSign(loaded ?? (await key()), payload(lessonId, user, exp));
     },
     async verify(lessonId: string, user: string, exp: number, sig: string, nowSeconds: number) {
-      const ok = hmacVerify(await secret(), payload(lessonId, user, exp), sig);
+      const ok = hmacVerify(loaded ?? (await key()), payload(lessonId, user, exp), sig);
       if (!ok) return 'invalid' as ContentUrlCheck;
       return (nowSeconds > exp ? 'expired' : 'valid') as ContentUrlCheck;
     },

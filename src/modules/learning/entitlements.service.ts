@@ -159,6 +159,12 @@ export function createEntitlementsService(deps: {
       };
     },
 
+    /**
+     * The answer this process keeps, without waiting for anything: what `isEntitled` would answer
+     * from the same copy, or undefined when the copy holds none or is not trusted now.
+     */
+    keptAnswer: (userId: string, courseId: string): boolean | undefined => copy.get(userId, courseId),
+
     async isEntitled(userId: string, courseId: string): Promise<boolean> {
       // this process's copy first: the warm content check makes no round trip
       const kept = copy.get(userId, courseId);

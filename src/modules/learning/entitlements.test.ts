@@ -206,6 +206,39 @@ describe('content access', () => {
     expect(anonymousPaid.json()).toMatchObject({ code: 'learning.purchase-required', courseId: course.id });
   });
 
+  it('answers a warm check (from the process’s copies) exactly as the cold one before it', async () => {
+    const course = await t.course();
+    const [preview, paid] = course.lessonIds as [string, string];
+    const buyer = await t.kit.caller('learner');
+    await t.paid(buyer.id, [course.id]);
+    await t.kit.settle();
+    const cases: [string, { id: string; token: string } | undefined, string][] = [
+      [preview, undefined, 'preview'],
+      [paid, buyer, 'entitled'],
+      [paid, t.instructor, 'instructor'],
+      [paid, t.admin, 'admin'],
+    ];
+    for (const [lesson, as, via] of cases) {
+      const cold = await access(lesson, as);
+      const warm = await access(lesson, as);
+      expect(cold.statusCode, via).toBe(200);
+      expect(warm.body, via).toBe(cold.body);
+      const body = warm.json<{ access: string; contentUrl: string }>();
+      expect(body.access).toBe(via);
+      // the query is what URLSearchParams writes for these values, as it was built before
+      const query = new URL(body.contentUrl, 'http://x').searchParams;
+      expect(query.get('u')).toBe(as?.id ?? '-');
+      expect(body.contentUrl).toBe(
+        `/api/v1/lessons/${lesson}/content?${new URLSearchParams(query).toString()}`,
+      );
+    }
+    // refusals are not taken from the copies: the anonymous 403 and an unknown lesson's 404 stay
+    for (let i = 0; i < 2; i++) {
+      expect((await access(paid)).statusCode).toBe(403);
+      expect((await access(crypto.randomUUID(), buyer)).statusCode).toBe(404);
+    }
+  });
+
   it('answers 404 for unknown lessons and lessons of unpublished courses', async () => {
     const draft = await t.course({ publish: false });
     for (const id of [crypto.randomUUID(), draft.lessonIds[0] ?? '']) {
