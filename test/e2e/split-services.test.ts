@@ -105,7 +105,7 @@ async function mailedCode(mailDir: string, to: string): Promise<string> {
   let code: string | undefined;
   await waitFor(async () => {
     const files = await readdir(mailDir).catch(() => [] as string[]);
-    for (const file of files) {
+    for (const file of files.filter((name) => name.endsWith('.json'))) {
       const mail = JSON.parse(await readFile(path.join(mailDir, file), 'utf8')) as {
         to: string;
         text: string;

@@ -70,7 +70,8 @@ describe('mailer', () => {
     const mailer = createMailer({ from: 'Lectern <no-reply@lectern.test>', outboxDir: folder, logger });
     const { id } = await mailer.send({ to: 'a@example.com', subject: 'Verify your email', text: 'link' });
     const files = await readdir(folder);
-    expect(files).toContain(`${id}.json`);
+    // only the finished mail: the partial file it was written to has been renamed into place
+    expect(files).toEqual([`${id}.json`]);
     const stored = JSON.parse(await readFile(path.join(folder, `${id}.json`), 'utf8'));
     expect(stored).toMatchObject({ to: 'a@example.com', subject: 'Verify your email', text: 'link' });
   });

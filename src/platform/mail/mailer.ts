@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
@@ -59,7 +59,11 @@ export function createMailer(options: {
       const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}`;
       await mkdir(outboxDir, { recursive: true });
       const file = path.join(outboxDir, `${id}.json`);
-      await writeFile(file, JSON.stringify({ from, ...message }, null, 2));
+      // written beside it and renamed into place, so whoever watches the folder for `.json` files
+      // (a developer's tool, a test) never reads half a mail
+      const partial = `${file}.partial`;
+      await writeFile(partial, JSON.stringify({ from, ...message }, null, 2));
+      await rename(partial, file);
       logger.info({ to: message.to, subject: message.subject, file }, 'mail written to the local outbox');
       return { id };
     },
