@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { bearerToken } from './auth.js';
 
 /** What the guard accepted before it parsed without a case-insensitive regexp: the reference. */
-function reference(header: string): string | 'refused' {
+function reference(header: string): string {
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
   return match?.[1] ?? 'refused';
 }
 
-function parsed(header: string): string | 'refused' {
+function parsed(header: string): string {
   try {
     return bearerToken({ headers: { authorization: header } } as unknown as FastifyRequest) ?? 'refused';
   } catch {

@@ -18,7 +18,12 @@ const NODE_READS = new Set([
 
 /** Node's header-block writer; an underscored method, so not in @types/node. */
 interface StoresHeader {
-  _storeHeader(firstLine: string, headers: OutgoingHttpHeaders | null): void;
+  _storeHeader: (firstLine: string, headers: OutgoingHttpHeaders | null) => void;
+}
+
+/** Node's writeHead with its three forms, called as it was given. */
+interface WritesHead {
+  writeHead: (...args: unknown[]) => unknown;
 }
 
 /**
@@ -75,7 +80,11 @@ export function constantHeadersResponse(
         this.getHeaderNames().length > 0
       ) {
         this.constantBlock = '';
-        return Reflect.apply(ServerResponse.prototype.writeHead, this, [statusCode, reason, headers]) as this;
+        return Reflect.apply((ServerResponse.prototype as unknown as WritesHead).writeHead, this, [
+          statusCode,
+          reason,
+          headers,
+        ]) as this;
       }
       const given = reason as OutgoingHttpHeaders;
       const rest: OutgoingHttpHeaders = {};

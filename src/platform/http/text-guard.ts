@@ -22,6 +22,7 @@ const CR = 0x0d;
  * not. Nearly all text has none, and the regexp engine scans it about twice as fast as the loop
  * below (a 600-character bearer token on every guarded request); the loop decides the rest.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is its job
 const SUSPECT = /[\x00-\x1f\x7f\ud800-\udfff]/;
 
 /** Why `text` is refused, or undefined when it is fine. */

@@ -26,7 +26,7 @@ interface PromSeries {
 
 export interface HttpHistogram {
   /** One request's duration. Counts into a pre-resolved series: no label hashing, no allocation. */
-  observe(method: string, route: string, status: number, seconds: number): void;
+  readonly observe: (method: string, route: string, status: number, seconds: number) => void;
 }
 
 /**

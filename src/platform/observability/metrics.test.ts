@@ -19,8 +19,9 @@ function reference() {
   return {
     registry,
     histogram,
-    observe: (method: string, route: string, status: number, seconds: number) =>
-      histogram.observe({ method, route, status: String(status) }, seconds),
+    observe: (method: string, route: string, status: number, seconds: number) => {
+      histogram.observe({ method, route, status: String(status) }, seconds);
+    },
   };
 }
 
