@@ -260,7 +260,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     async verify(token) {
-      const principal = await verified(token);
+      const found = verified(token);
+      // a remembered token is a plain value: awaiting it anyway would cost a turn of the queue
+      const principal = found instanceof Promise ? await found : found;
       if (options.check) await options.check(principal);
       return principal;
     },
@@ -270,14 +272,28 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+/** RFC 6750's b64token, the credentials after "Bearer ". */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BEARER = 'bearer ';
+
+/** "Bearer " in any ASCII case: what /^Bearer /i matches, without a case-insensitive regexp over the whole token. */
+function startsWithBearer(header: string): boolean {
+  // setting bit 5 lower-cases an ASCII letter and maps nothing else onto one (but NUL onto the space)
+  for (let i = 0; i < BEARER.length - 1; i++) {
+    if ((header.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+  }
+  return header.charCodeAt(BEARER.length - 1) === 0x20;
+}
+
 /** `Authorization: Bearer <token>` (RFC 6750); anything else is treated as no credentials. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
-  if (!match?.[1])
+  const text = header.trim();
+  const token = startsWithBearer(text) ? text.slice(BEARER.length) : '';
+  if (!B64TOKEN.test(token))
     throw AppError.unauthenticated('auth.malformed-authorization', 'Use "Authorization: Bearer <token>".');
-  return match[1];
+  return token;
 }
 
 export interface GuardRequirement {
@@ -301,12 +317,14 @@ export interface AuthGuard {
 }
 
 export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
-  const authenticate = async (request: FastifyRequest): Promise<Principal | undefined> => {
+  // one async step: the guard awaits the verifier itself rather than through another async function
+  const authenticate = (request: FastifyRequest): Promise<Principal> | undefined => {
     const token = bearerToken(request);
     if (!token) return undefined;
-    const principal = await verifier.verify(token);
-    request.principal = principal;
-    return principal;
+    return verifier.verify(token).then((principal) => {
+      request.principal = principal;
+      return principal;
+    });
   };
   return {
     verifier,

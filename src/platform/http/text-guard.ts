@@ -17,8 +17,17 @@ const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/**
+ * Any code unit that might be refused: every control character and every surrogate, paired or
+ * not. Nearly all text has none, and the regexp engine scans it about twice as fast as the loop
+ * below (a 600-character bearer token on every guarded request); the loop decides the rest.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is its job
+const SUSPECT = /[\x00-\x1f\x7f\ud800-\udfff]/;
+
 /** Why `text` is refused, or undefined when it is fine. */
 export function badTextReason(text: string, multiLine: boolean): string | undefined {
+  if (!SUSPECT.test(text)) return undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) {
