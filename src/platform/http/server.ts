@@ -17,7 +17,6 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
-import { constantHeadersResponse } from './constant-headers.js';
 import { type CorsOptions, corsHeaders, registerCorsPreflights } from './cors.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
@@ -65,7 +64,8 @@ const unlimited = { rateLimit: false } as const;
  * Node writes them in one pass (setting any on the raw response sends every header through
  * setHeader's validation and then through the header block's assembly again).
  */
-function addEdgeHook(app: App, cors: CorsOptions, security: readonly (readonly [string, string])[]): void {
+function addEdgeHook(app: App, cors: CorsOptions): void {
+  const security = securityHeaders().map(([name, value]) => [name.toLowerCase(), value] as const);
   const setCors = corsHeaders(cors);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -80,11 +80,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   const { config, logger, metrics, cache, readiness } = options;
   // typed as Fastify's logger interface so the instance matches `App` (pino's own type is wider)
   const baseLogger: FastifyBaseLogger = logger;
-  const security = securityHeaders().map(([name, value]) => [name.toLowerCase(), value] as const);
-  const ServerResponse = constantHeadersResponse(security);
   const app = Fastify({
-    // the security headers are validated once and written as one block (constant-headers.ts)
-    ...(ServerResponse ? { http: { ServerResponse } } : {}),
     loggerInstance: baseLogger,
     // request lines at debug, and request.log built only when a line is written
     logController: new RequestLogController(),
@@ -113,7 +109,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     origins: config.corsOrigins,
     exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'location'],
   };
-  addEdgeHook(app, cors, security);
+  addEdgeHook(app, cors);
   registerInputHardening(app);
 
   let closing = false;
