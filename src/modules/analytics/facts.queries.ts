@@ -34,32 +34,48 @@ export async function insertOrderLines(db: Db, lines: OrderLineFact[]): Promise<
     .execute();
 }
 
+/** A user and a course: one row of purchases, owned or course_instructors (course, instructor). */
+export interface Pair {
+  userId: string;
+  courseId: string;
+}
+
 /**
- * Count a user's new purchases into the co-purchase pairs: each new course pairs with every
- * course the user bought (before or in this order), both ways, in one statement each.
+ * Count users' new purchases into the co-purchase pairs, in one statement for any number of users:
+ * each new course pairs with every course its user bought (before or in this call), both ways.
+ * The statement's reads see the purchases as they were before its insert, so a user's courses are
+ * the old rows plus the fresh ones; pairs and buyers are summed first, since one upsert may not
+ * touch a row twice.
  */
-export async function addPurchases(db: Db, userId: string, courseIds: string[]): Promise<void> {
-  const fresh = await db
-    .insertInto('analytics.purchases')
-    .values(courseIds.map((course_id) => ({ user_id: userId, course_id })))
-    .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
-    .returning('course_id')
-    .execute();
-  const added = fresh.map((r) => r.course_id);
-  if (added.length === 0) return;
+export async function addPurchases(db: Db, purchases: Pair[]): Promise<void> {
+  if (purchases.length === 0) return;
   await sql`
-    insert into analytics.course_buyers (course_id, buyers)
-    select c, 1 from unnest(${added}::uuid[]) as c
-    on conflict (course_id) do update set buyers = analytics.course_buyers.buyers + 1`.execute(db);
-  // (new, any) plus (old, new): every unordered pair once per direction, none twice
-  await sql`
-    with added(c) as (select unnest(${added}::uuid[])),
-    mine(p) as (select course_id from analytics.purchases where user_id = ${userId})
+    with fresh as (
+      insert into analytics.purchases (user_id, course_id)
+      select distinct u, c from unnest(${purchases.map((p) => p.userId)}::uuid[], ${purchases.map((p) => p.courseId)}::uuid[]) as t(u, c)
+      on conflict do nothing
+      returning user_id, course_id
+    ), counted as (
+      insert into analytics.course_buyers (course_id, buyers)
+      select course_id, count(*) from fresh group by course_id
+      on conflict (course_id) do update set buyers = analytics.course_buyers.buyers + excluded.buyers
+    ), mine(u, p) as (
+      select user_id, course_id from analytics.purchases where user_id in (select user_id from fresh)
+      union all
+      select user_id, course_id from fresh
+    ), pairs(a, b) as (
+      -- (new, any) plus (old, new): every unordered pair once per direction, none twice
+      select f.course_id, m.p from fresh f join mine m on m.u = f.user_id where f.course_id <> m.p
+      union all
+      select m.p, f.course_id from fresh f join mine m on m.u = f.user_id
+      where f.course_id <> m.p
+        and not exists (select 1 from fresh n where n.user_id = f.user_id and n.course_id = m.p)
+    )
     insert into analytics.copurchases (course_a, course_b, buyers)
-    select c, p, 1 from added, mine where c <> p
-    union all
-    select p, c, 1 from added, mine where c <> p and p not in (select c from added)
-    on conflict (course_a, course_b) do update set buyers = analytics.copurchases.buyers + 1`.execute(db);
+    select a, b, count(*) from pairs group by a, b
+    on conflict (course_a, course_b) do update set buyers = analytics.copurchases.buyers + excluded.buyers`.execute(
+    db,
+  );
 }
 
 /** The reverse of addPurchases for refunded courses: the pairs lose this buyer. */
@@ -89,11 +105,11 @@ export async function removePurchases(db: Db, userId: string, courseIds: string[
   await db.deleteFrom('analytics.copurchases').where('buyers', '<=', 0).execute();
 }
 
-export async function own(db: Db, userId: string, courseIds: string[]): Promise<void> {
-  if (courseIds.length === 0) return;
+export async function own(db: Db, owned: Pair[]): Promise<void> {
+  if (owned.length === 0) return;
   await db
     .insertInto('analytics.owned')
-    .values(courseIds.map((course_id) => ({ user_id: userId, course_id })))
+    .values(owned.map((o) => ({ user_id: o.userId, course_id: o.courseId })))
     .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
     .execute();
 }
@@ -167,11 +183,22 @@ export async function replaceCourseTags(db: Db, courseId: string, tags: string[]
 }
 
 export async function addInstructors(db: Db, courseId: string, instructorIds: string[]): Promise<void> {
-  const ids = instructorIds.filter(isUuid);
-  if (ids.length === 0) return;
+  await addCourseInstructors(
+    db,
+    instructorIds.map((instructorId) => ({ courseId, instructorId })),
+  );
+}
+
+/** The instructors of any number of courses in one statement; ids that are not uuids are dropped. */
+export async function addCourseInstructors(
+  db: Db,
+  rows: { courseId: string; instructorId: string }[],
+): Promise<void> {
+  const valid = rows.filter((r) => isUuid(r.instructorId));
+  if (valid.length === 0) return;
   await db
     .insertInto('analytics.course_instructors')
-    .values(ids.map((instructor_id) => ({ course_id: courseId, instructor_id })))
+    .values(valid.map((r) => ({ course_id: r.courseId, instructor_id: r.instructorId })))
     .onConflict((oc) => oc.columns(['course_id', 'instructor_id']).doNothing())
     .execute();
 }

@@ -60,33 +60,30 @@ export async function insertClientBatch(
   return Number(result.rows[0]?.accepted ?? 0);
 }
 
-/** One multi-row insert of any number of events: each column travels as one array parameter. */
+/**
+ * Any number of events in one statement: each column travels as one array parameter, and the
+ * UTC days of the events are marked for the refresh job in the same round trip. The mark is DO
+ * NOTHING, so it takes no row lock on a day already marked and concurrent batches do not queue
+ * on it; see CONTEXT.md for why no event is missed while the job clears a mark.
+ */
 export async function insertEvents(db: Db, events: RawEvent[], receivedAt: Date): Promise<void> {
   if (events.length === 0) return;
   const col = <T>(pick: (e: RawEvent) => T) => events.map(pick);
   await sql`
-    insert into analytics.events
-      (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
-    select o, ${receivedAt}, k, s, a, u, c, co, l, ek, p::jsonb
-    from unnest(
-      ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
-      ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
-      ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
-      ${col((e) => e.props)}::text[]
-    ) as t(o, k, s, a, u, c, co, l, ek, p)`.execute(db);
-}
-
-/**
- * Mark the UTC days of these events for the refresh job. DO NOTHING takes no row lock on a day
- * already marked, so concurrent batches do not queue on it; see CONTEXT.md for why no event is
- * missed while the job clears a mark.
- */
-export async function markDirty(db: Db, occurredAts: string[]): Promise<void> {
-  const days = [...new Set(occurredAts.map((t) => new Date(t).toISOString().slice(0, 10)))];
-  if (days.length === 0) return;
-  await sql`
+    with stored as (
+      insert into analytics.events
+        (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
+      select o, ${receivedAt}, k, s, a, u, c, co, l, ek, p::jsonb
+      from unnest(
+        ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
+        ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
+        ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
+        ${col((e) => e.props)}::text[]
+      ) as t(o, k, s, a, u, c, co, l, ek, p)
+      returning occurred_at
+    )
     insert into analytics.dirty_days (day)
-    select d from unnest(${days}::date[]) as d
+    select distinct (occurred_at at time zone 'UTC')::date from stored
     on conflict do nothing`.execute(db);
 }
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { FieldProblem } from '../../platform/errors.js';
 import { Invalid } from './analytics.errors.js';
-import { insertClientBatch, insertEvents, markDirty, type RawEvent } from './ingest.queries.js';
+import { insertClientBatch, insertEvents, type RawEvent } from './ingest.queries.js';
 import type { BatchReceipt, ClientEvent } from './ingest.schemas.js';
 import type { AnalyticsTables } from './tables.js';
 
@@ -86,10 +86,6 @@ export function createIngestService(deps: {
     },
     async record(trx, events) {
       await insertEvents(trx, events, clock());
-      await markDirty(
-        trx,
-        events.map((e) => e.occurredAt),
-      );
     },
   };
 }

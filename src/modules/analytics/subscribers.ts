@@ -1,14 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
-import { handleInBatches } from '../../platform/messaging/inbox.js';
+import type { EnvelopeOf } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { ConsumedEvents } from './analytics.events.js';
+import { type PendingFacts, pendingFacts } from './facts.pending.js';
 import {
   addInstructors,
-  addPurchases,
   disown,
-  insertOrderLines,
-  own,
   removeInstructor,
   removePurchases,
   replaceCourseTags,
@@ -68,6 +66,143 @@ async function copyCourseFacts(db: Kysely<AnalyticsTables>, courseId: string, d:
   if (d.tags !== undefined) await replaceCourseTags(db, courseId, d.tags);
 }
 
+/** The domain events `analytics.raw` stores. */
+const rawEvents = [
+  ...ConsumedEvents.commerce,
+  ...ConsumedEvents.learning,
+  ...ConsumedEvents.community,
+  ...ConsumedEvents.identity,
+] as const;
+
+/**
+ * Add one event's inserts to `pending`; a removal flushes what is pending first, then runs, so the
+ * rows come out as if each event were applied alone, in bus order.
+ */
+async function gather(
+  event: EnvelopeOf<(typeof rawEvents)[number]>,
+  db: Kysely<AnalyticsTables>,
+  pending: PendingFacts,
+): Promise<void> {
+  switch (event.type) {
+    case 'commerce.order.paid': {
+      const d = event.data;
+      pending.raw.push(domainEvent(event, { kind: 'order_paid', at: d.paidAt, userId: d.userId }));
+      if (!isUuid(d.userId) || !isUuid(d.orderId)) return;
+      const lines = d.lines.filter((l) => isUuid(l.courseId));
+      pending.orderLines.push(
+        ...lines.map((l) => ({
+          orderId: d.orderId,
+          courseId: l.courseId,
+          userId: d.userId,
+          amount: l.amount,
+          currency: d.currency,
+          instructorIds: l.instructorIds.filter(isUuid),
+          paidAt: d.paidAt,
+        })),
+      );
+      const userId = d.userId;
+      pending.purchases.push(...lines.map((l) => ({ userId, courseId: l.courseId })));
+      pending.owned.push(...lines.map((l) => ({ userId, courseId: l.courseId })));
+      for (const l of lines)
+        pending.instructors.push(
+          ...l.instructorIds.map((instructorId) => ({ courseId: l.courseId, instructorId })),
+        );
+      return;
+    }
+    case 'commerce.order.refunded': {
+      const d = event.data;
+      pending.raw.push(domainEvent(event, { kind: 'order_refunded', at: d.refundedAt, userId: d.userId }));
+      if (!isUuid(d.userId)) return;
+      await pending.flush();
+      const revoked = d.revokedCourseIds.filter(isUuid);
+      await removePurchases(db, d.userId, revoked);
+      await disown(db, d.userId, revoked);
+      return;
+    }
+    case 'learning.entitlement.granted': {
+      const d = event.data;
+      const raw = domainEvent(event, {
+        kind: 'enrolment',
+        at: d.grantedAt,
+        userId: d.userId,
+        courseId: d.courseId,
+      });
+      pending.raw.push(raw);
+      if (isUuid(d.userId) && isUuid(d.courseId))
+        pending.owned.push({ userId: d.userId, courseId: d.courseId });
+      return;
+    }
+    case 'learning.entitlement.revoked': {
+      const d = event.data;
+      const raw = domainEvent(event, {
+        kind: 'unenrolment',
+        at: d.revokedAt,
+        userId: d.userId,
+        courseId: d.courseId,
+      });
+      pending.raw.push(raw);
+      if (isUuid(d.userId) && isUuid(d.courseId)) {
+        await pending.flush();
+        await disown(db, d.userId, [d.courseId]);
+      }
+      return;
+    }
+    case 'learning.lesson.completed': {
+      const d = event.data;
+      const at = d.completedAt;
+      const fields = {
+        kind: 'lesson_completed',
+        at,
+        userId: d.userId,
+        courseId: d.courseId,
+        lessonId: d.lessonId,
+      };
+      pending.raw.push(domainEvent(event, fields));
+      return;
+    }
+    case 'learning.course.completed': {
+      const d = event.data;
+      const fields = {
+        kind: 'course_completed',
+        at: d.completedAt,
+        userId: d.userId,
+        courseId: d.courseId,
+      };
+      pending.raw.push(domainEvent(event, fields));
+      return;
+    }
+    case 'community.review.created': {
+      const d = event.data;
+      const fields = {
+        kind: 'review_created',
+        at: d.createdAt,
+        userId: d.authorId,
+        courseId: d.courseId,
+      };
+      pending.raw.push(domainEvent(event, fields));
+      return;
+    }
+    case 'community.comment.created': {
+      const d = event.data;
+      const fields = {
+        kind: 'comment_created',
+        at: d.createdAt,
+        userId: d.authorId,
+        courseId: d.courseId,
+        lessonId: d.lessonId,
+      };
+      pending.raw.push(domainEvent(event, fields));
+      return;
+    }
+    case 'identity.user.registered': {
+      const d = event.data;
+      // no time in the data: the envelope's is when the account was made
+      pending.raw.push(domainEvent(event, { kind: 'user_registered', at: undefined, userId: d.userId }));
+      return;
+    }
+  }
+}
+
 /**
  * - `analytics.raw`: every domain event analytics counts, stored as a raw event in the inbox's
  *   transaction (so exactly once), plus the copies the recommendations need: order lines,
@@ -82,138 +217,24 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
     (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
 
   return [
-    // the events waiting on the bus in one transaction: one begin, inbox insert and commit for them
-    handleInBatches(
-      eventSubscriber({
-        consumer: 'analytics.raw',
-        events: [
-          ...ConsumedEvents.commerce,
-          ...ConsumedEvents.learning,
-          ...ConsumedEvents.community,
-          ...ConsumedEvents.identity,
-        ],
-        async handle(event, trx) {
-          const db = tx(trx);
-          switch (event.type) {
-            case 'commerce.order.paid': {
-              const d = event.data;
-              await ingest.record(db, [
-                domainEvent(event, { kind: 'order_paid', at: d.paidAt, userId: d.userId }),
-              ]);
-              if (!isUuid(d.userId) || !isUuid(d.orderId)) return;
-              const lines = d.lines.filter((l) => isUuid(l.courseId));
-              await insertOrderLines(
-                db,
-                lines.map((l) => ({
-                  orderId: d.orderId,
-                  courseId: l.courseId,
-                  userId: d.userId,
-                  amount: l.amount,
-                  currency: d.currency,
-                  instructorIds: l.instructorIds.filter(isUuid),
-                  paidAt: d.paidAt,
-                })),
-              );
-              const courseIds = lines.map((l) => l.courseId);
-              await addPurchases(db, d.userId, courseIds);
-              await own(db, d.userId, courseIds);
-              for (const l of lines) await addInstructors(db, l.courseId, l.instructorIds);
-              return;
-            }
-            case 'commerce.order.refunded': {
-              const d = event.data;
-              await ingest.record(db, [
-                domainEvent(event, { kind: 'order_refunded', at: d.refundedAt, userId: d.userId }),
-              ]);
-              if (!isUuid(d.userId)) return;
-              const revoked = d.revokedCourseIds.filter(isUuid);
-              await removePurchases(db, d.userId, revoked);
-              await disown(db, d.userId, revoked);
-              return;
-            }
-            case 'learning.entitlement.granted': {
-              const d = event.data;
-              const raw = domainEvent(event, {
-                kind: 'enrolment',
-                at: d.grantedAt,
-                userId: d.userId,
-                courseId: d.courseId,
-              });
-              await ingest.record(db, [raw]);
-              if (isUuid(d.userId) && isUuid(d.courseId)) await own(db, d.userId, [d.courseId]);
-              return;
-            }
-            case 'learning.entitlement.revoked': {
-              const d = event.data;
-              const raw = domainEvent(event, {
-                kind: 'unenrolment',
-                at: d.revokedAt,
-                userId: d.userId,
-                courseId: d.courseId,
-              });
-              await ingest.record(db, [raw]);
-              if (isUuid(d.userId) && isUuid(d.courseId)) await disown(db, d.userId, [d.courseId]);
-              return;
-            }
-            case 'learning.lesson.completed': {
-              const d = event.data;
-              const at = d.completedAt;
-              const fields = {
-                kind: 'lesson_completed',
-                at,
-                userId: d.userId,
-                courseId: d.courseId,
-                lessonId: d.lessonId,
-              };
-              await ingest.record(db, [domainEvent(event, fields)]);
-              return;
-            }
-            case 'learning.course.completed': {
-              const d = event.data;
-              const fields = {
-                kind: 'course_completed',
-                at: d.completedAt,
-                userId: d.userId,
-                courseId: d.courseId,
-              };
-              await ingest.record(db, [domainEvent(event, fields)]);
-              return;
-            }
-            case 'community.review.created': {
-              const d = event.data;
-              const fields = {
-                kind: 'review_created',
-                at: d.createdAt,
-                userId: d.authorId,
-                courseId: d.courseId,
-              };
-              await ingest.record(db, [domainEvent(event, fields)]);
-              return;
-            }
-            case 'community.comment.created': {
-              const d = event.data;
-              const fields = {
-                kind: 'comment_created',
-                at: d.createdAt,
-                userId: d.authorId,
-                courseId: d.courseId,
-                lessonId: d.lessonId,
-              };
-              await ingest.record(db, [domainEvent(event, fields)]);
-              return;
-            }
-            case 'identity.user.registered': {
-              const d = event.data;
-              // no time in the data: the envelope's is when the account was made
-              await ingest.record(db, [
-                domainEvent(event, { kind: 'user_registered', at: undefined, userId: d.userId }),
-              ]);
-              return;
-            }
-          }
-        },
-      }),
-    ),
+    eventSubscriber({
+      consumer: 'analytics.raw',
+      events: rawEvents,
+      async handle(event, trx) {
+        const db = tx(trx);
+        const pending = pendingFacts(db, ingest);
+        await gather(event, db, pending);
+        await pending.flush();
+      },
+      // the events waiting on the bus in one transaction: one begin, inbox insert and commit for
+      // them, and one statement per table for their inserts
+      async handleBatch(events, trx) {
+        const db = tx(trx);
+        const pending = pendingFacts(db, ingest);
+        for (const event of events) await gather(event, db, pending);
+        await pending.flush();
+      },
+    }),
     eventSubscriber({
       consumer: 'analytics.courses',
       events: ConsumedEvents.catalog,
