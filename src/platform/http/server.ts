@@ -18,6 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
 import { type CorsOptions, corsHeaders, registerCorsPreflights } from './cors.js';
+import { lazySchemaController } from './lazy-compilers.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
 import { createRateLimitStores } from './rate-limit-store.js';
@@ -97,6 +98,8 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
+    // each route's validators and serializers are compiled on its first request, not at start
+    schemaController: lazySchemaController,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     return503OnClosing: true,
