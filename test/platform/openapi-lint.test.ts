@@ -1,6 +1,7 @@
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationIdOf } from '../../src/platform/http/openapi.js';
+import { compileAllRouteSchemas } from '../../src/platform/http/server.js';
 import { buildAllModulesApp } from '../helpers/all-modules.js';
 import type { TestApp } from '../helpers/app.js';
 
@@ -52,5 +53,18 @@ describe('the OpenAPI document of the whole app', () => {
     expect(operationIdOf('GET', '/api/v1/courses/{courseId}/chapters')).toBe('getCoursesByCourseIdChapters');
     expect(operationIdOf('get', '/.well-known/jwks.json')).toBe('getWellKnownJwksJson');
     expect(operationIdOf('post', '/oauth/token')).toBe('postOauthToken');
+  });
+});
+
+describe('the route schemas of the whole app', () => {
+  // they compile on first use (lazy-compilers.ts): without this, a schema that does not compile
+  // would show only when its route is first called
+  it('all compile', async () => {
+    const errors: unknown[] = [];
+    const compiled = await compileAllRouteSchemas(t.app, (err) => errors.push(err));
+    expect(errors).toEqual([]);
+    // a validator or serializer per route part and status, for 100+ routes
+    expect(compiled).toBeGreaterThan(200);
+    expect(await compileAllRouteSchemas(t.app, (err) => errors.push(err))).toBe(0);
   });
 });

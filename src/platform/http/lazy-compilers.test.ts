@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lazySerializer, lazyValidator } from './lazy-compilers.js';
+import { compileRouteSchemas, lazySerializer, lazyValidator } from './lazy-compilers.js';
 import { errorResponses, IdParams, NonEmptyText } from './schemas.js';
 import type { App } from './server.js';
 import { createTestServer } from './test-support.js';
@@ -142,3 +142,23 @@ const EAGER_PARAMS_400 = {
   fields: [{ field: '/params/id', message: 'must match format "uuid"' }],
   instance: '/things/nope',
 };
+
+describe('compiling what is still pending', () => {
+  it('compiles each waiting stand-in once, reports a broken one and goes on', async () => {
+    const pending = new Set<() => unknown>();
+    let calls = 0;
+    const validate = lazyValidator(() => {
+      calls++;
+      return Object.assign(() => true, { errors: null });
+    }, pending);
+    lazySerializer(() => {
+      throw new Error('broken schema');
+    }, pending);
+    const errors: unknown[] = [];
+    expect(await compileRouteSchemas(pending, (err) => errors.push(err), 1)).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(pending.size).toBe(0);
+    validate({});
+    expect(calls).toBe(1);
+  });
+});

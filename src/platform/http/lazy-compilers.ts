@@ -33,10 +33,20 @@ const defaultSerializerFactory = (
   fromFastify('@fastify/fast-json-stringify-compiler') as () => SerializerFactory
 )();
 
+/** Compiles of one server's stand-ins that have not run yet (see `compileRouteSchemas`). */
+export type PendingCompiles = Set<() => unknown>;
+
 /** A validator that compiles on its first call and then calls the compiled one. */
-export function lazyValidator(compile: () => Validate): Validate {
+export function lazyValidator(compile: () => Validate, pending?: PendingCompiles): Validate {
   let compiled: Validate | undefined;
-  const real = () => (compiled ??= compileOrFail(compile));
+  const real = () => {
+    if (!compiled) {
+      compiled = compileOrFail(compile);
+      pending?.delete(real);
+    }
+    return compiled;
+  };
+  pending?.add(real);
   const validate: Validate = (data, context) => {
     const fn = real();
     const result = fn(data, context);
@@ -67,9 +77,17 @@ function compileOrFail<F>(compile: () => F): F {
 }
 
 /** A serializer that compiles on its first call and then calls the compiled one. */
-export function lazySerializer(compile: () => Serialize): Serialize {
+export function lazySerializer(compile: () => Serialize, pending?: PendingCompiles): Serialize {
   let compiled: Serialize | undefined;
-  return (data) => (compiled ??= compile())(data);
+  const real = () => {
+    if (!compiled) {
+      compiled = compile();
+      pending?.delete(real);
+    }
+    return compiled;
+  };
+  pending?.add(real);
+  return (data) => real()(data);
 }
 
 /**
@@ -89,23 +107,63 @@ function assertLowerCaseHeaders(schema: Schema): void {
     throw new Error(`header schema names '${upper}': write header names in lower case`);
 }
 
-const buildValidator: ValidatorFactory = (externalSchemas, options) => {
-  let compiler: ((route: RouteDefinition) => Validate) | undefined;
-  return (route) => {
-    if (route.httpPart === 'headers') assertLowerCaseHeaders(route.schema);
-    // the ajv instance (with every shared schema added) is built once per factory, on first use
-    return lazyValidator(() => (compiler ??= defaultValidatorFactory(externalSchemas, options))(route));
+/**
+ * The `schemaController` option of one server, and the compiles its routes have not needed yet:
+ * `compileRouteSchemas` runs them (after `listen`, in the background, so no user's first request
+ * pays for one, and in a test that proves every route's schemas compile).
+ */
+export function createLazySchemas(): {
+  schemaController: NonNullable<FastifyServerOptions['schemaController']>;
+  pending: PendingCompiles;
+} {
+  const pending: PendingCompiles = new Set();
+  const buildValidator: ValidatorFactory = (externalSchemas, options) => {
+    let compiler: ((route: RouteDefinition) => Validate) | undefined;
+    return (route) => {
+      if (route.httpPart === 'headers') assertLowerCaseHeaders(route.schema);
+      // the ajv instance (with every shared schema added) is built once per factory, on first use
+      return lazyValidator(
+        () => (compiler ??= defaultValidatorFactory(externalSchemas, options))(route),
+        pending,
+      );
+    };
   };
-};
+  // one fast-json-stringify compiler per schema: the default one drops a compiled schema's own $id
+  // from the shared schemas it hands to later compiles, so compiling in request order must not
+  // depend on which schema came first
+  const buildSerializer: SerializerFactory = (externalSchemas, options) => (route) =>
+    lazySerializer(() => defaultSerializerFactory(externalSchemas, options)(route), pending);
+  return {
+    // the factories above are typed loosely: Fastify's types describe ajv's and JTD's overloads
+    schemaController: { compilersFactory: { buildValidator, buildSerializer } } as unknown as NonNullable<
+      FastifyServerOptions['schemaController']
+    >,
+    pending,
+  };
+}
 
-// one fast-json-stringify compiler per schema: the default one drops a compiled schema's own $id
-// from the shared schemas it hands to later compiles, so compiling in request order must not
-// depend on which schema came first
-const buildSerializer: SerializerFactory = (externalSchemas, options) => (route) =>
-  lazySerializer(() => defaultSerializerFactory(externalSchemas, options)(route));
-
-/** The `schemaController` option of the server. */
-export const lazySchemaController = {
-  compilersFactory: { buildValidator, buildSerializer },
-  // the factories above are typed loosely: Fastify's types describe ajv's and JTD's overloads
-} as unknown as NonNullable<FastifyServerOptions['schemaController']>;
+/**
+ * Compile every stand-in still waiting, `batch` at a time with a turn of the event loop between
+ * batches (requests keep being answered meanwhile). Resolves to the number compiled; a schema that
+ * does not compile is reported to `onError` and the rest go on.
+ */
+export async function compileRouteSchemas(
+  pending: PendingCompiles,
+  onError: (err: unknown) => void,
+  batch = 20,
+): Promise<number> {
+  let compiled = 0;
+  while (pending.size > 0) {
+    for (const compile of [...pending].slice(0, batch)) {
+      pending.delete(compile);
+      try {
+        compile();
+        compiled++;
+      } catch (err) {
+        onError(err);
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return compiled;
+}

@@ -18,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
 import { type CorsOptions, corsHeaders, registerCorsPreflights } from './cors.js';
-import { lazySchemaController } from './lazy-compilers.js';
+import { compileRouteSchemas, createLazySchemas, type PendingCompiles } from './lazy-compilers.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
 import { createRateLimitStores } from './rate-limit-store.js';
@@ -77,10 +77,18 @@ function addEdgeHook(app: App, cors: CorsOptions): void {
 }
 
 /** Fastify with every cross-cutting concern; modules add routes to what this returns. */
+const pendingCompilesOf = new WeakMap<App, PendingCompiles>();
+
+/** Compile every route schema no request has compiled yet (tests: proves each one compiles). */
+export function compileAllRouteSchemas(app: App, onError: (err: unknown) => void): Promise<number> {
+  return compileRouteSchemas(pendingCompilesOf.get(app) ?? new Set(), onError);
+}
+
 export async function createHttpServer(options: ServerOptions): Promise<App> {
   const { config, logger, metrics, cache, readiness } = options;
   // typed as Fastify's logger interface so the instance matches `App` (pino's own type is wider)
   const baseLogger: FastifyBaseLogger = logger;
+  const lazySchemas = createLazySchemas();
   const app = Fastify({
     loggerInstance: baseLogger,
     // request lines at debug, and request.log built only when a line is written
@@ -99,12 +107,23 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
     // each route's validators and serializers are compiled on its first request, not at start
-    schemaController: lazySchemaController,
+    schemaController: lazySchemas.schemaController,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  pendingCompilesOf.set(app, lazySchemas.pending);
+  // once listening, what no request has compiled yet is compiled in the background, a batch per
+  // turn of the event loop: no user's first request waits for it, and a schema that does not
+  // compile is in the log at start, not only at its first request
+  app.addHook('onListen', (done) => {
+    void compileRouteSchemas(lazySchemas.pending, (err) => {
+      logger.error({ err }, 'a route schema does not compile');
+    });
+    done();
+  });
 
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
