@@ -22,27 +22,40 @@ function kb(file: string, field: string): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
+/** Every descendant of `pid` still running (the embedded PostgreSQL's processes). */
+function descendants(pid: number): number[] {
+  let ids: number[] = [];
+  try {
+    ids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return ids.flatMap((id) => [id, ...descendants(id)]);
+}
+
+/** The sum of `measure` over the processes, skipping any that ended meanwhile. */
+function sumOver(pids: number[], measure: (pid: number) => number): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += measure(pid);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return sum;
+}
+
 /** Node's RSS and the PSS of every descendant (the embedded PostgreSQL's processes), in bytes. */
 function memory(pid: number): { node: number; children: number } {
-  const walk = (p: number): number => {
-    let ids: string[] = [];
-    try {
-      ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      return 0;
-    }
-    let sum = 0;
-    for (const id of ids) {
-      try {
-        sum += kb(`/proc/${id}/smaps_rollup`, 'Pss');
-      } catch {
-        // ended meanwhile
-      }
-      sum += walk(Number(id));
-    }
-    return sum;
+  return {
+    node: kb(`/proc/${pid}/status`, 'VmRSS'),
+    children: sumOver(descendants(pid), (id) => kb(`/proc/${id}/smaps_rollup`, 'Pss')),
   };
-  return { node: kb(`/proc/${pid}/status`, 'VmRSS'), children: walk(pid) };
 }
 
 /** CPU seconds of the process (user, system) and of its children, waited-for (initdb) and running. */
@@ -55,30 +68,15 @@ function cpuSeconds(pid: number): { node: number; children: number } {
       .split(' ')
       .map(Number);
   };
-  const running = (p: number): number => {
-    let ids: string[] = [];
-    try {
-      ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      return 0;
-    }
-    let sum = 0;
-    for (const id of ids) {
-      try {
-        const f = stat(Number(id));
-        // utime, stime, cutime, cstime are fields 14–17 of stat, 11–14 after the name
-        sum += (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
-      } catch {
-        // ended meanwhile
-      }
-      sum += running(Number(id));
-    }
-    return sum;
-  };
+  // utime, stime, cutime, cstime are fields 14–17 of stat, 11–14 after the name
+  const running = sumOver(descendants(pid), (id) => {
+    const f = stat(id);
+    return (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
+  });
   const own = stat(pid);
   return {
     node: ((own[11] ?? 0) + (own[12] ?? 0)) / TICKS,
-    children: ((own[13] ?? 0) + (own[14] ?? 0) + running(pid)) / TICKS,
+    children: ((own[13] ?? 0) + (own[14] ?? 0) + running) / TICKS,
   };
 }
 

@@ -18,6 +18,17 @@ export interface RawEvent {
   props: string;
 }
 
+/** The events as rows `t(o, k, s, a, u, c, co, l, ek, p)`: each column travels as one array parameter. */
+function eventRows(events: RawEvent[]) {
+  const col = <T>(pick: (e: RawEvent) => T) => events.map(pick);
+  return sql`unnest(
+    ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
+    ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
+    ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
+    ${col((e) => e.props)}::text[]
+  ) as t(o, k, s, a, u, c, co, l, ek, p)`;
+}
+
 /**
  * A client batch in one statement, so in one round trip and atomically without an explicit
  * transaction: claim the keys of one actor (`on conflict do nothing` waits for a concurrent
@@ -43,12 +54,7 @@ export async function insertClientBatch(
       insert into analytics.events
         (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
       select o, ${receivedAt}, k, s, a, u, c, co, l, t.ek, p::jsonb
-      from unnest(
-        ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
-        ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
-        ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
-        ${col((e) => e.props)}::text[]
-      ) as t(o, k, s, a, u, c, co, l, ek, p)
+      from ${eventRows(events)}
       join fresh on fresh.event_key = t.ek
       returning occurred_at
     ), marked as (
@@ -68,18 +74,12 @@ export async function insertClientBatch(
  */
 export async function insertEvents(db: Db, events: RawEvent[], receivedAt: Date): Promise<void> {
   if (events.length === 0) return;
-  const col = <T>(pick: (e: RawEvent) => T) => events.map(pick);
   await sql`
     with stored as (
       insert into analytics.events
         (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
       select o, ${receivedAt}, k, s, a, u, c, co, l, ek, p::jsonb
-      from unnest(
-        ${col((e) => e.occurredAt)}::timestamptz[], ${col((e) => e.kind)}::text[], ${col((e) => e.source)}::text[],
-        ${col((e) => e.actor)}::text[], ${col((e) => e.userId)}::uuid[], ${col((e) => e.clientId)}::text[],
-        ${col((e) => e.courseId)}::uuid[], ${col((e) => e.lessonId)}::uuid[], ${col((e) => e.eventKey)}::text[],
-        ${col((e) => e.props)}::text[]
-      ) as t(o, k, s, a, u, c, co, l, ek, p)
+      from ${eventRows(events)}
       returning occurred_at
     )
     insert into analytics.dirty_days (day)
