@@ -208,3 +208,27 @@ describe('job queue', () => {
     await expect(queue.send('test.greet', { nobody: true })).rejects.toThrow(/does not match/);
   });
 });
+
+describe('a worker with jobs waiting', () => {
+  it('runs them back to back: only an idle worker waits out the polling interval', async () => {
+    const drain = defineJob({
+      name: 'test.drain',
+      data: Type.Object({ n: Type.Integer() }),
+      handle(data, { attempt }) {
+        record('test.drain', data, attempt);
+      },
+    });
+    // a 30 s interval: waiting it out between jobs would take two minutes for these five
+    const slow = createJobQueue({ db: database.db, logger, pollingIntervalSeconds: 30 });
+    try {
+      await slow.start({ worker: true });
+      await slow.register([drain]);
+      for (let n = 0; n < 5; n++) await slow.send(drain, { n });
+      await slow.work([drain]);
+      await waitFor(() => runsOf('test.drain').length === 5, 'five queued jobs', 10_000);
+      expect(runsOf('test.drain').map((r) => (r.data as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});

@@ -237,7 +237,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       const b = started();
       if (!worker) throw new Error('this job queue was started without a worker');
       for (const definition of jobs) {
-        await b.work<object>(
+        const worker: { id?: string } = {};
+        worker.id = await b.work<object>(
           definition.name,
           {
             batchSize: 1,
@@ -247,7 +248,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
               : {}),
           },
           async ([job]) => {
-            if (job) await run(definition, job);
+            if (!job) return;
+            await run(definition, job);
+            // pg-boss waits out the polling interval after every fetch, even one that found a
+            // job: one job per interval (0.5/s by default) per queue. A worker that just ran a
+            // job looks again at once; only an idle one waits.
+            if (worker.id) b.notifyWorker(worker.id);
           },
         );
       }
