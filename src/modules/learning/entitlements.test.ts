@@ -284,6 +284,35 @@ describe('content access', () => {
     expect(expired.json()).toMatchObject({ code: 'learning.content-url-expired' });
   });
 
+  it('repeats a URL asked for again within seconds, and still refuses at once after a revocation', async () => {
+    const course = await t.course();
+    const paid = course.lessonIds[1] ?? '';
+    const buyer = await t.kit.caller('learner');
+    const body = { userId: buyer.id, courseId: course.id, reason: 'support case' };
+    await t.kit.expectStatus(200, 'POST', '/api/v1/admin/entitlements', { as: t.admin, body });
+    type Answer = { contentUrl: string; expiresAt: string };
+    const first = await t.kit.expectStatus<Answer>(200, 'GET', `/api/v1/lessons/${paid}/access`, {
+      as: buyer,
+    });
+    t.clock.advance(4);
+    const again = await t.kit.expectStatus<Answer>(200, 'GET', `/api/v1/lessons/${paid}/access`, {
+      as: buyer,
+    });
+    expect(again).toEqual(first);
+    t.clock.advance(1);
+    const fresh = await t.kit.expectStatus<Answer>(200, 'GET', `/api/v1/lessons/${paid}/access`, {
+      as: buyer,
+    });
+    expect(new Date(fresh.expiresAt).getTime() - t.clock().getTime()).toBe(300_000);
+    expect(fresh.contentUrl).not.toBe(first.contentUrl);
+
+    // a URL was issued a moment ago; the revoked learner is refused all the same
+    await t.kit.expectStatus(200, 'POST', '/api/v1/admin/entitlements/revoke', { as: t.admin, body });
+    const refused = await access(paid, buyer);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'learning.purchase-required' });
+  });
+
   it('refuses malformed content URLs with 4xx problem+json', async () => {
     const course = await t.course();
     const lesson = course.lessonIds[0] ?? '';
