@@ -19,9 +19,10 @@ const normalise = (password: string) => password.normalize('NFKC');
 
 /**
  * Each argon2 hash or verification holds `memoryCost` (19 MiB) on a libuv thread while it runs,
- * and the pool has 4 threads whatever the machine: on 2 CPUs the 3rd and 4th hash only wait for a
- * core while holding their memory, and leave no thread for file and DNS work. So hashes take a
- * slot first; past the slots they wait here, in arrival order, at the cost of a closure each.
+ * and the pool has 4 threads (`UV_THREADPOOL_SIZE`) whatever the CPUs: on 2 CPUs the 3rd and 4th
+ * hash only wait for a core while holding their memory, and leave no thread for file and DNS
+ * work. So hashes take a slot first; past the slots they wait here, in arrival order, at the cost
+ * of a closure each.
  */
 let slots = availableParallelism();
 let running = 0;
