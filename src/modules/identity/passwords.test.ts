@@ -1,8 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
 import { createSecretBox, SecretBoxError } from './crypto.js';
 import { PasswordErrors } from './identity.errors.js';
-import { checkPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import {
+  checkPasswordPolicy,
+  hashPassword,
+  needsRehash,
+  passwordHashLoad,
+  setPasswordHashConcurrency,
+  verifyPassword,
+} from './passwords.js';
 
 const codeOf = (fn: () => void): string | undefined => {
   try {
@@ -68,6 +76,41 @@ describe('password hashing', () => {
     expect(needsRehash('$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA')).toBe(true);
     expect(needsRehash('$2b$10$bcrypt')).toBe(true);
     expect(await verifyPassword('not a hash', 'anything')).toBe(false);
+  });
+
+  it('runs at most the configured number of hashes at once; the rest wait and all finish', async () => {
+    setPasswordHashConcurrency(2);
+    try {
+      let peak = 0;
+      const watch = setInterval(() => {
+        peak = Math.max(peak, passwordHashLoad().running);
+      }, 1);
+      const passwords = Array.from({ length: 6 }, (_, i) => `plum-harbour-kettle-${i}`);
+      const hashes = Promise.all(passwords.map((p) => hashPassword(p)));
+      // all six asked at once: two run, four wait their turn
+      expect(passwordHashLoad()).toEqual({ running: 2, waiting: 4 });
+      const stored = await hashes;
+      const verified = await Promise.all(stored.map((h, i) => verifyPassword(h, passwords[i] ?? '')));
+      clearInterval(watch);
+      expect(verified).toEqual([true, true, true, true, true, true]);
+      expect(peak).toBe(2);
+      expect(passwordHashLoad()).toEqual({ running: 0, waiting: 0 });
+    } finally {
+      setPasswordHashConcurrency(availableParallelism());
+    }
+  });
+
+  it('frees the slot of a verification that fails', async () => {
+    setPasswordHashConcurrency(1);
+    try {
+      expect(await verifyPassword('not a hash', 'anything')).toBe(false);
+      expect(passwordHashLoad()).toEqual({ running: 0, waiting: 0 });
+      expect(
+        await verifyPassword(await hashPassword('plum-harbour-kettle-91'), 'plum-harbour-kettle-91'),
+      ).toBe(true);
+    } finally {
+      setPasswordHashConcurrency(availableParallelism());
+    }
   });
 });
 

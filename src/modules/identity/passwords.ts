@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { AppError } from '../../platform/errors.js';
@@ -16,13 +17,56 @@ export const PASSWORD_MAX_LENGTH = 128;
 // NIST SP 800-63B §5.1.1.2: normalise Unicode so the same password typed on two keyboards matches
 const normalise = (password: string) => password.normalize('NFKC');
 
+/**
+ * Each argon2 hash or verification holds `memoryCost` (19 MiB) on a libuv thread while it runs,
+ * and the pool has 4 threads (`UV_THREADPOOL_SIZE`) whatever the CPUs: on 2 CPUs the 3rd and 4th
+ * hash only wait for a core while holding their memory, and leave no thread for file and DNS
+ * work. So hashes take a slot first; past the slots they wait here, in arrival order, at the cost
+ * of a closure each.
+ */
+let slots = availableParallelism();
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** How many argon2 hashes and verifications may run at once (default: the CPU count). */
+export function setPasswordHashConcurrency(size: number): void {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`expected a whole number ≥ 1, got ${size}`);
+  slots = size;
+  while (running < slots && waiting.length > 0) start();
+}
+
+/** Argon2 work running and waiting for a slot now (for tests and diagnostics). */
+export const passwordHashLoad = (): { running: number; waiting: number } => ({
+  running,
+  waiting: waiting.length,
+});
+
+function start(): void {
+  running++;
+  waiting.shift()?.();
+}
+
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running < slots) running++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await work();
+  } finally {
+    running--;
+    // the slot passes to the next in line, if any
+    if (running < slots && waiting.length > 0) start();
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalise(password), ARGON2_OPTIONS);
+  const value = normalise(password);
+  return inSlot(() => hash(value, ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
+  const value = normalise(password);
   try {
-    return await verify(stored, normalise(password));
+    return await inSlot(() => verify(stored, value));
   } catch {
     return false;
   }

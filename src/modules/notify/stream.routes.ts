@@ -38,11 +38,34 @@ export function streamRoutes(inbox: InboxService, live: LiveHub, options: { hear
   return (app: App, { auth }: HttpKit) => {
     const open = new Set<ServerResponse>();
 
+    // one heartbeat for every stream of this instance, not a timer each: a thousand streams are
+    // one timer and one shared comment line, running only while a stream is open
+    let heartbeat: NodeJS.Timeout | undefined;
+    const ping = () => {
+      for (const raw of open) raw.write(': ping\n\n');
+    };
+    const opened = (raw: ServerResponse) => {
+      open.add(raw);
+      if (!heartbeat) {
+        heartbeat = setInterval(ping, options.heartbeatSeconds * 1000);
+        heartbeat.unref();
+      }
+    };
+    const closed = (raw: ServerResponse) => {
+      open.delete(raw);
+      if (open.size === 0 && heartbeat) {
+        clearInterval(heartbeat);
+        heartbeat = undefined;
+      }
+    };
+
     // the server's close waits for every connection; a stream never ends by itself, so end them
     // when shutdown begins (clients reconnect to another instance)
     app.addHook('preClose', (done) => {
-      for (const raw of open) raw.end();
-      open.clear();
+      for (const raw of [...open]) {
+        raw.end();
+        closed(raw);
+      }
       done();
     });
 
@@ -72,16 +95,13 @@ export function streamRoutes(inbox: InboxService, live: LiveHub, options: { hear
           'x-accel-buffering': 'no',
         });
         raw.write('retry: 3000\n\n: connected\n\n');
-        open.add(raw);
+        opened(raw);
         const stop = live.listen(userId, (item) => {
           raw.write(frameOf(item, locale));
         });
-        const heartbeat = setInterval(() => raw.write(': ping\n\n'), options.heartbeatSeconds * 1000);
-        heartbeat.unref();
         const cleanup = () => {
-          clearInterval(heartbeat);
           stop();
-          open.delete(raw);
+          closed(raw);
         };
         raw.on('close', cleanup);
         request.raw.on('close', cleanup);

@@ -164,3 +164,63 @@ describe('in-process bus, batching subscriptions', () => {
     await bus.close();
   });
 });
+
+describe('in-process bus under a burst', () => {
+  it('holds a publisher back while a lane has maxQueued events waiting, and delivers every event in order', async () => {
+    const { logger } = capturingLogger();
+    const bus = createInProcessBus(logger, { maxQueued: 10 });
+    const delivered: string[] = [];
+    let mostWaiting = 0;
+    let published = 0;
+    await bus.subscribe({
+      consumer: 'test.burst',
+      types: ['test.thing.happened'],
+      batchSize: 4,
+      handle: () => Promise.reject(new Error('a batch never fails here')),
+      async handleBatch(events) {
+        // what the bus holds for this lane now: accepted by publish, not handed over yet
+        mostWaiting = Math.max(mostWaiting, published - delivered.length - events.length);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        delivered.push(...events.map((e) => e.id));
+      },
+    });
+    const events = Array.from({ length: 500 }, () => event());
+    // as the relay does: one at a time, each publish awaited
+    for (const e of events) {
+      await bus.publish(e);
+      published += 1;
+    }
+    await waitFor(() => delivered.length === events.length, 'every delivery');
+    await bus.close();
+    expect(delivered).toEqual(events.map((e) => e.id));
+    // without the bound the whole burst waits at once (about 496)
+    expect(mostWaiting).toBeLessThanOrEqual(10);
+  });
+
+  it('queues every event of publishers that do not wait, and close() still delivers them all', async () => {
+    const { logger } = capturingLogger();
+    const bus = createInProcessBus(logger, { maxQueued: 5 });
+    const delivered: string[] = [];
+    await bus.subscribe({
+      consumer: 'test.burst',
+      types: ['test.thing.happened'],
+      async handle(e) {
+        await new Promise((resolve) => setImmediate(resolve));
+        delivered.push(e.id);
+      },
+    });
+    const events = Array.from({ length: 50 }, () => event());
+    let resolved = 0;
+    const publishes = events.map((e) =>
+      bus.publish(e).then(() => {
+        resolved += 1;
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    // the first five fit; the rest are queued but their publishers wait
+    expect(resolved).toBe(5);
+    await Promise.all(publishes);
+    await bus.close();
+    expect(delivered).toEqual(events.map((e) => e.id));
+  });
+});

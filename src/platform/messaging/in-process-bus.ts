@@ -7,6 +7,11 @@ export interface InProcessBusOptions {
   /** First retry delay; doubles per attempt up to `maxDelayMs`. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Events a subscription may have waiting before `publish` waits for it to drain to that many
+   * (default 1,000). The event is queued either way; only the publisher's promise waits.
+   */
+  maxQueued?: number;
 }
 
 interface Delivery {
@@ -18,18 +23,26 @@ interface Lane {
   subscription: BusSubscription;
   queue: Delivery[];
   running: boolean;
+  /** Publishers held back until this lane is back to `maxQueued` events waiting. */
+  full: (() => void)[];
 }
 
 /**
  * Single-process bus for development and one-node installs. Delivery is at-most-once across
  * restarts (nothing is stored): the outbox has already marked the event published, so an event
  * in flight when the process dies is lost. Use JetStream when that matters.
+ *
+ * A burst is held in memory until delivered, so `publish` resolves only once every lane it joined
+ * has at most `maxQueued` events waiting: a publisher that awaits it (the relay does) is held
+ * back instead of queueing the whole outbox at once. A handler must therefore not await `publish`
+ * of an event its own lane takes (it would wait for itself); handlers publish through the outbox.
  */
 export function createInProcessBus(logger?: Logger, options: InProcessBusOptions = {}): EventBus {
   const log = (logger ?? pino({ name: 'messaging' })).child({ component: 'in-process-bus' });
   const maxAttempts = options.maxAttempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 10_000;
+  const maxQueued = Math.max(1, options.maxQueued ?? 1000);
 
   const lanes: Lane[] = [];
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -51,6 +64,14 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
     running.add(task);
   }
 
+  /** Let held-back publishers go once the lane is back to `maxQueued` (or the bus closes). */
+  function release(lane: Lane): void {
+    if (lane.full.length === 0 || (lane.queue.length > maxQueued && !closed)) return;
+    const waiters = lane.full;
+    lane.full = [];
+    for (const resume of waiters) resume();
+  }
+
   async function drain(lane: Lane): Promise<void> {
     const { subscription } = lane;
     while (lane.queue.length > 0) {
@@ -58,6 +79,7 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
         // what is waiting, up to the batch size, in one call; on failure one at a time, each with
         // its own retries, so a bad event does not hold back the rest
         const batch = lane.queue.splice(0, Math.max(1, subscription.batchSize ?? 100));
+        release(lane);
         try {
           await subscription.handleBatch(batch.map((d) => d.event));
           continue;
@@ -71,6 +93,7 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
         continue;
       }
       const next = lane.queue.shift();
+      release(lane);
       if (next) await deliver(lane, next);
     }
   }
@@ -105,18 +128,22 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
     kind: 'in-process',
     publish(event) {
       if (closed) return Promise.reject(new Error('event bus is closed'));
+      const waits: Promise<void>[] = [];
       for (const lane of lanes) {
         if (!lane.subscription.types.includes(event.type)) continue;
         lane.queue.push({ event, attempt: 1 });
         kick(lane);
+        if (lane.queue.length > maxQueued) {
+          waits.push(new Promise<void>((resolve) => lane.full.push(resolve)));
+        }
       }
-      return Promise.resolve();
+      return waits.length === 0 ? Promise.resolve() : Promise.all(waits).then(() => undefined);
     },
     subscribe(subscription) {
       if (lanes.some((l) => l.subscription.consumer === subscription.consumer)) {
         return Promise.reject(new Error(`consumer "${subscription.consumer}" is already subscribed`));
       }
-      lanes.push({ subscription, queue: [], running: false });
+      lanes.push({ subscription, queue: [], running: false, full: [] });
       return Promise.resolve();
     },
     ping: () => Promise.resolve(),
@@ -126,6 +153,8 @@ export function createInProcessBus(logger?: Logger, options: InProcessBusOptions
       if (retryTimers.size > 0)
         log.warn({ pending: retryTimers.size }, 'closing with retries pending; dropped');
       retryTimers.clear();
+      // publishers held back are let go: their events are queued and are delivered below
+      for (const lane of lanes) release(lane);
       // queued events are still delivered: publish() resolved for them, so they count as accepted
       while (running.size > 0) await Promise.all(running);
     },
