@@ -102,7 +102,10 @@ const MODULES = {
   identity: defineModule<'identity', readonly []>({
     requires: [],
     create: (platform, { settings }) =>
-      createIdentityModule(platform, { keyEncryptionSecret: settings.identity.IDENTITY_KEY_SECRET }),
+      createIdentityModule(platform, {
+        keyEncryptionSecret: settings.identity.IDENTITY_KEY_SECRET,
+        passwordHashesAtOnce: settings.identity.PASSWORD_HASHES_AT_ONCE,
+      }),
   }),
   catalog: defineModule<'catalog', typeof CATALOG_REQUIRES>({
     requires: CATALOG_REQUIRES,

@@ -29,11 +29,13 @@ describe('module settings', () => {
       IDENTITY_URL: 'http://127.0.0.1:3001',
       ASSET_URL_SECRET: 'a'.repeat(40),
       CATALOG_LIST_CACHE_SECONDS: '15',
+      PASSWORD_HASHES_AT_ONCE: '3',
     });
     expect(settings.identity.IDENTITY_KEY_SECRET).toBe('k'.repeat(32));
     expect(settings.identity.IDENTITY_URL).toBe('http://127.0.0.1:3001');
     expect(settings.catalog.ASSET_URL_SECRET).toBe('a'.repeat(40));
     expect(settings.catalog.CATALOG_LIST_CACHE_SECONDS).toBe(15);
+    expect(settings.identity.PASSWORD_HASHES_AT_ONCE).toBe(3);
   });
 
   it('lists every bad value of the platform and every module at once, one line each, secrets hidden', () => {
@@ -44,14 +46,16 @@ describe('module settings', () => {
       ASSET_URL_SECRET: 'tiny',
       CATALOG_DETAIL_CACHE_SECONDS: 'five',
       CATALOG_LIST_CACHE_SECONDS: '0',
+      PASSWORD_HASHES_AT_ONCE: '0',
     });
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect(problems[0]).toMatch(/^PORT: expected a whole number/);
     expect(problems).toContain('IDENTITY_KEY_SECRET: must not have fewer than 32 characters');
     expect(problems.some((p) => p.startsWith('IDENTITY_URL: '))).toBe(true);
     expect(problems).toContain('ASSET_URL_SECRET: must not have fewer than 32 characters');
     expect(problems.some((p) => p.startsWith('CATALOG_DETAIL_CACHE_SECONDS: expected a number'))).toBe(true);
     expect(problems).toContain('CATALOG_LIST_CACHE_SECONDS: must be >= 1');
+    expect(problems).toContain('PASSWORD_HASHES_AT_ONCE: must be >= 1');
     expect(problems.join('\n')).not.toContain('short-secret-value');
   });
 

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
 import { identityHooks } from './route-kit.js';
 import { internalRoutes } from './internal.routes.js';
-import { prepareDummyHash } from './passwords.js';
+import { prepareDummyHash, setPasswordHashConcurrency } from './passwords.js';
 import { createSigningKeys } from './keys.service.js';
 import { createLogin } from './login.service.js';
 import { createIdentityMail } from './mail.js';
@@ -34,6 +34,8 @@ export interface IdentityOptions {
    * Without it they are stored unsealed; see CONTEXT.md.
    */
   keyEncryptionSecret?: string | undefined;
+  /** Argon2 work at once in this process (passwords.ts); unset keeps the CPU count. */
+  passwordHashesAtOnce?: number | undefined;
 }
 
 /** Wire the module; tests use the returned services directly. */
@@ -42,6 +44,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const db = platform.database.db.withTables<IdentityTables>();
   const clock = options.clock ?? systemClock;
   const box = createSecretBox(options.keyEncryptionSecret);
+  if (options.passwordHashesAtOnce !== undefined) setPasswordHashConcurrency(options.passwordHashesAtOnce);
   // where clients reach us; without PUBLIC_URL the local address, never a request's Host header
   const appUrl = (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
   if (config.publicUrl !== undefined && config.jwtIssuer !== appUrl) {

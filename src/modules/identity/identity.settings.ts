@@ -11,6 +11,14 @@ export const IdentitySettings = Type.Object({
         'Secret that seals signing keys and TOTP secrets at rest (32+ characters); unset stores them unsealed',
     }),
   ),
+  PASSWORD_HASHES_AT_ONCE: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      description:
+        'Argon2 hashes and verifications run at once (each holds 19 MiB); the rest wait in order. Unset: the CPU count',
+    }),
+  ),
   IDENTITY_URL: Type.Optional(
     Type.String({
       format: 'uri',
