@@ -40,6 +40,16 @@ function probeModule(cache: Cache): Probe {
           });
         });
         app.get('/rc/plain', { schema: { response: { 200: Answer } } }, () => value());
+        // an answer whose JSON text is built elsewhere (a database): kept as it is, not serialised
+        app.get('/rc/text', { schema: { response: { 200: Answer } } }, async (request, reply) => {
+          await rc.send(request, reply, {
+            scope: 'rcprobe',
+            key: request.url,
+            ttlSeconds: 60,
+            build: () => Promise.resolve(`{"items":${JSON.stringify(items)},"extra":"as built"}`),
+            serialized: true,
+          });
+        });
         app.post('/rc/items', async (_request, reply) => {
           items = [...items, `i${items.length}`];
           await rc.invalidate('rcprobe');
@@ -81,6 +91,15 @@ describe('response cache, one instance', () => {
     expect(stable(again.headers)).toEqual(stable(plain.headers));
     expect(again.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
     expect(again.headers.etag).toBe(first.headers.etag);
+  });
+
+  it('keeps an answer built as JSON text as it is (serialized), twice the same bytes', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await t.app.inject({ url: '/api/v1/rc/text' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body).toBe(`{"items":${JSON.stringify(items)},"extra":"as built"}`);
+    }
   });
 
   it('answers 304 to If-None-Match naming the current ETag, 200 otherwise', async () => {

@@ -3,14 +3,18 @@ import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
 import { createResponseCache, type ResponseCache } from '../../platform/http/response-cache.js';
 
+/** Answer with JSON text that is already in the route's response shape (no serializer). */
+export const sendJson = (reply: FastifyReply, json: string): FastifyReply =>
+  reply.type('application/json; charset=utf-8').send(json);
+
 export interface ListCache {
-  /** Answer an anonymous review-list request from the cache, or build, keep and send it. */
+  /** Answer an anonymous review-list request (its page as JSON text) from the cache, or build, keep and send it. */
   send(
     request: FastifyRequest,
     reply: FastifyReply,
     courseId: string,
-    build: () => Promise<unknown>,
-  ): Promise<unknown>;
+    build: () => Promise<string>,
+  ): Promise<FastifyReply>;
   /** Drop every cached page of the course's reviews (after the commit of a change). */
   drop(courseId: string): Promise<void>;
   close(): Promise<void>;
@@ -37,7 +41,7 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
   const scope = (courseId: string) => `community:reviews:${courseId}`;
   return {
     async send(request, reply, courseId, build) {
-      if (ttlSeconds === 0) return build();
+      if (ttlSeconds === 0) return sendJson(reply, await build());
       const failed = { build: false };
       const guarded = async () => {
         try {
@@ -53,11 +57,12 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
           key: request.url,
           ttlSeconds,
           build: guarded,
+          serialized: true,
         });
       } catch (err) {
         if (failed.build || reply.sent) throw err;
         logger.warn({ err }, 'community: response cache failed; answering from the database');
-        return build();
+        return sendJson(reply, await build());
       }
     },
     async drop(courseId) {

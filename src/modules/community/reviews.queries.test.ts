@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../platform/db/database.js';
 import { freshDatabase } from '../../../test/helpers/database.js';
-import { cursorOf, DEFAULT_PAGE_SIZE, listVisibleReviews } from './reviews.queries.js';
+import { DEFAULT_PAGE_SIZE, listVisibleReviews } from './reviews.queries.js';
 import { encodeCursor } from '../../platform/http/pagination.js';
 import { seedBulkReviews } from './seed/bulk.js';
 import type { CommunityTables } from './tables.js';
@@ -52,7 +52,7 @@ describe('review pages as named statements', () => {
         listed.push(...rows.slice(0, DEFAULT_PAGE_SIZE).map((r) => r.id));
         const last = rows[DEFAULT_PAGE_SIZE - 1];
         if (!last) throw new Error('short page');
-        cursor = encodeCursor(cursorOf('best')(last), 'best');
+        cursor = encodeCursor([last.after, last.id], 'best');
       }
       expect(listed).toEqual(expected.slice(0, 8 * DEFAULT_PAGE_SIZE));
       expect(await statements(conn)).toEqual([

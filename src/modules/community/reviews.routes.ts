@@ -6,7 +6,7 @@ import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import { requireViewer, optionalViewer } from './access.service.js';
 import { CourseParams, ListQuery, ReviewParams, tags } from './community.schemas.js';
-import type { ListCache } from './list-cache.js';
+import { type ListCache, sendJson } from './list-cache.js';
 import {
   CourseRating,
   RatingListQuery,
@@ -59,7 +59,7 @@ export function reviewsRoutes(services: { reviews: ReviewsService; lists: ListCa
         const viewer = optionalViewer(request);
         const { courseId } = request.params;
         // a signed-in reader sees their own votes in the page, so only anonymous pages are shared
-        if (viewer) return reviews.list(viewer, courseId, request.query);
+        if (viewer) return sendJson(reply, await reviews.list(viewer, courseId, request.query));
         return lists.send(request, reply, courseId, () => reviews.list(undefined, courseId, request.query));
       },
     );

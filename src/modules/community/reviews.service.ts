@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import { type Page, toPage } from '../../platform/http/pagination.js';
+import { encodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { type Access, isInstructorOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
@@ -18,9 +18,7 @@ import {
   insertReview,
   listVisibleReviews,
   lockReview,
-  cursorOf,
   DEFAULT_PAGE_SIZE,
-  type ListedReview,
   type ReviewRow,
   type ReviewSort,
   reviewVotesOf,
@@ -33,9 +31,6 @@ import { nonBlank } from '../../platform/text.js';
 import type { Selectable } from 'kysely';
 
 type Db = Kysely<CommunityTables>;
-
-/** A list page's times come as ISO text already (`ListedReview`); single reads' as Dates. */
-const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
 
 export interface Prior {
   /** m: the rating assumed before any review. */
@@ -54,7 +49,7 @@ export function bayesianAverage(count: number, sum: number, prior: Prior): numbe
  * The wire review. The instructor's reply is shown when visible; a held or hidden reply only to
  * whom `seesAnyReply` (its author and moderators, on single-review answers).
  */
-export function toReview(row: ReviewRow | ListedReview, mine: boolean | null, seesAnyReply = false): Review {
+export function toReview(row: ReviewRow, mine: boolean | null, seesAnyReply = false): Review {
   const reply =
     row.reply_body !== null &&
     row.reply_author_id !== null &&
@@ -65,7 +60,7 @@ export function toReview(row: ReviewRow | ListedReview, mine: boolean | null, se
           body: row.reply_body,
           authorId: row.reply_author_id,
           status: row.reply_status,
-          repliedAt: iso(row.replied_at),
+          repliedAt: row.replied_at.toISOString(),
         }
       : null;
   return {
@@ -78,8 +73,8 @@ export function toReview(row: ReviewRow | ListedReview, mine: boolean | null, se
     status: row.status,
     votes: { helpful: row.up_votes, unhelpful: row.down_votes, score: row.wilson, mine },
     reply,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
   };
 }
 
@@ -216,11 +211,20 @@ export function createReviewsService(deps: {
       return withMine(viewer, await readable(viewer, id));
     },
 
-    async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<Page<Review>> {
+    /**
+     * A page of the course's visible reviews as its JSON text (`{ data: Review[], nextCursor }`):
+     * PostgreSQL writes each review's JSON (see `listVisibleReviews`), this joins them.
+     */
+    async list(viewer: Viewer | undefined, courseId: string, query: ListQuery): Promise<string> {
       const sort: ReviewSort = query.sort ?? 'newest';
       const limit = query.limit ?? DEFAULT_PAGE_SIZE;
       const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor, viewer?.userId);
-      return toPage(rows, limit, cursorOf(sort), (r) => toReview(r, r.mine), sort);
+      const kept = rows.slice(0, limit);
+      const last = kept[kept.length - 1];
+      // the same cursor as `toPage` makes: one more row than the page means another page
+      const next =
+        rows.length > limit && last !== undefined ? encodeCursor([last.after, last.id], sort) : null;
+      return `{"data":[${kept.map((r) => r.review).join(',')}],"nextCursor":${JSON.stringify(next)}}`;
     },
 
     get: async (viewer: Viewer | undefined, reviewId: string) =>

@@ -439,13 +439,20 @@ describe('votes and orders', () => {
     }
   });
 
-  it('a listed review is the review read alone, for anyone and for a reader with votes (times, reply, own vote, date cursors)', async () => {
+  it('a listed review is the review read alone, for anyone and for a reader with votes (times, reply, own vote, name, mark, date cursors)', async () => {
     const course = await t.course();
     const [a, b, c] = await t.buyers(course.id, 3);
     if (!a || !b || !c) throw new Error('no buyers');
+    await t.register(a, 'Ada "the reviewer" \\ Lovelace');
+    // PostgreSQL writes a listed review's JSON: text that JSON must escape comes back as sent
+    const bodies = [
+      'Listed 1: "quoted", back\\slash, tab\tand\nnew line',
+      'Listed 2 <script>alert(1)</script> 好课 😀',
+      'Listed 3',
+    ];
     const written: ReviewWire[] = [];
     for (const [i, author] of [a, b, c].entries()) {
-      written.push(await review(author, course.id, i + 2, `Listed ${i + 1}`));
+      written.push(await review(author, course.id, i + 2, bodies[i]));
       t.clock.advance(61.5);
     }
     const [r1, r2, r3] = written;
@@ -454,6 +461,18 @@ describe('votes and orders', () => {
       as: t.instructor,
       body: { body: 'Thanks for this' },
     });
+    // a held reply is shown to no reader, in the list or alone
+    await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r2.id}/reply`, {
+      as: t.instructor,
+      body: { body: 'Get ＦＲＥＥ Crypto on my site' },
+    });
+    // a refund takes the verified mark away, in the list as alone
+    await t.refund(c, course.id);
+    await waitFor(
+      async () => !(await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r3.id}`)).verified,
+      'the refund to take the verified mark away',
+      20_000,
+    );
     const voter = await t.kit.caller('learner');
     await t.kit.expectStatus(200, 'PUT', `/api/v1/reviews/${r2.id}/vote`, {
       as: voter,
@@ -485,6 +504,19 @@ describe('votes and orders', () => {
       }
       expect(listed).toEqual(alone);
       expect(listed.map((r) => r.votes.mine)).toEqual(as ? [true, false, null] : [null, null, null]);
+      expect(listed.map((r) => [r.body, r.verified, r.reply?.body ?? null])).toEqual([
+        [bodies[2], false, null],
+        [bodies[1], true, null],
+        [bodies[0], true, 'Thanks for this'],
+      ]);
+      expect(listed[2]).toMatchObject({ author: { displayName: 'Ada "the reviewer" \\ Lovelace' } });
+      // a page of the default size (a named statement), twice (anonymous: the second from the cache)
+      for (let i = 0; i < 2; i++) {
+        const res = await t.kit.request('GET', `/api/v1/courses/${course.id}/reviews?sort=newest`, caller);
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.json()).toEqual({ data: alone, nextCursor: null });
+      }
     }
     const [listedR1] = (
       await t.kit.expectStatus<

@@ -34,6 +34,11 @@ export interface CachedAnswer {
   /** Lifetime in the shared cache; the local tier keeps entries no longer. */
   ttlSeconds: number;
   build: () => Promise<unknown>;
+  /**
+   * `build` answers the JSON text itself, already in the route's response shape (a page its
+   * database wrote): it is kept as it is, not passed through the route's serializer.
+   */
+  serialized?: boolean;
 }
 
 export interface ResponseCacheOptions {
@@ -133,7 +138,8 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
   }
 
   async function buildAndStore(key: string, reply: FastifyReply, spec: CachedAnswer): Promise<Stored> {
-    const serialised = reply.serialize(await spec.build());
+    const built = await spec.build();
+    const serialised = spec.serialized === true && typeof built === 'string' ? built : reply.serialize(built);
     const body =
       typeof serialised === 'string' ? serialised : Buffer.from(serialised as ArrayBuffer).toString('utf8');
     const stored = { body, etag: etagOf(body), contentType: 'application/json; charset=utf-8' };
