@@ -266,8 +266,66 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       const now = clock();
       const closed: PaymentRow[] = [];
 
-      const attempt = () =>
-        inTransaction(db, async (trx): Promise<CreatedOrder> => {
+      /** The new order, its lines and its first transition: one statement. */
+      const insertNew = async (
+        executor: Db,
+        orderId: string,
+        redemption?: Awaited<ReturnType<CouponsService['redeemInTransaction']>>,
+      ): Promise<CreatedOrder> => {
+        const discount = redemption?.priced.discount.amount ?? 0;
+        const { order, lines } = await insertOrderWithLines(
+          executor,
+          {
+            id: orderId,
+            user_id: actor.userId,
+            currency,
+            subtotal,
+            discount,
+            total: subtotal - discount,
+            coupon_code: redemption?.code ?? null,
+            course_set: courseSet,
+            expires_at: addSeconds(now, deps.ttlMinutes * 60),
+            created_at: now,
+            updated_at: now,
+          },
+          courses.map((c, position) => ({
+            order_id: orderId,
+            course_id: c.id,
+            user_id: actor.userId,
+            pending: true,
+            title: c.title,
+            instructor_ids: JSON.stringify(c.instructorIds),
+            list_price: c.price.amount,
+            amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
+            position,
+          })),
+          {
+            order_id: orderId,
+            from_status: null,
+            to_status: 'pending',
+            actor_kind: 'user',
+            actor_id: actor.userId,
+            reason: 'created',
+            at: now,
+          },
+        );
+        return { order: toOrderView(order, lines), created: true };
+      };
+      const redeems = input.couponCode !== undefined && deps.coupons !== undefined;
+
+      const attempt = async (): Promise<CreatedOrder> => {
+        // Without a coupon to redeem or an answer to store, and with no pending order of the
+        // learner holding these courses, the new order is that one statement: it runs alone,
+        // without a begin and a commit around it. The one-pending-order unique index settles a
+        // race either way (the retry below then finds the winner's order).
+        if (
+          !redeems &&
+          !complete &&
+          (await pendingOrdersWithCourses(db, actor.userId, courseIds)).length === 0
+        ) {
+          return insertNew(db, randomUUID());
+        }
+        return inTransaction(db, async (trx): Promise<CreatedOrder> => {
           for (const pending of await pendingOrdersWithCourses(trx, actor.userId, courseIds)) {
             if (pending.expires_at.getTime() <= now.getTime()) {
               // overdue but the sweep has not reached it yet: expire it now rather than block the learner
@@ -321,47 +379,11 @@ export function createOrdersService(deps: OrdersServiceDeps) {
                     price: money(c.price.amount, c.price.currency),
                   })),
                 });
-          const discount = redemption?.priced.discount.amount ?? 0;
-          const { order, lines } = await insertOrderWithLines(
-            trx,
-            {
-              id: orderId,
-              user_id: actor.userId,
-              currency,
-              subtotal,
-              discount,
-              total: subtotal - discount,
-              coupon_code: redemption?.code ?? null,
-              course_set: courseSet,
-              expires_at: addSeconds(now, deps.ttlMinutes * 60),
-              created_at: now,
-              updated_at: now,
-            },
-            courses.map((c, position) => ({
-              order_id: orderId,
-              course_id: c.id,
-              user_id: actor.userId,
-              pending: true,
-              title: c.title,
-              instructor_ids: JSON.stringify(c.instructorIds),
-              list_price: c.price.amount,
-              amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
-              position,
-            })),
-            {
-              order_id: orderId,
-              from_status: null,
-              to_status: 'pending',
-              actor_kind: 'user',
-              actor_id: actor.userId,
-              reason: 'created',
-              at: now,
-            },
-          );
-          const result = { order: toOrderView(order, lines), created: true };
+          const result = await insertNew(trx, orderId, redemption);
           await complete?.(trx, result);
           return result;
         });
+      };
 
       let result: CreatedOrder;
       try {
