@@ -5,7 +5,12 @@ import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../pl
 import type { LecternModule, Platform } from '../../platform/module.js';
 import { parseSettings } from '../../platform/settings.js';
 import { CommerceModuleSettings } from './commerce.settings.js';
-import { createCommerceJobs, type JobHandlers, type RefundFlaggedPaymentData } from './jobs.js';
+import {
+  createCommerceJobs,
+  EXPIRE_ORDERS_JOB,
+  type JobHandlers,
+  type RefundFlaggedPaymentData,
+} from './jobs.js';
 import { commerceMigrations } from './migrations/index.js';
 import { type CommerceApi, createCommerceApi } from './commerce.api.js';
 import { couponsRoutes } from './coupons.routes.js';
@@ -106,7 +111,7 @@ export function createCommerceModule(
     const orders = built.orders;
     if (!orders) throw new Error('commerce services are not built yet');
     return {
-      expireOrder: (orderId) => orders.expire(orderId),
+      expireOverdueOrders: () => orders.expireOverdue(),
       cancelAtProvider: (paymentId) => payments.cancelAtProvider(paymentId),
       sendRefund: (refundId) => refundsService().send(refundId),
       refundFlaggedPayment: async (paymentId) => {
@@ -122,7 +127,7 @@ export function createCommerceModule(
         ),
     };
   };
-  const jobs = createCommerceJobs(handlers, () => platform.jobs);
+  const jobs = createCommerceJobs(handlers);
 
   const ledger = createLedgerService({ db, platformFeeBps: settings.COMMERCE_PLATFORM_FEE_BPS });
   const refundsHolder: { service?: RefundsService } = {};
@@ -167,7 +172,7 @@ export function createCommerceModule(
     catalog: deps.catalog,
     entitlements: ownedByEither(commerceEntitlements(db), deps.entitlements),
     ttlMinutes: settings.COMMERCE_ORDER_TTL_MINUTES,
-    expireJob: jobs.expireOrder,
+    expiredBy: EXPIRE_ORDERS_JOB,
     closeAtProvider,
     cancelsAtProvider: (name) => providers.get(name)?.cancel !== undefined,
     cancelJob: jobs.cancelAtProvider,

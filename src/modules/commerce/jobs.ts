@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
-import type { JobQueue } from '../../platform/jobs/job-queue.js';
 
-export const ExpireOrderData = Type.Object({ orderId: Type.String({ format: 'uuid' }) });
-export type ExpireOrderJob = JobDefinition<typeof ExpireOrderData>;
+export const ExpireOrdersData = Type.Object({});
+
+/** The sweep's name, also the actor its expiries record. */
+export const EXPIRE_ORDERS_JOB = 'commerce.expire-orders';
 
 export const SandboxDeliveryData = Type.Object({
   notifyUrl: Type.String({ minLength: 1 }),
@@ -26,7 +27,7 @@ export const CheckStuckRefundsData = Type.Object({});
 
 /** What the jobs call; built after the services, which themselves send the jobs. */
 export interface JobHandlers {
-  expireOrder(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }>;
+  expireOverdueOrders(): Promise<number>;
   deliverSandbox(data: {
     notifyUrl: string;
     headers: Record<string, string>;
@@ -40,8 +41,12 @@ export interface JobHandlers {
 }
 
 /**
- * Commerce's delayed jobs. `commerce.expire-order` is sent in the order's creation transaction
- * with the order's time to live as delay; `commerce.sandbox-deliver` posts a simulated
+ * Commerce's delayed jobs. `commerce.expire-orders` runs every minute and expires the pending
+ * orders whose time to live has passed, in batches: one sweep instead of a delayed job per order,
+ * which cost every checkout a job insert in its order's transaction and the worker a fetch, a
+ * read and a completion per order later. An order is expired at most a minute (and the cron
+ * check) after its expiry; paying it was refused from its expiry on, and a learner ordering its
+ * courses again expires it on the spot. `commerce.sandbox-deliver` posts a simulated
  * notification later, so a delayed sandbox payment survives a restart as a real provider's would.
  * `commerce.cancel-at-provider` withdraws a closed order's open payment at a provider that needs
  * telling (Stripe), retried until the provider answers. `commerce.send-refund` is sent in the
@@ -52,17 +57,14 @@ export interface JobHandlers {
  * `commerce.check-stuck-refunds` runs every 5 minutes and asks the provider about refunds that
  * waited too long for its answer.
  */
-export function createCommerceJobs(handlers: () => JobHandlers, queue: () => JobQueue) {
-  const expireOrder = defineJob({
-    name: 'commerce.expire-order',
-    data: ExpireOrderData,
-    async handle(data, { logger }) {
-      const outcome = await handlers().expireOrder(data.orderId);
-      if (outcome.waitSeconds !== undefined) {
-        // ran before the order's expiry by this machine's clock: come back when it is due
-        await queue().send(expireOrder, data, { delaySeconds: outcome.waitSeconds });
-      }
-      if (outcome.expired) logger.info({ orderId: data.orderId }, 'order expired');
+export function createCommerceJobs(handlers: () => JobHandlers) {
+  const expireOrders = defineJob({
+    name: EXPIRE_ORDERS_JOB,
+    data: ExpireOrdersData,
+    cron: { expression: '* * * * *', data: {} },
+    async handle(_data, { logger }) {
+      const expired = await handlers().expireOverdueOrders();
+      if (expired > 0) logger.info({ expired }, 'overdue orders expired');
     },
   });
   const deliverSandbox = defineJob({
@@ -112,14 +114,14 @@ export function createCommerceJobs(handlers: () => JobHandlers, queue: () => Job
     },
   });
   return {
-    expireOrder,
+    expireOrders,
     deliverSandbox,
     cancelAtProvider,
     sendRefund,
     refundFlaggedPayment,
     checkStuckRefunds,
     all: [
-      expireOrder,
+      expireOrders,
       deliverSandbox,
       cancelAtProvider,
       sendRefund,

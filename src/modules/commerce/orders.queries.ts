@@ -213,17 +213,22 @@ export async function listOrders(
   return newestFirst(q, page).execute();
 }
 
-/** Pending orders whose expiry has passed (the expiry job's safety net and tests). */
-export async function overdueOrderIds(db: Db, now: Date, limit: number): Promise<string[]> {
-  const rows = await db
+/**
+ * A batch of pending orders whose expiry has passed, locked for the sweep that expires them.
+ * `skip locked`: an order a payment or a cancel holds right now is left to the next sweep, and
+ * two sweeps running at once take different orders. Oldest first, through the status index.
+ */
+export async function lockOverdueOrders(db: Db, now: Date, limit: number): Promise<OrderRow[]> {
+  return db
     .selectFrom('commerce.orders')
-    .select('id')
+    .selectAll()
     .where('status', '=', 'pending')
     .where('expires_at', '<=', now)
-    .orderBy('expires_at')
+    .orderBy('created_at')
     .limit(limit)
+    .forUpdate()
+    .skipLocked()
     .execute();
-  return rows.map((r) => r.id);
 }
 
 export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {

@@ -13,7 +13,7 @@ import type { CatalogApi } from '../catalog/index.js';
 import { OrderClosedEvent } from './commerce.events.js';
 import { CommerceErrors, NotFound } from './commerce.errors.js';
 import { type CouponsService, normaliseCode } from './coupons.service.js';
-import type { CancelAtProviderData, CancelAtProviderJob, ExpireOrderData, ExpireOrderJob } from './jobs.js';
+import type { CancelAtProviderData, CancelAtProviderJob } from './jobs.js';
 import { type OrderRow, type TransitionActor, transitionOrder } from './order-state.js';
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
@@ -22,6 +22,7 @@ import {
   linesOf,
   listOrders,
   findOrder,
+  lockOverdueOrders,
   type OrderFilter,
   paidCourseIds,
   pendingOrdersWithCourses,
@@ -117,8 +118,8 @@ export interface OrdersServiceDeps {
   catalog: CourseSource;
   entitlements: Entitlements;
   ttlMinutes: number;
-  /** The delayed job that expires the order, sent in the order's creation transaction. */
-  expireJob: ExpireOrderJob;
+  /** Who expires overdue orders, as their transitions record it (the sweep's job name). */
+  expiredBy: string;
   /** Close a closed order's open attempts at the provider, after commit (the sandbox). */
   closeAtProvider: (payments: PaymentRow[]) => Promise<void>;
   /** Providers that must be told a payment is withdrawn (Stripe intents never expire by themselves). */
@@ -172,9 +173,18 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     to: 'cancelled' | 'expired',
     actor: TransitionActor,
     reason: string,
+    locked?: OrderRow,
   ): Promise<{ order: OrderRow; open: PaymentRow[] }> {
     const at = clock();
-    const order = await transitionOrder(trx, { orderId, from: ['pending'], to, actor, reason, at });
+    const order = await transitionOrder(trx, {
+      orderId,
+      from: ['pending'],
+      to,
+      actor,
+      reason,
+      at,
+      ...(locked ? { locked } : {}),
+    });
     await enqueue(trx, 'commerce', [
       OrderClosedEvent.create(order.id, {
         orderId: order.id,
@@ -256,11 +266,69 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       const now = clock();
       const closed: PaymentRow[] = [];
 
-      const attempt = () =>
-        inTransaction(db, async (trx): Promise<CreatedOrder> => {
+      /** The new order, its lines and its first transition: one statement. */
+      const insertNew = async (
+        executor: Db,
+        orderId: string,
+        redemption?: Awaited<ReturnType<CouponsService['redeemInTransaction']>>,
+      ): Promise<CreatedOrder> => {
+        const discount = redemption?.priced.discount.amount ?? 0;
+        const { order, lines } = await insertOrderWithLines(
+          executor,
+          {
+            id: orderId,
+            user_id: actor.userId,
+            currency,
+            subtotal,
+            discount,
+            total: subtotal - discount,
+            coupon_code: redemption?.code ?? null,
+            course_set: courseSet,
+            expires_at: addSeconds(now, deps.ttlMinutes * 60),
+            created_at: now,
+            updated_at: now,
+          },
+          courses.map((c, position) => ({
+            order_id: orderId,
+            course_id: c.id,
+            user_id: actor.userId,
+            pending: true,
+            title: c.title,
+            instructor_ids: JSON.stringify(c.instructorIds),
+            list_price: c.price.amount,
+            amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
+            position,
+          })),
+          {
+            order_id: orderId,
+            from_status: null,
+            to_status: 'pending',
+            actor_kind: 'user',
+            actor_id: actor.userId,
+            reason: 'created',
+            at: now,
+          },
+        );
+        return { order: toOrderView(order, lines), created: true };
+      };
+      const redeems = input.couponCode !== undefined && deps.coupons !== undefined;
+
+      const attempt = async (): Promise<CreatedOrder> => {
+        // Without a coupon to redeem or an answer to store, and with no pending order of the
+        // learner holding these courses, the new order is that one statement: it runs alone,
+        // without a begin and a commit around it. The one-pending-order unique index settles a
+        // race either way (the retry below then finds the winner's order).
+        if (
+          !redeems &&
+          !complete &&
+          (await pendingOrdersWithCourses(db, actor.userId, courseIds)).length === 0
+        ) {
+          return insertNew(db, randomUUID());
+        }
+        return inTransaction(db, async (trx): Promise<CreatedOrder> => {
           for (const pending of await pendingOrdersWithCourses(trx, actor.userId, courseIds)) {
             if (pending.expires_at.getTime() <= now.getTime()) {
-              // overdue but its job has not run yet: expire it now rather than block the learner
+              // overdue but the sweep has not reached it yet: expire it now rather than block the learner
               const { open } = await closeInTrx(
                 trx,
                 pending.id,
@@ -311,52 +379,11 @@ export function createOrdersService(deps: OrdersServiceDeps) {
                     price: money(c.price.amount, c.price.currency),
                   })),
                 });
-          const discount = redemption?.priced.discount.amount ?? 0;
-          const { order, lines } = await insertOrderWithLines(
-            trx,
-            {
-              id: orderId,
-              user_id: actor.userId,
-              currency,
-              subtotal,
-              discount,
-              total: subtotal - discount,
-              coupon_code: redemption?.code ?? null,
-              course_set: courseSet,
-              expires_at: addSeconds(now, deps.ttlMinutes * 60),
-              created_at: now,
-              updated_at: now,
-            },
-            courses.map((c, position) => ({
-              order_id: orderId,
-              course_id: c.id,
-              user_id: actor.userId,
-              pending: true,
-              title: c.title,
-              instructor_ids: JSON.stringify(c.instructorIds),
-              list_price: c.price.amount,
-              amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
-              position,
-            })),
-            {
-              order_id: orderId,
-              from_status: null,
-              to_status: 'pending',
-              actor_kind: 'user',
-              actor_id: actor.userId,
-              reason: 'created',
-              at: now,
-            },
-          );
-          await jobs.send<typeof ExpireOrderData, CommerceTables>(
-            deps.expireJob,
-            { orderId: order.id },
-            { delaySeconds: deps.ttlMinutes * 60, transaction: trx },
-          );
-          const result = { order: toOrderView(order, lines), created: true };
+          const result = await insertNew(trx, orderId, redemption);
           await complete?.(trx, result);
           return result;
         });
+      };
 
       let result: CreatedOrder;
       try {
@@ -432,33 +459,34 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     },
 
     /**
-     * The expiry job's work: expire the order if it is still pending and due. Returns the
-     * seconds still to wait when the job ran early (clock skew), so it can be sent again.
+     * The sweep's work: expire every pending order whose expiry has passed, a batch per
+     * transaction (each order's transition, closed event and closed payment attempts), then close
+     * the batch's open attempts at the provider after its commit. An order locked by a payment or
+     * a cancel at that moment is skipped and left to the next sweep, which finds it still due.
+     * Returns how many orders it expired.
      */
-    async expire(orderId: string): Promise<{ expired: boolean; waitSeconds?: number }> {
-      const order = await findOrder(db, orderId);
-      if (!order || order.status !== 'pending') return { expired: false };
-      const left = Math.ceil((order.expires_at.getTime() - clock().getTime()) / 1000);
-      if (left > 0) return { expired: false, waitSeconds: left };
-      try {
-        const { open } = await db
-          .transaction()
-          .execute((trx) =>
-            closeInTrx(
+    async expireOverdue(batchSize = 200): Promise<number> {
+      let expired = 0;
+      for (;;) {
+        const { count, open } = await inTransaction(db, async (trx) => {
+          const due = await lockOverdueOrders(trx, clock(), batchSize);
+          const open: PaymentRow[] = [];
+          for (const order of due) {
+            const closed = await closeInTrx(
               trx,
-              orderId,
+              order.id,
               'expired',
-              { kind: 'system', id: deps.expireJob.name },
+              { kind: 'system', id: deps.expiredBy },
               'not paid in time',
-            ),
-          );
+              order,
+            );
+            open.push(...closed.open);
+          }
+          return { count: due.length, open };
+        });
         await closeQuietly(open);
-        return { expired: true };
-      } catch (err) {
-        // paid or cancelled between the read and the lock: nothing to expire
-        if (err instanceof AppError && err.code === CommerceErrors.invalidTransition)
-          return { expired: false };
-        throw err;
+        expired += count;
+        if (count < batchSize) return expired;
       }
     },
   };

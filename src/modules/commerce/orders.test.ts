@@ -50,6 +50,19 @@ describe('orders', () => {
     expect(detail.transitions).toEqual([expect.objectContaining({ to: 'pending', actorKind: 'user' })]);
   });
 
+  it('one pending order however many identical orders race: the others get that order back', async () => {
+    const a = await t.course();
+    const b = await t.course();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => order(t, [a, b])));
+    expect(answers.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(11);
+    const ids = new Set(answers.map((r) => r.json<{ id: string }>().id));
+    expect(ids.size).toBe(1);
+    const id = [...ids][0] ?? '';
+    expect(await t.count('orders', sql`id = ${id}`)).toBe(1);
+    expect(await t.count('order_lines', sql`course_id in (${a}, ${b})`)).toBe(2);
+  });
+
   it('refuses unknown, draft, free and mixed-currency courses, changing nothing', async () => {
     const before = await t.count('orders');
     const draft = await t.draftCourse();

@@ -169,7 +169,7 @@ describe('sandbox checkout through HTTP', () => {
       const late = await simulatePay(paymentId);
       if (close === 'expire') {
         t.clock.advance(31 * 60);
-        await t.runJob('commerce.expire-order', { orderId });
+        await t.runJob('commerce.expire-orders', {});
         t.clock.advance(-31 * 60);
       } else {
         await t.kit.expectStatus(200, 'POST', `/api/v1/orders/${orderId}/cancel`, {

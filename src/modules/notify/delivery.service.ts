@@ -37,8 +37,14 @@ export interface NotificationInput {
   sourceEventId?: string | undefined;
 }
 
-/** Sends a delivery job in the caller's transaction (the job exists exactly when the delivery does). */
-export type DeliveryQueue = (db: Db, deliveryId: string, startAfter?: Date) => Promise<void>;
+/**
+ * Sends delivery jobs in the caller's transaction (each job exists exactly when its delivery
+ * does): all of them in one statement, so a batch of notifications costs one insert of jobs.
+ */
+export type DeliveryQueue = (
+  db: Db,
+  jobs: readonly { deliveryId: string; startAfter?: Date | undefined }[],
+) => Promise<void>;
 
 export interface DeliveryPolicy {
   maxAttempts: number;
@@ -108,7 +114,7 @@ export function createDeliveryService(deps: {
       const recipients = new Map((await findRecipients(trx, userIds)).map((r) => [r.user_id, r]));
       const deliveries: { id: string; notification_id: string; recipient_id: string; channel: Channel }[] =
         [];
-      const starts: (Date | undefined)[] = [];
+      const jobs: { deliveryId: string; startAfter?: Date | undefined }[] = [];
       for (const n of withChannels) {
         const kind = n.kind as Kind;
         const rule = ruleOf(kind);
@@ -118,7 +124,8 @@ export function createDeliveryService(deps: {
             ? rule.defaultOn.includes(channel) || chosen.get(`${n.recipient_id}|${kind}|${channel}`) === true
             : (chosen.get(`${n.recipient_id}|${kind}|${channel}`) ?? rule.defaultOn.includes(channel));
           if (!on) continue;
-          deliveries.push({ id: randomUUID(), notification_id: n.id, recipient_id: n.recipient_id, channel });
+          const id = randomUUID();
+          deliveries.push({ id, notification_id: n.id, recipient_id: n.recipient_id, channel });
           const quiet =
             !rule.urgent &&
             recipient?.quiet_start != null &&
@@ -130,11 +137,11 @@ export function createDeliveryService(deps: {
                   timeZone: recipient.time_zone,
                 })
               : undefined;
-          starts.push(quiet);
+          jobs.push({ deliveryId: id, startAfter: quiet });
         }
       }
       await insertDeliveries(trx, deliveries, now);
-      for (const [i, d] of deliveries.entries()) await queue(trx, d.id, starts[i]);
+      await queue(trx, jobs);
     }
     return inserted.map((n) => ({
       recipientId: n.recipient_id,
@@ -168,7 +175,7 @@ export function createDeliveryService(deps: {
       }
       await setDeliveryStatus(trx, id, 'failed', { reason, at });
       const delay = backoffSeconds(attempts, policy.retryBaseSeconds, deps.random);
-      await queue(trx, id, new Date(at.getTime() + delay * 1000));
+      await queue(trx, [{ deliveryId: id, startAfter: new Date(at.getTime() + delay * 1000) }]);
     });
   }
 
@@ -194,7 +201,7 @@ export function createDeliveryService(deps: {
         const until = new Date((window.oldest ?? now).getTime() + 3600_000 + 1000);
         await inTransaction(db, async (trx) => {
           await setDeliveryStatus(trx, deliveryId, 'queued', { reason: 'rate limited', at: now });
-          await queue(trx, deliveryId, until);
+          await queue(trx, [{ deliveryId, startAfter: until }]);
         });
         return;
       }
@@ -281,7 +288,7 @@ export function createDeliveryService(deps: {
           at: clock(),
           resetAttempts: true,
         });
-        await queue(trx, id);
+        await queue(trx, [{ deliveryId: id }]);
       });
       const row = await findDelivery(db, id);
       if (!row) throw deliveryNotFound();

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscriptionFor } from '../../platform/messaging/inbox.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
 import { OrderPaidEvent } from '../commerce/index.js';
 import { UserRegisteredEvent } from '../identity/index.js';
@@ -94,6 +96,46 @@ describe('email', () => {
       `delivery_id in (select id from notify.deliveries where recipient_id = '${buyer.id}' and status = 'sent') order by delivery_id, seq`,
     );
     expect(log.map((l) => l.status)).toEqual(['queued', 'sent', 'queued', 'sent']);
+  });
+
+  it('receipts of paid orders applied together queue one job per delivery, and each is mailed once', async () => {
+    const buyers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const email = `batch-${randomUUID()}@example.test`;
+        return { email, user: await register(email) };
+      }),
+    );
+    const events = buyers.map(({ user }) => {
+      const created = OrderPaidEvent.create(randomUUID(), paid(user.id, randomUUID()));
+      return {
+        id: randomUUID(),
+        type: created.type,
+        version: OrderPaidEvent.version,
+        occurredAt: new Date().toISOString(),
+        aggregateId: created.aggregateId,
+        data: created.data,
+      };
+    });
+    const subscriber = (t.notify.subscribers ?? []).find((s) => s.consumer === 'notify.orders');
+    if (!subscriber?.handleBatch) throw new Error('notify.orders takes no batches');
+    await subscriptionFor(t.app.platform.database.db, 'notify', subscriber).handleBatch?.(events);
+
+    for (const { user } of buyers) await settled(user.id, 'order_receipt', 'sent');
+    const ids = buyers.map(({ user }) => `'${user.id}'`).join(',');
+    const deliveries = await t.rows<{ id: string }>(
+      'deliveries',
+      `recipient_id in (${ids}) and notification_id in (select id from notify.notifications where kind = 'order_receipt')`,
+    );
+    expect(deliveries).toHaveLength(3);
+    const jobs = await sql<{ delivery_id: string }>`
+      select data->>'deliveryId' as delivery_id from pgboss.job
+      where name = 'notify.deliver' and data->>'deliveryId' = any(${deliveries.map((d) => d.id)})`.execute(
+      t.app.platform.database.db,
+    );
+    expect(jobs.rows.map((j) => j.delivery_id).sort()).toEqual(deliveries.map((d) => d.id).sort());
+    for (const { email } of buyers) {
+      expect(smtp.mails.filter((m) => m.to.includes(email) && m.subject.includes('receipt'))).toHaveLength(1);
+    }
   });
 
   it('a preference turns a channel off; a transactional kind cannot be turned off', async () => {

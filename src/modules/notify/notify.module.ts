@@ -106,16 +106,12 @@ export function createNotifyModule(
     mailer: platform.mailer,
     sms: deps.sms ?? smsFrom(settings, platform),
     identity: deps.identity,
-    queue: async (trx, deliveryId, startAfter) => {
-      await platform.jobs.send(
+    queue: (trx, items) =>
+      platform.jobs.sendMany(
         jobs.deliver,
-        { deliveryId },
-        {
-          transaction: trx as Kysely<object>,
-          ...(startAfter ? { startAfter } : {}),
-        },
-      );
-    },
+        items.map(({ deliveryId, startAfter }) => ({ data: { deliveryId }, startAfter })),
+        { transaction: trx as Kysely<object> },
+      ),
     policy: {
       maxAttempts: settings.NOTIFY_MAX_ATTEMPTS,
       retryBaseSeconds: settings.NOTIFY_RETRY_BASE_SECONDS,

@@ -201,6 +201,64 @@ describe('job queue', () => {
     expect(await count()).toBe(1);
   });
 
+  it('sends many jobs in one statement, inside the caller transaction, each with its data and start', async () => {
+    const waiting = async () =>
+      (
+        await sql<{ to: string; delayed: boolean }>`
+          select data->>'to' as to, start_after > now() + interval '30 seconds' as delayed
+          from pgboss.job where name = 'test.greet' and data->>'to' like 'many-%' order by 1`.execute(
+          database.db,
+        )
+      ).rows;
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await queue.sendMany(greet, [{ data: { to: 'many-rolled-back' } }], { transaction: trx });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await waiting()).toEqual([]);
+
+    const later = new Date(Date.now() + 60_000);
+    const statements: string[] = [];
+    await database.db.transaction().execute(async (trx) => {
+      // every statement run through the transaction passes here once
+      const spy = trx.withPlugin({
+        transformQuery: (args) => args.node,
+        transformResult(args) {
+          statements.push(args.queryId.queryId);
+          return Promise.resolve(args.result);
+        },
+      });
+      await queue.sendMany(
+        greet,
+        [
+          { data: { to: 'many-a' }, startAfter: later },
+          { data: { to: 'many-b' }, startAfter: later },
+          { data: { to: 'many-c' } },
+        ],
+        { transaction: spy },
+      );
+    });
+    expect(statements).toHaveLength(1);
+    await waitFor(
+      () => runsOf('test.greet').some((r) => (r.data as { to: string }).to === 'many-c'),
+      'the job without a start',
+    );
+    expect(await waiting()).toEqual(
+      expect.arrayContaining([
+        { to: 'many-a', delayed: true },
+        { to: 'many-b', delayed: true },
+      ]),
+    );
+    expect(runsOf('test.greet').some((r) => (r.data as { to: string }).to === 'many-a')).toBe(false);
+
+    // one bad item: nothing is written
+    await expect(
+      queue.sendMany(greet, [{ data: { to: 'many-d' } }, { data: { to: 42 } as unknown as { to: string } }]),
+    ).rejects.toThrow(/does not match/);
+    expect((await waiting()).map((r) => r.to)).not.toContain('many-d');
+  });
+
   it('refuses data that does not match the job schema, and sends nothing', async () => {
     await expect(queue.send(greet, { to: 42 } as unknown as { to: string })).rejects.toThrow(
       /does not match/,

@@ -54,6 +54,17 @@ export interface JobQueue {
     data: Static<S>,
     options?: SendOptions<DB>,
   ): Promise<string | null>;
+  /**
+   * Queue several jobs of one definition in one statement (pg-boss's multi-row insert), each with
+   * its data and optional start: what a batch of events creating many jobs sends instead of one
+   * insert per job. Each item's data is checked as `send` checks it, before anything is written.
+   * Not for `uniqueByKey` jobs (no singleton keys here); resolves nothing.
+   */
+  sendMany<S extends TSchema, DB = object>(
+    job: JobDefinition<S>,
+    items: readonly { data: Static<S>; startAfter?: Date | undefined }[],
+    options?: Pick<SendOptions<DB>, 'transaction'>,
+  ): Promise<void>;
   /** Stop taking jobs, wait for running ones (up to the shutdown timeout), disconnect. Idempotent. */
   stop(): Promise<void>;
   /** For the start-up log. */
@@ -276,6 +287,25 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           ? { db: executorOf(sendOptions.transaction as unknown as Kysely<object>) }
           : {}),
       });
+    },
+
+    async sendMany(job, items, sendOptions = {}) {
+      const b = started();
+      if (job.uniqueByKey) throw new Error(`job ${job.name}: sendMany takes no singleton keys`);
+      for (const item of items) {
+        if (!Value.Check(job.data, item.data)) throw new JobDataError(job.name, item.data, job.data);
+      }
+      if (items.length === 0) return;
+      await b.insert(
+        items.map((item) => ({
+          name: job.name,
+          data: item.data as object,
+          ...(item.startAfter ? { startAfter: item.startAfter } : {}),
+        })),
+        sendOptions.transaction
+          ? { db: executorOf(sendOptions.transaction as unknown as Kysely<object>) }
+          : {},
+      );
     },
 
     stop() {
