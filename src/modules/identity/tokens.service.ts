@@ -317,7 +317,9 @@ export function createTokens(deps: {
         refuseDenied(principal, marks);
         return undefined;
       }
-      return marks.then((read) => refuseDenied(principal, read));
+      return marks.then((read) => {
+        refuseDenied(principal, read);
+      });
     },
 
     /**

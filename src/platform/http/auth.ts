@@ -408,8 +408,12 @@ export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
         }
         if (found instanceof Promise) {
           found.then(
-            (principal) => done(admit(request, reply, principal)),
-            (err: unknown) => done(invalidToken(reply, err)),
+            (principal) => {
+              done(admit(request, reply, principal));
+            },
+            (err: unknown) => {
+              done(invalidToken(reply, err));
+            },
           );
         } else {
           done(admit(request, reply, found));
