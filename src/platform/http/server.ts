@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -21,6 +20,7 @@ import { type CorsOptions, corsHeaders, registerCorsPreflights } from './cors.js
 import { compileRouteSchemas, createLazySchemas, type PendingCompiles } from './lazy-compilers.js';
 import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
+import { registerRateLimit } from './rate-limit.js';
 import { createRateLimitStores } from './rate-limit-store.js';
 import {
   clientErrorHandler,
@@ -167,7 +167,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   app.addHook('onClose', async () => {
     await rateLimits.stop();
   });
-  await app.register(rateLimit, {
+  registerRateLimit(app, {
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
     store: rateLimits.Store,
