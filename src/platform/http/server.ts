@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type onResponseHookHandler,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -153,15 +154,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
       else setTimeout(done, delay);
     });
   }
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeHttp(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
+  observeDurations(app, metrics);
   await registerCorsPreflights(app, cors);
   const rateLimits = createRateLimitStores({ redis: cache.redis, nameSpace: 'lectern-rl:' });
   app.addHook('onClose', async () => {
@@ -217,6 +210,30 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
   });
 
   return app;
+}
+
+/**
+ * Each request's duration under its route template. A route's hook knows its template from when
+ * the route was added: reading `request.routeOptions.url` builds Fastify's whole route-options
+ * object (a dozen fields) on every request. Requests no route matched are counted by the one
+ * app-wide hook, which does nothing for the others.
+ */
+function observeDurations(app: App, metrics: Metrics): void {
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const observe: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeHttp(request.method, url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    // a new array: Fastify copies a GET route's options for its HEAD route, which must not count twice
+    const before = route.onResponse;
+    route.onResponse = before === undefined ? [observe] : [...[before].flat(), observe];
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404)
+      metrics.observeHttp(request.method, 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 /**
