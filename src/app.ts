@@ -113,7 +113,7 @@ export const platformMigrations = {
 };
 
 /** Every module's token check, in module order; the first to throw refuses the token. */
-function checkTokenWith(modules: LecternModule[]): (principal: Principal) => Promise<void> {
+function checkTokenWith(modules: LecternModule[]): (principal: Principal) => void | Promise<void> {
   const checks = modules.flatMap((m) => (m.checkToken ? [m.checkToken] : []));
   // one module (identity) checks tokens in most processes: call it without a wrapper's promise
   const [only] = checks;

@@ -137,9 +137,10 @@ export interface LecternModule {
   jobs?: JobDefinition[];
   /**
    * Runs on every verified access token, whichever module's route it reaches; throw an AppError
-   * to refuse it (identity's deny-list of disabled users and revoked sessions).
+   * to refuse it (identity's deny-list of disabled users and revoked sessions). It may answer
+   * without a promise when it needs no I/O (then the guard lets the request on without one).
    */
-  checkToken?: (principal: Principal) => Promise<void>;
+  checkToken?: (principal: Principal) => void | Promise<void>;
   /** Demo data; must be a no-op when the module already has data. */
   seed?: () => Promise<string[] | undefined>;
   bench?: BenchScenario[];

@@ -98,6 +98,31 @@ describe('verified-token cache', () => {
     expect(keys.reads).toBeGreaterThan(reads);
   });
 
+  it('answers a remembered token without a promise when the keys and the check need no I/O', async () => {
+    const denied = new Set<string>();
+    const keys = { keySet: () => a.keys.keySet(), knownKeySet: () => known };
+    const known = await a.keys.keySet();
+    const v = createTokenVerifier({
+      issuer: 'lectern',
+      audience: 'lectern-api',
+      keys,
+      check: (p) => {
+        if (denied.has(p.subject)) throw AppError.unauthenticated('auth.token-revoked', 'revoked');
+      },
+    });
+    const token = await a.user('u6');
+    // the first sight checks the signature (a promise), then the token is remembered
+    expect(v.principal(token)).toBeInstanceOf(Promise);
+    await v.verify(token);
+    const again = v.principal(token);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toMatchObject({ subject: 'u6' });
+    // the check still runs on every request: a revoked token is refused at once, synchronously
+    denied.add('u6');
+    expect(() => v.principal(token)).toThrow(expect.objectContaining({ code: 'auth.token-revoked' }));
+    await expect(v.verify(token)).rejects.toMatchObject({ code: 'auth.token-revoked' });
+  });
+
   it('hands out a principal no handler can change for the next request', async () => {
     const v = verifier(a.keys, Date.now);
     const token = await a.user('u5', ['learner']);

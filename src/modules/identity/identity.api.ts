@@ -33,7 +33,7 @@ export interface IdentityApi extends IdentityDirectory {
    * Deny-list check for the verifier's `check` hook: refuses access tokens of disabled users,
    * users whose roles changed, revoked sessions, revoked client tokens, before they expire.
    */
-  checkPrincipal: (principal: Principal) => Promise<void>;
+  checkPrincipal: (principal: Principal) => void | Promise<void>;
   getUser(id: string): Promise<UserSummary | undefined>;
   findUserByEmail(email: string): Promise<UserSummary | undefined>;
   /** Start signing with a new key (CLI, a timer, or the admin endpoint). */

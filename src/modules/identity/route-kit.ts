@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../platform/http/principal.js';
 import { AppError } from '../../platform/errors.js';
-import { bearerToken, type PreHandler } from '../../platform/http/auth.js';
+import { bearerToken, type CallbackPreHandler, type PreHandler } from '../../platform/http/auth.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { RequestMeta } from './context.js';
@@ -22,7 +22,9 @@ export const principalOf = requirePrincipal;
  */
 export function guards(kit: HttpKit) {
   return {
-    allow: (permission: Permission): PreHandler[] => [kit.auth.require({ roles: rolesFor(permission) })],
+    allow: (permission: Permission): CallbackPreHandler[] => [
+      kit.auth.require({ roles: rolesFor(permission) }),
+    ],
     /**
      * Use a valid token when there is one and ignore a bad one: signing out with an expired
      * access token (and the refresh token in the body) must still work.

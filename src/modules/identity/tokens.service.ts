@@ -150,6 +150,27 @@ export function createTokens(deps: {
     return true;
   }
 
+  /** The deny marks that can void this token, in the order `refuseDenied` reads them. */
+  const denyKeys = (principal: Principal): string[] => {
+    if (principal.kind === 'client') return [clientTokenKey(principal.tokenId)];
+    return principal.sessionId
+      ? [voidBeforeKey(principal.subject), sessionKey(principal.sessionId)]
+      : [voidBeforeKey(principal.subject)];
+  };
+
+  /** Throws when the marks read for `denyKeys(principal)` void the token. */
+  const refuseDenied = (principal: Principal, marks: readonly unknown[]): void => {
+    if (principal.kind === 'client') {
+      if (marks[0] === true) throw IdentityErrors.tokenRevoked();
+      return;
+    }
+    const [voidBefore, sessionDenied] = marks;
+    const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
+    if (sessionDenied === true || (typeof voidBefore === 'number' && issuedAt <= voidBefore)) {
+      throw IdentityErrors.tokenRevoked();
+    }
+  };
+
   /** After commit: refuse the access tokens of revoked sessions at once, not at their expiry. */
   async function denySessions(sessionIds: readonly string[]): Promise<void> {
     for (const sid of sessionIds) await denyList.write(sessionKey(sid), true, denyTtl);
@@ -289,21 +310,16 @@ export function createTokens(deps: {
      * issue time is its `exp` minus the lifetime. On Redis the marks come from this instance's
      * copy while it is fresh (deny-list.ts: at most `denyBoundMs` behind), else from Redis.
      */
-    checkPrincipal: async (principal: Principal): Promise<void> => {
-      if (principal.kind === 'client') {
-        const [denied] = await denyList.read([clientTokenKey(principal.tokenId)]);
-        if (denied === true) throw IdentityErrors.tokenRevoked();
-        return;
+    checkPrincipal: (principal: Principal): void | Promise<void> => {
+      // answered from the copy (a plain array): no promise, the guard lets the request on at once
+      const marks = denyList.read(denyKeys(principal));
+      if (Array.isArray(marks)) {
+        refuseDenied(principal, marks);
+        return undefined;
       }
-      const [voidBefore, sessionDenied] = await denyList.read(
-        principal.sessionId
-          ? [voidBeforeKey(principal.subject), sessionKey(principal.sessionId)]
-          : [voidBeforeKey(principal.subject)],
-      );
-      const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
-      if (sessionDenied === true || (typeof voidBefore === 'number' && issuedAt <= voidBefore)) {
-        throw IdentityErrors.tokenRevoked();
-      }
+      return marks.then((read) => {
+        refuseDenied(principal, read);
+      });
     },
 
     /**

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -58,8 +58,9 @@ export interface TokenVerifierOptions {
   /**
    * Extra check on a verified token (e.g. a revoked session); throw AppError to refuse. It runs on
    * every request, also when the token's signature check is skipped because it was verified before.
+   * It may answer without a promise (return or throw) when it needs no I/O.
    */
-  check?: (principal: Principal) => Promise<void>;
+  check?: (principal: Principal) => void | Promise<void>;
   /** Verified tokens remembered (least recently used dropped first); 0 checks every signature. */
   cacheSize?: number;
   /**
@@ -74,6 +75,12 @@ export interface TokenVerifierOptions {
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /**
+   * The same answer as `verify`, as a plain value (or a synchronous throw) when it needs no I/O: a
+   * remembered token, a key set and a check answered from memory. Guards call this on every
+   * request; a promise per step would cost each one turns of the microtask queue.
+   */
+  principal(token: string): Principal | Promise<Principal>;
   /** Forget every verified token: the next request with each checks its signature again. */
   flush(): void;
 }
@@ -258,13 +265,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return keysChecked ? keysChecked.then(() => remembered(cache, token, at)) : remembered(cache, token, at);
   }
 
+  const { check } = options;
+  /** The principal once `check` passed it: plain when the check answered without a promise. */
+  const checked = (principal: Principal): Principal | Promise<Principal> => {
+    const pending = check?.(principal);
+    return pending ? pending.then(() => principal) : principal;
+  };
+
+  function principal(token: string): Principal | Promise<Principal> {
+    const found = verified(token);
+    return found instanceof Promise ? found.then(checked) : checked(found);
+  }
+
   return {
+    principal,
     async verify(token) {
-      const found = verified(token);
-      // a remembered token is a plain value: awaiting it anyway would cost a turn of the queue
-      const principal = found instanceof Promise ? await found : found;
-      if (options.check) await options.check(principal);
-      return principal;
+      return principal(token);
     },
     flush() {
       cache?.clear();
@@ -308,74 +324,106 @@ export interface GuardRequirement {
 /** A route preHandler; it may answer itself by returning the reply. */
 export type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+/**
+ * A route preHandler in Fastify's callback style: it calls `done` (with the refusal, if any), at
+ * once when it needs no I/O, so a request it lets through costs no promise.
+ */
+export type CallbackPreHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
+
 export interface AuthGuard {
   verifier: TokenVerifier;
   /** preHandler: 401 without a valid token, 403 without the required role or scope. */
-  require(requirement?: GuardRequirement): PreHandler;
+  require(requirement?: GuardRequirement): CallbackPreHandler;
   /** preHandler: sets request.principal when a valid token is present, never refuses anonymous callers. */
   optional(): PreHandler;
 }
 
+/** Why a verified caller may not use a route, or undefined when it may. */
+function refusal(
+  requirement: GuardRequirement,
+  principal: Principal,
+  reply: FastifyReply,
+): AppError | undefined {
+  if (principal.kind === 'client' && !requirement.allowClients) {
+    return AppError.forbidden('auth.user-required', 'This route is for signed-in users, not client tokens.');
+  }
+  if (
+    requirement.roles &&
+    principal.kind === 'user' &&
+    !requirement.roles.some((r) => principal.roles.includes(r))
+  ) {
+    return AppError.forbidden(
+      'auth.role-required',
+      `This route needs one of the roles: ${requirement.roles.join(', ')}.`,
+    );
+  }
+  if (
+    requirement.scopes &&
+    principal.kind === 'client' &&
+    !requirement.scopes.every((s) => principal.scopes.includes(s))
+  ) {
+    reply.header(
+      'www-authenticate',
+      `Bearer error="insufficient_scope", scope="${requirement.scopes.join(' ')}"`,
+    );
+    return AppError.forbidden(
+      'auth.scope-required',
+      `This route needs the scopes: ${requirement.scopes.join(' ')}.`,
+    );
+  }
+  return undefined;
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
 export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
-  // one async step: the guard awaits the verifier itself rather than through another async function
-  const authenticate = (request: FastifyRequest): Promise<Principal> | undefined => {
-    const token = bearerToken(request);
-    if (!token) return undefined;
-    return verifier.verify(token).then((principal) => {
-      request.principal = principal;
-      return principal;
-    });
-  };
   return {
     verifier,
     require(requirement = {}) {
-      return async (request, reply) => {
-        let principal: Principal | undefined;
+      const invalidToken = (reply: FastifyReply, err: unknown) => {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"');
+        return asError(err);
+      };
+      const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal) => {
+        request.principal = principal;
+        return refusal(requirement, principal, reply);
+      };
+      return (request, reply, done) => {
+        let found: Principal | Promise<Principal>;
         try {
-          principal = await authenticate(request);
+          const token = bearerToken(request);
+          if (!token) {
+            reply.header('www-authenticate', 'Bearer');
+            done(AppError.unauthenticated('auth.required', 'This route needs an access token.'));
+            return;
+          }
+          found = verifier.principal(token);
         } catch (err) {
-          reply.header('www-authenticate', 'Bearer error="invalid_token"');
-          throw err;
+          done(invalidToken(reply, err));
+          return;
         }
-        if (!principal) {
-          reply.header('www-authenticate', 'Bearer');
-          throw AppError.unauthenticated('auth.required', 'This route needs an access token.');
-        }
-        if (principal.kind === 'client' && !requirement.allowClients) {
-          throw AppError.forbidden(
-            'auth.user-required',
-            'This route is for signed-in users, not client tokens.',
+        if (found instanceof Promise) {
+          found.then(
+            (principal) => {
+              done(admit(request, reply, principal));
+            },
+            (err: unknown) => {
+              done(invalidToken(reply, err));
+            },
           );
-        }
-        if (
-          requirement.roles &&
-          principal.kind === 'user' &&
-          !requirement.roles.some((r) => principal.roles.includes(r))
-        ) {
-          throw AppError.forbidden(
-            'auth.role-required',
-            `This route needs one of the roles: ${requirement.roles.join(', ')}.`,
-          );
-        }
-        if (
-          requirement.scopes &&
-          principal.kind === 'client' &&
-          !requirement.scopes.every((s) => principal.scopes.includes(s))
-        ) {
-          reply.header(
-            'www-authenticate',
-            `Bearer error="insufficient_scope", scope="${requirement.scopes.join(' ')}"`,
-          );
-          throw AppError.forbidden(
-            'auth.scope-required',
-            `This route needs the scopes: ${requirement.scopes.join(' ')}.`,
-          );
+        } else {
+          done(admit(request, reply, found));
         }
       };
     },
     optional() {
       return async (request) => {
-        await authenticate(request);
+        const token = bearerToken(request);
+        if (token) request.principal = await verifier.principal(token);
       };
     },
   };

@@ -76,6 +76,8 @@ describe('/metrics after known requests', () => {
     const server = await app;
     for (let i = 0; i < 3; i++) expect((await server.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await server.inject({ url: '/no/such/route' })).statusCode).toBe(404);
+    // the HEAD route Fastify adds beside a GET is counted once, under its own method
+    expect((await server.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
     const text = (await server.inject({ url: '/metrics' })).body;
     const line = (series: string) =>
       text.split('\n').find((l) => l.startsWith(`lectern_http_request_duration_seconds${series} `));
@@ -84,6 +86,7 @@ describe('/metrics after known requests', () => {
     // an in-process request takes far less than 5 s: every one is in the last finite bucket
     expect(line('_bucket{le="5",method="GET",route="/healthz",status="200"}')).toMatch(/ 3$/);
     expect(line('_count{method="GET",route="unmatched",status="404"}')).toMatch(/ 1$/);
+    expect(line('_count{method="HEAD",route="/healthz",status="200"}')).toMatch(/ 1$/);
     const sum = Number(line('_sum{method="GET",route="/healthz",status="200"}')?.split(' ')[1]);
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThan(5);
