@@ -223,6 +223,8 @@ describe('content access', () => {
       const warm = await access(lesson, as);
       expect(cold.statusCode, via).toBe(200);
       expect(warm.body, via).toBe(cold.body);
+      // a URL signed for this caller: no shared cache or browser keeps it
+      expect(warm.headers['cache-control'], via).toBe('private, no-store');
       const body = warm.json<{ access: string; contentUrl: string }>();
       expect(body.access).toBe(via);
       // the query is what URLSearchParams writes for these values, as it was built before

@@ -66,6 +66,13 @@ export function learningRoutes(services: {
     const anyone = auth.optional();
     const admin = auth.require({ roles: rolesFor('entitlements:manage') });
 
+    // answers here are the caller's own (signed URLs, progress, certificates) or must be fresh
+    // (a certificate's verification): none is for a shared cache or a browser to keep
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('cache-control', 'private, no-store');
+      done();
+    });
+
     app.get(
       '/lessons/:lessonId/access',
       {
