@@ -1,5 +1,3 @@
-import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/errors.js';
 import { MoneySchema } from '../../platform/http/schemas.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
@@ -27,13 +25,7 @@ import {
  */
 export function catalogInternalRoutes(api: CatalogApi) {
   return (app: App, { auth }: HttpKit) => {
-    const clientsOnly = async (request: FastifyRequest) => {
-      if (request.principal?.kind !== 'client') {
-        throw AppError.forbidden(CatalogErrors.internalOnly, 'This route is for internal service clients.');
-      }
-      return Promise.resolve();
-    };
-    const preHandler = [auth.require({ allowClients: true, scopes: [INTERNAL_SCOPE] }), clientsOnly];
+    const preHandler = [auth.require({ clientsOnly: CatalogErrors.internalOnly, scopes: [INTERNAL_SCOPE] })];
     const course = `${CATALOG_INTERNAL_PREFIX}/courses/:courseId`;
 
     app.get(

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
@@ -16,13 +15,7 @@ export const INTERNAL_SCOPE = 'internal';
  */
 export function internalRoutes(directory: IdentityDirectory) {
   return (app: App, { auth }: HttpKit) => {
-    const clientsOnly = async (request: FastifyRequest) => {
-      if (request.principal?.kind !== 'client') {
-        throw AppError.forbidden('identity.internal-only', 'This route is for internal service clients.');
-      }
-      return Promise.resolve();
-    };
-    const preHandler = [auth.require({ allowClients: true, scopes: [INTERNAL_SCOPE] }), clientsOnly];
+    const preHandler = [auth.require({ clientsOnly: 'identity.internal-only', scopes: [INTERNAL_SCOPE] })];
 
     app.get(
       `${IDENTITY_INTERNAL_PREFIX}/users/by-email`,

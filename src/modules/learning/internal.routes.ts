@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.js';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
@@ -23,13 +22,7 @@ export const MAX_OWNED_QUERY = 100;
  */
 export function learningInternalRoutes(api: LearningApi) {
   return (app: App, { auth }: HttpKit) => {
-    const clientsOnly = async (request: FastifyRequest) => {
-      if (request.principal?.kind !== 'client') {
-        throw AppError.forbidden('learning.internal-only', 'This route is for internal service clients.');
-      }
-      return Promise.resolve();
-    };
-    const preHandler = [auth.require({ allowClients: true, scopes: [INTERNAL_SCOPE] }), clientsOnly];
+    const preHandler = [auth.require({ clientsOnly: 'learning.internal-only', scopes: [INTERNAL_SCOPE] })];
 
     app.get(
       `${LEARNING_INTERNAL_PREFIX}/users/:userId/owned-courses`,

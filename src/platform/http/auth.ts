@@ -319,6 +319,11 @@ export interface GuardRequirement {
   scopes?: string[];
   /** Allow client_credentials tokens on this route. Default: users only. */
   allowClients?: boolean;
+  /**
+   * Client_credentials tokens only (a module's internal routes): a user token, which passes scope
+   * checks by role, is refused with this problem code.
+   */
+  clientsOnly?: string;
 }
 
 /** A route preHandler; it may answer itself by returning the reply. */
@@ -348,7 +353,10 @@ function refusal(
   principal: Principal,
   reply: FastifyReply,
 ): AppError | undefined {
-  if (principal.kind === 'client' && !requirement.allowClients) {
+  if (requirement.clientsOnly && principal.kind !== 'client') {
+    return AppError.forbidden(requirement.clientsOnly, 'This route is for internal service clients.');
+  }
+  if (principal.kind === 'client' && !requirement.allowClients && !requirement.clientsOnly) {
     return AppError.forbidden('auth.user-required', 'This route is for signed-in users, not client tokens.');
   }
   if (
