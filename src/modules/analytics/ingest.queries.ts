@@ -29,33 +29,61 @@ function eventRows(events: RawEvent[]) {
   ) as t(o, k, s, a, u, c, co, l, ek, p)`;
 }
 
+/** Who sent a client batch: the same for every event of it. */
+export interface BatchSender {
+  actor: string;
+  userId: string | null;
+  clientId: string | null;
+}
+
+/**
+ * A client batch as columns, one entry per event at the same index: only what differs between
+ * events (the sender is one value for the whole batch), so a batch in flight is a few arrays of
+ * the request's own strings rather than a row object per event.
+ */
+export interface ClientColumns {
+  occurredAt: string[];
+  kind: string[];
+  courseId: (string | null)[];
+  lessonId: (string | null)[];
+  eventKey: string[];
+  /** The event's own fields, as JSON text. */
+  props: string[];
+}
+
 /**
  * A client batch in one statement, so in one round trip and atomically without an explicit
  * transaction: claim the keys of one actor (`on conflict do nothing` waits for a concurrent
  * insert of the same key to commit or roll back, so two copies of a batch in flight never both
- * pass), insert only the events whose key was new, and mark their days dirty. `events` must have
- * distinct keys. Resolves with the number of events stored.
+ * pass), insert only the events whose key was new, and mark their days dirty. The keys must be
+ * distinct. Each column travels once, as one array parameter; the sender as single values.
+ * Resolves with the number of events stored.
  */
 export async function insertClientBatch(
   db: Db,
-  actor: string,
-  events: RawEvent[],
+  sender: BatchSender,
+  columns: ClientColumns,
   receivedAt: Date,
 ): Promise<number> {
-  if (events.length === 0) return 0;
-  const col = <T>(pick: (e: RawEvent) => T) => events.map(pick);
+  if (columns.eventKey.length === 0) return 0;
+  const { actor, userId, clientId } = sender;
   const result = await sql<{ accepted: string }>`
-    with fresh as (
+    with batch as (
+      select * from unnest(
+        ${columns.occurredAt}::timestamptz[], ${columns.kind}::text[], ${columns.courseId}::uuid[],
+        ${columns.lessonId}::uuid[], ${columns.eventKey}::text[], ${columns.props}::text[]
+      ) as t(o, k, co, l, ek, p)
+    ), fresh as (
       insert into analytics.event_keys (actor, event_key, received_at)
-      select ${actor}, k, ${receivedAt} from unnest(${col((e) => e.eventKey)}::text[]) as k
+      select ${actor}, ek, ${receivedAt} from batch
       on conflict do nothing
       returning event_key
     ), stored as (
       insert into analytics.events
         (occurred_at, received_at, kind, source, actor, user_id, client_id, course_id, lesson_id, event_key, props)
-      select o, ${receivedAt}, k, s, a, u, c, co, l, t.ek, p::jsonb
-      from ${eventRows(events)}
-      join fresh on fresh.event_key = t.ek
+      select o, ${receivedAt}, k, 'client', ${actor}, ${userId}::uuid, ${clientId}::text, co, l, b.ek, p::jsonb
+      from batch b
+      join fresh on fresh.event_key = b.ek
       returning occurred_at
     ), marked as (
       insert into analytics.dirty_days (day)

@@ -105,6 +105,65 @@ describe('POST /analytics/events', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('stores the sender and the time of each event on every row of a batch', async () => {
+    const user = await t.kit.caller('learner');
+    const device = `app-${randomUUID()}`;
+    const events = [
+      pageView('s1', '/one'),
+      // an offset instead of Z: the row keeps the instant
+      { id: 's2', kind: 'course_view', occurredAt: at(2).replace('Z', '+00:00'), courseId },
+      { id: 's3', kind: 'lesson_play', occurredAt: at(1), courseId, lessonId, positionSeconds: 5 },
+    ];
+    const answer = await t.kit.request('POST', '/api/v1/analytics/events', {
+      as: user,
+      body: { events },
+      headers: { 'x-client-id': device },
+    });
+    expect(answer.statusCode, answer.body).toBe(202);
+    const rows = await sql<{
+      event_key: string;
+      source: string;
+      actor: string;
+      user_id: string;
+      client_id: string;
+      course_id: string | null;
+      lesson_id: string | null;
+      occurred_at: Date;
+      props: unknown;
+    }>`
+      select event_key, source, actor, user_id, client_id, course_id, lesson_id, occurred_at, props
+      from analytics.events where actor = ${user.id} order by event_key`.execute(
+      t.kit.app.platform.database.db,
+    );
+    const sender = { source: 'client', actor: user.id, user_id: user.id, client_id: device };
+    expect(rows.rows).toEqual([
+      {
+        ...sender,
+        event_key: 's1',
+        course_id: null,
+        lesson_id: null,
+        occurred_at: new Date(events[0]!.occurredAt),
+        props: { path: '/one' },
+      },
+      {
+        ...sender,
+        event_key: 's2',
+        course_id: courseId,
+        lesson_id: null,
+        occurred_at: new Date(events[1]!.occurredAt),
+        props: {},
+      },
+      {
+        ...sender,
+        event_key: 's3',
+        course_id: courseId,
+        lesson_id: lessonId,
+        occurred_at: new Date(events[2]!.occurredAt),
+        props: { positionSeconds: 5 },
+      },
+    ]);
+  });
+
   it('refuses a batch with one bad event, naming it, and stores none of it', async () => {
     const clientId = `bad-${randomUUID()}`;
     const cases: [unknown, string][] = [
