@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import { encodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
+import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { type Access, isInstructorOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
@@ -219,12 +219,14 @@ export function createReviewsService(deps: {
       const sort: ReviewSort = query.sort ?? 'newest';
       const limit = query.limit ?? DEFAULT_PAGE_SIZE;
       const rows = await listVisibleReviews(db, courseId, sort, limit, query.cursor, viewer?.userId);
-      const kept = rows.slice(0, limit);
-      const last = kept[kept.length - 1];
-      // the same cursor as `toPage` makes: one more row than the page means another page
-      const next =
-        rows.length > limit && last !== undefined ? encodeCursor([last.after, last.id], sort) : null;
-      return `{"data":[${kept.map((r) => r.review).join(',')}],"nextCursor":${JSON.stringify(next)}}`;
+      const page = toPage(
+        rows,
+        limit,
+        (r) => [r.after, r.id],
+        (r) => r.review,
+        sort,
+      );
+      return `{"data":[${page.data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
     },
 
     get: async (viewer: Viewer | undefined, reviewId: string) =>

@@ -11,6 +11,7 @@ import type {
   HookHandlerDoneFunction,
   RouteOptions,
 } from 'fastify';
+import { withRouteHook } from './route-hooks.js';
 
 export interface RateLimitSettings {
   /** Requests per client and window, on every route without limits of its own. */
@@ -62,9 +63,7 @@ export function registerRateLimit(app: FastifyInstance, settings: RateLimitSetti
       const child = store.child({ ...settings, ...limit, routeInfo: route } as never);
       hook = limiter(child, limit.max, limit.timeWindow, limit.keyGenerator ?? ipKey, settings);
     }
-    // a new array: Fastify copies a GET route's options for its HEAD route, which must not get two
-    const before = route.onRequest;
-    route.onRequest = before === undefined ? [hook] : [...[before].flat(), hook];
+    route.onRequest = withRouteHook(route.onRequest, hook);
   });
 }
 

@@ -23,6 +23,7 @@ import { metricsAccess } from './metrics-access.js';
 import { openApiOptions } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { createRateLimitStores } from './rate-limit-store.js';
+import { withRouteHook } from './route-hooks.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -225,9 +226,7 @@ function observeDurations(app: App, metrics: Metrics): void {
       metrics.observeHttp(request.method, url, reply.statusCode, reply.elapsedTime / 1000);
       done();
     };
-    // a new array: Fastify copies a GET route's options for its HEAD route, which must not count twice
-    const before = route.onResponse;
-    route.onResponse = before === undefined ? [observe] : [...[before].flat(), observe];
+    route.onResponse = withRouteHook(route.onResponse, observe);
   });
   app.addHook('onResponse', (request, reply, done) => {
     if (request.is404)

@@ -83,6 +83,11 @@ function executorOf(db: Kysely<object>): Executor {
   };
 }
 
+/** pg-boss's option that makes a send part of the caller's transaction, when there is one. */
+function inTransactionOf<DB>(transaction: Kysely<DB> | undefined): { db?: Executor } {
+  return transaction ? { db: executorOf(transaction as unknown as Kysely<object>) } : {};
+}
+
 /**
  * pg-boss runs its SQL through the platform's Kysely: one pool (one connection on PGlite) for all.
  * Some of its statements are scripts that open their own transaction (`BEGIN; …; COMMIT`); when
@@ -283,9 +288,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return b.send(name, data as object, {
         ...(startAfter ? { startAfter } : {}),
         ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
-        ...(sendOptions.transaction
-          ? { db: executorOf(sendOptions.transaction as unknown as Kysely<object>) }
-          : {}),
+        ...inTransactionOf(sendOptions.transaction),
       });
     },
 
@@ -302,9 +305,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           data: item.data as object,
           ...(item.startAfter ? { startAfter: item.startAfter } : {}),
         })),
-        sendOptions.transaction
-          ? { db: executorOf(sendOptions.transaction as unknown as Kysely<object>) }
-          : {},
+        inTransactionOf(sendOptions.transaction),
       );
     },
 

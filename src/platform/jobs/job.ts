@@ -24,7 +24,7 @@ export interface RetryPolicy {
  * handler. A handler that throws is retried by the policy; it never stops the worker.
  */
 export interface JobDefinition<S extends TSchema = TSchema> {
-  /** Queue name, `<module>.<what it does>` (`commerce.expire-order`). */
+  /** Queue name, `<module>.<what it does>` (`commerce.send-refund`). */
   name: string;
   data: S;
   // method syntax on purpose: a list of definitions with different schemas stays assignable
