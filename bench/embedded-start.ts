@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startFlags } from './start-flags.js';
 
 const MB = 1024 * 1024;
 const root = path.resolve(import.meta.dirname, '..');
@@ -126,7 +127,10 @@ async function firstStart(kind: string): Promise<Record<string, number | string>
     SEED_DEMO: 'true',
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...startFlags(), cli, 'serve'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   try {
     const ready = await until(async () => (await fetch(`${base}/readyz`)).ok, 180_000);

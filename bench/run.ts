@@ -12,6 +12,7 @@ import { measuredResult, measureDuring, measureSse } from './custom.js';
 import { checkGoals, goalTable } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
+import { startFlags } from './start-flags.js';
 import { failed, MB, type Measurement, ratio, round, table, toMeasurement } from './report.js';
 import { measurePgbench, type PgbenchResult } from './pgbench.js';
 
@@ -333,7 +334,8 @@ async function main(): Promise<void> {
       BENCH_COURSES: String(options.courses),
       LEARNING_PROGRESS_INTERVAL_SECONDS: '0',
     },
-    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    // Node's flags as `npm start` sets them (package.json), then the profiler's
+    [...startFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
   );
   const ready = await server.ready;
   const catalog = ready.catalog;

