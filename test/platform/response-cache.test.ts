@@ -12,15 +12,19 @@ let items = ['a', 'b'];
 interface Probe {
   module: LecternModule;
   builds: () => number;
+  /** Builds of /rc/pages (answers kept from their second ask). */
+  pageBuilds: () => number;
 }
 
 /** GET /rc/items through the response cache, /rc/plain the same answer without it. */
 function probeModule(cache: Cache): Probe {
   let builds = 0;
+  let pageBuilds = 0;
   let responses: ResponseCache | undefined;
   const Answer = Type.Object({ items: Type.Array(Type.String()) });
   return {
     builds: () => builds,
+    pageBuilds: () => pageBuilds,
     module: {
       name: 'rcprobe',
       migrations: {},
@@ -35,6 +39,19 @@ function probeModule(cache: Cache): Probe {
             ttlSeconds: 60,
             build: () => {
               builds += 1;
+              return Promise.resolve(value());
+            },
+          });
+        });
+        // a page after a cursor: kept from its second ask
+        app.get('/rc/pages', { schema: { response: { 200: Answer } } }, async (request, reply) => {
+          await rc.send(request, reply, {
+            scope: 'rcprobe',
+            key: request.url,
+            ttlSeconds: 60,
+            keepFromSecondAsk: true,
+            build: () => {
+              pageBuilds += 1;
               return Promise.resolve(value());
             },
           });
@@ -125,6 +142,33 @@ describe('response cache, one instance', () => {
     expect(after.json()).toEqual({ items });
   });
 
+  it('keeps an answer marked keepFromSecondAsk only from its second ask, with the same bytes and ETag', async () => {
+    const url = `/api/v1/rc/pages?cursor=${randomUUID()}`;
+    const first = await t.app.inject({ url });
+    expect(first.statusCode).toBe(200);
+    expect(probe.pageBuilds()).toBe(1);
+    // not kept: the second ask builds again, and keeps it
+    const second = await t.app.inject({ url });
+    expect(probe.pageBuilds()).toBe(2);
+    for (let i = 0; i < 3; i++) {
+      const again = await t.app.inject({ url, headers: { 'if-none-match': String(second.headers.etag) } });
+      expect(again.statusCode).toBe(304);
+    }
+    expect(probe.pageBuilds()).toBe(2);
+    const plain = await t.app.inject({ url: '/api/v1/rc/plain' });
+    expect(first.body).toBe(plain.body);
+    expect(second.body).toBe(plain.body);
+    expect(first.headers.etag).toBe(second.headers.etag);
+    expect(stable(first.headers)).toEqual(stable(second.headers));
+    // an answer asked once is not written to the shared cache either; one asked twice is
+    const once = `/api/v1/rc/pages?cursor=${randomUUID()}`;
+    await t.app.inject({ url: once });
+    const { cache } = t.platform;
+    const generation = (await cache.get<number>('rc:gen:rcprobe')) ?? 0;
+    expect(await cache.get(`rc:rcprobe:${generation}:${once}`)).toBeUndefined();
+    expect(await cache.get(`rc:rcprobe:${generation}:${url}`)).toMatchObject({ etag: second.headers.etag });
+  });
+
   it('builds once for concurrent misses of one answer', async () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/rc/items' })).statusCode).toBe(204);
     const builds = probe.builds();
@@ -166,6 +210,18 @@ describe.skipIf(!process.env.REDIS_URL)('response cache, two instances on Redis'
   afterAll(async () => {
     await a.stop();
     await b.stop();
+  });
+
+  it('answers a first ask from what another instance kept, without building', async () => {
+    const url = `/api/v1/rc/pages?cursor=${randomUUID()}`;
+    await b.app.inject({ url });
+    const kept = await b.app.inject({ url });
+    expect(probeB.pageBuilds()).toBe(2);
+    const builtByA = probeA.pageBuilds();
+    const fromA = await a.app.inject({ url });
+    expect(fromA.body).toBe(kept.body);
+    expect(fromA.headers.etag).toBe(kept.headers.etag);
+    expect(probeA.pageBuilds()).toBe(builtByA);
   });
 
   it('shares built answers, and drops them everywhere on invalidation', async () => {

@@ -14,6 +14,8 @@ export interface ListCache {
     reply: FastifyReply,
     courseId: string,
     build: () => Promise<string>,
+    /** A page after a cursor, rarely asked twice: kept from its second ask (see ResponseCache). */
+    afterCursor: boolean,
   ): Promise<FastifyReply>;
   /** Drop every cached page of the course's reviews (after the commit of a change). */
   drop(courseId: string): Promise<void>;
@@ -40,7 +42,7 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
   };
   const scope = (courseId: string) => `community:reviews:${courseId}`;
   return {
-    async send(request, reply, courseId, build) {
+    async send(request, reply, courseId, build, afterCursor) {
       if (ttlSeconds === 0) return sendJson(reply, await build());
       const failed = { build: false };
       const guarded = async () => {
@@ -58,6 +60,7 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
           ttlSeconds,
           build: guarded,
           serialized: true,
+          keepFromSecondAsk: afterCursor,
         });
       } catch (err) {
         if (failed.build || reply.sent) throw err;

@@ -60,7 +60,13 @@ export function reviewsRoutes(services: { reviews: ReviewsService; lists: ListCa
         const { courseId } = request.params;
         // a signed-in reader sees their own votes in the page, so only anonymous pages are shared
         if (viewer) return sendJson(reply, await reviews.list(viewer, courseId, request.query));
-        return lists.send(request, reply, courseId, () => reviews.list(undefined, courseId, request.query));
+        return lists.send(
+          request,
+          reply,
+          courseId,
+          () => reviews.list(undefined, courseId, request.query),
+          request.query.cursor !== undefined,
+        );
       },
     );
 

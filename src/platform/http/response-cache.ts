@@ -39,6 +39,13 @@ export interface CachedAnswer {
    * database wrote): it is kept as it is, not passed through the route's serializer.
    */
   serialized?: boolean;
+  /**
+   * An answer few ask for twice, such as a page after a cursor: stored only from its second ask on
+   * this instance within `ttlSeconds`. The first ask reads the shared cache (another instance may
+   * have stored it), then builds and answers without keeping it, so one-off pages (a crawler's walk,
+   * made-up cursors) cost no shared-cache write and push no popular answer out of either tier.
+   */
+  keepFromSecondAsk?: boolean;
 }
 
 export interface ResponseCacheOptions {
@@ -47,6 +54,8 @@ export interface ResponseCacheOptions {
   localEntries?: number;
   /** Bytes kept in this process (default 32 MB). */
   localBytes?: number;
+  /** Answers marked `keepFromSecondAsk` remembered as asked once (default 10,000). */
+  askedOnceEntries?: number;
   /** How long a generation read from the shared cache is trusted without a message (default 1 s). */
   generationCheckMs?: number;
   now?: () => number;
@@ -59,7 +68,8 @@ interface Stored {
 }
 
 interface Local {
-  body: Buffer;
+  /** Bytes ready to write; the text as built for an answer that is not kept. */
+  body: Buffer | string;
   etag: string;
   contentType: string;
 }
@@ -90,6 +100,8 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     maxSize: options.localBytes ?? 32 * 1024 * 1024,
     sizeCalculation: (entry) => entry.body.length + 200,
   });
+  // keys only: an answer's first ask is remembered, its bytes are not
+  const askedOnce = new LRUCache<string, true>({ max: options.askedOnceEntries ?? 10_000 });
   const generations = new Map<string, { value: number; readAt: number }>();
   const filling = new Map<string, Promise<Local>>();
 
@@ -137,14 +149,31 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     return reply.type(entry.contentType).send(entry.body);
   }
 
-  async function buildAndStore(key: string, reply: FastifyReply, spec: CachedAnswer): Promise<Stored> {
+  async function build(reply: FastifyReply, spec: CachedAnswer): Promise<Stored> {
     const built = await spec.build();
     const serialised = spec.serialized === true && typeof built === 'string' ? built : reply.serialize(built);
     const body =
       typeof serialised === 'string' ? serialised : Buffer.from(serialised as ArrayBuffer).toString('utf8');
-    const stored = { body, etag: etagOf(body), contentType: 'application/json; charset=utf-8' };
-    await cache.set(key, stored, spec.ttlSeconds);
-    return stored;
+    return { body, etag: etagOf(body), contentType: 'application/json; charset=utf-8' };
+  }
+
+  /** The answer from the shared cache, or built: kept in both tiers unless this is its first ask. */
+  async function fill(key: string, reply: FastifyReply, spec: CachedAnswer): Promise<Local> {
+    const shared = await cache.get<Stored>(key);
+    const ttl = spec.ttlSeconds * 1000;
+    if (!shared && spec.keepFromSecondAsk === true && !askedOnce.has(key)) {
+      askedOnce.set(key, true, { ttl });
+      return build(reply, spec);
+    }
+    askedOnce.delete(key);
+    let stored = shared;
+    if (!stored) {
+      stored = await build(reply, spec);
+      await cache.set(key, stored, spec.ttlSeconds);
+    }
+    const made = { body: Buffer.from(stored.body), etag: stored.etag, contentType: stored.contentType };
+    local.set(key, made, { ttl });
+    return made;
   }
 
   return {
@@ -157,21 +186,12 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
       if (!entry) {
         // concurrent misses of one answer (a popular page just after an invalidation) share one
         // fill instead of each reading the shared cache and building the page
-        let fill = filling.get(key);
-        if (!fill) {
-          fill = (async () => {
-            const stored = (await cache.get<Stored>(key)) ?? (await buildAndStore(key, reply, spec));
-            const made = {
-              body: Buffer.from(stored.body),
-              etag: stored.etag,
-              contentType: stored.contentType,
-            };
-            local.set(key, made, { ttl: spec.ttlSeconds * 1000 });
-            return made;
-          })().finally(() => filling.delete(key));
-          filling.set(key, fill);
+        let filled = filling.get(key);
+        if (!filled) {
+          filled = fill(key, reply, spec).finally(() => filling.delete(key));
+          filling.set(key, filled);
         }
-        entry = await fill;
+        entry = await filled;
       }
       return answer(request, reply, entry);
     },
@@ -182,6 +202,7 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     },
     async close() {
       local.clear();
+      askedOnce.clear();
       if (!subscriber) return;
       const connection = subscriber;
       await connection.quit().catch(() => {
