@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { generateSecret, generateURI, verify } from 'otplib';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { AuditLog } from './audit.service.js';
@@ -25,6 +24,9 @@ export const TOTP_ISSUER = 'Lectern';
 export const RECOVERY_CODE_COUNT = 10;
 /** One step either side of now, for clocks that drift (RFC 6238 §5.2). */
 const TOTP_TOLERANCE_SECONDS = 30;
+
+/** The TOTP library, loaded at its first use: most processes never enrol or check a code. */
+const otp = () => import('otplib');
 
 export interface SecondFactor {
   code?: string | undefined;
@@ -64,6 +66,7 @@ export function createMfa(deps: {
   /** The time step the code matches, or undefined; steps at or before `after` never match (no replay). */
   async function matchStep(secret: string, code: string, after: number | null): Promise<number | undefined> {
     try {
+      const { verify } = await otp();
       const result = await verify({
         secret,
         token: code,
@@ -194,6 +197,7 @@ export function createMfa(deps: {
           'Two-factor authentication is already on; turn it off first.',
         );
       }
+      const { generateSecret, generateURI } = await otp();
       const secret = generateSecret();
       await inTransaction(db, async (trx) => {
         await replaceTotp(trx, userId, box.seal(secret));

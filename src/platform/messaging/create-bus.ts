@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { createInProcessBus } from './in-process-bus.js';
-import { createJetStreamBus } from './jetstream-bus.js';
 import type { EventBus } from './types.js';
 
 export interface EventBusOptions {
@@ -13,14 +12,19 @@ export interface EventBusOptions {
 }
 
 export async function createEventBus(options: EventBusOptions): Promise<EventBus> {
-  const bus = options.natsUrl
-    ? await createJetStreamBus({
-        url: options.natsUrl,
-        logger: options.logger,
-        ...(options.stream ? { stream: options.stream } : {}),
-        ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
-      })
-    : createInProcessBus(options.logger);
+  let bus: EventBus;
+  if (options.natsUrl) {
+    // loaded only when NATS is used: a process on the in-process bus never holds the client's code
+    const { createJetStreamBus } = await import('./jetstream-bus.js');
+    bus = await createJetStreamBus({
+      url: options.natsUrl,
+      logger: options.logger,
+      ...(options.stream ? { stream: options.stream } : {}),
+      ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+    });
+  } else {
+    bus = createInProcessBus(options.logger);
+  }
   options.logger.info({ bus: bus.describe() }, 'event bus ready');
   return bus;
 }
