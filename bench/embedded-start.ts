@@ -1,5 +1,5 @@
-// A first start of the embedded default as `npm start` runs it (`node dist/cli.js serve`, build
-// first: `npm run build`), on an empty DATA_DIR, per embedded database, alternating so both see the
+// A first start of the embedded default as `npm start` runs it (`node dist/cli.js serve` with the start
+// script's Node flags, build first: `npm run build`), on an empty DATA_DIR, per embedded database, alternating so both see the
 // same load: seconds from spawn to /readyz answering 200, then the memory of the server (Node RSS
 // plus its child processes' PSS: the embedded PostgreSQL) at ready and once the demo data exists,
 // and the CPU seconds spent until ready (Node's own, and its child processes': initdb and the
