@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RefundsTest, startRefunds } from './refunds.test-support.js';
 
 /**
@@ -149,6 +149,16 @@ describe('a refund whose provider answer was lost', () => {
     // the provider refunds, but its notification never arrives (and the send job's retry is lost too)
     t.hold.on = true;
     await expect(t.sendRefund(created.id)).rejects.toThrow(/not accepted/);
+    // the job queued with the approval is withdrawn while answers are still held: the app's own
+    // worker may be running it (it then sends into the hold), and must not send it once they flow
+    await vi.waitFor(
+      async () => {
+        await sql`delete from pgboss.job where name = 'commerce.send-refund'
+          and data->>'refundId' = ${created.id} and state <> 'active'`.execute(db());
+        expect(await jobsOf('commerce.send-refund', 'refundId', created.id)).toBe(0);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     t.hold.on = false;
     t.hold.held.length = 0;
     const sent = await t.kit.expectStatus<RefundAnswer>(200, 'GET', `/api/v1/refunds/${created.id}`, {
