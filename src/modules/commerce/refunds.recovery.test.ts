@@ -168,6 +168,44 @@ describe('a refund whose provider answer was lost', () => {
     return { orderId, refundId: created.id };
   }
 
+  it('is settled by the send job’s retry once the notification is accepted, and by overlapping sends, once', async () => {
+    const buyer = await t.kit.caller('learner');
+    const { orderId, refundId } = await sentRefundWithLostAnswer(buyer);
+    await t.sendRefund(refundId);
+    await t.sendRefund(refundId); // a late duplicate of the job: nothing more
+    // two sends of a new refund at once (a retry overlapping the first try): both end well, one refund
+    const second = await t.kit.caller('learner');
+    const course = await t.course(3000);
+    const secondOrder = await t.buy(second, [course.id]);
+    const created = await t.kit.expectStatus<RefundAnswer>(
+      201,
+      'POST',
+      `/api/v1/orders/${secondOrder}/refunds`,
+      {
+        as: second,
+        body: { reason: 'not for me' },
+      },
+    );
+    await Promise.all([t.sendRefund(created.id), t.sendRefund(created.id)]);
+    expect(
+      (await t.kit.outbox('commerce', 'commerce.order.refunded')).filter(
+        (e) => e.aggregateId === secondOrder,
+      ),
+    ).toHaveLength(1);
+    const refund = await t.kit.expectStatus<RefundAnswer>(200, 'GET', `/api/v1/refunds/${refundId}`, {
+      as: buyer,
+    });
+    expect(refund.status).toBe('succeeded');
+    const order = await t.kit.expectStatus<{ status: string }>(200, 'GET', `/api/v1/orders/${orderId}`, {
+      as: buyer,
+    });
+    expect(order.status).toBe('refunded');
+    const events = (await t.kit.outbox('commerce', 'commerce.order.refunded')).filter(
+      (e) => e.aggregateId === orderId,
+    );
+    expect(events).toHaveLength(1);
+  });
+
   it('is settled by the learner’s query at the provider; someone else’s query is 404', async () => {
     const buyer = await t.kit.caller('learner');
     const { orderId, refundId } = await sentRefundWithLostAnswer(buyer);

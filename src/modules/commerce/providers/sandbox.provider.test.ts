@@ -4,7 +4,7 @@ import { hmacSign } from '../../../platform/crypto.js';
 import { money } from '../../../platform/money.js';
 import { type FakeServer, startFakeServer } from './fake-server.test-support.js';
 import type { CreatePaymentInput } from './provider.js';
-import { NotificationError, NotificationErrors, ProviderError } from './provider.errors.js';
+import { NotificationError, NotificationErrors, ProviderError, ProviderErrors } from './provider.errors.js';
 import {
   createSandboxProvider,
   SANDBOX_SIGNATURE_HEADER,
@@ -296,6 +296,15 @@ describe('sandbox provider', () => {
       refundId: 'ref_1',
       paymentId: input.paymentId,
       amount: { amount: 500, currency: 'CNY' },
+    });
+    // asked again with the same outcome: sent again; with the other outcome: refused
+    expect(
+      await sandbox.verifyNotification(
+        asInput(await sandbox.simulateRefund(input.paymentId, 'ref_1', 'succeeded')),
+      ),
+    ).toMatchObject({ kind: 'refund.succeeded', refundId: 'ref_1' });
+    await expect(sandbox.simulateRefund(input.paymentId, 'ref_1', 'failed')).rejects.toMatchObject({
+      code: ProviderErrors.rejected,
     });
     await expect(
       sandbox.refund({ ...refund, refundId: 'ref_2', amount: money(734, 'CNY') }),

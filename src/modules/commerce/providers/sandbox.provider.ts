@@ -77,7 +77,10 @@ export interface SandboxProvider extends PaymentProvider {
     action: 'pay' | 'close',
     options?: { amount?: Money; payer?: string },
   ): Promise<SandboxNotification>;
-  /** Settle a pending refund the way the provider's back office would, and return its notification. */
+  /**
+   * Settle a pending refund the way the provider's back office would, and return its notification;
+   * for a refund already settled with this outcome, the same notification again.
+   */
   simulateRefund(
     paymentId: string,
     refundId: string,
@@ -179,11 +182,15 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       const refund = payment.refunds.find((r) => r.refundId === refundId);
       if (!refund)
         throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such refund', 'REFUND_NOT_EXIST');
-      if (refund.status !== 'pending') {
+      if (refund.status !== 'pending' && refund.status !== outcome) {
         throw new ProviderError(ProviderErrors.rejected, `sandbox: refund is already ${refund.status}`);
       }
-      refund.status = outcome;
-      await store.save(payment);
+      // settled this way already: the notification is sent again, as a provider resends one it
+      // does not know arrived (a send job retried after its notification was refused gets here)
+      if (refund.status === 'pending') {
+        refund.status = outcome;
+        await store.save(payment);
+      }
       return sign(payment, {
         type: outcome === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
         paymentId,
