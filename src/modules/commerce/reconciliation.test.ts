@@ -81,16 +81,18 @@ describe('reconciliation against the sandbox provider', () => {
     // paid here, but the provider's record says closed
     const ghost = await t.buy(await t.kit.caller('learner'), [(await t.course(3100)).id]);
     const ghostPayment = await paymentOf(ghost);
-    const ghostRecord = await store().get(ghostPayment);
-    if (!ghostRecord) throw new Error('no sandbox record');
-    await store().save({ ...ghostRecord, status: 'closed' });
+    await store().update(ghostPayment, (record) => {
+      if (!record) throw new Error('no sandbox record');
+      record.status = 'closed';
+    });
 
     // paid at both, for another amount at the provider
     const skewed = await t.buy(await t.kit.caller('learner'), [(await t.course(3200)).id]);
     const skewedPayment = await paymentOf(skewed);
-    const skewedRecord = await store().get(skewedPayment);
-    if (!skewedRecord) throw new Error('no sandbox record');
-    await store().save({ ...skewedRecord, amount: money(3199, 'CNY') });
+    await store().update(skewedPayment, (record) => {
+      if (!record) throw new Error('no sandbox record');
+      record.amount = money(3199, 'CNY');
+    });
 
     // a refund the provider finished while our side never heard (notification held)
     const refunder = await t.kit.caller('learner');
@@ -170,5 +172,26 @@ describe('reconciliation against the sandbox provider', () => {
       { as: t.learner },
     );
     expect(learner.statusCode).toBe(403);
+  });
+});
+
+describe('the sandbox’s records in commerce’s table', () => {
+  it('keep every one of ten refunds of one payment asked for at once, and refuse the eleventh above what is left', async () => {
+    const orderId = await t.buy(await t.kit.caller('learner'), [(await t.course(1000)).id]);
+    const paymentId = await paymentOf(orderId);
+    const total = money(1000, 'CNY');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        t.providers.sandbox.refund({ paymentId, refundId: `conc_${i}`, amount: money(100, 'CNY'), total }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.providerRefundId)).size).toBe(10);
+    const record = await store().get(paymentId);
+    expect(record?.refunds.map((r) => r.refundId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `conc_${i}`).sort(),
+    );
+    await expect(
+      t.providers.sandbox.refund({ paymentId, refundId: 'conc_10', amount: money(1, 'CNY'), total }),
+    ).rejects.toMatchObject({ providerCode: 'REFUND_AMOUNT_EXCEEDED' });
   });
 });

@@ -11,25 +11,43 @@ export function tableSandboxStore(db: Kysely<CommerceTables>): SandboxStore {
         .select('record')
         .where('payment_id', '=', paymentId)
         .executeTakeFirst();
-      if (!row) return undefined;
-      const record = row.record as unknown as Omit<SandboxPayment, 'expiresAt'> & { expiresAt: string };
-      return { ...record, expiresAt: new Date(record.expiresAt) };
+      return row ? fromRecord(row.record) : undefined;
     },
     async add(payment) {
-      const record = JSON.stringify({ ...payment, expiresAt: payment.expiresAt.toISOString() });
       await db
         .insertInto('commerce.sandbox_payments')
-        .values({ payment_id: payment.paymentId, record })
+        .values({ payment_id: payment.paymentId, record: toRecord(payment) })
         .onConflict((oc) => oc.column('payment_id').doNothing())
         .execute();
     },
-    async save(payment) {
-      const record = JSON.stringify({ ...payment, expiresAt: payment.expiresAt.toISOString() });
-      await db
-        .insertInto('commerce.sandbox_payments')
-        .values({ payment_id: payment.paymentId, record })
-        .onConflict((oc) => oc.column('payment_id').doUpdateSet({ record, updated_at: new Date() }))
-        .execute();
+    update(paymentId, change) {
+      // the row lock makes concurrent changes of one payment take turns
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('commerce.sandbox_payments')
+          .select('record')
+          .where('payment_id', '=', paymentId)
+          .forUpdate()
+          .executeTakeFirst();
+        const payment = row ? fromRecord(row.record) : undefined;
+        const result = change(payment);
+        if (payment) {
+          await trx
+            .updateTable('commerce.sandbox_payments')
+            .set({ record: toRecord(payment), updated_at: new Date() })
+            .where('payment_id', '=', paymentId)
+            .execute();
+        }
+        return result;
+      });
     },
   };
+}
+
+const toRecord = (payment: SandboxPayment): string =>
+  JSON.stringify({ ...payment, expiresAt: payment.expiresAt.toISOString() });
+
+function fromRecord(stored: unknown): SandboxPayment {
+  const record = stored as Omit<SandboxPayment, 'expiresAt'> & { expiresAt: string };
+  return { ...record, expiresAt: new Date(record.expiresAt) };
 }

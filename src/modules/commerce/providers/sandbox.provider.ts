@@ -118,11 +118,13 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
     };
   }
 
-  async function load(paymentId: string): Promise<SandboxPayment> {
-    const payment = await store.get(paymentId);
-    if (!payment)
-      throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such payment', SANDBOX_NO_SUCH_PAYMENT);
-    return payment;
+  /** Change a known payment as one step (see SandboxStore.update); an unknown one is refused. */
+  function change<T>(paymentId: string, fn: (payment: SandboxPayment) => T): Promise<T> {
+    return store.update(paymentId, (payment) => {
+      if (!payment)
+        throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such payment', SANDBOX_NO_SUCH_PAYMENT);
+      return fn(payment);
+    });
   }
 
   const refunded = (payment: SandboxPayment): Money =>
@@ -151,54 +153,52 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       };
     },
 
-    async simulate(paymentId, action, simulateOptions = {}) {
-      const payment = await load(paymentId);
-      const now = clock();
-      if (payment.status !== 'pending') {
-        throw new ProviderError(ProviderErrors.rejected, `sandbox: payment is already ${payment.status}`);
-      }
-      if (action === 'pay' && now.getTime() > payment.expiresAt.getTime()) {
-        throw new ProviderError(ProviderErrors.rejected, 'sandbox: payment has expired', 'TRADE_CLOSED');
-      }
-      payment.status = action === 'pay' ? 'succeeded' : 'closed';
-      await store.save(payment);
-      const paid = simulateOptions.amount ?? payment.amount;
-      return sign(payment, {
-        type: action === 'pay' ? 'payment.succeeded' : 'payment.closed',
-        paymentId,
-        txnId: payment.txnId,
-        amount: paid.amount,
-        currency: paid.currency,
-        occurredAt: now.toISOString(),
-        // like a real wallet, a payment names its payer: the one given, or a made-up account
-        ...(action === 'pay'
-          ? { payer: simulateOptions.payer ?? `sbu_${randomBytes(8).toString('hex')}` }
-          : {}),
+    simulate(paymentId, action, simulateOptions = {}) {
+      return change(paymentId, (payment) => {
+        const now = clock();
+        if (payment.status !== 'pending') {
+          throw new ProviderError(ProviderErrors.rejected, `sandbox: payment is already ${payment.status}`);
+        }
+        if (action === 'pay' && now.getTime() > payment.expiresAt.getTime()) {
+          throw new ProviderError(ProviderErrors.rejected, 'sandbox: payment has expired', 'TRADE_CLOSED');
+        }
+        payment.status = action === 'pay' ? 'succeeded' : 'closed';
+        const paid = simulateOptions.amount ?? payment.amount;
+        return sign(payment, {
+          type: action === 'pay' ? 'payment.succeeded' : 'payment.closed',
+          paymentId,
+          txnId: payment.txnId,
+          amount: paid.amount,
+          currency: paid.currency,
+          occurredAt: now.toISOString(),
+          // like a real wallet, a payment names its payer: the one given, or a made-up account
+          ...(action === 'pay'
+            ? { payer: simulateOptions.payer ?? `sbu_${randomBytes(8).toString('hex')}` }
+            : {}),
+        });
       });
     },
 
-    async simulateRefund(paymentId, refundId, outcome) {
-      const payment = await load(paymentId);
-      const refund = payment.refunds.find((r) => r.refundId === refundId);
-      if (!refund)
-        throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such refund', 'REFUND_NOT_EXIST');
-      if (refund.status !== 'pending' && refund.status !== outcome) {
-        throw new ProviderError(ProviderErrors.rejected, `sandbox: refund is already ${refund.status}`);
-      }
-      // settled this way already: the notification is sent again, as a provider resends one it
-      // does not know arrived (a send job retried after its notification was refused gets here)
-      if (refund.status === 'pending') {
+    simulateRefund(paymentId, refundId, outcome) {
+      return change(paymentId, (payment) => {
+        const refund = payment.refunds.find((r) => r.refundId === refundId);
+        if (!refund)
+          throw new ProviderError(ProviderErrors.rejected, 'sandbox: no such refund', 'REFUND_NOT_EXIST');
+        if (refund.status !== 'pending' && refund.status !== outcome) {
+          throw new ProviderError(ProviderErrors.rejected, `sandbox: refund is already ${refund.status}`);
+        }
+        // settled this way already: the notification is sent again, as a provider resends one it
+        // does not know arrived (a send job retried beside its first try gets here)
         refund.status = outcome;
-        await store.save(payment);
-      }
-      return sign(payment, {
-        type: outcome === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
-        paymentId,
-        txnId: payment.txnId,
-        refundId,
-        amount: refund.amount.amount,
-        currency: refund.amount.currency,
-        occurredAt: clock().toISOString(),
+        return sign(payment, {
+          type: outcome === 'succeeded' ? 'refund.succeeded' : 'refund.failed',
+          paymentId,
+          txnId: payment.txnId,
+          refundId,
+          amount: refund.amount.amount,
+          currency: refund.amount.currency,
+          occurredAt: clock().toISOString(),
+        });
       });
     },
 
@@ -280,46 +280,46 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       };
     },
 
-    async refund(input: RefundInput): Promise<RefundResult> {
-      const payment = await load(input.paymentId);
-      const same = payment.refunds.find((r) => r.refundId === input.refundId);
-      // a repeated refund id is the same refund, as with real providers
-      if (same)
-        return {
-          providerRefundId: same.providerRefundId,
-          status: same.status === 'succeeded' ? 'succeeded' : 'pending',
+    refund(input: RefundInput): Promise<RefundResult> {
+      return change(input.paymentId, (payment): RefundResult => {
+        const same = payment.refunds.find((r) => r.refundId === input.refundId);
+        // a repeated refund id is the same refund, as with real providers
+        if (same)
+          return {
+            providerRefundId: same.providerRefundId,
+            status: same.status === 'succeeded' ? 'succeeded' : 'pending',
+          };
+        if (payment.status !== 'succeeded') {
+          throw new ProviderError(
+            ProviderErrors.rejected,
+            'sandbox: only a paid payment can be refunded',
+            'TRADE_NOT_PAID',
+          );
+        }
+        if (compare(input.total, payment.amount) !== 0) {
+          throw new ProviderError(
+            ProviderErrors.rejected,
+            'sandbox: total does not match the payment',
+            'INVALID_TOTAL',
+          );
+        }
+        const left = subtract(payment.amount, refunded(payment));
+        if (input.amount.amount <= 0 || compare(input.amount, left) > 0) {
+          throw new ProviderError(
+            ProviderErrors.rejected,
+            'sandbox: refund exceeds what is left',
+            'REFUND_AMOUNT_EXCEEDED',
+          );
+        }
+        const refund = {
+          refundId: input.refundId,
+          providerRefundId: `sbr_${randomBytes(12).toString('hex')}`,
+          amount: input.amount,
+          status: 'pending' as const,
         };
-      if (payment.status !== 'succeeded') {
-        throw new ProviderError(
-          ProviderErrors.rejected,
-          'sandbox: only a paid payment can be refunded',
-          'TRADE_NOT_PAID',
-        );
-      }
-      if (compare(input.total, payment.amount) !== 0) {
-        throw new ProviderError(
-          ProviderErrors.rejected,
-          'sandbox: total does not match the payment',
-          'INVALID_TOTAL',
-        );
-      }
-      const left = subtract(payment.amount, refunded(payment));
-      if (input.amount.amount <= 0 || compare(input.amount, left) > 0) {
-        throw new ProviderError(
-          ProviderErrors.rejected,
-          'sandbox: refund exceeds what is left',
-          'REFUND_AMOUNT_EXCEEDED',
-        );
-      }
-      const refund = {
-        refundId: input.refundId,
-        providerRefundId: `sbr_${randomBytes(12).toString('hex')}`,
-        amount: input.amount,
-        status: 'pending' as const,
-      };
-      payment.refunds.push(refund);
-      await store.save(payment);
-      return { providerRefundId: refund.providerRefundId, status: 'pending' };
+        payment.refunds.push(refund);
+        return { providerRefundId: refund.providerRefundId, status: 'pending' };
+      });
     },
 
     acknowledge(outcome): Acknowledgement {

@@ -28,7 +28,12 @@ export interface SandboxStore {
   get(paymentId: string): Promise<SandboxPayment | undefined>;
   /** Keep a new payment; one already known under its id stays as it is (a repeated create). */
   add(payment: SandboxPayment): Promise<void>;
-  save(payment: SandboxPayment): Promise<void>;
+  /**
+   * Change a payment as one step: `change` gets the record (undefined: unknown), edits it in
+   * place and is kept; if it throws, nothing is. Changes of one payment take turns, so two
+   * refunds of a payment sent at once both stay (a read, then a separate write, lost one).
+   */
+  update<T>(paymentId: string, change: (payment: SandboxPayment | undefined) => T): Promise<T>;
 }
 
 export function createMemorySandboxStore(): SandboxStore {
@@ -44,9 +49,15 @@ export function createMemorySandboxStore(): SandboxStore {
       if (!payments.has(payment.paymentId)) payments.set(payment.paymentId, copy(payment));
       return Promise.resolve();
     },
-    save: (payment) => {
-      payments.set(payment.paymentId, copy(payment));
-      return Promise.resolve();
-    },
+    // synchronous from read to write, so one change cannot interleave with another; what
+    // `change` throws rejects the promise
+    update: (paymentId, change) =>
+      new Promise((resolve) => {
+        const known = payments.get(paymentId);
+        const payment = known ? copy(known) : undefined;
+        const result = change(payment);
+        if (payment) payments.set(paymentId, payment);
+        resolve(result);
+      }),
   };
 }
