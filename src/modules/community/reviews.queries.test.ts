@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../platform/db/database.js';
+import { migrateAll } from '../../platform/db/migrations.js';
 import { freshDatabase } from '../../../test/helpers/database.js';
+import { communityMigrations } from './migrations/index.js';
 import { DEFAULT_PAGE_SIZE, listVisibleReviews } from './reviews.queries.js';
 import { encodeCursor } from '../../platform/http/pagination.js';
 import { seedBulkReviews } from './seed/bulk.js';
@@ -15,6 +17,9 @@ const readerId = randomUUID();
 
 beforeAll(async () => {
   database = await freshDatabase({ template: 'migrated' });
+  // the run's migrated template exists on PostgreSQL only; on the embedded default (and on a
+  // template already migrated, as a no-op) the community schema is brought up to date here
+  await migrateAll(database.db, [{ schema: 'community', migrations: communityMigrations }]);
   db = database.db.withTables<CommunityTables>();
   // the bench's size: with a few hundred rows a limit sent as a parameter costs the generic plan
   // so little more that PostgreSQL takes it anyway, and the check below could not fail
