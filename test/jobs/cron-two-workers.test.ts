@@ -10,7 +10,7 @@ import { createDatabase, type Database } from '../../src/platform/db/database.js
 import { defineJob } from '../../src/platform/jobs/job.js';
 import { createJobQueue, type JobQueue } from '../../src/platform/jobs/job-queue.js';
 import { capturingLogger, waitFor } from '../../src/platform/messaging/test-support.js';
-import { tickJob } from './cron-worker.js';
+import { tickJob } from './tick-job.js';
 
 const serverUrl = process.env.DATABASE_URL;
 const workerEntry = fileURLToPath(new URL('./cron-worker.ts', import.meta.url));

@@ -1,19 +1,11 @@
 // A worker process for the cron test: runs `test.tick` jobs from the queue in DATABASE_URL and
 // records each run in public.ticks. Prints "ready" once it is polling; stops on SIGTERM.
 import { sql } from 'kysely';
-import { Type } from 'typebox';
 import { createDatabase } from '../../src/platform/db/database.js';
 import { defineJob } from '../../src/platform/jobs/job.js';
 import { createJobQueue } from '../../src/platform/jobs/job-queue.js';
 import { createLogger } from '../../src/platform/observability/logger.js';
-
-export const tickJob = defineJob({
-  name: 'test.tick',
-  data: Type.Object({ label: Type.String() }),
-  handle() {
-    // replaced below, once the database is open
-  },
-});
+import { tickJob } from './tick-job.js';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
