@@ -137,7 +137,10 @@ describe.skipIf(!natsUrl)('JetStream bus', () => {
   });
 
   it('a restarted process re-subscribes to its durable consumer with the new types', async () => {
-    const options = { url: natsUrl ?? '', logger, ...isolated };
+    // the closed process's last pull request may outlive it on the server (until it expires), and
+    // an event handed to it comes again only after ack_wait: a short one keeps that case within
+    // the wait below (the test timed out once with the default 30 s)
+    const options = { url: natsUrl ?? '', logger, ...isolated, ackWaitMs: 2_000 };
     const before = await createJetStreamBus(options);
     await before.subscribe({
       consumer: 'test.restart',
