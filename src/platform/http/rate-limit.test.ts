@@ -1,7 +1,7 @@
-import rateLimitPlugin from '@fastify/rate-limit';
+import rateLimitPlugin, { normalizeIP } from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerRateLimit } from './rate-limit.js';
+import { createClientKey, registerRateLimit } from './rate-limit.js';
 import { createRateLimitStores } from './rate-limit-store.js';
 
 const settings = (store: ReturnType<typeof createRateLimitStores>) => ({
@@ -114,5 +114,32 @@ describe('rate limit hook', () => {
     expect(() =>
       app.get('/banned', { config: { rateLimit: { max: 1, timeWindow: 1000, ban: 2 } } }, () => ({})),
     ).toThrow(/"ban" is not supported/);
+  });
+});
+
+describe('client key', () => {
+  const addresses = [
+    '203.0.113.7',
+    '2001:db8:85a3::8a2e:370:7334',
+    '2001:DB8:85A3:0:1::9',
+    '::ffff:203.0.113.7',
+    '::1',
+    'fe80::1%eth0',
+    'Not-An-Address',
+    '',
+  ];
+
+  it('is normalizeIP’s key for every address, asked once or again, also after being pushed out', () => {
+    const key = createClientKey(2);
+    for (let round = 0; round < 3; round++) {
+      for (const ip of addresses) expect(key(ip), ip).toBe(normalizeIP(ip));
+    }
+  });
+
+  it('puts an IPv6 /64 under one key and an IPv4-mapped address under its IPv4 one', () => {
+    const key = createClientKey();
+    expect(key('2001:db8:85a3:0:1::9')).toBe(key('2001:db8:85a3:0:ffff::1'));
+    expect(key('2001:db8:85a3:1::9')).not.toBe(key('2001:db8:85a3:0::9'));
+    expect(key('::ffff:203.0.113.7')).toBe(key('203.0.113.7'));
   });
 });
