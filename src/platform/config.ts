@@ -4,6 +4,8 @@
  * Each module declares its own settings in `<module>.settings.ts` (see ../modules/settings.ts).
  */
 
+import { isIP } from 'node:net';
+
 type Parser<T> = (raw: string) => T;
 
 interface Setting<T> {
@@ -44,6 +46,39 @@ const bool: Parser<boolean> = (raw) => {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigValueError(`expected true or false, got "${raw}"`);
+};
+
+/**
+ * Whose X-Forwarded-* to believe: nobody (false), the proxies in front counted from this server
+ * (true is one, nginx), or the proxies' addresses and CIDR ranges (`loopback`, `linklocal` and
+ * `uniquelocal` name theirs), comma-separated. A count believes only the address that many hops
+ * away, whatever a client wrote in the header before it.
+ */
+export type TrustProxy = false | number | string;
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy: Parser<TrustProxy> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (/^\d+$/.test(v)) return int(0, 16)(v) || false;
+  if (['true', 'yes', 'on'].includes(v)) return 1;
+  if (['false', 'no', 'off'].includes(v)) return false;
+  const entries = v.split(',').map((e) => e.trim());
+  if (!entries.every(isProxyAddress)) {
+    throw new ConfigValueError(
+      `expected true, false, a number of proxies, or their addresses or CIDR ranges, got "${raw}"`,
+    );
+  }
+  return entries.join(',');
 };
 
 const url =
@@ -208,9 +243,12 @@ const settings = {
   },
   trustProxy: {
     env: 'TRUST_PROXY',
-    description: 'Trust X-Forwarded-* from a proxy in front (nginx)',
-    parse: bool,
-    fallback: false,
+    description:
+      'Trust X-Forwarded-* from the proxy in front (true: one, nginx), from N proxies, or from these addresses/CIDRs',
+    parse: trustProxy,
+    // the assertion keeps the setting's type TrustProxy: a plain `false` widens it to boolean
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    fallback: false as TrustProxy,
   },
   shutdownTimeoutMs: {
     env: 'SHUTDOWN_TIMEOUT_MS',

@@ -26,6 +26,20 @@ describe('configuration', () => {
     );
   });
 
+  it('reads TRUST_PROXY as off, a number of proxies (true: one), or proxy addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,fd00::/8, 192.0.2.1' }).trustProxy).toBe(
+      '10.0.0.0/8,loopback,fd00::/8,192.0.2.1',
+    );
+    for (const bad of ['maybe', '10.0.0.0/33', 'fd00::/129', '10.0.0.1/8/8', '17', '-1', '10.0.0.0/8,,']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
   it('lists every bad value at once, one clear line each, without echoing secrets', () => {
     let error: unknown;
     try {

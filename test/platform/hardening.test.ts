@@ -359,6 +359,44 @@ describe('readiness and metrics', () => {
     await app.close();
   });
 
+  /** GET /openapi.json (rate limited) as seen from `remoteAddress`, with this X-Forwarded-For. */
+  const forwarded = (
+    app: Awaited<ReturnType<typeof server>>,
+    forwardedFor: string,
+    remoteAddress = '10.0.0.2',
+  ) => app.inject({ url: '/openapi.json', remoteAddress, headers: { 'x-forwarded-for': forwardedFor } });
+
+  it('TRUST_PROXY=true believes the one proxy in front: what a client writes before its address gets it no new rate-limit count', async () => {
+    const app = await server({ TRUST_PROXY: 'true', RATE_LIMIT_MAX: '2' });
+    const statuses: number[] = [];
+    // nginx appends the address it saw to what the client sent
+    for (const made of ['1.1.1.1', '2.2.2.2', '3.3.3.3'])
+      statuses.push((await forwarded(app, `${made}, 198.51.100.7`)).statusCode);
+    expect(statuses).toEqual([200, 200, 429]);
+    // another client behind the same proxy counts on its own
+    expect((await forwarded(app, '198.51.100.8')).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('TRUST_PROXY as proxy addresses believes the header from those only; off, nobody’s', async () => {
+    const listed = await server({ TRUST_PROXY: '10.0.0.0/8, loopback', RATE_LIMIT_MAX: '2' });
+    expect((await forwarded(listed, '198.51.100.7')).statusCode).toBe(200);
+    expect((await forwarded(listed, '203.0.113.1, 198.51.100.7', '10.9.9.9')).statusCode).toBe(200);
+    expect((await forwarded(listed, '198.51.100.7')).statusCode).toBe(429);
+    expect((await forwarded(listed, '198.51.100.9')).statusCode).toBe(200);
+    // a caller that is no listed proxy is counted by its own address, whatever it forwards
+    const direct = ['198.51.100.20', '198.51.100.21', '198.51.100.22'].map((made) =>
+      forwarded(listed, made, '203.0.113.50'),
+    );
+    expect((await Promise.all(direct)).map((r) => r.statusCode).sort()).toEqual([200, 200, 429]);
+    await listed.close();
+
+    const off = await server({ RATE_LIMIT_MAX: '1' });
+    expect((await forwarded(off, '198.51.100.30')).statusCode).toBe(200);
+    expect((await forwarded(off, '198.51.100.31')).statusCode).toBe(429);
+    await off.close();
+  });
+
   it('/metrics with METRICS_TOKEN asks every caller for it', async () => {
     const token = 'metrics-token-0123456789';
     const app = await server({ METRICS_TOKEN: token });

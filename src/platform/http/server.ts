@@ -13,7 +13,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Cache } from '../cache/cache.js';
 import { AppError } from '../errors.js';
-import type { Config } from '../config.js';
+import type { Config, TrustProxy } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { lazyChildLogger, RequestLogController } from '../observability/request-logger.js';
 import { closeJsonBodies } from './closed-bodies.js';
@@ -78,6 +78,16 @@ function addEdgeHook(app: App, cors: CorsOptions): void {
   });
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. A count becomes a check of the hop (Fastify's own count trusts
+ * nothing): the proxies in front are believed, so the client is the address the farthest of them
+ * saw, never what a client wrote at the start of X-Forwarded-For, which nginx passes on.
+ */
+function trustProxyOption(trust: TrustProxy): false | string | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
 /** Fastify with every cross-cutting concern; modules add routes to what this returns. */
 const pendingCompilesOf = new WeakMap<App, PendingCompiles>();
 
@@ -97,7 +107,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     logController: new RequestLogController(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     requestIdHeader: false,
     // a caller's (or nginx's) request id is kept when it is sane, so one id follows a request across hops
     genReqId: (req) => {
