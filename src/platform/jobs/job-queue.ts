@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CompiledQuery, type Kysely } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
@@ -95,10 +96,10 @@ function inTransactionOf<DB>(transaction: Kysely<DB> | undefined): { db?: Execut
  * connection inside the aborted transaction, and the pool would hand it to the next query. So a
  * failed statement is followed by a ROLLBACK on the same connection (a no-op outside a transaction).
  */
-function poolExecutorOf(db: Kysely<object>): Executor {
+function poolExecutorOf(db: Kysely<object>, inFlight: Set<Promise<unknown>>): Executor {
   return {
     executeSql(text, values) {
-      return db.connection().execute(async (connection) => {
+      const statement = db.connection().execute(async (connection) => {
         try {
           const result = await connection.executeQuery(CompiledQuery.raw(text, values ?? []));
           return { rows: result.rows };
@@ -107,6 +108,9 @@ function poolExecutorOf(db: Kysely<object>): Executor {
           throw err;
         }
       });
+      inFlight.add(statement);
+      void statement.finally(() => inFlight.delete(statement)).catch(() => undefined);
+      return statement;
     },
   };
 }
@@ -134,6 +138,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   let worker = false;
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  // pg-boss's statements and the handlers it started, so that stop() can wait for the last ones
+  const inFlight = new Set<Promise<unknown>>();
   const runs = options.metrics?.counter('lectern_job_runs_total', 'Job runs by job name and outcome', [
     'job',
     'outcome',
@@ -186,7 +192,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       // and awaits the same start before it registers the jobs
       starting ??= (async () => {
         worker = startOptions.worker;
-        const db = poolExecutorOf(options.db);
+        const db = poolExecutorOf(options.db, inFlight);
         // Instances that start together on a new database all create pg-boss's schema; its own
         // creation script serialises them only after CREATE SCHEMA, which can collide. Made here
         // first (retried on that collision), the schema is there when the script runs.
@@ -265,7 +271,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           },
           async ([job]) => {
             if (!job) return;
-            await run(definition, job);
+            const running = run(definition, job);
+            inFlight.add(running);
+            await running.finally(() => inFlight.delete(running));
             // pg-boss waits out the polling interval after every fetch, even one that found a
             // job: one job per interval (0.5/s by default) per queue. A worker that just ran a
             // job looks again at once; only an idle one waits.
@@ -314,13 +322,23 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         // a start still under way would leave pg-boss running after this stop
         await starting?.catch(() => undefined);
         if (!boss) return;
+        const timeout = options.shutdownTimeoutMs ?? 10_000;
+        const deadline = Date.now() + timeout;
         // pg-boss waits for running jobs up to the timeout, then fails them back to the queue
-        await boss.stop({
-          graceful: true,
-          wait: true,
-          close: false,
-          timeout: options.shutdownTimeoutMs ?? 10_000,
-        });
+        await boss.stop({ graceful: true, wait: true, close: false, timeout });
+        // but not for a fetch still on its way: one that returns after the stop hands its job to the
+        // handler all the same, and pg-boss then marks it done or failed without awaiting that
+        // statement, which would meet a closed database (an unhandled rejection) once the caller
+        // closes it. So wait until every statement and handler pg-boss began has ended, a turn of
+        // the event loop after each round so that a returned fetch can start its handler.
+        while (inFlight.size > 0 && Date.now() < deadline) {
+          // an unref'd timer: a stop that has nothing left to wait for does not keep the process up
+          await Promise.race([
+            Promise.allSettled([...inFlight]),
+            sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }),
+          ]);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       })();
       return stopping;
     },

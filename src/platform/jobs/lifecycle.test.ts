@@ -140,4 +140,51 @@ describe('stopping the queue', () => {
       await database.close();
     }
   }, 60_000);
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'waits for a fetch still on its way: the job it brings runs and is marked done before stop() returns',
+    async () => {
+      const database = await freshDatabase();
+      const seen: string[] = [];
+      const job = reminderJob(seen);
+      const queue = createJobQueue({ db: database.db, logger, pollingIntervalSeconds: 0.5 });
+      const url = new URL(process.env.DATABASE_URL ?? '');
+      url.pathname = `/${database.testDatabaseName ?? ''}`;
+      const locker = new pg.Client({ connectionString: url.toString() });
+      await locker.connect();
+      try {
+        await queue.start({ worker: true });
+        await queue.register([job]);
+        await queue.send(job, { note: 'fetched during the stop' });
+        // the worker's first fetch waits behind this lock, so it is on its way when stop() begins
+        await locker.query('begin');
+        await locker.query('lock table pgboss.job in access exclusive mode');
+        await queue.work([job]);
+        await waitFor(async () => {
+          const waiting = await sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
+          return (waiting.rows[0]?.n ?? 0) > 0;
+        }, 'the fetch to wait for the lock');
+        let stopped = false;
+        const stopping = queue.stop().then(() => {
+          stopped = true;
+        });
+        // pg-boss's own stop ends at once (no job is active yet); the queue's must not
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        expect(stopped).toBe(false);
+        await locker.query('commit');
+        await stopping;
+        expect(seen).toEqual(['fetched during the stop']);
+        const jobs = await sql<{ state: string }>`
+          select state from pgboss.job where name = 'test.remind'`.execute(database.db);
+        expect(jobs.rows).toEqual([{ state: 'completed' }]);
+      } finally {
+        await locker.end();
+        await queue.stop();
+        await database.close();
+      }
+    },
+    30_000,
+  );
 });
