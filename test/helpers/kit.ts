@@ -43,6 +43,8 @@ export interface Kit<M extends LecternModule[] = LecternModule[]> {
    * (or dead-lettered) every published event of a type it wants: after this, projections are current.
    */
   settle(timeoutMs?: number): Promise<void>;
+  /** Run one of the modules' jobs in this process now, as a worker would (attempt 1). */
+  runJob: (name: string, data: unknown) => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -158,6 +160,11 @@ export async function startKit<M extends LecternModule[]>(
         'events to settle',
         timeoutMs,
       );
+    },
+    runJob: async (name, data) => {
+      const job = built.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);
+      if (!job) throw new Error(`no job ${name}`);
+      await job.handle(data, { id: 'test', attempt: 1, logger: app.platform.logger });
     },
     stop: () => app.stop(),
   };

@@ -128,11 +128,7 @@ export async function startCommerce(
       );
       return { courseId, orderId: order.id, paymentId: payment.id };
     },
-    async runJob(name, data) {
-      const job = k.modules.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);
-      if (!job) throw new Error(`no job ${name}`);
-      await job.handle(data, { id: 'test', attempt: 1, logger: k.app.platform.logger });
-    },
+    runJob: k.runJob,
     async count(table, where) {
       const rows = await sql<{
         n: number;

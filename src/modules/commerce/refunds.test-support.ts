@@ -113,11 +113,7 @@ export async function startRefunds(
   ]);
   const db = kit.app.platform.database.db;
 
-  const runJob: RefundsTest['runJob'] = async (name, data) => {
-    const job = kit.modules.flatMap((m) => m.jobs ?? []).find((j) => j.name === name);
-    if (!job) throw new Error(`no job ${name}`);
-    await job.handle(data, { id: 'test', attempt: 1, logger: kit.app.platform.logger });
-  };
+  const { runJob } = kit;
 
   return {
     kit,
