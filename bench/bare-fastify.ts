@@ -1,8 +1,22 @@
 // The baseline: Fastify with nothing on it, on the same machine in the same run.
-import Fastify from 'fastify';
+//
+// With BARE_VARIANT=headers it is the reference row instead: the same hello-world with only the
+// headers every Lectern response carries (helmet's, CORS, the request id), set by Lectern's own
+// edge hook. What that row loses against the baseline is what those headers cost; no route of
+// Lectern can beat it, so it is the ceiling of every "× bare" goal short of dropping headers.
+import Fastify, { type FastifyInstance } from 'fastify';
 import { childControl, fatal } from './child.js';
 
-const app = Fastify({ logger: false });
+// imported only for the reference row, so the baseline's process loads nothing of Lectern
+async function withLecternHeaders(): Promise<FastifyInstance> {
+  const { loadConfig } = await import('../src/platform/config.js');
+  const { addEdgeHook, corsOptionsOf, requestIdOf } = await import('../src/platform/http/server.js');
+  const app = Fastify({ logger: false, genReqId: requestIdOf });
+  addEdgeHook(app, corsOptionsOf(loadConfig().corsOrigins));
+  return app;
+}
+
+const app = process.env.BARE_VARIANT === 'headers' ? await withLecternHeaders() : Fastify({ logger: false });
 app.get('/', () => ({ hello: 'world' }));
 
 const control = childControl({ stop: () => app.close() });

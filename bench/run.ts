@@ -159,11 +159,21 @@ function checkoutRequests(
   ];
 }
 
-/** Bare Fastify measured as a scenario is, in a child process of its own. */
-async function measureBare(options: ReturnType<typeof parseOptions>): Promise<Measurement> {
-  const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000);
+const REFERENCE_NAME = "bare-fastify + Lectern's response headers";
+
+/**
+ * Bare Fastify measured as a scenario is, in a child process of its own; with `headers`, the
+ * reference row (bare-fastify.ts): the same with only the headers every Lectern response carries.
+ */
+async function measureBare(
+  options: ReturnType<typeof parseOptions>,
+  variant: 'baseline' | 'headers' = 'baseline',
+): Promise<Measurement> {
+  const env = variant === 'headers' ? { ...process.env, BARE_VARIANT: 'headers' } : process.env;
+  const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000, env);
   const ready = await bare.ready;
-  const m = await measure(bare, ready.port, 'bare-fastify', { path: '/' }, options);
+  const name = variant === 'headers' ? REFERENCE_NAME : 'bare-fastify';
+  const m = await measure(bare, ready.port, name, { path: '/' }, options);
   m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
   await bare.stop();
   return m;
@@ -307,6 +317,9 @@ async function main(): Promise<void> {
   // the baseline: same machine, nothing of Lectern on it; measured again at the end (below)
   process.stderr.write('bare Fastify (baseline, start of the run)\n');
   const bareAtStart = await measureBare(options);
+  // what the headers alone cost, measured beside the baseline: the ceiling of the "× bare" goals
+  process.stderr.write("bare Fastify with Lectern's response headers (reference)\n");
+  const reference = await measureBare(options, 'headers');
 
   // pgbench on the same PostgreSQL, in the same run: the baseline of progress writes
   let pgbench: PgbenchResult | undefined;
@@ -387,7 +400,7 @@ async function main(): Promise<void> {
   process.stderr.write('bare Fastify (baseline, end of the run)\n');
   const bareAtEnd = interrupted ? bareAtStart : await measureBare(options);
   const baseline = bareAtEnd.reqPerSec > bareAtStart.reqPerSec ? bareAtEnd : bareAtStart;
-  for (const m of scenarios) {
+  for (const m of [reference, ...scenarios]) {
     // a rate of events or a push delay is no share of bare Fastify's requests
     m.ratios =
       m.rate || m.sse
@@ -401,7 +414,7 @@ async function main(): Promise<void> {
   }
 
   baseline.ratios = { reqPerSec: 1, p99: 1, cpu: 1, cpuUser: 1 };
-  const rows = [baseline, ...scenarios];
+  const rows = [baseline, reference, ...scenarios];
   const components = ready.components ?? {};
   const goals = checkGoals({
     scenarios,
@@ -411,6 +424,7 @@ async function main(): Promise<void> {
     // afterwards, where this harness makes it before listening (so `listening` includes it)
     readySeconds: ready.startup?.app,
     pgbenchTps: pgbench?.tps,
+    referenceRatio: reference.ratios.reqPerSec ?? undefined,
   });
   const profileFile = profileDir ? mainThreadProfile(profileDir) : undefined;
   const profile = profileFile ? topFunctions(profileFile, 25) : undefined;
@@ -501,6 +515,7 @@ async function main(): Promise<void> {
         },
         baseline,
         baselines: { start: bareAtStart, end: bareAtEnd },
+        reference,
         scenarios,
       },
       null,

@@ -56,6 +56,18 @@ export type App = FastifyInstance<
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** A caller's (or nginx's) request id when it is sane, so one id follows a request across hops. */
+export const requestIdOf = (req: RawRequestDefaultExpression): string => {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+};
+
+/** CORS as every response answers it: the allowed origins, and the headers a browser may read. */
+export const corsOptionsOf = (origins: Config['corsOrigins']): CorsOptions => ({
+  origins,
+  exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'location'],
+});
+
 // probes and scrapes are never rate limited: the limiter's hook is not even added to their routes
 const unlimited = { rateLimit: false } as const;
 
@@ -67,7 +79,7 @@ const unlimited = { rateLimit: false } as const;
  * Node writes them in one pass (setting any on the raw response sends every header through
  * setHeader's validation and then through the header block's assembly again).
  */
-function addEdgeHook(app: App, cors: CorsOptions): void {
+export function addEdgeHook(app: FastifyInstance, cors: CorsOptions): void {
   const security = securityHeaders().map(([name, value]) => [name.toLowerCase(), value] as const);
   const setCors = corsHeaders(cors);
   app.addHook('onRequest', (request, reply, done) => {
@@ -109,11 +121,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     bodyLimit: config.bodyLimit,
     trustProxy: trustProxyOption(config.trustProxy),
     requestIdHeader: false,
-    // a caller's (or nginx's) request id is kept when it is sane, so one id follows a request across hops
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     // no removeAdditional: an unknown body field is a 400 (see closed-bodies.ts), never dropped unheard
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
@@ -139,10 +147,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
 
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
-  const cors: CorsOptions = {
-    origins: config.corsOrigins,
-    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'location'],
-  };
+  const cors = corsOptionsOf(config.corsOrigins);
   addEdgeHook(app, cors);
   registerInputHardening(app);
 
