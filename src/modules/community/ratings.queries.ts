@@ -11,6 +11,23 @@ export interface RatingCounts {
   distribution: [number, number, number, number, number];
 }
 
+/**
+ * First key of the recount lock: advisory locks of two int4 keys never meet those of one int8 key
+ * (the migration runner's, pg-boss's), and this fixed first key keeps them apart from any other
+ * two-key lock. The second key is `hashtext` of the course id; two courses sharing a hash only
+ * wait for each other.
+ */
+const RECOUNT_LOCK_SPACE = 0x63726174; // "crat": community course ratings
+
+/**
+ * Take the course's recount lock until the transaction ends: recounts of one course run one at a
+ * time, so the count that follows (a new snapshot per statement under READ COMMITTED) sees every
+ * change committed before the lock was granted, and the last to write is the last to count.
+ */
+export async function lockCourseRating(db: Db, courseId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${sql.lit(RECOUNT_LOCK_SPACE)}, hashtext(${courseId}))`.execute(db);
+}
+
 /** The course's visible reviews counted per star, from the reviews themselves. */
 export async function countRatings(db: Db, courseId: string): Promise<RatingCounts> {
   const rows = await db

@@ -11,7 +11,14 @@ import type { ListQuery } from './community.schemas.js';
 import { logAction } from './moderation.queries.js';
 import { can } from './permissions.js';
 import type { WindowLimit } from '../../platform/cache/window-limit.js';
-import { countRatings, driftedRatings, findRatings, listByBayesian, storeRating } from './ratings.queries.js';
+import {
+  countRatings,
+  driftedRatings,
+  findRatings,
+  listByBayesian,
+  lockCourseRating,
+  storeRating,
+} from './ratings.queries.js';
 import {
   deleteReview,
   findReview,
@@ -132,6 +139,9 @@ export function createReviewsService(deps: {
    * own review events runs, so a redelivered or reordered event still leaves the right numbers.
    */
   async function recount(trx: Db, courseId: string): Promise<void> {
+    // two recounts of one course may overlap (two events, or an event and the nightly job): without
+    // the lock the one that counted first could write last and leave a stale aggregate
+    await lockCourseRating(trx, courseId);
     const counts = await countRatings(trx, courseId);
     await storeRating(trx, courseId, counts, bayesianAverage(counts.count, counts.sum, prior), clock());
   }
