@@ -126,6 +126,26 @@ describe('verified-token cache', () => {
     await expect(v.verify(token)).rejects.toMatchObject({ code: 'auth.token-revoked' });
   });
 
+  it('answers from the cache only the very token it verified, not one ending like it', async () => {
+    const keys = countingKeys(a.keys);
+    const v = verifier(keys.keys, Date.now);
+    const token = await a.user('u7');
+    await v.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // another subject in the payload, the remembered token's signature (and so its last characters)
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'admin', roles: ['admin'] })).toString('base64url')}.${signature}`;
+    expect(forged.slice(-32)).toBe(token.slice(-32));
+    const reads = keys.reads;
+    await expect(v.verify(forged)).rejects.toMatchObject({ code: 'auth.invalid-token' });
+    expect(keys.reads).toBeGreaterThan(reads); // checked, not answered from the cache
+    // the forgery took nothing away: the real token is still answered, and for its own subject
+    await expect(v.verify(token)).resolves.toMatchObject({ subject: 'u7' });
+    // and text after the remembered token is a new token, checked in full (syntax first)
+    await expect(v.verify(`${token}\u0001`)).rejects.toMatchObject({ code: 'auth.malformed-authorization' });
+    await expect(v.verify(`x${token}`)).rejects.toMatchObject({ code: 'auth.invalid-token' });
+  });
+
   it('hands out a principal no handler can change for the next request', async () => {
     const v = verifier(a.keys, Date.now);
     const token = await a.user('u5', ['learner']);
@@ -178,5 +198,26 @@ describe('revocation with a warm cache, through buildApp', () => {
     const refused = await ask();
     expect(refused.statusCode).toBe(401);
     expect(refused.json()).toMatchObject({ code: 'auth.token-revoked' });
+  });
+
+  it('refuses control characters and other text in the header with 401, a remembered token or not', async () => {
+    const token = await t.tokens.user('admin-2', ['admin']);
+    const ask = (authorization: string) =>
+      t.app.inject({ url: '/api/v1/probe/admin', headers: { authorization } });
+    expect((await ask(`Bearer ${token}`)).statusCode).toBe(200);
+    // the text guard leaves this header to the auth guard, which refuses all but RFC 6750's token
+    for (const bad of [
+      `${token}\u0000`,
+      `${token.slice(0, 40)}\u0001${token.slice(41)}`,
+      `${token} x`,
+      '\ud800',
+    ]) {
+      const res = await ask(`Bearer ${bad}`);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'auth.malformed-authorization' });
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+    expect((await ask(`Basic ${token}`)).json()).toMatchObject({ code: 'auth.malformed-authorization' });
+    expect((await ask(`Bearer ${token}`)).statusCode).toBe(200);
   });
 });

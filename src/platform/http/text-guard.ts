@@ -20,7 +20,7 @@ const CR = 0x0d;
 /**
  * Any code unit that might be refused: every control character and every surrogate, paired or
  * not. Nearly all text has none, and the regexp engine scans it about twice as fast as the loop
- * below (a 600-character bearer token on every guarded request); the loop decides the rest.
+ * below; the loop decides the rest.
  */
 // eslint-disable-next-line no-control-regex -- finding control characters is its job
 const SUSPECT = /[\x00-\x1f\x7f\ud800-\udfff]/;
@@ -75,8 +75,12 @@ export function findBadText(value: unknown, root: string, multiLine: boolean, ma
   return found;
 }
 
-/** Headers the platform or a module reads as text; the rest pass through untouched. */
-const READ_HEADERS = ['authorization', 'idempotency-key', 'range', 'if-none-match', 'if-match', 'if-range'];
+/**
+ * Headers the platform or a module reads as text; the rest pass through untouched. Not
+ * `authorization`: wherever it is read, the auth guard refuses anything but RFC 6750's token
+ * characters (auth.ts), which leaves no control character or surrogate, and answers 401 for it.
+ */
+const READ_HEADERS = ['idempotency-key', 'range', 'if-none-match', 'if-match', 'if-range'];
 
 export class BadTextError extends AppError {
   /** Shaped like Fastify's validation error too, so a scope with its own error handler sees a 400. */
