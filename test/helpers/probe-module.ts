@@ -75,6 +75,10 @@ export function createProbeModule(db: Kysely<object>): ProbeModule {
           );
         },
       );
+      // who the optional guard says the caller is (null: anonymous)
+      app.get('/probe/whoami', { preHandler: [auth.optional()] }, (request) => ({
+        subject: request.principal?.subject ?? null,
+      }));
       app.post(
         '/probe/items',
         {

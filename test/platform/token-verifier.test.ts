@@ -220,4 +220,24 @@ describe('revocation with a warm cache, through buildApp', () => {
     expect((await ask(`Basic ${token}`)).json()).toMatchObject({ code: 'auth.malformed-authorization' });
     expect((await ask(`Bearer ${token}`)).statusCode).toBe(200);
   });
+
+  it('the optional guard: anonymous is fine, a token names its subject, malformed text is a 401', async () => {
+    const token = await t.tokens.user('reader-1');
+    const whoami = (authorization?: string) =>
+      t.app.inject({ url: '/api/v1/probe/whoami', ...(authorization ? { headers: { authorization } } : {}) });
+    expect((await whoami()).json()).toEqual({ subject: null });
+    expect((await whoami(`Bearer ${token}`)).json()).toEqual({ subject: 'reader-1' });
+    // remembered now: text added to it, or another scheme, is still refused
+    for (const bad of [
+      `Bearer ${token}\u0001`,
+      `Bearer ${token.slice(0, 20)}\u007f${token.slice(21)}`,
+      `Basic ${token}`,
+    ]) {
+      const res = await whoami(bad);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'auth.malformed-authorization' });
+    }
+    expect((await whoami('Bearer not.a.token')).json()).toMatchObject({ code: 'auth.invalid-token' });
+    expect((await whoami(`Bearer ${token}`)).json()).toEqual({ subject: 'reader-1' });
+  });
 });

@@ -463,8 +463,9 @@ export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
     },
     optional() {
       return async (request) => {
-        const token = bearerToken(request);
-        if (token) request.principal = await verifier.principal(token);
+        // as in require(): the verifier checks the syntax unless the token equals one it verified
+        const token = bearerCredentials(request);
+        if (token !== undefined) request.principal = await verifier.principal(token);
       };
     },
   };
