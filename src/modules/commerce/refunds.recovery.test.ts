@@ -141,13 +141,15 @@ describe('a refund whose provider answer was lost', () => {
   async function sentRefundWithLostAnswer(buyer: Awaited<ReturnType<RefundsTest['kit']['caller']>>) {
     const course = await t.course(5000);
     const orderId = await t.buy(buyer, [course.id]);
+    // the provider refunds, but its notification never arrives (and the send job's retry is lost
+    // too): held from before the refund exists, since the app's own worker may send it as soon as
+    // the approval queues its job, and its answer must be lost as well
+    t.hold.on = true;
     const created = await t.kit.expectStatus<RefundAnswer>(201, 'POST', `/api/v1/orders/${orderId}/refunds`, {
       as: buyer,
       body: { reason: 'not for me' },
     });
     expect(created.status).toBe('approved');
-    // the provider refunds, but its notification never arrives (and the send job's retry is lost too)
-    t.hold.on = true;
     await expect(t.sendRefund(created.id)).rejects.toThrow(/not accepted/);
     // the job queued with the approval is withdrawn while answers are still held: the app's own
     // worker may be running it (it then sends into the hold), and must not send it once they flow
