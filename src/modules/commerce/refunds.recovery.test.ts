@@ -79,10 +79,7 @@ describe('a payment that arrived for a closed order', () => {
     await t.kit.expectStatus(200, 'POST', `/api/v1/sandbox/pay/${payment.id}`, { body: { action: 'pay' } });
     t.hold.on = false;
     await t.kit.expectStatus(200, 'POST', `/api/v1/orders/${order.id}/cancel`, { as: buyer, body: {} });
-    // this payment's: the app's worker may have sent another test's refund into the hold meanwhile
-    const late = t.hold.held.find(
-      (n) => (JSON.parse(n.body) as { paymentId?: unknown }).paymentId === payment.id,
-    );
+    const late = t.heldFor({ paymentId: payment.id });
     if (!late) throw new Error('no held notification');
     const res = await t.kit.request('POST', late.url, { headers: late.headers, body: late.body });
     expect(res.statusCode).toBe(200);
@@ -144,27 +141,25 @@ describe('a refund whose provider answer was lost', () => {
   async function sentRefundWithLostAnswer(buyer: Awaited<ReturnType<RefundsTest['kit']['caller']>>) {
     const course = await t.course(5000);
     const orderId = await t.buy(buyer, [course.id]);
-    // the provider refunds, but its notification never arrives (and the send job's retry is lost
-    // too): held from before the refund exists, since the app's own worker may send it as soon as
-    // the approval queues its job, and its answer must be lost as well
-    t.hold.on = true;
-    const created = await t.kit.expectStatus<RefundAnswer>(201, 'POST', `/api/v1/orders/${orderId}/refunds`, {
-      as: buyer,
-      body: { reason: 'not for me' },
-    });
-    expect(created.status).toBe('approved');
-    await expect(t.sendRefund(created.id)).rejects.toThrow(/not accepted/);
-    // the job queued with the approval is withdrawn while answers are still held: the app's own
-    // worker may be running it (it then sends into the hold), and must not send it once they flow
-    await vi.waitFor(
-      async () => {
-        await sql`delete from pgboss.job where name = 'commerce.send-refund'
-          and data->>'refundId' = ${created.id} and state <> 'active'`.execute(db());
-        expect(await jobsOf('commerce.send-refund', 'refundId', created.id)).toBe(0);
+    // the provider refunds, but its notification never arrives (and the send job's retry is lost too)
+    const { refund: created } = await t.refundWithLostAnswer(
+      buyer,
+      orderId,
+      'not for me',
+      async (refundId) => {
+        // the job queued with the approval is withdrawn while answers are still held: the app's own
+        // worker may be running it (it then sends into the hold), and must not send it once they flow
+        await vi.waitFor(
+          async () => {
+            await sql`delete from pgboss.job where name = 'commerce.send-refund'
+            and data->>'refundId' = ${refundId} and state <> 'active'`.execute(db());
+            expect(await jobsOf('commerce.send-refund', 'refundId', refundId)).toBe(0);
+          },
+          { timeout: 10_000, interval: 20 },
+        );
       },
-      { timeout: 10_000, interval: 20 },
     );
-    t.hold.on = false;
+    expect(created.status).toBe('approved');
     t.hold.held.length = 0;
     const sent = await t.kit.expectStatus<RefundAnswer>(200, 'GET', `/api/v1/refunds/${created.id}`, {
       as: buyer,

@@ -38,6 +38,19 @@ export interface RefundsTest {
   runJob(name: string, data: unknown): Promise<void>;
   /** Run every queued `commerce.send-refund` job for these refunds, as the worker would. */
   sendRefund(refundId: string): Promise<void>;
+  /**
+   * A refund of the order asked for, approved and sent to the sandbox, whose notification is held
+   * (lost): the hold is on from before the refund exists, since the approval queues its send job
+   * and the app's own worker may send it at once. `whileHeld` runs before the hold is lifted.
+   */
+  refundWithLostAnswer(
+    as: Caller,
+    orderId: string,
+    reason: string,
+    whileHeld?: (refundId: string) => Promise<void>,
+  ): Promise<{ refund: { id: string; status: string }; held: HeldNotification }>;
+  /** The held notification about this refund or payment: the app's worker may hold other tests' too. */
+  heldFor(about: { refundId: string } | { paymentId: string }): HeldNotification | undefined;
   count(table: string, where?: ReturnType<typeof sql>): Promise<number>;
   stop(): Promise<void>;
 }
@@ -114,6 +127,12 @@ export async function startRefunds(
   const db = kit.app.platform.database.db;
 
   const { runJob } = kit;
+  const sendRefund: RefundsTest['sendRefund'] = (refundId) => runJob('commerce.send-refund', { refundId });
+  const heldFor: RefundsTest['heldFor'] = (about) =>
+    hold.held.find((n) => {
+      const body = JSON.parse(n.body) as Record<string, unknown>;
+      return 'refundId' in about ? body.refundId === about.refundId : body.paymentId === about.paymentId;
+    });
 
   return {
     kit,
@@ -173,7 +192,33 @@ export async function startRefunds(
       return order.id;
     },
     runJob,
-    sendRefund: (refundId) => runJob('commerce.send-refund', { refundId }),
+    sendRefund,
+    heldFor,
+    async refundWithLostAnswer(as, orderId, reason, whileHeld) {
+      hold.on = true;
+      try {
+        const refund = await kit.expectStatus<{ id: string; status: string }>(
+          201,
+          'POST',
+          `/api/v1/orders/${orderId}/refunds`,
+          { as, body: { reason } },
+        );
+        // the test's own send: the notification does not arrive, so the job fails (and would retry)
+        const failed = await sendRefund(refund.id).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (!(failed instanceof Error) || !/not accepted/.test(failed.message)) {
+          throw new Error(`the refund's send was expected to fail unanswered, got ${String(failed)}`);
+        }
+        await whileHeld?.(refund.id);
+        const held = heldFor({ refundId: refund.id });
+        if (!held) throw new Error('no notification was held');
+        return { refund, held };
+      } finally {
+        hold.on = false;
+      }
+    },
     async count(table, where) {
       const rows = await sql<{
         n: number;
