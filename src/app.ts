@@ -22,6 +22,12 @@ export interface AppOptions {
   keys: KeySource | URL;
   /** Run the outbox relay, event consumers and job handlers in this process (the embedded default). */
   worker?: boolean;
+  /**
+   * Run job handlers and cron schedules here; `worker` unless set. Off with the worker on, events
+   * still flow and jobs wait to be run by hand: tests that drive each job themselves need no
+   * worker of the app's racing them.
+   */
+  jobs?: boolean;
 }
 
 /** A route this app serves, and who registered it: a module's name, or `platform`. */
@@ -131,9 +137,10 @@ export async function buildApp(
 ): Promise<LecternApp> {
   const { config, logger, database, cache, bus } = platform;
   const worker = options.worker ?? true;
+  const jobWorker = options.jobs ?? worker;
   // pg-boss makes its own schema (a first start's longest script after the migrations): begun
   // beside the migrations and the routes, and awaited by startJobs below before any job is sent
-  platform.jobs.start({ worker }).catch(() => undefined);
+  platform.jobs.start({ worker: jobWorker }).catch(() => undefined);
   await migrate(platform, modules);
 
   const app = await createHttpServer({
@@ -179,7 +186,7 @@ export async function buildApp(
 
   const relay = createRelay(platform, modules);
   // without the worker, jobs can still be sent from this process; they run elsewhere
-  await startJobs(platform, modules, { worker, idempotency: kit.idempotency });
+  await startJobs(platform, modules, { worker: jobWorker, idempotency: kit.idempotency });
   if (worker) await startWorker(platform, modules, relay);
   await app.ready();
 

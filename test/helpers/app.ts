@@ -33,6 +33,8 @@ export interface TestAppOptions {
   /** Use these keys instead of the test token keys (e.g. the identity module's). */
   keys?: (platform: Platform) => KeySource | URL;
   worker?: boolean;
+  /** Run job handlers in the app (as `worker` unless set); off, the test runs each job by hand. */
+  jobs?: boolean;
 }
 
 /**
@@ -108,6 +110,7 @@ export async function buildTestApp(
   const built = await buildApp(platform, composed, {
     keys: options.keys ? options.keys(platform) : tokens.keys,
     worker: options.worker ?? true,
+    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
   });
   return {
     ...built,

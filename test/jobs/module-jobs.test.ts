@@ -65,3 +65,39 @@ describe('module jobs in a process without the worker', () => {
     }
   });
 });
+
+describe('module jobs in a worker told to run no jobs', () => {
+  let events: TestApp;
+  beforeAll(async () => {
+    events = await buildTestApp(
+      (platform) => [{ ...createProbeModule(platform.database.db), jobs: [expireOrder] }],
+      { env: { JOBS_POLL_MS: '500', OUTBOX_POLL_MS: '50' }, jobs: false },
+    );
+  });
+  afterAll(async () => {
+    await events.stop();
+  });
+
+  it('relays events but leaves a sent job queued, for a test to run by hand', async () => {
+    expect(events.platform.jobs.describe()).toContain('send only');
+    const id = await events.platform.jobs.send(expireOrder, { orderId: 'o-2' });
+    await sql`insert into probe.outbox (id, type, version, aggregate_id, data, occurred_at)
+      values (gen_random_uuid(), 'probe.item.created', 1, 'i-1', '{}', now())`.execute(
+      events.platform.database.db,
+    );
+    await waitFor(async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from probe.outbox where published_at is null`.execute(
+        events.platform.database.db,
+      );
+      return rows[0]?.n === 0;
+    }, 'the relay');
+    // three polling rounds of a job worker, had this app run one
+    await sleep(1500);
+    const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(
+      events.platform.database.db,
+    );
+    expect(rows[0]?.state).toBe('created');
+    expect(ran).not.toContain('o-2');
+  });
+});

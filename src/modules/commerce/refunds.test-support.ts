@@ -40,16 +40,14 @@ export interface RefundsTest {
   sendRefund(refundId: string): Promise<void>;
   /**
    * A refund of the order asked for, approved and sent to the sandbox, whose notification is held
-   * (lost): the hold is on from before the refund exists, since the approval queues its send job
-   * and the app's own worker may send it at once. `whileHeld` runs before the hold is lifted.
+   * (lost). The approval's send job stays queued: the app runs no jobs.
    */
   refundWithLostAnswer(
     as: Caller,
     orderId: string,
     reason: string,
-    whileHeld?: (refundId: string) => Promise<void>,
   ): Promise<{ refund: { id: string; status: string }; held: HeldNotification }>;
-  /** The held notification about this refund or payment: the app's worker may hold other tests' too. */
+  /** The held notification about this refund or payment, whichever else the hold kept. */
   heldFor(about: { refundId: string } | { paymentId: string }): HeldNotification | undefined;
   count(table: string, where?: ReturnType<typeof sql>): Promise<number>;
   stop(): Promise<void>;
@@ -58,7 +56,9 @@ export interface RefundsTest {
 /**
  * Catalog, learning and commerce on a fresh database, one test clock, and the app itself as the
  * sandbox's transport, so a refund goes request → job → sandbox → notification → order refunded
- * → learning revokes, all in this process.
+ * → learning revokes, all in this process. The tests run every job themselves (`runJob`), so the
+ * app runs events but no jobs unless asked: a worker running an approval's send job beside the
+ * test's own send settles the refund through the sandbox's record, which the test meant lost.
  */
 export async function startRefunds(
   env: Record<string, string> = {},
@@ -97,26 +97,29 @@ export async function startRefunds(
   const entitlements: EntitlementCheck = {
     canOpen: (userId, courseId) => learning?.canOpen(userId, courseId) ?? Promise.resolve(false),
   };
-  const kit = await startKit((platform) => {
-    const catalog = createCatalogModule(platform, { entitlements });
-    learning = createLearningModule(platform, { catalog: catalog.api, clock, progressIntervalSeconds: 0 });
-    // built here rather than by the module, so tests can make the sandbox's records diverge
-    providers = createProviders(settings.values, {
-      clock,
-      fetch: transport,
-      sandboxStore: tableSandboxStore(platform.database.db.withTables<CommerceTables>()),
-    });
-    const commerce = createCommerceModule(platform, {
-      catalog: catalog.api,
-      entitlements: learning.api,
-      learning: learning.api,
-      settings: settings.values,
-      clock,
-      transport,
-      providers,
-    });
-    return [catalog, learning, commerce];
-  }, app);
+  const kit = await startKit(
+    (platform) => {
+      const catalog = createCatalogModule(platform, { entitlements });
+      learning = createLearningModule(platform, { catalog: catalog.api, clock, progressIntervalSeconds: 0 });
+      // built here rather than by the module, so tests can make the sandbox's records diverge
+      providers = createProviders(settings.values, {
+        clock,
+        fetch: transport,
+        sandboxStore: tableSandboxStore(platform.database.db.withTables<CommerceTables>()),
+      });
+      const commerce = createCommerceModule(platform, {
+        catalog: catalog.api,
+        entitlements: learning.api,
+        learning: learning.api,
+        settings: settings.values,
+        clock,
+        transport,
+        providers,
+      });
+      return [catalog, learning, commerce];
+    },
+    { jobs: false, ...app },
+  );
   holder.kit = kit;
   if (!providers) throw new Error('commerce was not built');
   const [instructor, admin, learner] = await Promise.all([
@@ -194,7 +197,7 @@ export async function startRefunds(
     runJob,
     sendRefund,
     heldFor,
-    async refundWithLostAnswer(as, orderId, reason, whileHeld) {
+    async refundWithLostAnswer(as, orderId, reason) {
       hold.on = true;
       try {
         const refund = await kit.expectStatus<{ id: string; status: string }>(
@@ -211,7 +214,6 @@ export async function startRefunds(
         if (!(failed instanceof Error) || !/not accepted/.test(failed.message)) {
           throw new Error(`the refund's send was expected to fail unanswered, got ${String(failed)}`);
         }
-        await whileHeld?.(refund.id);
         const held = heldFor({ refundId: refund.id });
         if (!held) throw new Error('no notification was held');
         return { refund, held };
