@@ -20,6 +20,11 @@ export interface GoalInput {
   pgbenchTps?: number | undefined;
   /** Bare Fastify with only Lectern's response headers, × bare: the most any route can reach. */
   referenceRatio?: number | undefined;
+  /**
+   * By scenario name: the reference answering a body as large as that scenario's, × bare. The
+   * ceiling of a goal whose answers are larger than the reference's.
+   */
+  ceilings?: Record<string, number> | undefined;
 }
 
 interface RatioGoal {
@@ -58,6 +63,10 @@ const ratioGoals: RatioGoal[] = [
   },
 ];
 
+/** Whether a scenario is measured against a "≥ N× bare" goal (and so has a ceiling worth knowing). */
+export const hasRatioGoal = (name: string): boolean =>
+  ratioGoals.some((g) => g.minRatio > 0 && g.scenario.test(name));
+
 const MIN_PROGRESS_TO_PGBENCH = 0.5;
 const MIN_CHECKOUTS_TO_PGBENCH = 0.3;
 
@@ -75,10 +84,15 @@ export function checkGoals(input: GoalInput): Goal[] {
     }
     const ratioMet = m.ratios.reqPerSec >= g.minRatio;
     const p99Met = g.maxP99Ms === undefined || m.latencyMs.p99 <= g.maxP99Ms;
+    const sized = input.ceilings?.[m.name];
     const ceiling =
-      g.minRatio > 0 && input.referenceRatio !== undefined
-        ? ` (bare + Lectern's headers alone: ${input.referenceRatio.toFixed(2)}×)`
-        : '';
+      g.minRatio <= 0
+        ? ''
+        : sized !== undefined
+          ? ` (bare + Lectern's headers and a body of this size: ${sized.toFixed(2)}×)`
+          : input.referenceRatio !== undefined
+            ? ` (bare + Lectern's headers alone: ${input.referenceRatio.toFixed(2)}×)`
+            : '';
     goals.push({
       goal: wanted,
       measured: `${m.ratios.reqPerSec.toFixed(2)}× bare, p99 ${m.latencyMs.p99} ms${ceiling}`,

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Instance, type RequestSpec, type Result } from 'autocannon';
 import { Child, live } from './children.js';
 import { measuredResult, measureDuring, measureSse } from './custom.js';
-import { checkGoals, goalTable } from './goals.js';
+import { checkGoals, goalTable, hasRatioGoal } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
 import { startFlags } from './start-flags.js';
@@ -160,6 +160,8 @@ function checkoutRequests(
 }
 
 const REFERENCE_NAME = "bare-fastify + Lectern's response headers";
+/** Answers at least this much larger than the reference's get a ceiling row of their own. */
+const CEILING_MIN_BODY_BYTES = 4096;
 
 /**
  * Bare Fastify measured as a scenario is, in a child process of its own; with `headers`, the
@@ -168,11 +170,20 @@ const REFERENCE_NAME = "bare-fastify + Lectern's response headers";
 async function measureBare(
   options: ReturnType<typeof parseOptions>,
   variant: 'baseline' | 'headers' = 'baseline',
+  bodyBytes = 0,
 ): Promise<Measurement> {
-  const env = variant === 'headers' ? { ...process.env, BARE_VARIANT: 'headers' } : process.env;
+  const env =
+    variant === 'headers'
+      ? { ...process.env, BARE_VARIANT: 'headers', BARE_BODY_BYTES: String(bodyBytes) }
+      : process.env;
   const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000, env);
   const ready = await bare.ready;
-  const name = variant === 'headers' ? REFERENCE_NAME : 'bare-fastify';
+  const name =
+    variant === 'baseline'
+      ? 'bare-fastify'
+      : bodyBytes > 0
+        ? `${REFERENCE_NAME} and a ${(bodyBytes / 1024).toFixed(1)} KB body`
+        : REFERENCE_NAME;
   const m = await measure(bare, ready.port, name, { path: '/' }, options);
   m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
   await bare.stop();
@@ -395,12 +406,26 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await server.stop();
 
+  // The reference again, answering as many bytes as each "× bare" goal's route does: the
+  // ceiling of that goal (writing the bytes, and the load generator reading them on the same
+  // cores, cost what they cost whatever the route does before). Only where the body is larger
+  // than the reference's by a few KB; smaller ones have the reference's ceiling.
+  const ceilings: { scenario: string; measurement: Measurement }[] = [];
+  for (const m of scenarios) {
+    const bodyBytes = m.bytesPerResponse - reference.bytesPerResponse;
+    if (interrupted || m.error || !hasRatioGoal(m.name) || bodyBytes < CEILING_MIN_BODY_BYTES) continue;
+    process.stderr.write(`bare Fastify with Lectern's headers and ${m.name}'s answer size\n`);
+    const c = await measureBare(options, 'headers', bodyBytes);
+    c.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+    ceilings.push({ scenario: m.name, measurement: c });
+  }
+
   // A neighbour's burst during the one baseline measurement would make every ratio look better
   // than it is: bare Fastify is measured again now, and the ratios use the faster of the two.
   process.stderr.write('bare Fastify (baseline, end of the run)\n');
   const bareAtEnd = interrupted ? bareAtStart : await measureBare(options);
   const baseline = bareAtEnd.reqPerSec > bareAtStart.reqPerSec ? bareAtEnd : bareAtStart;
-  for (const m of [reference, ...scenarios]) {
+  for (const m of [reference, ...ceilings.map((c) => c.measurement), ...scenarios]) {
     // a rate of events or a push delay is no share of bare Fastify's requests
     m.ratios =
       m.rate || m.sse
@@ -414,7 +439,7 @@ async function main(): Promise<void> {
   }
 
   baseline.ratios = { reqPerSec: 1, p99: 1, cpu: 1, cpuUser: 1 };
-  const rows = [baseline, reference, ...scenarios];
+  const rows = [baseline, reference, ...ceilings.map((c) => c.measurement), ...scenarios];
   const components = ready.components ?? {};
   const goals = checkGoals({
     scenarios,
@@ -425,6 +450,11 @@ async function main(): Promise<void> {
     readySeconds: ready.startup?.app,
     pgbenchTps: pgbench?.tps,
     referenceRatio: reference.ratios.reqPerSec ?? undefined,
+    ceilings: Object.fromEntries(
+      ceilings.flatMap((c) =>
+        c.measurement.ratios.reqPerSec === null ? [] : [[c.scenario, c.measurement.ratios.reqPerSec]],
+      ),
+    ),
   });
   const profileFile = profileDir ? mainThreadProfile(profileDir) : undefined;
   const profile = profileFile ? topFunctions(profileFile, 25) : undefined;
@@ -516,6 +546,7 @@ async function main(): Promise<void> {
         baseline,
         baselines: { start: bareAtStart, end: bareAtEnd },
         reference,
+        ceilings,
         scenarios,
       },
       null,

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { checkGoals, hasRatioGoal } from '../../bench/goals.js';
+import type { Measurement } from '../../bench/report.js';
+
+const LIST = 'catalog/course list, newest first page, warm cache';
+const ACCESS = 'learning/content access check, entitled learner, warm';
+
+const measured = (name: string, ratio: number, bytesPerResponse: number): Measurement => ({
+  name,
+  method: 'GET',
+  path: '/',
+  reqPerSec: ratio * 50_000,
+  latencyMs: { p50: 1, p90: 2, p99: 4, average: 1, max: 9 },
+  responses: 100_000,
+  errors: 0,
+  timeouts: 0,
+  non2xx: 0,
+  statusCodes: { '200': 100_000 },
+  peakRssMB: 200,
+  bytesPerResponse,
+  cpuUsPerRequest: 40,
+  cpuUserUsPerRequest: 30,
+  ratios: { reqPerSec: ratio, p99: 4 },
+});
+
+describe('the goals of the bench', () => {
+  it('know which scenarios are held to a share of bare Fastify', () => {
+    expect(hasRatioGoal(LIST)).toBe(true);
+    expect(hasRatioGoal(ACCESS)).toBe(true);
+    // its goal is a p99, not a share
+    expect(hasRatioGoal('community/community reviews, 10,000 reviews, best first, uncached')).toBe(false);
+    expect(
+      hasRatioGoal('commerce/full checkouts (order → sandbox payment → pay → notification → paid)'),
+    ).toBe(false);
+  });
+
+  it('give a goal the ceiling of its own answer size when one was measured, else the headers alone', () => {
+    const goals = checkGoals({
+      scenarios: [measured(LIST, 0.29, 15_000), measured(ACCESS, 0.41, 1_400)],
+      database: 'postgres',
+      peakRssMB: 200,
+      readySeconds: 2,
+      referenceRatio: 0.77,
+      ceilings: { [LIST]: 0.48 },
+    });
+    const list = goals.find((g) => g.goal.startsWith('warm course list'));
+    expect(list).toMatchObject({ met: false });
+    expect(list?.measured).toBe(
+      "0.29× bare, p99 4 ms (bare + Lectern's headers and a body of this size: 0.48×)",
+    );
+    const access = goals.find((g) => g.goal.startsWith('content access check'));
+    expect(access).toMatchObject({ met: true });
+    expect(access?.measured).toBe("0.41× bare, p99 4 ms (bare + Lectern's headers alone: 0.77×)");
+  });
+});
