@@ -4,9 +4,11 @@
 // headers every Lectern response carries (helmet's, CORS, the request id), set by Lectern's own
 // edge hook. What that row loses against the baseline is what those headers cost; no route of
 // Lectern can beat it, so it is the ceiling of every "× bare" goal short of dropping headers.
-// With BARE_BODY_BYTES=N as well, it answers a JSON body of N bytes, serialised once at start:
-// the ceiling of a route whose answers are that size (the bytes still have to be written, and
-// read by the load generator on the same machine).
+// With BARE_BODY_FILE as well, it answers that file's bytes as JSON, read once at start: the
+// ceiling of a route whose answers are those bytes. Writing them, and the load generator reading
+// them on the same cores, cost what they cost whatever the route did before; autocannon decodes
+// every body into a string, which costs it far more for Chinese text than for ASCII.
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { childControl, fatal } from './child.js';
 
@@ -19,16 +21,10 @@ async function withLecternHeaders(): Promise<FastifyInstance> {
   return app;
 }
 
-/** A JSON object of exactly `bytes` bytes (at least 13), padded in one string field. */
-function jsonBodyOf(bytes: number): Buffer {
-  const shell = '{"padding":""}';
-  return Buffer.from(`{"padding":"${'x'.repeat(Math.max(0, bytes - shell.length))}"}`);
-}
-
 const app = process.env.BARE_VARIANT === 'headers' ? await withLecternHeaders() : Fastify({ logger: false });
-const bodyBytes = Number(process.env.BARE_BODY_BYTES ?? '0');
-if (bodyBytes > 0) {
-  const body = jsonBodyOf(bodyBytes);
+const bodyFile = process.env.BARE_BODY_FILE;
+if (bodyFile) {
+  const body = readFileSync(bodyFile);
   app.get('/', (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
 } else {
   app.get('/', () => ({ hello: 'world' }));

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Instance, type RequestSpec, type Result } from 'autocannon';
 import { Child, live } from './children.js';
 import { measuredResult, measureDuring, measureSse } from './custom.js';
+import { keepBodies } from './autocannon-bodies.js';
 import { checkGoals, goalTable, hasRatioGoal } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
@@ -161,7 +162,7 @@ function checkoutRequests(
 
 const REFERENCE_NAME = "bare-fastify + Lectern's response headers";
 /** Answers at least this much larger than the reference's get a ceiling row of their own. */
-const CEILING_MIN_BODY_BYTES = 4096;
+const CEILING_MIN_BODY_BYTES = 1024;
 
 /**
  * Bare Fastify measured as a scenario is, in a child process of its own; with `headers`, the
@@ -170,24 +171,37 @@ const CEILING_MIN_BODY_BYTES = 4096;
 async function measureBare(
   options: ReturnType<typeof parseOptions>,
   variant: 'baseline' | 'headers' = 'baseline',
-  bodyBytes = 0,
+  answer?: { file: string; of: string },
 ): Promise<Measurement> {
   const env =
     variant === 'headers'
-      ? { ...process.env, BARE_VARIANT: 'headers', BARE_BODY_BYTES: String(bodyBytes) }
+      ? { ...process.env, BARE_VARIANT: 'headers', ...(answer ? { BARE_BODY_FILE: answer.file } : {}) }
       : process.env;
   const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000, env);
   const ready = await bare.ready;
   const name =
     variant === 'baseline'
       ? 'bare-fastify'
-      : bodyBytes > 0
-        ? `${REFERENCE_NAME} and a ${(bodyBytes / 1024).toFixed(1)} KB body`
+      : answer
+        ? `bare-fastify + headers + the answer of ${answer.of}`
         : REFERENCE_NAME;
   const m = await measure(bare, ready.port, name, { path: '/' }, options);
   m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
   await bare.stop();
   return m;
+}
+
+/** One answer of the scenario's request, saved to a file of its own: what its ceiling row sends. */
+async function keepAnswer(port: number, request: BenchRequest, dir: string, n: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}${request.paths?.[0] ?? request.path}`, {
+    method: request.method ?? 'GET',
+    ...(request.headers ? { headers: request.headers } : {}),
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  if (!response.ok) throw new Error(`${request.path} answered ${response.status} when kept for its ceiling`);
+  const file = path.join(dir, `answer-${n}.json`);
+  writeFileSync(file, body);
+  return file;
 }
 
 async function fire(
@@ -202,6 +216,8 @@ async function fire(
   if (request.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';
   }
+  // only the checkout flow reads answers (each next request is built from the last one)
+  keepBodies(request.checkout !== undefined);
   const instance = autocannon({
     // always the local child: a scenario only chooses the path
     url: `http://127.0.0.1:${port}${request.path}`,
@@ -388,11 +404,19 @@ async function main(): Promise<void> {
   }
 
   const scenarios: Measurement[] = [];
+  // each "× bare" goal's answer, as its route sent it, for its ceiling row (below)
+  const answersDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-bench-answers-'));
+  const answers = new Map<string, string>();
   for (const name of names) {
     let m: Measurement;
     try {
       const request = await server.prepare(name);
       m = await measure(server, ready.port, name, request, options);
+      if (hasRatioGoal(name) && m.bytesPerResponse - reference.bytesPerResponse >= CEILING_MIN_BODY_BYTES) {
+        // no ceiling row rather than a failed scenario when the answer cannot be had again
+        const file = await keepAnswer(ready.port, request, answersDir, answers.size).catch(() => undefined);
+        if (file) answers.set(name, file);
+      }
     } catch (err) {
       if (interrupted) return;
       m = failed(name, err);
@@ -406,19 +430,17 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await server.stop();
 
-  // The reference again, answering as many bytes as each "× bare" goal's route does: the
-  // ceiling of that goal (writing the bytes, and the load generator reading them on the same
-  // cores, cost what they cost whatever the route does before). Only where the body is larger
-  // than the reference's by a few KB; smaller ones have the reference's ceiling.
+  // The reference again, answering each "× bare" goal's own answer (when it is larger than the
+  // reference's): the ceiling of that goal, whatever the route does before it sends those bytes.
   const ceilings: { scenario: string; measurement: Measurement }[] = [];
-  for (const m of scenarios) {
-    const bodyBytes = m.bytesPerResponse - reference.bytesPerResponse;
-    if (interrupted || m.error || !hasRatioGoal(m.name) || bodyBytes < CEILING_MIN_BODY_BYTES) continue;
-    process.stderr.write(`bare Fastify with Lectern's headers and ${m.name}'s answer size\n`);
-    const c = await measureBare(options, 'headers', bodyBytes);
+  for (const [scenario, file] of answers) {
+    if (interrupted) break;
+    process.stderr.write(`bare Fastify with Lectern's headers, ${scenario}'s answer\n`);
+    const c = await measureBare(options, 'headers', { file, of: scenario });
     c.loadAverage = round(os.loadavg()[0] ?? 0, 1);
-    ceilings.push({ scenario: m.name, measurement: c });
+    ceilings.push({ scenario, measurement: c });
   }
+  rmSync(answersDir, { recursive: true, force: true });
 
   // A neighbour's burst during the one baseline measurement would make every ratio look better
   // than it is: bare Fastify is measured again now, and the ratios use the faster of the two.
