@@ -21,8 +21,8 @@ export interface GoalInput {
   /** Bare Fastify with only Lectern's response headers, × bare: the most any route can reach. */
   referenceRatio?: number | undefined;
   /**
-   * By scenario name: the reference answering a body as large as that scenario's, × bare. The
-   * ceiling of a goal whose answers are larger than the reference's.
+   * By scenario name: the reference sending that scenario's own answer, × bare. The ceiling of a
+   * goal whose answers are larger than the reference's.
    */
   ceilings?: Record<string, number> | undefined;
 }
@@ -89,7 +89,7 @@ export function checkGoals(input: GoalInput): Goal[] {
       g.minRatio <= 0
         ? ''
         : sized !== undefined
-          ? ` (bare + Lectern's headers and a body of this size: ${sized.toFixed(2)}×)`
+          ? ` (bare + Lectern's headers sending this answer: ${sized.toFixed(2)}×)`
           : input.referenceRatio !== undefined
             ? ` (bare + Lectern's headers alone: ${input.referenceRatio.toFixed(2)}×)`
             : '';
