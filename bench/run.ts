@@ -406,6 +406,10 @@ async function main(): Promise<void> {
   const scenarios: Measurement[] = [];
   // each "× bare" goal's answer, as its route sent it, for its ceiling row (below)
   const answersDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-bench-answers-'));
+  // however the run ends (ctrl-c exits from the signal handler)
+  process.once('exit', () => {
+    rmSync(answersDir, { recursive: true, force: true });
+  });
   const answers = new Map<string, string>();
   for (const name of names) {
     let m: Measurement;
@@ -440,7 +444,6 @@ async function main(): Promise<void> {
     c.loadAverage = round(os.loadavg()[0] ?? 0, 1);
     ceilings.push({ scenario, measurement: c });
   }
-  rmSync(answersDir, { recursive: true, force: true });
 
   // A neighbour's burst during the one baseline measurement would make every ratio look better
   // than it is: bare Fastify is measured again now, and the ratios use the faster of the two.
