@@ -73,6 +73,16 @@ const MIN_CHECKOUTS_TO_PGBENCH = 0.3;
 const MAX_RSS_MB = 250;
 const MAX_READY_SECONDS = 5;
 
+/** What the goal's route could reach at best here, as the goals list words it ('' when unmeasured). */
+function ceilingOf(input: GoalInput, scenario: string): string {
+  const own = input.ceilings?.[scenario];
+  if (own !== undefined) return ` (bare + Lectern's headers sending this answer: ${own.toFixed(2)}×)`;
+  if (input.referenceRatio !== undefined) {
+    return ` (bare + Lectern's headers alone: ${input.referenceRatio.toFixed(2)}×)`;
+  }
+  return '';
+}
+
 export function checkGoals(input: GoalInput): Goal[] {
   const goals: Goal[] = [];
   for (const g of ratioGoals) {
@@ -84,15 +94,7 @@ export function checkGoals(input: GoalInput): Goal[] {
     }
     const ratioMet = m.ratios.reqPerSec >= g.minRatio;
     const p99Met = g.maxP99Ms === undefined || m.latencyMs.p99 <= g.maxP99Ms;
-    const sized = input.ceilings?.[m.name];
-    const ceiling =
-      g.minRatio <= 0
-        ? ''
-        : sized !== undefined
-          ? ` (bare + Lectern's headers sending this answer: ${sized.toFixed(2)}×)`
-          : input.referenceRatio !== undefined
-            ? ` (bare + Lectern's headers alone: ${input.referenceRatio.toFixed(2)}×)`
-            : '';
+    const ceiling = g.minRatio > 0 ? ceilingOf(input, m.name) : '';
     goals.push({
       goal: wanted,
       measured: `${m.ratios.reqPerSec.toFixed(2)}× bare, p99 ${m.latencyMs.p99} ms${ceiling}`,

@@ -179,12 +179,8 @@ async function measureBare(
       : process.env;
   const bare = new Child('bare-fastify', 'bare-fastify.ts', 30_000, env);
   const ready = await bare.ready;
-  const name =
-    variant === 'baseline'
-      ? 'bare-fastify'
-      : answer
-        ? `bare-fastify + headers + the answer of ${answer.of}`
-        : REFERENCE_NAME;
+  let name = variant === 'baseline' ? 'bare-fastify' : REFERENCE_NAME;
+  if (answer) name = `bare-fastify + headers + the answer of ${answer.of}`;
   const m = await measure(bare, ready.port, name, { path: '/' }, options);
   m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
   await bare.stop();
