@@ -83,6 +83,14 @@ function ceilingOf(input: GoalInput, scenario: string): string {
   return '';
 }
 
+/** The baselines a goal's ratio was taken against, when measured beside it ('' otherwise). */
+function besideOf(m: Measurement): string {
+  const b = m.besideBaseline;
+  if (!b) return '';
+  const k = (reqPerSec: number) => `${(reqPerSec / 1000).toFixed(1)}k`;
+  return ` (bare right before / after it: ${k(b.before)} / ${k(b.after)} req/s)`;
+}
+
 export function checkGoals(input: GoalInput): Goal[] {
   const goals: Goal[] = [];
   for (const g of ratioGoals) {
@@ -97,7 +105,7 @@ export function checkGoals(input: GoalInput): Goal[] {
     const ceiling = g.minRatio > 0 ? ceilingOf(input, m.name) : '';
     goals.push({
       goal: wanted,
-      measured: `${m.ratios.reqPerSec.toFixed(2)}× bare, p99 ${m.latencyMs.p99} ms${ceiling}`,
+      measured: `${m.ratios.reqPerSec.toFixed(2)}× bare${besideOf(m)}, p99 ${m.latencyMs.p99} ms${ceiling}`,
       met: ratioMet && p99Met && !m.flag?.startsWith('BROKEN'),
     });
   }

@@ -50,6 +50,11 @@ export interface Measurement {
   };
   /** Against the bare-Fastify baseline of this run: >1 req/s is faster, >1 p99 or CPU is slower. */
   ratios: { reqPerSec: number | null; p99: number | null; cpu?: number | null; cpuUser?: number | null };
+  /**
+   * A "× bare" goal's own baselines: bare Fastify's req/s right before and right after it. Its
+   * ratios are to the faster of the two rather than to the run's start or end.
+   */
+  besideBaseline?: { before: number; after: number };
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;

@@ -187,6 +187,9 @@ async function measureBare(
   return m;
 }
 
+/** The faster of two bare Fastify measurements: a slow moment must not flatter the ratios. */
+const fasterOf = (a: Measurement, b: Measurement): Measurement => (b.reqPerSec > a.reqPerSec ? b : a);
+
 /** One answer of the scenario's request, saved to a file of its own: what its ceiling row sends. */
 async function keepAnswer(port: number, request: BenchRequest, dir: string, n: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}${request.paths?.[0] ?? request.path}`, {
@@ -377,7 +380,10 @@ async function main(): Promise<void> {
       LEARNING_PROGRESS_INTERVAL_SECONDS: '0',
     },
     // Node's flags as `npm start` sets them (package.json), then the profiler's
-    [...startFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    [
+      ...startFlags(),
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
   );
   const ready = await server.ready;
   const catalog = ready.catalog;
@@ -406,22 +412,49 @@ async function main(): Promise<void> {
   process.once('exit', () => {
     rmSync(answersDir, { recursive: true, force: true });
   });
-  const answers = new Map<string, string>();
-  for (const name of names) {
+  // Each "× bare" goal is judged against bare Fastify measured right before and right after it
+  // (the faster of the two), not minutes away: the shared machine's speed drifts by a fifth
+  // between the start and the end of a run. One measurement serves as the "after" of a goal and
+  // the "before" of the next when nothing else ran between them. Between the goal and its
+  // "after" runs its ceiling row, when its answers are larger than the reference's: the
+  // reference answering that scenario's own answer, the most the route could reach whatever it
+  // does before it sends those bytes.
+  const beside = new Map<string, { before: Measurement; after: Measurement }>();
+  const ceilings: { scenario: string; measurement: Measurement }[] = [];
+  let lastBare: Measurement | undefined;
+  const bareNow = (why: string): Promise<Measurement> => {
+    process.stderr.write(`bare Fastify (baseline, ${why})\n`);
+    return measureBare(options);
+  };
+  for (const [i, name] of names.entries()) {
     let m: Measurement;
+    const goal = hasRatioGoal(name);
     try {
       const request = await server.prepare(name);
+      const before = goal ? (lastBare ?? (await bareNow(`before ${name}`))) : undefined;
+      lastBare = undefined;
       m = await measure(server, ready.port, name, request, options);
-      if (hasRatioGoal(name) && m.bytesPerResponse - reference.bytesPerResponse >= CEILING_MIN_BODY_BYTES) {
-        // no ceiling row rather than a failed scenario when the answer cannot be had again
-        const file = await keepAnswer(ready.port, request, answersDir, answers.size).catch(() => undefined);
-        if (file) answers.set(name, file);
+      m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+      if (before && !interrupted) {
+        if (m.bytesPerResponse - reference.bytesPerResponse >= CEILING_MIN_BODY_BYTES) {
+          // no ceiling row rather than a failed scenario when the answer cannot be had again
+          const file = await keepAnswer(ready.port, request, answersDir, i).catch(() => undefined);
+          if (file) {
+            process.stderr.write(`bare Fastify with Lectern's headers, ${name}'s answer\n`);
+            ceilings.push({
+              scenario: name,
+              measurement: await measureBare(options, 'headers', { file, of: name }),
+            });
+          }
+        }
+        lastBare = await bareNow(`after ${name}`);
+        beside.set(name, { before, after: lastBare });
       }
     } catch (err) {
       if (interrupted) return;
       m = failed(name, err);
     }
-    m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+    m.loadAverage ??= round(os.loadavg()[0] ?? 0, 1);
     scenarios.push(m);
   }
   const lifetime = await server.rss(false);
@@ -430,33 +463,27 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await server.stop();
 
-  // The reference again, answering each "× bare" goal's own answer (when it is larger than the
-  // reference's): the ceiling of that goal, whatever the route does before it sends those bytes.
-  const ceilings: { scenario: string; measurement: Measurement }[] = [];
-  for (const [scenario, file] of answers) {
-    if (interrupted) break;
-    process.stderr.write(`bare Fastify with Lectern's headers, ${scenario}'s answer\n`);
-    const c = await measureBare(options, 'headers', { file, of: scenario });
-    c.loadAverage = round(os.loadavg()[0] ?? 0, 1);
-    ceilings.push({ scenario, measurement: c });
-  }
-
   // A neighbour's burst during the one baseline measurement would make every ratio look better
   // than it is: bare Fastify is measured again now, and the ratios use the faster of the two.
   process.stderr.write('bare Fastify (baseline, end of the run)\n');
   const bareAtEnd = interrupted ? bareAtStart : await measureBare(options);
-  const baseline = bareAtEnd.reqPerSec > bareAtStart.reqPerSec ? bareAtEnd : bareAtStart;
+  const baseline = fasterOf(bareAtStart, bareAtEnd);
+  // a ceiling row is measured beside its goal, and compared with the same baselines
+  const ceilingOf = new Map(ceilings.map((c) => [c.measurement, c.scenario]));
   for (const m of [reference, ...ceilings.map((c) => c.measurement), ...scenarios]) {
+    const pair = beside.get(ceilingOf.get(m) ?? m.name);
+    const base = pair ? fasterOf(pair.before, pair.after) : baseline;
     // a rate of events or a push delay is no share of bare Fastify's requests
     m.ratios =
       m.rate || m.sse
         ? { reqPerSec: null, p99: null }
         : {
-            reqPerSec: ratio(m.reqPerSec, baseline.reqPerSec),
-            p99: ratio(m.latencyMs.p99, baseline.latencyMs.p99),
-            cpu: ratio(m.cpuUsPerRequest, baseline.cpuUsPerRequest),
-            cpuUser: ratio(m.cpuUserUsPerRequest, baseline.cpuUserUsPerRequest),
+            reqPerSec: ratio(m.reqPerSec, base.reqPerSec),
+            p99: ratio(m.latencyMs.p99, base.latencyMs.p99),
+            cpu: ratio(m.cpuUsPerRequest, base.cpuUsPerRequest),
+            cpuUser: ratio(m.cpuUserUsPerRequest, base.cpuUserUsPerRequest),
           };
+    if (pair) m.besideBaseline = { before: pair.before.reqPerSec, after: pair.after.reqPerSec };
   }
 
   baseline.ratios = { reqPerSec: 1, p99: 1, cpu: 1, cpuUser: 1 };
@@ -502,7 +529,11 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')} at the end (before the run: ${loadBefore})\n` +
       `bare Fastify: ${Math.round(bareAtStart.reqPerSec)} req/s at the start of the run (load ${bareAtStart.loadAverage}), ` +
-      `${Math.round(bareAtEnd.reqPerSec)} at its end (load ${bareAtEnd.loadAverage}); the ratios use the ${baseline === bareAtEnd ? 'end' : 'start'}'s, the faster\n` +
+      `${Math.round(bareAtEnd.reqPerSec)} at its end (load ${bareAtEnd.loadAverage}); the ratios use the ${baseline === bareAtEnd ? 'end' : 'start'}'s, the faster` +
+      (beside.size > 0
+        ? "; each × bare goal's row, the faster of its own measured right before and after it"
+        : '') +
+      '\n' +
       `× bare: req/s as a share of bare Fastify's (higher is better), p99 and CPU µs per request as multiples of its own (lower is better)\n\n` +
       `${table(rows)}\n` +
       (ready.startup

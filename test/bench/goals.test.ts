@@ -50,4 +50,16 @@ describe('the goals of the bench', () => {
     expect(access).toMatchObject({ met: true });
     expect(access?.measured).toBe("0.41× bare, p99 4 ms (bare + Lectern's headers alone: 0.77×)");
   });
+
+  it('name the baselines measured right before and after a goal when its ratio is taken against them', () => {
+    const access = { ...measured(ACCESS, 0.4, 1_400), besideBaseline: { before: 48_960, after: 51_240 } };
+    const [goal] = checkGoals({
+      scenarios: [access],
+      database: 'postgres',
+      peakRssMB: 200,
+      readySeconds: 2,
+    }).filter((g) => g.goal.startsWith('content access check'));
+    expect(goal).toMatchObject({ met: true });
+    expect(goal?.measured).toBe('0.40× bare (bare right before / after it: 49.0k / 51.2k req/s), p99 4 ms');
+  });
 });
