@@ -161,8 +161,6 @@ function checkoutRequests(
 }
 
 const REFERENCE_NAME = "bare-fastify + Lectern's response headers";
-/** Answers at least this much larger than the reference's get a ceiling row of their own. */
-const CEILING_MIN_BODY_BYTES = 1024;
 
 /**
  * Bare Fastify measured as a scenario is, in a child process of its own; with `headers`, the
@@ -416,9 +414,8 @@ async function main(): Promise<void> {
   // (the faster of the two), not minutes away: the shared machine's speed drifts by a fifth
   // between the start and the end of a run. One measurement serves as the "after" of a goal and
   // the "before" of the next when nothing else ran between them. Between the goal and its
-  // "after" runs its ceiling row, when its answers are larger than the reference's: the
-  // reference answering that scenario's own answer, the most the route could reach whatever it
-  // does before it sends those bytes.
+  // "after" runs its ceiling row: the reference answering that scenario's own answer, the most
+  // the route could reach whatever it does before it sends those bytes.
   const beside = new Map<string, { before: Measurement; after: Measurement }>();
   const ceilings: { scenario: string; measurement: Measurement }[] = [];
   let lastBare: Measurement | undefined;
@@ -436,16 +433,14 @@ async function main(): Promise<void> {
       m = await measure(server, ready.port, name, request, options);
       m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
       if (before && !interrupted) {
-        if (m.bytesPerResponse - reference.bytesPerResponse >= CEILING_MIN_BODY_BYTES) {
-          // no ceiling row rather than a failed scenario when the answer cannot be had again
-          const file = await keepAnswer(ready.port, request, answersDir, i).catch(() => undefined);
-          if (file) {
-            process.stderr.write(`bare Fastify with Lectern's headers, ${name}'s answer\n`);
-            ceilings.push({
-              scenario: name,
-              measurement: await measureBare(options, 'headers', { file, of: name }),
-            });
-          }
+        // no ceiling row rather than a failed scenario when the answer cannot be had again
+        const file = await keepAnswer(ready.port, request, answersDir, i).catch(() => undefined);
+        if (file) {
+          process.stderr.write(`bare Fastify with Lectern's headers, ${name}'s answer\n`);
+          ceilings.push({
+            scenario: name,
+            measurement: await measureBare(options, 'headers', { file, of: name }),
+          });
         }
         lastBare = await bareNow(`after ${name}`);
         beside.set(name, { before, after: lastBare });

@@ -2,7 +2,7 @@ import { type Clock, epochSeconds } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import type { CatalogApi, CatalogLesson, CourseForSale } from '../catalog/index.js';
 import type { CourseFacts } from './catalog-facts.js';
-import { ANONYMOUS, type ContentUrlSigner, createContentUrlIssuer } from './content-url.js';
+import { ANONYMOUS, type ContentUrl, type ContentUrlSigner, createContentUrlIssuer } from './content-url.js';
 import type { EntitlementsService } from './entitlements.service.js';
 import { LearningErrors, NotFound, purchaseRequired } from './learning.errors.js';
 import { can } from './permissions.js';
@@ -18,6 +18,13 @@ export interface Access {
   lesson: CatalogLesson;
   course: CourseForSale;
   via: AccessVia;
+}
+
+/** What the access route answers: where to open the lesson, and why the caller may. */
+export interface ContentAccessView extends ContentUrl {
+  lessonId: string;
+  courseId: string;
+  access: AccessVia;
 }
 
 /** Published courses are open to their buyers; archived ones too (people bought them). */
@@ -78,6 +85,22 @@ export function createAccessService(deps: {
     return via && { lesson, course, via };
   }
 
+  function withUrl(
+    access: Access,
+    learner: Learner | undefined,
+    lessonId: string,
+  ): ContentAccessView | Promise<ContentAccessView> {
+    const view = (url: ContentUrl): ContentAccessView => ({
+      lessonId,
+      courseId: access.course.id,
+      access: access.via,
+      contentUrl: url.contentUrl,
+      expiresAt: url.expiresAt,
+    });
+    const url = urls.issue(lessonId, learner?.userId ?? ANONYMOUS, epochSeconds(clock()));
+    return url instanceof Promise ? url.then(view) : view(url);
+  }
+
   async function check(learner: Learner | undefined, lessonId: string): Promise<Access> {
     const kept = keptAccess(learner, lessonId);
     if (kept) return kept;
@@ -93,17 +116,17 @@ export function createAccessService(deps: {
     lessonInCourse,
     check,
 
-    /** A content URL for this caller and lesson, valid for `urlSeconds` from its issue. */
-    async contentUrl(learner: Learner | undefined, lessonId: string) {
-      const access = await check(learner, lessonId);
-      const url = await urls.issue(lessonId, learner?.userId ?? ANONYMOUS, epochSeconds(clock()));
-      return {
-        lessonId,
-        courseId: access.course.id,
-        access: access.via,
-        contentUrl: url.contentUrl,
-        expiresAt: url.expiresAt,
-      };
+    /**
+     * A content URL for this caller and lesson, valid for `urlSeconds` from its issue. A plain
+     * value when both the access and a recent URL are kept (the warm check: nothing to wait for).
+     */
+    contentUrl(
+      learner: Learner | undefined,
+      lessonId: string,
+    ): ContentAccessView | Promise<ContentAccessView> {
+      const kept = keptAccess(learner, lessonId);
+      if (!kept) return check(learner, lessonId).then((access) => withUrl(access, learner, lessonId));
+      return withUrl(kept, learner, lessonId);
     },
 
     /**

@@ -53,24 +53,35 @@ export function createContentUrlIssuer(signer: ContentUrlSigner, seconds: number
   const reuseSeconds = Math.min(5, Math.floor(seconds / 10));
   // a few seconds of asks: far fewer than this many callers × lessons (about 4 MB when full)
   const recent = new LRUCache<string, Issued>({ max: 10_000 });
+  async function issueNew(
+    key: string,
+    lessonId: string,
+    user: string,
+    nowSeconds: number,
+  ): Promise<ContentUrl> {
+    const exp = nowSeconds + seconds;
+    const sig = await signer.sign(lessonId, user, exp);
+    const issued = {
+      // a template rather than URLSearchParams (a tenth of its cost): the user is a uuid or `-`,
+      // the expiry digits and the signature base64url, none of which a query string escapes
+      contentUrl: `/api/v1/lessons/${lessonId}/content?u=${encodeURIComponent(user)}&exp=${exp}&sig=${sig}`,
+      expiresAt: new Date(exp * 1000).toISOString(),
+      issuedAt: nowSeconds,
+    };
+    recent.set(key, issued);
+    return issued;
+  }
   return {
-    /** The URL for this caller and lesson at `nowSeconds`. */
-    async issue(lessonId: string, user: string, nowSeconds: number): Promise<ContentUrl> {
+    /**
+     * The URL for this caller and lesson at `nowSeconds`: the one issued within `reuseSeconds`
+     * as a plain value (a repeated ask waits for nothing), else a new one.
+     */
+    issue(lessonId: string, user: string, nowSeconds: number): ContentUrl | Promise<ContentUrl> {
       const key = `${user} ${lessonId}`;
       const kept = recent.get(key);
       // a clock set back (tests) must not hand out a URL issued in its future
       if (kept && kept.issuedAt <= nowSeconds && nowSeconds < kept.issuedAt + reuseSeconds) return kept;
-      const exp = nowSeconds + seconds;
-      const sig = await signer.sign(lessonId, user, exp);
-      const issued = {
-        // a template rather than URLSearchParams (a tenth of its cost): the user is a uuid or `-`,
-        // the expiry digits and the signature base64url, none of which a query string escapes
-        contentUrl: `/api/v1/lessons/${lessonId}/content?u=${encodeURIComponent(user)}&exp=${exp}&sig=${sig}`,
-        expiresAt: new Date(exp * 1000).toISOString(),
-        issuedAt: nowSeconds,
-      };
-      recent.set(key, issued);
-      return issued;
+      return issueNew(key, lessonId, user, nowSeconds);
     },
   };
 }

@@ -376,7 +376,7 @@ export interface AuthGuard {
   /** preHandler: 401 without a valid token, 403 without the required role or scope. */
   require(requirement?: GuardRequirement): CallbackPreHandler;
   /** preHandler: sets request.principal when a valid token is present, never refuses anonymous callers. */
-  optional(): PreHandler;
+  optional(): CallbackPreHandler;
 }
 
 /** Why a verified caller may not use a route, or undefined when it may. */
@@ -462,10 +462,35 @@ export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
       };
     },
     optional() {
-      return async (request) => {
-        // as in require(): the verifier checks the syntax unless the token equals one it verified
-        const token = bearerCredentials(request);
-        if (token !== undefined) request.principal = await verifier.principal(token);
+      // callback style as require(): an anonymous caller or a token verified before costs no promise
+      return (request, _reply, done) => {
+        let found: Principal | Promise<Principal>;
+        try {
+          // as in require(): the verifier checks the syntax unless the token equals one it verified
+          const token = bearerCredentials(request);
+          if (token === undefined) {
+            done();
+            return;
+          }
+          found = verifier.principal(token);
+        } catch (err) {
+          done(asError(err));
+          return;
+        }
+        if (found instanceof Promise) {
+          found.then(
+            (principal) => {
+              request.principal = principal;
+              done();
+            },
+            (err: unknown) => {
+              done(asError(err));
+            },
+          );
+        } else {
+          request.principal = found;
+          done();
+        }
       };
     },
   };
