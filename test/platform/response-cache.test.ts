@@ -14,17 +14,21 @@ interface Probe {
   builds: () => number;
   /** Builds of /rc/pages (answers kept from their second ask). */
   pageBuilds: () => number;
+  /** Answers of /rc/kept sent at once by sendKept. */
+  keptAnswers: () => number;
 }
 
 /** GET /rc/items through the response cache, /rc/plain the same answer without it. */
 function probeModule(cache: Cache): Probe {
   let builds = 0;
   let pageBuilds = 0;
+  let keptAnswers = 0;
   let responses: ResponseCache | undefined;
   const Answer = Type.Object({ items: Type.Array(Type.String()) });
   return {
     builds: () => builds,
     pageBuilds: () => pageBuilds,
+    keptAnswers: () => keptAnswers,
     module: {
       name: 'rcprobe',
       migrations: {},
@@ -55,6 +59,24 @@ function probeModule(cache: Cache): Probe {
               return Promise.resolve(value());
             },
           });
+        });
+        // as the modules answer a warm read: at once from this process's copy, else through send
+        app.get('/rc/kept', { schema: { response: { 200: Answer } } }, (request, reply) => {
+          if (rc.sendKept(request, reply, 'rcprobe', request.url)) {
+            keptAnswers += 1;
+            return undefined;
+          }
+          return rc
+            .send(request, reply, {
+              scope: 'rcprobe',
+              key: request.url,
+              ttlSeconds: 60,
+              build: () => {
+                builds += 1;
+                return Promise.resolve(value());
+              },
+            })
+            .then(() => undefined);
         });
         app.get('/rc/plain', { schema: { response: { 200: Answer } } }, () => value());
         // an answer whose JSON text is built elsewhere (a database): kept as it is, not serialised
@@ -167,6 +189,30 @@ describe('response cache, one instance', () => {
     const generation = (await cache.get<number>('rc:gen:rcprobe')) ?? 0;
     expect(await cache.get(`rc:rcprobe:${generation}:${once}`)).toBeUndefined();
     expect(await cache.get(`rc:rcprobe:${generation}:${url}`)).toMatchObject({ etag: second.headers.etag });
+  });
+
+  it('answers a warm read at once from its copy, the same bytes, ETag and 304, until an invalidation', async () => {
+    const url = '/api/v1/rc/kept';
+    const first = await t.app.inject({ url });
+    expect(first.statusCode).toBe(200);
+    // the first ask had nothing kept: send built and kept it
+    expect(probe.keptAnswers()).toBe(0);
+    const builds = probe.builds();
+    const again = await t.app.inject({ url });
+    expect(probe.keptAnswers()).toBe(1);
+    expect(probe.builds()).toBe(builds);
+    expect(again.body).toBe(first.body);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    expect(stable(again.headers)).toEqual(stable(first.headers));
+    const notModified = await t.app.inject({ url, headers: { 'if-none-match': String(first.headers.etag) } });
+    expect(notModified.statusCode).toBe(304);
+    expect(probe.keptAnswers()).toBe(2);
+    // a new generation: nothing kept for it, so send builds the new answer
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/rc/items' })).statusCode).toBe(204);
+    const after = await t.app.inject({ url });
+    expect(probe.keptAnswers()).toBe(2);
+    expect(probe.builds()).toBe(builds + 1);
+    expect(after.json()).toEqual({ items });
   });
 
   it('builds once for concurrent misses of one answer', async () => {

@@ -26,7 +26,8 @@ export function browseRoutes(browse: BrowseService, responses: Pick<CatalogCache
           response: { 200: pageOf(CourseSummary), 400: Problem },
         },
       },
-      async (request, reply) => {
+      // not async: a warm answer is sent before the handler returns (undefined), with no promise
+      (request, reply) => {
         const answer = browse.listAnswer(request.query);
         return answer ? responses.respond(request, reply, answer) : browse.list(request.query);
       },
@@ -45,7 +46,7 @@ export function browseRoutes(browse: BrowseService, responses: Pick<CatalogCache
           response: { 200: CourseDetail, 401: Problem, 404: Problem },
         },
       },
-      async (request, reply) => {
+      (request, reply) => {
         const actor = actorOf(request);
         const { courseId } = request.params;
         // signed-in readers may see more (their drafts, `favourited`): not one shared answer

@@ -167,7 +167,12 @@ export function createBrowseService(deps: { db: Db; read: Db; cache: CatalogCach
       const sort = listSort(query);
       const limit = query.limit ?? 20;
       return {
-        of: { list: { ...query, q: undefined, sort, limit } },
+        of: {
+          // made only when the URL's key is not remembered (a copy of the parsed query costs a
+          // warm answer more than the rest of its lookup)
+          list: () => ({ ...query, q: undefined, sort, limit }),
+          afterCursor: query.cursor !== undefined,
+        },
         build: () => loadList(query, sort, limit),
       };
     },

@@ -3,7 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
-import { createResponseCache, type ResponseCache } from '../../platform/http/response-cache.js';
+import {
+  type CachedAnswer,
+  createResponseCache,
+  type ResponseCache,
+} from '../../platform/http/response-cache.js';
 
 /**
  * Public reads, cached two ways. The public course list and an anonymous course page are
@@ -25,14 +29,21 @@ export interface CatalogCache {
   invalidateCourse(...courseIds: string[]): Promise<void>;
   /** After a change that alters no single course's detail (a category, an instructor). */
   invalidateListings(): Promise<void>;
-  /** Answer a public read from the response cache, building (and keeping) it on a miss. */
-  respond(request: FastifyRequest, reply: FastifyReply, answer: PublicAnswer): Promise<FastifyReply>;
+  /**
+   * Answer a public read from the response cache, building (and keeping) it on a miss. Undefined
+   * when it answered at once from this process's copy: a route returns it as it is.
+   */
+  respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    answer: PublicAnswer,
+  ): undefined | Promise<FastifyReply>;
   close(): Promise<void>;
 }
 
 /** A public read the response cache may answer: which one, and how to build it on a miss. */
 export interface PublicAnswer {
-  of: { list: Record<string, unknown> } | { course: string };
+  of: { list: () => Record<string, unknown>; afterCursor: boolean } | { course: string };
   /** Throws for what is not there (a 404 is never cached). */
   build: () => Promise<unknown>;
 }
@@ -66,11 +77,11 @@ export function createCatalogCache(
   // A page after a cursor is rarely asked twice: its key is not remembered, so a walk through
   // made-up cursors does not push the first pages' keys out.
   const listKeys = new LRUCache<string, string>({ max: LIST_KEYS });
-  const listKey = (url: string, params: Record<string, unknown>): string => {
-    if (params.cursor !== undefined) return digestOf(params);
+  const listKey = (url: string, params: () => Record<string, unknown>, afterCursor: boolean): string => {
+    if (afterCursor) return digestOf(params());
     let key = listKeys.get(url);
     if (key === undefined) {
-      key = digestOf(params);
+      key = digestOf(params());
       listKeys.set(url, key);
     }
     return key;
@@ -98,6 +109,8 @@ export function createCatalogCache(
   // made on first use (the first public read or drop), so a process that never serves or
   // changes the catalog opens no Redis subscription
   let responses: Promise<ResponseCache> | undefined;
+  // the same, once made: a warm read answers from it without waiting
+  let made: ResponseCache | undefined;
   const responseCache = (): Promise<ResponseCache> => {
     responses ??= createResponseCache({
       cache,
@@ -105,10 +118,13 @@ export function createCatalogCache(
       // read it every time, and an instance sharing it (in tests) sees a drop at once. With Redis
       // the generation is trusted for 1 s between pub/sub messages (the bound across instances).
       ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
-    }).catch((err: unknown) => {
-      responses = undefined;
-      throw err;
-    });
+    }).then(
+      (rc) => (made = rc),
+      (err: unknown) => {
+        responses = undefined;
+        throw err;
+      },
+    );
     return responses;
   };
   const dropAnswers = async (scopes: string[]) => {
@@ -117,6 +133,32 @@ export function createCatalogCache(
       for (const scope of scopes) await rc.invalidate(scope);
     } catch (err) {
       warn(err, 'response cache invalidation failed; answers may be stale until their TTL');
+    }
+  };
+
+  /** A public read the cache of this process could not answer at once: the shared tier, or built. */
+  const respondLater = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    answer: PublicAnswer,
+    spec: Omit<CachedAnswer, 'build'>,
+  ): Promise<FastifyReply> => {
+    const failed = { build: false };
+    const build = async () => {
+      try {
+        return await answer.build();
+      } catch (err) {
+        failed.build = true;
+        throw err;
+      }
+    };
+    try {
+      return await (await responseCache()).send(request, reply, { ...spec, build });
+    } catch (err) {
+      // the answer's own failure (a 404, the database) is the request's; a cache failure is not
+      if (failed.build || reply.sent) throw err;
+      warn(err, 'response cache failed; answering from the database');
+      return reply.send(await answer.build());
     }
   };
 
@@ -163,33 +205,18 @@ export function createCatalogCache(
 
     invalidateListings: bump,
 
-    async respond(request, reply, answer) {
+    respond(request, reply, answer) {
       const spec =
         'list' in answer.of
           ? {
               scope: LISTS_SCOPE,
-              key: listKey(request.url, answer.of.list),
+              key: listKey(request.url, answer.of.list, answer.of.afterCursor),
               ttlSeconds: ttl.listSeconds,
-              keepFromSecondAsk: answer.of.list.cursor !== undefined,
+              keepFromSecondAsk: answer.of.afterCursor,
             }
           : { scope: courseScope(answer.of.course), key: 'public', ttlSeconds: ttl.detailSeconds };
-      const failed = { build: false };
-      const build = async () => {
-        try {
-          return await answer.build();
-        } catch (err) {
-          failed.build = true;
-          throw err;
-        }
-      };
-      try {
-        return await (await responseCache()).send(request, reply, { ...spec, build });
-      } catch (err) {
-        // the answer's own failure (a 404, the database) is the request's; a cache failure is not
-        if (failed.build || reply.sent) throw err;
-        warn(err, 'response cache failed; answering from the database');
-        return reply.send(await answer.build());
-      }
+      if (made?.sendKept(request, reply, spec.scope, spec.key)) return undefined;
+      return respondLater(request, reply, answer, spec);
     },
 
     async close() {

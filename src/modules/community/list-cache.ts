@@ -16,7 +16,7 @@ export interface ListCache {
     build: () => Promise<string>,
     /** A page after a cursor, rarely asked twice: kept from its second ask (see ResponseCache). */
     afterCursor: boolean,
-  ): Promise<FastifyReply>;
+  ): undefined | Promise<FastifyReply>;
   /** Drop every cached page of the course's reviews (after the commit of a change). */
   drop(courseId: string): Promise<void>;
   close(): Promise<void>;
@@ -30,43 +30,58 @@ export interface ListCache {
 export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger: Logger }): ListCache {
   const { cache, ttlSeconds, logger } = deps;
   let responses: Promise<ResponseCache> | undefined;
+  // the same, once made: a warm page answers from it without waiting
+  let made: ResponseCache | undefined;
   const rc = () => {
     responses ??= createResponseCache({
       cache,
       ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
-    }).catch((err: unknown) => {
-      responses = undefined;
-      throw err;
-    });
+    }).then(
+      (rc) => (made = rc),
+      (err: unknown) => {
+        responses = undefined;
+        throw err;
+      },
+    );
     return responses;
   };
   const scope = (courseId: string) => `community:reviews:${courseId}`;
-  return {
-    async send(request, reply, courseId, build, afterCursor) {
-      if (ttlSeconds === 0) return sendJson(reply, await build());
-      const failed = { build: false };
-      const guarded = async () => {
-        try {
-          return await build();
-        } catch (err) {
-          failed.build = true;
-          throw err;
-        }
-      };
+  const sendLater = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    courseId: string,
+    build: () => Promise<string>,
+    afterCursor: boolean,
+  ): Promise<FastifyReply> => {
+    if (ttlSeconds === 0) return sendJson(reply, await build());
+    const failed = { build: false };
+    const guarded = async () => {
       try {
-        return await (await rc()).send(request, reply, {
-          scope: scope(courseId),
-          key: request.url,
-          ttlSeconds,
-          build: guarded,
-          serialized: true,
-          keepFromSecondAsk: afterCursor,
-        });
+        return await build();
       } catch (err) {
-        if (failed.build || reply.sent) throw err;
-        logger.warn({ err }, 'community: response cache failed; answering from the database');
-        return sendJson(reply, await build());
+        failed.build = true;
+        throw err;
       }
+    };
+    try {
+      return await (await rc()).send(request, reply, {
+        scope: scope(courseId),
+        key: request.url,
+        ttlSeconds,
+        build: guarded,
+        serialized: true,
+        keepFromSecondAsk: afterCursor,
+      });
+    } catch (err) {
+      if (failed.build || reply.sent) throw err;
+      logger.warn({ err }, 'community: response cache failed; answering from the database');
+      return sendJson(reply, await build());
+    }
+  };
+  return {
+    send(request, reply, courseId, build, afterCursor) {
+      if (ttlSeconds > 0 && made?.sendKept(request, reply, scope(courseId), request.url)) return undefined;
+      return sendLater(request, reply, courseId, build, afterCursor);
     },
     async drop(courseId) {
       if (ttlSeconds === 0) return;

@@ -55,11 +55,13 @@ export function reviewsRoutes(services: { reviews: ReviewsService; lists: ListCa
           response: { 200: pageOf(Review), ...errorResponses(400, 403) },
         },
       },
-      async (request, reply) => {
+      // not async: a warm page is sent before the handler returns (undefined), with no promise
+      (request, reply) => {
         const viewer = optionalViewer(request);
         const { courseId } = request.params;
         // a signed-in reader sees their own votes in the page, so only anonymous pages are shared
-        if (viewer) return sendJson(reply, await reviews.list(viewer, courseId, request.query));
+        if (viewer)
+          return reviews.list(viewer, courseId, request.query).then((page) => sendJson(reply, page));
         return lists.send(
           request,
           reply,

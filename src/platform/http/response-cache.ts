@@ -21,6 +21,11 @@ export interface ResponseCache {
    * (exactly as a normal answer would be), keep it and answer with it.
    */
   send(request: FastifyRequest, reply: FastifyReply, entry: CachedAnswer): Promise<FastifyReply>;
+  /**
+   * Answer at once from this process's copy of the scope's current answer, when it holds one (the
+   * warm read, with nothing to wait for); false when it does not, and `send` must answer.
+   */
+  sendKept(request: FastifyRequest, reply: FastifyReply, scope: string, key: string): boolean;
   /** Drop every answer of the scope, on every instance. */
   invalidate(scope: string): Promise<void>;
   close(): Promise<void>;
@@ -176,12 +181,22 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     return made;
   }
 
+  const entryKey = (scope: string, gen: number, key: string) => `rc:${scope}:${gen}:${key}`;
+
   return {
+    sendKept(request, reply, scope, key) {
+      // a generation still being read is shared with the `send` that follows
+      const gen = generation(scope);
+      const entry = typeof gen === 'number' ? local.get(entryKey(scope, gen, key)) : undefined;
+      if (!entry) return false;
+      answer(request, reply, entry);
+      return true;
+    },
     async send(request, reply, spec) {
       // read before building: an invalidation during the build leaves what it built under the
       // old generation, where no reader of the new one looks
       const gen = await generation(spec.scope);
-      const key = `rc:${spec.scope}:${gen}:${spec.key}`;
+      const key = entryKey(spec.scope, gen, spec.key);
       let entry = local.get(key);
       if (!entry) {
         // concurrent misses of one answer (a popular page just after an invalidation) share one
