@@ -3,11 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
-import {
-  type CachedAnswer,
-  createResponseCache,
-  type ResponseCache,
-} from '../../platform/http/response-cache.js';
+import { type CachedAnswer, lazyResponseCache } from '../../platform/http/response-cache.js';
 
 /**
  * Public reads, cached two ways. The public course list and an anonymous course page are
@@ -106,30 +102,10 @@ export function createCatalogCache(
     }
   };
 
-  // made on first use (the first public read or drop), so a process that never serves or
-  // changes the catalog opens no Redis subscription
-  let responses: Promise<ResponseCache> | undefined;
-  // the same, once made: a warm read answers from it without waiting
-  let made: ResponseCache | undefined;
-  const responseCache = (): Promise<ResponseCache> => {
-    responses ??= createResponseCache({
-      cache,
-      // the in-memory cache is this process's own, so reading the generation is a map lookup:
-      // read it every time, and an instance sharing it (in tests) sees a drop at once. With Redis
-      // the generation is trusted for 1 s between pub/sub messages (the bound across instances).
-      ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
-    }).then(
-      (rc) => (made = rc),
-      (err: unknown) => {
-        responses = undefined;
-        throw err;
-      },
-    );
-    return responses;
-  };
+  const responses = lazyResponseCache(cache);
   const dropAnswers = async (scopes: string[]) => {
     try {
-      const rc = await responseCache();
+      const rc = await responses.get();
       for (const scope of scopes) await rc.invalidate(scope);
     } catch (err) {
       warn(err, 'response cache invalidation failed; answers may be stale until their TTL');
@@ -153,7 +129,7 @@ export function createCatalogCache(
       }
     };
     try {
-      return await (await responseCache()).send(request, reply, { ...spec, build });
+      return await (await responses.get()).send(request, reply, { ...spec, build });
     } catch (err) {
       // the answer's own failure (a 404, the database) is the request's; a cache failure is not
       if (failed.build || reply.sent) throw err;
@@ -215,14 +191,10 @@ export function createCatalogCache(
               keepFromSecondAsk: answer.of.afterCursor,
             }
           : { scope: courseScope(answer.of.course), key: 'public', ttlSeconds: ttl.detailSeconds };
-      if (made?.sendKept(request, reply, spec.scope, spec.key)) return undefined;
+      if (responses.made()?.sendKept(request, reply, spec.scope, spec.key)) return undefined;
       return respondLater(request, reply, answer, spec);
     },
 
-    async close() {
-      const rc = responses;
-      responses = undefined;
-      if (rc) await (await rc.catch(() => undefined))?.close();
-    },
+    close: () => responses.close(),
   };
 }

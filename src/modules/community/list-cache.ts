@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
-import { createResponseCache, type ResponseCache } from '../../platform/http/response-cache.js';
+import { lazyResponseCache } from '../../platform/http/response-cache.js';
 
 /** Answer with JSON text that is already in the route's response shape (no serializer). */
 export const sendJson = (reply: FastifyReply, json: string): FastifyReply =>
@@ -29,22 +29,7 @@ export interface ListCache {
  */
 export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger: Logger }): ListCache {
   const { cache, ttlSeconds, logger } = deps;
-  let responses: Promise<ResponseCache> | undefined;
-  // the same, once made: a warm page answers from it without waiting
-  let made: ResponseCache | undefined;
-  const rc = () => {
-    responses ??= createResponseCache({
-      cache,
-      ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
-    }).then(
-      (rc) => (made = rc),
-      (err: unknown) => {
-        responses = undefined;
-        throw err;
-      },
-    );
-    return responses;
-  };
+  const responses = lazyResponseCache(cache);
   const scope = (courseId: string) => `community:reviews:${courseId}`;
   const sendLater = async (
     request: FastifyRequest,
@@ -64,7 +49,7 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
       }
     };
     try {
-      return await (await rc()).send(request, reply, {
+      return await (await responses.get()).send(request, reply, {
         scope: scope(courseId),
         key: request.url,
         ttlSeconds,
@@ -80,13 +65,14 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
   };
   return {
     send(request, reply, courseId, build, afterCursor) {
-      if (ttlSeconds > 0 && made?.sendKept(request, reply, scope(courseId), request.url)) return undefined;
+      if (ttlSeconds > 0 && responses.made()?.sendKept(request, reply, scope(courseId), request.url))
+        return undefined;
       return sendLater(request, reply, courseId, build, afterCursor);
     },
     async drop(courseId) {
       if (ttlSeconds === 0) return;
       try {
-        await (await rc()).invalidate(scope(courseId));
+        await (await responses.get()).invalidate(scope(courseId));
       } catch (err) {
         logger.warn(
           { err },
@@ -94,10 +80,6 @@ export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger
         );
       }
     },
-    async close() {
-      const current = responses;
-      responses = undefined;
-      if (current) await (await current.catch(() => undefined))?.close();
-    },
+    close: () => responses.close(),
   };
 }

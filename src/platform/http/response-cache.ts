@@ -226,3 +226,47 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
     },
   };
 }
+
+/** A module's response cache, made on its first use. */
+export interface LazyResponseCache {
+  /** The cache, made now if it is not yet (a failed making is tried again next time). */
+  get(): Promise<ResponseCache>;
+  /** The cache once made, else undefined: a warm read answers from it without waiting. */
+  made(): ResponseCache | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A response cache over `cache`, made on first use (the first public read or drop), so a process
+ * that never serves or changes what it holds opens no Redis subscription.
+ */
+export function lazyResponseCache(cache: Cache): LazyResponseCache {
+  let making: Promise<ResponseCache> | undefined;
+  let made: ResponseCache | undefined;
+  return {
+    get() {
+      making ??= createResponseCache({
+        cache,
+        // the in-memory cache is this process's own, so reading the generation is a map lookup:
+        // read it every time, and an instance sharing it (in tests) sees a drop at once. With
+        // Redis the generation is trusted for 1 s between pub/sub messages (the bound across
+        // instances).
+        ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
+      }).then(
+        (rc) => (made = rc),
+        (err: unknown) => {
+          making = undefined;
+          throw err;
+        },
+      );
+      return making;
+    },
+    made: () => made,
+    async close() {
+      const current = making;
+      making = undefined;
+      made = undefined;
+      if (current) await (await current.catch(() => undefined))?.close();
+    },
+  };
+}
