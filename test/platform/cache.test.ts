@@ -45,4 +45,17 @@ describe('memory cache', () => {
     expect(kept).not.toContain(0);
     await cache.close();
   });
+
+  it('reads a value at once with peek, as get would, and nothing once it is gone', async () => {
+    const cache = createCache({});
+    expect(cache.peek?.('gen')).toBeUndefined();
+    await cache.incr('gen', 60);
+    await cache.incr('gen', 60);
+    expect(cache.peek?.('gen')).toBe(2);
+    await cache.set('page', { items: [1, 2] }, 60);
+    expect(cache.peek?.('page')).toEqual(await cache.get('page'));
+    await cache.del('page');
+    expect(cache.peek?.('page')).toBeUndefined();
+    await cache.close();
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Cache, createCache } from '../../src/platform/cache/cache.js';
-import { createResponseCache, type ResponseCache } from '../../src/platform/http/response-cache.js';
+import { lazyResponseCache, type ResponseCache } from '../../src/platform/http/response-cache.js';
 import type { LecternModule } from '../../src/platform/module.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
@@ -33,7 +33,8 @@ function probeModule(cache: Cache): Probe {
       name: 'rcprobe',
       migrations: {},
       routes: async (app) => {
-        const rc = await createResponseCache({ cache });
+        // as the modules make it (on the embedded default: the generation read on every request)
+        const rc = await lazyResponseCache(cache).get();
         responses = rc;
         const value = () => ({ items, internal: 'never on the wire' });
         app.get('/rc/items', { schema: { response: { 200: Answer } } }, async (request, reply) => {

@@ -8,6 +8,8 @@ import { LRUCache } from 'lru-cache';
 export interface Cache {
   kind: 'redis' | 'memory';
   get<T>(key: string): Promise<T | undefined>;
+  /** The value at once, without a promise: only a cache held in this process (memory) has it. */
+  peek?(key: string): unknown;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   del(...keys: string[]): Promise<void>;
   /** Atomically add `by` and return the new value; the key expires `ttlSeconds` after creation. */
@@ -85,12 +87,14 @@ function memoryCache(maxBytes: number): Cache {
     sizeCalculation: (entry, key) => entry.json.length + key.length + 64,
     ttlAutopurge: false,
   });
+  const peek = (key: string): unknown => {
+    const entry = lru.get(key);
+    return entry === undefined ? undefined : JSON.parse(entry.json);
+  };
   return {
     kind: 'memory',
-    get<T>(key: string) {
-      const entry = lru.get(key);
-      return Promise.resolve(entry === undefined ? undefined : (JSON.parse(entry.json) as T));
-    },
+    get: <T>(key: string) => Promise.resolve(peek(key) as T | undefined),
+    peek,
     set(key, value, ttlSeconds) {
       lru.set(key, { json: JSON.stringify(value) }, { ttl: ttlSeconds * 1000 });
       return Promise.resolve();

@@ -135,6 +135,12 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
 
   function generation(scope: string): number | Promise<number> {
     const at = now();
+    if (cache.peek) {
+      // a cache in this process: its value is current and read without waiting
+      const value = cache.peek(generationKey(scope));
+      learn(scope, typeof value === 'number' ? value : 0, at);
+      return generations.get(scope)?.value ?? 0;
+    }
     const known = generations.get(scope);
     if (known && at - known.readAt < checkMs) return known.value;
     let read = reading.get(scope);
