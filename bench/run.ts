@@ -448,6 +448,8 @@ async function main(): Promise<void> {
     } catch (err) {
       if (interrupted) return;
       m = failed(name, err);
+      // a failed scenario ran since the last baseline: the next goal gets a fresh "before"
+      lastBare = undefined;
     }
     m.loadAverage ??= round(os.loadavg()[0] ?? 0, 1);
     scenarios.push(m);

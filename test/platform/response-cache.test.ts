@@ -16,6 +16,8 @@ interface Probe {
   pageBuilds: () => number;
   /** Answers of /rc/kept sent at once by sendKept. */
   keptAnswers: () => number;
+  /** Failures of the cache itself that a lazily made cache reported. */
+  cacheFailures: () => number;
 }
 
 /** GET /rc/items through the response cache, /rc/plain the same answer without it. */
@@ -23,30 +25,36 @@ function probeModule(cache: Cache): Probe {
   let builds = 0;
   let pageBuilds = 0;
   let keptAnswers = 0;
+  let cacheFailures = 0;
   let responses: ResponseCache | undefined;
   const Answer = Type.Object({ items: Type.Array(Type.String()) });
   return {
     builds: () => builds,
     pageBuilds: () => pageBuilds,
     keptAnswers: () => keptAnswers,
+    cacheFailures: () => cacheFailures,
     module: {
       name: 'rcprobe',
       migrations: {},
       routes: async (app) => {
-        // as the modules make it (on the embedded default: the generation read on every request)
-        const rc = await lazyResponseCache(cache).get();
+        // as the modules make it and answer through it
+        const lazy = lazyResponseCache(cache, () => {
+          cacheFailures += 1;
+        });
+        const rc = await lazy.get();
         responses = rc;
         const value = () => ({ items, internal: 'never on the wire' });
+        const itemsAnswer = (url: string) => ({
+          scope: 'rcprobe',
+          key: url,
+          ttlSeconds: 60,
+          build: () => {
+            builds += 1;
+            return Promise.resolve(value());
+          },
+        });
         app.get('/rc/items', { schema: { response: { 200: Answer } } }, async (request, reply) => {
-          await rc.send(request, reply, {
-            scope: 'rcprobe',
-            key: request.url,
-            ttlSeconds: 60,
-            build: () => {
-              builds += 1;
-              return Promise.resolve(value());
-            },
-          });
+          await rc.send(request, reply, itemsAnswer(request.url));
         });
         // a page after a cursor: kept from its second ask
         app.get('/rc/pages', { schema: { response: { 200: Answer } } }, async (request, reply) => {
@@ -61,35 +69,25 @@ function probeModule(cache: Cache): Probe {
             },
           });
         });
-        // as the modules answer a warm read: at once from this process's copy, else through send
+        // a warm read answered at once from this process's copy (undefined), else through send
         app.get('/rc/kept', { schema: { response: { 200: Answer } } }, (request, reply) => {
-          if (rc.sendKept(request, reply, 'rcprobe', request.url)) {
-            keptAnswers += 1;
-            return undefined;
-          }
-          return rc
-            .send(request, reply, {
-              scope: 'rcprobe',
-              key: request.url,
-              ttlSeconds: 60,
-              build: () => {
-                builds += 1;
-                return Promise.resolve(value());
-              },
-            })
-            .then(() => undefined);
+          const later = lazy.respond(request, reply, itemsAnswer(request.url));
+          if (!later) keptAnswers += 1;
+          return later?.then(() => undefined);
         });
         app.get('/rc/plain', { schema: { response: { 200: Answer } } }, () => value());
         // an answer whose JSON text is built elsewhere (a database): kept as it is, not serialised
-        app.get('/rc/text', { schema: { response: { 200: Answer } } }, async (request, reply) => {
-          await rc.send(request, reply, {
-            scope: 'rcprobe',
-            key: request.url,
-            ttlSeconds: 60,
-            build: () => Promise.resolve(`{"items":${JSON.stringify(items)},"extra":"as built"}`),
-            serialized: true,
-          });
-        });
+        app.get('/rc/text', { schema: { response: { 200: Answer } } }, (request, reply) =>
+          lazy
+            .respond(request, reply, {
+              scope: 'rcprobe',
+              key: request.url,
+              ttlSeconds: 60,
+              build: () => Promise.resolve(`{"items":${JSON.stringify(items)},"extra":"as built"}`),
+              serialized: true,
+            })
+            ?.then(() => undefined),
+        );
         app.post('/rc/items', async (_request, reply) => {
           items = [...items, `i${items.length}`];
           await rc.invalidate('rcprobe');
@@ -139,6 +137,19 @@ describe('response cache, one instance', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(res.body).toBe(`{"items":${JSON.stringify(items)},"extra":"as built"}`);
+    }
+  });
+
+  it('answers JSON text built without the cache when the cache fails, and reports the failure', async () => {
+    const failing = vi.spyOn(t.platform.cache, 'get').mockRejectedValue(new Error('cache down'));
+    try {
+      const res = await t.app.inject({ url: `/api/v1/rc/text?fresh=${randomUUID()}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body).toBe(`{"items":${JSON.stringify(items)},"extra":"as built"}`);
+      expect(probe.cacheFailures()).toBe(1);
+    } finally {
+      failing.mockRestore();
     }
   });
 

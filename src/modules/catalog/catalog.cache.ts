@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Cache } from '../../platform/cache/cache.js';
-import { type CachedAnswer, lazyResponseCache } from '../../platform/http/response-cache.js';
+import { lazyResponseCache } from '../../platform/http/response-cache.js';
 
 /**
  * Public reads, cached two ways. The public course list and an anonymous course page are
@@ -102,39 +102,15 @@ export function createCatalogCache(
     }
   };
 
-  const responses = lazyResponseCache(cache);
+  const responses = lazyResponseCache(cache, (err) => {
+    warn(err, 'response cache failed; answering from the database');
+  });
   const dropAnswers = async (scopes: string[]) => {
     try {
       const rc = await responses.get();
       for (const scope of scopes) await rc.invalidate(scope);
     } catch (err) {
       warn(err, 'response cache invalidation failed; answers may be stale until their TTL');
-    }
-  };
-
-  /** A public read the cache of this process could not answer at once: the shared tier, or built. */
-  const respondLater = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    answer: PublicAnswer,
-    spec: Omit<CachedAnswer, 'build'>,
-  ): Promise<FastifyReply> => {
-    const failed = { build: false };
-    const build = async () => {
-      try {
-        return await answer.build();
-      } catch (err) {
-        failed.build = true;
-        throw err;
-      }
-    };
-    try {
-      return await (await responses.get()).send(request, reply, { ...spec, build });
-    } catch (err) {
-      // the answer's own failure (a 404, the database) is the request's; a cache failure is not
-      if (failed.build || reply.sent) throw err;
-      warn(err, 'response cache failed; answering from the database');
-      return reply.send(await answer.build());
     }
   };
 
@@ -191,8 +167,7 @@ export function createCatalogCache(
               keepFromSecondAsk: answer.of.afterCursor,
             }
           : { scope: courseScope(answer.of.course), key: 'public', ttlSeconds: ttl.detailSeconds };
-      if (responses.made()?.sendKept(request, reply, spec.scope, spec.key)) return undefined;
-      return respondLater(request, reply, answer, spec);
+      return responses.respond(request, reply, { ...spec, build: answer.build });
     },
 
     close: () => responses.close(),

@@ -29,45 +29,21 @@ export interface ListCache {
  */
 export function createListCache(deps: { cache: Cache; ttlSeconds: number; logger: Logger }): ListCache {
   const { cache, ttlSeconds, logger } = deps;
-  const responses = lazyResponseCache(cache);
+  const responses = lazyResponseCache(cache, (err) => {
+    logger.warn({ err }, 'community: response cache failed; answering from the database');
+  });
   const scope = (courseId: string) => `community:reviews:${courseId}`;
-  const sendLater = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    courseId: string,
-    build: () => Promise<string>,
-    afterCursor: boolean,
-  ): Promise<FastifyReply> => {
-    if (ttlSeconds === 0) return sendJson(reply, await build());
-    const failed = { build: false };
-    const guarded = async () => {
-      try {
-        return await build();
-      } catch (err) {
-        failed.build = true;
-        throw err;
-      }
-    };
-    try {
-      return await (await responses.get()).send(request, reply, {
+  return {
+    send(request, reply, courseId, build, afterCursor) {
+      if (ttlSeconds === 0) return build().then((json) => sendJson(reply, json));
+      return responses.respond(request, reply, {
         scope: scope(courseId),
         key: request.url,
         ttlSeconds,
-        build: guarded,
+        build,
         serialized: true,
         keepFromSecondAsk: afterCursor,
       });
-    } catch (err) {
-      if (failed.build || reply.sent) throw err;
-      logger.warn({ err }, 'community: response cache failed; answering from the database');
-      return sendJson(reply, await build());
-    }
-  };
-  return {
-    send(request, reply, courseId, build, afterCursor) {
-      if (ttlSeconds > 0 && responses.made()?.sendKept(request, reply, scope(courseId), request.url))
-        return undefined;
-      return sendLater(request, reply, courseId, build, afterCursor);
     },
     async drop(courseId) {
       if (ttlSeconds === 0) return;

@@ -420,77 +420,64 @@ function refusal(
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
+/**
+ * The request's bearer token verified, handed to `settle` at once when there is nothing to wait
+ * for (no token, or one verified before), so such a request costs no promise: `settle(undefined)`
+ * without a token, `settle(principal)`, or `settle(undefined, refused)`. The verifier checks the
+ * token's syntax, unless it equals one already verified.
+ */
+function verifyBearer(
+  verifier: TokenVerifier,
+  request: FastifyRequest,
+  settle: (principal: Principal | undefined, refused?: Error) => void,
+): void {
+  let found: Principal | Promise<Principal> | undefined;
+  try {
+    const token = bearerCredentials(request);
+    found = token === undefined ? undefined : verifier.principal(token);
+  } catch (err) {
+    settle(undefined, asError(err));
+    return;
+  }
+  if (found instanceof Promise) {
+    found.then(
+      (principal) => {
+        settle(principal);
+      },
+      (err: unknown) => {
+        settle(undefined, asError(err));
+      },
+    );
+  } else {
+    settle(found);
+  }
+}
+
 export function createAuthGuard(verifier: TokenVerifier): AuthGuard {
   return {
     verifier,
     require(requirement = {}) {
-      const invalidToken = (reply: FastifyReply, err: unknown) => {
-        reply.header('www-authenticate', 'Bearer error="invalid_token"');
-        return asError(err);
-      };
-      const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal) => {
-        request.principal = principal;
-        return refusal(requirement, principal, reply);
-      };
       return (request, reply, done) => {
-        let found: Principal | Promise<Principal>;
-        try {
-          // the verifier checks the token's syntax, unless it equals one already verified
-          const token = bearerCredentials(request);
-          if (token === undefined) {
+        verifyBearer(verifier, request, (principal, refused) => {
+          if (refused) {
+            reply.header('www-authenticate', 'Bearer error="invalid_token"');
+            done(refused);
+          } else if (!principal) {
             reply.header('www-authenticate', 'Bearer');
             done(AppError.unauthenticated('auth.required', 'This route needs an access token.'));
-            return;
+          } else {
+            request.principal = principal;
+            done(refusal(requirement, principal, reply));
           }
-          found = verifier.principal(token);
-        } catch (err) {
-          done(invalidToken(reply, err));
-          return;
-        }
-        if (found instanceof Promise) {
-          found.then(
-            (principal) => {
-              done(admit(request, reply, principal));
-            },
-            (err: unknown) => {
-              done(invalidToken(reply, err));
-            },
-          );
-        } else {
-          done(admit(request, reply, found));
-        }
+        });
       };
     },
     optional() {
-      // callback style as require(): an anonymous caller or a token verified before costs no promise
       return (request, _reply, done) => {
-        let found: Principal | Promise<Principal>;
-        try {
-          // as in require(): the verifier checks the syntax unless the token equals one it verified
-          const token = bearerCredentials(request);
-          if (token === undefined) {
-            done();
-            return;
-          }
-          found = verifier.principal(token);
-        } catch (err) {
-          done(asError(err));
-          return;
-        }
-        if (found instanceof Promise) {
-          found.then(
-            (principal) => {
-              request.principal = principal;
-              done();
-            },
-            (err: unknown) => {
-              done(asError(err));
-            },
-          );
-        } else {
-          request.principal = found;
-          done();
-        }
+        verifyBearer(verifier, request, (principal, refused) => {
+          if (principal) request.principal = principal;
+          done(refused);
+        });
       };
     },
   };

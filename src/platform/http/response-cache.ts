@@ -136,7 +136,10 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
   function generation(scope: string): number | Promise<number> {
     const at = now();
     if (cache.peek) {
-      // a cache in this process: its value is current and read without waiting
+      // a cache in this process (the embedded default): its value is current and read without
+      // waiting, so it is read every time, and an instance sharing it (in tests) sees a drop at
+      // once. With Redis the generation is trusted for `generationCheckMs` between pub/sub
+      // messages (the bound across instances).
       const value = cache.peek(generationKey(scope));
       learn(scope, typeof value === 'number' ? value : 0, at);
       return generations.get(scope)?.value ?? 0;
@@ -237,8 +240,16 @@ export async function createResponseCache(options: ResponseCacheOptions): Promis
 export interface LazyResponseCache {
   /** The cache, made now if it is not yet (a failed making is tried again next time). */
   get(): Promise<ResponseCache>;
-  /** The cache once made, else undefined: a warm read answers from it without waiting. */
-  made(): ResponseCache | undefined;
+  /**
+   * Answer a public read: at once from this process's copy when it holds one (undefined: the
+   * route returns it as it is), else through `send`. When the cache itself fails (not the
+   * build), the answer is built and sent without it, and `onCacheFailure` hears why.
+   */
+  respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    spec: CachedAnswer,
+  ): undefined | Promise<FastifyReply>;
   close(): Promise<void>;
 }
 
@@ -246,28 +257,51 @@ export interface LazyResponseCache {
  * A response cache over `cache`, made on first use (the first public read or drop), so a process
  * that never serves or changes what it holds opens no Redis subscription.
  */
-export function lazyResponseCache(cache: Cache): LazyResponseCache {
+export function lazyResponseCache(cache: Cache, onCacheFailure: (err: unknown) => void): LazyResponseCache {
   let making: Promise<ResponseCache> | undefined;
   let made: ResponseCache | undefined;
+  const get = (): Promise<ResponseCache> => {
+    making ??= createResponseCache({ cache }).then(
+      (rc) => (made = rc),
+      (err: unknown) => {
+        making = undefined;
+        throw err;
+      },
+    );
+    return making;
+  };
+  const sendOrBuild = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    spec: CachedAnswer,
+  ): Promise<FastifyReply> => {
+    const failed = { build: false };
+    const build = async () => {
+      try {
+        return await spec.build();
+      } catch (err) {
+        failed.build = true;
+        throw err;
+      }
+    };
+    try {
+      return await (await get()).send(request, reply, { ...spec, build });
+    } catch (err) {
+      // the answer's own failure (a 404, the database) is the request's; a cache failure is not
+      if (failed.build || reply.sent) throw err;
+      onCacheFailure(err);
+      const value = await spec.build();
+      return spec.serialized === true && typeof value === 'string'
+        ? reply.type('application/json; charset=utf-8').send(value)
+        : reply.send(value);
+    }
+  };
   return {
-    get() {
-      making ??= createResponseCache({
-        cache,
-        // the in-memory cache is this process's own, so reading the generation is a map lookup:
-        // read it every time, and an instance sharing it (in tests) sees a drop at once. With
-        // Redis the generation is trusted for 1 s between pub/sub messages (the bound across
-        // instances).
-        ...(cache.kind === 'memory' ? { generationCheckMs: 0 } : {}),
-      }).then(
-        (rc) => (made = rc),
-        (err: unknown) => {
-          making = undefined;
-          throw err;
-        },
-      );
-      return making;
+    get,
+    respond(request, reply, spec) {
+      if (made?.sendKept(request, reply, spec.scope, spec.key)) return undefined;
+      return sendOrBuild(request, reply, spec);
     },
-    made: () => made,
     async close() {
       const current = making;
       making = undefined;
