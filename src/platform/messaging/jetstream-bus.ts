@@ -16,6 +16,14 @@ import { compare, connect, type NatsConnection, parseSemVer } from '@nats-io/tra
 import type { Logger } from 'pino';
 import { type BusSubscription, type EventBus, type EventEnvelope, subjectOf } from './types.js';
 
+/**
+ * How long one pull request waits on the server. A process that stops leaves its last one
+ * behind until it expires, and the server may hand it events no one will ack, each back only
+ * after ack_wait: the client's 30 s default let a restarted process miss events for that long
+ * (and a short ack_wait spend its deliveries on the orphan). Renewing every 5 s costs a request.
+ */
+const PULL_EXPIRES_MS = 5_000;
+
 export interface JetStreamBusOptions {
   url: string;
   logger: Logger;
@@ -192,7 +200,7 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
           const buffered = entry.subscription.handleBatch
             ? Math.max(prefetch, entry.subscription.batchSize ?? 100)
             : prefetch;
-          const messages = await consumer.consume({ max_messages: buffered });
+          const messages = await consumer.consume({ max_messages: buffered, expires: PULL_EXPIRES_MS });
           entry.messages = messages;
           // close() may have run while consume() was starting; stop() is only honoured by
           // iterating, so the loop below still runs and ends at once
