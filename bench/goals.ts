@@ -88,7 +88,33 @@ function besideOf(m: Measurement): string {
   const b = m.besideBaseline;
   if (!b) return '';
   const k = (reqPerSec: number) => `${(reqPerSec / 1000).toFixed(1)}k`;
-  return ` (bare right before / after it: ${k(b.before)} / ${k(b.after)} req/s)`;
+  const rounds =
+    m.roundRatios && m.roundRatios.length > 1
+      ? `; the median of ${m.roundRatios.length} rounds: ${m.roundRatios.map((r) => `${r.toFixed(2)}×`).join(', ')}`
+      : '';
+  return ` (bare right before / after it: ${k(b.before)} / ${k(b.after)} req/s${rounds})`;
+}
+
+/** One measurement of a goal's scenario with bare Fastify measured right before and right after it. */
+export interface Round<M extends { reqPerSec: number } = Measurement> {
+  scenario: M;
+  before: M;
+  after: M;
+}
+
+/** A round's share of bare Fastify: against the faster of its two baselines. */
+export const roundRatio = (r: Round<{ reqPerSec: number }>): number =>
+  r.scenario.reqPerSec / Math.max(r.before.reqPerSec, r.after.reqPerSec);
+
+/**
+ * The round whose ratio is the median (the lower of the two middle ones for an even count): a
+ * neighbour's burst that slows one round, or flatters one baseline, moves the answer less than
+ * it moves any one round. Each round's ratio is already against the faster of its baselines.
+ */
+export function medianRound<R extends Round<{ reqPerSec: number }>>(rounds: readonly R[]): R {
+  if (rounds.length === 0) throw new Error('no round to choose from');
+  const sorted = [...rounds].sort((a, b) => roundRatio(a) - roundRatio(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as R;
 }
 
 export function checkGoals(input: GoalInput): Goal[] {

@@ -55,6 +55,11 @@ export interface Measurement {
    * ratios are to the faster of the two rather than to the run's start or end.
    */
   besideBaseline?: { before: number; after: number };
+  /**
+   * When a goal's scenario was measured in several rounds, each beside its own baselines: every
+   * round's ratio, in the order measured. The row's figures are those of the median round.
+   */
+  roundRatios?: number[];
   /** Why this scenario's numbers cannot be trusted, when they cannot. */
   flag?: string;
   error?: string;

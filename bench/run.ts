@@ -10,7 +10,7 @@ import autocannon, { type Instance, type RequestSpec, type Result } from 'autoca
 import { Child, live } from './children.js';
 import { measuredResult, measureDuring, measureSse } from './custom.js';
 import { keepBodies } from './autocannon-bodies.js';
-import { checkGoals, goalTable, hasRatioGoal } from './goals.js';
+import { checkGoals, goalTable, hasRatioGoal, medianRound, type Round, roundRatio } from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
 import { startFlags } from './start-flags.js';
@@ -26,6 +26,8 @@ const usage = `Usage: npm run bench -- [options]
                     commas keep a scenario that matches any of them (the baseline always runs)
   --courses N       top the catalog up to N published courses (seedBulkCourses: one chapter,
                     two lessons each) before the scenarios; default: just the demo catalog (55)
+  --rounds N        measure each "× bare" goal's scenario N times, each between two bare Fastify
+                    measurements, and judge the median round (default 3)
   --profile         run Lectern under node --cpu-prof and print the functions with the most
                     self time (the profile file is kept under bench/results/profiles)
   -h, --help        this text
@@ -43,6 +45,7 @@ function parseOptions() {
       connections: { type: 'string', default: '50' },
       filter: { type: 'string' },
       courses: { type: 'string', default: '0' },
+      rounds: { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -65,6 +68,7 @@ function parseOptions() {
     connections: whole('connections', values.connections, 1),
     filter: values.filter,
     courses: whole('courses', values.courses, 0),
+    rounds: whole('rounds', values.rounds, 1),
     profile: values.profile,
   };
 }
@@ -309,6 +313,8 @@ function gitCommit(): string | undefined {
 // run
 
 let interrupted = false;
+/** Read through a call: a signal handler sets `interrupted` while a measurement is awaited. */
+const stillRunning = (): boolean => !interrupted;
 
 function stopEverything(): Promise<unknown> {
   firing?.stop();
@@ -415,7 +421,8 @@ async function main(): Promise<void> {
   // between the start and the end of a run. One measurement serves as the "after" of a goal and
   // the "before" of the next when nothing else ran between them. Between the goal and its
   // "after" runs its ceiling row: the reference answering that scenario's own answer, the most
-  // the route could reach whatever it does before it sends those bytes.
+  // the route could reach whatever it does before it sends those bytes. With --rounds N the
+  // scenario and a baseline after it are measured N times; the goal is judged by the median round.
   const beside = new Map<string, { before: Measurement; after: Measurement }>();
   const ceilings: { scenario: string; measurement: Measurement }[] = [];
   let lastBare: Measurement | undefined;
@@ -442,8 +449,18 @@ async function main(): Promise<void> {
             measurement: await measureBare(options, 'headers', { file, of: name }),
           });
         }
-        lastBare = await bareNow(`after ${name}`);
-        beside.set(name, { before, after: lastBare });
+        const rounds: Round[] = [{ scenario: m, before, after: await bareNow(`after ${name}`) }];
+        while (rounds.length < options.rounds && stillRunning()) {
+          const again = await measure(server, ready.port, name, request, options);
+          again.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+          const previous = rounds[rounds.length - 1] as Round;
+          rounds.push({ scenario: again, before: previous.after, after: await bareNow(`after ${name}`) });
+        }
+        const median = medianRound(rounds);
+        m = median.scenario;
+        if (rounds.length > 1) m.roundRatios = rounds.map((r) => round(roundRatio(r), 3));
+        lastBare = rounds[rounds.length - 1]?.after;
+        beside.set(name, { before: median.before, after: median.after });
       }
     } catch (err) {
       if (interrupted) return;
