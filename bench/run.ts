@@ -10,7 +10,15 @@ import autocannon, { type Instance, type RequestSpec, type Result } from 'autoca
 import { Child, live } from './children.js';
 import { measuredResult, measureDuring, measureSse } from './custom.js';
 import { keepBodies } from './autocannon-bodies.js';
-import { checkGoals, goalTable, hasRatioGoal, medianRound, type Round, roundRatio } from './goals.js';
+import {
+  checkGoals,
+  goalTable,
+  hasPgbenchGoal,
+  hasRatioGoal,
+  medianRound,
+  type Round,
+  roundRatio,
+} from './goals.js';
 import { mainThreadProfile, profileTable, topFunctions } from './profile.js';
 import type { BenchRequest } from './protocol.js';
 import { startFlags } from './start-flags.js';
@@ -430,6 +438,21 @@ async function main(): Promise<void> {
     process.stderr.write(`bare Fastify (baseline, ${why})\n`);
     return measureBare(options);
   };
+  // Likewise a goal held to a share of pgbench's tps gets pgbench right before and after it: the
+  // one at the start of the run is minutes away (3,047 tps there, and progress writes at 0.34×
+  // in a slow stretch that had met 0.55–0.82× in the runs before).
+  const pgbenchBeside = new Map<string, { before: number; after: number }>();
+  const databaseUrl = process.env.DATABASE_URL;
+  const pgbenchNow = async (why: string): Promise<number | undefined> => {
+    if (!pgbench || !databaseUrl) return undefined;
+    process.stderr.write(`pgbench (${why})\n`);
+    try {
+      return (await measurePgbench(databaseUrl)).tps;
+    } catch (err) {
+      process.stderr.write(`pgbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      return undefined;
+    }
+  };
   for (const [i, name] of names.entries()) {
     let m: Measurement;
     const goal = hasRatioGoal(name);
@@ -437,8 +460,13 @@ async function main(): Promise<void> {
       const request = await server.prepare(name);
       const before = goal ? (lastBare ?? (await bareNow(`before ${name}`))) : undefined;
       lastBare = undefined;
+      const pgbenchBefore = hasPgbenchGoal(name) ? await pgbenchNow(`before ${name}`) : undefined;
       m = await measure(server, ready.port, name, request, options);
       m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+      const pgbenchAfter = pgbenchBefore === undefined ? undefined : await pgbenchNow(`after ${name}`);
+      if (pgbenchBefore !== undefined && pgbenchAfter !== undefined) {
+        pgbenchBeside.set(name, { before: pgbenchBefore, after: pgbenchAfter });
+      }
       if (before && !interrupted) {
         // no ceiling row rather than a failed scenario when the answer cannot be had again
         const file = await keepAnswer(ready.port, request, answersDir, i).catch(() => undefined);
@@ -511,6 +539,7 @@ async function main(): Promise<void> {
     // afterwards, where this harness makes it before listening (so `listening` includes it)
     readySeconds: ready.startup?.app,
     pgbenchTps: pgbench?.tps,
+    pgbenchBeside: Object.fromEntries(pgbenchBeside),
     referenceRatio: reference.ratios.reqPerSec ?? undefined,
     ceilings: Object.fromEntries(
       ceilings.flatMap((c) =>
@@ -602,6 +631,7 @@ async function main(): Promise<void> {
         catalog: catalog ?? null,
         startup: ready.startup ?? null,
         pgbench: pgbench ?? null,
+        pgbenchBeside: Object.fromEntries(pgbenchBeside),
         goals,
         profile: profile ?? null,
         server: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkGoals, hasRatioGoal, medianRound, roundRatio } from '../../bench/goals.js';
+import { checkGoals, hasPgbenchGoal, hasRatioGoal, medianRound, roundRatio } from '../../bench/goals.js';
 import type { Measurement } from '../../bench/report.js';
 
 const LIST = 'catalog/course list, newest first page, warm cache';
@@ -94,6 +94,34 @@ describe('the goals of the bench', () => {
     }).filter((g) => g.goal.startsWith('content access check'));
     expect(goal?.measured).toBe(
       '0.42× bare (bare right before / after it: 49.0k / 51.2k req/s; the median of 3 rounds: 0.45×, 0.38×, 0.42×), p99 4 ms',
+    );
+  });
+
+  it('judge progress writes and checkouts against pgbench measured beside them when it was', () => {
+    const PROGRESS = 'learning/progress writes (PUT /lessons/:id/progress)';
+    const CHECKOUTS = 'commerce/full checkouts (order → sandbox payment → pay → notification → paid)';
+    expect(hasPgbenchGoal(PROGRESS)).toBe(true);
+    expect(hasPgbenchGoal(CHECKOUTS)).toBe(true);
+    expect(hasPgbenchGoal(ACCESS)).toBe(false);
+    const progress = { ...measured(PROGRESS, 0, 1_300), reqPerSec: 1_200 };
+    const checkouts = { ...measured(CHECKOUTS, 0, 1_400), reqPerSec: 300, checkoutsPerSec: 100 };
+    const goals = checkGoals({
+      scenarios: [progress, checkouts],
+      database: 'postgres',
+      peakRssMB: 200,
+      readySeconds: 2,
+      // the run's start was fast; beside the progress writes the machine was slower
+      pgbenchTps: 3_000,
+      pgbenchBeside: { [PROGRESS]: { before: 2_100, after: 2_300 } },
+    });
+    const progressGoal = goals.find((g) => g.goal.startsWith('progress writes'));
+    expect(progressGoal).toMatchObject({ met: true });
+    expect(progressGoal?.measured).toBe(
+      '1200 writes/s vs 2300 tps (pgbench right before / after it: 2100 / 2300) = 0.52×',
+    );
+    // without its own, the run's
+    expect(goals.find((g) => g.goal.startsWith('full checkouts'))?.measured).toBe(
+      '100.0 checkouts/s vs 3000 tps = 0.03×',
     );
   });
 });
