@@ -5,10 +5,20 @@ import type { Logger } from 'pino';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Metrics } from '../observability/metrics.js';
+import { type CronMatcher, cronMatcher } from './cron.js';
 import { defaultRetry, type JobDefinition } from './job.js';
 
 /** deadlock, serialization failure, unique violation, duplicate table or object */
 const RACE_CODES = new Set(['40P01', '40001', '23505', '42P07', '42710']);
+
+const DEFAULT_CRON_CHECK_SECONDS = 10;
+/**
+ * A minute's cron jobs are sent only between these many seconds after its start and before its
+ * end, by the database's clock: every worker's send for that minute then falls in the same one of
+ * pg-boss's 60-second singleton slots, which the database keeps to one job, however far apart the
+ * workers' ticks or clocks are (within the margin).
+ */
+const CRON_SLOT_MARGIN_SECONDS = 5;
 
 export interface SendOptions<DB = object> {
   /** Run no earlier than this moment. */
@@ -33,7 +43,7 @@ export interface JobQueueOptions {
   schema?: string;
   /** How often an idle worker looks for due jobs (pg-boss allows 0.5 s at least). */
   pollingIntervalSeconds?: number;
-  /** How often each worker checks the cron schedules (1–45 s; pg-boss's default is 30). */
+  /** How often each worker checks the cron schedules, in seconds (default 10, at most 45). */
   cronMonitorIntervalSeconds?: number;
   /** How long stop() waits for running jobs before failing them back to the queue (retried later). */
   shutdownTimeoutMs?: number;
@@ -186,6 +196,61 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
   }
 
+  const matchers = new Map<string, CronMatcher | Error>();
+  /** The minute each schedule was last sent for by this process (one send per minute and schedule). */
+  const sentFor = new Map<string, number>();
+  let cronTimer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+
+  /**
+   * Send the jobs whose schedule names the current minute, as pg-boss's cron does, to a singleton
+   * slot of that minute, so that across all workers each runs once. The schedules are read from
+   * pg-boss's table each time: a process that registered a schedule need not be the one firing it.
+   */
+  async function cronTick(b: PgBoss): Promise<void> {
+    const { rows } = await options.db.executeQuery<{ now_ms: string }>(
+      CompiledQuery.raw(`select (extract(epoch from now()) * 1000)::bigint::text as now_ms`),
+    );
+    const now = Number(rows[0]?.now_ms);
+    const second = Math.floor(now / 1000) % 60;
+    if (!(second >= CRON_SLOT_MARGIN_SECONDS && second < 60 - CRON_SLOT_MARGIN_SECONDS)) return;
+    const minute = Math.floor(now / 60_000);
+    const at = new Date(minute * 60_000);
+    for (const schedule of await b.getSchedules()) {
+      if (sentFor.get(schedule.name) === minute) continue;
+      let matcher = matchers.get(schedule.cron);
+      if (!matcher) {
+        matcher = cronMatcher(schedule.cron);
+        matchers.set(schedule.cron, matcher);
+        if (matcher instanceof Error)
+          log.error({ err: matcher, job: schedule.name }, 'cron schedule skipped');
+      }
+      if (matcher instanceof Error || !matcher(at)) continue;
+      await b.send(schedule.name, schedule.data ?? {}, {
+        ...schedule.options,
+        singletonKey: 'cron',
+        singletonSeconds: 60,
+      });
+      sentFor.set(schedule.name, minute);
+    }
+  }
+
+  function startCron(b: PgBoss): void {
+    const seconds = Math.min(45, options.cronMonitorIntervalSeconds ?? DEFAULT_CRON_CHECK_SECONDS);
+    cronTimer = setInterval(() => {
+      // a slow tick is not run over by the next one
+      ticking ??= cronTick(b)
+        .catch((err: unknown) => {
+          log.error({ err }, 'cron check failed');
+        })
+        .finally(() => {
+          ticking = undefined;
+        });
+    }, seconds * 1000);
+    // the queue's own connections keep a worker up; this timer alone must not
+    cronTimer.unref();
+  }
+
   return {
     start(startOptions) {
       // one start however often it is asked for: the app begins it early, beside the migrations,
@@ -204,14 +269,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           instance = new PgBoss({
             db,
             schema,
-            schedule: worker,
+            // the schedules stay in pg-boss's table (register), but this queue fires them (cronTick)
+            schedule: false,
             supervise: worker,
-            ...(options.cronMonitorIntervalSeconds
-              ? {
-                  cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds,
-                  cronWorkerIntervalSeconds: 1,
-                }
-              : {}),
           });
           // an unhandled 'error' event would crash the process; pg-boss reports and carries on
           instance.on('error', (err) => {
@@ -220,6 +280,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           await instance.start();
         });
         boss = instance;
+        if (worker && boss) startCron(boss);
       })().catch((err: unknown) => {
         // a failed start may be tried again
         starting = undefined;
@@ -321,6 +382,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       stopping ??= (async () => {
         // a start still under way would leave pg-boss running after this stop
         await starting?.catch(() => undefined);
+        clearInterval(cronTimer);
+        await ticking;
         if (!boss) return;
         const timeout = options.shutdownTimeoutMs ?? 10_000;
         const deadline = Date.now() + timeout;
