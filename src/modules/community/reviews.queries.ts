@@ -1,6 +1,6 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { type CursorPart, type CursorValue, decodeCursor, keyset } from '../../platform/http/pagination.js';
-import { namedRows } from './prepared.js';
+import { namedRows } from '../../platform/db/prepared.js';
 import type { CommunityTables, ItemStatus, ReviewTable } from './tables.js';
 import type { Selectable } from 'kysely';
 
@@ -87,7 +87,7 @@ export const DEFAULT_PAGE_SIZE = 20;
  *
  * SQL text rather than the query builder (building and compiling its tree on every request cost
  * about as much as running the query), and, for pages of the default size, a named prepared
- * statement (see prepared.ts): PostgreSQL no longer parses and plans it on every request. The
+ * statement (see platform/db/prepared.ts): PostgreSQL no longer parses and plans it on every request. The
  * limit is written into the text, not sent as a parameter: with `limit $n` PostgreSQL cannot
  * cost the generic plan (it assumes a tenth of the course's reviews) and plans every run anew.
  * Other sizes stay unnamed, so a client cannot make each connection keep a plan per size.
