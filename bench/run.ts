@@ -431,7 +431,9 @@ async function main(): Promise<void> {
   // "after" runs its ceiling row: the reference answering that scenario's own answer, the most
   // the route could reach whatever it does before it sends those bytes. With --rounds N the
   // scenario and a baseline after it are measured N times; the goal is judged by the median round.
-  const beside = new Map<string, { before: Measurement; after: Measurement }>();
+  // by row: the baselines measured right before and after it (a ceiling row: those of the first
+  // round, between which it ran; a goal's row: those of its median round)
+  const beside = new Map<Measurement, { before: Measurement; after: Measurement }>();
   const ceilings: { scenario: string; measurement: Measurement }[] = [];
   let lastBare: Measurement | undefined;
   const bareNow = (why: string): Promise<Measurement> => {
@@ -470,14 +472,15 @@ async function main(): Promise<void> {
       if (before && !interrupted) {
         // no ceiling row rather than a failed scenario when the answer cannot be had again
         const file = await keepAnswer(ready.port, request, answersDir, i).catch(() => undefined);
+        let ceiling: Measurement | undefined;
         if (file) {
           process.stderr.write(`bare Fastify with Lectern's headers, ${name}'s answer\n`);
-          ceilings.push({
-            scenario: name,
-            measurement: await measureBare(options, 'headers', { file, of: name }),
-          });
+          ceiling = await measureBare(options, 'headers', { file, of: name });
+          ceilings.push({ scenario: name, measurement: ceiling });
         }
-        const rounds: Round[] = [{ scenario: m, before, after: await bareNow(`after ${name}`) }];
+        const after = await bareNow(`after ${name}`);
+        if (ceiling) beside.set(ceiling, { before, after });
+        const rounds: Round[] = [{ scenario: m, before, after }];
         while (rounds.length < options.rounds && stillRunning()) {
           const again = await measure(server, ready.port, name, request, options);
           again.loadAverage = round(os.loadavg()[0] ?? 0, 1);
@@ -488,7 +491,7 @@ async function main(): Promise<void> {
         m = median.scenario;
         if (rounds.length > 1) m.roundRatios = rounds.map((r) => round(roundRatio(r), 3));
         lastBare = rounds[rounds.length - 1]?.after;
-        beside.set(name, { before: median.before, after: median.after });
+        beside.set(m, { before: median.before, after: median.after });
       }
     } catch (err) {
       if (interrupted) return;
@@ -510,10 +513,8 @@ async function main(): Promise<void> {
   process.stderr.write('bare Fastify (baseline, end of the run)\n');
   const bareAtEnd = interrupted ? bareAtStart : await measureBare(options);
   const baseline = fasterOf(bareAtStart, bareAtEnd);
-  // a ceiling row is measured beside its goal, and compared with the same baselines
-  const ceilingOf = new Map(ceilings.map((c) => [c.measurement, c.scenario]));
   for (const m of [reference, ...ceilings.map((c) => c.measurement), ...scenarios]) {
-    const pair = beside.get(ceilingOf.get(m) ?? m.name);
+    const pair = beside.get(m);
     const base = pair ? fasterOf(pair.before, pair.after) : baseline;
     // a rate of events or a push delay is no share of bare Fastify's requests
     m.ratios =

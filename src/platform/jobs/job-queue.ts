@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Static, TSchema } from 'typebox';
@@ -208,9 +208,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
    * pg-boss's table each time: a process that registered a schedule need not be the one firing it.
    */
   async function cronTick(b: PgBoss): Promise<void> {
-    const { rows } = await options.db.executeQuery<{ now_ms: string }>(
-      CompiledQuery.raw(`select (extract(epoch from now()) * 1000)::bigint::text as now_ms`),
-    );
+    // the database's clock: the one pg-boss computes the singleton slot with
+    const { rows } = await sql<{
+      now_ms: string;
+    }>`select (extract(epoch from now()) * 1000)::bigint::text as now_ms`.execute(options.db);
     const now = Number(rows[0]?.now_ms);
     const second = Math.floor(now / 1000) % 60;
     if (!(second >= CRON_SLOT_MARGIN_SECONDS && second < 60 - CRON_SLOT_MARGIN_SECONDS)) return;
