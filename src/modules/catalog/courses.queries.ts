@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import { type CursorPart, keyset } from '../../platform/http/pagination.js';
 import { buildTsvector, lexiconWords, markdownToText } from './search.js';
 import type { CatalogTables, CourseLevel, CourseStatus, CourseTable } from './tables.js';
@@ -35,10 +36,21 @@ export const COURSE_COLUMNS = [
   'c.updated_at',
 ] as const;
 
-export function findCourse(db: Db, id: string, options: { forUpdate?: boolean } = {}) {
-  const q = db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', '=', id);
-  return (options.forUpdate ? q.forUpdate() : q).executeTakeFirst();
+export async function findCourse(
+  db: Db,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CourseRow | undefined> {
+  const [row] = await (options.forUpdate ? lockCourse : readCourse)(db, { id });
+  return row;
 }
+
+const readCourse = preparedStatement('catalog.courses.find', (db: Db, { id }: { id: string }) =>
+  db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', '=', id),
+);
+const lockCourse = preparedStatement('catalog.courses.lock', (db: Db, { id }: { id: string }) =>
+  db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', '=', id).forUpdate(),
+);
 
 export function findCoursesByIds(db: Db, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
@@ -47,14 +59,19 @@ export function findCoursesByIds(db: Db, ids: string[]) {
 
 export function instructorsOfCourses(db: Db, courseIds: string[]) {
   if (courseIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('catalog.course_instructors as ci')
-    .innerJoin('catalog.instructors as i', 'i.id', 'ci.instructor_id')
-    .select(['ci.course_id', 'i.id', 'i.display_name'])
-    .where('ci.course_id', 'in', courseIds)
-    .orderBy('ci.position')
-    .execute();
+  return instructorsOf(db, { courseIds });
 }
+
+const instructorsOf = preparedStatement(
+  'catalog.courses.instructors',
+  (db: Db, { courseIds }: { courseIds: string[] }) =>
+    db
+      .selectFrom('catalog.course_instructors as ci')
+      .innerJoin('catalog.instructors as i', 'i.id', 'ci.instructor_id')
+      .select(['ci.course_id', 'i.id', 'i.display_name'])
+      .where(sql<boolean>`ci.course_id = any(${courseIds}::uuid[])`)
+      .orderBy('ci.position'),
+);
 
 export function tagsOfCourses(db: Db, courseIds: string[]) {
   if (courseIds.length === 0) return Promise.resolve([]);

@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import type { CommerceTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
@@ -22,29 +23,42 @@ export async function insertJournalWithPostings(
   journal: Insertable<LedgerJournalTable>,
   postings: Omit<Insertable<LedgerPostingTable>, 'journal_id'>[],
 ): Promise<boolean> {
-  const row = await db
-    .with('j', (qb) =>
-      qb
-        .insertInto('commerce.ledger_journals')
-        .values(journal)
-        .onConflict((oc) => oc.column('source_key').doNothing())
-        .returning('id'),
-    )
-    .with('p', (qb) =>
-      qb
-        .insertInto('commerce.ledger_postings')
-        .columns(['journal_id', 'account', 'instructor_id', 'course_id', 'amount', 'currency', 'occurred_at'])
-        .expression(
-          sql`select j.id, r.account, r.instructor_id, r.course_id, r.amount, r.currency, r.occurred_at
-            from j cross join jsonb_to_recordset(${JSON.stringify(postings)}::jsonb)
-              as r(account text, instructor_id uuid, course_id uuid, amount bigint, currency text, occurred_at timestamptz)`,
-        )
-        .returning('id'),
-    )
-    .selectNoFrom(sql<boolean>`exists (select 1 from j)`.as('booked'))
-    .executeTakeFirstOrThrow();
-  return row.booked;
+  const [row] = await journalWithPostings(db, { journal, postings: JSON.stringify(postings) });
+  return row?.booked === true;
 }
+
+const journalWithPostings = preparedStatement(
+  'commerce.ledger.journal-with-postings',
+  (db: Db, a: { journal: Insertable<LedgerJournalTable>; postings: string }) =>
+    db
+      .with('j', (qb) =>
+        qb
+          .insertInto('commerce.ledger_journals')
+          .values(a.journal)
+          .onConflict((oc) => oc.column('source_key').doNothing())
+          .returning('id'),
+      )
+      .with('p', (qb) =>
+        qb
+          .insertInto('commerce.ledger_postings')
+          .columns([
+            'journal_id',
+            'account',
+            'instructor_id',
+            'course_id',
+            'amount',
+            'currency',
+            'occurred_at',
+          ])
+          .expression(
+            sql`select j.id, r.account, r.instructor_id, r.course_id, r.amount, r.currency, r.occurred_at
+              from j cross join jsonb_to_recordset(${a.postings}::jsonb)
+                as r(account text, instructor_id uuid, course_id uuid, amount bigint, currency text, occurred_at timestamptz)`,
+          )
+          .returning('id'),
+      )
+      .selectNoFrom(sql<boolean>`exists (select 1 from j)`.as('booked')),
+);
 
 export async function insertPostings(db: Db, rows: Insertable<LedgerPostingTable>[]): Promise<void> {
   if (rows.length > 0) await db.insertInto('commerce.ledger_postings').values(rows).execute();

@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import { keyset } from '../../platform/http/pagination.js';
 import type {
   CommerceTables,
@@ -13,14 +14,13 @@ type OrderRow = Selectable<OrderTable>;
 type LineRow = Selectable<OrderLineTable>;
 
 export async function lockOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
-  const row = await db
-    .selectFrom('commerce.orders')
-    .selectAll()
-    .where('id', '=', orderId)
-    .forUpdate()
-    .executeTakeFirst();
+  const [row] = await lockOne(db, { orderId });
   return row;
 }
+
+const lockOne = preparedStatement('commerce.orders.lock', (db: Db, { orderId }: { orderId: string }) =>
+  db.selectFrom('commerce.orders').selectAll().where('id', '=', orderId).forUpdate(),
+);
 
 export async function findOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
   const row = await db.selectFrom('commerce.orders').selectAll().where('id', '=', orderId).executeTakeFirst();
@@ -44,15 +44,20 @@ export async function lockOrderOfPayment(db: Db, paymentId: string): Promise<Ord
  * set with it), its lines' pending flag (which the one-pending-order-per-course unique index
  * reads), and the transition row with who and why. Returns the order as it now is.
  */
-export async function applyTransition(
-  db: Db,
-  change: {
-    orderId: string;
-    set: { status: OrderStatus; updated_at: Date; paid_at?: Date; provider?: OrderRow['provider'] };
-    transition: Insertable<OrderTransitionTable>;
-  },
-): Promise<OrderRow> {
-  return db
+export async function applyTransition(db: Db, change: TransitionChange): Promise<OrderRow> {
+  const [row] = await transition(db, change);
+  if (!row) throw new Error(`no order ${change.orderId} to move`);
+  return row;
+}
+
+interface TransitionChange {
+  orderId: string;
+  set: { status: OrderStatus; updated_at: Date; paid_at?: Date; provider?: OrderRow['provider'] };
+  transition: Insertable<OrderTransitionTable>;
+}
+
+const transition = preparedStatement('commerce.orders.transition', (db: Db, change: TransitionChange) =>
+  db
     .with('u', (qb) =>
       qb.updateTable('commerce.orders').set(change.set).where('id', '=', change.orderId).returningAll(),
     )
@@ -67,9 +72,8 @@ export async function applyTransition(
     )
     .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(change.transition).returning('id'))
     .selectFrom('u')
-    .selectAll()
-    .executeTakeFirstOrThrow();
-}
+    .selectAll(),
+);
 
 export async function insertTransition(db: Db, row: Insertable<OrderTransitionTable>): Promise<void> {
   await db.insertInto('commerce.order_transitions').values(row).execute();
@@ -137,47 +141,56 @@ export async function linesOf(db: Db, orderIds: readonly string[]): Promise<Line
 
 /** The learner's pending orders that contain any of these courses. */
 export async function pendingOrdersWithCourses(db: Db, userId: string, courseIds: readonly string[]) {
-  const rows = await db
-    .selectFrom('commerce.order_lines')
-    .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
-    .selectAll('commerce.orders')
-    .distinct()
-    .where('commerce.order_lines.user_id', '=', userId)
-    .where('commerce.order_lines.pending', '=', true)
-    .where('commerce.order_lines.course_id', 'in', courseIds)
-    .execute();
-  return rows;
+  return pendingWith(db, { userId, courseIds });
 }
+
+const pendingWith = preparedStatement(
+  'commerce.orders.pending-with-courses',
+  (db: Db, a: { userId: string; courseIds: readonly string[] }) =>
+    db
+      .selectFrom('commerce.order_lines')
+      .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
+      .selectAll('commerce.orders')
+      .distinct()
+      .where('commerce.order_lines.user_id', '=', a.userId)
+      .where('commerce.order_lines.pending', '=', true)
+      .where(sql<boolean>`commerce.order_lines.course_id = any(${a.courseIds}::uuid[])`),
+);
 
 /** Courses of these the user bought and still holds: lines of paid or partly refunded orders. */
 export async function paidCourseIds(db: Db, userId: string, courseIds: readonly string[]): Promise<string[]> {
   if (courseIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('commerce.order_lines')
-    .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
-    .select('commerce.order_lines.course_id')
-    .distinct()
-    .where('commerce.order_lines.user_id', '=', userId)
-    .where('commerce.order_lines.course_id', 'in', courseIds)
-    .where('commerce.orders.status', 'in', ['paid', 'partially_refunded'])
-    // a line its succeeded refunds paid back in full was revoked (refunds.service): not owned
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('commerce.refund_lines as rl')
-            .innerJoin('commerce.refunds as r', 'r.id', 'rl.refund_id')
-            .select(sql<number>`1`.as('one'))
-            .where('r.status', '=', 'succeeded')
-            .whereRef('rl.order_id', '=', 'commerce.order_lines.order_id')
-            .whereRef('rl.course_id', '=', 'commerce.order_lines.course_id')
-            .having(sql<boolean>`sum(rl.amount) >= commerce.order_lines.amount`),
-        ),
-      ),
-    )
-    .execute();
+  const rows = await paidOf(db, { userId, courseIds });
   return rows.map((r) => r.course_id);
 }
+
+const paidOf = preparedStatement(
+  'commerce.orders.paid-course-ids',
+  (db: Db, a: { userId: string; courseIds: readonly string[] }) =>
+    db
+      .selectFrom('commerce.order_lines')
+      .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
+      .select('commerce.order_lines.course_id')
+      .distinct()
+      .where('commerce.order_lines.user_id', '=', a.userId)
+      .where(sql<boolean>`commerce.order_lines.course_id = any(${a.courseIds}::uuid[])`)
+      .where('commerce.orders.status', 'in', ['paid', 'partially_refunded'])
+      // a line its succeeded refunds paid back in full was revoked (refunds.service): not owned
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('commerce.refund_lines as rl')
+              .innerJoin('commerce.refunds as r', 'r.id', 'rl.refund_id')
+              .select(sql<number>`1`.as('one'))
+              .where('r.status', '=', 'succeeded')
+              .whereRef('rl.order_id', '=', 'commerce.order_lines.order_id')
+              .whereRef('rl.course_id', '=', 'commerce.order_lines.course_id')
+              .having(sql<boolean>`sum(rl.amount) >= commerce.order_lines.amount`),
+          ),
+        ),
+      ),
+);
 
 export interface OrderFilter {
   userId?: string | undefined;

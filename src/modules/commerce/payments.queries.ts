@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import type { CommerceTables, NotificationTable, OrderTable, PaymentTable } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
@@ -15,41 +16,46 @@ export async function insertPaymentIfPayable(
   db: Db,
   args: { orderId: string; userId: string; provider: PaymentRow['provider']; at: Date },
 ): Promise<{ order: Selectable<OrderTable> | undefined; payment: PaymentRow | undefined }> {
-  const row = await db
-    .with('o', (qb) =>
-      qb.selectFrom('commerce.orders').selectAll().where('id', '=', args.orderId).forUpdate(),
-    )
-    .with('p', (qb) =>
-      qb
-        .insertInto('commerce.payments')
-        .columns(['order_id', 'provider', 'amount', 'currency', 'action', 'created_at', 'updated_at'])
-        .expression((eb) =>
-          eb
-            .selectFrom('o')
-            .select([
-              'o.id',
-              sql<PaymentRow['provider']>`${args.provider}::text`.as('provider'),
-              'o.total',
-              'o.currency',
-              sql<string>`'null'::jsonb`.as('action'),
-              sql<Date>`${args.at}::timestamptz`.as('created_at'),
-              sql<Date>`${args.at}::timestamptz`.as('updated_at'),
-            ])
-            .where('o.user_id', '=', args.userId)
-            .where('o.status', '=', 'pending')
-            .where('o.expires_at', '>', args.at),
-        )
-        .returningAll(),
-    )
-    .selectFrom('o')
-    .select((eb) => [
-      sql<Selectable<OrderTable>>`to_jsonb(o)`.as('order'),
-      eb.selectFrom('p').select(sql<PaymentRow | null>`to_jsonb(p)`.as('payment')).as('payment'),
-    ])
-    .executeTakeFirst();
+  const [row] = await insertIfPayable(db, args);
   if (!row) return { order: undefined, payment: undefined };
   return { order: orderFromJson(row.order), payment: row.payment ? paymentFromJson(row.payment) : undefined };
 }
+
+const insertIfPayable = preparedStatement(
+  'commerce.payments.insert-if-payable',
+  (db: Db, args: { orderId: string; userId: string; provider: PaymentRow['provider']; at: Date }) =>
+    db
+      .with('o', (qb) =>
+        qb.selectFrom('commerce.orders').selectAll().where('id', '=', args.orderId).forUpdate(),
+      )
+      .with('p', (qb) =>
+        qb
+          .insertInto('commerce.payments')
+          .columns(['order_id', 'provider', 'amount', 'currency', 'action', 'created_at', 'updated_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('o')
+              .select([
+                'o.id',
+                sql<PaymentRow['provider']>`${args.provider}::text`.as('provider'),
+                'o.total',
+                'o.currency',
+                sql<string>`'null'::jsonb`.as('action'),
+                sql<Date>`${args.at}::timestamptz`.as('created_at'),
+                sql<Date>`${args.at}::timestamptz`.as('updated_at'),
+              ])
+              .where('o.user_id', '=', args.userId)
+              .where('o.status', '=', 'pending')
+              .where('o.expires_at', '>', args.at),
+          )
+          .returningAll(),
+      )
+      .selectFrom('o')
+      .select((eb) => [
+        sql<Selectable<OrderTable>>`to_jsonb(o)`.as('order'),
+        eb.selectFrom('p').select(sql<PaymentRow | null>`to_jsonb(p)`.as('payment')).as('payment'),
+      ]),
+);
 
 /** A row read back through to_jsonb: timestamps arrive as ISO strings. */
 const at = (v: unknown): Date => new Date(v as string);
@@ -108,13 +114,16 @@ export async function updatePayment(
   paymentId: string,
   set: Updateable<PaymentTable>,
 ): Promise<PaymentRow> {
-  return await db
-    .updateTable('commerce.payments')
-    .set(set)
-    .where('id', '=', paymentId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const [row] = await updateOne(db, { paymentId, set });
+  if (!row) throw new Error(`no payment ${paymentId} to update`);
+  return row;
 }
+
+const updateOne = preparedStatement(
+  'commerce.payments.update',
+  (db: Db, { paymentId, set }: { paymentId: string; set: Updateable<PaymentTable> }) =>
+    db.updateTable('commerce.payments').set(set).where('id', '=', paymentId).returningAll(),
+);
 
 /** Mark the order's open attempts closed; returns them so the provider side can be closed after commit. */
 export async function closeOpenPayments(db: Db, orderId: string, at: Date): Promise<PaymentRow[]> {
@@ -156,40 +165,48 @@ export async function lockOrderAndPayment(
   db: Db,
   paymentId: string,
 ): Promise<{ order: Selectable<OrderTable>; payment: PaymentRow; lines: SettledLine[] } | undefined> {
-  const row = await db
-    .with('o', (qb) =>
-      qb
-        .selectFrom('commerce.orders')
-        .selectAll()
-        .where('id', '=', (eb) =>
-          eb.selectFrom('commerce.payments').select('order_id').where('commerce.payments.id', '=', paymentId),
-        )
-        .forUpdate(),
-    )
-    .with('p', (qb) =>
-      qb
-        .selectFrom('commerce.payments')
-        .selectAll()
-        .where('id', '=', paymentId)
-        // evaluated from `o` before any payment row is returned, so the order is locked first
-        .where('order_id', '=', (eb) => eb.selectFrom('o').select('o.id'))
-        .forUpdate(),
-    )
-    .selectFrom('o')
-    .selectAll('o')
-    .select((eb) => [
-      eb.selectFrom('p').select(sql<PaymentRow>`to_jsonb(p)`.as('payment')).as('payment'),
-      sql<
-        SettledLine[]
-      >`(select coalesce(jsonb_agg(jsonb_build_object('course_id', l.course_id, 'title', l.title, 'amount', l.amount, 'instructor_ids', l.instructor_ids) order by l.position), '[]'::jsonb) from commerce.order_lines l where l.order_id = o.id)`.as(
-        'lines',
-      ),
-    ])
-    .executeTakeFirst();
+  const [row] = await lockBoth(db, { paymentId });
   if (!row?.payment) return undefined;
   const { payment, lines, ...order } = row;
   return { order, payment: paymentFromJson(payment), lines };
 }
+
+const lockBoth = preparedStatement(
+  'commerce.payments.lock-with-order',
+  (db: Db, { paymentId }: { paymentId: string }) =>
+    db
+      .with('o', (qb) =>
+        qb
+          .selectFrom('commerce.orders')
+          .selectAll()
+          .where('id', '=', (eb) =>
+            eb
+              .selectFrom('commerce.payments')
+              .select('order_id')
+              .where('commerce.payments.id', '=', paymentId),
+          )
+          .forUpdate(),
+      )
+      .with('p', (qb) =>
+        qb
+          .selectFrom('commerce.payments')
+          .selectAll()
+          .where('id', '=', paymentId)
+          // evaluated from `o` before any payment row is returned, so the order is locked first
+          .where('order_id', '=', (eb) => eb.selectFrom('o').select('o.id'))
+          .forUpdate(),
+      )
+      .selectFrom('o')
+      .selectAll('o')
+      .select((eb) => [
+        eb.selectFrom('p').select(sql<PaymentRow>`to_jsonb(p)`.as('payment')).as('payment'),
+        sql<
+          SettledLine[]
+        >`(select coalesce(jsonb_agg(jsonb_build_object('course_id', l.course_id, 'title', l.title, 'amount', l.amount, 'instructor_ids', l.instructor_ids) order by l.position), '[]'::jsonb) from commerce.order_lines l where l.order_id = o.id)`.as(
+          'lines',
+        ),
+      ]),
+);
 
 /**
  * Update a locked payment with the notified transaction id unless another payment of the provider
@@ -201,39 +218,52 @@ export async function updatePaymentWithTxn(
   paymentId: string,
   set: Updateable<PaymentTable> & { provider_txn_id: string },
 ): Promise<PaymentRow | undefined> {
-  return db
-    .updateTable('commerce.payments as p')
-    .set(set)
-    .where('p.id', '=', paymentId)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('commerce.payments as q')
-            .select(sql<number>`1`.as('one'))
-            .whereRef('q.provider', '=', 'p.provider')
-            .where('q.provider_txn_id', '=', set.provider_txn_id)
-            .where('q.id', '<>', paymentId),
-        ),
-      ),
-    )
-    .returningAll()
-    .executeTakeFirst();
+  const [row] = await updateWithTxn(db, { paymentId, set });
+  return row;
 }
+
+const updateWithTxn = preparedStatement(
+  'commerce.payments.update-with-txn',
+  (
+    db: Db,
+    { paymentId, set }: { paymentId: string; set: Updateable<PaymentTable> & { provider_txn_id: string } },
+  ) =>
+    db
+      .updateTable('commerce.payments as p')
+      .set(set)
+      .where('p.id', '=', paymentId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('commerce.payments as q')
+              .select(sql<number>`1`.as('one'))
+              .whereRef('q.provider', '=', 'p.provider')
+              .where('q.provider_txn_id', '=', set.provider_txn_id)
+              .where('q.id', '<>', paymentId),
+          ),
+        ),
+      )
+      .returningAll(),
+);
 
 /**
  * Record a notification once: false when (provider, notification id) was already recorded
  * (a duplicate delivery; the first one's outcome stands).
  */
 export async function recordNotification(db: Db, row: Insertable<NotificationTable>): Promise<boolean> {
-  const inserted = await db
-    .insertInto('commerce.notifications')
-    .values(row)
-    .onConflict((oc) => oc.columns(['provider', 'notification_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  return (await insertNotification(db, row)).length > 0;
 }
+
+const insertNotification = preparedStatement(
+  'commerce.notifications.insert',
+  (db: Db, row: Insertable<NotificationTable>) =>
+    db
+      .insertInto('commerce.notifications')
+      .values(row)
+      .onConflict((oc) => oc.columns(['provider', 'notification_id']).doNothing())
+      .returning('id'),
+);
 
 export async function notificationsOf(db: Db, paymentId: string) {
   return db

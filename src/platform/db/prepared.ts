@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
 
 /**
  * The rows of `text` run as the named prepared statement `name` (or as a plain query without a
@@ -23,4 +23,117 @@ export async function namedRows<Row, DB>(
   const compiled = CompiledQuery.raw(text, values);
   const named = name === undefined ? compiled : { ...compiled, sql: { name, text } as unknown as string };
   return (await db.executeQuery<Row>(named)).rows;
+}
+
+/**
+ * A statement written with Kysely's builder, built and compiled once per shape of its arguments
+ * and then run as a named prepared statement (see `namedRows`) with each call's values.
+ *
+ * Building and compiling a statement costs tens of microseconds on every call (a checkout runs
+ * a dozen of them), and PostgreSQL parses and plans its text again each time. Here `build` runs
+ * once per shape with placeholders in place of the values: an argument's plain objects keep
+ * their keys, `undefined` stays `undefined` (so a `values()` or `set()` that leaves such a column
+ * out, or an `if (x !== undefined)`, takes its own shape), and every other value (strings,
+ * numbers, dates, arrays, null) becomes a placeholder that must reach the compiled statement as
+ * a parameter. A builder that uses one any other way (in a template string, a comparison, a
+ * `sql.lit`, a spread of an array into `in (…)`) fails at its first call with the reason: write
+ * `= any(${ids})` for a list. What cannot be caught is a branch on a value's truthiness: the
+ * builder must not look at the values at all, only pass them on.
+ *
+ * A statement with more than a few shapes is built as usual from the fifth on (no statement per
+ * connection for each, see `namedRows`).
+ */
+export function preparedStatement<DB, Args extends object, Row>(
+  name: string,
+  build: (db: Kysely<DB>, args: Args) => Compilable<Row>,
+): (db: Kysely<DB>, args: Args) => Promise<Row[]> {
+  const shapes = new Map<string, Prepared<Row>>();
+  return async (db, args) => {
+    const shape = shapeOf(args);
+    let prepared = shapes.get(shape);
+    if (!prepared) {
+      if (shapes.size >= MAX_SHAPES) return (await db.executeQuery(build(db, args))).rows;
+      prepared = prepare(db, build, args, shapes.size === 0 ? name : `${name}/${shapes.size + 1}`);
+      shapes.set(shape, prepared);
+    }
+    const { compiled, text, slots } = prepared;
+    const parameters = slots.map((slot) => (slot.path ? valueAt(args, slot.path) : slot.value));
+    const named = { ...compiled, sql: { name: prepared.name, text } as unknown as string, parameters };
+    return (await db.executeQuery<Row>(named)).rows;
+  };
+}
+
+const MAX_SHAPES = 4;
+
+/** A value's stand-in while a statement is built; its path is kept off the object's own keys. */
+class Placeholder {
+  readonly #path: readonly string[];
+  constructor(path: readonly string[]) {
+    this.#path = path;
+  }
+  get path(): readonly string[] {
+    return this.#path;
+  }
+  // a comparison or a template string of a placeholder would bake one call's value into the text
+  [Symbol.toPrimitive](): never {
+    throw new Error(`the value at ${this.#path.join('.')} was used as text or a number, not passed on`);
+  }
+}
+
+interface Prepared<Row> {
+  name: string;
+  text: string;
+  compiled: CompiledQuery<Row>;
+  /** Each parameter: an argument's value at `path`, or a constant of the statement. */
+  slots: { path?: readonly string[]; value?: unknown }[];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The keys of plain objects, in order, and where `undefined` is: what changes a built statement. */
+function shapeOf(value: unknown): string {
+  if (value === undefined) return 'u';
+  if (!isPlainObject(value)) return 'v';
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}:${shapeOf(v)}`)
+    .join(',')}}`;
+}
+
+function standIn(value: unknown, path: readonly string[], made: Placeholder[]): unknown {
+  if (value === undefined) return undefined;
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, standIn(v, [...path, k], made)]));
+  }
+  const placeholder = new Placeholder(path);
+  made.push(placeholder);
+  return placeholder;
+}
+
+function valueAt(args: object, path: readonly string[]): unknown {
+  let value: unknown = args;
+  for (const key of path) value = (value as Record<string, unknown>)[key];
+  return value;
+}
+
+function prepare<DB, Args extends object, Row>(
+  db: Kysely<DB>,
+  build: (db: Kysely<DB>, args: Args) => Compilable<Row>,
+  args: Args,
+  name: string,
+): Prepared<Row> {
+  const made: Placeholder[] = [];
+  const compiled = build(db, standIn(args, [], made) as Args).compile();
+  // a placeholder that is not a parameter of its own was dropped, or read (JSON.stringify, a
+  // spread into `in (…)`): this call's value would then be baked into every later call's statement
+  const unused = made.filter((p) => !compiled.parameters.includes(p));
+  if (unused.length > 0) {
+    const paths = unused.map((p) => p.path.join('.') || '(the argument)').join(', ');
+    throw new Error(`prepared statement ${name}: ${paths} did not become a parameter`);
+  }
+  const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? { path: p.path } : { value: p }));
+  return { name, text: compiled.sql, compiled, slots };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ColumnType, type Generated, type Kysely, type Migration, sql, type Transaction } from 'kysely';
+import { preparedStatement } from '../db/prepared.js';
 import { assertEventData } from './events.js';
 import type { EventEnvelope, NewEvent } from './types.js';
 
@@ -97,19 +98,42 @@ export async function enqueue<DB>(
     aggregateId: e.aggregateId,
     data: e.data,
   }));
-  await messagingTables(trx, schema)
-    .insertInto('outbox')
-    .values(
-      envelopes.map((e) => ({
-        id: e.id,
-        type: e.type,
-        version: e.version,
-        aggregate_id: e.aggregateId,
-        // stringified: node-postgres would turn a top-level array into a PostgreSQL array
-        data: JSON.stringify(e.data ?? null),
-        occurred_at: e.occurredAt,
-      })),
-    )
-    .execute();
+  const rows = envelopes.map((e) => ({
+    id: e.id,
+    type: e.type,
+    version: e.version,
+    aggregate_id: e.aggregateId,
+    // stringified: node-postgres would turn a top-level array into a PostgreSQL array
+    data: JSON.stringify(e.data ?? null),
+    occurred_at: e.occurredAt,
+  }));
+  const outbox = messagingTables(trx, schema);
+  const [row] = rows;
+  if (row && rows.length === 1) await insertOneInto(schema)(outbox, row);
+  else await outbox.insertInto('outbox').values(rows).execute();
   return envelopes;
+}
+
+type OutboxRow = {
+  id: string;
+  type: string;
+  version: number;
+  aggregate_id: string;
+  data: string;
+  occurred_at: string;
+};
+
+/** Each schema's insert of one event (most state changes announce one), prepared once. */
+const oneEventInserts = new Map<string, (db: Kysely<OutboxTables>, row: OutboxRow) => Promise<unknown[]>>();
+
+function insertOneInto(schema: string) {
+  let insert = oneEventInserts.get(schema);
+  if (!insert) {
+    // the schema is in the statement's text: a statement of its own, named after it
+    insert = preparedStatement(`outbox.insert-one.${schema}`, (db: Kysely<OutboxTables>, row: OutboxRow) =>
+      db.insertInto('outbox').values(row),
+    );
+    oneEventInserts.set(schema, insert);
+  }
+  return insert;
 }
