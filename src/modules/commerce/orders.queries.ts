@@ -111,21 +111,34 @@ export async function insertOrderWithLines(
   lines: Insertable<OrderLineTable>[],
   transition: Insertable<OrderTransitionTable>,
 ): Promise<{ order: OrderRow; lines: LineRow[] }> {
-  const row = await db
-    .with('o', (qb) => qb.insertInto('commerce.orders').values(order).returningAll())
-    .with('l', (qb) => qb.insertInto('commerce.order_lines').values(lines).returningAll())
-    .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(transition).returning('id'))
-    .selectFrom('o')
-    .selectAll('o')
-    .select(
-      sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
-        'lines',
-      ),
-    )
-    .executeTakeFirstOrThrow();
+  const [row] = await insertWithLines(db, { order, lines, transition });
+  if (!row) throw new Error(`order ${order.id} was not inserted`);
   const { lines: stored, ...inserted } = row;
   return { order: inserted, lines: stored };
 }
+
+const insertWithLines = preparedStatement(
+  'commerce.orders.insert-with-lines',
+  (
+    db: Db,
+    a: {
+      order: Insertable<OrderTable>;
+      lines: Insertable<OrderLineTable>[];
+      transition: Insertable<OrderTransitionTable>;
+    },
+  ) =>
+    db
+      .with('o', (qb) => qb.insertInto('commerce.orders').values(a.order).returningAll())
+      .with('l', (qb) => qb.insertInto('commerce.order_lines').values(a.lines).returningAll())
+      .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(a.transition).returning('id'))
+      .selectFrom('o')
+      .selectAll('o')
+      .select(
+        sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
+          'lines',
+        ),
+      ),
+);
 
 export async function linesOf(db: Db, orderIds: readonly string[]): Promise<LineRow[]> {
   if (orderIds.length === 0) return [];

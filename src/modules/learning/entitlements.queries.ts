@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import type { GrantSource, LearningTables } from './tables.js';
 
 type Db = Kysely<LearningTables>;
@@ -9,22 +10,31 @@ type Db = Kysely<LearningTables>;
  * once, so a refund can never miss a grant that is being written.
  */
 export async function lockOrder(db: Db, orderId: string): Promise<void> {
-  await db
-    .insertInto('learning.order_locks')
-    .values({ order_id: orderId })
-    .onConflict((oc) => oc.column('order_id').doUpdateSet({ order_id: orderId }))
-    .execute();
+  await lockOrderRow(db, { orderId });
 }
 
+const lockOrderRow = preparedStatement(
+  'learning.order-locks.lock',
+  (db: Db, { orderId }: { orderId: string }) =>
+    db
+      .insertInto('learning.order_locks')
+      .values({ order_id: orderId })
+      .onConflict((oc) => oc.column('order_id').doUpdateSet({ order_id: orderId })),
+);
+
 export async function isTombstoned(db: Db, orderId: string, courseId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('learning.tombstones')
-    .select('order_id')
-    .where('order_id', '=', orderId)
-    .where('course_id', '=', courseId)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await tombstoneOf(db, { orderId, courseId })).length > 0;
 }
+
+const tombstoneOf = preparedStatement(
+  'learning.tombstones.find',
+  (db: Db, a: { orderId: string; courseId: string }) =>
+    db
+      .selectFrom('learning.tombstones')
+      .select('order_id')
+      .where('order_id', '=', a.orderId)
+      .where('course_id', '=', a.courseId),
+);
 
 export async function insertTombstone(db: Db, orderId: string, courseId: string, at: Date): Promise<void> {
   await db
@@ -43,21 +53,25 @@ export interface GrantKey {
 
 /** True when the grant is new (a second grant from the same source changes nothing). */
 export async function insertGrant(db: Db, key: GrantKey, at: Date, reason: string | null): Promise<boolean> {
-  const row = await db
-    .insertInto('learning.grants')
-    .values({
-      user_id: key.userId,
-      course_id: key.courseId,
-      source: key.source,
-      source_id: key.sourceId,
-      reason,
-      granted_at: at,
-    })
-    .onConflict((oc) => oc.columns(['user_id', 'course_id', 'source', 'source_id']).doNothing())
-    .returning('user_id')
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await insertGrantRow(db, { key, at, reason })).length > 0;
 }
+
+const insertGrantRow = preparedStatement(
+  'learning.grants.insert',
+  (db: Db, { key, at, reason }: { key: GrantKey; at: Date; reason: string | null }) =>
+    db
+      .insertInto('learning.grants')
+      .values({
+        user_id: key.userId,
+        course_id: key.courseId,
+        source: key.source,
+        source_id: key.sourceId,
+        reason,
+        granted_at: at,
+      })
+      .onConflict((oc) => oc.columns(['user_id', 'course_id', 'source', 'source_id']).doNothing())
+      .returning('user_id'),
+);
 
 /** True when there was such a grant. */
 export async function deleteGrant(db: Db, key: GrantKey): Promise<boolean> {
@@ -97,15 +111,19 @@ export async function hasGrant(db: Db, userId: string, courseId: string): Promis
 
 export async function grantedCourseIds(db: Db, userId: string, courseIds: string[]): Promise<string[]> {
   if (courseIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('learning.grants')
-    .select('course_id')
-    .distinct()
-    .where('user_id', '=', userId)
-    .where('course_id', 'in', courseIds)
-    .execute();
-  return rows.map((r) => r.course_id);
+  return (await grantedOf(db, { userId, courseIds })).map((r) => r.course_id);
 }
+
+const grantedOf = preparedStatement(
+  'learning.grants.granted-course-ids',
+  (db: Db, a: { userId: string; courseIds: string[] }) =>
+    db
+      .selectFrom('learning.grants')
+      .select('course_id')
+      .distinct()
+      .where('user_id', '=', a.userId)
+      .where(sql<boolean>`course_id = any(${a.courseIds}::uuid[])`),
+);
 
 /** The learner's row in "my learning", created with the first grant and kept across re-grants. */
 export async function ensureCourseProgress(
@@ -114,9 +132,14 @@ export async function ensureCourseProgress(
   courseId: string,
   at: Date,
 ): Promise<void> {
-  await db
-    .insertInto('learning.course_progress')
-    .values({ user_id: userId, course_id: courseId, last_activity_at: at })
-    .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing())
-    .execute();
+  await insertCourseProgress(db, { userId, courseId, at });
 }
+
+const insertCourseProgress = preparedStatement(
+  'learning.course-progress.ensure',
+  (db: Db, a: { userId: string; courseId: string; at: Date }) =>
+    db
+      .insertInto('learning.course_progress')
+      .values({ user_id: a.userId, course_id: a.courseId, last_activity_at: a.at })
+      .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing()),
+);

@@ -92,6 +92,38 @@ describe('preparedStatement', () => {
     });
   });
 
+  it('keeps the rows of a multi-row insert, a statement for each count', async () => {
+    const owner = randomUUID();
+    const insertMany = preparedStatement(
+      'test.items.insert-many',
+      (db: Kysely<Tables>, a: { rows: Item[] }) =>
+        db.insertInto('scratch.items').values(a.rows).returning('label'),
+    );
+    const row = (label: string): Item => ({
+      id: randomUUID(),
+      owner,
+      label,
+      price: 1,
+      note: null,
+      at: new Date(),
+    });
+    await db.connection().execute(async (conn) => {
+      expect(await insertMany(conn, { rows: [row('a'), row('b')] })).toEqual([
+        { label: 'a' },
+        { label: 'b' },
+      ]);
+      expect(await insertMany(conn, { rows: [row('c'), row('d')] })).toEqual([
+        { label: 'c' },
+        { label: 'd' },
+      ]);
+      expect(await insertMany(conn, { rows: [row('e')] })).toEqual([{ label: 'e' }]);
+      expect((await statementsOn(conn)).filter((n) => n.startsWith('test.items.insert-many'))).toEqual([
+        'test.items.insert-many',
+        'test.items.insert-many/2',
+      ]);
+    });
+  });
+
   it('passes a list as one array parameter', async () => {
     const owner = randomUUID();
     const ids = [randomUUID(), randomUUID(), randomUUID()];

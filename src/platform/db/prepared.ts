@@ -32,13 +32,14 @@ export async function namedRows<Row, DB>(
  * Building and compiling a statement costs tens of microseconds on every call (a checkout runs
  * a dozen of them), and PostgreSQL parses and plans its text again each time. Here `build` runs
  * once per shape with placeholders in place of the values: an argument's plain objects keep
- * their keys, `undefined` stays `undefined` (so a `values()` or `set()` that leaves such a column
- * out, or an `if (x !== undefined)`, takes its own shape), and every other value (strings,
- * numbers, dates, arrays, null) becomes a placeholder that must reach the compiled statement as
- * a parameter. A builder that uses one any other way (in a template string, a comparison, a
- * `sql.lit`, a spread of an array into `in (…)`) fails at its first call with the reason: write
- * `= any(${ids})` for a list. What cannot be caught is a branch on a value's truthiness: the
- * builder must not look at the values at all, only pass them on.
+ * their keys and arrays of them (rows) their length, `undefined` stays `undefined` (so a
+ * `values()` or `set()` that leaves such a column out, or an `if (x !== undefined)`, takes its
+ * own shape), and every other value (strings, numbers, dates, other arrays, null) becomes a
+ * placeholder that must reach the compiled statement as a parameter. A builder that uses one
+ * any other way (in a template string, a comparison, JSON.stringify, a spread of an array into
+ * `in (…)`) fails at its first call with the reason: write `= any(${ids})` for a list. What
+ * cannot be caught is a branch on a value's truthiness: the builder must not look at the
+ * values, only pass them on.
  *
  * A statement with more than a few shapes is built as usual from the fifth on (no statement per
  * connection for each, see `namedRows`).
@@ -94,17 +95,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The keys of plain objects, in order, and where `undefined` is: what changes a built statement. */
+/** Rows: an array whose items are all plain objects (`values([...])` makes a statement of each length). */
+const isRows = (v: unknown): v is Record<string, unknown>[] =>
+  Array.isArray(v) && v.length > 0 && v.every(isPlainObject);
+
+/**
+ * The keys of plain objects in order, the length of arrays of rows, and where `undefined` is:
+ * what changes a built statement. Keys carry their length, so no key can pass for two.
+ */
 function shapeOf(value: unknown): string {
   if (value === undefined) return 'u';
+  if (isRows(value)) return `[${value.map(shapeOf).join(',')}]`;
   if (!isPlainObject(value)) return 'v';
-  return `{${Object.entries(value)
-    .map(([k, v]) => `${JSON.stringify(k)}:${shapeOf(v)}`)
-    .join(',')}}`;
+  let shape = '{';
+  for (const key of Object.keys(value)) shape += `${key.length}:${key}=${shapeOf(value[key])},`;
+  return `${shape}}`;
 }
 
 function standIn(value: unknown, path: readonly string[], made: Placeholder[]): unknown {
   if (value === undefined) return undefined;
+  if (isRows(value)) return value.map((row, i) => standIn(row, [...path, String(i)], made));
   if (isPlainObject(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, standIn(v, [...path, k], made)]));
   }
