@@ -18,6 +18,7 @@ import {
   PROVIDER_CALL_TIMEOUT_MS,
 } from './provider.js';
 import { NotificationError, NotificationErrors, ProviderError, ProviderErrors } from './provider.errors.js';
+import { postNotification } from './sandbox.post.js';
 import { createMemorySandboxStore, type SandboxPayment, type SandboxStore } from './sandbox.store.js';
 
 /**
@@ -98,6 +99,18 @@ export interface SandboxProvider extends PaymentProvider {
 
 /** The provider code of a payment the sandbox has no record of. */
 export const SANDBOX_NO_SUCH_PAYMENT = 'TRADE_NOT_EXIST';
+
+/** A notification posted through a given fetch (tests: a fake transport). */
+async function postWith(transport: Transport, notification: SandboxNotification): Promise<number> {
+  const response = await transport(notification.notifyUrl, {
+    method: 'POST',
+    headers: notification.headers,
+    body: notification.body,
+    signal: AbortSignal.timeout(PROVIDER_CALL_TIMEOUT_MS),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -202,23 +215,11 @@ export function createSandboxProvider(options: SandboxOptions): SandboxProvider 
       });
     },
 
-    async deliver(notification, { fetch: transport = fetch, duplicates = 0, delayMs = 0 }) {
+    async deliver(notification, { fetch: transport, duplicates = 0, delayMs = 0 }) {
+      const post = transport ? (n: SandboxNotification) => postWith(transport, n) : postNotification;
       const statuses: number[] = [];
       if (delayMs > 0) await sleep(delayMs);
-      for (let i = 0; i <= duplicates; i++) {
-        try {
-          const response = await transport(notification.notifyUrl, {
-            method: 'POST',
-            headers: notification.headers,
-            body: notification.body,
-            signal: AbortSignal.timeout(PROVIDER_CALL_TIMEOUT_MS),
-          });
-          await response.arrayBuffer();
-          statuses.push(response.status);
-        } catch {
-          statuses.push(0);
-        }
-      }
+      for (let i = 0; i <= duplicates; i++) statuses.push(await post(notification).catch(() => 0));
       return statuses;
     },
 
