@@ -48,14 +48,13 @@ export function preparedStatement<DB, Args extends object, Row>(
   name: string,
   build: (db: Kysely<DB>, args: Args) => Compilable<Row>,
 ): (db: Kysely<DB>, args: Args) => Promise<Row[]> {
-  const shapes = new Map<string, Prepared<Row>>();
+  const shapes: Prepared<Row>[] = [];
   return async (db, args) => {
-    const shape = shapeOf(args);
-    let prepared = shapes.get(shape);
+    let prepared = shapes.find((p) => fits(args, p.shape));
     if (!prepared) {
-      if (shapes.size >= MAX_SHAPES) return (await db.executeQuery(build(db, args))).rows;
-      prepared = prepare(db, build, args, shapes.size === 0 ? name : `${name}/${shapes.size + 1}`);
-      shapes.set(shape, prepared);
+      if (shapes.length >= MAX_SHAPES) return (await db.executeQuery(build(db, args))).rows;
+      prepared = prepare(db, build, args, shapes.length === 0 ? name : `${name}/${shapes.length + 1}`);
+      shapes.push(prepared);
     }
     const { compiled, text, slots } = prepared;
     const parameters = slots.map((slot) => (slot.path ? valueAt(args, slot.path) : slot.value));
@@ -83,11 +82,18 @@ class Placeholder {
 
 interface Prepared<Row> {
   name: string;
+  shape: Shape;
   text: string;
   compiled: CompiledQuery<Row>;
   /** Each parameter: an argument's value at `path`, or a constant of the statement. */
   slots: { path?: readonly string[]; value?: unknown }[];
 }
+
+/**
+ * What changes a built statement: the keys of plain objects in order, the length of arrays of
+ * rows, and where `undefined` is ('u'); any other value is 'v'.
+ */
+type Shape = 'u' | 'v' | { keys: string[]; of: Shape[] } | { rows: Shape[] };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
@@ -99,17 +105,30 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 const isRows = (v: unknown): v is Record<string, unknown>[] =>
   Array.isArray(v) && v.length > 0 && v.every(isPlainObject);
 
-/**
- * The keys of plain objects in order, the length of arrays of rows, and where `undefined` is:
- * what changes a built statement. Keys carry their length, so no key can pass for two.
- */
-function shapeOf(value: unknown): string {
+function shapeOf(value: unknown): Shape {
   if (value === undefined) return 'u';
-  if (isRows(value)) return `[${value.map(shapeOf).join(',')}]`;
+  if (isRows(value)) return { rows: value.map(shapeOf) };
   if (!isPlainObject(value)) return 'v';
-  let shape = '{';
-  for (const key of Object.keys(value)) shape += `${key.length}:${key}=${shapeOf(value[key])},`;
-  return `${shape}}`;
+  const keys = Object.keys(value);
+  return { keys, of: keys.map((k) => shapeOf(value[k])) };
+}
+
+/** Whether a call's arguments have this shape (compared in place: no key is built per call). */
+function fits(value: unknown, shape: Shape): boolean {
+  if (shape === 'u') return value === undefined;
+  if (shape === 'v') return value !== undefined && !isPlainObject(value) && !isRows(value);
+  if ('rows' in shape) {
+    return (
+      isRows(value) && value.length === shape.rows.length && shape.rows.every((s, i) => fits(value[i], s))
+    );
+  }
+  if (!isPlainObject(value)) return false;
+  let i = 0;
+  for (const key in value) {
+    if (key !== shape.keys[i] || !fits(value[key], shape.of[i] ?? 'u')) return false;
+    i++;
+  }
+  return i === shape.keys.length;
 }
 
 function standIn(value: unknown, path: readonly string[], made: Placeholder[]): unknown {
@@ -145,5 +164,5 @@ function prepare<DB, Args extends object, Row>(
     throw new Error(`prepared statement ${name}: ${paths} did not become a parameter`);
   }
   const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? { path: p.path } : { value: p }));
-  return { name, text: compiled.sql, compiled, slots };
+  return { name, shape: shapeOf(args), text: compiled.sql, compiled, slots };
 }
