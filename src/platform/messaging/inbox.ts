@@ -1,10 +1,22 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { inTransaction } from '../db/database.js';
 import { recordDeadLetter } from './dead-letters.js';
 import { type EventDefinition, rejectionOf } from './events.js';
-import { messagingTables } from './outbox.js';
+import { messagingStatement } from './outbox.js';
 import type { BusSubscription, EventEnvelope } from './types.js';
+
+/** The consumer's rows of these events, but those it has: the events it now applies come back. */
+const insertInbox = messagingStatement('inbox.insert', (db, a: { consumer: string; ids: string[] }) =>
+  db
+    .insertInto('inbox')
+    .columns(['consumer', 'event_id'])
+    .expression(
+      sql<{ consumer: string; event_id: string }>`select ${a.consumer}::text, unnest(${a.ids}::uuid[])`,
+    )
+    .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+    .returning('event_id'),
+);
 
 /**
  * Run `effect` for this event at most once per consumer: the inbox row and the effect commit
@@ -21,13 +33,8 @@ export async function applyOnce<DB>(
   return inTransaction(db, async (trx) => {
     // a concurrent delivery of the same event blocks on this insert until the first commits,
     // then sees the conflict: two instances never both apply it
-    const inserted = await messagingTables(trx, schema)
-      .insertInto('inbox')
-      .values({ consumer, event_id: event.id })
-      .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
-      .returning('event_id')
-      .executeTakeFirst();
-    if (!inserted) return false;
+    const inserted = await insertInbox(trx, schema, { consumer, ids: [event.id] });
+    if (inserted.length === 0) return false;
     await effect(trx);
     return true;
   });
@@ -139,12 +146,7 @@ export function subscriptionFor<DB>(
     const refused: { event: EventEnvelope; reason: string }[] = [];
     const ids = [...new Set(batch.map((e) => e.id))];
     const applied = await inTransaction(db, async (trx) => {
-      const inserted = await messagingTables(trx, schema)
-        .insertInto('inbox')
-        .values(ids.map((id) => ({ consumer, event_id: id })))
-        .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
-        .returning('event_id')
-        .execute();
+      const inserted = await insertInbox(trx, schema, { consumer, ids });
       const fresh = new Set(inserted.map((r) => r.event_id));
       const accepted: EventEnvelope[] = [];
       for (const event of batch) {

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type ColumnType, type Generated, type Kysely, type Migration, sql, type Transaction } from 'kysely';
+import {
+  type ColumnType,
+  type Compilable,
+  type Generated,
+  type Kysely,
+  type Migration,
+  sql,
+  type Transaction,
+} from 'kysely';
 import { preparedStatement } from '../db/prepared.js';
 import { assertEventData } from './events.js';
 import type { EventEnvelope, NewEvent } from './types.js';
@@ -107,10 +115,9 @@ export async function enqueue<DB>(
     data: JSON.stringify(e.data ?? null),
     occurred_at: e.occurredAt,
   }));
-  const outbox = messagingTables(trx, schema);
   const [row] = rows;
-  if (row && rows.length === 1) await insertOneInto(schema)(outbox, row);
-  else await outbox.insertInto('outbox').values(rows).execute();
+  if (row && rows.length === 1) await insertOneEvent(trx, schema, row);
+  else await messagingTables(trx, schema).insertInto('outbox').values(rows).execute();
   return envelopes;
 }
 
@@ -123,17 +130,26 @@ type OutboxRow = {
   occurred_at: string;
 };
 
-/** Each schema's insert of one event (most state changes announce one), prepared once. */
-const oneEventInserts = new Map<string, (db: Kysely<OutboxTables>, row: OutboxRow) => Promise<unknown[]>>();
-
-function insertOneInto(schema: string) {
-  let insert = oneEventInserts.get(schema);
-  if (!insert) {
-    // the schema is in the statement's text: a statement of its own, named after it
-    insert = preparedStatement(`outbox.insert-one.${schema}`, (db: Kysely<OutboxTables>, row: OutboxRow) =>
-      db.insertInto('outbox').values(row),
-    );
-    oneEventInserts.set(schema, insert);
-  }
-  return insert;
+/**
+ * A prepared statement (see preparedStatement) on a schema's messaging tables: one per schema,
+ * whose name is in its text. Schemas are the modules', a fixed few.
+ */
+export function messagingStatement<Args extends object, Row>(
+  name: string,
+  build: (db: Kysely<OutboxTables>, args: Args) => Compilable<Row>,
+): <DB>(db: Kysely<DB>, schema: string, args: Args) => Promise<Row[]> {
+  const bySchema = new Map<string, (db: Kysely<OutboxTables>, args: Args) => Promise<Row[]>>();
+  return (db, schema, args) => {
+    let run = bySchema.get(schema);
+    if (!run) {
+      run = preparedStatement(`${name}.${schema}`, build);
+      bySchema.set(schema, run);
+    }
+    return run(messagingTables(db, schema), args);
+  };
 }
+
+/** The insert of one event: most state changes announce one. */
+const insertOneEvent = messagingStatement('outbox.insert-one', (db, row: OutboxRow) =>
+  db.insertInto('outbox').values(row),
+);
