@@ -1,12 +1,13 @@
 import { type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { preparedStatement } from '../../platform/db/prepared.js';
 import { keyset } from '../../platform/http/pagination.js';
-import type {
-  CommerceTables,
-  OrderLineTable,
-  OrderStatus,
-  OrderTable,
-  OrderTransitionTable,
+import {
+  type CommerceTables,
+  ORDER_COLUMNS,
+  type OrderLineTable,
+  type OrderStatus,
+  type OrderTable,
+  type OrderTransitionTable,
 } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
@@ -19,7 +20,7 @@ export async function lockOrder(db: Db, orderId: string): Promise<OrderRow | und
 }
 
 const lockOne = preparedStatement('commerce.orders.lock', (db: Db, { orderId }: { orderId: string }) =>
-  db.selectFrom('commerce.orders').selectAll().where('id', '=', orderId).forUpdate(),
+  db.selectFrom('commerce.orders').select(ORDER_COLUMNS).where('id', '=', orderId).forUpdate(),
 );
 
 export async function findOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
@@ -72,7 +73,7 @@ const transition = preparedStatement('commerce.orders.transition', (db: Db, chan
     )
     .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(change.transition).returning('id'))
     .selectFrom('u')
-    .selectAll(),
+    .select(ORDER_COLUMNS),
 );
 
 export async function insertTransition(db: Db, row: Insertable<OrderTransitionTable>): Promise<void> {
@@ -132,7 +133,7 @@ const insertWithLines = preparedStatement(
       .with('l', (qb) => qb.insertInto('commerce.order_lines').values(a.lines).returningAll())
       .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(a.transition).returning('id'))
       .selectFrom('o')
-      .selectAll('o')
+      .select(ORDER_COLUMNS)
       .select(
         sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
           'lines',
@@ -163,7 +164,7 @@ const pendingWith = preparedStatement(
     db
       .selectFrom('commerce.order_lines')
       .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
-      .selectAll('commerce.orders')
+      .select(ORDER_COLUMNS.map((c) => `commerce.orders.${c}` as const))
       .distinct()
       .where('commerce.order_lines.user_id', '=', a.userId)
       .where('commerce.order_lines.pending', '=', true)

@@ -1,6 +1,13 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { preparedStatement } from '../../platform/db/prepared.js';
-import type { CommerceTables, NotificationTable, OrderTable, PaymentTable } from './tables.js';
+import {
+  type CommerceTables,
+  type NotificationTable,
+  ORDER_COLUMNS,
+  type OrderTable,
+  PAYMENT_COLUMNS,
+  type PaymentTable,
+} from './tables.js';
 
 type Db = Kysely<CommerceTables>;
 export type PaymentRow = Selectable<PaymentTable>;
@@ -122,7 +129,7 @@ export async function updatePayment(
 const updateOne = preparedStatement(
   'commerce.payments.update',
   (db: Db, { paymentId, set }: { paymentId: string; set: Updateable<PaymentTable> }) =>
-    db.updateTable('commerce.payments').set(set).where('id', '=', paymentId).returningAll(),
+    db.updateTable('commerce.payments').set(set).where('id', '=', paymentId).returning(PAYMENT_COLUMNS),
 );
 
 /** Mark the order's open attempts closed; returns them so the provider side can be closed after commit. */
@@ -197,7 +204,7 @@ const lockBoth = preparedStatement(
           .forUpdate(),
       )
       .selectFrom('o')
-      .selectAll('o')
+      .select(ORDER_COLUMNS)
       .select((eb) => [
         eb.selectFrom('p').select(sql<PaymentRow>`to_jsonb(p)`.as('payment')).as('payment'),
         sql<
@@ -244,7 +251,7 @@ const updateWithTxn = preparedStatement(
           ),
         ),
       )
-      .returningAll(),
+      .returning(PAYMENT_COLUMNS),
 );
 
 /**

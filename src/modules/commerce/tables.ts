@@ -287,3 +287,43 @@ export interface RefundTransitionTable {
   reason: string;
   at: Date;
 }
+
+/**
+ * Every column of orders and of payments, named: what the prepared statements answer instead of
+ * `*` (see preparedStatement). A column added to a table type and missing here fails the build
+ * where such a row is returned as the table's row.
+ */
+export const ORDER_COLUMNS = [
+  'id',
+  'user_id',
+  'status',
+  'currency',
+  'subtotal',
+  'discount',
+  'total',
+  'coupon_code',
+  'course_set',
+  'expires_at',
+  'paid_at',
+  'provider',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof OrderTable)[];
+
+export const PAYMENT_COLUMNS = [
+  'id',
+  'order_id',
+  'provider',
+  'amount',
+  'currency',
+  'status',
+  'provider_ref',
+  'provider_txn_id',
+  'action',
+  'payer_sealed',
+  'flagged',
+  'flag_reason',
+  'succeeded_at',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof PaymentTable)[];

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/helpers/database.js';
 import type { Database } from './database.js';
-import { preparedStatement } from './prepared.js';
+import { namedRows, preparedStatement } from './prepared.js';
 
 type Tables = {
   'scratch.items': { id: string; owner: string; label: string; price: number; note: string | null; at: Date };
@@ -24,18 +24,19 @@ afterAll(async () => {
 });
 
 type Item = Tables['scratch.items'];
+const COLUMNS = ['id', 'owner', 'label', 'price', 'note', 'at'] as const;
 
 const insertItem = preparedStatement(
   'test.items.insert',
   (db: Kysely<Tables>, item: Omit<Item, 'note'> & { note?: string | null }) =>
-    db.insertInto('scratch.items').values(item).returningAll(),
+    db.insertInto('scratch.items').values(item).returning(COLUMNS),
 );
 const itemsOf = preparedStatement(
   'test.items.of',
   (db: Kysely<Tables>, a: { owner: string; ids: string[]; minPrice: number }) =>
     db
       .selectFrom('scratch.items')
-      .selectAll()
+      .select(COLUMNS)
       .where('owner', '=', a.owner)
       .where('price', '>=', a.minPrice)
       .where(sql<boolean>`id = any(${a.ids}::uuid[])`)
@@ -155,6 +156,33 @@ describe('preparedStatement', () => {
       db.selectFrom('scratch.items').select('id'),
     );
     await expect(dropped(db, { owner: 'o' })).rejects.toThrow(/owner did not become a parameter/);
+  });
+
+  it('refuses an answer of all columns, and keeps answering its named ones after a column is added', async () => {
+    const all = preparedStatement('test.bad.all', (db: Kysely<Tables>, a: { owner: string }) =>
+      db.selectFrom('scratch.items').selectAll().where('owner', '=', a.owner),
+    );
+    await expect(all(db, { owner: 'o' })).rejects.toThrow(/name the columns it answers, not \*/);
+    const returningAll = preparedStatement(
+      'test.bad.returning-all',
+      (db: Kysely<Tables>, a: { owner: string }) =>
+        db.updateTable('scratch.items').set({ price: 0 }).where('owner', '=', a.owner).returningAll(),
+    );
+    await expect(returningAll(db, { owner: 'o' })).rejects.toThrow(/not \*/);
+
+    const owner = randomUUID();
+    await insertItem(db, { id: randomUUID(), owner, label: 'x', price: 5, at: new Date() });
+    await db.connection().execute(async (conn) => {
+      const star = () =>
+        namedRows(conn, 'test.star', 'select * from scratch.items where owner = $1', [owner]);
+      expect(await star()).toHaveLength(1);
+      expect(await cheaperThan(conn, { owner, below: 10 })).toEqual([{ label: 'x' }]);
+      // a migration while both are prepared on this connection
+      await sql`alter table scratch.items add column extra text`.execute(conn);
+      await expect(star()).rejects.toThrow(/cached plan must not change result type/);
+      expect(await cheaperThan(conn, { owner, below: 10 })).toEqual([{ label: 'x' }]);
+      expect(await statementsOn(conn)).toContain('test.items.cheaper');
+    });
   });
 
   it('builds a statement of many shapes as usual past the first few', async () => {

@@ -1,4 +1,4 @@
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, type RootOperationNode } from 'kysely';
 
 /**
  * The rows of `text` run as the named prepared statement `name` (or as a plain query without a
@@ -163,6 +163,28 @@ function prepare<DB, Args extends object, Row>(
     const paths = unused.map((p) => p.path.join('.') || '(the argument)').join(', ');
     throw new Error(`prepared statement ${name}: ${paths} did not become a parameter`);
   }
+  if (answersAllColumns(compiled.query)) {
+    // PostgreSQL fails a prepared statement whose answer's columns changed since it was planned
+    // ("cached plan must not change result type"): a column a migration adds while this runs
+    throw new Error(
+      `prepared statement ${name}: name the columns it answers, not * (selectAll, returningAll)`,
+    );
+  }
   const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? { path: p.path } : { value: p }));
   return { name, shape: shapeOf(args), text: compiled.sql, compiled, slots };
+}
+
+/** Whether the statement's own answer (not a CTE's or a subquery's) includes a `*`. */
+function answersAllColumns(node: RootOperationNode): boolean {
+  const selections =
+    node.kind === 'SelectQueryNode'
+      ? node.selections
+      : node.kind === 'InsertQueryNode' || node.kind === 'UpdateQueryNode' || node.kind === 'DeleteQueryNode'
+        ? node.returning?.selections
+        : undefined;
+  return (selections ?? []).some(
+    ({ selection }) =>
+      selection.kind === 'SelectAllNode' ||
+      (selection.kind === 'ReferenceNode' && selection.column.kind === 'SelectAllNode'),
+  );
 }
