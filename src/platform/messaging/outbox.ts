@@ -115,9 +115,7 @@ export async function enqueue<DB>(
     data: JSON.stringify(e.data ?? null),
     occurred_at: e.occurredAt,
   }));
-  const [row] = rows;
-  if (row && rows.length === 1) await insertOneEvent(trx, schema, row);
-  else await messagingTables(trx, schema).insertInto('outbox').values(rows).execute();
+  await insertEvents(trx, schema, { rows });
   return envelopes;
 }
 
@@ -132,24 +130,27 @@ type OutboxRow = {
 
 /**
  * A prepared statement (see preparedStatement) on a schema's messaging tables: one per schema,
- * whose name is in its text. Schemas are the modules', a fixed few.
+ * whose name is in its text. Schemas are the modules', a fixed few. The schema is applied where
+ * the statement is built, once: a call runs the built text on the caller's own connection.
  */
 export function messagingStatement<Args extends object, Row>(
   name: string,
   build: (db: Kysely<OutboxTables>, args: Args) => Compilable<Row>,
 ): <DB>(db: Kysely<DB>, schema: string, args: Args) => Promise<Row[]> {
-  const bySchema = new Map<string, (db: Kysely<OutboxTables>, args: Args) => Promise<Row[]>>();
+  const bySchema = new Map<string, (db: Kysely<object>, args: Args) => Promise<Row[]>>();
   return (db, schema, args) => {
     let run = bySchema.get(schema);
     if (!run) {
-      run = preparedStatement(`${name}.${schema}`, build);
+      run = preparedStatement(`${name}.${schema}`, (any: Kysely<object>, a: Args) =>
+        build(messagingTables(any, schema), a),
+      );
       bySchema.set(schema, run);
     }
-    return run(messagingTables(db, schema), args);
+    return run(db as unknown as Kysely<object>, args);
   };
 }
 
-/** The insert of one event: most state changes announce one. */
-const insertOneEvent = messagingStatement('outbox.insert-one', (db, row: OutboxRow) =>
-  db.insertInto('outbox').values(row),
+/** The events' rows: a statement for each count up to a few (most state changes announce one). */
+const insertEvents = messagingStatement('outbox.insert', (db, a: { rows: OutboxRow[] }) =>
+  db.insertInto('outbox').values(a.rows),
 );
