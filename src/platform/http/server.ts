@@ -24,6 +24,7 @@ import { openApiOptions } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { createRateLimitStores } from './rate-limit-store.js';
 import { withRouteHook } from './route-hooks.js';
+import { batchAnswerWrites } from './write-batching.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -162,6 +163,7 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
+  batchAnswerWrites(app);
   if (config.debugResponseDelayMs > 0) {
     // only deploy/test/lb.ts sets it: a slow instance for the least-connections run
     const delay = config.debugResponseDelayMs;
