@@ -2,7 +2,8 @@
 //
 // With BARE_VARIANT=headers it is the reference row instead: the same hello-world with only the
 // headers every Lectern response carries (helmet's, CORS, the request id), set by Lectern's own
-// edge hook. What that row loses against the baseline is what those headers cost; no route of
+// edge hook, which also writes answers as Lectern does (together at the end of the event loop's
+// turn). What that row loses against the baseline is what those headers cost; no route of
 // Lectern can beat it, so it is the ceiling of every "× bare" goal short of dropping headers.
 // With BARE_BODY_FILE as well, it answers that file's bytes as JSON, read once at start: the
 // ceiling of a route whose answers are those bytes. Writing them, and the load generator reading

@@ -73,12 +73,13 @@ export const corsOptionsOf = (origins: Config['corsOrigins']): CorsOptions => ({
 const unlimited = { rateLimit: false } as const;
 
 /**
- * The one onRequest hook every request passes: the headers every response carries (the request
- * id, helmet's, computed once at start-up, and CORS on all but preflights), then the refusal of a
- * compressed body. One synchronous hook rather than four: each hook is a step of Fastify's hook
- * runner per request. The headers go to Fastify's reply headers, not to the raw response, so
- * Node writes them in one pass (setting any on the raw response sends every header through
- * setHeader's validation and then through the header block's assembly again).
+ * The edge every request passes. One onRequest hook: the headers every response carries (the
+ * request id, helmet's, computed once at start-up, and CORS on all but preflights), then the
+ * refusal of a compressed body. One synchronous hook rather than four: each hook is a step of
+ * Fastify's hook runner per request. The headers go to Fastify's reply headers, not to the raw
+ * response, so Node writes them in one pass (setting any on the raw response sends every header
+ * through setHeader's validation and then through the header block's assembly again). And the
+ * answers written together at the end of the event loop's turn (write-batching.ts).
  */
 export function addEdgeHook(app: FastifyInstance, cors: CorsOptions): void {
   const security = securityHeaders().map(([name, value]) => [name.toLowerCase(), value] as const);
@@ -89,6 +90,7 @@ export function addEdgeHook(app: FastifyInstance, cors: CorsOptions): void {
     if (request.raw.method !== 'OPTIONS') setCors(request, reply);
     done(unsupportedEncoding(request.headers['content-encoding']));
   });
+  batchAnswerWrites(app);
 }
 
 /**
@@ -163,7 +165,6 @@ export async function createHttpServer(options: ServerOptions): Promise<App> {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  batchAnswerWrites(app);
   if (config.debugResponseDelayMs > 0) {
     // only deploy/test/lb.ts sets it: a slow instance for the least-connections run
     const delay = config.debugResponseDelayMs;
