@@ -158,17 +158,21 @@ export async function pendingOrdersWithCourses(db: Db, userId: string, courseIds
   return pendingWith(db, { userId, courseIds });
 }
 
+/** The user's order lines of these courses, each with its order. */
+const linesOfCourses = (db: Db, a: { userId: string; courseIds: readonly string[] }) =>
+  db
+    .selectFrom('commerce.order_lines')
+    .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
+    .where('commerce.order_lines.user_id', '=', a.userId)
+    .where(sql<boolean>`commerce.order_lines.course_id = any(${a.courseIds}::uuid[])`);
+
 const pendingWith = preparedStatement(
   'commerce.orders.pending-with-courses',
   (db: Db, a: { userId: string; courseIds: readonly string[] }) =>
-    db
-      .selectFrom('commerce.order_lines')
-      .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
+    linesOfCourses(db, a)
       .select(ORDER_COLUMNS.map((c) => `commerce.orders.${c}` as const))
       .distinct()
-      .where('commerce.order_lines.user_id', '=', a.userId)
-      .where('commerce.order_lines.pending', '=', true)
-      .where(sql<boolean>`commerce.order_lines.course_id = any(${a.courseIds}::uuid[])`),
+      .where('commerce.order_lines.pending', '=', true),
 );
 
 /** Courses of these the user bought and still holds: lines of paid or partly refunded orders. */
@@ -181,13 +185,9 @@ export async function paidCourseIds(db: Db, userId: string, courseIds: readonly 
 const paidOf = preparedStatement(
   'commerce.orders.paid-course-ids',
   (db: Db, a: { userId: string; courseIds: readonly string[] }) =>
-    db
-      .selectFrom('commerce.order_lines')
-      .innerJoin('commerce.orders', 'commerce.orders.id', 'commerce.order_lines.order_id')
+    linesOfCourses(db, a)
       .select('commerce.order_lines.course_id')
       .distinct()
-      .where('commerce.order_lines.user_id', '=', a.userId)
-      .where(sql<boolean>`commerce.order_lines.course_id = any(${a.courseIds}::uuid[])`)
       .where('commerce.orders.status', 'in', ['paid', 'partially_refunded'])
       // a line its succeeded refunds paid back in full was revoked (refunds.service): not owned
       .where((eb) =>

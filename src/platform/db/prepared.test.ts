@@ -206,8 +206,17 @@ describe('preparedStatement', () => {
       { note: null },
       { label: 'w', note: 'm' },
     ];
-    const seen = [];
-    for (const set of sets) seen.push(...(await update(db, { id, set })));
+    const seen: { label: string; price: number; note: string | null }[] = [];
+    await db.connection().execute(async (conn) => {
+      for (const set of sets) seen.push(...(await update(conn, { id, set })));
+      // four shapes prepared; the fifth and sixth ran unnamed
+      expect((await statementsOn(conn)).filter((n) => n.startsWith('test.items.update'))).toEqual([
+        'test.items.update',
+        'test.items.update/2',
+        'test.items.update/3',
+        'test.items.update/4',
+      ]);
+    });
     expect(seen).toEqual([
       { label: 'y', price: 1, note: null },
       { label: 'y', price: 2, note: null },

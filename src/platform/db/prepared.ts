@@ -21,8 +21,12 @@ export async function namedRows<Row, DB>(
   values: unknown[],
 ): Promise<Row[]> {
   const compiled = CompiledQuery.raw(text, values);
-  const named = name === undefined ? compiled : { ...compiled, sql: { name, text } as unknown as string };
-  return (await db.executeQuery<Row>(named)).rows;
+  return (await db.executeQuery<Row>(name === undefined ? compiled : asNamed(compiled, name))).rows;
+}
+
+/** The compiled query as pg's `{ name, text }` config in `sql`'s place (see `namedRows`). */
+function asNamed<Row>(compiled: CompiledQuery<Row>, name: string): CompiledQuery<Row> {
+  return { ...compiled, sql: { name, text: compiled.sql } as unknown as string };
 }
 
 /**
@@ -56,10 +60,9 @@ export function preparedStatement<DB, Args extends object, Row>(
       prepared = prepare(db, build, args, shapes.length === 0 ? name : `${name}/${shapes.length + 1}`);
       shapes.push(prepared);
     }
-    const { compiled, text, slots } = prepared;
+    const { named, slots } = prepared;
     const parameters = slots.map((slot) => (slot.path ? valueAt(args, slot.path) : slot.value));
-    const named = { ...compiled, sql: { name: prepared.name, text } as unknown as string, parameters };
-    return (await db.executeQuery<Row>(named)).rows;
+    return (await db.executeQuery<Row>({ ...named, parameters })).rows;
   };
 }
 
@@ -81,10 +84,9 @@ class Placeholder {
 }
 
 interface Prepared<Row> {
-  name: string;
   shape: Shape;
-  text: string;
-  compiled: CompiledQuery<Row>;
+  /** The compiled statement under its name; each call puts its own parameters in. */
+  named: CompiledQuery<Row>;
   /** Each parameter: an argument's value at `path`, or a constant of the statement. */
   slots: { path?: readonly string[]; value?: unknown }[];
 }
@@ -171,7 +173,7 @@ function prepare<DB, Args extends object, Row>(
     );
   }
   const slots = compiled.parameters.map((p) => (p instanceof Placeholder ? { path: p.path } : { value: p }));
-  return { name, shape: shapeOf(args), text: compiled.sql, compiled, slots };
+  return { shape: shapeOf(args), named: asNamed(compiled, name), slots };
 }
 
 /** Whether the statement's own answer (not a CTE's or a subquery's) includes a `*`. */
