@@ -52,6 +52,26 @@ const lockCourse = preparedStatement('catalog.courses.lock', (db: Db, { id }: { 
   db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', '=', id).forUpdate(),
 );
 
+/**
+ * What an order needs of a course, with its instructors' ids in their order: one statement, as
+ * it runs once per course of every order.
+ */
+export async function findCourseForSale(db: Db, id: string) {
+  const [row] = await readCourseForSale(db, { id });
+  return row;
+}
+
+const readCourseForSale = preparedStatement('catalog.courses.for-sale', (db: Db, { id }: { id: string }) =>
+  db
+    .selectFrom('catalog.courses as c')
+    .select(['c.id', 'c.title', 'c.owner_id', 'c.category_id', 'c.price_amount', 'c.currency', 'c.status'])
+    .select(
+      sql<string[]>`array(select ci.instructor_id from catalog.course_instructors ci
+        where ci.course_id = c.id order by ci.position)`.as('instructor_ids'),
+    )
+    .where('c.id', '=', id),
+);
+
 export function findCoursesByIds(db: Db, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', 'in', ids).execute();

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { findCourse, instructorsOfCourses } from './courses.queries.js';
+import { findCourseForSale } from './courses.queries.js';
 import type { CatalogTables, CourseStatus } from './tables.js';
 
 export interface CourseForSale {
@@ -22,14 +22,13 @@ export function createSalesService(deps: { db: Kysely<CatalogTables> }) {
   return {
     /** The current price, read from the primary so an order never sees an old one. */
     async forSale(courseId: string): Promise<CourseForSale | undefined> {
-      const row = await findCourse(db, courseId);
+      const row = await findCourseForSale(db, courseId);
       if (!row) return undefined;
-      const instructorIds = (await instructorsOfCourses(db, [courseId])).map((i) => i.id);
       return {
         id: row.id,
         title: row.title,
         ownerId: row.owner_id,
-        instructorIds,
+        instructorIds: row.instructor_ids,
         categoryId: row.category_id,
         price: { amount: row.price_amount, currency: row.currency },
         isFree: row.price_amount === 0,

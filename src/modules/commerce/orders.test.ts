@@ -23,12 +23,22 @@ describe('orders', () => {
       id: string;
       status: string;
       total: unknown;
-      lines: unknown[];
+      lines: { courseId: string; instructorIds: string[] }[];
       expiresAt: string;
     }>();
     expect(body.status).toBe('pending');
     expect(body.total).toEqual({ amount: 10000, currency: 'CNY' });
     expect(body.lines).toHaveLength(2);
+    // each line names the course's instructors as the catalog shows them
+    const shown = await t.kit.expectStatus<{ instructors: { id: string }[] }>(
+      200,
+      'GET',
+      `/api/v1/courses/${a}`,
+    );
+    expect(shown.instructors.length).toBeGreaterThan(0);
+    expect(body.lines.find((l) => l.courseId === a)?.instructorIds).toEqual(
+      shown.instructors.map((i) => i.id),
+    );
     expect(new Date(body.expiresAt).getTime() - t.clock().getTime()).toBe(30 * 60 * 1000);
 
     const again = await order(t, [b, a]);

@@ -31,7 +31,9 @@ export interface SandboxStore {
   /**
    * Change a payment as one step: `change` gets the record (undefined: unknown), edits it in
    * place and is kept; if it throws, nothing is. Changes of one payment take turns, so two
-   * refunds of a payment sent at once both stay (a read, then a separate write, lost one).
+   * refunds of a payment sent at once both stay (a read, then a separate write, lost one). A
+   * store may call `change` again with a fresher record when another change came first, so it
+   * must do nothing but edit the record and answer.
    */
   update<T>(paymentId: string, change: (payment: SandboxPayment | undefined) => T): Promise<T>;
 }
