@@ -52,25 +52,42 @@ export interface GrantKey {
 }
 
 /** True when the grant is new (a second grant from the same source changes nothing). */
+/**
+ * Add a grant and, with it, the learner's progress row for the course (kept when there is one):
+ * true when the grant is new. One statement, the progress row's insert fed by the grant's
+ * (nothing is inserted there when the grant already existed).
+ */
 export async function insertGrant(db: Db, key: GrantKey, at: Date, reason: string | null): Promise<boolean> {
   return (await insertGrantRow(db, { key, at, reason })).length > 0;
 }
 
 const insertGrantRow = preparedStatement(
-  'learning.grants.insert',
+  'learning.grants.insert-with-progress',
   (db: Db, { key, at, reason }: { key: GrantKey; at: Date; reason: string | null }) =>
     db
-      .insertInto('learning.grants')
-      .values({
-        user_id: key.userId,
-        course_id: key.courseId,
-        source: key.source,
-        source_id: key.sourceId,
-        reason,
-        granted_at: at,
-      })
-      .onConflict((oc) => oc.columns(['user_id', 'course_id', 'source', 'source_id']).doNothing())
-      .returning('user_id'),
+      .with('granted', (db) =>
+        db
+          .insertInto('learning.grants')
+          .values({
+            user_id: key.userId,
+            course_id: key.courseId,
+            source: key.source,
+            source_id: key.sourceId,
+            reason,
+            granted_at: at,
+          })
+          .onConflict((oc) => oc.columns(['user_id', 'course_id', 'source', 'source_id']).doNothing())
+          .returning(['user_id', 'course_id', 'granted_at']),
+      )
+      .with('progress', (db) =>
+        db
+          .insertInto('learning.course_progress')
+          .columns(['user_id', 'course_id', 'last_activity_at'])
+          .expression((eb) => eb.selectFrom('granted').select(['user_id', 'course_id', 'granted_at']))
+          .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing()),
+      )
+      .selectFrom('granted')
+      .select('user_id'),
 );
 
 /** True when there was such a grant. */
@@ -126,20 +143,3 @@ const grantedOf = preparedStatement(
 );
 
 /** The learner's row in "my learning", created with the first grant and kept across re-grants. */
-export async function ensureCourseProgress(
-  db: Db,
-  userId: string,
-  courseId: string,
-  at: Date,
-): Promise<void> {
-  await insertCourseProgress(db, { userId, courseId, at });
-}
-
-const insertCourseProgress = preparedStatement(
-  'learning.course-progress.ensure',
-  (db: Db, a: { userId: string; courseId: string; at: Date }) =>
-    db
-      .insertInto('learning.course_progress')
-      .values({ user_id: a.userId, course_id: a.courseId, last_activity_at: a.at })
-      .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing()),
-);

@@ -9,7 +9,6 @@ import type { CourseFacts } from './catalog-facts.js';
 import type { EntitlementCopy } from './entitlements.cache.js';
 import {
   deleteGrant,
-  ensureCourseProgress,
   type GrantKey,
   grantedCourseIds,
   hasGrant,
@@ -62,9 +61,7 @@ export function createEntitlementsService(deps: {
   }
 
   async function grant(trx: Trx, key: GrantKey, reason: string | null, at: Date): Promise<boolean> {
-    const added = await insertGrant(trx, key, at, reason);
-    if (!added) return false;
-    await ensureCourseProgress(trx, key.userId, key.courseId, at);
+    if (!(await insertGrant(trx, key, at, reason))) return false;
     await enqueue(trx, 'learning', [
       EntitlementGrantedEvent.create(key.courseId, {
         userId: key.userId,
