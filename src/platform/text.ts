@@ -39,8 +39,12 @@ export function matchForm(value: string): string {
   return value.normalize('NFKC').toLowerCase().replace(ALL_INVISIBLE, '');
 }
 
+// one segmenter for every call: it holds no state between segment() calls, and making one costs
+// more than segmenting a short text
+const graphemeSegmenter = new Intl.Segmenter();
+
 /** The start of a text, at most `max` graphemes, cut between graphemes (never inside an emoji). */
 export function excerpt(value: string, max = 200): string {
-  const graphemes = Array.from(new Intl.Segmenter().segment(value), (s) => s.segment);
+  const graphemes = Array.from(graphemeSegmenter.segment(value), (s) => s.segment);
   return graphemes.length <= max ? value : `${graphemes.slice(0, max - 1).join('')}…`;
 }

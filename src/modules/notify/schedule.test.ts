@@ -28,6 +28,21 @@ describe('quiet hours', () => {
       quietUntil(new Date('2026-03-01T02:00:00Z'), { start: 60, end: 60, timeZone: 'UTC' }),
     ).toBeUndefined();
   });
+  it('answers each zone in its own time when zones alternate, and for more zones than the kept formatters', () => {
+    const at = new Date('2026-03-01T15:30:00Z'); // 23:30 in Shanghai, 10:30 in New York, 15:30 in London
+    const inZone = (timeZone: string) => quietUntil(at, { ...overnight, timeZone })?.toISOString();
+    for (let round = 0; round < 3; round++) {
+      expect(inZone('Asia/Shanghai')).toBe('2026-03-01T23:00:00.000Z');
+      expect(inZone('America/New_York')).toBeUndefined();
+      expect(inZone('Europe/London')).toBeUndefined();
+    }
+    // ICU takes a zone's name in any letter case: 1,100 spellings of one zone, then the first again
+    const spellings = Array.from({ length: 1100 }, (_, i) =>
+      Array.from('asia/shanghai', (c, j) => ((i >> j) & 1 ? c.toUpperCase() : c)).join(''),
+    );
+    for (const zone of new Set(spellings)) expect(inZone(zone)).toBe('2026-03-01T23:00:00.000Z');
+    expect(inZone('America/New_York')).toBeUndefined();
+  });
 });
 
 describe('templates', () => {

@@ -248,14 +248,21 @@ function amount(value: unknown, currency: unknown, locale: Locale): string {
   }
 }
 
+// made once per locale: an Intl.DateTimeFormat costs ~100 µs to make and ~1 µs to use
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+function dateFormat(locale: Locale): Intl.DateTimeFormat {
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    dateFormats.set(locale, format);
+  }
+  return format;
+}
+
 function when(value: unknown, locale: Locale): string {
   const date = typeof value === 'string' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) return '';
-  return (
-    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(
-      date,
-    ) + ' UTC'
-  );
+  return `${dateFormat(locale).format(date)} UTC`;
 }
 
 /** The variables of a kind's template, formatted for the locale (money, dates) but not escaped. */
