@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Updateable } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import { keyset } from '../../platform/http/pagination.js';
 import type { Channel, DeliveryStatus, NotifyTables } from './tables.js';
 
@@ -35,8 +36,14 @@ export async function logDeliveries(
 }
 
 /** The delivery with what sending it needs. */
-export function findDelivery(db: Db, id: string) {
-  return db
+export async function findDelivery(db: Db, id: string) {
+  const [row] = await deliveryById(db, { id });
+  return row;
+}
+
+// each delivery runs these once or twice: built once, run as named statements (prepared.ts)
+const deliveryById = preparedStatement('notify.deliveries.find', (db: Db, { id }: { id: string }) =>
+  db
     .selectFrom('notify.deliveries as d')
     .innerJoin('notify.notifications as n', 'n.id', 'd.notification_id')
     .select([
@@ -53,45 +60,80 @@ export function findDelivery(db: Db, id: string) {
       'n.payload',
       'n.id as notification_id',
     ])
-    .where('d.id', '=', id)
-    .executeTakeFirst();
-}
+    .where('d.id', '=', id),
+);
 
 /**
  * Take the delivery for one try: only from a sendable state and only if nobody took it since it
  * was read (the attempt count moves), so two jobs for one delivery never both send.
  */
 export async function claimDelivery(db: Db, id: string, seenAttempts: number, at: Date): Promise<boolean> {
-  const row = await db
-    .updateTable('notify.deliveries')
-    .set({ attempts: seenAttempts + 1, updated_at: at })
-    .where('id', '=', id)
-    .where('attempts', '=', seenAttempts)
-    .where('status', 'in', ['queued', 'failed'])
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await claimRow(db, { id, seenAttempts, next: seenAttempts + 1, at })).length > 0;
 }
 
+const claimRow = preparedStatement(
+  'notify.deliveries.claim',
+  (db: Db, a: { id: string; seenAttempts: number; next: number; at: Date }) =>
+    db
+      .updateTable('notify.deliveries')
+      .set({ attempts: a.next, updated_at: a.at })
+      .where('id', '=', a.id)
+      .where('attempts', '=', a.seenAttempts)
+      .where('status', 'in', ['queued', 'failed'])
+      .returning('id'),
+);
+
+/** Set a delivery's status and log the change: one statement (the log row fed by the update's). */
 export async function setDeliveryStatus(
   db: Db,
   id: string,
   status: DeliveryStatus,
   fields: { reason?: string | null; at: Date; resetAttempts?: boolean },
 ) {
-  await db
-    .updateTable('notify.deliveries')
-    .set({
+  await setStatusRow(db, {
+    id,
+    set: {
       status,
       updated_at: fields.at,
       ...(fields.reason !== undefined ? { last_error: fields.reason } : {}),
       ...(status === 'sent' ? { sent_at: fields.at } : {}),
       ...(fields.resetAttempts ? { attempts: 0 } : {}),
-    })
-    .where('id', '=', id)
-    .execute();
-  await logDeliveries(db, [{ delivery_id: id, status, reason: fields.reason ?? null }], fields.at);
+    },
+    status,
+    reason: fields.reason ?? null,
+    at: fields.at,
+  });
 }
+
+const setStatusRow = preparedStatement(
+  'notify.deliveries.set-status',
+  (
+    db: Db,
+    a: {
+      id: string;
+      set: Updateable<NotifyTables['notify.deliveries']>;
+      status: DeliveryStatus;
+      reason: string | null;
+      at: Date;
+    },
+  ) =>
+    db
+      .with('changed', (db) =>
+        db.updateTable('notify.deliveries').set(a.set).where('id', '=', a.id).returning('id'),
+      )
+      .insertInto('notify.delivery_log')
+      .columns(['delivery_id', 'status', 'reason', 'at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('changed')
+          .select([
+            'changed.id',
+            sql<string>`${a.status}::text`.as('status'),
+            sql<string | null>`${a.reason}::text`.as('reason'),
+            sql<Date>`${a.at}::timestamptz`.as('at'),
+          ]),
+      ),
+);
 
 /** Sent to this recipient on this channel since `since`, and the oldest of those sends. */
 export async function sentSince(db: Db, recipientId: string, channel: Channel, since: Date) {

@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import type { NotifyTables, RecipientTable } from './tables.js';
 
 type Db = Kysely<NotifyTables>;
@@ -13,9 +14,28 @@ export async function findPreferences(db: Db, userIds: string[], kinds: string[]
     .execute();
 }
 
-export function findRecipient(db: Db, userId: string) {
-  return db.selectFrom('notify.recipients').selectAll().where('user_id', '=', userId).executeTakeFirst();
+export async function findRecipient(db: Db, userId: string) {
+  const [row] = await recipientById(db, { userId });
+  return row;
 }
+
+const RECIPIENT_COLUMNS = [
+  'user_id',
+  'email',
+  'display_name',
+  'phone',
+  'locale',
+  'roles',
+  'quiet_start',
+  'quiet_end',
+  'time_zone',
+  'updated_at',
+] as const satisfies readonly (keyof RecipientTable)[];
+
+// read for every delivery and every inbox request: built once, run as a named statement
+const recipientById = preparedStatement('notify.recipients.find', (db: Db, { userId }: { userId: string }) =>
+  db.selectFrom('notify.recipients').select(RECIPIENT_COLUMNS).where('user_id', '=', userId),
+);
 
 export async function findRecipients(db: Db, userIds: string[]) {
   if (userIds.length === 0) return [];
