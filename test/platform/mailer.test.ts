@@ -75,4 +75,14 @@ describe('mailer', () => {
     const stored = JSON.parse(await readFile(path.join(folder, `${id}.json`), 'utf8'));
     expect(stored).toMatchObject({ to: 'a@example.com', subject: 'Verify your email', text: 'link' });
   });
+
+  it('makes the outbox folder when it is missing, also after someone removed it', async () => {
+    const nested = path.join(folder, 'not-yet', 'mail');
+    const mailer = createMailer({ from: 'Lectern <no-reply@lectern.test>', outboxDir: nested, logger });
+    const first = await mailer.send({ to: 'a@example.com', subject: 'One', text: '1' });
+    expect(await readdir(nested)).toEqual([`${first.id}.json`]);
+    await rm(path.join(folder, 'not-yet'), { recursive: true });
+    const second = await mailer.send({ to: 'a@example.com', subject: 'Two', text: '2' });
+    expect(await readdir(nested)).toEqual([`${second.id}.json`]);
+  });
 });
