@@ -28,6 +28,8 @@ export interface AnalyticsTest {
     publisher: 'identity' | 'catalog' | 'commerce' | 'learning' | 'community',
     definition: EventDefinition<string, S>,
     data: Static<S>,
+    /** When the event happened, if not now (an old event delivered late). */
+    occurredAt?: Date,
   ): Promise<void>;
   /** POST a batch; `as` a caller, or anonymous with a client id. */
   send(events: unknown[], as: Caller | { clientId: string }): ReturnType<Kit['request']>;
@@ -72,8 +74,15 @@ export async function startAnalytics(
     clock,
     db,
     admin,
-    async emit(publisher, definition, data) {
-      await inTransaction(root, (trx) => enqueue(trx, publisher, [definition.create(randomUUID(), data)]));
+    async emit(publisher, definition, data, occurredAt) {
+      await inTransaction(root, async (trx) => {
+        const [event] = await enqueue(trx, publisher, [definition.create(randomUUID(), data)]);
+        // dated back in the same transaction: the relay only ever sees the older time
+        if (occurredAt && event) {
+          await sql`update ${sql.table(`${publisher}.outbox`)} set occurred_at = ${occurredAt}
+            where id = ${event.id}`.execute(trx);
+        }
+      });
       await kit.settle();
     },
     send(events, as) {

@@ -123,6 +123,11 @@ export async function disown(db: Db, userId: string, courseIds: string[]): Promi
     .execute();
 }
 
+/**
+ * Copy a course's facts from a catalog event that happened at `at`: true when they were taken,
+ * false when the copy already holds a later event's (the caller then leaves the event's other facts
+ * out too).
+ */
 export async function upsertCourse(
   db: Db,
   course: {
@@ -131,9 +136,10 @@ export async function upsertCourse(
     status: string;
     priceAmount: number;
     currency: string;
+    at: Date;
   },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const row = await db
     .insertInto('analytics.courses')
     .values({
       course_id: course.courseId,
@@ -141,20 +147,36 @@ export async function upsertCourse(
       status: course.status,
       price_amount: course.priceAmount,
       currency: course.currency,
+      facts_at: course.at,
     })
     .onConflict((oc) =>
-      oc.column('course_id').doUpdateSet({
-        ...(course.title === undefined ? {} : { title: course.title }),
-        status: course.status,
-        price_amount: course.priceAmount,
-        currency: course.currency,
-      }),
+      oc
+        .column('course_id')
+        .doUpdateSet({
+          ...(course.title === undefined ? {} : { title: course.title }),
+          status: course.status,
+          price_amount: course.priceAmount,
+          currency: course.currency,
+          facts_at: course.at,
+        })
+        .where(newerFacts(course.at)),
     )
-    .execute();
+    .returning('course_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
-export async function setCourseStatus(db: Db, courseId: string, status: string): Promise<void> {
-  await db.updateTable('analytics.courses').set({ status }).where('course_id', '=', courseId).execute();
+/** The stored facts are older than `at` (or of unknown age): an event at `at` may replace them. */
+const newerFacts = (at: Date) =>
+  sql<boolean>`(analytics.courses.facts_at is null or analytics.courses.facts_at <= ${at})`;
+
+export async function setCourseStatus(db: Db, courseId: string, status: string, at: Date): Promise<void> {
+  await db
+    .updateTable('analytics.courses')
+    .set({ status, facts_at: at })
+    .where('course_id', '=', courseId)
+    .where(newerFacts(at))
+    .execute();
 }
 
 /** The course's category (null: none), as its latest catalog event tells it. */

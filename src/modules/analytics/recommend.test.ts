@@ -207,6 +207,39 @@ describe('recommendations', () => {
     expect((await forYou(otherTeacher)).map((r) => r[0])).not.toContain('D2');
   });
 
+  it('keeps the newer facts when an older catalog event arrives after them (a redelivery)', async () => {
+    const id = courses.P3 as string;
+    const facts = async () => ({
+      status: (
+        await t.db
+          .selectFrom('analytics.courses')
+          .select('status')
+          .where('course_id', '=', id)
+          .executeTakeFirst()
+      )?.status,
+      tags: await t.count('course_tags', `course_id = '${id}'`),
+    });
+    const before = await facts();
+    expect(before).toEqual({ status: 'published', tags: 2 });
+    await t.emit(
+      'catalog',
+      CourseUpdatedEvent,
+      {
+        courseId: id,
+        ownerId: teacher.id,
+        status: 'in_review',
+        changes: ['tags'],
+        priceAmount: 9900,
+        currency: 'CNY',
+        title: 'P3',
+        categoryId: null,
+        tags: [],
+      },
+      new Date('2020-01-01T00:00:00.000Z'),
+    );
+    expect(await facts()).toEqual(before);
+  });
+
   it('follows the catalog: a change of tags, category or title reaches the neighbours with its event', async () => {
     const learner = await t.kit.caller('learner');
     await t.emit('learning', EntitlementGrantedEvent, {

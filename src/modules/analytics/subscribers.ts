@@ -247,16 +247,19 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
             if (isUuid(event.data.id)) await upsertCategory(db, event.data.id, event.data.name);
             return;
           }
+          // an event older than the copy's facts (sent again after a failure) leaves them as they are
           case 'catalog.course.published': {
             const d = event.data;
             if (!isUuid(d.courseId)) return;
-            await upsertCourse(db, {
+            const taken = await upsertCourse(db, {
               courseId: d.courseId,
               title: d.title,
               status: 'published',
               priceAmount: d.priceAmount,
               currency: d.currency,
+              at: new Date(event.occurredAt),
             });
+            if (!taken) return;
             await copyCourseFacts(db, d.courseId, d);
             await addInstructors(db, d.courseId, [d.ownerId, ...d.instructorIds]);
             return;
@@ -264,19 +267,22 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
           case 'catalog.course.updated': {
             const d = event.data;
             if (!isUuid(d.courseId)) return;
-            await upsertCourse(db, {
+            const taken = await upsertCourse(db, {
               courseId: d.courseId,
               title: d.title,
               status: d.status,
               priceAmount: d.priceAmount,
               currency: d.currency,
+              at: new Date(event.occurredAt),
             });
+            if (!taken) return;
             await copyCourseFacts(db, d.courseId, d);
             await addInstructors(db, d.courseId, [d.ownerId]);
             return;
           }
           case 'catalog.course.archived': {
-            if (isUuid(event.data.courseId)) await setCourseStatus(db, event.data.courseId, 'archived');
+            if (isUuid(event.data.courseId))
+              await setCourseStatus(db, event.data.courseId, 'archived', new Date(event.occurredAt));
             return;
           }
           case 'catalog.course.instructor_added': {

@@ -48,6 +48,11 @@ export type AnalyticsTables = {
     tag_count: ColumnType<number, number | undefined, number>;
     price_amount: Big;
     currency: string;
+    /**
+     * When the catalog event whose facts the row holds happened (null: copied before this was
+     * kept); an older event arriving later (a redelivery) changes nothing.
+     */
+    facts_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   };
   'analytics.categories': { category_id: string; name: string };
   'analytics.course_tags': { course_id: string; tag: string };
