@@ -51,10 +51,9 @@ export interface GrantKey {
   sourceId: string;
 }
 
-/** True when the grant is new (a second grant from the same source changes nothing). */
 /**
  * Add a grant and, with it, the learner's progress row for the course (kept when there is one):
- * true when the grant is new. One statement, the progress row's insert fed by the grant's
+ * true when the grant is new (a second grant from the same source changes nothing). One statement, the progress row's insert fed by the grant's
  * (nothing is inserted there when the grant already existed).
  */
 export async function insertGrant(db: Db, key: GrantKey, at: Date, reason: string | null): Promise<boolean> {
@@ -141,5 +140,3 @@ const grantedOf = preparedStatement(
       .where('user_id', '=', a.userId)
       .where(sql<boolean>`course_id = any(${a.courseIds}::uuid[])`),
 );
-
-/** The learner's row in "my learning", created with the first grant and kept across re-grants. */

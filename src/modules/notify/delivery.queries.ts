@@ -68,22 +68,25 @@ const deliveryById = preparedStatement('notify.deliveries.find', (db: Db, { id }
  * was read (the attempt count moves), so two jobs for one delivery never both send.
  */
 export async function claimDelivery(db: Db, id: string, seenAttempts: number, at: Date): Promise<boolean> {
-  return (await claimRow(db, { id, seenAttempts, next: seenAttempts + 1, at })).length > 0;
+  return (await claimRow(db, { id, seenAttempts, at })).length > 0;
 }
 
 const claimRow = preparedStatement(
   'notify.deliveries.claim',
-  (db: Db, a: { id: string; seenAttempts: number; next: number; at: Date }) =>
+  (db: Db, a: { id: string; seenAttempts: number; at: Date }) =>
     db
       .updateTable('notify.deliveries')
-      .set({ attempts: a.next, updated_at: a.at })
+      .set({ attempts: sql<number>`attempts + 1`, updated_at: a.at })
       .where('id', '=', a.id)
       .where('attempts', '=', a.seenAttempts)
       .where('status', 'in', ['queued', 'failed'])
       .returning('id'),
 );
 
-/** Set a delivery's status and log the change: one statement (the log row fed by the update's). */
+/**
+ * Set a delivery's status and log the change: one statement, the log row taking its status and
+ * time from the updated row.
+ */
 export async function setDeliveryStatus(
   db: Db,
   id: string,
@@ -99,9 +102,7 @@ export async function setDeliveryStatus(
       ...(status === 'sent' ? { sent_at: fields.at } : {}),
       ...(fields.resetAttempts ? { attempts: 0 } : {}),
     },
-    status,
     reason: fields.reason ?? null,
-    at: fields.at,
   });
 }
 
@@ -112,26 +113,23 @@ const setStatusRow = preparedStatement(
     a: {
       id: string;
       set: Updateable<NotifyTables['notify.deliveries']>;
-      status: DeliveryStatus;
       reason: string | null;
-      at: Date;
     },
   ) =>
     db
       .with('changed', (db) =>
-        db.updateTable('notify.deliveries').set(a.set).where('id', '=', a.id).returning('id'),
+        db
+          .updateTable('notify.deliveries')
+          .set(a.set)
+          .where('id', '=', a.id)
+          .returning(['id', 'status', 'updated_at']),
       )
       .insertInto('notify.delivery_log')
       .columns(['delivery_id', 'status', 'reason', 'at'])
       .expression((eb) =>
         eb
           .selectFrom('changed')
-          .select([
-            'changed.id',
-            sql<string>`${a.status}::text`.as('status'),
-            sql<string | null>`${a.reason}::text`.as('reason'),
-            sql<Date>`${a.at}::timestamptz`.as('at'),
-          ]),
+          .select(['id', 'status', sql<string | null>`${a.reason}::text`.as('reason'), 'updated_at']),
       ),
 );
 

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * When outside messages go: retry backoff and quiet hours. Pure functions of the time handed in,
  * so tests pass a time instead of waiting.
@@ -48,17 +50,15 @@ const SHAPES = {
 /**
  * Formatters by shape and time zone, made once: making one costs ~80 µs (ICU loads the zone's
  * rules), using one ~2 µs, and every delivery asks for its recipient's local time. Zones come
- * from stored preferences; the spellings ICU accepts for one zone are many, so the map starts
- * over past a bound rather than grow with them.
+ * from stored preferences and ICU accepts many spellings of one zone, so the least recently used
+ * ones go past a bound.
  */
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-const MAX_ZONE_FORMATS = 1000;
+const zoneFormats = new LRUCache<string, Intl.DateTimeFormat>({ max: 1000 });
 function zoned(timeZone: string, shape: keyof typeof SHAPES): Intl.DateTimeFormat {
   const key = `${shape} ${timeZone}`;
   let format = zoneFormats.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat('en', { timeZone, ...SHAPES[shape] });
-    if (zoneFormats.size >= MAX_ZONE_FORMATS) zoneFormats.clear();
     zoneFormats.set(key, format);
   }
   return format;
