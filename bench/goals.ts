@@ -30,6 +30,11 @@ export interface GoalInput {
    * goal whose answers are larger than the reference's.
    */
   ceilings?: Record<string, number> | undefined;
+  /**
+   * By scenario name: bare Fastify and pg doing the least that scenario's route must do
+   * (bench/bare-pg.ts), for the goals PostgreSQL decides. No route of Lectern beats it here.
+   */
+  floors?: Record<string, Measurement> | undefined;
 }
 
 interface RatioGoal {
@@ -108,6 +113,17 @@ function ceilingOf(input: GoalInput, scenario: string): string {
   return '';
 }
 
+/** The floor row measured after a goal's scenario, as the goals list words it ('' when unmeasured). */
+function floorOf(input: GoalInput, scenario: string, pgbenchTps?: number): string {
+  const floor = input.floors?.[scenario];
+  if (!floor || floor.error) return '';
+  if (floor.checkoutsPerSec !== undefined) {
+    const share = pgbenchTps ? ` = ${(floor.checkoutsPerSec / pgbenchTps).toFixed(2)}×` : '';
+    return ` (bare Fastify + pg doing the least of a checkout: ${floor.checkoutsPerSec.toFixed(0)} checkouts/s${share})`;
+  }
+  return ` (bare Fastify + pg running its statement: p99 ${floor.latencyMs.p99} ms at ${floor.reqPerSec.toFixed(0)} req/s)`;
+}
+
 /** The baselines a goal's ratio was taken against, when measured beside it ('' otherwise). */
 function besideOf(m: Measurement): string {
   const b = m.besideBaseline;
@@ -153,7 +169,7 @@ export function checkGoals(input: GoalInput): Goal[] {
     }
     const ratioMet = m.ratios.reqPerSec >= g.minRatio;
     const p99Met = g.maxP99Ms === undefined || m.latencyMs.p99 <= g.maxP99Ms;
-    const ceiling = g.minRatio > 0 ? ceilingOf(input, m.name) : '';
+    const ceiling = g.minRatio > 0 ? ceilingOf(input, m.name) : floorOf(input, m.name);
     goals.push({
       goal: wanted,
       measured: `${m.ratios.reqPerSec.toFixed(2)}× bare${besideOf(m)}, p99 ${m.latencyMs.p99} ms${ceiling}`,
@@ -194,7 +210,7 @@ export function checkGoals(input: GoalInput): Goal[] {
     const r = checkout.checkoutsPerSec / checkoutBase.tps;
     goals.push({
       goal: checkoutWanted,
-      measured: `${checkout.checkoutsPerSec.toFixed(1)} checkouts/s vs ${checkoutBase.words} = ${r.toFixed(2)}×`,
+      measured: `${checkout.checkoutsPerSec.toFixed(1)} checkouts/s vs ${checkoutBase.words} = ${r.toFixed(2)}×${floorOf(input, checkout.name, checkoutBase.tps)}`,
       met:
         r >= MIN_CHECKOUTS_TO_PGBENCH &&
         !checkout.flag?.startsWith('BROKEN') &&

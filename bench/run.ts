@@ -197,6 +197,43 @@ async function measureBare(
   return m;
 }
 
+/** The scenarios whose goal PostgreSQL decides, by the floor row (bench/bare-pg.ts) measured after each. */
+const FLOORS: { scenario: RegExp; kind: 'checkout' | 'reviews'; name: string }[] = [
+  {
+    scenario: /full checkouts/,
+    kind: 'checkout',
+    name: 'floor: bare Fastify + pg, the least a checkout writes',
+  },
+  {
+    scenario: /best first, uncached/,
+    kind: 'reviews',
+    name: "floor: bare Fastify + pg, the reviews page's statement",
+  },
+];
+
+/**
+ * The floor of a goal PostgreSQL decides: bare Fastify and pg doing the least its route must do,
+ * in a child process of its own on a scratch database (PostgreSQL runs only).
+ */
+async function measureFloor(
+  options: ReturnType<typeof parseOptions>,
+  floor: (typeof FLOORS)[number],
+): Promise<Measurement> {
+  const child = new Child(`bare-pg (${floor.kind})`, 'bare-pg.ts', 120_000, {
+    ...process.env,
+    BARE_PG: floor.kind,
+  });
+  try {
+    const ready = await child.ready;
+    const request = await child.prepare(`floor/${floor.kind}`);
+    const m = await measure(child, ready.port, floor.name, request, options);
+    m.loadAverage = round(os.loadavg()[0] ?? 0, 1);
+    return m;
+  } finally {
+    await child.stop();
+  }
+}
+
 /** The faster of two bare Fastify measurements: a slow moment must not flatter the ratios. */
 const fasterOf = (a: Measurement, b: Measurement): Measurement => (b.reqPerSec > a.reqPerSec ? b : a);
 
@@ -435,6 +472,8 @@ async function main(): Promise<void> {
   // round, between which it ran; a goal's row: those of its median round)
   const beside = new Map<Measurement, { before: Measurement; after: Measurement }>();
   const ceilings: { scenario: string; measurement: Measurement }[] = [];
+  // the floor rows, by the scenario each was measured after (FLOORS)
+  const floors: { scenario: string; measurement: Measurement }[] = [];
   let lastBare: Measurement | undefined;
   const bareNow = (why: string): Promise<Measurement> => {
     process.stderr.write(`bare Fastify (baseline, ${why})\n`);
@@ -468,6 +507,12 @@ async function main(): Promise<void> {
       const pgbenchAfter = pgbenchBefore === undefined ? undefined : await pgbenchNow(`after ${name}`);
       if (pgbenchBefore !== undefined && pgbenchAfter !== undefined) {
         pgbenchBeside.set(name, { before: pgbenchBefore, after: pgbenchAfter });
+      }
+      const floor = databaseUrl ? FLOORS.find((f) => f.scenario.test(name)) : undefined;
+      if (floor && !interrupted) {
+        process.stderr.write(`${floor.name}\n`);
+        const measured = await measureFloor(options, floor).catch((err: unknown) => failed(floor.name, err));
+        floors.push({ scenario: name, measurement: measured });
       }
       if (before && !interrupted) {
         // no ceiling row rather than a failed scenario when the answer cannot be had again
@@ -513,7 +558,8 @@ async function main(): Promise<void> {
   process.stderr.write('bare Fastify (baseline, end of the run)\n');
   const bareAtEnd = interrupted ? bareAtStart : await measureBare(options);
   const baseline = fasterOf(bareAtStart, bareAtEnd);
-  for (const m of [reference, ...ceilings.map((c) => c.measurement), ...scenarios]) {
+  const floorRows = floors.map((f) => f.measurement);
+  for (const m of [reference, ...ceilings.map((c) => c.measurement), ...floorRows, ...scenarios]) {
     const pair = beside.get(m);
     const base = pair ? fasterOf(pair.before, pair.after) : baseline;
     // a rate of events or a push delay is no share of bare Fastify's requests
@@ -530,7 +576,7 @@ async function main(): Promise<void> {
   }
 
   baseline.ratios = { reqPerSec: 1, p99: 1, cpu: 1, cpuUser: 1 };
-  const rows = [baseline, reference, ...ceilings.map((c) => c.measurement), ...scenarios];
+  const rows = [baseline, reference, ...ceilings.map((c) => c.measurement), ...floorRows, ...scenarios];
   const components = ready.components ?? {};
   const goals = checkGoals({
     scenarios,
@@ -542,6 +588,7 @@ async function main(): Promise<void> {
     pgbenchTps: pgbench?.tps,
     pgbenchBeside: Object.fromEntries(pgbenchBeside),
     referenceRatio: reference.ratios.reqPerSec ?? undefined,
+    floors: Object.fromEntries(floors.map((f) => [f.scenario, f.measurement])),
     ceilings: Object.fromEntries(
       ceilings.flatMap((c) =>
         c.measurement.ratios.reqPerSec === null ? [] : [[c.scenario, c.measurement.ratios.reqPerSec]],

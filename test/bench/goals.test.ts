@@ -120,4 +120,40 @@ describe('the goals of the bench', () => {
       '100.0 checkouts/s vs 3000 tps = 0.03×',
     );
   });
+
+  it('print the floor row beside the goals PostgreSQL decides, and judge them by their own figures', () => {
+    const CHECKOUTS = 'commerce/full checkouts (order → sandbox payment → pay → notification → paid)';
+    const REVIEWS =
+      'community/community reviews, 10,000 reviews, best first, uncached (signed-in reader, every page)';
+    const checkouts = { ...measured(CHECKOUTS, 0, 1_400), reqPerSec: 600, checkoutsPerSec: 200 };
+    const reviews = {
+      ...measured(REVIEWS, 0.07, 9_300),
+      latencyMs: { p50: 12, p90: 20, p99: 45, average: 13, max: 90 },
+    };
+    const checkoutFloor = { ...measured('floor: checkout', 0, 200), reqPerSec: 2_400, checkoutsPerSec: 800 };
+    const reviewsFloor = {
+      ...measured('floor: reviews', 0.09, 8_700),
+      reqPerSec: 4_406,
+      latencyMs: { p50: 10, p90: 14, p99: 19, average: 10, max: 40 },
+    };
+    const goals = checkGoals({
+      scenarios: [checkouts, reviews],
+      database: 'postgres',
+      peakRssMB: 200,
+      readySeconds: 2,
+      pgbenchTps: 2_000,
+      floors: { [CHECKOUTS]: checkoutFloor, [REVIEWS]: reviewsFloor },
+    });
+    const checkoutGoal = goals.find((g) => g.goal.startsWith('full checkouts'));
+    // a floor above the goal does not meet it for the route
+    expect(checkoutGoal).toMatchObject({ met: false });
+    expect(checkoutGoal?.measured).toBe(
+      '200.0 checkouts/s vs 2000 tps = 0.10× (bare Fastify + pg doing the least of a checkout: 800 checkouts/s = 0.40×)',
+    );
+    const reviewsGoal = goals.find((g) => g.goal.includes('uncached'));
+    expect(reviewsGoal).toMatchObject({ met: false });
+    expect(reviewsGoal?.measured).toBe(
+      '0.07× bare, p99 45 ms (bare Fastify + pg running its statement: p99 19 ms at 4406 req/s)',
+    );
+  });
 });

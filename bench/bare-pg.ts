@@ -1,0 +1,285 @@
+// The floor of the two goals PostgreSQL decides (issue 10's checkouts, issue 13's uncached
+// reviews): bare Fastify and pg doing the least the goal's route must do, on a scratch database of
+// its own on the run's PostgreSQL, created here and dropped on stop. No token, no rate limit, no
+// log, no idempotency, no event consumer, no provider: what is left is HTTP, the pg driver and the
+// statements. A Lectern route cannot beat its row on this machine; how far below it the route
+// sits is what Lectern's own work costs.
+//
+// BARE_PG=checkout: the bench's three checkout requests on the same paths. The order and its line
+// in one transaction; the payment attempt; then, as the provider's notification would, the order
+// and payment locked, the payment and the order paid with the transition row, the sale's three
+// postings and the outbox row in one transaction.
+// BARE_PG=reviews: the reviews page's statement (`listVisibleReviews`, best first, a signed-in
+// reader) on 10,000 generated reviews, a pool of 500 pages, each row's JSON joined into the page.
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { childControl, fatal } from './child.js';
+import type { BenchRequest } from './protocol.js';
+
+const KIND = process.env.BARE_PG === 'reviews' ? 'reviews' : 'checkout';
+const SCENARIO = `floor/${KIND}`;
+/** Checkouts' buyers: more than 50 connections complete in warm-up and measurement at ~1k/s. */
+const BUYERS = 40_000;
+const REVIEWS = 10_000;
+const PAGE = 20;
+
+const adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) fatal(new Error('bare-pg needs DATABASE_URL'));
+const name = `lectern_floor_${randomBytes(4).toString('hex')}`;
+const url = new URL(adminUrl);
+url.pathname = `/${name}`;
+let pool: pg.Pool | undefined;
+
+async function admin(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function inTransaction(p: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await p.connect();
+  try {
+    await client.query('begin');
+    await work(client);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const CHECKOUT_SCHEMA = `
+  create table orders (id uuid primary key, learner_id uuid not null, status text not null,
+    total bigint not null, currency text not null, created_at timestamptz not null default now(),
+    paid_at timestamptz);
+  create table order_lines (order_id uuid not null references orders, course_id uuid not null,
+    amount bigint not null, primary key (order_id, course_id));
+  create table payments (id uuid primary key, order_id uuid not null references orders,
+    status text not null, amount bigint not null, provider_txn_id text unique,
+    created_at timestamptz not null default now());
+  create table order_transitions (id bigserial primary key, order_id uuid not null, from_status text,
+    to_status text not null, actor text not null, at timestamptz not null default now());
+  create table postings (id bigserial primary key, journal text not null, account text not null,
+    amount bigint not null);
+  create table outbox (id uuid primary key, type text not null, payload jsonb not null,
+    created_at timestamptz not null default now(), published_at timestamptz);`;
+
+function checkoutRoutes(app: FastifyInstance, p: pg.Pool): void {
+  const run = (client: pg.ClientBase | pg.Pool, statement: string, text: string, values: unknown[]) =>
+    client.query({ name: statement, text, values });
+  app.post<{ Body: { courseIds: string[] } }>('/api/v1/orders', async (request, reply) => {
+    const id = randomUUID();
+    await inTransaction(p, async (client) => {
+      await run(
+        client,
+        'order',
+        `insert into orders (id, learner_id, status, total, currency) values ($1, $2, 'pending', 9900, 'CNY')`,
+        [id, randomUUID()],
+      );
+      await run(
+        client,
+        'line',
+        'insert into order_lines (order_id, course_id, amount) values ($1, $2, 9900)',
+        [id, request.body.courseIds[0]],
+      );
+    });
+    return reply.status(201).send({ id });
+  });
+  app.post<{ Params: { id: string } }>('/api/v1/orders/:id/payments', async (request, reply) => {
+    const id = randomUUID();
+    await run(
+      p,
+      'payment',
+      `insert into payments (id, order_id, status, amount) values ($1, $2, 'pending', 9900)`,
+      [id, request.params.id],
+    );
+    return reply.status(201).send({ id });
+  });
+  app.post<{ Params: { id: string } }>('/api/v1/sandbox/pay/:id', async (request, reply) => {
+    await inTransaction(p, async (client) => {
+      const { rows } = await run(
+        client,
+        'lock',
+        `select o.id, o.status from payments p join orders o on o.id = p.order_id where p.id = $1
+           for update of o, p`,
+        [request.params.id],
+      );
+      const order = rows[0] as { id: string; status: string } | undefined;
+      if (order?.status !== 'pending') return;
+      await run(
+        client,
+        'paid-payment',
+        `update payments set status = 'succeeded', provider_txn_id = $2 where id = $1`,
+        [request.params.id, randomUUID()],
+      );
+      await run(
+        client,
+        'paid-order',
+        `with o as (update orders set status = 'paid', paid_at = now() where id = $1 returning id)
+         insert into order_transitions (order_id, from_status, to_status, actor)
+         select id, 'pending', 'paid', 'provider' from o`,
+        [order.id],
+      );
+      await run(
+        client,
+        'journal',
+        `insert into postings (journal, account, amount)
+         values ($1, 'provider_clearing', 9900), ($1, 'platform_revenue', -2970), ($1, 'instructor_payable', -6930)`,
+        [`sale:${order.id}`],
+      );
+      await run(
+        client,
+        'event',
+        `insert into outbox (id, type, payload) values ($1, 'commerce.order.paid', $2)`,
+        [randomUUID(), { orderId: order.id }],
+      );
+    });
+    return reply.status(204).send();
+  });
+}
+
+const REVIEWS_SCHEMA = `
+  create table members (user_id uuid primary key, display_name text not null);
+  create table reviews (id uuid primary key, course_id uuid not null, author_id uuid not null,
+    rating int not null, body text not null, verified boolean not null, status text not null,
+    up_votes int not null, down_votes int not null, wilson double precision not null,
+    reply_status text, reply_body text, reply_author_id uuid, replied_at timestamptz,
+    created_at timestamptz not null, updated_at timestamptz not null);
+  create index reviews_best_idx on reviews (course_id, wilson desc, id desc) where status = 'visible';
+  create table review_votes (review_id uuid not null, user_id uuid not null, helpful boolean not null,
+    primary key (review_id, user_id));`;
+
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+// the page statement of reviews.queries.ts (best first, a signed-in reader, after a cursor)
+const REVIEWS_PAGE = `select r.id, r.wilson as after, format(
+    '{"id":"%s","courseId":"%s","author":{"id":"%s","displayName":%s},"rating":%s,"body":%s,'
+      '"verified":%s,"status":%s,"votes":{"helpful":%s,"unhelpful":%s,"score":%s,"mine":%s},'
+      '"reply":%s,"createdAt":"%s","updatedAt":"%s"}',
+    r.id, r.course_id, r.author_id,
+    coalesce(to_json((select m.display_name from members m where m.user_id = r.author_id))::text, 'null'),
+    r.rating, to_json(r.body), r.verified::text, to_json(r.status),
+    r.up_votes, r.down_votes, r.wilson,
+    coalesce((select v.helpful from review_votes v where v.review_id = r.id and v.user_id = $2)::text, 'null'),
+    case when r.reply_status = 'visible' and r.reply_body is not null and r.reply_author_id is not null
+        and r.replied_at is not null
+      then format('{"body":%s,"authorId":"%s","status":%s,"repliedAt":"%s"}',
+        to_json(r.reply_body), r.reply_author_id, to_json(r.reply_status), ${iso('r.replied_at')})
+      else 'null' end,
+    ${iso('r.created_at')}, ${iso('r.updated_at')}) as review
+  from reviews r
+  where r.course_id = $1 and r.status = 'visible' and (r.wilson, r.id) < ($3, $4)
+  order by r.wilson desc, r.id desc
+  limit ${PAGE + 1}`;
+
+interface PageRow {
+  id: string;
+  after: number;
+  review: string;
+}
+
+async function reviewsData(p: pg.Pool): Promise<{ courseId: string; readerId: string }> {
+  const courseId = randomUUID();
+  const readerId = randomUUID();
+  await p.query(
+    `insert into members (user_id, display_name) select gen_random_uuid(), 'Learner ' || g from generate_series(1, $1) g`,
+    [REVIEWS],
+  );
+  await p.query(
+    `insert into reviews (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson,
+       created_at, updated_at)
+     select gen_random_uuid(), $1, user_id, 1 + (random() * 4)::int, 'Review by ' || display_name || ', clear.',
+       true, 'visible', (random() * 50)::int, (random() * 10)::int, random(), now() - random() * interval '300 days', now()
+     from members`,
+    [courseId],
+  );
+  await p.query('analyze');
+  return { courseId, readerId };
+}
+
+function reviewsRoutes(app: FastifyInstance, p: pg.Pool, ids: { courseId: string; readerId: string }) {
+  app.get<{ Querystring: { cursor: string } }>(
+    '/api/v1/courses/:courseId/reviews',
+    async (request, reply) => {
+      const [after, id] = JSON.parse(Buffer.from(request.query.cursor, 'base64url').toString()) as [
+        number,
+        string,
+      ];
+      const { rows } = await p.query<PageRow>({
+        name: 'page',
+        text: REVIEWS_PAGE,
+        values: [ids.courseId, ids.readerId, after, id],
+      });
+      const page = rows.slice(0, PAGE);
+      const last = page[page.length - 1];
+      const next =
+        rows.length > PAGE && last
+          ? Buffer.from(JSON.stringify([last.after, last.id])).toString('base64url')
+          : null;
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`{"data":[${page.map((r) => r.review).join(',')}],"nextCursor":${JSON.stringify(next)}}`);
+    },
+  );
+}
+
+/** The 500 pages' cursors, walked in order (the first page's cursor sorts before every row). */
+async function reviewPaths(p: pg.Pool, ids: { courseId: string; readerId: string }): Promise<string[]> {
+  const paths: string[] = [];
+  let cursor: [number, string] = [2, 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+  for (let i = 0; i < REVIEWS / PAGE; i++) {
+    const encoded = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+    paths.push(`/api/v1/courses/${ids.courseId}/reviews?sort=best&cursor=${encoded}`);
+    const { rows } = await p.query<PageRow>(REVIEWS_PAGE, [ids.courseId, ids.readerId, ...cursor]);
+    const last = rows[PAGE - 1];
+    if (!last) break;
+    cursor = [last.after, last.id];
+  }
+  return paths;
+}
+
+const app = Fastify({ logger: false });
+let request: BenchRequest | undefined;
+const control = childControl({
+  prepare: (scenario) =>
+    request && scenario === SCENARIO
+      ? Promise.resolve(request)
+      : Promise.reject(new Error(`no scenario ${scenario}`)),
+  async stop() {
+    await app.close();
+    await pool?.end();
+    await admin(`drop database if exists ${name} with (force)`);
+  },
+});
+
+try {
+  await admin(`create database ${name}`);
+  pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
+  // an idle connection's end when the database is dropped at stop is expected, not a crash
+  pool.on('error', () => undefined);
+  if (KIND === 'checkout') {
+    await pool.query(CHECKOUT_SCHEMA);
+    checkoutRoutes(app, pool);
+    const buyers = Array.from({ length: BUYERS }, () => ({ authorization: '', courseId: randomUUID() }));
+    request = { method: 'POST', path: '/api/v1/orders', checkout: { buyers } };
+  } else {
+    await pool.query(REVIEWS_SCHEMA);
+    const ids = await reviewsData(pool);
+    reviewsRoutes(app, pool, ids);
+    const paths = await reviewPaths(pool, ids);
+    request = { path: `/api/v1/courses/${ids.courseId}/reviews (best, every page)`, paths };
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no TCP address');
+  control.ready({ port: address.port, scenarios: [SCENARIO] });
+} catch (err) {
+  await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
+  fatal(err);
+}
