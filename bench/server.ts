@@ -191,7 +191,10 @@ try {
     undefined,
     loadModuleSettings({ ANALYTICS_INGEST_BATCHES_PER_MINUTE: '1000000', ...process.env }),
   );
-  lectern = await buildApp(platform, modules, { keys, worker: true });
+  // BENCH_WORKER=false: no outbox relay, event consumer or job here, so a scenario measures its
+  // requests alone (the outbox fills and nothing settles: set BENCH_SETTLE=false too)
+  const worker = process.env.BENCH_WORKER !== 'false';
+  lectern = await buildApp(platform, modules, { keys, worker });
   const appReady = since();
   for (const module of modules) await module.seed?.();
   const seeded = since();
@@ -201,7 +204,7 @@ try {
   // seeding leaves a backlog (each module's outbox, the subscribers' work, mail jobs) that runs
   // for tens of seconds after it returns; scenarios measured meanwhile measure that backlog too
   const settled =
-    process.env.BENCH_SETTLE === 'false'
+    process.env.BENCH_SETTLE === 'false' || !worker
       ? null
       : await settle(
           platform,
