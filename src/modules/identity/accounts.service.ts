@@ -24,10 +24,10 @@ import type { Tokens } from './tokens.service.js';
 import type { Role } from './permissions.js';
 import {
   findUserByEmail,
+  findProfile,
   findUserById,
   insertUser,
   insertUserUnlessTaken,
-  isMfaEnabled,
   markEmailVerified,
   normalizeEmail,
   updateUser,
@@ -62,9 +62,9 @@ export function createAccounts(deps: {
     (await cache.incr(`identity:mail:${kind}:${sha256(email).slice(0, 32)}`, 3600)) <= MAILS_PER_HOUR;
 
   async function view(userId: string): Promise<UserView> {
-    const row = await findUserById(db, userId);
+    const row = await findProfile(db, userId);
     if (!row) throw IdentityErrors.userNotFound();
-    return toUserView(row, await isMfaEnabled(db, userId));
+    return toUserView(row, Boolean(row.mfa_enabled));
   }
 
   /** Change what others show of a user, and say so: the catalog keeps a copy for course pages. */

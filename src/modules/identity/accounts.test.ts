@@ -811,6 +811,9 @@ describe('two-factor authentication', () => {
         enrolmentPending: true,
         recoveryCodesRemaining: 0,
       });
+      // an enrolment not yet confirmed is no second factor on the profile either
+      const mePending = await t.app.app.inject({ method: 'GET', url: '/api/v1/me', headers: auth });
+      expect(mePending.json()).toMatchObject({ id: user.id, mfaEnabled: false });
 
       const bad = await post(
         '/api/v1/me/mfa/totp/confirm',
@@ -834,6 +837,8 @@ describe('two-factor authentication', () => {
         enrolmentPending: false,
         recoveryCodesRemaining: 10,
       });
+      const meAfter = await t.app.app.inject({ method: 'GET', url: '/api/v1/me', headers: auth });
+      expect(meAfter.json()).toMatchObject({ id: user.id, email: 'qr@example.com', mfaEnabled: true });
       const again = await post('/api/v1/me/mfa/totp/enroll', { password: user.password }, auth);
       expect(again.statusCode).toBe(409);
     });

@@ -9,7 +9,21 @@ export type UserView = Static<typeof User>;
 export type AdminUserView = Static<typeof AdminUser>;
 export type InstructorApplicationView = Static<typeof Application>;
 
-export const toUserView = (row: UserRow, mfaEnabled: boolean): UserView => ({
+/** The columns a profile shows; a whole user row has them too. */
+type ProfileRow = Pick<
+  UserRow,
+  | 'id'
+  | 'email'
+  | 'display_name'
+  | 'email_verified_at'
+  | 'roles'
+  | 'status'
+  | 'headline'
+  | 'bio'
+  | 'created_at'
+>;
+
+export const toUserView = (row: ProfileRow, mfaEnabled: boolean): UserView => ({
   id: row.id,
   email: row.email,
   displayName: row.display_name,
