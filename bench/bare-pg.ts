@@ -9,13 +9,15 @@
 // in one transaction; the payment attempt; then, as the provider's notification would, the order
 // and payment locked, the payment and the order paid with the transition row, the sale's three
 // postings and the outbox row in one transaction.
-// BARE_PG=reviews: the reviews page's statement (`listVisibleReviews`, best first, a signed-in
-// reader) on 10,000 generated reviews, a pool of 500 pages, each row's JSON joined into the page.
-import { randomBytes, randomUUID } from 'node:crypto';
+// BARE_PG=reviews: the reviews page's statement (`reviewsPageText`, as `listVisibleReviews` runs it,
+// best first, a signed-in reader) on 10,000 generated reviews, a pool of 500 pages, each row's JSON joined into the page.
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { childControl, fatal } from './child.js';
 import type { BenchRequest } from './protocol.js';
+import { type ScratchDatabase, scratchDatabase } from './scratch-database.js';
+import { reviewsPageText } from '../src/modules/community/reviews.queries.js';
 
 const KIND = process.env.BARE_PG === 'reviews' ? 'reviews' : 'checkout';
 const SCENARIO = `floor/${KIND}`;
@@ -26,20 +28,8 @@ const PAGE = 20;
 
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) fatal(new Error('bare-pg needs DATABASE_URL'));
-const name = `lectern_floor_${randomBytes(4).toString('hex')}`;
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
+let scratch: ScratchDatabase | undefined;
 let pool: pg.Pool | undefined;
-
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function inTransaction(p: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const client = await p.connect();
@@ -145,38 +135,21 @@ function checkoutRoutes(app: FastifyInstance, p: pg.Pool): void {
   });
 }
 
+// the tables and columns the page's statement reads, in the schema it names
 const REVIEWS_SCHEMA = `
-  create table members (user_id uuid primary key, display_name text not null);
-  create table reviews (id uuid primary key, course_id uuid not null, author_id uuid not null,
+  create schema community;
+  create table community.members (user_id uuid primary key, display_name text not null);
+  create table community.reviews (id uuid primary key, course_id uuid not null, author_id uuid not null,
     rating int not null, body text not null, verified boolean not null, status text not null,
     up_votes int not null, down_votes int not null, wilson double precision not null,
     reply_status text, reply_body text, reply_author_id uuid, replied_at timestamptz,
     created_at timestamptz not null, updated_at timestamptz not null);
-  create index reviews_best_idx on reviews (course_id, wilson desc, id desc) where status = 'visible';
-  create table review_votes (review_id uuid not null, user_id uuid not null, helpful boolean not null,
-    primary key (review_id, user_id));`;
+  create index reviews_best_idx on community.reviews (course_id, wilson desc, id desc) where status = 'visible';
+  create table community.review_votes (review_id uuid not null, user_id uuid not null,
+    helpful boolean not null, primary key (review_id, user_id));`;
 
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-// the page statement of reviews.queries.ts (best first, a signed-in reader, after a cursor)
-const REVIEWS_PAGE = `select r.id, r.wilson as after, format(
-    '{"id":"%s","courseId":"%s","author":{"id":"%s","displayName":%s},"rating":%s,"body":%s,'
-      '"verified":%s,"status":%s,"votes":{"helpful":%s,"unhelpful":%s,"score":%s,"mine":%s},'
-      '"reply":%s,"createdAt":"%s","updatedAt":"%s"}',
-    r.id, r.course_id, r.author_id,
-    coalesce(to_json((select m.display_name from members m where m.user_id = r.author_id))::text, 'null'),
-    r.rating, to_json(r.body), r.verified::text, to_json(r.status),
-    r.up_votes, r.down_votes, r.wilson,
-    coalesce((select v.helpful from review_votes v where v.review_id = r.id and v.user_id = $2)::text, 'null'),
-    case when r.reply_status = 'visible' and r.reply_body is not null and r.reply_author_id is not null
-        and r.replied_at is not null
-      then format('{"body":%s,"authorId":"%s","status":%s,"repliedAt":"%s"}',
-        to_json(r.reply_body), r.reply_author_id, to_json(r.reply_status), ${iso('r.replied_at')})
-      else 'null' end,
-    ${iso('r.created_at')}, ${iso('r.updated_at')}) as review
-  from reviews r
-  where r.course_id = $1 and r.status = 'visible' and (r.wilson, r.id) < ($3, $4)
-  order by r.wilson desc, r.id desc
-  limit ${PAGE + 1}`;
+// the route's statement itself (best first, a signed-in reader, after a cursor)
+const REVIEWS_PAGE = reviewsPageText('best', PAGE, { reader: true, after: true });
 
 interface PageRow {
   id: string;
@@ -188,15 +161,15 @@ async function reviewsData(p: pg.Pool): Promise<{ courseId: string; readerId: st
   const courseId = randomUUID();
   const readerId = randomUUID();
   await p.query(
-    `insert into members (user_id, display_name) select gen_random_uuid(), 'Learner ' || g from generate_series(1, $1) g`,
+    `insert into community.members (user_id, display_name) select gen_random_uuid(), 'Learner ' || g from generate_series(1, $1) g`,
     [REVIEWS],
   );
   await p.query(
-    `insert into reviews (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson,
+    `insert into community.reviews (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson,
        created_at, updated_at)
      select gen_random_uuid(), $1, user_id, 1 + (random() * 4)::int, 'Review by ' || display_name || ', clear.',
        true, 'visible', (random() * 50)::int, (random() * 10)::int, random(), now() - random() * interval '300 days', now()
-     from members`,
+     from community.members`,
     [courseId],
   );
   await p.query('analyze');
@@ -254,13 +227,13 @@ const control = childControl({
   async stop() {
     await app.close();
     await pool?.end();
-    await admin(`drop database if exists ${name} with (force)`);
+    await scratch?.drop();
   },
 });
 
 try {
-  await admin(`create database ${name}`);
-  pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
+  scratch = await scratchDatabase(adminUrl, 'lectern_floor');
+  pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
   // an idle connection's end when the database is dropped at stop is expected, not a crash
   pool.on('error', () => undefined);
   if (KIND === 'checkout') {
@@ -280,6 +253,6 @@ try {
   if (!address || typeof address === 'string') throw new Error('no TCP address');
   control.ready({ port: address.port, scenarios: [SCENARIO] });
 } catch (err) {
-  await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
+  await scratch?.drop().catch(() => undefined);
   fatal(err);
 }

@@ -2,11 +2,10 @@
 // same run on a scratch database of its own (created and dropped here): the baseline of the
 // learning module's progress-write goal.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { scratchDatabase } from './scratch-database.js';
 
 const run = promisify(execFile);
 
@@ -30,14 +29,9 @@ export interface PgbenchResult {
 export async function measurePgbench(databaseUrl: string, seconds = 10, clients = 8): Promise<PgbenchResult> {
   const binary = pgbenchBinary();
   if (!binary) throw new Error('pgbench not found under /usr/lib/postgresql/*/bin');
-  const name = `lectern_pgbench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
+  const scratch = await scratchDatabase(databaseUrl, 'lectern_pgbench');
   try {
-    await admin.query(`create database ${name}`);
-    const url = new URL(databaseUrl);
-    url.pathname = `/${name}`;
-    await run(binary, ['-i', '-q', url.toString()]);
+    await run(binary, ['-i', '-q', scratch.url]);
     const { stdout } = await run(binary, [
       '-T',
       String(seconds),
@@ -45,14 +39,13 @@ export async function measurePgbench(databaseUrl: string, seconds = 10, clients 
       String(clients),
       '-j',
       '2',
-      url.toString(),
+      scratch.url,
     ]);
     const match =
       /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout) ?? /tps = ([\d.]+)/.exec(stdout);
     if (!match?.[1]) throw new Error(`could not read pgbench's tps from: ${stdout}`);
     return { tps: Number(match[1]), clients, seconds };
   } finally {
-    await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
-    await admin.end();
+    await scratch.drop().catch(() => undefined);
   }
 }

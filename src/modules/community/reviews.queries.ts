@@ -100,23 +100,41 @@ export async function listVisibleReviews(
   cursor: string | undefined,
   readerId: string | undefined,
 ): Promise<ListedReview[]> {
+  const values: unknown[] = [courseId];
+  if (readerId !== undefined) values.push(readerId);
+  if (cursor) values.push(...decodeCursor(cursor, [ORDERS[sort].part, 'uuid'], sort));
+  const text = reviewsPageText(sort, limit, { reader: readerId !== undefined, after: cursor !== undefined });
+  const name =
+    limit === DEFAULT_PAGE_SIZE
+      ? `community.reviews.${sort}.${cursor ? 'after' : 'first'}.${readerId === undefined ? 'anyone' : 'reader'}`
+      : undefined;
+  return namedRows<ListedReview, CommunityTables>(db, name, text, values);
+}
+
+/**
+ * The text of `listVisibleReviews`'s statement, its parameters in this order: $1 the course, then
+ * the reader's id when `reader`, then the cursor's sort value and id when `after`. Also what the
+ * bench's floor row runs (bench/bare-pg.ts), so the two cannot drift apart.
+ */
+export function reviewsPageText(
+  sort: ReviewSort,
+  limit: number,
+  given: { reader: boolean; after: boolean },
+): string {
   // the limit goes into the SQL text: only the integers the route's schema lets through
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Error(`bad page size ${limit}`);
-  const { column, dir, part } = ORDERS[sort];
-  const values: unknown[] = [courseId];
-  const mine =
-    readerId === undefined
-      ? 'null::boolean'
-      : `(select v.helpful from community.review_votes v where v.review_id = r.id and v.user_id = $${values.push(readerId)})`;
-  let after = '';
-  if (cursor) {
-    const [value, id] = decodeCursor(cursor, [part, 'uuid'], sort);
-    after = `and (r.${column}, r.id) ${dir === 'asc' ? '>' : '<'} ($${values.push(value)}, $${values.push(id)})`;
-  }
+  const { column, dir } = ORDERS[sort];
+  let next = 2;
+  const mine = given.reader
+    ? `(select v.helpful from community.review_votes v where v.review_id = r.id and v.user_id = $${next++})`
+    : 'null::boolean';
+  const after = given.after
+    ? `and (r.${column}, r.id) ${dir === 'asc' ? '>' : '<'} ($${next++}, $${next++})`
+    : '';
   // strings go through to_json (JSON escaping), nullable values through coalesce (format
   // writes NULL as nothing), booleans as ::text (format writes a boolean as t or f); uuids,
   // integers, the float score and to_char's times are valid JSON as PostgreSQL writes them
-  const text = `select r.id, ${AFTER[column]} as after, format(
+  return `select r.id, ${AFTER[column]} as after, format(
         '{"id":"%s","courseId":"%s","author":{"id":"%s","displayName":%s},"rating":%s,"body":%s,'
           '"verified":%s,"status":%s,"votes":{"helpful":%s,"unhelpful":%s,"score":%s,"mine":%s},'
           '"reply":%s,"createdAt":"%s","updatedAt":"%s"}',
@@ -134,11 +152,6 @@ export async function listVisibleReviews(
     where r.course_id = $1 and r.status = 'visible' ${after}
     order by r.${column} ${dir}, r.id ${dir}
     limit ${limit + 1}`;
-  const name =
-    limit === DEFAULT_PAGE_SIZE
-      ? `community.reviews.${sort}.${cursor ? 'after' : 'first'}.${readerId === undefined ? 'anyone' : 'reader'}`
-      : undefined;
-  return namedRows<ListedReview, CommunityTables>(db, name, text, values);
 }
 
 /** A query of reviews (`r`) or comments (`c`) in one public order, one page plus one row after the cursor's row. */

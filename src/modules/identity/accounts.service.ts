@@ -64,7 +64,7 @@ export function createAccounts(deps: {
   async function view(userId: string): Promise<UserView> {
     const row = await findProfile(db, userId);
     if (!row) throw IdentityErrors.userNotFound();
-    return toUserView(row, Boolean(row.mfa_enabled));
+    return toUserView(row, row.mfa_enabled);
   }
 
   /** Change what others show of a user, and say so: the catalog keeps a copy for course pages. */

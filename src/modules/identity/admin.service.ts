@@ -75,7 +75,7 @@ export function createAdmin(deps: {
         rows,
         filter.limit,
         (r) => [r.created_at.toISOString(), r.id],
-        (r) => toAdminUserView(r, Boolean(r.mfa_enabled)),
+        (r) => toAdminUserView(r, r.mfa_enabled),
       );
     },
 

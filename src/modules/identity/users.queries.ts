@@ -58,33 +58,25 @@ export function findUserById(db: IdentityDb, id: string) {
 
 /** The columns a profile shows (`toUserView`): never the password hash. */
 const PROFILE_COLUMNS = [
-  'u.id',
-  'u.email',
-  'u.display_name',
-  'u.email_verified_at',
-  'u.roles',
-  'u.status',
-  'u.headline',
-  'u.bio',
-  'u.created_at',
-] as const;
+  'id',
+  'email',
+  'display_name',
+  'email_verified_at',
+  'roles',
+  'status',
+  'headline',
+  'bio',
+  'created_at',
+] as const satisfies readonly (keyof UserRow)[];
+
+export type ProfileRow = Pick<UserRow, (typeof PROFILE_COLUMNS)[number]>;
+
+/** Whether the user in `identity.users` has a confirmed second factor (an enrolment pending is none). */
+const mfaEnabled = sql<boolean>`exists (select 1 from identity.totp t
+    where t.user_id = identity.users.id and t.confirmed_at is not null)`.as('mfa_enabled');
 
 const readProfile = preparedStatement('identity.users.profile', (db: IdentityDb, { id }: { id: string }) =>
-  db
-    .selectFrom('identity.users as u')
-    .select(PROFILE_COLUMNS)
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('identity.totp as t')
-            .select('t.user_id')
-            .whereRef('t.user_id', '=', 'u.id')
-            .where('t.confirmed_at', 'is not', null),
-        )
-        .as('mfa_enabled'),
-    )
-    .where('u.id', '=', id),
+  db.selectFrom('identity.users').select(PROFILE_COLUMNS).select(mfaEnabled).where('id', '=', id),
 );
 
 /**
@@ -126,20 +118,7 @@ export function listUsers(
     cursor?: string | undefined;
   },
 ) {
-  let query = db
-    .selectFrom('identity.users')
-    .selectAll()
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('identity.totp as t')
-            .select('t.user_id')
-            .whereRef('t.user_id', '=', 'identity.users.id')
-            .where('t.confirmed_at', 'is not', null),
-        )
-        .as('mfa_enabled'),
-    );
+  let query = db.selectFrom('identity.users').selectAll().select(mfaEnabled);
   if (filter.q) {
     const pattern = likePattern(filter.q.trim());
     query = query.where((eb) => eb.or([eb('email', 'ilike', pattern), eb('display_name', 'ilike', pattern)]));

@@ -2,27 +2,14 @@ import type { Selectable } from 'kysely';
 import type { Static } from 'typebox';
 import type { AdminUser, Application, User } from './me.schemas.js';
 import type { InstructorApplicationTable } from './tables.js';
-import type { UserRow } from './users.queries.js';
+import type { ProfileRow, UserRow } from './users.queries.js';
 
 /** Wire shapes come from the response schemas; the row shape is not a promise. */
 export type UserView = Static<typeof User>;
 export type AdminUserView = Static<typeof AdminUser>;
 export type InstructorApplicationView = Static<typeof Application>;
 
-/** The columns a profile shows; a whole user row has them too. */
-type ProfileRow = Pick<
-  UserRow,
-  | 'id'
-  | 'email'
-  | 'display_name'
-  | 'email_verified_at'
-  | 'roles'
-  | 'status'
-  | 'headline'
-  | 'bio'
-  | 'created_at'
->;
-
+/** A profile's columns; a whole user row has them too. */
 export const toUserView = (row: ProfileRow, mfaEnabled: boolean): UserView => ({
   id: row.id,
   email: row.email,
