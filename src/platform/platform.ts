@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { createDatabase } from './db/database.js';
 import { databaseOptions, type EmbeddedServer } from './db/embedded-server.js';
 import { createMailer } from './mail/mailer.js';
-import { limitHeapGrowth } from './heap.js';
+import { limitHeapGrowth, stopPretenuring } from './heap.js';
 import { createEventBus } from './messaging/create-bus.js';
 import { createJobQueue } from './jobs/job-queue.js';
 import type { Platform } from './module.js';
@@ -28,6 +28,7 @@ export async function createPlatform(
 ): Promise<RunningPlatform> {
   // before the load comes: V8's default lets garbage grow the heap to several times what is live
   limitHeapGrowth();
+  stopPretenuring();
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await createDatabase(databaseOptions(config), embeddedServer));
   const cache =
