@@ -5,6 +5,7 @@ import { buildSync } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { GcTrace } from './gc-trace.js';
 import type {
   BenchActResult,
   BenchRequest,
@@ -89,6 +90,8 @@ export class Child {
     env: NodeJS.ProcessEnv = process.env,
     /** Extra Node flags, e.g. `--cpu-prof` for `npm run bench -- --profile`. */
     nodeFlags: string[] = [],
+    /** With `--trace-gc` among the flags: where the collector's lines go instead of the output. */
+    readonly gcTrace?: GcTrace,
   ) {
     this.proc = fork(compiled(script), [], {
       execArgv: nodeFlags,
@@ -220,6 +223,7 @@ export class Child {
   }
 
   private output(raw: string): void {
+    if (this.gcTrace?.take(raw)) return;
     const line = compactLogLine(raw);
     this.tail.push(line);
     if (this.tail.length > 60) this.tail.shift();

@@ -1,5 +1,6 @@
 // Turning autocannon results into the numbers, flags and table `npm run bench` reports.
 import type { Result } from 'autocannon';
+import type { GcSummary } from './gc-trace.js';
 import type { BenchRequest } from './protocol.js';
 
 export const MB = 1024 * 1024;
@@ -34,6 +35,8 @@ export interface Measurement {
    * on loopback includes waking the load generator and so grows when the server is slower.
    */
   cpuUserUsPerRequest: number;
+  /** With `--gc`: the Lectern process's collections during the measured seconds. */
+  gc?: GcSummary;
   /** The machine's 1-minute load average when the measurement ended (the machine is shared). */
   loadAverage?: number;
   /** A scenario that measured itself (BenchRequest.measured): items per second, no HTTP load. */

@@ -24,6 +24,7 @@ import type { BenchRequest } from './protocol.js';
 import { startFlags } from './start-flags.js';
 import { failed, MB, type Measurement, ratio, round, table, toMeasurement } from './report.js';
 import { measurePgbench, type PgbenchResult } from './pgbench.js';
+import { GcTrace, gcText } from './gc-trace.js';
 
 const usage = `Usage: npm run bench -- [options]
 
@@ -38,6 +39,8 @@ const usage = `Usage: npm run bench -- [options]
                     measurements, and judge the median round (default 3)
   --profile         run Lectern under node --cpu-prof and print the functions with the most
                     self time (the profile file is kept under bench/results/profiles)
+  --gc              run Lectern under node --trace-gc and print, for each of its scenarios, the
+                    young and full collections of the measured seconds and their pauses
   -h, --help        this text
 
 The database is DATABASE_URL when set, else embedded PGlite in a temporary folder.`;
@@ -55,6 +58,7 @@ function parseOptions() {
       courses: { type: 'string', default: '0' },
       rounds: { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
+      gc: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -78,6 +82,7 @@ function parseOptions() {
     courses: whole('courses', values.courses, 0),
     rounds: whole('rounds', values.rounds, 1),
     profile: values.profile,
+    gc: values.gc,
   };
 }
 
@@ -320,12 +325,15 @@ async function measure(
   }
   const before = await child.rss(true);
   progress(`${name}: measuring ${options.duration} s`);
+  const from = Date.now();
   const result = await fire(port, request, options.duration, options.connections, pool, taken);
+  const to = Date.now();
   const rss = await child.rss(false);
   const m = toMeasurement(name, request, result, rss.peakRss, {
     total: rss.cpuUs - before.cpuUs,
     user: rss.cpuUserUs - before.cpuUserUs,
   });
+  if (child.gcTrace) m.gc = child.gcTrace.between(from, to);
   if (request.checkout) {
     const buyers = request.checkout.buyers.length;
     m.checkoutsPerSec = round(m.reqPerSec / CHECKOUT_REQUESTS, 1);
@@ -428,11 +436,13 @@ async function main(): Promise<void> {
       BENCH_COURSES: String(options.courses),
       LEARNING_PROGRESS_INTERVAL_SECONDS: '0',
     },
-    // Node's flags as `npm start` sets them (package.json), then the profiler's
+    // Node's flags as `npm start` sets them (package.json), then the profiler's and the GC trace's
     [
       ...startFlags(),
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(options.gc ? ['--trace-gc'] : []),
     ],
+    options.gc ? new GcTrace() : undefined,
   );
   const ready = await server.ready;
   const catalog = ready.catalog;
@@ -638,6 +648,11 @@ async function main(): Promise<void> {
         ? `pgbench TPC-B-like on the same PostgreSQL: ${pgbench.tps.toFixed(0)} tps (${pgbench.clients} clients, ${pgbench.seconds} s)\n`
         : '') +
       `\ngoals (issues 9, 10, 11, 12):\n${goalTable(goals)}\n` +
+      (options.gc
+        ? `\ngarbage collection in the Lectern process, the measured seconds of each scenario (--gc):\n${scenarios
+            .flatMap((m) => (m.gc ? [`  ${m.name}: ${gcText(m.gc, options.duration)}`] : []))
+            .join('\n')}\n`
+        : '') +
       (profile && profileFile
         ? `\nCPU profile of the Lectern process, top by self time (${path.relative(process.cwd(), profileFile)}):\n${profileTable(profile)}\n`
         : ''),
