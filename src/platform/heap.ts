@@ -16,22 +16,19 @@ export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * Cap V8's old-generation growth for this process, unless it was started with a value of its
- * own (`node --heap-growing-percent=N`, also in NODE_OPTIONS), which then wins. The flag is read
- * at every full collection, so setting it at start-up, after the heap exists, takes effect.
+ * own (`node --heap-growing-percent=N`), which then wins. The flag is read at every full
+ * collection, so setting it at start-up, after the heap exists, takes effect. (Node refuses V8's
+ * heap flags in NODE_OPTIONS, so the command line is the only other place they can come from.)
  */
-export function limitHeapGrowth(
-  percent = HEAP_GROWING_PERCENT,
-  execArgv = process.execArgv,
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  if (given(/^--heap[-_]growing[-_]percent(=|$)/, execArgv, nodeOptions)) return false;
+export function limitHeapGrowth(percent = HEAP_GROWING_PERCENT, execArgv = process.execArgv): boolean {
+  if (given(/^--heap[-_]growing[-_]percent(=|$)/, execArgv)) return false;
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }
 
 /**
  * Turn off V8's allocation-site pretenuring for this process, unless the command line chose
- * (`--[no-]allocation-site-pretenuring`, also in NODE_OPTIONS). V8 counts how many objects of each
+ * (`node --[no-]allocation-site-pretenuring`). V8 counts how many objects of each
  * allocation site survive a young-generation collection and, past a share, allocates that site's
  * objects in the old generation from then on. A busy server trips it: with fifty requests in
  * flight, a query's rows are often alive at a scavenge, and once their sites are pretenured every
@@ -42,16 +39,13 @@ export function limitHeapGrowth(
  * old generation, after two scavenges. Set at start-up, before code is optimised with a site's
  * decision in it.
  */
-export function stopPretenuring(
-  execArgv = process.execArgv,
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  if (given(/^--(no-)?allocation[-_]site[-_]pretenuring$/, execArgv, nodeOptions)) return false;
+export function stopPretenuring(execArgv = process.execArgv): boolean {
+  if (given(/^--(no-)?allocation[-_]site[-_]pretenuring$/, execArgv)) return false;
   v8.setFlagsFromString('--no-allocation-site-pretenuring');
   return true;
 }
 
-/** Whether Node's command line or NODE_OPTIONS (which does not show in execArgv) has the flag. */
-function given(flag: RegExp, execArgv: string[], nodeOptions: string): boolean {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].some((arg) => flag.test(arg));
+/** Whether Node's command line has the flag. */
+function given(flag: RegExp, execArgv: string[]): boolean {
+  return execArgv.some((arg) => flag.test(arg));
 }
