@@ -10,14 +10,20 @@
 // and payment locked, the payment and the order paid with the transition row, the sale's three
 // postings and the outbox row in one transaction.
 // BARE_PG=reviews: the reviews page's statement (`reviewsPageText`, as `listVisibleReviews` runs it,
-// best first, a signed-in reader) on 10,000 generated reviews, a pool of 500 pages, each row's JSON joined into the page.
+// best first, a signed-in reader) on the community schema and the 10,000 reviews Lectern's own
+// scenario seeds, a pool of 500 pages, each row's JSON joined into the page.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { childControl, fatal } from './child.js';
 import type { BenchRequest } from './protocol.js';
 import { type ScratchDatabase, scratchDatabase } from './scratch-database.js';
+import { Kysely, PostgresDialect } from 'kysely';
+import { communityMigrations } from '../src/modules/community/migrations/index.js';
 import { reviewsPageText } from '../src/modules/community/reviews.queries.js';
+import { seedBulkReviews } from '../src/modules/community/seed/bulk.js';
+import type { CommunityTables } from '../src/modules/community/tables.js';
+import { migrateAll } from '../src/platform/db/migrations.js';
 
 const KIND = process.env.BARE_PG === 'reviews' ? 'reviews' : 'checkout';
 const SCENARIO = `floor/${KIND}`;
@@ -135,19 +141,6 @@ function checkoutRoutes(app: FastifyInstance, p: pg.Pool): void {
   });
 }
 
-// the tables and columns the page's statement reads, in the schema it names
-const REVIEWS_SCHEMA = `
-  create schema community;
-  create table community.members (user_id uuid primary key, display_name text not null);
-  create table community.reviews (id uuid primary key, course_id uuid not null, author_id uuid not null,
-    rating int not null, body text not null, verified boolean not null, status text not null,
-    up_votes int not null, down_votes int not null, wilson double precision not null,
-    reply_status text, reply_body text, reply_author_id uuid, replied_at timestamptz,
-    created_at timestamptz not null, updated_at timestamptz not null);
-  create index reviews_best_idx on community.reviews (course_id, wilson desc, id desc) where status = 'visible';
-  create table community.review_votes (review_id uuid not null, user_id uuid not null,
-    helpful boolean not null, primary key (review_id, user_id));`;
-
 // the route's statement itself (best first, a signed-in reader, after a cursor)
 const REVIEWS_PAGE = reviewsPageText('best', PAGE, { reader: true, after: true });
 
@@ -157,23 +150,23 @@ interface PageRow {
   review: string;
 }
 
-async function reviewsData(p: pg.Pool): Promise<{ courseId: string; readerId: string }> {
+/**
+ * The community schema as its migrations make it (the page's partial index included) and 10,000
+ * reviews of one course from the generator Lectern's own scenario seeds with (`seedBulkReviews`),
+ * through a Kysely of its own that is closed before the load.
+ */
+async function reviewsData(url: string): Promise<{ courseId: string; readerId: string }> {
   const courseId = randomUUID();
-  const readerId = randomUUID();
-  await p.query(
-    `insert into community.members (user_id, display_name) select gen_random_uuid(), 'Learner ' || g from generate_series(1, $1) g`,
-    [REVIEWS],
-  );
-  await p.query(
-    `insert into community.reviews (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson,
-       created_at, updated_at)
-     select gen_random_uuid(), $1, user_id, 1 + (random() * 4)::int, 'Review by ' || display_name || ', clear.',
-       true, 'visible', (random() * 50)::int, (random() * 10)::int, random(), now() - random() * interval '300 days', now()
-     from community.members`,
-    [courseId],
-  );
-  await p.query('analyze');
-  return { courseId, readerId };
+  const db = new Kysely<object>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
+  });
+  try {
+    await migrateAll(db, [{ schema: 'community', migrations: communityMigrations }]);
+    await seedBulkReviews(db.withTables<CommunityTables>(), courseId, REVIEWS, { mean: 3.5, weight: 10 });
+  } finally {
+    await db.destroy();
+  }
+  return { courseId, readerId: randomUUID() };
 }
 
 function reviewsRoutes(app: FastifyInstance, p: pg.Pool, ids: { courseId: string; readerId: string }) {
@@ -242,8 +235,7 @@ try {
     const buyers = Array.from({ length: BUYERS }, () => ({ authorization: '', courseId: randomUUID() }));
     request = { method: 'POST', path: '/api/v1/orders', checkout: { buyers } };
   } else {
-    await pool.query(REVIEWS_SCHEMA);
-    const ids = await reviewsData(pool);
+    const ids = await reviewsData(scratch.url);
     reviewsRoutes(app, pool, ids);
     const paths = await reviewPaths(pool, ids);
     request = { path: `/api/v1/courses/${ids.courseId}/reviews (best, every page)`, paths };

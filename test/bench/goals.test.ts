@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { checkGoals, hasPgbenchGoal, hasRatioGoal, medianRound, roundRatio } from '../../bench/goals.js';
+import {
+  checkGoals,
+  type GoalInput,
+  hasPgbenchGoal,
+  hasRatioGoal,
+  medianRound,
+  roundRatio,
+} from '../../bench/goals.js';
 import type { Measurement } from '../../bench/report.js';
 
 const LIST = 'catalog/course list, newest first page, warm cache';
 const ACCESS = 'learning/content access check, entitled learner, warm';
+const CHECKOUTS = 'commerce/full checkouts (order → sandbox payment → pay → notification → paid)';
+
+/** The goals of a run on PostgreSQL within its memory and start-up goals; `input` adds the rest. */
+const onPostgres = (input: Omit<GoalInput, 'database' | 'peakRssMB' | 'readySeconds'>) =>
+  checkGoals({ database: 'postgres', peakRssMB: 200, readySeconds: 2, ...input });
 
 const measured = (name: string, ratio: number, bytesPerResponse: number): Measurement => ({
   name,
@@ -25,9 +37,7 @@ const measured = (name: string, ratio: number, bytesPerResponse: number): Measur
 
 /** The access check's goal as the goals list words it for this one measurement. */
 const accessGoal = (access: Measurement) =>
-  checkGoals({ scenarios: [access], database: 'postgres', peakRssMB: 200, readySeconds: 2 }).find((g) =>
-    g.goal.startsWith('content access check'),
-  );
+  onPostgres({ scenarios: [access] }).find((g) => g.goal.startsWith('content access check'));
 
 describe('the goals of the bench', () => {
   it('know which scenarios are held to a share of bare Fastify', () => {
@@ -41,11 +51,8 @@ describe('the goals of the bench', () => {
   });
 
   it('give a goal the ceiling of its own answer when one was measured, else the headers alone', () => {
-    const goals = checkGoals({
+    const goals = onPostgres({
       scenarios: [measured(LIST, 0.29, 15_000), measured(ACCESS, 0.41, 1_400)],
-      database: 'postgres',
-      peakRssMB: 200,
-      readySeconds: 2,
       referenceRatio: 0.77,
       ceilings: { [LIST]: 0.48 },
     });
@@ -95,17 +102,13 @@ describe('the goals of the bench', () => {
 
   it('judge progress writes and checkouts against pgbench measured beside them when it was', () => {
     const PROGRESS = 'learning/progress writes (PUT /lessons/:id/progress)';
-    const CHECKOUTS = 'commerce/full checkouts (order → sandbox payment → pay → notification → paid)';
     expect(hasPgbenchGoal(PROGRESS)).toBe(true);
     expect(hasPgbenchGoal(CHECKOUTS)).toBe(true);
     expect(hasPgbenchGoal(ACCESS)).toBe(false);
     const progress = { ...measured(PROGRESS, 0, 1_300), reqPerSec: 1_200 };
     const checkouts = { ...measured(CHECKOUTS, 0, 1_400), reqPerSec: 300, checkoutsPerSec: 100 };
-    const goals = checkGoals({
+    const goals = onPostgres({
       scenarios: [progress, checkouts],
-      database: 'postgres',
-      peakRssMB: 200,
-      readySeconds: 2,
       // the run's start was fast; beside the progress writes the machine was slower
       pgbenchTps: 3_000,
       pgbenchBeside: { [PROGRESS]: { before: 2_100, after: 2_300 } },
@@ -122,7 +125,6 @@ describe('the goals of the bench', () => {
   });
 
   it('print the floor row beside the goals PostgreSQL decides, and judge them by their own figures', () => {
-    const CHECKOUTS = 'commerce/full checkouts (order → sandbox payment → pay → notification → paid)';
     const REVIEWS =
       'community/community reviews, 10,000 reviews, best first, uncached (signed-in reader, every page)';
     const checkouts = { ...measured(CHECKOUTS, 0, 1_400), reqPerSec: 600, checkoutsPerSec: 200 };
@@ -136,11 +138,8 @@ describe('the goals of the bench', () => {
       reqPerSec: 4_406,
       latencyMs: { p50: 10, p90: 14, p99: 19, average: 10, max: 40 },
     };
-    const goals = checkGoals({
+    const goals = onPostgres({
       scenarios: [checkouts, reviews],
-      database: 'postgres',
-      peakRssMB: 200,
-      readySeconds: 2,
       pgbenchTps: 2_000,
       floors: { [CHECKOUTS]: checkoutFloor, [REVIEWS]: reviewsFloor },
     });

@@ -103,13 +103,27 @@ export async function listVisibleReviews(
   const values: unknown[] = [courseId];
   if (readerId !== undefined) values.push(readerId);
   if (cursor) values.push(...decodeCursor(cursor, [ORDERS[sort].part, 'uuid'], sort));
-  const text = reviewsPageText(sort, limit, { reader: readerId !== undefined, after: cursor !== undefined });
-  const name =
-    limit === DEFAULT_PAGE_SIZE
-      ? `community.reviews.${sort}.${cursor ? 'after' : 'first'}.${readerId === undefined ? 'anyone' : 'reader'}`
-      : undefined;
+  const given = { reader: readerId !== undefined, after: cursor !== undefined };
+  if (limit !== DEFAULT_PAGE_SIZE) {
+    return namedRows<ListedReview, CommunityTables>(
+      db,
+      undefined,
+      reviewsPageText(sort, limit, given),
+      values,
+    );
+  }
+  const name = `community.reviews.${sort}.${given.after ? 'after' : 'first'}.${given.reader ? 'reader' : 'anyone'}`;
+  // a named statement's text is built once: pg compares it with the parsed one on every run
+  let text = NAMED_TEXTS.get(name);
+  if (text === undefined) {
+    text = reviewsPageText(sort, limit, given);
+    NAMED_TEXTS.set(name, text);
+  }
   return namedRows<ListedReview, CommunityTables>(db, name, text, values);
 }
+
+/** The texts of the named page statements, by name (four orders × reader or not × first or after). */
+const NAMED_TEXTS = new Map<string, string>();
 
 /**
  * The text of `listVisibleReviews`'s statement, its parameters in this order: $1 the course, then
