@@ -290,3 +290,61 @@ describe('a worker with jobs waiting', () => {
     }
   });
 });
+
+describe('a worker with a backlog', () => {
+  it('takes it in batches run side by side, and fails only the jobs of a batch that failed', async () => {
+    let running = 0;
+    let most = 0;
+    const mixed = defineJob({
+      name: 'test.batched',
+      data: Type.Object({ n: Type.Integer(), fail: Type.Boolean() }),
+      retry: { limit: 0, delaySeconds: 0, backoff: false },
+      async handle(data, { attempt }) {
+        record('test.batched', data, attempt);
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running--;
+        if (data.fail) throw new Error(`job ${data.n} fails on purpose`);
+      },
+    });
+    const batched = createJobQueue({ db: database.db, logger, pollingIntervalSeconds: 30, batchSize: 4 });
+    try {
+      await batched.start({ worker: true });
+      await batched.register([mixed]);
+      await batched.sendMany(
+        mixed,
+        Array.from({ length: 8 }, (_, n) => ({ data: { n, fail: n % 3 === 1 } })),
+      );
+      await batched.work([mixed]);
+      const states = async () =>
+        (
+          await sql<{ n: number; state: string }>`
+            select (data->>'n')::int as n, state::text from pgboss.job where name = 'test.batched' order by 1`.execute(
+            database.db,
+          )
+        ).rows;
+      await waitFor(
+        async () => (await states()).every((r) => r.state === 'completed' || r.state === 'failed'),
+        'eight jobs settled',
+        10_000,
+      );
+      expect((await states()).map((r) => `${r.n}:${r.state}`)).toEqual([
+        '0:completed',
+        '1:failed',
+        '2:completed',
+        '3:completed',
+        '4:failed',
+        '5:completed',
+        '6:completed',
+        '7:failed',
+      ]);
+      // each job ran once, four at a time at most (the batch), more than one at a time at least
+      expect(runsOf('test.batched')).toHaveLength(8);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(4);
+    } finally {
+      await batched.stop();
+    }
+  });
+});

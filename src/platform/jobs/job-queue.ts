@@ -12,6 +12,7 @@ import { defaultRetry, type JobDefinition } from './job.js';
 const RACE_CODES = new Set(['40P01', '40001', '23505', '42P07', '42710']);
 
 const DEFAULT_CRON_CHECK_SECONDS = 10;
+const DEFAULT_BATCH_SIZE = 10;
 /**
  * A minute's cron jobs are sent only between these many seconds after its start and before its
  * end, by the database's clock: every worker's send for that minute then falls in the same one of
@@ -47,6 +48,8 @@ export interface JobQueueOptions {
   cronMonitorIntervalSeconds?: number;
   /** How long stop() waits for running jobs before failing them back to the queue (retried later). */
   shutdownTimeoutMs?: number;
+  /** Jobs of one queue a worker fetches at once and runs side by side (default 10; 1: one at a time). */
+  batchSize?: number;
 }
 
 export interface JobQueue {
@@ -160,7 +163,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return boss;
   }
 
-  async function run(definition: JobDefinition, job: PgBoss.JobWithMetadata): Promise<void> {
+  /** One job's run; resolves its error when it failed (logged and counted here), else nothing. */
+  async function run(definition: JobDefinition, job: PgBoss.JobWithMetadata): Promise<unknown> {
     const attempt = job.retryCount + 1;
     const logger = log.child({ job: definition.name, jobId: job.id, attempt });
     try {
@@ -168,12 +172,37 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         throw new JobDataError(definition.name, job.data, definition.data);
       await definition.handle(job.data, { id: job.id, attempt, logger });
       runs?.inc({ job: definition.name, outcome: 'completed' });
+      return undefined;
     } catch (err) {
       const final = attempt > job.retryLimit;
       runs?.inc({ job: definition.name, outcome: final ? 'failed' : 'retried' });
       logger.error({ err }, final ? 'job failed; no retries left' : 'job failed; will retry');
-      throw err; // pg-boss records the failure and schedules the retry
+      return err ?? new Error('job failed');
     }
+  }
+
+  /**
+   * A fetched batch's jobs, run side by side (instances of a worker already run one queue's jobs
+   * at once, so handlers are written for it). A failed job is failed on its own, which schedules
+   * its retry; pg-boss then completes the batch's jobs still active, so the others are done. If
+   * recording a failure fails, the whole batch is failed back (each retried: at least once, never
+   * a failure taken for a success).
+   */
+  async function runBatch(
+    b: PgBoss,
+    definition: JobDefinition,
+    jobs: PgBoss.JobWithMetadata[],
+  ): Promise<void> {
+    // started oldest first: the order one job per fetch would have run them in (a batch comes unordered)
+    const oldestFirst = [...jobs].sort((a, b) => +new Date(a.createdOn) - +new Date(b.createdOn));
+    const running = Promise.all(
+      oldestFirst.map(async (job) => {
+        const err = await run(definition, job);
+        if (err !== undefined) await b.fail(definition.name, job.id, err as object);
+      }),
+    );
+    inFlight.add(running);
+    await running.finally(() => inFlight.delete(running));
   }
 
   /**
@@ -325,20 +354,19 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         worker.id = await b.work<object>(
           definition.name,
           {
-            batchSize: 1,
+            // a backlog is taken a batch a fetch: one fetch and one completion for up to this many
+            batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
             includeMetadata: true,
             ...(options.pollingIntervalSeconds
               ? { pollingIntervalSeconds: options.pollingIntervalSeconds }
               : {}),
           },
-          async ([job]) => {
-            if (!job) return;
-            const running = run(definition, job);
-            inFlight.add(running);
-            await running.finally(() => inFlight.delete(running));
+          async (jobs) => {
+            if (jobs.length === 0) return;
+            await runBatch(b, definition, jobs);
             // pg-boss waits out the polling interval after every fetch, even one that found a
-            // job: one job per interval (0.5/s by default) per queue. A worker that just ran a
-            // job looks again at once; only an idle one waits.
+            // job: one batch per interval (0.5/s by default) per queue. A worker that just ran a
+            // batch looks again at once; only an idle one waits.
             if (worker.id) b.notifyWorker(worker.id);
           },
         );
