@@ -35,31 +35,39 @@ export async function logDeliveries(
     .execute();
 }
 
-/** The delivery with what sending it needs. */
+/** The delivery with its notification's kind and payload. */
 export async function findDelivery(db: Db, id: string) {
   const [row] = await deliveryById(db, { id });
   return row;
 }
 
-// each delivery runs these once or twice: built once, run as named statements (prepared.ts)
-const deliveryById = preparedStatement('notify.deliveries.find', (db: Db, { id }: { id: string }) =>
+/** A delivery (`d`) with its notification (`n`), the columns both reads below take first. */
+const withNotification = (db: Db) =>
   db
     .selectFrom('notify.deliveries as d')
     .innerJoin('notify.notifications as n', 'n.id', 'd.notification_id')
-    .select([
-      'd.id',
-      'd.recipient_id',
-      'd.channel',
-      'd.status',
-      'd.attempts',
-      'd.last_error',
-      'd.created_at',
-      'd.updated_at',
-      'd.sent_at',
-      'n.kind',
-      'n.payload',
-      'n.id as notification_id',
-    ])
+    .select(['d.id', 'd.recipient_id', 'd.channel', 'd.status', 'd.attempts', 'n.kind', 'n.payload']);
+
+// each delivery runs these once or twice: built once, run as named statements (prepared.ts)
+const deliveryById = preparedStatement('notify.deliveries.find', (db: Db, { id }: { id: string }) =>
+  withNotification(db)
+    .select(['d.last_error', 'd.created_at', 'd.updated_at', 'd.sent_at', 'n.id as notification_id'])
+    .where('d.id', '=', id),
+);
+
+/**
+ * The delivery with what sending it needs and its recipient's address and locale (notify's copy,
+ * null when there is none): what a try reads, in one statement.
+ */
+export async function findDeliveryToSend(db: Db, id: string) {
+  const [row] = await deliveryToSend(db, { id });
+  return row;
+}
+
+const deliveryToSend = preparedStatement('notify.deliveries.find-to-send', (db: Db, { id }: { id: string }) =>
+  withNotification(db)
+    .leftJoin('notify.recipients as r', 'r.user_id', 'd.recipient_id')
+    .select(['r.user_id as known_recipient', 'r.email', 'r.phone', 'r.locale'])
     .where('d.id', '=', id),
 );
 

@@ -10,6 +10,7 @@ import {
   claimDelivery,
   deliveryLog,
   findDelivery,
+  findDeliveryToSend,
   insertDeliveries,
   listDeliveries,
   sentSince,
@@ -152,9 +153,16 @@ export function createDeliveryService(deps: {
     }));
   }
 
-  /** The address of this person on this channel: notify's copy, else identity's answer (kept). */
-  async function addressOf(userId: string, channel: Channel) {
-    let recipient = await findRecipient(db, userId);
+  /**
+   * The address of this person on this channel: notify's copy (`known`, read with the delivery),
+   * else identity's answer (kept).
+   */
+  async function addressOf(
+    userId: string,
+    channel: Channel,
+    known: { email: string | null; phone: string | null; locale: string | null } | undefined,
+  ) {
+    let recipient = known;
     if (channel === 'email' && !recipient?.email && deps.identity) {
       const user = await deps.identity.getUser(userId);
       if (user) {
@@ -181,7 +189,7 @@ export function createDeliveryService(deps: {
 
   /** One try of one delivery (the job's handler). Already sent, dead or taken: nothing happens. */
   async function run(deliveryId: string): Promise<void> {
-    const delivery = await findDelivery(db, deliveryId);
+    const delivery = await findDeliveryToSend(db, deliveryId);
     if (!delivery || (delivery.status !== 'queued' && delivery.status !== 'failed')) return;
     if (!isKind(delivery.kind)) {
       await setDeliveryStatus(db, deliveryId, 'skipped', { reason: 'unknown kind', at: clock() });
@@ -206,7 +214,11 @@ export function createDeliveryService(deps: {
         return;
       }
     }
-    const { address, locale } = await addressOf(delivery.recipient_id, delivery.channel);
+    const { address, locale } = await addressOf(
+      delivery.recipient_id,
+      delivery.channel,
+      delivery.known_recipient === null ? undefined : delivery,
+    );
     if (!address) {
       await setDeliveryStatus(db, deliveryId, 'skipped', { reason: ADDRESS_MISSING, at: clock() });
       return;
