@@ -22,20 +22,6 @@ const lockOrderRow = preparedStatement(
       .onConflict((oc) => oc.column('order_id').doUpdateSet({ order_id: orderId })),
 );
 
-export async function isTombstoned(db: Db, orderId: string, courseId: string): Promise<boolean> {
-  return (await tombstoneOf(db, { orderId, courseId })).length > 0;
-}
-
-const tombstoneOf = preparedStatement(
-  'learning.tombstones.find',
-  (db: Db, a: { orderId: string; courseId: string }) =>
-    db
-      .selectFrom('learning.tombstones')
-      .select('order_id')
-      .where('order_id', '=', a.orderId)
-      .where('course_id', '=', a.courseId),
-);
-
 export async function insertTombstone(db: Db, orderId: string, courseId: string, at: Date): Promise<void> {
   await db
     .insertInto('learning.tombstones')
@@ -53,8 +39,10 @@ export interface GrantKey {
 
 /**
  * Add a grant and, with it, the learner's progress row for the course (kept when there is one):
- * true when the grant is new (a second grant from the same source changes nothing). One statement, the progress row's insert fed by the grant's
- * (nothing is inserted there when the grant already existed).
+ * true when the grant is new. A second grant from the same source changes nothing, and neither
+ * does an order line's grant when the line was refunded first (its tombstone). One statement: the
+ * progress row's insert is fed by the grant's (nothing is inserted there when no grant was). Run
+ * after `lockOrder`, so the tombstone check sees every refund of the order committed before it.
  */
 export async function insertGrant(db: Db, key: GrantKey, at: Date, reason: string | null): Promise<boolean> {
   return (await insertGrantRow(db, { key, at, reason })).length > 0;
@@ -67,14 +55,30 @@ const insertGrantRow = preparedStatement(
       .with('granted', (db) =>
         db
           .insertInto('learning.grants')
-          .values({
-            user_id: key.userId,
-            course_id: key.courseId,
-            source: key.source,
-            source_id: key.sourceId,
-            reason,
-            granted_at: at,
-          })
+          .columns(['user_id', 'course_id', 'source', 'source_id', 'reason', 'granted_at'])
+          .expression(
+            db
+              .selectNoFrom([
+                sql<string>`${key.userId}::uuid`.as('user_id'),
+                sql<string>`${key.courseId}::uuid`.as('course_id'),
+                sql<GrantSource>`${key.source}::text`.as('source'),
+                sql<string>`${key.sourceId}::text`.as('source_id'),
+                sql<string | null>`${reason}::text`.as('reason'),
+                sql<Date>`${at}::timestamptz`.as('granted_at'),
+              ])
+              // tombstones hold order ids: a free or admin grant ('' as its source id) never matches
+              .where((eb) =>
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom('learning.tombstones')
+                      .select('order_id')
+                      .where('order_id', '=', key.sourceId)
+                      .where('course_id', '=', key.courseId),
+                  ),
+                ),
+              ),
+          )
           .onConflict((oc) => oc.columns(['user_id', 'course_id', 'source', 'source_id']).doNothing())
           .returning(['user_id', 'course_id', 'granted_at']),
       )

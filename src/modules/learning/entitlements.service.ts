@@ -14,7 +14,6 @@ import {
   hasGrant,
   insertGrant,
   insertTombstone,
-  isTombstoned,
   lockOrder,
 } from './entitlements.queries.js';
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from './learning.events.js';
@@ -95,11 +94,11 @@ export function createEntitlementsService(deps: {
 
     /** One grant per line's course, unless that line was refunded first (its tombstone). */
     async applyOrderPaid(trx: Trx, data: OrderPaid): Promise<Touched[]> {
+      // held before the grants' statements start, so their tombstone check sees the refunds before it
       await lockOrder(trx, data.orderId);
       const at = clock();
       const touched: Touched[] = [];
       for (const courseId of new Set(data.lines.map((l) => l.courseId))) {
-        if (await isTombstoned(trx, data.orderId, courseId)) continue;
         const key = { userId: data.userId, courseId, source: 'order' as const, sourceId: data.orderId };
         if (await grant(trx, key, null, at)) touched.push({ userId: data.userId, courseId });
       }
