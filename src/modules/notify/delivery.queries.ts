@@ -67,7 +67,7 @@ export async function findDeliveryToSend(db: Db, id: string) {
 const deliveryToSend = preparedStatement('notify.deliveries.find-to-send', (db: Db, { id }: { id: string }) =>
   withNotification(db)
     .leftJoin('notify.recipients as r', 'r.user_id', 'd.recipient_id')
-    .select(['r.user_id as known_recipient', 'r.email', 'r.phone', 'r.locale'])
+    .select(['r.email', 'r.phone', 'r.locale'])
     .where('d.id', '=', id),
 );
 

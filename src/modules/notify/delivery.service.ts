@@ -154,16 +154,16 @@ export function createDeliveryService(deps: {
   }
 
   /**
-   * The address of this person on this channel: notify's copy (`known`, read with the delivery),
-   * else identity's answer (kept).
+   * The address of this person on this channel: notify's copy (`known`, read with the delivery:
+   * all null when notify has none), else identity's answer (kept).
    */
   async function addressOf(
     userId: string,
     channel: Channel,
-    known: { email: string | null; phone: string | null; locale: string | null } | undefined,
+    known: { email: string | null; phone: string | null; locale: string | null },
   ) {
-    let recipient = known;
-    if (channel === 'email' && !recipient?.email && deps.identity) {
+    let recipient: typeof known | undefined = known;
+    if (channel === 'email' && !known.email && deps.identity) {
       const user = await deps.identity.getUser(userId);
       if (user) {
         await upsertRecipient(db, userId, { email: user.email, display_name: user.displayName }, clock());
@@ -214,11 +214,7 @@ export function createDeliveryService(deps: {
         return;
       }
     }
-    const { address, locale } = await addressOf(
-      delivery.recipient_id,
-      delivery.channel,
-      delivery.known_recipient === null ? undefined : delivery,
-    );
+    const { address, locale } = await addressOf(delivery.recipient_id, delivery.channel, delivery);
     if (!address) {
       await setDeliveryStatus(db, deliveryId, 'skipped', { reason: ADDRESS_MISSING, at: clock() });
       return;

@@ -164,7 +164,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   }
 
   /** One job's run; resolves its error when it failed (logged and counted here), else nothing. */
-  async function run(definition: JobDefinition, job: PgBoss.JobWithMetadata): Promise<unknown> {
+  async function run(definition: JobDefinition, job: PgBoss.JobWithMetadata): Promise<Error | undefined> {
     const attempt = job.retryCount + 1;
     const logger = log.child({ job: definition.name, jobId: job.id, attempt });
     try {
@@ -177,7 +177,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       const final = attempt > job.retryLimit;
       runs?.inc({ job: definition.name, outcome: final ? 'failed' : 'retried' });
       logger.error({ err }, final ? 'job failed; no retries left' : 'job failed; will retry');
-      return err ?? new Error('job failed');
+      return err instanceof Error ? err : new Error(String(err));
     }
   }
 
@@ -194,11 +194,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     jobs: PgBoss.JobWithMetadata[],
   ): Promise<void> {
     // started oldest first: the order one job per fetch would have run them in (a batch comes unordered)
-    const oldestFirst = [...jobs].sort((a, b) => +new Date(a.createdOn) - +new Date(b.createdOn));
+    const oldestFirst = [...jobs].sort((x, y) => +new Date(x.createdOn) - +new Date(y.createdOn));
     const running = Promise.all(
       oldestFirst.map(async (job) => {
         const err = await run(definition, job);
-        if (err !== undefined) await b.fail(definition.name, job.id, err as object);
+        if (err) await b.fail(definition.name, job.id, err);
       }),
     );
     inFlight.add(running);
