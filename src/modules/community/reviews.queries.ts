@@ -77,11 +77,13 @@ export const DEFAULT_PAGE_SIZE = 20;
  * name and the reader's vote are subqueries on their primary keys (one row or none, as a left
  * join would give): the same index lookups, and half the planning time of two joins.
  *
- * Each row comes back as its wire JSON, written by `format` into the `Review` schema's shape
- * (compact, keys in the schema's order; a reply only when visible, as `toReview` shows it to
- * readers), so Node reads three fields a row and writes the page by joining them
- * (reviews.service.ts). `row_to_json` or `json_build_object` would read simpler but cost
- * PostgreSQL 80–90 µs more a page (their per-value type lookups), about what Node saves.
+ * Each row comes back as its wire JSON in the `Review` schema's shape (compact, `votes` and
+ * `author` last; a reply only when visible, as `toReview` shows it to readers), so Node reads
+ * three fields a row and writes the page by joining them (reviews.service.ts). The row's own part
+ * is stored beside it (`listed`, written by a trigger on every write, migration 0003); the page
+ * appends the reader's vote and the author's name. Building the text per read (`format`) was four
+ * fifths of what PostgreSQL spent on a page; `row_to_json` or `json_build_object` cost 80–90 µs
+ * more a page than that (their per-value type lookups).
  * `reviews.test.ts` compares every review of a page with the same review read alone through the
  * route's serializer, with text that needs escaping, a held reply, a lost mark and own votes.
  *
@@ -145,23 +147,12 @@ export function reviewsPageText(
   const after = given.after
     ? `and (r.${column}, r.id) ${dir === 'asc' ? '>' : '<'} ($${next++}, $${next++})`
     : '';
-  // strings go through to_json (JSON escaping), nullable values through coalesce (format
-  // writes NULL as nothing), booleans as ::text (format writes a boolean as t or f); uuids,
-  // integers, the float score and to_char's times are valid JSON as PostgreSQL writes them
-  return `select r.id, ${AFTER[column]} as after, format(
-        '{"id":"%s","courseId":"%s","author":{"id":"%s","displayName":%s},"rating":%s,"body":%s,'
-          '"verified":%s,"status":%s,"votes":{"helpful":%s,"unhelpful":%s,"score":%s,"mine":%s},'
-          '"reply":%s,"createdAt":"%s","updatedAt":"%s"}',
-        r.id, r.course_id, r.author_id,
-        coalesce(to_json((select m.display_name from community.members m where m.user_id = r.author_id))::text, 'null'),
-        r.rating, to_json(r.body), r.verified::text, to_json(r.status),
-        r.up_votes, r.down_votes, r.wilson, coalesce(${mine}::text, 'null'),
-        case when r.reply_status = 'visible' and r.reply_body is not null and r.reply_author_id is not null
-            and r.replied_at is not null
-          then format('{"body":%s,"authorId":"%s","status":%s,"repliedAt":"%s"}',
-            to_json(r.reply_body), r.reply_author_id, to_json(r.reply_status), ${isoText('r.replied_at')})
-          else 'null' end,
-        ${isoText('r.created_at')}, ${isoText('r.updated_at')}) as review
+  // the row's own part of the review is its stored text (migration 0003); the reader's vote and
+  // the author's name, which are not, close it. to_json escapes the name; a boolean as ::text.
+  return `select r.id, ${AFTER[column]} as after,
+        r.listed || coalesce(${mine}::text, 'null') || '},"author":{"id":"' || r.author_id || '","displayName":'
+          || coalesce(to_json((select m.display_name from community.members m where m.user_id = r.author_id))::text, 'null')
+          || '}}' as review
     from community.reviews r
     where r.course_id = $1 and r.status = 'visible' ${after}
     order by r.${column} ${dir}, r.id ${dir}

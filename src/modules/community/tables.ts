@@ -28,6 +28,8 @@ export interface ReviewTable {
   replied_at: NullableStamp;
   created_at: Stamp;
   updated_at: Stamp;
+  /** The row's part of its wire JSON on a list page, written by a trigger (migration 0003); never set it. */
+  listed: Generated<string>;
 }
 
 export interface VoteTable {
