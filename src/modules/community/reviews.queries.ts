@@ -48,7 +48,7 @@ export async function lockReview(db: Db, id: string) {
 
 /**
  * A review of a list page as PostgreSQL wrote it: `review` is its wire JSON text (the `Review`
- * schema, key for key, as `toReview` and the route's serializer would write it), and `after` its
+ * schema, key for key, with the values `toReview` gives; `votes` and `author` last), and `after` its
  * sort value, which with the id makes the next page's cursor. Parsing 18 fields a row into
  * objects, mapping them and serialising them back cost Node more than the rest of the page.
  */
@@ -141,16 +141,17 @@ export function reviewsPageText(
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Error(`bad page size ${limit}`);
   const { column, dir } = ORDERS[sort];
   let next = 2;
+  // the reader's own vote as JSON text (a boolean as ::text), null without one or without a reader
   const mine = given.reader
-    ? `(select v.helpful from community.review_votes v where v.review_id = r.id and v.user_id = $${next++})`
-    : 'null::boolean';
+    ? `coalesce((select v.helpful from community.review_votes v where v.review_id = r.id and v.user_id = $${next++})::text, 'null')`
+    : `'null'`;
   const after = given.after
     ? `and (r.${column}, r.id) ${dir === 'asc' ? '>' : '<'} ($${next++}, $${next++})`
     : '';
   // the row's own part of the review is its stored text (migration 0003); the reader's vote and
-  // the author's name, which are not, close it. to_json escapes the name; a boolean as ::text.
+  // the author's name, which are not, close it (to_json escapes the name)
   return `select r.id, ${AFTER[column]} as after,
-        r.listed || coalesce(${mine}::text, 'null') || '},"author":{"id":"' || r.author_id || '","displayName":'
+        r.listed || ${mine} || '},"author":{"id":"' || r.author_id || '","displayName":'
           || coalesce(to_json((select m.display_name from community.members m where m.user_id = r.author_id))::text, 'null')
           || '}}' as review
     from community.reviews r

@@ -39,5 +39,6 @@ export async function seedBulkReviews(
     on conflict (course_id) do nothing`.execute(db);
   // vacuumed, as a table with this many reviews long since would be: otherwise the first pages
   // read set each row's hint bits, and autovacuum visits the table while a bench measures
+  // (vacuum runs outside a transaction only: `db` must not be one)
   await sql`vacuum analyze community.reviews`.execute(db);
 }
