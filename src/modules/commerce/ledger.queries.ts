@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, type QueryCreator, sql } from 'kysely';
 import { preparedStatement } from '../../platform/db/prepared.js';
 import type { CommerceTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
 
@@ -38,27 +38,25 @@ const journalWithPostings = preparedStatement(
           .onConflict((oc) => oc.column('source_key').doNothing())
           .returning('id'),
       )
-      .with('p', (qb) =>
-        qb
-          .insertInto('commerce.ledger_postings')
-          .columns([
-            'journal_id',
-            'account',
-            'instructor_id',
-            'course_id',
-            'amount',
-            'currency',
-            'occurred_at',
-          ])
-          .expression(
-            sql`select j.id, r.account, r.instructor_id, r.course_id, r.amount, r.currency, r.occurred_at
-              from j cross join jsonb_to_recordset(${a.postings}::jsonb)
-                as r(account text, instructor_id uuid, course_id uuid, amount bigint, currency text, occurred_at timestamptz)`,
-          )
-          .returning('id'),
-      )
+      .with('p', (qb) => postingsOfJournal(qb, 'j', a.postings))
       .selectNoFrom(sql<boolean>`exists (select 1 from j)`.as('booked')),
 );
+
+/**
+ * A data-modifying CTE's insert of a journal's postings (`postings`: their rows as a JSON array),
+ * the journal's id taken from the statement's CTE `journal` (nothing when it inserted no journal).
+ */
+export function postingsOfJournal(qb: QueryCreator<CommerceTables>, journal: string, postings: string) {
+  return qb
+    .insertInto('commerce.ledger_postings')
+    .columns(['journal_id', 'account', 'instructor_id', 'course_id', 'amount', 'currency', 'occurred_at'])
+    .expression(
+      sql`select j.id, r.account, r.instructor_id, r.course_id, r.amount, r.currency, r.occurred_at
+        from ${sql.table(journal)} as j cross join jsonb_to_recordset(${postings}::jsonb)
+          as r(account text, instructor_id uuid, course_id uuid, amount bigint, currency text, occurred_at timestamptz)`,
+    )
+    .returning('id');
+}
 
 export async function insertPostings(db: Db, rows: Insertable<LedgerPostingTable>[]): Promise<void> {
   if (rows.length > 0) await db.insertInto('commerce.ledger_postings').values(rows).execute();

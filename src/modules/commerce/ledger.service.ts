@@ -15,7 +15,7 @@ import {
   salePostingsOf,
   unbalancedJournals,
 } from './ledger.queries.js';
-import type { CommerceTables, LedgerAccount, LedgerPostingTable } from './tables.js';
+import type { CommerceTables, LedgerAccount, LedgerJournalTable, LedgerPostingTable } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
 
@@ -24,6 +24,19 @@ export interface SaleLine {
   /** What the learner paid for this course, in minor units of the sale's currency. */
   amount: number;
   instructorIds: readonly string[];
+}
+
+export interface Sale {
+  orderId: string;
+  currency: string;
+  occurredAt: Date;
+  lines: readonly SaleLine[];
+}
+
+/** A sale's journal and postings as `saleEntry` makes them, for the statement that writes them. */
+export interface SaleEntry {
+  journal: Insertable<LedgerJournalTable> & { source_key: string; fee_bps: number };
+  postings: Omit<Insertable<LedgerPostingTable>, 'journal_id'>[];
 }
 
 export interface RefundLine {
@@ -65,65 +78,68 @@ function checkPeriod(period: Period): void {
 export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
   const { db, platformFeeBps } = deps;
 
-  return {
-    /**
-     * Book an order's sale inside the transaction that makes it paid. Returns false when it was
-     * booked already (a duplicate paid notification gets here at most once anyway).
-     */
-    async recordSale(
-      trx: Transaction<CommerceTables>,
-      sale: { orderId: string; currency: string; occurredAt: Date; lines: readonly SaleLine[] },
-    ): Promise<boolean> {
-      const rows: Omit<Insertable<LedgerPostingTable>, 'journal_id'>[] = [];
-      const post = (
-        account: LedgerAccount,
-        amount: number,
-        courseId: string,
-        instructorId: string | null = null,
-      ) => {
-        if (amount !== 0) {
-          rows.push({
-            account,
-            instructor_id: instructorId,
-            course_id: courseId,
-            amount,
-            currency: sale.currency,
-            occurred_at: sale.occurredAt,
-          });
-        }
-      };
-      for (const line of sale.lines) {
-        const paid = money(line.amount, sale.currency);
-        if (paid.amount === 0) continue;
-        // a course with nobody to pay keeps everything with the platform
-        const fee =
-          line.instructorIds.length === 0 ? paid : percentage(paid, platformFeeBps / 100, 'half-up');
-        post('provider_clearing', paid.amount, line.courseId);
-        post('platform_revenue', -fee.amount, line.courseId);
-        if (line.instructorIds.length > 0) {
-          const shares = allocate(
-            money(paid.amount - fee.amount, sale.currency),
-            line.instructorIds.map(() => 1),
-          );
-          line.instructorIds.forEach((instructorId, i) => {
-            post('instructor_payable', -(shares[i]?.amount ?? 0), line.courseId, instructorId);
-          });
-        }
-      }
-      // the journal and its postings in one round trip on the paid notification's path
-      return insertJournalWithPostings(
-        trx,
-        {
-          kind: 'sale',
-          source_key: `sale:${sale.orderId}`,
-          order_id: sale.orderId,
-          refund_id: null,
+  /**
+   * An order's sale as the ledger books it: the journal and its postings (provider clearing debited
+   * with what was paid, the platform's fee and each instructor's share credited), not yet written.
+   */
+  function saleEntry(sale: Sale): SaleEntry {
+    const postings: SaleEntry['postings'] = [];
+    const post = (
+      account: LedgerAccount,
+      amount: number,
+      courseId: string,
+      instructorId: string | null = null,
+    ) => {
+      if (amount !== 0) {
+        postings.push({
+          account,
+          instructor_id: instructorId,
+          course_id: courseId,
+          amount,
           currency: sale.currency,
-          fee_bps: platformFeeBps,
           occurred_at: sale.occurredAt,
-        },
-        rows,
-      );
+        });
+      }
+    };
+    for (const line of sale.lines) {
+      const paid = money(line.amount, sale.currency);
+      if (paid.amount === 0) continue;
+      // a course with nobody to pay keeps everything with the platform
+      const fee = line.instructorIds.length === 0 ? paid : percentage(paid, platformFeeBps / 100, 'half-up');
+      post('provider_clearing', paid.amount, line.courseId);
+      post('platform_revenue', -fee.amount, line.courseId);
+      if (line.instructorIds.length > 0) {
+        const shares = allocate(
+          money(paid.amount - fee.amount, sale.currency),
+          line.instructorIds.map(() => 1),
+        );
+        line.instructorIds.forEach((instructorId, i) => {
+          post('instructor_payable', -(shares[i]?.amount ?? 0), line.courseId, instructorId);
+        });
+      }
+    }
+    const journal = {
+      kind: 'sale' as const,
+      source_key: `sale:${sale.orderId}`,
+      order_id: sale.orderId,
+      refund_id: null,
+      currency: sale.currency,
+      fee_bps: platformFeeBps,
+      occurred_at: sale.occurredAt,
+    };
+    return { journal, postings };
+  }
+
+  return {
+    saleEntry,
+
+    /**
+     * Book an order's sale. Returns false when it was booked already. The paid notification books
+     * its sale in its own settling statement from `saleEntry`; this is the same booking alone.
+     */
+    async recordSale(trx: Transaction<CommerceTables>, sale: Sale): Promise<boolean> {
+      const { journal, postings } = saleEntry(sale);
+      return insertJournalWithPostings(trx, journal, postings);
     },
 
     /**

@@ -1,22 +1,36 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { Sealer } from '../../platform/crypto.js';
-import { enqueue } from '../../platform/messaging/outbox.js';
+import { outboxRows } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import type { LedgerService } from './ledger.service.js';
-import { transitionOrder } from './order-state.js';
+import { isUniqueViolation } from './orders.queries.js';
 import {
   lockOrderAndPayment,
+  type OrderAndPayment,
+  readOrderAndPayment,
   recordNotification,
   updatePayment,
   updatePaymentWithTxn,
 } from './payments.queries.js';
+import { type PaidSettlement, settlePaid } from './settlement.queries.js';
 import type { ProviderName, VerifiedNotification } from './providers/provider.js';
 import type { RefundsService } from './refunds.service.js';
 import type { CommerceTables, NotificationOutcome } from './tables.js';
 import { isUuid } from '../../platform/ids.js';
 
 type Db = Kysely<CommerceTables>;
+
+/** What a recorded notification keeps of what it said: amounts, merchant, time, never the payer. */
+const notificationFields = (n: VerifiedNotification): string =>
+  JSON.stringify({
+    amount: n.amount.amount,
+    currency: n.amount.currency,
+    merchant: n.merchant,
+    occurredAt: n.occurredAt.toISOString(),
+    paymentId: n.paymentId,
+    ...(n.refundId ? { refundId: n.refundId } : {}),
+  });
 
 export interface NotificationResult {
   outcome: NotificationOutcome;
@@ -35,7 +49,7 @@ export function createNotificationsService(deps: {
   clock: Clock;
   sealer: Sealer;
   /** Books the sale's split (instructors, platform) in the paid transaction. */
-  ledger: Pick<LedgerService, 'recordSale'>;
+  ledger: Pick<LedgerService, 'saleEntry'>;
   /** Settles refunds from `refund.succeeded` / `refund.failed` (the refunds area); ignored without it. */
   refunds?: () => Pick<RefundsService, 'applyNotification'>;
   /** Sends the job that gives a flagged payment's money back, in the transaction that flags it. */
@@ -58,14 +72,7 @@ export function createNotificationsService(deps: {
         payment_id: locked?.payment.id ?? null,
         kind: n.kind,
         provider_txn_id: n.providerTxnId,
-        fields: JSON.stringify({
-          amount: n.amount.amount,
-          currency: n.amount.currency,
-          merchant: n.merchant,
-          occurredAt: n.occurredAt.toISOString(),
-          paymentId: n.paymentId,
-          ...(n.refundId ? { refundId: n.refundId } : {}),
-        }),
+        fields: notificationFields(n),
         outcome,
         flagged: flagReason !== undefined,
         flag_reason: flagReason ?? null,
@@ -79,7 +86,7 @@ export function createNotificationsService(deps: {
 
     if (!locked || locked.payment.provider !== provider)
       return result('rejected', 'no such payment for this provider');
-    const { order, payment, lines } = locked;
+    const { order, payment } = locked;
 
     if (n.kind === 'payment.closed') {
       if (payment.status === 'pending')
@@ -127,46 +134,108 @@ export function createNotificationsService(deps: {
       if (flagged.outcome === 'flagged') await deps.giveBack?.(trx, payment.id);
       return flagged;
     }
-    if (!(await updatePaymentWithTxn(trx, payment.id, paidFields))) return heldElsewhere();
-    const paid = await transitionOrder(trx, {
+    const settled = await settlePaid(trx, settlement(provider, n, locked, now));
+    // under both locks and after the checks above, only a transaction id held elsewhere stops it
+    if (!settled.matched) throw new Error(`payment ${payment.id} changed under its lock`);
+    if (!settled.paid) return heldElsewhere();
+    return { outcome: settled.recorded ? 'applied' : 'duplicate' };
+  }
+
+  /** What settles the order of a payment this notification pays, made before the statement. */
+  function settlement(
+    provider: ProviderName,
+    n: VerifiedNotification,
+    { order, payment, lines }: OrderAndPayment,
+    now: Date,
+  ): PaidSettlement {
+    const {
+      journal: { order_id: _order, refund_id: _refund, ...journal },
+      postings,
+    } = ledger.saleEntry({
       orderId: order.id,
-      from: ['pending'],
-      to: 'paid',
-      actor: { kind: 'provider', id: provider },
-      reason: `payment ${payment.id} succeeded`,
-      at: now,
-      set: { paid_at: now, provider },
-      locked: order,
-    });
-    await ledger.recordSale(trx, {
-      orderId: paid.id,
-      currency: paid.currency,
+      currency: order.currency,
       occurredAt: now,
       lines: lines.map((l) => ({ courseId: l.course_id, amount: l.amount, instructorIds: l.instructor_ids })),
     });
-    await enqueue(trx, 'commerce', [
-      OrderPaidEvent.create(paid.id, {
-        orderId: paid.id,
-        userId: paid.user_id,
+    const {
+      rows: [event],
+    } = outboxRows([
+      OrderPaidEvent.create(order.id, {
+        orderId: order.id,
+        userId: order.user_id,
         lines: lines.map((l) => ({
           courseId: l.course_id,
           title: l.title,
           amount: l.amount,
           instructorIds: l.instructor_ids,
         })),
-        total: paid.total,
-        currency: paid.currency,
+        total: order.total,
+        currency: order.currency,
         provider,
         paidAt: now.toISOString(),
       }),
     ]);
-    return result('applied');
+    if (!event) throw new Error('the paid event was not made');
+    return {
+      paymentId: payment.id,
+      orderId: order.id,
+      provider,
+      amount: n.amount.amount,
+      currency: n.amount.currency,
+      providerTxnId: n.providerTxnId,
+      succeededAt: n.occurredAt,
+      // bound to the payment: a sealed payer copied onto another row does not open
+      payerSealed: n.payer ? sealer.seal(n.payer, payment.id) : null,
+      at: now,
+      reason: `payment ${payment.id} succeeded`,
+      journal,
+      postings: JSON.stringify(postings),
+      event,
+      notification: {
+        notification_id: n.notificationId,
+        kind: n.kind,
+        fields: notificationFields(n),
+        outcome: 'applied',
+      },
+    };
+  }
+
+  /**
+   * The common case in one statement, without a transaction around it: a payment's first success,
+   * of the amount it expects, for its pending order. Read unlocked, it is checked again by the
+   * statement under its locks; anything else, or a race lost on the way, is undefined and goes
+   * through `apply`, which decides every other case.
+   */
+  async function settleAtOnce(
+    provider: ProviderName,
+    n: VerifiedNotification,
+  ): Promise<NotificationResult | undefined> {
+    if (n.kind !== 'payment.succeeded' || !isUuid(n.paymentId)) return undefined;
+    const read = await readOrderAndPayment(db, n.paymentId);
+    if (
+      !read ||
+      read.payment.provider !== provider ||
+      read.payment.status === 'succeeded' ||
+      read.order.status !== 'pending' ||
+      n.amount.amount !== read.payment.amount ||
+      n.amount.currency !== read.payment.currency
+    )
+      return undefined;
+    try {
+      const settled = await settlePaid(db, settlement(provider, n, read, clock()));
+      if (!settled.paid) return undefined;
+      return { outcome: settled.recorded ? 'applied' : 'duplicate' };
+    } catch (err) {
+      // the transaction id was taken by another payment after the statement began: apply flags it
+      if (isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   return {
     /** Apply a notification the provider's adapter verified; commits before the caller acknowledges. */
-    handle(provider: ProviderName, n: VerifiedNotification): Promise<NotificationResult> {
-      return db.transaction().execute((trx) => apply(trx, provider, n));
+    async handle(provider: ProviderName, n: VerifiedNotification): Promise<NotificationResult> {
+      return (await settleAtOnce(provider, n)) ?? db.transaction().execute((trx) => apply(trx, provider, n));
     },
   };
 }

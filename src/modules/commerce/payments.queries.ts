@@ -168,52 +168,68 @@ export interface SettledLine {
  * lines, in one round trip. A row a concurrent writer changed while this waited comes back as
  * that writer committed it (PostgreSQL re-reads locked rows). Undefined for an unknown payment.
  */
-export async function lockOrderAndPayment(
-  db: Db,
-  paymentId: string,
-): Promise<{ order: Selectable<OrderTable>; payment: PaymentRow; lines: SettledLine[] } | undefined> {
-  const [row] = await lockBoth(db, { paymentId });
+export async function lockOrderAndPayment(db: Db, paymentId: string): Promise<OrderAndPayment | undefined> {
+  return asOrderAndPayment(await lockBoth(db, { paymentId }));
+}
+
+/**
+ * The same rows as `lockOrderAndPayment` without locking them, for a statement that checks them
+ * again under its own locks (the paid notification's settling statement).
+ */
+export async function readOrderAndPayment(db: Db, paymentId: string): Promise<OrderAndPayment | undefined> {
+  return asOrderAndPayment(await readBoth(db, { paymentId }));
+}
+
+export interface OrderAndPayment {
+  order: Selectable<OrderTable>;
+  payment: PaymentRow;
+  lines: SettledLine[];
+}
+
+function asOrderAndPayment(
+  rows: (Selectable<OrderTable> & { payment: PaymentRow | null; lines: SettledLine[] })[],
+): OrderAndPayment | undefined {
+  const [row] = rows;
   if (!row?.payment) return undefined;
   const { payment, lines, ...order } = row;
   return { order, payment: paymentFromJson(payment), lines };
 }
 
-const lockBoth = preparedStatement(
-  'commerce.payments.lock-with-order',
-  (db: Db, { paymentId }: { paymentId: string }) =>
-    db
-      .with('o', (qb) =>
-        qb
-          .selectFrom('commerce.orders')
-          .selectAll()
-          .where('id', '=', (eb) =>
-            eb
-              .selectFrom('commerce.payments')
-              .select('order_id')
-              .where('commerce.payments.id', '=', paymentId),
-          )
-          .forUpdate(),
-      )
-      .with('p', (qb) =>
-        qb
+/** The order of a payment, the payment and the order's lines; `lock` takes the order's lock, then the payment's. */
+function orderAndPayment(name: string, lock: boolean) {
+  return preparedStatement(name, (db: Db, { paymentId }: { paymentId: string }) => {
+    const order = db
+      .selectFrom('commerce.orders')
+      .selectAll()
+      .where('id', '=', (eb) =>
+        eb.selectFrom('commerce.payments').select('order_id').where('commerce.payments.id', '=', paymentId),
+      );
+    return db
+      .with('o', () => (lock ? order.forUpdate() : order))
+      .with('p', (qb) => {
+        const payment = qb
           .selectFrom('commerce.payments')
           .selectAll()
           .where('id', '=', paymentId)
           // evaluated from `o` before any payment row is returned, so the order is locked first
-          .where('order_id', '=', (eb) => eb.selectFrom('o').select('o.id'))
-          .forUpdate(),
-      )
+          .where('order_id', '=', (eb) => eb.selectFrom('o').select('o.id'));
+        return lock ? payment.forUpdate() : payment;
+      })
       .selectFrom('o')
       .select(ORDER_COLUMNS)
       .select((eb) => [
-        eb.selectFrom('p').select(sql<PaymentRow>`to_jsonb(p)`.as('payment')).as('payment'),
+        eb.selectFrom('p').select(sql<PaymentRow | null>`to_jsonb(p)`.as('payment')).as('payment'),
         sql<
           SettledLine[]
         >`(select coalesce(jsonb_agg(jsonb_build_object('course_id', l.course_id, 'title', l.title, 'amount', l.amount, 'instructor_ids', l.instructor_ids) order by l.position), '[]'::jsonb) from commerce.order_lines l where l.order_id = o.id)`.as(
           'lines',
         ),
-      ]),
-);
+      ]);
+  });
+}
+
+const lockBoth = orderAndPayment('commerce.payments.lock-with-order', true);
+const readBoth = orderAndPayment('commerce.payments.read-with-order', false);
 
 /**
  * Update a locked payment with the notified transaction id unless another payment of the provider

@@ -5,6 +5,7 @@ import {
   type Generated,
   type Kysely,
   type Migration,
+  type RawBuilder,
   sql,
   type Transaction,
 } from 'kysely';
@@ -96,6 +97,16 @@ export async function enqueue<DB>(
   events: NewEvent[],
 ): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
+  const { envelopes, rows } = outboxRows(events);
+  await insertEvents(trx, schema, { rows });
+  return envelopes;
+}
+
+/**
+ * Events as the outbox holds them, checked as `enqueue` checks them, for a module that writes its
+ * change and its event in one statement of its own (see `outboxInsertWhen`).
+ */
+export function outboxRows(events: NewEvent[]): { envelopes: EventEnvelope[]; rows: OutboxRow[] } {
   for (const event of events) assertEventData(event);
   const occurredAt = new Date().toISOString();
   const envelopes: EventEnvelope[] = events.map((e) => ({
@@ -115,11 +126,29 @@ export async function enqueue<DB>(
     data: JSON.stringify(e.data ?? null),
     occurred_at: e.occurredAt,
   }));
-  await insertEvents(trx, schema, { rows });
-  return envelopes;
+  return { envelopes, rows };
 }
 
-type OutboxRow = {
+/**
+ * The body of a data-modifying CTE that writes one outbox row of `schema` when the statement's CTE
+ * `guard` has a row: the event then exists exactly when the change it announces does, in the
+ * change's own statement (a round trip less than a separate insert in its transaction).
+ */
+export function outboxInsertWhen(
+  schema: string,
+  row: OutboxRow,
+  guard: string,
+): RawBuilder<Record<string, unknown>> {
+  // parenthesised here: Kysely writes a raw CTE body as it is
+  return sql<
+    Record<string, unknown>
+  >`(insert into ${sql.table(`${schema}.outbox`)} (id, type, version, aggregate_id, data, occurred_at)
+    select ${row.id}::uuid, ${row.type}::text, ${row.version}::int, ${row.aggregate_id}::text,
+      ${row.data}::jsonb, ${row.occurred_at}::timestamptz
+    where exists (select 1 from ${sql.table(guard)}))`;
+}
+
+export type OutboxRow = {
   id: string;
   type: string;
   version: number;
