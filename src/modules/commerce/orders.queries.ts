@@ -258,6 +258,9 @@ export async function lockOverdueOrders(db: Db, now: Date, limit: number): Promi
     .execute();
 }
 
+/** The unique index that keeps one pending order per learner and course (migration 0001). */
+export const ONE_PENDING_ORDER = 'order_lines_one_pending';
+
 export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
   const e = err as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);

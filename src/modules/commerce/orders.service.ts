@@ -19,6 +19,7 @@ import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
   insertOrderWithLines,
   isUniqueViolation,
+  ONE_PENDING_ORDER,
   linesOf,
   listOrders,
   findOrder,
@@ -314,16 +315,17 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       const redeems = input.couponCode !== undefined && deps.coupons !== undefined;
 
       const attempt = async (): Promise<CreatedOrder> => {
-        // Without a coupon to redeem or an answer to store, and with no pending order of the
-        // learner holding these courses, the new order is that one statement: it runs alone,
-        // without a begin and a commit around it. The one-pending-order unique index settles a
-        // race either way (the retry below then finds the winner's order).
-        if (
-          !redeems &&
-          !complete &&
-          (await pendingOrdersWithCourses(db, actor.userId, courseIds)).length === 0
-        ) {
-          return insertNew(db, randomUUID());
+        // Without a coupon to redeem or an answer to store, the new order is that one statement,
+        // alone, without a begin and a commit around it. The one-pending-order unique index
+        // refuses it when a pending order of the learner holds one of these courses: which one,
+        // and what that means (the same order again, a 409, an overdue one to expire), is decided
+        // in the transaction below.
+        if (!redeems && !complete) {
+          try {
+            return await insertNew(db, randomUUID());
+          } catch (err) {
+            if (!isUniqueViolation(err, ONE_PENDING_ORDER)) throw err;
+          }
         }
         return inTransaction(db, async (trx): Promise<CreatedOrder> => {
           for (const pending of await pendingOrdersWithCourses(trx, actor.userId, courseIds)) {

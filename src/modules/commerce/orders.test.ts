@@ -60,6 +60,24 @@ describe('orders', () => {
     expect(detail.transitions).toEqual([expect.objectContaining({ to: 'pending', actorKind: 'user' })]);
   });
 
+  it('an overdue pending order the sweep has not reached is expired by the next order of its course', async () => {
+    const a = await t.course();
+    const first = await order(t, [a]);
+    expect(first.statusCode).toBe(201);
+    const firstId = first.json<{ id: string }>().id;
+    t.clock.advance(31 * 60);
+    try {
+      const next = await order(t, [a]);
+      expect(next.statusCode, next.body).toBe(201);
+      const nextId = next.json<{ id: string }>().id;
+      expect(nextId).not.toBe(firstId);
+      expect(await t.count('orders', sql`id = ${firstId} and status = 'expired'`)).toBe(1);
+      expect(await t.count('order_lines', sql`course_id = ${a} and pending`)).toBe(1);
+    } finally {
+      t.clock.advance(-31 * 60);
+    }
+  });
+
   it('one pending order however many identical orders race: the others get that order back', async () => {
     const a = await t.course();
     const b = await t.course();
