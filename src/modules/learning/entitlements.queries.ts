@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { preparedStatement } from '../../platform/db/prepared.js';
+import { type OutboxRow, outboxInsertWhen } from '../../platform/messaging/outbox.js';
 import type { GrantSource, LearningTables } from './tables.js';
 
 type Db = Kysely<LearningTables>;
@@ -38,19 +39,26 @@ export interface GrantKey {
 }
 
 /**
- * Add a grant and, with it, the learner's progress row for the course (kept when there is one):
- * true when the grant is new. A second grant from the same source changes nothing, and neither
- * does an order line's grant when the line was refunded first (its tombstone). One statement: the
- * progress row's insert is fed by the grant's (nothing is inserted there when no grant was). Run
- * after `lockOrder`, so the tombstone check sees every refund of the order committed before it.
+ * Add a grant and, with it, the learner's progress row for the course (kept when there is one)
+ * and the grant's event in the outbox: true when the grant is new. A second grant from the same
+ * source changes nothing, and neither does an order line's grant when the line was refunded first
+ * (its tombstone). One statement: the progress row's and the event's inserts are fed by the
+ * grant's (nothing is written when no grant was). Run after `lockOrder`, so the tombstone check
+ * sees every refund of the order committed before it.
  */
-export async function insertGrant(db: Db, key: GrantKey, at: Date, reason: string | null): Promise<boolean> {
-  return (await insertGrantRow(db, { key, at, reason })).length > 0;
+export async function insertGrant(
+  db: Db,
+  grant: { key: GrantKey; at: Date; reason: string | null; event: OutboxRow },
+): Promise<boolean> {
+  return (await insertGrantRow(db, grant)).length > 0;
 }
 
 const insertGrantRow = preparedStatement(
   'learning.grants.insert-with-progress',
-  (db: Db, { key, at, reason }: { key: GrantKey; at: Date; reason: string | null }) =>
+  (
+    db: Db,
+    { key, at, reason, event }: { key: GrantKey; at: Date; reason: string | null; event: OutboxRow },
+  ) =>
     db
       .with('granted', (db) =>
         db
@@ -89,6 +97,7 @@ const insertGrantRow = preparedStatement(
           .expression((eb) => eb.selectFrom('granted').select(['user_id', 'course_id', 'granted_at']))
           .onConflict((oc) => oc.columns(['user_id', 'course_id']).doNothing()),
       )
+      .with('event', () => outboxInsertWhen('learning', event, 'granted'))
       .selectFrom('granted')
       .select('user_id'),
 );
