@@ -72,20 +72,31 @@ export async function advanceFanout(
     .execute();
 }
 
-export async function grantEntitlement(db: Db, userId: string, courseId: string): Promise<void> {
-  await db
-    .insertInto('notify.entitlements')
-    .values({ user_id: userId, course_id: courseId })
-    .onConflict((oc) => oc.columns(['course_id', 'user_id']).doNothing())
-    .execute();
+/**
+ * Apply entitlement changes to notify's copy: `granted` pairs added (kept when there), `revoked`
+ * pairs removed; one statement each, whatever their number. A pair is in one list at most.
+ */
+export async function copyEntitlements(
+  db: Db,
+  changes: { granted: EntitlementPair[]; revoked: EntitlementPair[] },
+): Promise<void> {
+  const columns = (pairs: EntitlementPair[]) => [pairs.map((p) => p.userId), pairs.map((p) => p.courseId)];
+  if (changes.granted.length > 0) {
+    const [users, courses] = columns(changes.granted);
+    await sql`insert into notify.entitlements (user_id, course_id)
+      select * from unnest(${users}::text[], ${courses}::text[])
+      on conflict (course_id, user_id) do nothing`.execute(db);
+  }
+  if (changes.revoked.length > 0) {
+    const [users, courses] = columns(changes.revoked);
+    await sql`delete from notify.entitlements
+      where (user_id, course_id) in (select * from unnest(${users}::text[], ${courses}::text[]))`.execute(db);
+  }
 }
 
-export async function revokeEntitlement(db: Db, userId: string, courseId: string): Promise<void> {
-  await db
-    .deleteFrom('notify.entitlements')
-    .where('user_id', '=', userId)
-    .where('course_id', '=', courseId)
-    .execute();
+export interface EntitlementPair {
+  userId: string;
+  courseId: string;
 }
 
 /** Many entitlement copies in one statement (bench set-up and backfills); existing ones are kept. */

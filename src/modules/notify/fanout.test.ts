@@ -114,6 +114,32 @@ describe('course-update fan-out', () => {
       (await t.rows<{ user_id: string }>('entitlements', `course_id = '${courseId}'`)).map((r) => r.user_id),
     ).toEqual([a.id]);
 
+    // events published together reach the copy as a batch: the last event of each pair decides
+    const later = randomUUID();
+    const revoke = (userId: string) =>
+      t.emit(EntitlementRevokedEvent, {
+        userId,
+        courseId: later,
+        source: 'order',
+        sourceId: null,
+        reason: 'refund',
+        revokedAt: new Date().toISOString(),
+      });
+    const grantLater = (userId: string) =>
+      t.emit(EntitlementGrantedEvent, {
+        userId,
+        courseId: later,
+        source: 'order',
+        sourceId: randomUUID(),
+        grantedAt: new Date().toISOString(),
+      });
+    await Promise.all([grantLater(a.id), revoke(a.id), revoke(b.id), grantLater(b.id), grantLater(c.id)]);
+    expect(
+      (await t.rows<{ user_id: string }>('entitlements', `course_id = '${later}'`))
+        .map((r) => r.user_id)
+        .sort(),
+    ).toEqual([b.id, c.id].sort());
+
     for (const [user, roles] of [
       [a, ['learner']],
       [b, ['learner']],

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import type { Clock } from '../../platform/clock.js';
-import type { EventDefinition, TypedEnvelope } from '../../platform/messaging/events.js';
-import { type DeliveryContext, handleInBatches } from '../../platform/messaging/inbox.js';
+import type { EnvelopeOf, EventDefinition, TypedEnvelope } from '../../platform/messaging/events.js';
+import type { DeliveryContext } from '../../platform/messaging/inbox.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import {
@@ -29,7 +29,7 @@ import {
   EntitlementRevokedEvent,
 } from '../learning/index.js';
 import type { DeliveryService, NotificationInput } from './delivery.service.js';
-import { grantEntitlement, revokeEntitlement } from './fanout.queries.js';
+import { copyEntitlements, type EntitlementPair } from './fanout.queries.js';
 import type { FanoutService } from './fanout.service.js';
 import type { Kind } from './kinds.js';
 import type { LiveHub } from './live.js';
@@ -76,6 +76,26 @@ const byEventId = (event: { id: string }) => event.id;
 
 /** Events one trigger transaction applies at most (one insert of their notifications). */
 const TRIGGER_BATCH = 500;
+
+/**
+ * What a run of grant and revoke events leaves for each (user, course): its last event decides,
+ * as applying them one by one in bus order would.
+ */
+function entitlementChanges(
+  events: readonly EnvelopeOf<typeof EntitlementGrantedEvent | typeof EntitlementRevokedEvent>[],
+): { granted: EntitlementPair[]; revoked: EntitlementPair[] } {
+  const last = new Map<string, { pair: EntitlementPair; granted: boolean }>();
+  for (const event of events) {
+    const pair = { userId: event.data.userId, courseId: event.data.courseId };
+    const key = `${pair.userId}|${pair.courseId}`;
+    // re-inserted so the map keeps the pairs in the order of their last event
+    last.delete(key);
+    last.set(key, { pair, granted: event.type === 'learning.entitlement.granted' });
+  }
+  const changes = { granted: [] as EntitlementPair[], revoked: [] as EntitlementPair[] };
+  for (const { pair, granted } of last.values()) (granted ? changes.granted : changes.revoked).push(pair);
+  return changes;
+}
 
 /** The notifications one event makes, by the trigger of its type and version. */
 function inputsOf(triggers: readonly AnyTrigger[], event: EventEnvelope): NotificationInput[] {
@@ -283,21 +303,19 @@ export function createNotifySubscribers(deps: {
         },
       }),
     ),
-    // the events waiting on the bus in one transaction: one begin, inbox insert and commit for them
-    handleInBatches(
-      eventSubscriber({
-        consumer: 'notify.entitlements',
-        events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-        async handle(event, trx) {
-          const db = tables(trx);
-          if (event.type === 'learning.entitlement.granted') {
-            await grantEntitlement(db, event.data.userId, event.data.courseId);
-          } else {
-            await revokeEntitlement(db, event.data.userId, event.data.courseId);
-          }
-        },
-      }),
-    ),
+    eventSubscriber({
+      consumer: 'notify.entitlements',
+      events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
+      async handle(event, trx) {
+        await copyEntitlements(tables(trx), entitlementChanges([event]));
+      },
+      // the events waiting on the bus in one transaction: one begin, inbox insert, insert or
+      // delete and commit for them all
+      batchSize: TRIGGER_BATCH,
+      async handleBatch(events, trx) {
+        await copyEntitlements(tables(trx), entitlementChanges(events));
+      },
+    }),
     eventSubscriber({
       consumer: 'notify.course-updates',
       events: [CourseUpdatedEvent, LessonAddedEvent],
