@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/helpers/database.js';
 import type { Database } from '../db/database.js';
 import { migrateAll } from '../db/migrations.js';
-import { handleInBatches, subscriptionFor } from './inbox.js';
+import { subscriptionFor } from './inbox.js';
 import { outboxMigration } from './outbox.js';
 import { capturingLogger } from './test-support.js';
 import type { EventEnvelope } from './types.js';
@@ -194,27 +194,27 @@ describe('batched delivery', () => {
     expect(await Promise.all([a, b].map((e) => committed(e.aggregateId)))).toEqual([true, true]);
   });
 
-  it('handleInBatches applies each new event with handle, in order, in one transaction that fails whole', async () => {
+  it('a batch applies each new event in order, in one transaction that fails whole', async () => {
     const seen: { id: string; txid: string }[] = [];
     const failing = { id: '' };
-    const subscription = subscriptionFor(
-      database.db,
-      schema,
-      handleInBatches({
-        consumer: 'inboxtest.one-by-one',
-        types: ['inboxtest.note.written'],
-        async handle(event: EventEnvelope, trx: Kysely<object>) {
-          const { rows } = await sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx);
-          seen.push({ id: event.id, txid: rows[0]?.txid ?? '' });
-          await trx
-            .withTables<Tables>()
-            .insertInto('inboxtest.notes')
-            .values({ id: event.aggregateId })
-            .execute();
-          if (event.id === failing.id) throw new Error('this event failed');
-        },
-      }),
-    );
+    const handle = async (event: EventEnvelope, trx: Kysely<object>) => {
+      const { rows } = await sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx);
+      seen.push({ id: event.id, txid: rows[0]?.txid ?? '' });
+      await trx
+        .withTables<Tables>()
+        .insertInto('inboxtest.notes')
+        .values({ id: event.aggregateId })
+        .execute();
+      if (event.id === failing.id) throw new Error('this event failed');
+    };
+    const subscription = subscriptionFor(database.db, schema, {
+      consumer: 'inboxtest.one-by-one',
+      types: ['inboxtest.note.written'],
+      handle,
+      async handleBatch(events: EventEnvelope[], trx: Kysely<object>) {
+        for (const event of events) await handle(event, trx);
+      },
+    });
     const [a, b, c] = [envelope(), envelope(), envelope()];
     await subscription.handle(a);
     await subscription.handleBatch?.([a, b, c]);

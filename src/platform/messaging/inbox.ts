@@ -71,26 +71,6 @@ export interface InboxSubscriber<DB> {
   events?: readonly EventDefinition[];
 }
 
-/**
- * The subscriber, also taking the events waiting on the bus in one transaction: `handle` runs for
- * each of them in bus order, so the begin, inbox insert and commit are paid once for the lot
- * instead of once per event. A failing event fails the batch, and the bus then delivers its
- * events one at a time. For handlers whose events are independent writes under the inbox.
- */
-export function handleInBatches<
-  T,
-  S extends { handle(event: EventEnvelope, trx: T, context: DeliveryContext): Promise<void> },
->(
-  subscriber: S,
-): S & { handleBatch(events: EventEnvelope[], trx: T, context: DeliveryContext): Promise<void> } {
-  return {
-    ...subscriber,
-    async handleBatch(events: EventEnvelope[], trx: T, context: DeliveryContext) {
-      for (const event of events) await subscriber.handle(event, trx, context);
-    },
-  };
-}
-
 let inProgress = 0;
 
 /**
