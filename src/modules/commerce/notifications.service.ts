@@ -48,7 +48,7 @@ export function createNotificationsService(deps: {
   db: Db;
   clock: Clock;
   sealer: Sealer;
-  /** Books the sale's split (instructors, platform) in the paid transaction. */
+  /** The sale's split (instructors, platform), which the settling statement books. */
   ledger: Pick<LedgerService, 'saleEntry'>;
   /** Settles refunds from `refund.succeeded` / `refund.failed` (the refunds area); ignored without it. */
   refunds?: () => Pick<RefundsService, 'applyNotification'>;
@@ -56,6 +56,8 @@ export function createNotificationsService(deps: {
   giveBack?: (trx: Transaction<CommerceTables>, paymentId: string) => Promise<unknown>;
 }) {
   const { db, clock, sealer, ledger } = deps;
+  // bound to the payment: a sealed payer copied onto another row does not open
+  const sealPayer = (payer: string, paymentId: string) => sealer.seal(payer, paymentId);
 
   async function apply(
     trx: Transaction<CommerceTables>,
@@ -111,24 +113,22 @@ export function createNotificationsService(deps: {
     }
     const heldElsewhere = () => result('flagged', 'transaction id belongs to another payment');
 
-    const paidFields = {
-      status: 'succeeded' as const,
-      provider_txn_id: n.providerTxnId,
-      succeeded_at: n.occurredAt,
-      updated_at: now,
-      // bound to the payment: a sealed payer copied onto another row does not open
-      ...(n.payer ? { payer_sealed: sealer.seal(n.payer, payment.id) } : {}),
-    };
     if (order.status !== 'pending') {
       // money for an order that can no longer take it: keep the record, never grant; refund it
       const reason =
         order.status === 'paid'
           ? 'order already paid by another payment'
           : `payment arrived for a ${order.status} order`;
-      if (
-        !(await updatePaymentWithTxn(trx, payment.id, { ...paidFields, flagged: true, flag_reason: reason }))
-      )
-        return heldElsewhere();
+      const kept = await updatePaymentWithTxn(trx, payment.id, {
+        status: 'succeeded',
+        provider_txn_id: n.providerTxnId,
+        succeeded_at: n.occurredAt,
+        updated_at: now,
+        ...(n.payer ? { payer_sealed: sealPayer(n.payer, payment.id) } : {}),
+        flagged: true,
+        flag_reason: reason,
+      });
+      if (!kept) return heldElsewhere();
       const flagged = await result('flagged', reason);
       // the money is held for nothing: give it back (a duplicate of this notification sends no second job)
       if (flagged.outcome === 'flagged') await deps.giveBack?.(trx, payment.id);
@@ -184,8 +184,7 @@ export function createNotificationsService(deps: {
       currency: n.amount.currency,
       providerTxnId: n.providerTxnId,
       succeededAt: n.occurredAt,
-      // bound to the payment: a sealed payer copied onto another row does not open
-      payerSealed: n.payer ? sealer.seal(n.payer, payment.id) : null,
+      payerSealed: n.payer ? sealPayer(n.payer, payment.id) : null,
       at: now,
       reason: `payment ${payment.id} succeeded`,
       journal,
