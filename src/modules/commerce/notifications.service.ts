@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { Sealer } from '../../platform/crypto.js';
-import { outboxRows } from '../../platform/messaging/outbox.js';
+import { outboxRow } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import type { LedgerService } from './ledger.service.js';
 import { isUniqueViolation } from './orders.queries.js';
@@ -148,18 +148,13 @@ export function createNotificationsService(deps: {
     { order, payment, lines }: OrderAndPayment,
     now: Date,
   ): PaidSettlement {
-    const {
-      journal: { order_id: _order, refund_id: _refund, ...journal },
-      postings,
-    } = ledger.saleEntry({
+    const { journal, postings } = ledger.saleEntry({
       orderId: order.id,
       currency: order.currency,
       occurredAt: now,
       lines: lines.map((l) => ({ courseId: l.course_id, amount: l.amount, instructorIds: l.instructor_ids })),
     });
-    const {
-      rows: [event],
-    } = outboxRows([
+    const event = outboxRow(
       OrderPaidEvent.create(order.id, {
         orderId: order.id,
         userId: order.user_id,
@@ -174,8 +169,7 @@ export function createNotificationsService(deps: {
         provider,
         paidAt: now.toISOString(),
       }),
-    ]);
-    if (!event) throw new Error('the paid event was not made');
+    );
     return {
       paymentId: payment.id,
       orderId: order.id,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/helpers/database.js';
 import type { Database } from '../../platform/db/database.js';
 import { migrateAll } from '../../platform/db/migrations.js';
-import { outboxRows } from '../../platform/messaging/outbox.js';
+import { outboxRow } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import { createLedgerService } from './ledger.service.js';
 import { commerceMigrations } from './migrations/index.js';
@@ -86,7 +86,7 @@ function settlementOf(
     occurredAt: AT,
     lines: [line],
   });
-  const [event] = outboxRows([
+  const event = outboxRow(
     OrderPaidEvent.create(o.orderId, {
       orderId: o.orderId,
       userId: o.userId,
@@ -96,8 +96,7 @@ function settlementOf(
       provider: 'sandbox',
       paidAt: AT.toISOString(),
     }),
-  ]).rows;
-  if (!event) throw new Error('no event');
+  );
   return {
     paymentId: o.paymentId,
     orderId: o.orderId,
@@ -109,13 +108,7 @@ function settlementOf(
     payerSealed: null,
     at: AT,
     reason: `payment ${o.paymentId} succeeded`,
-    journal: {
-      kind: journal.kind,
-      source_key: journal.source_key,
-      currency: journal.currency,
-      fee_bps: journal.fee_bps,
-      occurred_at: journal.occurred_at,
-    },
+    journal,
     postings: JSON.stringify(postings),
     event,
     notification: {

@@ -22,8 +22,7 @@ export interface PaidSettlement {
   payerSealed: string | null;
   at: Date;
   reason: string;
-  /** The sale's journal; its order is this order and it belongs to no refund. */
-  journal: Pick<SaleEntry['journal'], 'kind' | 'source_key' | 'currency' | 'fee_bps' | 'occurred_at'>;
+  journal: SaleEntry['journal'];
   /** The sale's postings as a JSON array (see `postingsOfJournal`). */
   postings: string;
   event: OutboxRow;
@@ -158,8 +157,8 @@ const settle = preparedStatement('commerce.payments.settle-paid', (db: Db, a: Pa
             .select([
               sql<string>`${a.journal.kind}::text`.as('kind'),
               sql<string>`${a.journal.source_key}::text`.as('source_key'),
-              'u.id',
-              sql<null>`null::uuid`.as('refund_id'),
+              sql<string>`${a.journal.order_id}::uuid`.as('order_id'),
+              sql<string | null>`${a.journal.refund_id}::uuid`.as('refund_id'),
               sql<string>`${a.journal.currency}::text`.as('currency'),
               sql<number>`${a.journal.fee_bps}::int`.as('fee_bps'),
               sql<Date>`${a.journal.occurred_at}::timestamptz`.as('occurred_at'),

@@ -3,7 +3,7 @@ import type { Cache } from '../../platform/cache/cache.js';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { enqueue, outboxRows } from '../../platform/messaging/outbox.js';
+import { enqueue, outboxRow } from '../../platform/messaging/outbox.js';
 import type { OrderPaid, OrderRefunded } from '../commerce/index.js';
 import type { CourseFacts } from './catalog-facts.js';
 import type { EntitlementCopy } from './entitlements.cache.js';
@@ -60,9 +60,7 @@ export function createEntitlementsService(deps: {
   }
 
   async function grant(trx: Trx, key: GrantKey, reason: string | null, at: Date): Promise<boolean> {
-    const {
-      rows: [event],
-    } = outboxRows([
+    const event = outboxRow(
       EntitlementGrantedEvent.create(key.courseId, {
         userId: key.userId,
         courseId: key.courseId,
@@ -70,8 +68,7 @@ export function createEntitlementsService(deps: {
         sourceId: nullIfEmpty(key.sourceId),
         grantedAt: at.toISOString(),
       }),
-    ]);
-    if (!event) throw new Error('the granted event was not made');
+    );
     // the event is written by the grant's own statement, only when the grant is new
     return insertGrant(trx, { key, at, reason, event });
   }

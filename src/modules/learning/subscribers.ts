@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { EnvelopeOf } from '../../platform/messaging/events.js';
+import type { DeliveryContext } from '../../platform/messaging/inbox.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import type { EntitlementsService, Touched } from './entitlements.service.js';
@@ -12,31 +13,32 @@ import type { LearningTables } from './tables.js';
  * cached entitlement answers are dropped after the commit.
  */
 export function createLearningSubscribers(entitlements: EntitlementsService): ModuleSubscriber[] {
-  const apply = (
-    event: EnvelopeOf<typeof OrderPaidEvent | typeof OrderRefundedEvent>,
+  /** Events of one transaction; the cached answers they touched are dropped after its commit. */
+  const apply = async (
+    events: readonly EnvelopeOf<typeof OrderPaidEvent | typeof OrderRefundedEvent>[],
     trx: Kysely<object>,
+    { afterCommit }: DeliveryContext,
   ) => {
     // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
     const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
-    return event.type === 'commerce.order.paid'
-      ? entitlements.applyOrderPaid(tx, event.data)
-      : entitlements.applyOrderRefunded(tx, event.data);
+    const touched: Touched[] = [];
+    for (const event of events) {
+      touched.push(
+        ...(event.type === 'commerce.order.paid'
+          ? await entitlements.applyOrderPaid(tx, event.data)
+          : await entitlements.applyOrderRefunded(tx, event.data)),
+      );
+    }
+    if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
   };
   return [
     eventSubscriber({
       consumer: 'learning.entitlements',
       events: [OrderPaidEvent, OrderRefundedEvent],
-      async handle(event, trx, { afterCommit }) {
-        const touched = await apply(event, trx);
-        if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
-      },
+      handle: (event, trx, context) => apply([event], trx, context),
       // the events waiting on the bus in one transaction: one begin, inbox insert and commit for
-      // them, and one drop of the cached answers they touched, after that commit
-      async handleBatch(events, trx, { afterCommit }) {
-        const touched: Touched[] = [];
-        for (const event of events) touched.push(...(await apply(event, trx)));
-        if (touched.length > 0) afterCommit(() => entitlements.invalidate(touched));
-      },
+      // them, and one drop of the cached answers they touched
+      handleBatch: apply,
     }),
   ];
 }

@@ -74,8 +74,8 @@ function trigger<D extends EventDefinition>(t: Trigger<D>): AnyTrigger {
 
 const byEventId = (event: { id: string }) => event.id;
 
-/** Events one trigger transaction applies at most (one insert of their notifications). */
-const TRIGGER_BATCH = 500;
+/** Events one batched transaction applies at most (a trigger group's notifications, the entitlement copy). */
+const EVENT_BATCH = 500;
 
 /**
  * What a run of grant and revoke events leaves for each (user, course): its last event decides,
@@ -293,7 +293,7 @@ export function createNotifySubscribers(deps: {
           return notify(trx, context, inputsOf(triggers, event));
         },
         // the events waiting on the bus in one transaction: one insert for all their notifications
-        batchSize: TRIGGER_BATCH,
+        batchSize: EVENT_BATCH,
         async handleBatch(events, trx, context) {
           return notify(
             trx,
@@ -306,15 +306,11 @@ export function createNotifySubscribers(deps: {
     eventSubscriber({
       consumer: 'notify.entitlements',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      async handle(event, trx) {
-        await copyEntitlements(tables(trx), entitlementChanges([event]));
-      },
+      handle: (event, trx) => copyEntitlements(tables(trx), entitlementChanges([event])),
       // the events waiting on the bus in one transaction: one begin, inbox insert, insert or
       // delete and commit for them all
-      batchSize: TRIGGER_BATCH,
-      async handleBatch(events, trx) {
-        await copyEntitlements(tables(trx), entitlementChanges(events));
-      },
+      batchSize: EVENT_BATCH,
+      handleBatch: (events, trx) => copyEntitlements(tables(trx), entitlementChanges(events)),
     }),
     eventSubscriber({
       consumer: 'notify.course-updates',

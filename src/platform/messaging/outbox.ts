@@ -97,36 +97,41 @@ export async function enqueue<DB>(
   events: NewEvent[],
 ): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
-  const { envelopes, rows } = outboxRows(events);
-  await insertEvents(trx, schema, { rows });
+  const occurredAt = new Date().toISOString();
+  const envelopes = events.map((e) => envelopeOf(e, occurredAt));
+  await insertEvents(trx, schema, { rows: envelopes.map(rowOf) });
   return envelopes;
 }
 
+/** An event's envelope, checked against its definition's schema (EventSchemaError otherwise). */
+function envelopeOf(event: NewEvent, occurredAt: string): EventEnvelope {
+  assertEventData(event);
+  return {
+    id: randomUUID(),
+    type: event.type,
+    version: event.version ?? 1,
+    occurredAt,
+    aggregateId: event.aggregateId,
+    data: event.data,
+  };
+}
+
+const rowOf = (e: EventEnvelope): OutboxRow => ({
+  id: e.id,
+  type: e.type,
+  version: e.version,
+  aggregate_id: e.aggregateId,
+  // stringified: node-postgres would turn a top-level array into a PostgreSQL array
+  data: JSON.stringify(e.data ?? null),
+  occurred_at: e.occurredAt,
+});
+
 /**
- * Events as the outbox holds them, checked as `enqueue` checks them, for a module that writes its
+ * An event as the outbox holds it, checked as `enqueue` checks it, for a module that writes its
  * change and its event in one statement of its own (see `outboxInsertWhen`).
  */
-export function outboxRows(events: NewEvent[]): { envelopes: EventEnvelope[]; rows: OutboxRow[] } {
-  for (const event of events) assertEventData(event);
-  const occurredAt = new Date().toISOString();
-  const envelopes: EventEnvelope[] = events.map((e) => ({
-    id: randomUUID(),
-    type: e.type,
-    version: e.version ?? 1,
-    occurredAt,
-    aggregateId: e.aggregateId,
-    data: e.data,
-  }));
-  const rows = envelopes.map((e) => ({
-    id: e.id,
-    type: e.type,
-    version: e.version,
-    aggregate_id: e.aggregateId,
-    // stringified: node-postgres would turn a top-level array into a PostgreSQL array
-    data: JSON.stringify(e.data ?? null),
-    occurred_at: e.occurredAt,
-  }));
-  return { envelopes, rows };
+export function outboxRow(event: NewEvent): OutboxRow {
+  return rowOf(envelopeOf(event, new Date().toISOString()));
 }
 
 /**
