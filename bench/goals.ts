@@ -124,6 +124,23 @@ function floorOf(input: GoalInput, scenario: string, pgbenchTps?: number): strin
   return ` (bare Fastify + pg running its statement: p99 ${floor.latencyMs.p99} ms at ${floor.reqPerSec.toFixed(0)} req/s)`;
 }
 
+/**
+ * What a checkout costs the machine, Lectern's process and the database apart, beside its floor's
+ * (when the database's processes could be read): '' otherwise.
+ */
+export function checkoutCpuOf(checkout: Measurement, floor: Measurement | undefined): string {
+  const split = (m: Measurement | undefined): string | undefined => {
+    if (!m || m.error || m.dbCpuUsPerRequest === undefined || !m.checkoutsPerSec) return undefined;
+    const requests = m.reqPerSec / m.checkoutsPerSec;
+    const us = (n: number) => Math.round(n * requests).toLocaleString('en');
+    return `${us(m.cpuUsPerRequest)} µs server + ${us(m.dbCpuUsPerRequest)} µs database`;
+  };
+  const own = split(checkout);
+  if (!own) return '';
+  const floors = split(floor);
+  return `; CPU a checkout ${own}${floors ? ` (floor ${floors})` : ''}`;
+}
+
 /** The baselines a goal's ratio was taken against, when measured beside it ('' otherwise). */
 function besideOf(m: Measurement): string {
   const b = m.besideBaseline;
@@ -211,7 +228,7 @@ export function checkGoals(input: GoalInput): Goal[] {
     const r = checkout.checkoutsPerSec / checkoutBase.tps;
     goals.push({
       goal: checkoutWanted,
-      measured: `${checkout.checkoutsPerSec.toFixed(1)} checkouts/s vs ${checkoutBase.words} = ${r.toFixed(2)}×${floorOf(input, checkout.name, checkoutBase.tps)}`,
+      measured: `${checkout.checkoutsPerSec.toFixed(1)} checkouts/s vs ${checkoutBase.words} = ${r.toFixed(2)}×${floorOf(input, checkout.name, checkoutBase.tps)}${checkoutCpuOf(checkout, input.floors?.[checkout.name])}`,
       met:
         r >= MIN_CHECKOUTS_TO_PGBENCH &&
         !checkout.flag?.startsWith('BROKEN') &&

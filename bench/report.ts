@@ -35,6 +35,11 @@ export interface Measurement {
    * on loopback includes waking the load generator and so grows when the server is slower.
    */
   cpuUserUsPerRequest: number;
+  /**
+   * The database's processes' CPU time during the measurement over the responses, µs, when they
+   * run on this machine (bench/database-cpu.ts): PostgreSQL's share of each request.
+   */
+  dbCpuUsPerRequest?: number;
   /** With `--gc`: the Lectern process's collections during the measured seconds. */
   gc?: GcSummary;
   /** The machine's 1-minute load average when the measurement ended (the machine is shared). */
@@ -107,8 +112,11 @@ export function toMeasurement(
   request: BenchRequest,
   result: Result,
   peakRss: number,
-  /** The server's CPU time over the measurement, µs, in all and in user space. */
-  cpuUs: { total: number; user: number },
+  /**
+   * The server's CPU time over the measurement, µs, in all and in user space; and the database's,
+   * when its processes could be read.
+   */
+  cpuUs: { total: number; user: number; database?: number },
 ): Measurement {
   const flag = flagFor(result);
   const responses = result['2xx'] + result.non2xx;
@@ -135,6 +143,9 @@ export function toMeasurement(
     bytesPerResponse: responses > 0 ? Math.round(result.throughput.total / responses) : 0,
     cpuUsPerRequest: responses > 0 ? round(cpuUs.total / responses, 1) : 0,
     cpuUserUsPerRequest: responses > 0 ? round(cpuUs.user / responses, 1) : 0,
+    ...(cpuUs.database !== undefined && responses > 0
+      ? { dbCpuUsPerRequest: round(cpuUs.database / responses, 1) }
+      : {}),
     ratios: { reqPerSec: null, p99: null },
     ...(flag ? { flag } : {}),
   };
@@ -186,6 +197,7 @@ export function table(rows: Measurement[]): string {
     '× bare',
     'user µs',
     '× bare',
+    'db µs/req',
     'peak RSS MB',
     'load',
     'notes',
@@ -194,6 +206,7 @@ export function table(rows: Measurement[]): string {
     m.error
       ? [
           m.name,
+          '-',
           '-',
           '-',
           '-',
@@ -222,13 +235,14 @@ export function table(rows: Measurement[]): string {
           x(m.ratios.cpu ?? null),
           m.cpuUserUsPerRequest.toFixed(0),
           x(m.ratios.cpuUser ?? null),
+          m.dbCpuUsPerRequest === undefined ? '' : m.dbCpuUsPerRequest.toFixed(0),
           m.peakRssMB.toFixed(1),
           m.loadAverage === undefined ? '' : m.loadAverage.toFixed(1),
           m.flag ?? '',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const left = new Set([0, 14]);
+  const left = new Set([0, 15]);
   const line = (c: string[]) =>
     c
       .map((v, i) => (left.has(i) ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))

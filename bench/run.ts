@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Instance, type RequestSpec, type Result } from 'autocannon';
 import { Child, live } from './children.js';
 import { measuredResult, measureDuring, measureSse } from './custom.js';
+import { databaseCpu, databaseCpuBetween } from './database-cpu.js';
 import { keepBodies } from './autocannon-bodies.js';
 import {
   checkGoals,
@@ -324,14 +325,17 @@ async function measure(
     await fire(port, request, options.warmup, options.connections, pool, taken);
   }
   const before = await child.rss(true);
+  const dbBefore = databaseCpu();
   progress(`${name}: measuring ${options.duration} s`);
   const from = Date.now();
   const result = await fire(port, request, options.duration, options.connections, pool, taken);
   const to = Date.now();
+  const dbUs = databaseCpuBetween(dbBefore, databaseCpu());
   const rss = await child.rss(false);
   const m = toMeasurement(name, request, result, rss.peakRss, {
     total: rss.cpuUs - before.cpuUs,
     user: rss.cpuUserUs - before.cpuUserUs,
+    ...(dbUs === undefined ? {} : { database: dbUs }),
   });
   if (child.gcTrace) m.gc = child.gcTrace.between(from, to);
   if (request.checkout) {
