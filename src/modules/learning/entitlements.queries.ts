@@ -6,21 +6,27 @@ import type { GrantSource, LearningTables } from './tables.js';
 type Db = Kysely<LearningTables>;
 
 /**
- * Lock the order's row until the transaction ends, creating it if need be: the order's paid
- * and refunded events then apply one after the other even when two instances deliver them at
- * once, so a refund can never miss a grant that is being written.
+ * First key of the order lock: advisory locks of two int4 keys never meet those of one int8 key
+ * (the migration runner's, pg-boss's), and this fixed first key keeps them apart from community's
+ * recount lock. The second key is `hashtext` of the order id; two orders sharing a hash only wait
+ * for each other.
+ */
+const ORDER_LOCK_SPACE = 0x6c6f7264; // "lord": learning, order
+
+/**
+ * Take the order's lock until the transaction ends: the order's paid and refunded events then
+ * apply one after the other even when two instances deliver them at once, so a refund can never
+ * miss a grant that is being written. An advisory lock rather than a row's: it writes nothing,
+ * where a row per order (the first design) was a write per paid order and a table that only grew.
  */
 export async function lockOrder(db: Db, orderId: string): Promise<void> {
-  await lockOrderRow(db, { orderId });
+  await lockOrderKey(db, { orderId });
 }
 
-const lockOrderRow = preparedStatement(
-  'learning.order-locks.lock',
-  (db: Db, { orderId }: { orderId: string }) =>
-    db
-      .insertInto('learning.order_locks')
-      .values({ order_id: orderId })
-      .onConflict((oc) => oc.column('order_id').doUpdateSet({ order_id: orderId })),
+const lockOrderKey = preparedStatement('learning.order-lock', (db: Db, { orderId }: { orderId: string }) =>
+  db.selectNoFrom(
+    sql<string>`pg_advisory_xact_lock(${sql.lit(ORDER_LOCK_SPACE)}, hashtext(${orderId}))::text`.as('locked'),
+  ),
 );
 
 export async function insertTombstone(db: Db, orderId: string, courseId: string, at: Date): Promise<void> {

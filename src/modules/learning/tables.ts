@@ -22,11 +22,6 @@ export interface TombstoneTable {
   revoked_at: Stamp;
 }
 
-/** One row per order the subscribers touched: locking it serialises the order's paid and refund. */
-export interface OrderLockTable {
-  order_id: string;
-}
-
 export interface LessonProgressTable {
   user_id: string;
   lesson_id: string;
@@ -72,7 +67,6 @@ export interface CertificateTable {
 export type LearningTables = {
   'learning.grants': GrantTable;
   'learning.tombstones': TombstoneTable;
-  'learning.order_locks': OrderLockTable;
   'learning.lesson_progress': LessonProgressTable;
   'learning.course_progress': CourseProgressTable;
   'learning.daily_time': DailyTimeTable;
