@@ -56,25 +56,28 @@ export interface ModuleSubscriber {
 
 /**
  * A subscriber to typed events: `handle` receives `event` narrowed by `event.type` to the data
- * type of that definition's schema.
+ * type of that definition's schema, as `handleBatch` receives its events; a subscriber with
+ * `handleBatch` alone handles one event as a batch of one.
  */
 export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
   subscriber: TypedSubscriber<Ds>,
 ): ModuleSubscriber {
+  // subscriptionFor hands over only events that match one of `events`, so the typed handlers
+  // never see another shape (the parameter types differ only by that narrowing)
+  const { handle, handleBatch } = subscriber;
+  const batch = handleBatch
+    ? (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>
+        handleBatch(events as EnvelopeOf<Ds[number]>[], trx, context)
+    : undefined;
   return {
     consumer: subscriber.consumer,
     types: [...new Set(subscriber.events.map((d) => d.type))],
     events: subscriber.events,
-    // subscriptionFor hands over only events that match one of `events`, so the typed handler
-    // never sees another shape (the parameter types differ only by that narrowing)
-    handle: (event, trx, context) => subscriber.handle(event as EnvelopeOf<Ds[number]>, trx, context),
+    handle: handle
+      ? (event, trx, context) => handle(event as EnvelopeOf<Ds[number]>, trx, context)
+      : (event, trx, context) => handleBatch([event as EnvelopeOf<Ds[number]>], trx, context),
     ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
-    ...(subscriber.handleBatch
-      ? {
-          handleBatch: (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>
-            subscriber.handleBatch?.(events as EnvelopeOf<Ds[number]>[], trx, context) ?? Promise.resolve(),
-        }
-      : {}),
+    ...(batch ? { handleBatch: batch } : {}),
   };
 }
 

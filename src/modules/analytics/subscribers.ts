@@ -220,12 +220,6 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
     eventSubscriber({
       consumer: 'analytics.raw',
       events: rawEvents,
-      async handle(event, trx) {
-        const db = tx(trx);
-        const pending = pendingFacts(db, ingest);
-        await gather(event, db, pending);
-        await pending.flush();
-      },
       // the events waiting on the bus in one transaction: one begin, inbox insert and commit for
       // them, and one statement per table for their inserts
       async handleBatch(events, trx) {

@@ -65,7 +65,6 @@ export function createCommunitySubscribers(deps: {
     eventSubscriber({
       consumer: 'community.grants',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      handle: (event, trx) => verifyLater(trx, [event]),
       // the grants and revocations waiting on the bus in one transaction, with one review look-up
       handleBatch: (events, trx) => verifyLater(trx, events),
     }),

@@ -35,7 +35,6 @@ export function createLearningSubscribers(entitlements: EntitlementsService): Mo
     eventSubscriber({
       consumer: 'learning.entitlements',
       events: [OrderPaidEvent, OrderRefundedEvent],
-      handle: (event, trx, context) => apply([event], trx, context),
       // the events waiting on the bus in one transaction: one begin, inbox insert and commit for
       // them, and one drop of the cached answers they touched
       handleBatch: apply,

@@ -289,9 +289,6 @@ export function createNotifySubscribers(deps: {
       eventSubscriber({
         consumer,
         events: triggers.map((t) => t.event),
-        async handle(event, trx, context) {
-          return notify(trx, context, inputsOf(triggers, event));
-        },
         // the events waiting on the bus in one transaction: one insert for all their notifications
         batchSize: EVENT_BATCH,
         async handleBatch(events, trx, context) {
@@ -306,7 +303,6 @@ export function createNotifySubscribers(deps: {
     eventSubscriber({
       consumer: 'notify.entitlements',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
-      handle: (event, trx) => copyEntitlements(tables(trx), entitlementChanges([event])),
       // the events waiting on the bus in one transaction: one begin, inbox insert, insert or
       // delete and commit for them all
       batchSize: EVENT_BATCH,

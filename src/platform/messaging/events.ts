@@ -77,21 +77,34 @@ export function assertEventData(event: NewEvent): void {
   if (problems !== undefined) throw new EventSchemaError(definition.type, definition.version, problems);
 }
 
-/** A subscriber that declares the event definitions it consumes and gets their data typed. */
-export interface TypedSubscriber<Ds extends readonly EventDefinition[]> {
+type TypedHandle<Ds extends readonly EventDefinition[]> = (
+  event: EnvelopeOf<Ds[number]>,
+  trx: Kysely<object>,
+  context: DeliveryContext,
+) => Promise<void>;
+
+type TypedHandleBatch<Ds extends readonly EventDefinition[]> = (
+  events: EnvelopeOf<Ds[number]>[],
+  trx: Kysely<object>,
+  context: DeliveryContext,
+) => Promise<void>;
+
+/**
+ * A subscriber that declares the event definitions it consumes and gets their data typed. It
+ * handles one event (`handle`), several new events in one transaction in bus order
+ * (`handleBatch`, see InboxSubscriber.handleBatch), or both. With `handleBatch` alone, one event
+ * is handled as a batch of one.
+ */
+export type TypedSubscriber<Ds extends readonly EventDefinition[]> = {
   /** Durable consumer name, `<module>.<what it does>`. */
   consumer: string;
   events: Ds;
-  handle(event: EnvelopeOf<Ds[number]>, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
-  /** Optional: several new events in one transaction, in bus order (see InboxSubscriber.handleBatch). */
-  handleBatch?(
-    events: EnvelopeOf<Ds[number]>[],
-    trx: Kysely<object>,
-    context: DeliveryContext,
-  ): Promise<void>;
   /** Most events per `handleBatch`. */
   batchSize?: number;
-}
+} & (
+  | { handle: TypedHandle<Ds>; handleBatch?: TypedHandleBatch<Ds> }
+  | { handle?: undefined; handleBatch: TypedHandleBatch<Ds> }
+);
 
 /**
  * Checks an incoming envelope against the definitions a consumer declared. Undefined when it may
