@@ -102,21 +102,48 @@ export async function transitionsOf(db: Db, orderId: string) {
   return ordered;
 }
 
+/** A new order's line, its instructors' ids as they are (the statement writes them as JSON). */
+export type NewLine = Omit<Insertable<OrderLineTable>, 'instructor_ids'> & { instructor_ids: string[] };
+
 /**
  * A new order with its lines and its first transition, in one statement (one round trip on the
- * checkout's path); returns the order and its lines as stored.
+ * checkout's path); returns the order and its lines as stored, or undefined when a pending order
+ * of the learner already holds one of these courses and nothing was written.
+ *
+ * That check is the statement's own, so a learner ordering a pending course again costs no failed
+ * statement (and no error in the database's log). It reads what was committed when the statement
+ * began: an order of the same course committing meanwhile is still refused by the
+ * one-pending-order unique index, as a unique violation.
  */
 export async function insertOrderWithLines(
   db: Db,
   order: Insertable<OrderTable>,
-  lines: Insertable<OrderLineTable>[],
-  transition: Insertable<OrderTransitionTable>,
-): Promise<{ order: OrderRow; lines: LineRow[] }> {
-  const [row] = await insertWithLines(db, { order, lines, transition });
-  if (!row) throw new Error(`order ${order.id} was not inserted`);
+  lines: NewLine[],
+  transition: Omit<Insertable<OrderTransitionTable>, 'order_id'>,
+): Promise<{ order: OrderRow; lines: LineRow[] } | undefined> {
+  const [row] = await insertWithLines(db, {
+    order,
+    courseIds: lines.map((l) => l.course_id),
+    lines: JSON.stringify(lines),
+    transition,
+  });
+  if (!row) return undefined;
   const { lines: stored, ...inserted } = row;
   return { order: inserted, lines: stored };
 }
+
+/** The columns of a new order's line, in the order the statement lists them. */
+const LINE_COLUMNS = [
+  'order_id',
+  'course_id',
+  'user_id',
+  'pending',
+  'title',
+  'instructor_ids',
+  'list_price',
+  'amount',
+  'position',
+] as const satisfies readonly (keyof OrderLineTable)[];
 
 const insertWithLines = preparedStatement(
   'commerce.orders.insert-with-lines',
@@ -124,21 +151,78 @@ const insertWithLines = preparedStatement(
     db: Db,
     a: {
       order: Insertable<OrderTable>;
-      lines: Insertable<OrderLineTable>[];
-      transition: Insertable<OrderTransitionTable>;
+      courseIds: string[];
+      /** The lines as a JSON array of `NewLine`. */
+      lines: string;
+      transition: Omit<Insertable<OrderTransitionTable>, 'order_id'>;
     },
-  ) =>
-    db
-      .with('o', (qb) => qb.insertInto('commerce.orders').values(a.order).returningAll())
-      .with('l', (qb) => qb.insertInto('commerce.order_lines').values(a.lines).returningAll())
-      .with('t', (qb) => qb.insertInto('commerce.order_transitions').values(a.transition).returning('id'))
-      .selectFrom('o')
-      .select(ORDER_COLUMNS)
-      .select(
-        sql<LineRow[]>`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as(
-          'lines',
-        ),
-      ),
+  ) => {
+    // a column left undefined is left out (its own shape of the statement), as `values()` would
+    const given = <T extends object>(row: T) =>
+      (Object.keys(row) as (keyof T & string)[]).filter((c) => row[c] !== undefined);
+    const orderColumns = given(a.order);
+    const transitionColumns = given(a.transition);
+    return (
+      db
+        // an insert from a select, so that it can be skipped; its values take the columns' types
+        .with('o', (qb) =>
+          qb
+            .insertInto('commerce.orders')
+            .columns(orderColumns)
+            .expression(
+              db
+                .selectNoFrom(orderColumns.map((c) => sql`${a.order[c]}`.as(c)))
+                .where((w) =>
+                  w.not(
+                    w.exists(
+                      w
+                        .selectFrom('commerce.order_lines')
+                        .select(sql<number>`1`.as('one'))
+                        .where('user_id', '=', a.order.user_id)
+                        .where('course_id', '=', sql<string>`any(${a.courseIds}::uuid[])`)
+                        .where('pending', '=', true),
+                    ),
+                  ),
+                ),
+            )
+            .returningAll(),
+        )
+        .with('l', (qb) =>
+          qb
+            .insertInto('commerce.order_lines')
+            .columns(LINE_COLUMNS)
+            .expression((eb) =>
+              eb
+                .selectFrom(
+                  sql<OrderLineTable>`jsonb_populate_recordset(null::commerce.order_lines, ${a.lines}::jsonb)`.as(
+                    'r',
+                  ),
+                )
+                .select(LINE_COLUMNS.map((c) => `r.${c}` as const))
+                .where((w) => w.exists(w.selectFrom('o').select('o.id'))),
+            )
+            .returningAll(),
+        )
+        .with('t', (qb) =>
+          qb
+            .insertInto('commerce.order_transitions')
+            .columns(['order_id', ...transitionColumns])
+            .expression((eb) =>
+              eb
+                .selectFrom('o')
+                .select(['o.id', ...transitionColumns.map((c) => sql`${a.transition[c]}`.as(c))]),
+            )
+            .returning('id'),
+        )
+        .selectFrom('o')
+        .select(ORDER_COLUMNS)
+        .select(
+          sql<
+            LineRow[]
+          >`(select coalesce(jsonb_agg(to_jsonb(l) order by l.position), '[]'::jsonb) from l)`.as('lines'),
+        )
+    );
+  },
 );
 
 export async function linesOf(db: Db, orderIds: readonly string[]): Promise<LineRow[]> {

@@ -39,6 +39,13 @@ type Db = Kysely<CommerceTables>;
 const MAX_ORDER_TOTAL = 2_147_483_647;
 
 /** Who is asking, from the verified token. */
+/** A pending order of the same courses committed between the transaction's read and its insert. */
+class PendingOrderRaced extends Error {
+  constructor() {
+    super('a pending order of these courses was committed meanwhile');
+  }
+}
+
 export interface Actor {
   userId: string;
   roles: readonly string[];
@@ -267,14 +274,17 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       const now = clock();
       const closed: PaymentRow[] = [];
 
-      /** The new order, its lines and its first transition: one statement. */
+      /**
+       * The new order, its lines and its first transition: one statement. Undefined when a pending
+       * order of the learner holds one of these courses (nothing written).
+       */
       const insertNew = async (
         executor: Db,
         orderId: string,
         redemption?: Awaited<ReturnType<CouponsService['redeemInTransaction']>>,
-      ): Promise<CreatedOrder> => {
+      ): Promise<CreatedOrder | undefined> => {
         const discount = redemption?.priced.discount.amount ?? 0;
-        const { order, lines } = await insertOrderWithLines(
+        const inserted = await insertOrderWithLines(
           executor,
           {
             id: orderId,
@@ -295,13 +305,12 @@ export function createOrdersService(deps: OrdersServiceDeps) {
             user_id: actor.userId,
             pending: true,
             title: c.title,
-            instructor_ids: JSON.stringify(c.instructorIds),
+            instructor_ids: c.instructorIds,
             list_price: c.price.amount,
             amount: redemption?.priced.lines[position]?.amount.amount ?? c.price.amount,
             position,
           })),
           {
-            order_id: orderId,
             from_status: null,
             to_status: 'pending',
             actor_kind: 'user',
@@ -310,19 +319,20 @@ export function createOrdersService(deps: OrdersServiceDeps) {
             at: now,
           },
         );
-        return { order: toOrderView(order, lines), created: true };
+        return inserted && { order: toOrderView(inserted.order, inserted.lines), created: true };
       };
       const redeems = input.couponCode !== undefined && deps.coupons !== undefined;
 
       const attempt = async (): Promise<CreatedOrder> => {
         // Without a coupon to redeem or an answer to store, the new order is that one statement,
-        // alone, without a begin and a commit around it. The one-pending-order unique index
-        // refuses it when a pending order of the learner holds one of these courses: which one,
-        // and what that means (the same order again, a 409, an overdue one to expire), is decided
-        // in the transaction below.
+        // alone, without a begin and a commit around it. It writes nothing when a pending order of
+        // the learner holds one of these courses (or the one-pending-order unique index refuses it,
+        // for one committed meanwhile): which one, and what that means (the same order again, a
+        // 409, an overdue one to expire), is decided in the transaction below.
         if (!redeems && !complete) {
           try {
-            return await insertNew(db, randomUUID());
+            const created = await insertNew(db, randomUUID());
+            if (created) return created;
           } catch (err) {
             if (!isUniqueViolation(err, ONE_PENDING_ORDER)) throw err;
           }
@@ -382,6 +392,8 @@ export function createOrdersService(deps: OrdersServiceDeps) {
                   })),
                 });
           const result = await insertNew(trx, orderId, redemption);
+          // a pending order of these courses committed since the read above: as the unique index's refusal
+          if (!result) throw new PendingOrderRaced();
           await complete?.(trx, result);
           return result;
         });
@@ -393,7 +405,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       } catch (err) {
         // a concurrent checkout of the same learner won the one-pending-order race: answer as if
         // it had come first (the same set is returned, an overlapping one is a 409)
-        if (!isUniqueViolation(err)) throw err;
+        if (!isUniqueViolation(err) && !(err instanceof PendingOrderRaced)) throw err;
         result = await attempt();
       }
       await closeQuietly(closed);

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../../../test/helpers/database.js';
+import type { Database } from '../../platform/db/database.js';
+import { migrateAll } from '../../platform/db/migrations.js';
+import { commerceMigrations } from './migrations/index.js';
+import { insertOrderWithLines } from './orders.queries.js';
+import type { CommerceTables } from './tables.js';
+
+let database: Database;
+let db: Kysely<CommerceTables>;
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  db = database.db.withTables<CommerceTables>();
+  await migrateAll(database.db, [{ schema: 'commerce', migrations: commerceMigrations }]);
+});
+afterAll(async () => {
+  await database.close();
+});
+
+const AT = new Date('2026-12-06T10:00:00.000Z');
+
+/** An order of these courses (9,900 CNY each) by this learner, as the order service writes it. */
+function order(userId: string, courseIds: string[]) {
+  const id = randomUUID();
+  const total = 9900 * courseIds.length;
+  return insertOrderWithLines(
+    db,
+    {
+      id,
+      user_id: userId,
+      currency: 'CNY',
+      subtotal: total,
+      total,
+      coupon_code: null,
+      course_set: [...courseIds].sort().join(','),
+      expires_at: new Date(AT.getTime() + 3_600_000),
+      created_at: AT,
+      updated_at: AT,
+    },
+    courseIds.map((courseId, position) => ({
+      order_id: id,
+      course_id: courseId,
+      user_id: userId,
+      pending: true,
+      title: `Course ${position + 1}`,
+      instructor_ids: [`instructor-${position}`],
+      list_price: 9900,
+      amount: 9900,
+      position,
+    })),
+    {
+      from_status: null,
+      to_status: 'pending',
+      actor_kind: 'user',
+      actor_id: userId,
+      reason: 'created',
+      at: AT,
+    },
+  );
+}
+
+async function counts() {
+  const [orders, lines, transitions] = await Promise.all([
+    db
+      .selectFrom('commerce.orders')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('commerce.order_lines')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('commerce.order_transitions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { orders: Number(orders.n), lines: Number(lines.n), transitions: Number(transitions.n) };
+}
+
+describe('a new order in one statement', () => {
+  it('writes the order, its lines in order and its first transition', async () => {
+    const userId = randomUUID();
+    const courses = [randomUUID(), randomUUID(), randomUUID()];
+    const inserted = await order(userId, courses);
+    expect(inserted?.order).toMatchObject({ user_id: userId, total: 29700, status: 'pending' });
+    expect(inserted?.lines.map((l) => [l.course_id, l.position, l.instructor_ids, l.pending])).toEqual(
+      courses.map((c, i) => [c, i, [`instructor-${i}`], true]),
+    );
+    const transitions = await db
+      .selectFrom('commerce.order_transitions')
+      .select(['from_status', 'to_status', 'reason'])
+      .where('order_id', '=', inserted?.order.id ?? '')
+      .execute();
+    expect(transitions).toEqual([{ from_status: null, to_status: 'pending', reason: 'created' }]);
+    // another number of lines is the same statement
+    expect((await order(userId, [randomUUID()]))?.lines).toHaveLength(1);
+  });
+
+  it('writes nothing, without failing, while a pending order of the learner holds one of its courses', async () => {
+    const userId = randomUUID();
+    const [held, other] = [randomUUID(), randomUUID()];
+    const first = await order(userId, [held]);
+    expect(first).toBeDefined();
+    const before = await counts();
+
+    // the same course again, and a set that overlaps it: refused by the statement's own check,
+    // not by the unique index (a failed statement), and not half-written (no order without lines)
+    await expect(order(userId, [held])).resolves.toBeUndefined();
+    await expect(order(userId, [other, held])).resolves.toBeUndefined();
+    expect(await counts()).toEqual(before);
+
+    // another learner's pending order of the course does not hold it for this one, and the other course is free
+    expect(await order(randomUUID(), [held])).toBeDefined();
+    expect(await order(userId, [other])).toBeDefined();
+
+    // once the order leaves pending (its lines' mark closed), the course can be ordered again
+    await db
+      .updateTable('commerce.order_lines')
+      .set({ pending: false })
+      .where('order_id', '=', first?.order.id ?? '')
+      .execute();
+    expect(await order(userId, [held])).toBeDefined();
+  });
+});
