@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -287,6 +288,54 @@ describe('a worker with jobs waiting', () => {
       expect(runsOf('test.drain').map((r) => (r.data as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
     } finally {
       await slow.stop();
+    }
+  });
+});
+
+describe('a job on a cron schedule', () => {
+  it('has its queue polled seldom, and its worker woken when the cron check sends it', async () => {
+    const cronJob = (name: string, expression: string) =>
+      defineJob({
+        name,
+        data: Type.Object({ by: Type.String() }),
+        cron: { expression, data: { by: 'cron' } },
+        handle(data, { attempt }) {
+          record(name, data, attempt);
+        },
+      });
+    // due half an hour from now: its cron check sends nothing during this test
+    const later = cronJob('test.later', `${(new Date().getUTCMinutes() + 30) % 60} * * * *`);
+    const minutely = cronJob('test.minutely', '* * * * *');
+    // an idle worker of any other queue here looks every 0.5 s; the cron check runs every second
+    const cron = createJobQueue({
+      db: database.db,
+      logger,
+      pollingIntervalSeconds: 0.5,
+      cronMonitorIntervalSeconds: 1,
+    });
+    try {
+      await cron.start({ worker: true });
+      await cron.register([later, minutely]);
+      await cron.work([later, minutely]);
+      // the worker's first look found nothing; a job sent in a transaction now waits for its next
+      // poll, a minute away
+      await database.db.transaction().execute(async (trx) => {
+        await cron.send(later, { by: 'transaction' }, { transaction: trx });
+      });
+      await sleep(2_500);
+      expect(runsOf('test.later')).toEqual([]);
+      // one sent outside a transaction (committed, due now) wakes the worker, which takes both
+      await cron.send(later, { by: 'hand' });
+      await waitFor(() => runsOf('test.later').length === 2, 'the jobs sent by hand', 10_000);
+
+      // the cron check sends the minute's job (from the 5th second of a minute on) and wakes the
+      // worker at once, where polling alone would take up to a minute
+      const started = Date.now();
+      await waitFor(() => runsOf('test.minutely').length === 1, 'the cron job', 20_000);
+      expect(runsOf('test.minutely')[0]?.data).toEqual({ by: 'cron' });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await cron.stop();
     }
   });
 });

@@ -20,6 +20,15 @@ const DEFAULT_BATCH_SIZE = 10;
  * workers' ticks or clocks are (within the margin).
  */
 const CRON_SLOT_MARGIN_SECONDS = 5;
+/**
+ * How often an idle worker looks in the queue of a job on a cron schedule. The cron check sends
+ * such jobs, and it wakes the worker of this process that runs them as it sends (even a send
+ * another worker's check made first), as `send` does for a job sent by hand outside a transaction:
+ * polled at the usual interval, the platform's dozen or so cron queues cost the database a planned
+ * fetch each every couple of seconds for jobs that come once a minute at most. The poll stays for
+ * a job sent while no worker here ran its queue, one sent in a transaction, and retries.
+ */
+const CRON_QUEUE_POLL_SECONDS = 60;
 
 export interface SendOptions<DB = object> {
   /** Run no earlier than this moment. */
@@ -225,6 +234,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
   }
 
+  /** pg-boss's worker id of each job this process runs, by job name (to wake it). */
+  const workerIds = new Map<string, string>();
   const matchers = new Map<string, CronMatcher | Error>();
   /** The minute each schedule was last sent for by this process (one send per minute and schedule). */
   const sentFor = new Map<string, number>();
@@ -262,7 +273,20 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         singletonSeconds: 60,
       });
       sentFor.set(schedule.name, minute);
+      // sent now or by another worker's check before: either way the job waits (see CRON_QUEUE_POLL_SECONDS)
+      const local = workerIds.get(schedule.name);
+      if (local) b.notifyWorker(local);
     }
+  }
+
+  /** pg-boss's polling option for a job's worker: its own interval for a cron job's queue. */
+  function pollingOf(job: JobDefinition): { pollingIntervalSeconds?: number } {
+    if (job.cron) {
+      return {
+        pollingIntervalSeconds: Math.max(CRON_QUEUE_POLL_SECONDS, options.pollingIntervalSeconds ?? 0),
+      };
+    }
+    return options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {};
   }
 
   function startCron(b: PgBoss): void {
@@ -357,9 +381,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
             // a backlog is taken a batch a fetch: one fetch and one completion for up to this many
             batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
             includeMetadata: true,
-            ...(options.pollingIntervalSeconds
-              ? { pollingIntervalSeconds: options.pollingIntervalSeconds }
-              : {}),
+            ...pollingOf(definition),
           },
           async (jobs) => {
             if (jobs.length === 0) return;
@@ -370,6 +392,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
             if (worker.id) b.notifyWorker(worker.id);
           },
         );
+        workerIds.set(definition.name, worker.id);
       }
       log.info({ jobs: jobs.map((j) => j.name) }, 'job worker running');
     },
@@ -383,11 +406,16 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       const startAfter =
         sendOptions.startAfter ??
         (sendOptions.delaySeconds ? new Date(Date.now() + sendOptions.delaySeconds * 1000) : undefined);
-      return b.send(name, data as object, {
+      const id = await b.send(name, data as object, {
         ...(startAfter ? { startAfter } : {}),
         ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
         ...inTransactionOf(sendOptions.transaction),
       });
+      // due now and committed already: this process's worker of the queue need not wait for its poll
+      // (a cron job's queue is polled once a minute); a job sent in a transaction is seen at the poll
+      const local = workerIds.get(name);
+      if (id && local && !startAfter && !sendOptions.transaction) b.notifyWorker(local);
+      return id;
     },
 
     async sendMany(job, items, sendOptions = {}) {
