@@ -2,8 +2,10 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { inject } from 'vitest';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createDatabase, type Database } from '../../src/platform/db/database.js';
+import { migrateAll, type SchemaMigrations } from '../../src/platform/db/migrations.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -67,6 +69,41 @@ export async function freshDatabase(
     if (!options.keep) await dropDatabase(name);
   };
   return Object.assign(database, { testDatabaseName: name });
+}
+
+/**
+ * The test file's own database with these modules' migrations run: `freshDatabase` made in the
+ * file's `beforeAll` (registered by this call, so call it at the top of the file, before hooks
+ * that use it) and closed in its `afterAll`. Read `db` (typed with the modules' tables) and
+ * `database` inside hooks and tests.
+ */
+export function databaseForFile<Tables extends object>(
+  owners: SchemaMigrations[],
+  options: FreshDatabaseOptions = {},
+): { readonly database: Database; readonly db: Kysely<Tables> } {
+  let opened: { database: Database; db: Kysely<Tables> } | undefined;
+  beforeAll(async () => {
+    const database = await freshDatabase(options);
+    await migrateAll(database.db, owners);
+    // what `withTables<Tables>()` gives (it only adds tables to the type), which TypeScript cannot
+    // reduce to Kysely<Tables> while Tables is a type parameter
+    opened = { database, db: database.db as unknown as Kysely<Tables> };
+  });
+  afterAll(async () => {
+    await opened?.database.close();
+  });
+  const current = () => {
+    if (!opened) throw new Error("the file's database is made in beforeAll: read it in hooks and tests");
+    return opened;
+  };
+  return {
+    get database() {
+      return current().database;
+    },
+    get db() {
+      return current().db;
+    },
+  };
 }
 
 export async function dropDatabase(name: string): Promise<void> {

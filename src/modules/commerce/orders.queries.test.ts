@@ -1,78 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../../test/helpers/database.js';
-import type { Database } from '../../platform/db/database.js';
-import { migrateAll } from '../../platform/db/migrations.js';
+import { describe, expect, it } from 'vitest';
+import { databaseForFile } from '../../../test/helpers/database.js';
 import { commerceMigrations } from './migrations/index.js';
-import { insertOrderWithLines } from './orders.queries.js';
+import { insertPendingOrder } from './orders.test-support.js';
 import type { CommerceTables } from './tables.js';
 
-let database: Database;
-let db: Kysely<CommerceTables>;
-
-beforeAll(async () => {
-  database = await freshDatabase();
-  db = database.db.withTables<CommerceTables>();
-  await migrateAll(database.db, [{ schema: 'commerce', migrations: commerceMigrations }]);
-});
-afterAll(async () => {
-  await database.close();
-});
+const file = databaseForFile<CommerceTables>([{ schema: 'commerce', migrations: commerceMigrations }]);
 
 const AT = new Date('2026-12-06T10:00:00.000Z');
 
-/** An order of these courses (9,900 CNY each) by this learner, as the order service writes it. */
-function order(userId: string, courseIds: string[]) {
-  const id = randomUUID();
-  const total = 9900 * courseIds.length;
-  return insertOrderWithLines(
-    db,
-    {
-      id,
-      user_id: userId,
-      currency: 'CNY',
-      subtotal: total,
-      total,
-      coupon_code: null,
-      course_set: [...courseIds].sort().join(','),
-      expires_at: new Date(AT.getTime() + 3_600_000),
-      created_at: AT,
-      updated_at: AT,
-    },
-    courseIds.map((courseId, position) => ({
-      order_id: id,
-      course_id: courseId,
-      user_id: userId,
-      pending: true,
-      title: `Course ${position + 1}`,
-      instructor_ids: [`instructor-${position}`],
-      list_price: 9900,
-      amount: 9900,
-      position,
-    })),
-    {
-      from_status: null,
-      to_status: 'pending',
-      actor_kind: 'user',
-      actor_id: userId,
-      reason: 'created',
-      at: AT,
-    },
-  );
-}
+/** An order of these courses (9,900 CNY each) by this learner. */
+const order = (userId: string, courseIds: string[]) =>
+  insertPendingOrder(file.db, { userId, courseIds, at: AT });
 
 async function counts() {
   const [orders, lines, transitions] = await Promise.all([
-    db
+    file.db
       .selectFrom('commerce.orders')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow(),
-    db
+    file.db
       .selectFrom('commerce.order_lines')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow(),
-    db
+    file.db
       .selectFrom('commerce.order_transitions')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow(),
@@ -89,7 +40,7 @@ describe('a new order in one statement', () => {
     expect(inserted?.lines.map((l) => [l.course_id, l.position, l.instructor_ids, l.pending])).toEqual(
       courses.map((c, i) => [c, i, [`instructor-${i}`], true]),
     );
-    const transitions = await db
+    const transitions = await file.db
       .selectFrom('commerce.order_transitions')
       .select(['from_status', 'to_status', 'reason'])
       .where('order_id', '=', inserted?.order.id ?? '')
@@ -117,7 +68,7 @@ describe('a new order in one statement', () => {
     expect(await order(userId, [other])).toBeDefined();
 
     // once the order leaves pending (its lines' mark closed), the course can be ordered again
-    await db
+    await file.db
       .updateTable('commerce.order_lines')
       .set({ pending: false })
       .where('order_id', '=', first?.order.id ?? '')

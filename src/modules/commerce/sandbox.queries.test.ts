@@ -1,25 +1,12 @@
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../../test/helpers/database.js';
-import type { Database } from '../../platform/db/database.js';
-import { migrateAll } from '../../platform/db/migrations.js';
+import { describe, expect, it } from 'vitest';
+import { databaseForFile } from '../../../test/helpers/database.js';
 import { money } from '../../platform/money.js';
 import { commerceMigrations } from './migrations/index.js';
 import type { SandboxPayment } from './providers/sandbox.store.js';
 import { tableSandboxStore } from './sandbox.queries.js';
 import type { CommerceTables } from './tables.js';
 
-let database: Database;
-let db: Kysely<CommerceTables>;
-
-beforeAll(async () => {
-  database = await freshDatabase();
-  db = database.db.withTables<CommerceTables>();
-  await migrateAll(database.db, [{ schema: 'commerce', migrations: commerceMigrations }]);
-});
-afterAll(async () => {
-  await database.close();
-});
+const file = databaseForFile<CommerceTables>([{ schema: 'commerce', migrations: commerceMigrations }]);
 
 const payment = (paymentId: string): SandboxPayment => ({
   paymentId,
@@ -34,7 +21,7 @@ const payment = (paymentId: string): SandboxPayment => ({
 
 describe('the sandbox store over commerce tables', () => {
   it('keeps every one of 25 concurrent changes of one payment (none overwrites another)', async () => {
-    const store = tableSandboxStore(db);
+    const store = tableSandboxStore(file.db);
     await store.add(payment('pay-concurrent'));
     const answers = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
@@ -60,7 +47,7 @@ describe('the sandbox store over commerce tables', () => {
   });
 
   it('writes nothing when the change throws, and hands an unknown payment to the change as undefined', async () => {
-    const store = tableSandboxStore(db);
+    const store = tableSandboxStore(file.db);
     await store.add(payment('pay-throws'));
     await expect(
       store.update('pay-throws', (p) => {
@@ -74,7 +61,7 @@ describe('the sandbox store over commerce tables', () => {
   });
 
   it('keeps the first record of a payment added twice, dates as dates', async () => {
-    const store = tableSandboxStore(db);
+    const store = tableSandboxStore(file.db);
     await store.add(payment('pay-twice'));
     await store.add({ ...payment('pay-twice'), txnId: 'sbt_2' });
     const kept = await store.get('pay-twice');

@@ -1,75 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../../test/helpers/database.js';
-import type { Database } from '../../platform/db/database.js';
-import { migrateAll } from '../../platform/db/migrations.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { databaseForFile } from '../../../test/helpers/database.js';
 import { outboxRow } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import { createLedgerService } from './ledger.service.js';
 import { commerceMigrations } from './migrations/index.js';
-import { insertOrderWithLines } from './orders.queries.js';
+import { insertPendingOrder } from './orders.test-support.js';
 import { insertPaymentIfPayable } from './payments.queries.js';
 import { type PaidSettlement, settlePaid } from './settlement.queries.js';
 import type { CommerceTables } from './tables.js';
 
-let database: Database;
-let db: Kysely<CommerceTables>;
-const ledger = () => createLedgerService({ db, platformFeeBps: 3000 });
-
-beforeAll(async () => {
-  database = await freshDatabase();
-  db = database.db.withTables<CommerceTables>();
-  await migrateAll(database.db, [{ schema: 'commerce', migrations: commerceMigrations }]);
-});
-afterAll(async () => {
-  await database.close();
-});
+const file = databaseForFile<CommerceTables>([{ schema: 'commerce', migrations: commerceMigrations }]);
+const ledger = () => createLedgerService({ db: file.db, platformFeeBps: 3000 });
 
 const AT = new Date('2026-12-06T10:00:00.000Z');
 
-/** A pending order of one 9,900 CNY course with two instructors, and its sandbox payment. */
+/** A pending order of one 9,900 CNY course, and its sandbox payment. */
 async function pendingOrder(): Promise<{ orderId: string; paymentId: string; userId: string }> {
-  const orderId = randomUUID();
   const userId = randomUUID();
-  const courseId = randomUUID();
-  await insertOrderWithLines(
-    db,
-    {
-      id: orderId,
-      user_id: userId,
-      currency: 'CNY',
-      subtotal: 9900,
-      total: 9900,
-      coupon_code: null,
-      course_set: courseId,
-      expires_at: new Date(AT.getTime() + 3_600_000),
-      created_at: AT,
-      updated_at: AT,
-    },
-    [
-      {
-        order_id: orderId,
-        course_id: courseId,
-        user_id: userId,
-        pending: true,
-        title: 'A course',
-        instructor_ids: [randomUUID(), randomUUID()],
-        list_price: 9900,
-        amount: 9900,
-        position: 0,
-      },
-    ],
-    {
-      from_status: null,
-      to_status: 'pending',
-      actor_kind: 'user',
-      actor_id: userId,
-      reason: 'created',
-      at: AT,
-    },
-  );
-  const { payment } = await insertPaymentIfPayable(db, { orderId, userId, provider: 'sandbox', at: AT });
+  const inserted = await insertPendingOrder(file.db, { userId, courseIds: [randomUUID()], at: AT });
+  if (!inserted) throw new Error('no order');
+  const orderId = inserted.order.id;
+  const { payment } = await insertPaymentIfPayable(file.db, { orderId, userId, provider: 'sandbox', at: AT });
   if (!payment) throw new Error('no payment');
   return { orderId, paymentId: payment.id, userId };
 }
@@ -121,12 +74,12 @@ function settlementOf(
 
 /** What a settlement left behind for the order: counted, so "nothing" is zero everywhere. */
 async function written(orderId: string, paymentId: string) {
-  const order = await db
+  const order = await file.db
     .selectFrom('commerce.orders')
     .select(['status', 'paid_at', 'provider'])
     .where('id', '=', orderId)
     .executeTakeFirstOrThrow();
-  const payment = await db
+  const payment = await file.db
     .selectFrom('commerce.payments')
     .select(['status', 'provider_txn_id'])
     .where('id', '=', paymentId)
@@ -143,7 +96,7 @@ async function written(orderId: string, paymentId: string) {
       (select count(*) from commerce.ledger_journals where order_id = ${orderId})::int as journals,
       (select count(*) from commerce.outbox where aggregate_id = ${orderId})::int as events,
       (select count(*) from commerce.notifications where payment_id = ${paymentId})::int as notifications`.execute(
-    db,
+    file.db,
   );
   return { order, payment, ...rows[0] };
 }
@@ -152,7 +105,7 @@ describe('the paid settlement statement', () => {
   it('settles a pending order: payment, order, transition, lines, balanced journal, event and notification', async () => {
     const o = await pendingOrder();
     const s = settlementOf(o);
-    expect(await settlePaid(db, s)).toEqual({ matched: true, paid: true, recorded: true });
+    expect(await settlePaid(file.db, s)).toEqual({ matched: true, paid: true, recorded: true });
     const w = await written(o.orderId, o.paymentId);
     expect(w.order).toMatchObject({ status: 'paid', provider: 'sandbox' });
     expect(w.order.paid_at?.toISOString()).toBe(AT.toISOString());
@@ -164,7 +117,7 @@ describe('the paid settlement statement', () => {
       events: 1,
       notifications: 1,
     });
-    const postings = await db
+    const postings = await file.db
       .selectFrom('commerce.ledger_postings as p')
       .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
       .select(['p.account', 'p.amount'])
@@ -177,7 +130,7 @@ describe('the paid settlement statement', () => {
       'platform_revenue',
       'provider_clearing',
     ]);
-    const event = await database.db
+    const event = await file.database.db
       .withTables<{ 'commerce.outbox': { aggregate_id: string; type: string; data: unknown } }>()
       .selectFrom('commerce.outbox')
       .select(['type', 'data'])
@@ -186,7 +139,11 @@ describe('the paid settlement statement', () => {
     expect(event).toMatchObject({ type: 'commerce.order.paid', data: { orderId: o.orderId, total: 9900 } });
 
     // the same settlement again finds the order paid: nothing more is written
-    expect(await settlePaid(db, settlementOf(o))).toEqual({ matched: false, paid: false, recorded: false });
+    expect(await settlePaid(file.db, settlementOf(o))).toEqual({
+      matched: false,
+      paid: false,
+      recorded: false,
+    });
     expect(await written(o.orderId, o.paymentId)).toMatchObject({
       paidTransitions: 1,
       journals: 1,
@@ -197,15 +154,15 @@ describe('the paid settlement statement', () => {
 
   it('writes nothing for another amount, or a transaction id another payment holds', async () => {
     const o = await pendingOrder();
-    expect(await settlePaid(db, settlementOf(o, { amount: 9800 }))).toEqual({
+    expect(await settlePaid(file.db, settlementOf(o, { amount: 9800 }))).toEqual({
       matched: false,
       paid: false,
       recorded: false,
     });
     const other = await pendingOrder();
     const taken = settlementOf(other);
-    expect((await settlePaid(db, taken)).paid).toBe(true);
-    expect(await settlePaid(db, settlementOf(o, { txn: taken.providerTxnId }))).toEqual({
+    expect((await settlePaid(file.db, taken)).paid).toBe(true);
+    expect(await settlePaid(file.db, settlementOf(o, { txn: taken.providerTxnId }))).toEqual({
       matched: true,
       paid: false,
       recorded: false,
@@ -227,7 +184,7 @@ describe('the paid settlement statement', () => {
     async () => {
       const o = await pendingOrder();
       let settled: Promise<unknown> | undefined;
-      await db.transaction().execute(async (trx) => {
+      await file.db.transaction().execute(async (trx) => {
         await trx
           .selectFrom('commerce.orders')
           .select('id')
@@ -235,7 +192,7 @@ describe('the paid settlement statement', () => {
           .forUpdate()
           .execute();
         // begins while the order is pending in every snapshot, then waits for this lock
-        settled = settlePaid(db, settlementOf(o));
+        settled = settlePaid(file.db, settlementOf(o));
         await new Promise((resolve) => setTimeout(resolve, 200));
         await trx
           .updateTable('commerce.orders')

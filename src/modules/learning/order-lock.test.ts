@@ -1,24 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../../test/helpers/database.js';
-import type { Database } from '../../platform/db/database.js';
-import { migrateAll } from '../../platform/db/migrations.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { databaseForFile } from '../../../test/helpers/database.js';
 import { lockOrder } from './entitlements.queries.js';
 import { learningMigrations } from './migrations/index.js';
 import type { LearningTables } from './tables.js';
 
-let database: Database;
-let db: Kysely<LearningTables>;
-
-beforeAll(async () => {
-  database = await freshDatabase();
-  db = database.db.withTables<LearningTables>();
-  await migrateAll(database.db, [{ schema: 'learning', migrations: learningMigrations }]);
-});
-afterAll(async () => {
-  await database.close();
-});
+const file = databaseForFile<LearningTables>([{ schema: 'learning', migrations: learningMigrations }]);
 
 /** Whether the promise settles within the time: a lock's waiter must not. */
 const settlesWithin = (p: Promise<unknown>, ms: number) =>
@@ -35,9 +23,9 @@ describe("the order's lock (learning's paid and refunded events of one order, on
   it('is a lock, not a row: the table of order rows is gone and taking the lock writes nothing', async () => {
     const { rows } = await sql<{
       name: string | null;
-    }>`select to_regclass('learning.order_locks')::text as name`.execute(db);
+    }>`select to_regclass('learning.order_locks')::text as name`.execute(file.db);
     expect(rows[0]?.name).toBeNull();
-    await db.transaction().execute(async (trx) => {
+    await file.db.transaction().execute(async (trx) => {
       await lockOrder(trx, randomUUID());
       const { rows: xid } = await sql<{
         xid: string | null;
@@ -53,10 +41,10 @@ describe("the order's lock (learning's paid and refunded events of one order, on
       const orderId = randomUUID();
       let second: Promise<void> | undefined;
       let other: Promise<void> | undefined;
-      await db.transaction().execute(async (trx) => {
+      await file.db.transaction().execute(async (trx) => {
         await lockOrder(trx, orderId);
-        second = db.transaction().execute((t2) => lockOrder(t2, orderId));
-        other = db.transaction().execute((t3) => lockOrder(t3, randomUUID()));
+        second = file.db.transaction().execute((t2) => lockOrder(t2, orderId));
+        other = file.db.transaction().execute((t3) => lockOrder(t3, randomUUID()));
         expect(await settlesWithin(other, 2_000)).toBe(true);
         expect(await settlesWithin(second, 300)).toBe(false);
       });
