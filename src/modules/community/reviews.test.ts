@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../platform/db/database.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
+import { UserClosedEvent } from '../identity/index.js';
 import { EntitlementGrantedEvent } from '../learning/index.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { type CommunityTest, startCommunity } from './community.test-support.js';
@@ -16,6 +17,7 @@ interface ReviewWire {
   status: string;
   votes: { helpful: number; unhelpful: number; score: number; mine: boolean | null };
   reply: { body: string; status: string } | null;
+  author?: { id: string; displayName: string | null };
 }
 interface PageWire<T> {
   data: T[];
@@ -641,5 +643,36 @@ describe('moderation', () => {
       body: { action: 'approve', reason: 'a joke between classmates' },
     });
     await t.kit.expectStatus(200, 'GET', `/api/v1/reviews/${r.id}`);
+  });
+
+  it("a closed account's name leaves its reviews; the review stays, with no name, and other authors keep theirs", async () => {
+    const course = await t.course();
+    const [leaving, staying] = await t.buyers(course.id, 2);
+    if (!leaving || !staying) throw new Error('no buyers');
+    await t.register(leaving, '要注销的人');
+    await t.register(staying, 'Stays');
+    const gone = await review(leaving, course.id, 4, 'Useful course');
+    const kept = await review(staying, course.id, 5, 'Also useful');
+
+    await inTransaction(t.kit.app.platform.database.db, (trx) =>
+      enqueue(trx, 'identity', [
+        UserClosedEvent.create(leaving.id, { userId: leaving.id, closedAt: new Date().toISOString() }),
+      ]),
+    );
+    await t.kit.settle();
+
+    const signedIn = { as: staying };
+    const alone = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${gone.id}`, signedIn);
+    expect(alone).toMatchObject({ body: 'Useful course', author: { id: leaving.id, displayName: null } });
+    const page = await t.kit.expectStatus<{ data: ReviewWire[] }>(
+      200,
+      'GET',
+      `/api/v1/courses/${course.id}/reviews?sort=newest`,
+      signedIn,
+    );
+    expect(Object.fromEntries(page.data.map((r) => [r.id, r.author?.displayName ?? null]))).toEqual({
+      [kept.id]: 'Stays',
+      [gone.id]: null,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { TypedEnvelope } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
-import { ProfileUpdatedEvent, UserRegisteredEvent } from '../identity/index.js';
+import { ProfileUpdatedEvent, UserClosedEvent, UserRegisteredEvent } from '../identity/index.js';
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/index.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
@@ -70,8 +70,14 @@ export function createCommunitySubscribers(deps: {
     }),
     eventSubscriber({
       consumer: 'community.members',
-      events: [UserRegisteredEvent, ProfileUpdatedEvent],
+      events: [UserRegisteredEvent, ProfileUpdatedEvent, UserClosedEvent],
       async handle(event, trx) {
+        if (event.type === 'identity.user.closed') {
+          // the name goes; the reviews and comments stay under the bare id, with no name (at most
+          // COMMUNITY_LIST_CACHE_SECONDS longer on a cached page)
+          await tx(trx).deleteFrom('community.members').where('user_id', '=', event.data.userId).execute();
+          return;
+        }
         const { userId, displayName } = event.data;
         const values = { display_name: displayName, name_key: matchForm(displayName).replace(/\s+/g, '') };
         await tx(trx)

@@ -96,7 +96,7 @@ export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth 
           summary: 'Re-enable a disabled account',
           security,
           params: IdParams,
-          response: { 200: AdminUser, 400: Problem, ...guarded, 404: Problem },
+          response: { 200: AdminUser, 400: Problem, ...guarded, 404: Problem, 409: Problem },
         },
       },
       (request) => admin.enableUser(principalOf(request).subject, request.params.id, metaOf(request)),

@@ -12,7 +12,9 @@ export const UserListQuery = Type.Object({
   ...PageQuery.properties,
   q: Type.Optional(Line(1, 100, { description: 'Part of the email or display name' })),
   role: Type.Optional(RoleSchema),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+  status: Type.Optional(
+    Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('closed')]),
+  ),
 });
 
 /** `pageOf` with an example, for the OpenAPI document. */

@@ -28,7 +28,7 @@ import {
   toAdminUserView,
   toApplicationView,
 } from './views.js';
-import { AdminErrors, IdentityErrors } from './identity.errors.js';
+import { AccountErrors, AdminErrors, IdentityErrors } from './identity.errors.js';
 
 export type Admin = ReturnType<typeof createAdmin>;
 
@@ -45,6 +45,17 @@ export function createAdmin(deps: {
   async function userOrThrow(trx: IdentityDb, id: string): Promise<UserRow> {
     const row = await findUserById(trx, id);
     if (!row) throw IdentityErrors.userNotFound();
+    return row;
+  }
+  /** A closed account is closed for good: no status or role changes bring it back. */
+  async function openUserOrThrow(trx: IdentityDb, id: string): Promise<UserRow> {
+    const row = await userOrThrow(trx, id);
+    if (row.status === 'closed') {
+      throw AppError.conflict(
+        AccountErrors.closed,
+        'This account was closed by its owner and cannot be changed.',
+      );
+    }
     return row;
   }
   const adminView = async (row: UserRow) => toAdminUserView(row, await isMfaEnabled(db, row.id));
@@ -97,7 +108,7 @@ export function createAdmin(deps: {
       if (actorId === id)
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot disable your own account.');
       const { row, revoked } = await inTransaction(db, async (trx) => {
-        const user = await userOrThrow(trx, id);
+        const user = await openUserOrThrow(trx, id);
         if (user.status === 'disabled') return { row: user, revoked: [] };
         const updated = await updateUser(trx, id, {
           status: 'disabled',
@@ -119,7 +130,7 @@ export function createAdmin(deps: {
 
     async enableUser(actorId: string, id: string, meta: RequestMeta): Promise<AdminUserView> {
       const changed = await inTransaction(db, async (trx) => {
-        const user = await userOrThrow(trx, id);
+        const user = await openUserOrThrow(trx, id);
         if (user.status === 'active') return undefined;
         const updated = await updateUser(trx, id, {
           status: 'active',
@@ -150,7 +161,7 @@ export function createAdmin(deps: {
         throw AppError.conflict(AdminErrors.selfLockout, 'You cannot remove your own admin role.');
       }
       const changed = await inTransaction(db, async (trx) => {
-        const user = await userOrThrow(trx, id);
+        const user = await openUserOrThrow(trx, id);
         if ([...user.roles].sort().join() === wanted.join()) return undefined;
         const updated = await updateUser(trx, id, { roles: wanted, updated_at: clock() });
         if (!updated) throw IdentityErrors.userNotFound();

@@ -25,6 +25,7 @@ export const AuditTypes = [
   'instructor_application.rejected',
   'user.disabled',
   'user.enabled',
+  'user.closed',
   'signing_key.rotated',
   'client.created',
   'client_token.revoked',

@@ -13,7 +13,7 @@ export interface UserSummary {
   email: string;
   displayName: string;
   roles: string[];
-  status: 'active' | 'disabled';
+  status: 'active' | 'disabled' | 'closed';
   emailVerified: boolean;
 }
 

@@ -11,6 +11,8 @@ export const AccountErrors = {
   applicationPending: 'identity.application-pending',
   alreadyInstructor: 'identity.already-instructor',
   noApplication: 'identity.application-not-found',
+  closeRefused: 'identity.account-close-refused',
+  closed: 'identity.account-closed',
 } as const;
 
 export const AdminErrors = {

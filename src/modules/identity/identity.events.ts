@@ -79,6 +79,18 @@ export const RolesChangedEvent = defineEvent({
 });
 export type RolesChanged = Static<typeof RolesChangedEvent.schema>;
 
+/**
+ * The owner closed the account (`POST /me/close`), for good. Identity has already replaced its
+ * personal data; every module drops or blanks its own copies of the user's (a name, an address,
+ * an inbox) and keeps what a sale or a shared thread needs under the bare id.
+ */
+export const UserClosedEvent = defineEvent({
+  type: 'identity.user.closed',
+  version: 1,
+  schema: Type.Object({ userId: Id, closedAt: Type.String({ format: 'date-time' }) }),
+});
+export type UserClosed = Static<typeof UserClosedEvent.schema>;
+
 /** The whole public profile after a change, so a consumer's copy never needs a lookup. */
 export const ProfileUpdatedEvent = defineEvent({
   type: 'identity.user.profile_updated',
@@ -114,6 +126,7 @@ export const IdentityEvents = {
   instructorRejected: InstructorRejectedEvent.type,
   userDisabled: UserDisabledEvent.type,
   userEnabled: UserEnabledEvent.type,
+  userClosed: UserClosedEvent.type,
   rolesChanged: RolesChangedEvent.type,
   profileUpdated: ProfileUpdatedEvent.type,
   newDeviceSignIn: NewDeviceSignInEvent.type,

@@ -4,6 +4,7 @@ import { createAccounts } from './accounts.service.js';
 import { adminRoutes } from './admin.routes.js';
 import { createAdmin } from './admin.service.js';
 import { createAuditLog } from './audit.service.js';
+import { createClosure } from './closure.service.js';
 import { createIdentityApi, type IdentityApi } from './identity.api.js';
 import { authRoutes } from './auth.routes.js';
 import { identityBench } from './bench.js';
@@ -77,6 +78,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const mfa = createMfa({ db, box, clock, audit, throttle, tokens });
   const login = createLogin({ db, cache, clock, audit, throttle, tokens, mfa });
   const admin = createAdmin({ db, clock, audit, tokens, keys });
+  const closure = createClosure({ db, clock, audit, tokens, mfa });
   const verifier = createTokenVerifier({
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
@@ -89,7 +91,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
 
   const apiRoutes = [
     authRoutes({ accounts, login, tokens }),
-    meRoutes({ accounts, mfa }),
+    meRoutes({ accounts, mfa, closure }),
     adminRoutes({ admin, audit, oauth }),
   ];
   const rootRoutes = oauthRoutes({ oauth, keys, issuer: config.jwtIssuer, baseUrl: appUrl });

@@ -13,6 +13,8 @@ export {
   ProfileUpdatedEvent,
   type RolesChanged,
   RolesChangedEvent,
+  type UserClosed,
+  UserClosedEvent,
   type UserDisabled,
   UserDisabledEvent,
   type UserEnabled,

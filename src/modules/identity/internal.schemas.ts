@@ -5,7 +5,7 @@ export const UserSummary = Type.Object({
   email: Type.String(),
   displayName: Type.String(),
   roles: Type.Array(Type.String()),
-  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('closed')]),
   emailVerified: Type.Boolean(),
 });
 

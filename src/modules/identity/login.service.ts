@@ -73,7 +73,9 @@ export function createLogin(deps: {
       }
       throw err;
     }
-    const user = await findUserByEmail(db, email);
+    const found = await findUserByEmail(db, email);
+    // a closed account is nobody: its stand-in address signs no one in, at the same cost
+    const user = found?.status === 'closed' ? undefined : found;
     const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
     if (!user || !ok) {
       await throttle.fail(ticket);

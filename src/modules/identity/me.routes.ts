@@ -2,12 +2,14 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/server.js';
 import type { HttpKit } from '../../platform/module.js';
 import type { Accounts } from './accounts.service.js';
+import type { Closure } from './closure.service.js';
 import { guards, metaOf, principalOf } from './route-kit.js';
 import {
   Application,
   ApplicationBody,
   ChangePasswordBody,
   ChangePasswordResult,
+  CloseAccountBody,
   CodeBody,
   Enrolment,
   InstructorProfileBody,
@@ -24,8 +26,8 @@ import { bearerSecurity as security, ProblemRef as Problem } from '../../platfor
 const guarded = { 401: Problem, 403: Problem };
 
 /** The signed-in user's own account, MFA, and the instructor application. */
-export function meRoutes(deps: { accounts: Accounts; mfa: Mfa }) {
-  const { accounts, mfa } = deps;
+export function meRoutes(deps: { accounts: Accounts; mfa: Mfa; closure: Closure }) {
+  const { accounts, mfa, closure } = deps;
   return (app: App, kit: HttpKit): void => {
     const { allow } = guards(kit);
     const own = allow('profile:own');
@@ -78,6 +80,33 @@ export function meRoutes(deps: { accounts: Accounts; mfa: Mfa }) {
           request.body,
           metaOf(request),
         );
+      },
+    );
+
+    app.post(
+      '/me/close',
+      {
+        preHandler: own,
+        schema: {
+          tags: ['identity: account'],
+          summary: 'Close my account for good (its personal data is erased, every session ends)',
+          description:
+            'Refused (409) for an instructor or admin: an admin removes the role first. Orders stay ' +
+            'for the books under the bare account id; the name, address, inbox and profile go.',
+          security,
+          body: CloseAccountBody,
+          response: {
+            204: Type.Null({ description: 'The account is closed' }),
+            400: Problem,
+            ...guarded,
+            409: Problem,
+            429: Problem,
+          },
+        },
+      },
+      async (request, reply) => {
+        await closure.close(principalOf(request).subject, request.body, metaOf(request));
+        return reply.status(204).send(null);
       },
     );
 

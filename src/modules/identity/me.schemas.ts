@@ -7,7 +7,7 @@ const userFields = {
   displayName: Type.String(),
   emailVerified: Type.Boolean(),
   roles: Type.Array(Type.String()),
-  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('closed')]),
   mfaEnabled: Type.Boolean(),
   headline: Type.Union([Type.String(), Type.Null()]),
   bio: Type.Union([Type.String(), Type.Null()]),
@@ -96,6 +96,21 @@ export const ReauthBody = Type.Object(
   {
     description: 'One of: password, code, recoveryCode',
     examples: [{ password: 'correct horse battery staple' }, { code: '123456' }],
+  },
+);
+
+export const CloseAccountBody = Type.Object(
+  {
+    password: Password,
+    code: Type.Optional(TotpCode),
+    recoveryCode: Type.Optional(RecoveryCode),
+  },
+  {
+    description: 'The password, and while two-factor is on a current code or a recovery code as well',
+    examples: [
+      { password: 'correct horse battery staple' },
+      { password: 'correct horse battery staple', code: '123456' },
+    ],
   },
 );
 

@@ -168,8 +168,38 @@ export function createMfa(deps: {
     return user;
   }
 
+  /**
+   * The owner's proof for an act that cannot be undone (closing the account): the password and,
+   * while two-factor is on, a current code or a recovery code as well. Behind the login throttle
+   * like every re-authentication; a missing factor is a 400 before anything is checked.
+   */
+  async function confirmOwner(userId: string, proof: { password: string } & SecondFactor, meta: RequestMeta) {
+    const user = await findUserById(db, userId);
+    if (!user) throw IdentityErrors.userNotFound();
+    const secondFactorOn = Boolean((await totpRow(db, userId))?.confirmed_at);
+    if (secondFactorOn && proof.code === undefined && proof.recoveryCode === undefined) {
+      throw AppError.validation(
+        MfaErrors.reauthRequired,
+        'Two-factor is on: confirm with a current code too.',
+        [{ field: '/body/code', message: 'code or recoveryCode is required' }],
+      );
+    }
+    const ticket = await throttle.check(user.email, meta.ip);
+    try {
+      if (!(await verifyPassword(user.password_hash, proof.password))) {
+        throw AppError.forbidden(MfaErrors.reauthFailed, 'The password is not correct.');
+      }
+      if (secondFactorOn) await spendSecondFactor(userId, proof, meta);
+    } catch (err) {
+      await throttle.fail(ticket);
+      throw err;
+    }
+    return user;
+  }
+
   return {
     spendSecondFactor,
+    confirmOwner,
 
     /** Count a failed second factor against the same buckets as a failed password. */
     async failed(ticket: ThrottleTicket, userId: string, meta: RequestMeta) {

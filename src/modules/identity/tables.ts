@@ -5,7 +5,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type UserStatus = 'active' | 'disabled';
+/** `closed`: closed by its owner (`POST /me/close`), for good; its personal data is gone. */
+export type UserStatus = 'active' | 'disabled' | 'closed';
 
 export interface UserTable {
   id: Generated<string>;
@@ -18,6 +19,7 @@ export interface UserTable {
   status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
   disabled_at: Timestamp | null;
   disabled_reason: string | null;
+  closed_at: Timestamp | null;
   headline: string | null;
   bio: string | null;
   password_changed_at: GeneratedTimestamp;

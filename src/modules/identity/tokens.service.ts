@@ -58,6 +58,7 @@ export type RevokeReason =
   | 'password_changed'
   | 'password_reset'
   | 'user_disabled'
+  | 'account_closed'
   | 'revoked_by_client'
   | 'mfa_changed';
 

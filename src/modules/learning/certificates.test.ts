@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../platform/db/database.js';
+import { enqueue } from '../../platform/messaging/outbox.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
+import { UserClosedEvent } from '../identity/index.js';
 import { type LearningTest, startLearning } from './learning.test-support.js';
 
 let t: LearningTest;
@@ -86,6 +89,18 @@ describe('certificates', () => {
     expect(issued[0]?.data).toMatchObject({
       certificateId: certificate.id,
       verificationId: certificate.verificationId,
+    });
+
+    // the learner closes the account: the certificate, which names them publicly, is withdrawn
+    await inTransaction(t.kit.app.platform.database.db, (trx) =>
+      enqueue(trx, 'identity', [
+        UserClosedEvent.create(learner.id, { userId: learner.id, closedAt: new Date().toISOString() }),
+      ]),
+    );
+    await t.kit.settle();
+    expect((await t.kit.request('GET', certificate.verifyUrl)).statusCode).toBe(404);
+    expect(await t.kit.expectStatus(200, 'GET', '/api/v1/me/certificates', { as: learner })).toEqual({
+      data: [],
     });
   });
 });

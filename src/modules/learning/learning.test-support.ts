@@ -12,12 +12,12 @@ import type { IdentityDirectory, UserSummary } from '../identity/index.js';
 import { createLearningModule, type LearningDeps, type LearningModule } from './index.js';
 
 /**
- * Stands in for commerce, which is built on another branch: a module with the `commerce` schema's
- * outbox, into which tests write `commerce.order.paid/refunded` exactly as commerce does (event
- * definition, enqueue in a transaction); the relay then delivers them to learning's subscriber.
+ * Stands in for commerce or identity: a module with that schema's outbox alone, into which tests
+ * write its events (`commerce.order.paid/refunded`, `identity.user.closed`) exactly as it does
+ * (event definition, enqueue in a transaction); the relay then delivers them to learning.
  */
-function commerceOutbox(): LecternModule {
-  return { name: 'commerce', migrations: { '0000-messaging': outboxMigration('commerce') } };
+function outboxOf(name: 'commerce' | 'identity'): LecternModule {
+  return { name, migrations: { '0000-messaging': outboxMigration(name) } };
 }
 
 /** A small real PDF for a document lesson's file. */
@@ -110,7 +110,7 @@ export async function startLearning(options: Partial<LearningDeps> = {}): Promis
     const c = createCatalogModule(platform, { entitlements });
     catalog = c.api;
     learning = createLearningModule(platform, { catalog: c.api, identity, clock, ...options });
-    return [c, commerceOutbox(), learning];
+    return [c, outboxOf('commerce'), outboxOf('identity'), learning];
   });
   if (!learning || !catalog) throw new Error('modules were not built');
   const [instructor, admin, learner] = await Promise.all([

@@ -3,6 +3,7 @@ import type { EnvelopeOf } from '../../platform/messaging/events.js';
 import type { DeliveryContext } from '../../platform/messaging/inbox.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
+import { UserClosedEvent } from '../identity/index.js';
 import type { EntitlementsService, Touched } from './entitlements.service.js';
 import type { LearningTables } from './tables.js';
 
@@ -38,6 +39,16 @@ export function createLearningSubscribers(entitlements: EntitlementsService): Mo
       // the events waiting on the bus in one transaction: one begin, inbox insert and commit for
       // them, and one drop of the cached answers they touched
       handleBatch: apply,
+    }),
+    eventSubscriber({
+      consumer: 'learning.closed-accounts',
+      events: [UserClosedEvent],
+      // a certificate carries the learner's name and verifies it publicly: a closed account's
+      // are withdrawn (their verification links answer 404); progress stays under the bare id
+      async handle(event, trx) {
+        const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+        await tx.deleteFrom('learning.certificates').where('user_id', '=', event.data.userId).execute();
+      },
     }),
   ];
 }

@@ -165,7 +165,8 @@ export function createDeliveryService(deps: {
     let recipient: typeof known | undefined = known;
     if (channel === 'email' && !known.email && deps.identity) {
       const user = await deps.identity.getUser(userId);
-      if (user) {
+      // a closed account has no address any more, only identity's stand-in
+      if (user && user.status !== 'closed') {
         await upsertRecipient(db, userId, { email: user.email, display_name: user.displayName }, clock());
         recipient = await findRecipient(db, userId);
       }

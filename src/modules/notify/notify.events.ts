@@ -7,6 +7,7 @@ export const ConsumedEvents = {
     'identity.user.registered',
     'identity.user.profile_updated',
     'identity.user.roles_changed',
+    'identity.user.closed',
     'identity.password.reset_requested',
     'identity.instructor.approved',
   ],

@@ -58,6 +58,17 @@ export async function upsertRecipient(
     .execute();
 }
 
+/**
+ * A closed account (`identity.user.closed`): its copy (address, name, phone), its choices, its
+ * inbox with the deliveries and their log, and its entitlements copy (so no fan-out reaches it).
+ */
+export async function forgetRecipient(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom('notify.notifications').where('recipient_id', '=', userId).execute();
+  await db.deleteFrom('notify.preferences').where('user_id', '=', userId).execute();
+  await db.deleteFrom('notify.entitlements').where('user_id', '=', userId).execute();
+  await db.deleteFrom('notify.recipients').where('user_id', '=', userId).execute();
+}
+
 export async function setPreference(
   db: Db,
   row: { user_id: string; kind: string; channel: string; enabled: boolean },

@@ -21,6 +21,7 @@ import {
   PasswordResetRequestedEvent,
   ProfileUpdatedEvent,
   RolesChangedEvent,
+  UserClosedEvent,
   UserRegisteredEvent,
 } from '../identity/index.js';
 import {
@@ -33,7 +34,7 @@ import { copyEntitlements, type EntitlementPair } from './fanout.queries.js';
 import type { FanoutService } from './fanout.service.js';
 import type { Kind } from './kinds.js';
 import type { LiveHub } from './live.js';
-import { upsertRecipient } from './preferences.queries.js';
+import { forgetRecipient, upsertRecipient } from './preferences.queries.js';
 import type { NotifyTables } from './tables.js';
 
 /**
@@ -264,7 +265,7 @@ export function createNotifySubscribers(deps: {
   return [
     eventSubscriber({
       consumer: 'notify.recipients',
-      events: [UserRegisteredEvent, ProfileUpdatedEvent, RolesChangedEvent],
+      events: [UserRegisteredEvent, ProfileUpdatedEvent, RolesChangedEvent, UserClosedEvent],
       async handle(event, trx) {
         const db = tables(trx);
         switch (event.type) {
@@ -281,6 +282,9 @@ export function createNotifySubscribers(deps: {
             return;
           case 'identity.user.roles_changed':
             await upsertRecipient(db, event.data.userId, { roles: event.data.roles }, clock());
+            return;
+          case 'identity.user.closed':
+            await forgetRecipient(db, event.data.userId);
             return;
         }
       },

@@ -8,6 +8,7 @@ import {
   InstructorRejectedEvent,
   NewDeviceSignInEvent,
   PasswordResetRequestedEvent,
+  UserClosedEvent,
   UserRegisteredEvent,
 } from '../identity/index.js';
 import { subscriptionFor } from '../../platform/messaging/inbox.js';
@@ -271,5 +272,38 @@ describe('triggers', () => {
     await subscription.handle(toA);
     expect((await inboxOf(a.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${a.id}`, `to ${a.id}`]);
     expect((await inboxOf(b.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${b.id}`]);
+  });
+
+  it("a closed account's copy, choices, inbox and deliveries are deleted, and other people's stay", async () => {
+    const [me, other] = [await t.caller('learner'), await t.caller('learner')];
+    for (const who of [me, other]) {
+      await t.emit(UserRegisteredEvent, {
+        userId: who.id,
+        email: `${who.id}@example.test`,
+        displayName: 'Someone',
+      });
+      await t.expectStatus(200, 'PUT', '/api/v1/me/notification-preferences', {
+        as: who,
+        body: { quietHours: { start: '22:00', end: '07:00', timeZone: 'Asia/Shanghai' } },
+      });
+      await t.emit(InstructorApprovedEvent, {
+        userId: who.id,
+        applicationId: randomUUID(),
+        approvedBy: randomUUID(),
+        displayName: 'Someone',
+      });
+    }
+    const traces = async (id: string) => ({
+      recipients: (await t.rows('recipients', `user_id = '${id}'`)).length,
+      notifications: (await t.rows('notifications', `recipient_id = '${id}'`)).length,
+      deliveries: (await t.rows('deliveries', `recipient_id = '${id}'`)).length,
+    });
+    const mine = await traces(me.id);
+    const theirs = await traces(other.id);
+    for (const n of Object.values(mine)) expect(n).toBeGreaterThan(0);
+
+    await t.emit(UserClosedEvent, { userId: me.id, closedAt: new Date().toISOString() });
+    expect(await traces(me.id)).toEqual({ recipients: 0, notifications: 0, deliveries: 0 });
+    expect(await traces(other.id)).toEqual(theirs);
   });
 });
