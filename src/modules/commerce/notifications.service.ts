@@ -4,7 +4,7 @@ import type { Sealer } from '../../platform/crypto.js';
 import { outboxRow } from '../../platform/messaging/outbox.js';
 import { OrderPaidEvent } from './commerce.events.js';
 import type { LedgerService } from './ledger.service.js';
-import { isUniqueViolation } from './orders.queries.js';
+import { isUniqueViolation } from '../../platform/db/pg-errors.js';
 import {
   lockOrderAndPayment,
   type OrderAndPayment,

@@ -344,8 +344,3 @@ export async function lockOverdueOrders(db: Db, now: Date, limit: number): Promi
 
 /** The unique index that keeps one pending order per learner and course (migration 0001). */
 export const ONE_PENDING_ORDER = 'order_lines_one_pending';
-
-export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
-  const e = err as { code?: unknown; constraint?: unknown } | null;
-  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
-};

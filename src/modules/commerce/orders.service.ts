@@ -18,7 +18,6 @@ import { type OrderRow, type TransitionActor, transitionOrder } from './order-st
 import type { OrderDetailView, OrderView } from './orders.schemas.js';
 import {
   insertOrderWithLines,
-  isUniqueViolation,
   ONE_PENDING_ORDER,
   linesOf,
   listOrders,
@@ -29,6 +28,7 @@ import {
   pendingOrdersWithCourses,
   transitionsOf,
 } from './orders.queries.js';
+import { isUniqueViolation } from '../../platform/db/pg-errors.js';
 import { closeOpenPayments, type PaymentRow, paymentsOf } from './payments.queries.js';
 import { can } from './permissions.js';
 import type { CommerceTables } from './tables.js';

@@ -1,12 +1,15 @@
 import type { Cache } from '../../platform/cache/cache.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
+import { isUniqueViolation } from '../../platform/db/pg-errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { insertPendingApplication, latestApplicationOf } from './applications.queries.js';
 import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
 import {
+  type EmailChanged,
+  EmailChangedEvent,
   type PasswordResetRequested,
   PasswordResetRequestedEvent,
   type ProfileUpdated,
@@ -266,6 +269,81 @@ export function createAccounts(deps: {
       });
       await tokens.denySessions(revoked);
       mail.passwordChanged(user.email);
+    },
+
+    /**
+     * Ask to move the account to another address. The password confirms the owner (behind the
+     * login throttle); the new address gets a single-use link (24 h, the only one outstanding) and
+     * the current one a notice. The answer is the same when the new address already has an
+     * account (its owner is told instead), so this cannot be used to learn who has one; mails to
+     * one address are limited like the other account mails.
+     */
+    async requestEmailChange(
+      userId: string,
+      input: { newEmail: string; password: string },
+      meta: RequestMeta,
+    ) {
+      const row = await findUserById(db, userId);
+      if (!row) throw IdentityErrors.userNotFound();
+      const newEmail = normalizeEmail(input.newEmail);
+      if (newEmail === row.email) {
+        throw AppError.validation(AccountErrors.emailUnchanged, 'This is already your address.', [
+          { field: '/body/newEmail', message: 'is your current address' },
+        ]);
+      }
+      const ticket = await throttle.check(row.email, meta.ip);
+      if (!(await verifyPassword(row.password_hash, input.password))) {
+        await throttle.fail(ticket);
+        throw AppError.forbidden(AccountErrors.currentPasswordIncorrect, 'The password is not correct.');
+      }
+      if (await findUserByEmail(db, newEmail)) {
+        if (await mailBudget('address_in_use', newEmail)) mail.addressInUse(newEmail);
+        return ACCEPTED_ANSWER;
+      }
+      if (!(await mailBudget('change_email', newEmail))) return ACCEPTED_ANSWER;
+      const token = await inTransaction(db, async (trx) => {
+        await oneTime.revokeOutstanding(trx, userId, 'change_email');
+        const issued = await oneTime.issue(trx, userId, 'change_email', newEmail);
+        await audit.record(trx, { type: 'email.change_requested', userId, meta });
+        return issued.token;
+      });
+      mail.emailChangeVerification(newEmail, row.display_name, token);
+      mail.emailChangeRequested(row.email);
+      return ACCEPTED_ANSWER;
+    },
+
+    /**
+     * Move the account to the address the token was mailed to, which the mailbox has now proved
+     * (verified from now). Links mailed to the old address before (reset, verification) die with
+     * the change; sessions stay (tokens carry no address). 409 when the address has been taken
+     * since the link went out.
+     */
+    async confirmEmailChange(token: string, meta: RequestMeta): Promise<UserView> {
+      const taken = () =>
+        AppError.conflict(AccountErrors.emailTaken, 'That address has been taken since the link was mailed.');
+      const moved = await inTransaction(db, async (trx) => {
+        const spent = await oneTime.consumeRow(trx, token, 'change_email');
+        const user = await findUserById(trx, spent.user_id);
+        // a link mailed before the account was disabled or closed does not outlive it
+        if (!user || user.status !== 'active' || spent.new_email === null) throw oneTime.invalid();
+        if (await findUserByEmail(trx, spent.new_email)) throw taken();
+        await updateUser(trx, user.id, {
+          email: spent.new_email,
+          email_verified_at: clock(),
+          updated_at: clock(),
+        });
+        await oneTime.revokeOutstanding(trx, user.id, 'reset_password');
+        await oneTime.revokeOutstanding(trx, user.id, 'verify_email');
+        await audit.record(trx, { type: 'email.changed', userId: user.id, meta });
+        const data: EmailChanged = { userId: user.id, email: spent.new_email };
+        await enqueue(trx, 'identity', [EmailChangedEvent.create(user.id, data)]);
+        return { userId: user.id, from: user.email };
+      }).catch((err: unknown) => {
+        // two links to one address confirmed at once: the unique index decides
+        throw isUniqueViolation(err) ? taken() : err;
+      });
+      mail.emailChanged(moved.from);
+      return view(moved.userId);
     },
 
     async applyForInstructor(

@@ -5,6 +5,8 @@ import type { Clock, IdentityDb, RequestMeta } from './context.js';
 export const AuditTypes = [
   'user.registered',
   'email.verified',
+  'email.change_requested',
+  'email.changed',
   'login.succeeded',
   'login.failed',
   'login.throttled',

@@ -62,6 +62,19 @@ export function authRoutes(deps: { accounts: Accounts; login: Login; tokens: Tok
     );
 
     app.post(
+      '/auth/email-change/confirm',
+      {
+        schema: {
+          tags,
+          summary: 'Move the account to the new address with the single-use token mailed there',
+          body: TokenBody,
+          response: { 200: User, 400: Problem, 409: Problem },
+        },
+      },
+      (request) => accounts.confirmEmailChange(request.body.token, metaOf(request)),
+    );
+
+    app.post(
       '/auth/verify-email/resend',
       {
         schema: {

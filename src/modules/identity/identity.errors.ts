@@ -13,6 +13,8 @@ export const AccountErrors = {
   noApplication: 'identity.application-not-found',
   closeRefused: 'identity.account-close-refused',
   closed: 'identity.account-closed',
+  emailUnchanged: 'identity.email-unchanged',
+  emailTaken: 'identity.email-taken',
 } as const;
 
 export const AdminErrors = {

@@ -80,6 +80,17 @@ export const RolesChangedEvent = defineEvent({
 export type RolesChanged = Static<typeof RolesChangedEvent.schema>;
 
 /**
+ * The account's address changed (`POST /auth/email-change/confirm`: the new mailbox proved it),
+ * for the copies that mail the user. The new address counts as verified.
+ */
+export const EmailChangedEvent = defineEvent({
+  type: 'identity.user.email_changed',
+  version: 1,
+  schema: Type.Object({ userId: Id, email: Type.String() }),
+});
+export type EmailChanged = Static<typeof EmailChangedEvent.schema>;
+
+/**
  * The owner closed the account (`POST /me/close`), for good. Identity has already replaced its
  * personal data; every module drops or blanks its own copies of the user's (a name, an address,
  * an inbox) and keeps what a sale or a shared thread needs under the bare id.
@@ -127,6 +138,7 @@ export const IdentityEvents = {
   userDisabled: UserDisabledEvent.type,
   userEnabled: UserEnabledEvent.type,
   userClosed: UserClosedEvent.type,
+  emailChanged: EmailChangedEvent.type,
   rolesChanged: RolesChangedEvent.type,
   profileUpdated: ProfileUpdatedEvent.type,
   newDeviceSignIn: NewDeviceSignInEvent.type,

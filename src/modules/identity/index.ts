@@ -1,5 +1,7 @@
 // The identity module's public contract: the only file other modules may import. No logic.
 export {
+  type EmailChanged,
+  EmailChangedEvent,
   IdentityEvents,
   type InstructorApproved,
   InstructorApprovedEvent,

@@ -85,6 +85,61 @@ export function createIdentityMail(deps: { mailer: Mailer; logger: Logger; appUr
       });
     },
 
+    emailChangeVerification(to: string, displayName: string, token: string) {
+      send('change_email', {
+        to,
+        subject: 'Confirm your new Lectern email address',
+        text: [
+          `Hello ${displayName},`,
+          '',
+          'To move your Lectern account to this address, open this link within 24 hours:',
+          link('/change-email', token),
+          '',
+          `Or paste this code into the app: ${token}`,
+          '',
+          'If you did not ask for this, ignore this message; no account changes.',
+        ].join('\n'),
+      });
+    },
+
+    /** To the current address: a change was asked for, and how to stop a stranger's. */
+    emailChangeRequested(to: string) {
+      send('change_email_requested', {
+        to,
+        subject: 'A new email address was requested for your Lectern account',
+        text: [
+          'Someone signed in to your Lectern account asked to move it to another address. It moves only',
+          'when that address confirms.',
+          '',
+          `If this was not you, reset your password now at ${appUrl()}/reset-password.`,
+        ].join('\n'),
+      });
+    },
+
+    emailChanged(to: string) {
+      send('email_changed', {
+        to,
+        subject: 'Your Lectern account moved to another email address',
+        text: [
+          'Your Lectern account now uses another email address; mail about it no longer comes here.',
+          '',
+          'If this was not you, contact support at once.',
+        ].join('\n'),
+      });
+    },
+
+    /** A change asked to move another account to this address, which has one: nothing changed. */
+    addressInUse(to: string) {
+      send('address_in_use', {
+        to,
+        subject: 'Someone tried to use your address for another Lectern account',
+        text: [
+          'Someone asked to move another Lectern account to this email address, which already has one.',
+          'Nothing changed; you can ignore this message.',
+        ].join('\n'),
+      });
+    },
+
     /** Wait for mail still being sent (clean shutdown, tests). */
     async drain(): Promise<void> {
       while (pending.size > 0) await Promise.all([...pending]);

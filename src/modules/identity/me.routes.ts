@@ -8,6 +8,7 @@ import {
   Application,
   ApplicationBody,
   ChangePasswordBody,
+  ChangeEmailBody,
   ChangePasswordResult,
   CloseAccountBody,
   CodeBody,
@@ -22,6 +23,7 @@ import {
 } from './me.schemas.js';
 import type { Mfa } from './mfa.service.js';
 import { bearerSecurity as security, ProblemRef as Problem } from '../../platform/http/problem.js';
+import { Accepted } from './auth.schemas.js';
 
 const guarded = { 401: Problem, 403: Problem };
 
@@ -81,6 +83,29 @@ export function meRoutes(deps: { accounts: Accounts; mfa: Mfa; closure: Closure 
           metaOf(request),
         );
       },
+    );
+
+    app.post(
+      '/me/email',
+      {
+        preHandler: own,
+        schema: {
+          tags: ['identity: account'],
+          summary: 'Move my account to another email address (it moves when that address confirms)',
+          description:
+            'Mails a single-use link to the new address and a notice to the current one. The same ' +
+            '202 whether or not the new address has an account. Confirm at /auth/email-change/confirm.',
+          security,
+          body: ChangeEmailBody,
+          response: { 202: Accepted, 400: Problem, ...guarded, 429: Problem },
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(202)
+          .send(
+            await accounts.requestEmailChange(principalOf(request).subject, request.body, metaOf(request)),
+          ),
     );
 
     app.post(

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Line, Paragraphs, Password, RecoveryCode, TotpCode } from './auth.schemas.js';
+import { Email, Line, Paragraphs, Password, RecoveryCode, TotpCode } from './auth.schemas.js';
 
 const userFields = {
   id: Type.String({ format: 'uuid' }),
@@ -97,6 +97,11 @@ export const ReauthBody = Type.Object(
     description: 'One of: password, code, recoveryCode',
     examples: [{ password: 'correct horse battery staple' }, { code: '123456' }],
   },
+);
+
+export const ChangeEmailBody = Type.Object(
+  { newEmail: Email, password: Password },
+  { examples: [{ newEmail: 'ada@new.example.com', password: 'correct horse battery staple' }] },
 );
 
 export const CloseAccountBody = Type.Object(

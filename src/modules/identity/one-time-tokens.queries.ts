@@ -22,7 +22,7 @@ export function spendOneTimeToken(db: IdentityDb, id: string, now: Date) {
     .set({ used_at: now })
     .where('id', '=', id)
     .where('used_at', 'is', null)
-    .returning('user_id')
+    .returning(['user_id', 'new_email'])
     .executeTakeFirst();
 }
 

@@ -13,6 +13,7 @@ import { OneTimeTokenErrors } from './identity.errors.js';
 export const ONE_TIME_TOKEN_TTL: Record<OneTimeTokenPurpose, number> = {
   verify_email: 24 * 3600,
   reset_password: 30 * 60,
+  change_email: 24 * 3600,
 };
 
 /**
@@ -40,8 +41,16 @@ export function createOneTimeTokens(clock: Clock) {
     return row;
   }
 
+  async function consumeRow(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
+    const row = await peek(db, token, purpose);
+    const spent = await spendOneTimeToken(db, row.id, clock());
+    if (!spent) throw invalid();
+    return spent;
+  }
+
   return {
-    async issue(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {
+    /** `newEmail`: the address a `change_email` token confirms. */
+    async issue(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose, newEmail?: string) {
       const token = randomToken();
       const expiresAt = addSeconds(clock(), ONE_TIME_TOKEN_TTL[purpose]);
       await insertOneTimeToken(db, {
@@ -49,6 +58,7 @@ export function createOneTimeTokens(clock: Clock) {
         purpose,
         token_hash: sha256(token),
         expires_at: expiresAt,
+        new_email: newEmail ?? null,
       });
       return { token, expiresAt };
     },
@@ -60,11 +70,11 @@ export function createOneTimeTokens(clock: Clock) {
     invalid,
 
     async consume(db: IdentityDb, token: string, purpose: OneTimeTokenPurpose) {
-      const row = await peek(db, token, purpose);
-      const spent = await spendOneTimeToken(db, row.id, clock());
-      if (!spent) throw invalid();
-      return spent.user_id;
+      return (await consumeRow(db, token, purpose)).user_id;
     },
+
+    /** `consume`, with what the token carries (`new_email`). */
+    consumeRow,
 
     /** A new reset link makes the older ones worthless. */
     async revokeOutstanding(db: IdentityDb, userId: string, purpose: OneTimeTokenPurpose) {

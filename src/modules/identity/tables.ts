@@ -27,7 +27,7 @@ export interface UserTable {
   updated_at: GeneratedTimestamp;
 }
 
-export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
 
 export interface OneTimeTokenTable {
   id: Generated<string>;
@@ -37,6 +37,8 @@ export interface OneTimeTokenTable {
   created_at: GeneratedTimestamp;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  /** The address a `change_email` token confirms (normalised); null for the other purposes. */
+  new_email: string | null;
 }
 
 export interface SigningKeyTable {

@@ -8,6 +8,7 @@ export const ConsumedEvents = {
     'identity.user.profile_updated',
     'identity.user.roles_changed',
     'identity.user.closed',
+    'identity.user.email_changed',
     'identity.password.reset_requested',
     'identity.instructor.approved',
   ],

@@ -15,6 +15,7 @@ import {
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
+  EmailChangedEvent,
   InstructorApprovedEvent,
   InstructorRejectedEvent,
   NewDeviceSignInEvent,
@@ -265,7 +266,13 @@ export function createNotifySubscribers(deps: {
   return [
     eventSubscriber({
       consumer: 'notify.recipients',
-      events: [UserRegisteredEvent, ProfileUpdatedEvent, RolesChangedEvent, UserClosedEvent],
+      events: [
+        UserRegisteredEvent,
+        ProfileUpdatedEvent,
+        RolesChangedEvent,
+        EmailChangedEvent,
+        UserClosedEvent,
+      ],
       async handle(event, trx) {
         const db = tables(trx);
         switch (event.type) {
@@ -282,6 +289,9 @@ export function createNotifySubscribers(deps: {
             return;
           case 'identity.user.roles_changed':
             await upsertRecipient(db, event.data.userId, { roles: event.data.roles }, clock());
+            return;
+          case 'identity.user.email_changed':
+            await upsertRecipient(db, event.data.userId, { email: event.data.email }, clock());
             return;
           case 'identity.user.closed':
             await forgetRecipient(db, event.data.userId);

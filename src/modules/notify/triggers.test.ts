@@ -4,6 +4,7 @@ import { CoursePublishedEvent, CourseRejectedEvent } from '../catalog/index.js';
 import { OrderRefundedEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
+  EmailChangedEvent,
   InstructorApprovedEvent,
   InstructorRejectedEvent,
   NewDeviceSignInEvent,
@@ -305,5 +306,16 @@ describe('triggers', () => {
     await t.emit(UserClosedEvent, { userId: me.id, closedAt: new Date().toISOString() });
     expect(await traces(me.id)).toEqual({ recipients: 0, notifications: 0, deliveries: 0 });
     expect(await traces(other.id)).toEqual(theirs);
+  });
+
+  it('a changed address replaces the copy notify mails to', async () => {
+    const me = await t.caller('learner');
+    await t.emit(UserRegisteredEvent, { userId: me.id, email: `${me.id}@old.example`, displayName: 'Mover' });
+    await t.emit(EmailChangedEvent, { userId: me.id, email: `${me.id}@new.example` });
+    const [copy] = await t.rows<{ email: string; display_name: string }>(
+      'recipients',
+      `user_id = '${me.id}'`,
+    );
+    expect(copy).toMatchObject({ email: `${me.id}@new.example`, display_name: 'Mover' });
   });
 });
