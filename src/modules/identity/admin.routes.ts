@@ -10,6 +10,7 @@ import {
   ClientList,
   CreateClientBody,
   DecisionBody,
+  CloseBody,
   DisableBody,
   RolesBody,
   RotateBody,
@@ -18,6 +19,7 @@ import {
   UserPage,
 } from './admin.schemas.js';
 import type { AuditLog } from './audit.service.js';
+import type { Closure } from './closure.service.js';
 import { guards, metaOf, principalOf } from './route-kit.js';
 import { AdminUser, Application, IdParams } from './me.schemas.js';
 import type { OAuth } from './oauth.service.js';
@@ -26,8 +28,8 @@ import { bearerSecurity as security, ProblemRef as Problem } from '../../platfor
 const tags = ['identity: admin'];
 const guarded = { 401: Problem, 403: Problem };
 
-export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth }) {
-  const { admin, audit, oauth } = deps;
+export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth; closure: Closure }) {
+  const { admin, audit, oauth, closure } = deps;
   return (app: App, kit: HttpKit): void => {
     const { allow } = guards(kit);
 
@@ -85,6 +87,35 @@ export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth 
           request.body.reason ?? null,
           metaOf(request),
         ),
+    );
+
+    app.post(
+      '/admin/users/:id/close',
+      {
+        preHandler: allow('users:manage'),
+        schema: {
+          tags,
+          summary:
+            "Close an account for good on its owner's request: personal data erased, as the owner's own closing does",
+          description:
+            'For a request made some other way (a support ticket, a lost mailbox) or an account disabled for ' +
+            'good. Refused (409) for an instructor or admin until the role is removed, and for your own account.',
+          security,
+          params: IdParams,
+          body: CloseBody,
+          response: { 200: AdminUser, 400: Problem, ...guarded, 404: Problem, 409: Problem },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        await closure.closeByAdmin(
+          principalOf(request).subject,
+          id,
+          request.body.reason ?? null,
+          metaOf(request),
+        );
+        return admin.getUser(id);
+      },
     );
 
     app.post(

@@ -31,6 +31,11 @@ export const DisableBody = Type.Object(
   { examples: [{ reason: 'Chargeback fraud, ticket #4411' }] },
 );
 
+export const CloseBody = Type.Object(
+  { reason: Type.Optional(Paragraphs(1, 500)) },
+  { examples: [{ reason: 'Owner asked by mail, ticket #5120' }] },
+);
+
 export const RolesBody = Type.Object(
   { roles: Type.Array(RoleSchema, { maxItems: ROLES.length, uniqueItems: true }) },
   { examples: [{ roles: ['learner', 'instructor'] }] },

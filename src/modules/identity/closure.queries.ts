@@ -7,11 +7,16 @@ export const closedEmail = (userId: string) => `${userId}@closed.invalid`;
 export const CLOSED_PASSWORD_HASH = '!closed';
 
 /**
- * Replaces an active account's personal data and marks it closed; undefined when it is not
- * active (closed meanwhile, or disabled). The row stays: orders, reviews and the audit log refer
- * to the id.
+ * Replaces the account's personal data and marks it closed, when its status is one of `from`;
+ * undefined otherwise (closed meanwhile, or disabled when only an active one may be closed). The
+ * row stays: orders, reviews and the audit log refer to the id.
  */
-export function closeActiveUser(db: IdentityDb, id: string, now: Date): Promise<UserRow | undefined> {
+export function closeUser(
+  db: IdentityDb,
+  id: string,
+  now: Date,
+  from: readonly ('active' | 'disabled')[],
+): Promise<UserRow | undefined> {
   return db
     .updateTable('identity.users')
     .set({
@@ -26,7 +31,7 @@ export function closeActiveUser(db: IdentityDb, id: string, now: Date): Promise<
       updated_at: now,
     })
     .where('id', '=', id)
-    .where('status', '=', 'active')
+    .where('status', 'in', from)
     .returningAll()
     .executeTakeFirst();
 }

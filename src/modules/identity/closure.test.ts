@@ -216,4 +216,47 @@ describe('closing my account', () => {
     expect((await post('/api/v1/me/close', { password: user.password })).statusCode).toBe(401);
     expect((await userRow(user.id)).status).toBe('active');
   });
+
+  it("lets an admin close an account on its owner's request, a disabled one too, but not their own, an instructor's or twice", async () => {
+    const admin = await t.createUser({ roles: ['learner', 'admin'] });
+    const adminAuth = t.bearer((await t.login(admin.email, admin.password)).accessToken);
+    const close = (id: string, headers = adminAuth) =>
+      post(`/api/v1/admin/users/${id}/close`, { reason: 'asked by mail, ticket #1' }, headers);
+
+    const user = await t.createUser({ displayName: 'Asked by mail' });
+    const { accessToken } = await t.login(user.email, user.password);
+    // a learner may not close someone else's account
+    const other = await t.createUser();
+    expect((await close(other.id, t.bearer(accessToken))).statusCode).toBe(403);
+
+    const res = await close(user.id);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: user.id, status: 'closed', email: `${user.id}@closed.invalid` });
+    expect((await get('/api/v1/me', t.bearer(accessToken))).statusCode).toBe(401);
+    expect(await closedEvents(user.id)).toHaveLength(1);
+    const audited = await t.identity.db
+      .selectFrom('identity.audit_events')
+      .select(['actor_id', 'details'])
+      .where('user_id', '=', user.id)
+      .where('type', '=', 'user.closed')
+      .executeTakeFirstOrThrow();
+    expect(audited).toMatchObject({ actor_id: admin.id, details: { reason: 'asked by mail, ticket #1' } });
+    expect((await close(user.id)).statusCode).toBe(409);
+
+    const disabled = await t.createUser();
+    expect((await post(`/api/v1/admin/users/${disabled.id}/disable`, {}, adminAuth)).statusCode).toBe(200);
+    expect((await close(disabled.id)).statusCode).toBe(200);
+    expect((await userRow(disabled.id)).status).toBe('closed');
+
+    const instructor = await t.createUser({ roles: ['learner', 'instructor'] });
+    const refused = await close(instructor.id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().code).toBe('identity.account-close-refused');
+    expect((await close(admin.id)).statusCode).toBe(409);
+    expect((await userRow(admin.id)).status).toBe('active');
+    expect((await post(`/api/v1/admin/users/${crypto.randomUUID()}/close`, {}, adminAuth)).statusCode).toBe(
+      404,
+    );
+    expect((await post('/api/v1/admin/users/not-a-uuid/close', {}, adminAuth)).statusCode).toBe(400);
+  });
 });

@@ -92,7 +92,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const apiRoutes = [
     authRoutes({ accounts, login, tokens }),
     meRoutes({ accounts, mfa, closure }),
-    adminRoutes({ admin, audit, oauth }),
+    adminRoutes({ admin, audit, oauth, closure }),
   ];
   const rootRoutes = oauthRoutes({ oauth, keys, issuer: config.jwtIssuer, baseUrl: appUrl });
 
