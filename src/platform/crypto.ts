@@ -6,7 +6,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A sealed value that does not open: unknown format, unknown key id, wrong key or aad, tampered. */
@@ -246,12 +246,26 @@ export async function loadOrCreateSecret(
   }
   await mkdir(path.dirname(file), { recursive: true });
   const secret = randomBytes(MIN_SECRET_BYTES);
+  // written whole under a name of its own, then linked to the real name: link() refuses an
+  // existing name, so two processes starting at once never overwrite each other's secret, and a
+  // reader never meets a file still being written (with `wx` on the real name it could, and took
+  // the empty file for a truncated one)
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(draft, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
   try {
-    // wx: two processes starting at once must not overwrite each other's secret
-    await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
+    await link(draft, file);
     return secret;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return read();
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return await read();
+    // a file system without hard links (FAT, some network shares): create the name itself
+    try {
+      await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
+      return secret;
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+      return await read();
+    }
+  } finally {
+    await unlink(draft).catch(() => undefined);
   }
 }
