@@ -6,8 +6,11 @@ import {
   ApplicationsQuery,
   AuditPage,
   AuditQuery,
+  Client,
   ClientCreated,
+  ClientIdParams,
   ClientList,
+  ClientSecret,
   CreateClientBody,
   DecisionBody,
   CloseBody,
@@ -263,5 +266,50 @@ export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth;
         return reply.status(201).send(created);
       },
     );
+
+    app.post(
+      '/admin/clients/:clientId/secret',
+      {
+        preHandler: allow('clients:manage'),
+        schema: {
+          tags,
+          summary:
+            'Rotate a confidential client’s secret (shown once); its client tokens are refused at once',
+          security,
+          params: ClientIdParams,
+          response: { 200: ClientSecret, 400: Problem, ...guarded, 404: Problem, 409: Problem },
+        },
+      },
+      (request) =>
+        oauth.rotateClientSecret(request.params.clientId, principalOf(request).subject, metaOf(request)),
+    );
+
+    for (const [action, disabled] of [
+      ['disable', true],
+      ['enable', false],
+    ] as const) {
+      app.post(
+        `/admin/clients/:clientId/${action}`,
+        {
+          preHandler: allow('clients:manage'),
+          schema: {
+            tags,
+            summary: disabled
+              ? 'Disable a client: refused at the token endpoint, its sessions revoked, its tokens refused at once'
+              : 'Re-enable a disabled client',
+            security,
+            params: ClientIdParams,
+            response: { 200: Client, 400: Problem, ...guarded, 404: Problem, 409: Problem },
+          },
+        },
+        (request) =>
+          oauth.setClientDisabled(
+            request.params.clientId,
+            disabled,
+            principalOf(request).subject,
+            metaOf(request),
+          ),
+      );
+    }
   };
 }

@@ -143,6 +143,7 @@ const clientFields = {
   grantTypes: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+  disabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 };
 const exampleClient = {
   clientId: 'cl_2x9Qm0aB7kPz',
@@ -152,6 +153,7 @@ const exampleClient = {
   grantTypes: ['client_credentials'],
   scopes: ['catalog:read'],
   createdAt: '2025-01-02T10:00:00.000Z',
+  disabledAt: null,
 };
 
 export const Client = Type.Object(clientFields, { examples: [exampleClient] });
@@ -163,6 +165,15 @@ export const ClientCreated = Type.Object(
   },
   { examples: [{ ...exampleClient, clientSecret: 'cs_Vb1…' }] },
 );
+
+export const ClientSecret = Type.Object(
+  { ...clientFields, clientSecret: Type.String({ description: 'Shown this once' }) },
+  { examples: [{ ...exampleClient, clientSecret: 'cs_Vb1…' }] },
+);
+
+export const ClientIdParams = Type.Object({
+  clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+});
 
 export const ClientList = Type.Object(
   { data: Type.Array(Client) },

@@ -30,6 +30,9 @@ export const AuditTypes = [
   'user.closed',
   'signing_key.rotated',
   'client.created',
+  'client.secret_rotated',
+  'client.disabled',
+  'client.enabled',
   'client_token.revoked',
 ] as const;
 export type AuditType = (typeof AuditTypes)[number];

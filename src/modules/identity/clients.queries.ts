@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, Updateable } from 'kysely';
 import type { IdentityDb } from './context.js';
 import type { ClientTable } from './tables.js';
 
@@ -12,4 +12,13 @@ export function insertClient(db: IdentityDb, row: Insertable<ClientTable>) {
 
 export function listClients(db: IdentityDb) {
   return db.selectFrom('identity.clients').selectAll().orderBy('created_at').execute();
+}
+
+export function updateClient(db: IdentityDb, clientId: string, set: Updateable<ClientTable>) {
+  return db
+    .updateTable('identity.clients')
+    .set(set)
+    .where('client_id', '=', clientId)
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -61,6 +61,9 @@ export const RefreshErrors = {
 
 export const ClientErrors = {
   invalid: 'identity.client-invalid',
+  notFound: 'identity.client-not-found',
+  builtIn: 'identity.client-built-in',
+  noSecret: 'identity.client-has-no-secret',
 } as const;
 
 /** 429 of the login throttle; the OAuth endpoints map it to `invalid_grant` with Retry-After. */

@@ -85,7 +85,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     keys: keys.keySource,
     check: tokens.checkPrincipal,
   });
-  const oauth = createOAuth({ db, tokens, login, audit, verifier, issuer: config.jwtIssuer });
+  const oauth = createOAuth({ db, tokens, login, audit, verifier, issuer: config.jwtIssuer, clock });
 
   const api = createIdentityApi({ db, keys: keys.keySource, tokens, admin, oauth });
 

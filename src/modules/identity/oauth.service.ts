@@ -3,11 +3,12 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { TokenVerifier } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
-import { findClient, insertClient, listClients } from './clients.queries.js';
+import { findClient, insertClient, listClients, updateClient } from './clients.queries.js';
+import { FIRST_PARTY_CLIENT_ID } from './migrations/0001-identity.js';
 import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
-import { IdentityErrors, THROTTLED_CODE } from './identity.errors.js';
+import { ClientErrors, IdentityErrors, THROTTLED_CODE } from './identity.errors.js';
 import { ACCESS_TOKEN_TTL_SECONDS, type Tokens, type TokenSet } from './tokens.service.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
@@ -74,6 +75,7 @@ export interface ClientView {
   grantTypes: string[];
   scopes: string[];
   createdAt: string;
+  disabledAt: string | null;
 }
 
 export type OAuth = ReturnType<typeof createOAuth>;
@@ -94,6 +96,7 @@ const toClientView = (row: {
   grant_types: string[];
   scopes: string[];
   created_at: Date;
+  disabled_at: Date | null;
 }): ClientView => ({
   clientId: row.client_id,
   name: row.name,
@@ -102,6 +105,7 @@ const toClientView = (row: {
   grantTypes: row.grant_types,
   scopes: row.scopes,
   createdAt: row.created_at.toISOString(),
+  disabledAt: row.disabled_at?.toISOString() ?? null,
 });
 
 /** The OAuth 2.0 authorization server: clients, the token endpoint, revocation, introspection. */
@@ -112,8 +116,15 @@ export function createOAuth(deps: {
   audit: AuditLog;
   verifier: TokenVerifier;
   issuer: string;
+  clock: () => Date;
 }) {
-  const { db, tokens, login, audit, verifier, issuer } = deps;
+  const { db, tokens, login, audit, verifier, issuer, clock } = deps;
+
+  async function clientOrThrow(clientId: string) {
+    const client = await findClient(db, clientId);
+    if (!client) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+    return client;
+  }
 
   async function authenticate(creds: ClientCredentials) {
     const refuse = () =>
@@ -232,6 +243,67 @@ export function createOAuth(deps: {
         details: { clientId, name: input.name },
       });
       return { ...toClientView(row), clientSecret };
+    },
+
+    /**
+     * A new secret for a confidential client, shown once; the old one stops working and every
+     * client_credentials token got with it is refused at once (a leaked secret is why one rotates).
+     * Its users' sessions stay: their refreshes need the new secret.
+     */
+    async rotateClientSecret(
+      clientId: string,
+      actorId: string,
+      meta: RequestMeta,
+    ): Promise<ClientView & { clientSecret: string }> {
+      const client = await clientOrThrow(clientId);
+      if (client.secret_hash === null) {
+        throw AppError.conflict(ClientErrors.noSecret, 'A public client has no secret to rotate.');
+      }
+      const clientSecret = `cs_${randomToken(32)}`;
+      const row = await inTransaction(db, async (trx) => {
+        const updated = await updateClient(trx, clientId, { secret_hash: sha256(clientSecret) });
+        await audit.record(trx, { type: 'client.secret_rotated', actorId, meta, details: { clientId } });
+        return updated;
+      });
+      if (!row) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+      await tokens.voidClientTokens(clientId);
+      return { ...toClientView(row), clientSecret };
+    },
+
+    /**
+     * Disabling refuses the client at the token endpoint, revokes every session its users hold
+     * through it and, after commit, refuses at once every access token it or they hold. Enabling
+     * lets it get tokens again (the revoked sessions stay revoked). The built-in app client cannot
+     * be disabled: every sign-in of the JSON API goes through it.
+     */
+    async setClientDisabled(
+      clientId: string,
+      disabled: boolean,
+      actorId: string,
+      meta: RequestMeta,
+    ): Promise<ClientView> {
+      if (clientId === FIRST_PARTY_CLIENT_ID) {
+        throw AppError.conflict(ClientErrors.builtIn, 'The built-in app client cannot be disabled.');
+      }
+      const client = await clientOrThrow(clientId);
+      if ((client.disabled_at !== null) === disabled) return toClientView(client);
+      const { row, revoked } = await inTransaction(db, async (trx) => {
+        const updated = await updateClient(trx, clientId, { disabled_at: disabled ? clock() : null });
+        const revoked = disabled ? await tokens.revokeClientSessions(trx, clientId, { meta, actorId }) : [];
+        await audit.record(trx, {
+          type: disabled ? 'client.disabled' : 'client.enabled',
+          actorId,
+          meta,
+          details: { clientId, sessionsRevoked: revoked.length },
+        });
+        return { row: updated, revoked };
+      });
+      if (!row) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+      if (disabled) {
+        await tokens.voidClientTokens(clientId);
+        await tokens.denySessions(revoked);
+      }
+      return toClientView(row);
     },
 
     async listClients(): Promise<ClientView[]> {

@@ -120,3 +120,13 @@ export function liveSessionIds(db: IdentityDb, userId: string, except?: string) 
   if (except) query = query.where('id', '!=', except);
   return query.execute();
 }
+
+/** The live sessions (refresh-token families) a client holds for its users. */
+export function liveSessionIdsOfClient(db: IdentityDb, clientId: string) {
+  return db
+    .selectFrom('identity.sessions')
+    .select(['id', 'user_id'])
+    .where('client_id', '=', clientId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}

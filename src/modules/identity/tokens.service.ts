@@ -17,6 +17,7 @@ import {
   insertRefreshToken as insertRefreshTokenRow,
   insertSession,
   liveSessionIds,
+  liveSessionIdsOfClient,
   markSessionRevoked,
   spendRefreshToken,
   touchSession,
@@ -59,6 +60,7 @@ export type RevokeReason =
   | 'password_reset'
   | 'user_disabled'
   | 'account_closed'
+  | 'client_disabled'
   | 'revoked_by_client'
   | 'mfa_changed';
 
@@ -87,6 +89,7 @@ export function createTokens(deps: {
   /** Epoch second at or before which every access token of the user is void. */
   const voidBeforeKey = (userId: string) => `identity:void-before:${userId}`;
   const clientTokenKey = (jti: string) => `identity:deny:jti:${jti}`;
+  const clientVoidKey = (clientId: string) => `identity:void-before:client:${clientId}`;
   const denyList = createDenyList({
     cache,
     logger,
@@ -153,7 +156,8 @@ export function createTokens(deps: {
 
   /** The deny marks that can void this token, in the order `refuseDenied` reads them. */
   const denyKeys = (principal: Principal): string[] => {
-    if (principal.kind === 'client') return [clientTokenKey(principal.tokenId)];
+    if (principal.kind === 'client')
+      return [clientTokenKey(principal.tokenId), clientVoidKey(principal.subject)];
     return principal.sessionId
       ? [voidBeforeKey(principal.subject), sessionKey(principal.sessionId)]
       : [voidBeforeKey(principal.subject)];
@@ -161,12 +165,15 @@ export function createTokens(deps: {
 
   /** Throws when the marks read for `denyKeys(principal)` void the token. */
   const refuseDenied = (principal: Principal, marks: readonly unknown[]): void => {
+    const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
     if (principal.kind === 'client') {
-      if (marks[0] === true) throw IdentityErrors.tokenRevoked();
+      const [revoked, clientVoidBefore] = marks;
+      if (revoked === true || (typeof clientVoidBefore === 'number' && issuedAt <= clientVoidBefore)) {
+        throw IdentityErrors.tokenRevoked();
+      }
       return;
     }
     const [voidBefore, sessionDenied] = marks;
-    const issuedAt = principal.expiresAt - ACCESS_TOKEN_TTL_SECONDS;
     if (sessionDenied === true || (typeof voidBefore === 'number' && issuedAt <= voidBefore)) {
       throw IdentityErrors.tokenRevoked();
     }
@@ -301,7 +308,13 @@ export function createTokens(deps: {
 
     /** Access token for a client acting for itself (client_credentials): no user, no refresh token. */
     async clientToken(clientId: string, scope: string | null) {
-      return keys.sign(clientId, { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) });
+      // signed in the second the client's tokens were voided (a rotation): dated after it
+      const voidBefore = await cache.get<number>(clientVoidKey(clientId));
+      return keys.sign(
+        clientId,
+        { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) },
+        voidBefore === undefined ? {} : { notBefore: voidBefore + 1 },
+      );
     },
 
     /**
@@ -329,6 +342,26 @@ export function createTokens(deps: {
      * with the roles as they are now.
      */
     voidUserTokens: (userId: string) => denyList.write(voidBeforeKey(userId), epochSeconds(clock()), denyTtl),
+
+    /**
+     * After commit of a client's secret rotation or disabling: every client_credentials token it
+     * holds now is refused by every route at once.
+     */
+    voidClientTokens: (clientId: string) =>
+      denyList.write(clientVoidKey(clientId), epochSeconds(clock()), denyTtl),
+
+    /** Revoke every live session a client holds, inside the caller's transaction; `denySessions` after commit. */
+    async revokeClientSessions(
+      trx: IdentityDb,
+      clientId: string,
+      context: { meta?: RequestMeta; actorId?: string } = {},
+    ): Promise<string[]> {
+      const sessions = await liveSessionIdsOfClient(trx, clientId);
+      for (const s of sessions) {
+        await revokeSession(trx, s.id, 'client_disabled', { userId: s.user_id, ...context });
+      }
+      return sessions.map((s) => s.id);
+    },
 
     /** RFC 7009 for client_credentials tokens: refused from now until their expiry. */
     denyClientToken: (jti: string, expiresAt: number) =>
