@@ -246,6 +246,16 @@ export async function loadOrCreateSecret(
   }
   await mkdir(path.dirname(file), { recursive: true });
   const secret = randomBytes(MIN_SECRET_BYTES);
+  /** Make the real name; when another caller made it first, theirs is the secret. */
+  const claim = async (create: () => Promise<unknown>) => {
+    try {
+      await create();
+      return secret;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return await read();
+    }
+  };
   // written whole under a name of its own, then linked to the real name: link() refuses an
   // existing name, so two processes starting at once never overwrite each other's secret, and a
   // reader never meets a file still being written (with `wx` on the real name it could, and took
@@ -253,18 +263,10 @@ export async function loadOrCreateSecret(
   const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(draft, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
   try {
-    await link(draft, file);
-    return secret;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return await read();
-    // a file system without hard links (FAT, some network shares): create the name itself
-    try {
-      await writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 });
-      return secret;
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-      return await read();
-    }
+    return await claim(() => link(draft, file));
+  } catch {
+    // a file system without hard links (FAT, some network shares): create the real name itself
+    return await claim(() => writeFile(file, secret.toString('hex'), { flag: 'wx', mode: 0o600 }));
   } finally {
     await unlink(draft).catch(() => undefined);
   }

@@ -34,6 +34,7 @@ import {
   markEmailVerified,
   normalizeEmail,
   updateUser,
+  type UserRow,
 } from './users.queries.js';
 import { type InstructorApplicationView, toApplicationView, toUserView, type UserView } from './views.js';
 import { AccountErrors, IdentityErrors } from './identity.errors.js';
@@ -86,6 +87,18 @@ export function createAccounts(deps: {
       };
       await enqueue(trx, 'identity', [ProfileUpdatedEvent.create(row.id, data)]);
     });
+  }
+
+  /** The signed-in owner's password, checked behind the login throttle (a stolen token cannot guess it). */
+  async function confirmCurrentPassword(row: UserRow, password: string, meta: RequestMeta): Promise<void> {
+    const ticket = await throttle.check(row.email, meta.ip);
+    if (!(await verifyPassword(row.password_hash, password))) {
+      await throttle.fail(ticket);
+      throw AppError.forbidden(
+        AccountErrors.currentPasswordIncorrect,
+        'The current password is not correct.',
+      );
+    }
   }
 
   return {
@@ -198,14 +211,7 @@ export function createAccounts(deps: {
     ): Promise<{ otherSessionsRevoked: number }> {
       const row = await findUserById(db, user.id);
       if (!row) throw IdentityErrors.userNotFound();
-      const ticket = await throttle.check(row.email, meta.ip);
-      if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
-        await throttle.fail(ticket);
-        throw AppError.forbidden(
-          AccountErrors.currentPasswordIncorrect,
-          'The current password is not correct.',
-        );
-      }
+      await confirmCurrentPassword(row, input.currentPassword, meta);
       checkPasswordPolicy(input.newPassword, { email: row.email, field: '/body/newPassword' });
       const passwordHash = await hashPassword(input.newPassword);
       const revoked = await inTransaction(db, async (trx) => {
@@ -291,11 +297,7 @@ export function createAccounts(deps: {
           { field: '/body/newEmail', message: 'is your current address' },
         ]);
       }
-      const ticket = await throttle.check(row.email, meta.ip);
-      if (!(await verifyPassword(row.password_hash, input.password))) {
-        await throttle.fail(ticket);
-        throw AppError.forbidden(AccountErrors.currentPasswordIncorrect, 'The password is not correct.');
-      }
+      await confirmCurrentPassword(row, input.password, meta);
       if (await findUserByEmail(db, newEmail)) {
         if (await mailBudget('address_in_use', newEmail)) mail.addressInUse(newEmail);
         return ACCEPTED_ANSWER;

@@ -10,7 +10,6 @@ import {
   ClientCreated,
   ClientIdParams,
   ClientList,
-  ClientSecret,
   CreateClientBody,
   DecisionBody,
   CloseBody,
@@ -277,7 +276,7 @@ export function adminRoutes(deps: { admin: Admin; audit: AuditLog; oauth: OAuth;
             'Rotate a confidential client’s secret (shown once); its client tokens are refused at once',
           security,
           params: ClientIdParams,
-          response: { 200: ClientSecret, 400: Problem, ...guarded, 404: Problem, 409: Problem },
+          response: { 200: ClientCreated, 400: Problem, ...guarded, 404: Problem, 409: Problem },
         },
       },
       (request) =>

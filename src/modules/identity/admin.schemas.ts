@@ -166,11 +166,6 @@ export const ClientCreated = Type.Object(
   { examples: [{ ...exampleClient, clientSecret: 'cs_Vb1…' }] },
 );
 
-export const ClientSecret = Type.Object(
-  { ...clientFields, clientSecret: Type.String({ description: 'Shown this once' }) },
-  { examples: [{ ...exampleClient, clientSecret: 'cs_Vb1…' }] },
-);
-
 export const ClientIdParams = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
 });

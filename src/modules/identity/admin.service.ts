@@ -51,10 +51,7 @@ export function createAdmin(deps: {
   async function openUserOrThrow(trx: IdentityDb, id: string): Promise<UserRow> {
     const row = await userOrThrow(trx, id);
     if (row.status === 'closed') {
-      throw AppError.conflict(
-        AccountErrors.closed,
-        'This account was closed by its owner and cannot be changed.',
-      );
+      throw AppError.conflict(AccountErrors.closed, 'This account is closed and cannot be changed.');
     }
     return row;
   }

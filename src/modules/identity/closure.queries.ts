@@ -2,9 +2,9 @@ import type { IdentityDb } from './context.js';
 import type { UserRow } from './users.queries.js';
 
 /** What stands in for a closed account's address: unique, never deliverable (RFC 2606's `.invalid`). */
-export const closedEmail = (userId: string) => `${userId}@closed.invalid`;
+const closedEmail = (userId: string) => `${userId}@closed.invalid`;
 /** Not an argon2 hash: no password verifies against it. */
-export const CLOSED_PASSWORD_HASH = '!closed';
+const CLOSED_PASSWORD_HASH = '!closed';
 
 /**
  * Replaces the account's personal data and marks it closed, when its status is one of `from`;

@@ -16,7 +16,8 @@ export type Closure = ReturnType<typeof createClosure>;
 const hasDuties = (user: Pick<UserRow, 'roles'>) => user.roles.some((role) => role !== 'learner');
 
 /**
- * An owner closing their own account (账号注销), for good. In one transaction: the account's
+ * Closing an account (账号注销), for good: by its owner, or by an admin on the owner's request. In
+ * one transaction: the account's
  * personal data is replaced (`closure.queries.ts`), its second factors, mailed tokens and
  * instructor applications deleted, its sessions revoked, and `identity.user.closed` enqueued for
  * the other modules' copies. After commit every token it holds is refused at once, as for a
@@ -90,8 +91,7 @@ export function createClosure(deps: {
       proof: { password: string } & SecondFactor,
       meta: RequestMeta,
     ): Promise<void> {
-      await closable(userId);
-      await mfa.confirmOwner(userId, proof, meta);
+      await mfa.confirmOwner(await closable(userId), proof, meta);
       await closeNow(userId, ['active'], { meta });
     },
 

@@ -7,7 +7,7 @@ import { type SecretBox, sha256 } from './crypto.js';
 import { verifyPassword } from './passwords.js';
 import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
-import { findUserById } from './users.queries.js';
+import { findUserById, type UserRow } from './users.queries.js';
 import { IdentityErrors, MfaErrors } from './identity.errors.js';
 import {
   advanceTotpStep,
@@ -136,6 +136,23 @@ export function createMfa(deps: {
     );
   }
 
+  /** Run the owner's proof behind the login throttle: a failed one counts like a failed sign-in. */
+  async function throttled(user: UserRow, meta: RequestMeta, proof: () => Promise<unknown>): Promise<void> {
+    const ticket = await throttle.check(user.email, meta.ip);
+    try {
+      await proof();
+    } catch (err) {
+      await throttle.fail(ticket);
+      throw err;
+    }
+  }
+
+  async function checkPassword(user: UserRow, password: string): Promise<void> {
+    if (!(await verifyPassword(user.password_hash, password))) {
+      throw AppError.forbidden(MfaErrors.reauthFailed, 'The password is not correct.');
+    }
+  }
+
   /**
    * Re-authentication for changes to the factors themselves: the password, or a current code.
    * Counted by the login throttle, so a stolen access token cannot be used to guess either.
@@ -152,19 +169,10 @@ export function createMfa(deps: {
         { field: '/body/password', message: 'password or code is required' },
       ]);
     }
-    const ticket = await throttle.check(user.email, meta.ip);
-    try {
-      if (proof.password !== undefined) {
-        if (!(await verifyPassword(user.password_hash, proof.password))) {
-          throw AppError.forbidden(MfaErrors.reauthFailed, 'The password is not correct.');
-        }
-      } else {
-        await spendSecondFactor(userId, proof, meta);
-      }
-    } catch (err) {
-      await throttle.fail(ticket);
-      throw err;
-    }
+    const { password } = proof;
+    await throttled(user, meta, () =>
+      password !== undefined ? checkPassword(user, password) : spendSecondFactor(userId, proof, meta),
+    );
     return user;
   }
 
@@ -173,10 +181,8 @@ export function createMfa(deps: {
    * while two-factor is on, a current code or a recovery code as well. Behind the login throttle
    * like every re-authentication; a missing factor is a 400 before anything is checked.
    */
-  async function confirmOwner(userId: string, proof: { password: string } & SecondFactor, meta: RequestMeta) {
-    const user = await findUserById(db, userId);
-    if (!user) throw IdentityErrors.userNotFound();
-    const secondFactorOn = Boolean((await totpRow(db, userId))?.confirmed_at);
+  async function confirmOwner(user: UserRow, proof: { password: string } & SecondFactor, meta: RequestMeta) {
+    const secondFactorOn = Boolean((await totpRow(db, user.id))?.confirmed_at);
     if (secondFactorOn && proof.code === undefined && proof.recoveryCode === undefined) {
       throw AppError.validation(
         MfaErrors.reauthRequired,
@@ -184,17 +190,10 @@ export function createMfa(deps: {
         [{ field: '/body/code', message: 'code or recoveryCode is required' }],
       );
     }
-    const ticket = await throttle.check(user.email, meta.ip);
-    try {
-      if (!(await verifyPassword(user.password_hash, proof.password))) {
-        throw AppError.forbidden(MfaErrors.reauthFailed, 'The password is not correct.');
-      }
-      if (secondFactorOn) await spendSecondFactor(userId, proof, meta);
-    } catch (err) {
-      await throttle.fail(ticket);
-      throw err;
-    }
-    return user;
+    await throttled(user, meta, async () => {
+      await checkPassword(user, proof.password);
+      if (secondFactorOn) await spendSecondFactor(user.id, proof, meta);
+    });
   }
 
   return {

@@ -5,7 +5,7 @@ import type { TokenVerifier } from '../../platform/http/auth.js';
 import type { AuditLog } from './audit.service.js';
 import { findClient, insertClient, listClients, updateClient } from './clients.queries.js';
 import { FIRST_PARTY_CLIENT_ID } from './migrations/0001-identity.js';
-import { internalMeta, type IdentityDb, type RequestMeta } from './context.js';
+import { type Clock, internalMeta, type IdentityDb, type RequestMeta } from './context.js';
 import { randomToken, safeEqual, sha256 } from './crypto.js';
 import type { Login } from './login.service.js';
 import { ClientErrors, IdentityErrors, THROTTLED_CODE } from './identity.errors.js';
@@ -116,13 +116,14 @@ export function createOAuth(deps: {
   audit: AuditLog;
   verifier: TokenVerifier;
   issuer: string;
-  clock: () => Date;
+  clock: Clock;
 }) {
   const { db, tokens, login, audit, verifier, issuer, clock } = deps;
 
+  const noSuchClient = () => AppError.notFound(ClientErrors.notFound, 'No such client.');
   async function clientOrThrow(clientId: string) {
     const client = await findClient(db, clientId);
-    if (!client) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+    if (!client) throw noSuchClient();
     return client;
   }
 
@@ -265,7 +266,7 @@ export function createOAuth(deps: {
         await audit.record(trx, { type: 'client.secret_rotated', actorId, meta, details: { clientId } });
         return updated;
       });
-      if (!row) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+      if (!row) throw noSuchClient();
       await tokens.voidClientTokens(clientId);
       return { ...toClientView(row), clientSecret };
     },
@@ -298,7 +299,7 @@ export function createOAuth(deps: {
         });
         return { row: updated, revoked };
       });
-      if (!row) throw AppError.notFound(ClientErrors.notFound, 'No such client.');
+      if (!row) throw noSuchClient();
       if (disabled) {
         await tokens.voidClientTokens(clientId);
         await tokens.denySessions(revoked);

@@ -114,13 +114,16 @@ export function createTokens(deps: {
     return token;
   }
 
+  /** A token signed in the second its holder's tokens were voided (`key`'s mark) is dated after it. */
+  async function datedAfter(key: string): Promise<{ notBefore?: number }> {
+    const voidBefore = await cache.get<number>(key);
+    return voidBefore === undefined ? {} : { notBefore: voidBefore + 1 };
+  }
+
   async function accessToken(
     user: SessionUser,
     session: { id: string; clientId: string; scope: string | null; amr: string[]; authTime: Date },
   ) {
-    // a token signed in the second its user's tokens were voided is dated after that second
-    const voidBefore = await cache.get<number>(voidBeforeKey(user.id));
-    const notBefore = voidBefore === undefined ? {} : { notBefore: voidBefore + 1 };
     return keys.sign(
       user.id,
       {
@@ -131,7 +134,7 @@ export function createTokens(deps: {
         amr: session.amr,
         ...(session.scope ? { scope: session.scope } : {}),
       },
-      notBefore,
+      await datedAfter(voidBeforeKey(user.id)),
     );
   }
 
@@ -308,12 +311,10 @@ export function createTokens(deps: {
 
     /** Access token for a client acting for itself (client_credentials): no user, no refresh token. */
     async clientToken(clientId: string, scope: string | null) {
-      // signed in the second the client's tokens were voided (a rotation): dated after it
-      const voidBefore = await cache.get<number>(clientVoidKey(clientId));
       return keys.sign(
         clientId,
         { token_use: 'client', client_id: clientId, ...(scope ? { scope } : {}) },
-        voidBefore === undefined ? {} : { notBefore: voidBefore + 1 },
+        await datedAfter(clientVoidKey(clientId)),
       );
     },
 

@@ -7,11 +7,15 @@ import { UserClosedEvent } from '../identity/index.js';
 import type { EntitlementsService, Touched } from './entitlements.service.js';
 import type { LearningTables } from './tables.js';
 
+// the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
+const tables = (trx: Kysely<object>) => (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+
 /**
  * Commerce's order events, typed by its definitions (the platform dead-letters any other
  * version or shape) and applied once per event id through the inbox. Both lock the order's row,
  * so a refund delivered before its payment leaves a tombstone the payment then respects. The
- * cached entitlement answers are dropped after the commit.
+ * cached entitlement answers are dropped after the commit. Identity's `identity.user.closed`
+ * withdraws the account's certificates.
  */
 export function createLearningSubscribers(entitlements: EntitlementsService): ModuleSubscriber[] {
   /** Events of one transaction; the cached answers they touched are dropped after its commit. */
@@ -20,8 +24,7 @@ export function createLearningSubscribers(entitlements: EntitlementsService): Mo
     trx: Kysely<object>,
     { afterCommit }: DeliveryContext,
   ) => {
-    // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
-    const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+    const tx = tables(trx);
     const touched: Touched[] = [];
     for (const event of events) {
       touched.push(
@@ -46,8 +49,10 @@ export function createLearningSubscribers(entitlements: EntitlementsService): Mo
       // a certificate carries the learner's name and verifies it publicly: a closed account's
       // are withdrawn (their verification links answer 404); progress stays under the bare id
       async handle(event, trx) {
-        const tx = (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
-        await tx.deleteFrom('learning.certificates').where('user_id', '=', event.data.userId).execute();
+        await tables(trx)
+          .deleteFrom('learning.certificates')
+          .where('user_id', '=', event.data.userId)
+          .execute();
       },
     }),
   ];
