@@ -79,6 +79,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   { prefix: '/api/v1/me/password', service: 'identity' },
   { prefix: '/api/v1/me/email', service: 'identity' },
   { prefix: '/api/v1/me/close', service: 'identity' },
+  { prefix: '/api/v1/me/data-exports', service: 'identity' },
   { prefix: '/api/v1/me/mfa', service: 'identity' },
   { prefix: '/api/v1/me/instructor-application', service: 'identity' },
   { prefix: '/api/v1/me/instructor-profile', service: 'identity' },

@@ -105,6 +105,8 @@ const MODULES = {
       createIdentityModule(platform, {
         keyEncryptionSecret: settings.identity.IDENTITY_KEY_SECRET,
         passwordHashesAtOnce: settings.identity.PASSWORD_HASHES_AT_ONCE,
+        // every module writes its part of a copy of a user's data, wherever it runs
+        dataExportParts: MODULE_NAMES,
       }),
   }),
   catalog: defineModule<'catalog', typeof CATALOG_REQUIRES>({

@@ -35,7 +35,8 @@ describe('PGlite initdb template', () => {
     const { rows } = await sql<{ id: number }>`select id from kept`.execute(reopened.db);
     await reopened.close();
     expect(rows).toEqual([{ id: 42 }]);
-  });
+    // one initdb and three starts of PGlite: ~10 s alone, far more on a loaded machine
+  }, 120_000);
 
   it('is replaced when damaged, and the database still starts', async () => {
     writeFileSync(templatePath(), 'not a tarball');
@@ -44,5 +45,5 @@ describe('PGlite initdb template', () => {
     await db.close();
     expect(rows).toEqual([{ one: 1 }]);
     expect(statSync(templatePath()).size).toBeGreaterThan(100_000);
-  });
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { UserRegisteredEvent } from '../identity/index.js';
+import { DataExportRequestedEvent, UserRegisteredEvent } from '../identity/index.js';
 import {
   CategoryCreatedEvent,
   CategoryUpdatedEvent,
@@ -19,7 +19,8 @@ import { CommentCreatedEvent, ReviewCreatedEvent } from '../community/index.js';
 
 /**
  * Analytics publishes no events: it only listens. These are the events it consumes, by the
- * definitions their publishers export; every one of them is also kept as a raw event.
+ * definitions their publishers export; all but the `dataExport` and `catalog` lists are also
+ * kept as raw events.
  */
 export const ConsumedEvents = {
   /** Kept as raw events and copied into order lines, purchases and co-purchase counts. */
@@ -28,6 +29,8 @@ export const ConsumedEvents = {
   learning: [EntitlementGrantedEvent, EntitlementRevokedEvent, LessonCompletedEvent, CourseCompletedEvent],
   community: [ReviewCreatedEvent, CommentCreatedEvent],
   identity: [UserRegisteredEvent],
+  /** A user's request for a copy of their data: answered with analytics' part (not a raw event). */
+  dataExport: [DataExportRequestedEvent],
   /** Course facts for recommendations and instructor scoping (not kept as raw events). */
   catalog: [
     CategoryCreatedEvent,

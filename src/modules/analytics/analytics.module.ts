@@ -78,7 +78,7 @@ export function createAnalyticsModule(platform: Platform, deps: AnalyticsDeps): 
       recommendRoutes(recommend)(app, kit);
       reportsRoutes(reports)(app, kit);
     },
-    subscribers: createAnalyticsSubscribers({ ingest }),
+    subscribers: createAnalyticsSubscribers({ ingest, storage: platform.storage, clock }),
     jobs: Object.values(jobs),
     bench: analyticsBench(),
     api: createAnalyticsApi({ scores }),

@@ -1,7 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
 import type { EnvelopeOf } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
+import { exportPartSubscriber } from '../../platform/personal-data.js';
+import type { Storage } from '../../platform/storage/storage.js';
 import { ConsumedEvents } from './analytics.events.js';
 import { type PendingFacts, pendingFacts } from './facts.pending.js';
 import {
@@ -17,6 +20,7 @@ import {
 } from './facts.queries.js';
 import type { RawEvent } from './ingest.queries.js';
 import type { IngestService } from './ingest.service.js';
+import { analyticsExportSections } from './personal-data.queries.js';
 import type { AnalyticsTables } from './tables.js';
 import { isUuid } from '../../platform/ids.js';
 
@@ -209,9 +213,15 @@ async function gather(
  *   purchases with their co-purchase pairs, and the owned set (grants, paid orders, refunds).
  * - `analytics.courses`: catalog's course facts (title, price, status, category, tags,
  *   instructors), all from the events: analytics never asks the catalog.
+ * - `analytics.data-export`: the user's part of a copy of their personal data, written to the
+ *   storage inside the inbox transaction, so a failed write rolls back and the event comes again.
  */
-export function createAnalyticsSubscribers(deps: { ingest: IngestService }): ModuleSubscriber[] {
-  const { ingest } = deps;
+export function createAnalyticsSubscribers(deps: {
+  ingest: IngestService;
+  storage: Storage;
+  clock: Clock;
+}): ModuleSubscriber[] {
+  const { ingest, storage, clock } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely)
   const tx = (trx: unknown) =>
     (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
@@ -292,6 +302,13 @@ export function createAnalyticsSubscribers(deps: { ingest: IngestService }): Mod
           }
         }
       },
+    }),
+    exportPartSubscriber({
+      requested: ConsumedEvents.dataExport[0],
+      module: 'analytics',
+      storage,
+      clock,
+      sections: (trx, userId) => analyticsExportSections(tx(trx), userId),
     }),
   ];
 }

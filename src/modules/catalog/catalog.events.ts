@@ -209,4 +209,6 @@ export const ConsumedEvents = {
   instructorApproved: 'identity.instructor.approved',
   /** data: `{ userId, displayName, headline, bio }` — updates the copy of someone who already teaches here. */
   profileUpdated: 'identity.user.profile_updated',
+  /** data: `{ exportId, userId, requestedAt }` — writes the catalog's part of the user's data export. */
+  dataExportRequested: 'identity.data_export.requested',
 } as const;

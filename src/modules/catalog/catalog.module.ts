@@ -133,7 +133,7 @@ export function createCatalogModule(
       await registerUploads(app);
       for (const routes of routeSets) routes(app, kit);
     },
-    subscribers: createCatalogSubscribers({ cache, instructors }),
+    subscribers: createCatalogSubscribers({ cache, instructors, storage: platform.storage }),
     seed: async () => {
       const wanted = deps.demoInstructors ?? (deps.identity && demoInstructorsFrom(deps.identity));
       const given = typeof wanted === 'function' ? await wanted() : wanted;

@@ -1,10 +1,10 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { waitFor } from '../../platform/messaging/test-support.js';
-import type { Platform } from '../../platform/module.js';
+import type { LecternModule, Platform } from '../../platform/module.js';
 import { deliveriesInProgress } from '../../platform/messaging/inbox.js';
 import type { TestApp } from '../../../test/helpers/app.js';
-import { startKit } from '../../../test/helpers/kit.js';
+import { type Kit, startKit } from '../../../test/helpers/kit.js';
 import { type CatalogApi, type CatalogDeps, createCatalogModule } from './index.js';
 
 export interface Caller {
@@ -14,6 +14,8 @@ export interface Caller {
 
 export interface CatalogTest {
   app: TestApp;
+  /** The shared kit underneath, for helpers built on it (`exportPartOf`, `settle`). */
+  kit: Kit;
   api: CatalogApi;
   instructor: Caller;
   otherInstructor: Caller;
@@ -45,6 +47,8 @@ export async function startCatalog(
   deps: CatalogDeps = {},
   env: Record<string, string> = {},
   platform: Partial<Platform> = {},
+  /** Modules to run beside the catalog (e.g. `identityOutbox()` to publish identity's events). */
+  others: LecternModule[] = [],
 ): Promise<CatalogTest> {
   let api: CatalogApi | undefined;
   // the shared test kit: a fresh database, callers by role signed by the test keys, requests
@@ -52,7 +56,7 @@ export async function startCatalog(
     (platform) => {
       const catalog = createCatalogModule(platform, deps);
       api = catalog.api;
-      return [catalog];
+      return [catalog, ...others];
     },
     { env, platform },
   );
@@ -121,7 +125,18 @@ export async function startCatalog(
     return { id, lessonIds };
   };
 
-  return { app, api, instructor, otherInstructor, admin, learner, request, publishedCourse, draftCourse };
+  return {
+    app,
+    kit,
+    api,
+    instructor,
+    otherInstructor,
+    admin,
+    learner,
+    request,
+    publishedCourse,
+    draftCourse,
+  };
 }
 
 /** Events the catalog wrote to its outbox, oldest first. */

@@ -1,8 +1,11 @@
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
-import { InstructorApprovedEvent, ProfileUpdatedEvent } from '../identity/index.js';
+import { exportPartSubscriber } from '../../platform/personal-data.js';
+import type { Storage } from '../../platform/storage/storage.js';
+import { DataExportRequestedEvent, InstructorApprovedEvent, ProfileUpdatedEvent } from '../identity/index.js';
 import type { CatalogCache } from './catalog.cache.js';
 import { CatalogEvents } from './catalog.events.js';
 import type { InstructorsService } from './instructors.service.js';
+import { catalogPersonalData } from './personal-data.queries.js';
 import type { CatalogTables } from './tables.js';
 
 /**
@@ -15,8 +18,9 @@ import type { CatalogTables } from './tables.js';
 export function createCatalogSubscribers(deps: {
   cache: CatalogCache;
   instructors: InstructorsService;
+  storage: Storage;
 }): ModuleSubscriber[] {
-  const { cache, instructors } = deps;
+  const { cache, instructors, storage } = deps;
   return [
     {
       // A second drop after the relay delivers the event closes the window in which a reader that
@@ -62,6 +66,12 @@ export function createCatalogSubscribers(deps: {
           await cache.invalidateListings();
         });
       },
+    }),
+    exportPartSubscriber({
+      requested: DataExportRequestedEvent,
+      module: 'catalog',
+      storage,
+      sections: (trx, userId) => catalogPersonalData(trx.withTables<CatalogTables>(), userId),
     }),
   ];
 }

@@ -214,7 +214,7 @@ export function createCommerceModule(
       for (const routes of routeSets) routes(app, kit);
     },
     jobs: jobs.all,
-    subscribers: createCommerceSubscribers({ coupons }),
+    subscribers: createCommerceSubscribers({ coupons, storage: platform.storage, sealer, clock }),
     bench: commerceBench(),
     api: createCommerceApi(db),
   };

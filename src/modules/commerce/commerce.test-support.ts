@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
+import type { LecternModule } from '../../platform/module.js';
 import { parseSettings } from '../../platform/settings.js';
 import type { TestAppOptions } from '../../../test/helpers/app.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
@@ -36,7 +37,13 @@ export interface CommerceTest {
  * sandbox's transport (a notification posted to the notify URL lands in this app).
  */
 export async function startCommerce(
-  options: { env?: Record<string, string>; deps?: Partial<CommerceDeps>; app?: TestAppOptions } = {},
+  options: {
+    env?: Record<string, string>;
+    deps?: Partial<CommerceDeps>;
+    app?: TestAppOptions;
+    /** More modules beside the catalog and commerce (a stand-in publisher of another module's events). */
+    modules?: LecternModule[];
+  } = {},
 ): Promise<CommerceTest> {
   const clock = createTestClock(new Date());
   const holder: { kit?: Kit } = {};
@@ -69,7 +76,7 @@ export async function startCommerce(
       transport,
       ...options.deps,
     });
-    return [catalog, commerce];
+    return [catalog, commerce, ...(options.modules ?? [])];
   }, options.app);
   holder.kit = k;
   const [instructor, admin, learner] = await Promise.all([

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createTestClock, type TestClock } from '../../platform/clock.js';
+import { createSealer, generateKey } from '../../platform/crypto.js';
 import type { LecternModule } from '../../platform/module.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { type CatalogApi, createCatalogModule } from '../catalog/index.js';
@@ -51,7 +52,12 @@ export async function startCommerce(env: Record<string, string> = {}): Promise<C
           couponsRoutes(coupons)(app, http);
           ledgerRoutes(ledger)(app, http);
         },
-        subscribers: createCommerceSubscribers({ coupons }),
+        subscribers: createCommerceSubscribers({
+          coupons,
+          storage: platform.storage,
+          sealer: createSealer(`test:${generateKey()}`),
+          clock,
+        }),
       };
       return [catalog, commerce];
     },

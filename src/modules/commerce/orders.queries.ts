@@ -88,10 +88,20 @@ export async function transitionsOf(db: Db, orderId: string) {
     .orderBy('at')
     .orderBy('id')
     .execute();
-  // two transitions in the same microsecond (one clock reading) tie on `at` and the random id
-  // decides; follow the chain instead, each from the status the previous one reached
-  const ordered: typeof rows = [];
-  let status: string | null = null;
+  return alongTheChain(rows);
+}
+
+/**
+ * One order's transitions (read in `at` order) in the order they happened. Two transitions in
+ * the same microsecond (one clock reading) tie on `at` and the random id decides; follow the
+ * chain instead, each from the status the previous one reached.
+ */
+export function alongTheChain<T extends { from_status: OrderStatus | null; to_status: OrderStatus }>(
+  transitions: readonly T[],
+): T[] {
+  const rows = [...transitions];
+  const ordered: T[] = [];
+  let status: OrderStatus | null = null;
   while (rows.length > 0) {
     const next = rows.findIndex((r) => r.from_status === status);
     const [row] = rows.splice(next === -1 ? 0 : next, 1);

@@ -112,6 +112,8 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       reviews,
       jobs: platform.jobs,
       verifyPurchase: jobs.verifyPurchase,
+      storage: platform.storage,
+      clock,
     }),
     jobs: [jobs.verifyPurchase, jobs.recount],
     seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),

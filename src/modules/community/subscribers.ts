@@ -1,7 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { TypedEnvelope } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
-import { ProfileUpdatedEvent, UserClosedEvent, UserRegisteredEvent } from '../identity/index.js';
+import type { Clock } from '../../platform/clock.js';
+import { exportPartSubscriber } from '../../platform/personal-data.js';
+import type { Storage } from '../../platform/storage/storage.js';
+import {
+  DataExportRequestedEvent,
+  ProfileUpdatedEvent,
+  UserClosedEvent,
+  UserRegisteredEvent,
+} from '../identity/index.js';
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/index.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
@@ -10,6 +18,7 @@ import type { ReviewsService } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
 import { matchForm } from '../../platform/text.js';
 import { unverifiedReviewKeys } from './verification.queries.js';
+import { personalDataSections } from './personal-data.queries.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
@@ -18,13 +27,17 @@ import { unverifiedReviewKeys } from './verification.queries.js';
  *   which sets the author's verified mark to learning's current answer (a refund takes it away, a
  *   new purchase gives it back).
  * - `community.members`: identity's display names, which mentions resolve against.
+ * - `community.data-export`: community's part of a user's copy of their personal data, written
+ *   to storage inside the delivery, so a failed write rolls back and the event comes again.
  */
 export function createCommunitySubscribers(deps: {
   reviews: ReviewsService;
   jobs: JobQueue;
   verifyPurchase: VerifyPurchaseJob;
+  storage: Storage;
+  clock: Clock;
 }): ModuleSubscriber[] {
-  const { reviews, jobs, verifyPurchase } = deps;
+  const { reviews, jobs, verifyPurchase, storage, clock } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
   const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
 
@@ -86,6 +99,13 @@ export function createCommunitySubscribers(deps: {
           .onConflict((oc) => oc.column('user_id').doUpdateSet(values))
           .execute();
       },
+    }),
+    exportPartSubscriber({
+      requested: DataExportRequestedEvent,
+      module: 'community',
+      storage,
+      clock,
+      sections: (trx, userId) => personalDataSections(tx(trx), userId),
     }),
   ];
 }

@@ -28,6 +28,8 @@ export const AuditTypes = [
   'user.disabled',
   'user.enabled',
   'user.closed',
+  'user.data_export_requested',
+  'user.data_export_downloaded',
   'signing_key.rotated',
   'client.created',
   'client.secret_rotated',

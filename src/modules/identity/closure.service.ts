@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { AuditLog } from './audit.service.js';
 import { closeUser, eraseAccountTraces } from './closure.queries.js';
+import { expireUserExports } from './data-exports.queries.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { AccountErrors, AdminErrors, IdentityErrors } from './identity.errors.js';
 import { type UserClosed, UserClosedEvent } from './identity.events.js';
@@ -56,6 +57,8 @@ export function createClosure(deps: {
       if (hasDuties(closed)) throw refused();
       await deleteSecondFactors(trx, userId);
       await eraseAccountTraces(trx, userId);
+      // its copies of the data go too: the purge job deletes the parts of an expired export
+      await expireUserExports(trx, userId, now);
       const revoked = await tokens.revokeAllSessions(trx, userId, 'account_closed', {
         meta: audited.meta,
         ...(audited.actorId ? { actorId: audited.actorId } : {}),

@@ -17,6 +17,12 @@ export const AccountErrors = {
   emailTaken: 'identity.email-taken',
 } as const;
 
+export const DataExportErrors = {
+  notFound: 'identity.data-export-not-found',
+  notReady: 'identity.data-export-not-ready',
+  tooSoon: 'identity.data-export-too-soon',
+} as const;
+
 export const AdminErrors = {
   userNotFound: 'identity.user-not-found',
   selfLockout: 'identity.cannot-lock-out-self',

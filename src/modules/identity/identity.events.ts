@@ -102,6 +102,19 @@ export const UserClosedEvent = defineEvent({
 });
 export type UserClosed = Static<typeof UserClosedEvent.schema>;
 
+/**
+ * The owner asked for a copy of their personal data (`POST /me/data-exports`). Every module
+ * writes what it holds about the user as its part of the export (`writeExportPart` in
+ * `src/platform/personal-data.ts`, key by `exportId` and the module's name); identity serves the
+ * parts joined once all are there.
+ */
+export const DataExportRequestedEvent = defineEvent({
+  type: 'identity.data_export.requested',
+  version: 1,
+  schema: Type.Object({ exportId: Id, userId: Id, requestedAt: Type.String({ format: 'date-time' }) }),
+});
+export type DataExportRequested = Static<typeof DataExportRequestedEvent.schema>;
+
 /** The whole public profile after a change, so a consumer's copy never needs a lookup. */
 export const ProfileUpdatedEvent = defineEvent({
   type: 'identity.user.profile_updated',
@@ -142,4 +155,5 @@ export const IdentityEvents = {
   rolesChanged: RolesChangedEvent.type,
   profileUpdated: ProfileUpdatedEvent.type,
   newDeviceSignIn: NewDeviceSignInEvent.type,
+  dataExportRequested: DataExportRequestedEvent.type,
 } as const;

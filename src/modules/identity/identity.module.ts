@@ -5,12 +5,15 @@ import { adminRoutes } from './admin.routes.js';
 import { createAdmin } from './admin.service.js';
 import { createAuditLog } from './audit.service.js';
 import { createClosure } from './closure.service.js';
+import { dataExportRoutes } from './data-exports.routes.js';
+import { createDataExports } from './data-exports.service.js';
 import { createIdentityApi, type IdentityApi } from './identity.api.js';
 import { authRoutes } from './auth.routes.js';
 import { identityBench } from './bench.js';
 import { type Clock, systemClock } from './context.js';
 import { createSecretBox } from './crypto.js';
 import { identityHooks } from './route-kit.js';
+import { createIdentityJobs } from './jobs.js';
 import { internalRoutes } from './internal.routes.js';
 import { prepareDummyHash, setPasswordHashConcurrency } from './passwords.js';
 import { createSigningKeys } from './keys.service.js';
@@ -23,6 +26,7 @@ import { createOAuth } from './oauth.service.js';
 import { oauthRoutes } from './oauth.routes.js';
 import { createOneTimeTokens } from './one-time-tokens.js';
 import { seedIdentity } from './seed/seed.js';
+import { createIdentitySubscribers } from './subscribers.js';
 import type { IdentityTables } from './tables.js';
 import { createLoginThrottle } from './throttle.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createTokens } from './tokens.service.js';
@@ -37,11 +41,16 @@ export interface IdentityOptions {
   keyEncryptionSecret?: string | undefined;
   /** Argon2 work at once in this process (passwords.ts); unset keeps the CPU count. */
   passwordHashesAtOnce?: number | undefined;
+  /**
+   * The modules that write a part of a copy of a user's data: every module of the platform,
+   * wherever it runs (the registry passes them all); identity alone by default.
+   */
+  dataExportParts?: readonly string[] | undefined;
 }
 
 /** Wire the module; tests use the returned services directly. */
 export function buildIdentity(platform: Platform, options: IdentityOptions = {}) {
-  const { config, cache, logger, mailer } = platform;
+  const { config, cache, logger, mailer, storage } = platform;
   const db = platform.database.db.withTables<IdentityTables>();
   const clock = options.clock ?? systemClock;
   const box = createSecretBox(options.keyEncryptionSecret);
@@ -79,6 +88,15 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const login = createLogin({ db, cache, clock, audit, throttle, tokens, mfa });
   const admin = createAdmin({ db, clock, audit, tokens, keys });
   const closure = createClosure({ db, clock, audit, tokens, mfa });
+  const dataExports = createDataExports({
+    db,
+    clock,
+    audit,
+    mfa,
+    storage,
+    logger,
+    parts: options.dataExportParts ?? ['identity'],
+  });
   const verifier = createTokenVerifier({
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
@@ -92,6 +110,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const apiRoutes = [
     authRoutes({ accounts, login, tokens }),
     meRoutes({ accounts, mfa, closure }),
+    dataExportRoutes(dataExports),
     adminRoutes({ admin, audit, oauth, closure }),
   ];
   const rootRoutes = oauthRoutes({ oauth, keys, issuer: config.jwtIssuer, baseUrl: appUrl });
@@ -101,6 +120,8 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     migrations: identityMigrations,
     api,
     checkToken: tokens.checkPrincipal,
+    subscribers: createIdentitySubscribers({ storage, clock }),
+    jobs: createIdentityJobs({ purgeDataExports: () => dataExports.purgeExpired() }),
     routes: async (app, kit) => {
       identityHooks(app);
       for (const register of apiRoutes) register(app, kit);
@@ -138,6 +159,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     audit,
     verifier,
     mail,
+    dataExports,
   };
 }
 

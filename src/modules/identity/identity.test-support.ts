@@ -82,7 +82,7 @@ export interface IdentityTestApp {
 }
 
 export async function startIdentityApp(
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; dataExportParts?: readonly string[] } = {},
 ): Promise<IdentityTestApp> {
   const mailer = capturingMailer();
   const clock = movableClock();
@@ -99,7 +99,11 @@ export async function startIdentityApp(
   let identity: Identity | undefined;
   const app = await buildTestApp(
     (platform) => {
-      identity = buildIdentity(platform, { clock, keyEncryptionSecret: 'test-secret-for-sealing-keys' });
+      identity = buildIdentity(platform, {
+        clock,
+        keyEncryptionSecret: 'test-secret-for-sealing-keys',
+        dataExportParts: options.dataExportParts,
+      });
       return [identity.module];
     },
     {

@@ -1,5 +1,7 @@
 // The identity module's public contract: the only file other modules may import. No logic.
 export {
+  type DataExportRequested,
+  DataExportRequestedEvent,
   type EmailChanged,
   EmailChangedEvent,
   IdentityEvents,

@@ -127,6 +127,16 @@ export interface InstructorApplicationTable {
   created_at: GeneratedTimestamp;
 }
 
+/** A request for a copy of the user's personal data; its parts are in the platform's storage. */
+export interface DataExportTable {
+  id: string;
+  user_id: string;
+  requested_at: Timestamp;
+  expires_at: Timestamp;
+  /** The modules expected to write a part. */
+  parts: string[];
+}
+
 export interface AuditEventTable {
   id: Generated<string>;
   occurred_at: Timestamp;
@@ -152,4 +162,5 @@ export type IdentityTables = {
   'identity.recovery_codes': RecoveryCodeTable;
   'identity.instructor_applications': InstructorApplicationTable;
   'identity.audit_events': AuditEventTable;
+  'identity.data_exports': DataExportTable;
 };

@@ -99,7 +99,7 @@ export function createLearningModule(platform: Platform, deps: LearningDeps): Le
     name: 'learning',
     migrations: learningMigrations,
     routes: learningRoutes({ access, entitlements, progress, certificates }),
-    subscribers: createLearningSubscribers(entitlements),
+    subscribers: createLearningSubscribers({ entitlements, storage: platform.storage, clock }),
     jobs: [jobs.issueCertificate],
     bench: learningBench({ entitlements }),
     api,

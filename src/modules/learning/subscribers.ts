@@ -1,23 +1,39 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
 import type { EnvelopeOf } from '../../platform/messaging/events.js';
 import type { DeliveryContext } from '../../platform/messaging/inbox.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
+import { exportPartSubscriber } from '../../platform/personal-data.js';
+import type { Storage } from '../../platform/storage/storage.js';
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
-import { UserClosedEvent } from '../identity/index.js';
+import { DataExportRequestedEvent, UserClosedEvent } from '../identity/index.js';
 import type { EntitlementsService, Touched } from './entitlements.service.js';
+import { learningExportSections } from './personal-data.queries.js';
 import type { LearningTables } from './tables.js';
 
 // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
 const tables = (trx: Kysely<object>) => (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+
+export interface LearningSubscriberDeps {
+  entitlements: EntitlementsService;
+  /** Where the parts of personal-data exports go (the platform's storage). */
+  storage: Storage;
+  clock: Clock;
+}
 
 /**
  * Commerce's order events, typed by its definitions (the platform dead-letters any other
  * version or shape) and applied once per event id through the inbox. Both lock the order's row,
  * so a refund delivered before its payment leaves a tombstone the payment then respects. The
  * cached entitlement answers are dropped after the commit. Identity's `identity.user.closed`
- * withdraws the account's certificates.
+ * withdraws the account's certificates; `identity.data_export.requested` writes learning's part of
+ * the user's copy of their personal data.
  */
-export function createLearningSubscribers(entitlements: EntitlementsService): ModuleSubscriber[] {
+export function createLearningSubscribers({
+  entitlements,
+  storage,
+  clock,
+}: LearningSubscriberDeps): ModuleSubscriber[] {
   /** Events of one transaction; the cached answers they touched are dropped after its commit. */
   const apply = async (
     events: readonly EnvelopeOf<typeof OrderPaidEvent | typeof OrderRefundedEvent>[],
@@ -54,6 +70,13 @@ export function createLearningSubscribers(entitlements: EntitlementsService): Mo
           .where('user_id', '=', event.data.userId)
           .execute();
       },
+    }),
+    exportPartSubscriber({
+      requested: DataExportRequestedEvent,
+      module: 'learning',
+      storage,
+      clock,
+      sections: (trx, userId) => learningExportSections(tables(trx), userId),
     }),
   ];
 }

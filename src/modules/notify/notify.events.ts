@@ -11,6 +11,7 @@ export const ConsumedEvents = {
     'identity.user.email_changed',
     'identity.password.reset_requested',
     'identity.instructor.approved',
+    'identity.data_export.requested',
   ],
   catalog: [
     'catalog.course.published',

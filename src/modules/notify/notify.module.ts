@@ -145,7 +145,14 @@ export function createNotifyModule(
       preferencesRoutes(preferences)(app, kit);
       adminRoutes(delivery, broadcasts)(app, kit);
     },
-    subscribers: createNotifySubscribers({ delivery, fanout, live, clock, logger: platform.logger }),
+    subscribers: createNotifySubscribers({
+      delivery,
+      fanout,
+      live,
+      clock,
+      logger: platform.logger,
+      storage: platform.storage,
+    }),
     jobs: jobs.all,
     bench: notifyBench({ db, bus: platform.bus, delivery, fanout, live }),
     close: () => live.close(),

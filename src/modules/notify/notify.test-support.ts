@@ -4,6 +4,7 @@ import type { Static, TSchema } from 'typebox';
 import { startKit, type Kit } from '../../../test/helpers/kit.js';
 import type { TestAppOptions } from '../../../test/helpers/app.js';
 import type { EventDefinition } from '../../platform/messaging/events.js';
+import type { LecternModule } from '../../platform/module.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { createNotifyModule, type NotifyDeps } from './notify.module.js';
@@ -23,11 +24,16 @@ export interface NotifyTest extends Kit {
   rows<T = Record<string, unknown>>(table: string, where?: string): Promise<T[]>;
 }
 
-export async function startNotify(deps: NotifyDeps = {}, options: TestAppOptions = {}): Promise<NotifyTest> {
+/** `others`: modules run beside notify (a stand-in publisher such as `identityOutbox()`). */
+export async function startNotify(
+  deps: NotifyDeps = {},
+  options: TestAppOptions = {},
+  others: LecternModule[] = [],
+): Promise<NotifyTest> {
   let notify: ReturnType<typeof createNotifyModule> | undefined;
   const kit = await startKit((platform) => {
     notify = createNotifyModule(platform, deps);
-    return [notify];
+    return [...others, notify];
   }, options);
   if (!notify) throw new Error('notify was not built');
   const module = notify;

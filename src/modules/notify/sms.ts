@@ -14,7 +14,8 @@ export interface SmsSender {
   send(message: SmsMessage): Promise<{ id: string }>;
 }
 
-const masked = (phone: string) => `${phone.slice(0, 4)}****${phone.slice(-2)}`;
+/** A number as logs and the personal-data copy show it: country code and a few digits, the rest hidden. */
+export const maskPhone = (phone: string): string => `${phone.slice(0, 4)}****${phone.slice(-2)}`;
 
 /** The development adapter: the message goes to the log (number masked), nothing leaves the machine. */
 export function consoleSms(logger: Logger): SmsSender {
@@ -23,7 +24,7 @@ export function consoleSms(logger: Logger): SmsSender {
     kind: 'console',
     send(message) {
       n++;
-      logger.info({ to: masked(message.to), text: message.text }, 'SMS (console adapter, not sent)');
+      logger.info({ to: maskPhone(message.to), text: message.text }, 'SMS (console adapter, not sent)');
       return Promise.resolve({ id: `console-${n}` });
     },
   };

@@ -6,6 +6,8 @@ import type { EnvelopeOf, EventDefinition, TypedEnvelope } from '../../platform/
 import type { DeliveryContext } from '../../platform/messaging/inbox.js';
 import type { EventEnvelope } from '../../platform/messaging/types.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
+import { exportPartSubscriber } from '../../platform/personal-data.js';
+import type { Storage } from '../../platform/storage/storage.js';
 import {
   CourseRejectedEvent,
   CoursePublishedEvent,
@@ -15,6 +17,7 @@ import {
 import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
+  DataExportRequestedEvent,
   EmailChangedEvent,
   InstructorApprovedEvent,
   InstructorRejectedEvent,
@@ -35,6 +38,7 @@ import { copyEntitlements, type EntitlementPair } from './fanout.queries.js';
 import type { FanoutService } from './fanout.service.js';
 import type { Kind } from './kinds.js';
 import type { LiveHub } from './live.js';
+import { notifyPersonalData } from './personal-data.queries.js';
 import { forgetRecipient, upsertRecipient } from './preferences.queries.js';
 import type { NotifyTables } from './tables.js';
 
@@ -249,8 +253,10 @@ export function createNotifySubscribers(deps: {
   live: LiveHub;
   clock: Clock;
   logger: Logger;
+  /** Where the part of a personal-data export is written. */
+  storage: Storage;
 }): ModuleSubscriber[] {
-  const { delivery, fanout, live, clock, logger } = deps;
+  const { delivery, fanout, live, clock, logger, storage } = deps;
   const tables = (trx: Kysely<object>) => trx.withTables<NotifyTables>();
 
   const notify = async (trx: Kysely<object>, context: DeliveryContext, inputs: NotificationInput[]) => {
@@ -340,6 +346,13 @@ export function createNotifySubscribers(deps: {
           segment: { type: 'course', courseId: event.data.courseId },
         });
       },
+    }),
+    exportPartSubscriber({
+      requested: DataExportRequestedEvent,
+      module: 'notify',
+      storage,
+      clock,
+      sections: (trx, userId) => notifyPersonalData(tables(trx), userId),
     }),
   ];
 }

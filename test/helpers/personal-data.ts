@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { DataExportRequestedEvent } from '../../src/modules/identity/index.js';
+import { inTransaction } from '../../src/platform/db/database.js';
+import { enqueue, outboxMigration } from '../../src/platform/messaging/outbox.js';
+import type { LecternModule } from '../../src/platform/module.js';
+import { type ExportPart, exportPartKey } from '../../src/platform/personal-data.js';
+import type { Kit } from './kit.js';
+
+/**
+ * For a module's test of its part of a personal-data export without the identity module: a
+ * stand-in that owns only identity's outbox, so the test can publish identity's event.
+ */
+export function identityOutbox(): LecternModule {
+  return { name: 'identity', migrations: { '0000-messaging': outboxMigration('identity') } };
+}
+
+/**
+ * Ask for an export of `userId`'s data as identity would (its event through identity's outbox),
+ * wait until every running subscriber has applied it, and read `module`'s part back.
+ */
+export async function exportPartOf(kit: Kit, userId: string, module: string): Promise<ExportPart> {
+  const exportId = randomUUID();
+  const db = kit.app.platform.database.db;
+  await inTransaction(db, (trx) =>
+    enqueue(trx, 'identity', [
+      DataExportRequestedEvent.create(userId, { exportId, userId, requestedAt: new Date().toISOString() }),
+    ]),
+  );
+  await kit.settle();
+  return readExportPart(kit, exportId, module);
+}
+
+/** A stored part, parsed. */
+export async function readExportPart(kit: Kit, exportId: string, module: string): Promise<ExportPart> {
+  const stream = await kit.app.platform.storage.get(exportPartKey(exportId, module));
+  return JSON.parse(await text(stream)) as ExportPart;
+}
