@@ -86,6 +86,35 @@ describe('POST /analytics/events', () => {
     expect((await t.send([pageView('same')], other)).json()).toEqual({ accepted: 1, duplicates: 0 });
   });
 
+  it("stores a page view's path and referrer without the values of credential-like parameters", async () => {
+    const user = await t.kit.caller('learner');
+    const answer = await t.send(
+      [
+        {
+          ...pageView('reset', '/reset-password?token=s3cret-reset&lang=zh'),
+          referrer: 'https://mail.example.com/open#access_token=abc&x=1',
+        },
+        pageView('plain', '/courses?q=rust&page=2'),
+      ],
+      user,
+    );
+    expect(answer.json()).toEqual({ accepted: 2, duplicates: 0 });
+    const rows = await sql<{ event_key: string; props: unknown }>`
+      select event_key, props from analytics.events where actor = ${user.id} order by event_key`.execute(
+      t.kit.app.platform.database.db,
+    );
+    expect(rows.rows).toEqual([
+      { event_key: 'plain', props: { path: '/courses?q=rust&page=2' } },
+      {
+        event_key: 'reset',
+        props: {
+          path: '/reset-password?token=[redacted]&lang=zh',
+          referrer: 'https://mail.example.com/open#access_token=[redacted]&x=1',
+        },
+      },
+    ]);
+  });
+
   it('takes anonymous clients by their X-Client-Id, and refuses them without one', async () => {
     const clientId = `web-${randomUUID()}`;
     const ok = await t.send([pageView('a1')], { clientId });

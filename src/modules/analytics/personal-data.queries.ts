@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { isUuid } from '../../platform/ids.js';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
 import type { AnalyticsTables } from './tables.js';
+import { redactUrl } from './url-redaction.js';
 
 type Db = Kysely<AnalyticsTables>;
 
@@ -24,44 +25,7 @@ function withoutOtherPeople(value: unknown): unknown {
   );
 }
 
-/**
- * Parameter names whose value is a credential: a page view's path or referrer may be a reset or
- * sign-in link (`?token=`, `#access_token=`, `?code=`), which the front end reported as it was.
- */
-const SECRET_PARAM =
-  /token|secret|passw|pwd|signature|api[-_]?key|session|ticket|nonce|^(sig|code|key|auth|otp|state)$/i;
-
-function redactParams(params: string): string {
-  return params
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      let name = pair.slice(0, eq);
-      try {
-        name = decodeURIComponent(name);
-      } catch {
-        // a malformed escape: test the name as it was written
-      }
-      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
-    })
-    .join('&');
-}
-
-/** The URL with the values of credential-like query and fragment parameters replaced. */
-export function redactUrl(url: string): string {
-  const hashAt = url.indexOf('#');
-  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
-  const hash = hashAt < 0 ? undefined : url.slice(hashAt + 1);
-  const queryAt = beforeHash.indexOf('?');
-  const head =
-    queryAt < 0
-      ? beforeHash
-      : `${beforeHash.slice(0, queryAt)}?${redactParams(beforeHash.slice(queryAt + 1))}`;
-  return hash === undefined ? head : `${head}#${hash.includes('=') ? redactParams(hash) : hash}`;
-}
-
-/** A client's fields as the user may see them: URLs without credentials. */
+/** A client's fields as the user may see them: URLs without credentials (rows stored before ingest redacted them). */
 function clientProperties(props: unknown): unknown {
   if (typeof props !== 'object' || props === null || Array.isArray(props)) return props;
   return Object.fromEntries(

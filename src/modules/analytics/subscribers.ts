@@ -33,6 +33,8 @@ function domainEvent(
     userId: string;
     courseId?: string | null;
     lessonId?: string | null;
+    /** What to keep of the event's data, when not all of it. */
+    props?: Record<string, unknown>;
   },
 ): RawEvent {
   const { kind, at, userId } = fields;
@@ -47,7 +49,7 @@ function domainEvent(
     courseId: isUuid(fields.courseId) ? fields.courseId : null,
     lessonId: isUuid(fields.lessonId) ? fields.lessonId : null,
     eventKey: envelope.id,
-    props: JSON.stringify(envelope.data ?? {}),
+    props: JSON.stringify(fields.props ?? envelope.data ?? {}),
   };
 }
 
@@ -200,8 +202,16 @@ async function gather(
     }
     case 'identity.user.registered': {
       const d = event.data;
-      // no time in the data: the envelope's is when the account was made
-      pending.raw.push(domainEvent(event, { kind: 'user_registered', at: undefined, userId: d.userId }));
+      // no time in the data: the envelope's is when the account was made. The address and name
+      // are not kept: reports count sign-ups, and a closed account's copy would outlive it
+      pending.raw.push(
+        domainEvent(event, {
+          kind: 'user_registered',
+          at: undefined,
+          userId: d.userId,
+          props: { userId: d.userId },
+        }),
+      );
       return;
     }
   }

@@ -114,6 +114,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       verifyPurchase: jobs.verifyPurchase,
       storage: platform.storage,
       clock,
+      reviewPagesChanged: (courseId) => lists.drop(courseId),
     }),
     jobs: [jobs.verifyPurchase, jobs.recount],
     seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),

@@ -259,3 +259,13 @@ export async function reviewsOfAuthor(db: Db, authorId: string, courseId: string
     .where('course_id', '=', courseId)
     .execute();
 }
+
+/** The courses an author has reviewed (their cached pages show the author's name). */
+export async function coursesReviewedBy(db: Db, authorId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('community.reviews')
+    .select('course_id')
+    .where('author_id', '=', authorId)
+    .execute();
+  return rows.map((r) => r.course_id);
+}

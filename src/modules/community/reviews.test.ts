@@ -653,6 +653,16 @@ describe('moderation', () => {
     await t.register(staying, 'Stays');
     const gone = await review(leaving, course.id, 4, 'Useful course');
     const kept = await review(staying, course.id, 5, 'Also useful');
+    // the anonymous page, cached with the name on it
+    const anonymousNames = async () => {
+      const anonymous = await t.kit.expectStatus<{ data: ReviewWire[] }>(
+        200,
+        'GET',
+        `/api/v1/courses/${course.id}/reviews?sort=newest`,
+      );
+      return Object.fromEntries(anonymous.data.map((r) => [r.id, r.author?.displayName ?? null]));
+    };
+    expect(await anonymousNames()).toEqual({ [kept.id]: 'Stays', [gone.id]: '要注销的人' });
 
     await inTransaction(t.kit.app.platform.database.db, (trx) =>
       enqueue(trx, 'identity', [
@@ -674,5 +684,7 @@ describe('moderation', () => {
       [kept.id]: 'Stays',
       [gone.id]: null,
     });
+    // the cached anonymous page was dropped with the name, not left to its TTL
+    expect(await anonymousNames()).toEqual({ [kept.id]: 'Stays', [gone.id]: null });
   });
 });

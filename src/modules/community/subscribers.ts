@@ -19,6 +19,7 @@ import type { CommunityTables } from './tables.js';
 import { matchForm } from '../../platform/text.js';
 import { unverifiedReviewKeys } from './verification.queries.js';
 import { personalDataSections } from './personal-data.queries.js';
+import { coursesReviewedBy } from './reviews.queries.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
@@ -36,8 +37,10 @@ export function createCommunitySubscribers(deps: {
   verifyPurchase: VerifyPurchaseJob;
   storage: Storage;
   clock: Clock;
+  /** Drops a course's cached review pages (after the commit of a change they show). */
+  reviewPagesChanged: (courseId: string) => Promise<void>;
 }): ModuleSubscriber[] {
-  const { reviews, jobs, verifyPurchase, storage, clock } = deps;
+  const { reviews, jobs, verifyPurchase, storage, clock, reviewPagesChanged } = deps;
   // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
   const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
 
@@ -84,10 +87,17 @@ export function createCommunitySubscribers(deps: {
     eventSubscriber({
       consumer: 'community.members',
       events: [UserRegisteredEvent, ProfileUpdatedEvent, UserClosedEvent],
-      async handle(event, trx) {
+      async handle(event, trx, { afterCommit }) {
+        // the cached anonymous pages of the courses the user reviewed show the name: dropped once
+        // the new name (or none) is committed
+        const reviewed = await coursesReviewedBy(tx(trx), event.data.userId);
+        if (reviewed.length > 0) {
+          afterCommit(async () => {
+            await Promise.all(reviewed.map((courseId) => reviewPagesChanged(courseId)));
+          });
+        }
         if (event.type === 'identity.user.closed') {
-          // the name goes; the reviews and comments stay under the bare id, with no name (at most
-          // COMMUNITY_LIST_CACHE_SECONDS longer on a cached page)
+          // the name goes; the reviews and comments stay under the bare id, with no name
           await tx(trx).deleteFrom('community.members').where('user_id', '=', event.data.userId).execute();
           return;
         }
