@@ -4,6 +4,27 @@ import type { DataExportTable } from './tables.js';
 
 export type DataExportRow = Selectable<DataExportTable>;
 
+/** An export by id alone (the readiness check's job), while it can be downloaded. */
+export function findLiveExport(db: IdentityDb, id: string, now: Date): Promise<DataExportRow | undefined> {
+  return db
+    .selectFrom('identity.data_exports')
+    .selectAll()
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/** Marks the owner told, once: true for the one caller that marked it. */
+export async function markReadyNotified(db: IdentityDb, id: string, now: Date): Promise<boolean> {
+  const marked = await db
+    .updateTable('identity.data_exports')
+    .set({ ready_notified_at: now })
+    .where('id', '=', id)
+    .where('ready_notified_at', 'is', null)
+    .executeTakeFirst();
+  return marked.numUpdatedRows > 0n;
+}
+
 /**
  * Locks the user's row (so two requests at once are decided one after the other) and returns
  * when the user last asked for an export; undefined if never, null when there is no such active

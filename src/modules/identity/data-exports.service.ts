@@ -13,12 +13,15 @@ import {
   deleteDataExports,
   expiredExports,
   findDataExport,
+  findLiveExport,
+  markReadyNotified,
   insertDataExport,
   listDataExports,
   lockAndLastRequest,
 } from './data-exports.queries.js';
 import { DataExportErrors, IdentityErrors } from './identity.errors.js';
 import { type DataExportRequested, DataExportRequestedEvent } from './identity.events.js';
+import type { IdentityMail } from './mail.js';
 import type { Mfa, SecondFactor } from './mfa.service.js';
 import { findUserById } from './users.queries.js';
 
@@ -33,6 +36,13 @@ export const DATA_EXPORT_KEEP_SECONDS = 7 * 24 * 3600;
  * runs also catch a part written late (by a module that was behind on its events).
  */
 const ROW_GRACE_SECONDS = 24 * 3600;
+
+/**
+ * When the readiness check runs, in seconds after the request, round by round (the parts are
+ * usually there within a second or two; a module that is down catches up when it is back).
+ * After the last round the owner is not mailed; the copy still shows `ready` when it is.
+ */
+export const READY_CHECK_DELAYS = [2, 3, 5, 10, 30, 60, 300, 900, 1800, 3600] as const;
 
 export interface DataExportView {
   id: string;
@@ -57,10 +67,13 @@ export function createDataExports(deps: {
   mfa: Mfa;
   storage: Storage;
   logger: Logger;
+  mail: IdentityMail;
+  /** Queue the readiness check's `round` (a delayed job, in the caller's transaction). */
+  queueReadyCheck: (trx: IdentityDb, exportId: string, round: number, delaySeconds: number) => Promise<void>;
   /** The modules expected to write a part: every module of the platform, wherever it runs. */
   parts: readonly string[];
 }) {
-  const { db, clock, audit, mfa, storage, logger, parts } = deps;
+  const { db, clock, audit, mfa, storage, logger, mail, queueReadyCheck, parts } = deps;
 
   const partsOf = async (row: DataExportRow) =>
     Promise.all(
@@ -109,6 +122,7 @@ export function createDataExports(deps: {
           requested_at: now,
           expires_at: addSeconds(now, DATA_EXPORT_KEEP_SECONDS),
           parts: [...parts],
+          ready_notified_at: null,
         };
         await insertDataExport(trx, created);
         await audit.record(trx, {
@@ -119,8 +133,10 @@ export function createDataExports(deps: {
         });
         const data: DataExportRequested = { exportId: created.id, userId, requestedAt: now.toISOString() };
         await enqueue(trx, 'identity', [DataExportRequestedEvent.create(userId, data)]);
+        await queueReadyCheck(trx, created.id, 0, READY_CHECK_DELAYS[0]);
         return created;
       });
+      mail.dataExportRequested(user.email);
       return view(row);
     },
 
@@ -163,6 +179,28 @@ export function createDataExports(deps: {
         expiresAt: row.expires_at.toISOString(),
       };
       return { body: joinExportParts(storage, row.id, header, row.parts), requestedAt: row.requested_at };
+    },
+
+    /**
+     * The readiness check's round: once every part is there, mail the owner (once); otherwise
+     * queue the next round, until the rounds run out or the copy expires.
+     */
+    async checkReady(exportId: string, round: number): Promise<void> {
+      const row = await findLiveExport(db, exportId, clock());
+      if (!row || row.ready_notified_at) return;
+      if ((await partsOf(row)).some((p) => !p.ready)) {
+        const next = round + 1;
+        const delay = READY_CHECK_DELAYS[next];
+        if (delay === undefined) {
+          logger.warn({ exportId, parts: await partsOf(row) }, 'identity: a data export is still not ready');
+          return;
+        }
+        await inTransaction(db, (trx) => queueReadyCheck(trx, exportId, next, delay));
+        return;
+      }
+      if (!(await markReadyNotified(db, exportId, clock()))) return;
+      const user = await findUserById(db, row.user_id);
+      if (user?.status === 'active') mail.dataExportReady(user.email, user.display_name, row.expires_at);
     },
 
     /**

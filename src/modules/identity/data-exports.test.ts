@@ -157,6 +157,20 @@ describe('a copy of my personal data', () => {
     // no secret of the account: no password hash, no token
     expect(download.body).not.toMatch(/argon2|password_?hash|token_?hash|secret/i);
 
+    // the owner was told twice: when it was asked for (a security notice), and when it was ready
+    const notice = await t.mailer.next(me.email, /copy of your Lectern data was requested/);
+    expect(notice.text).toContain('/reset-password');
+    let ready: { text: string } | undefined;
+    await waitFor(() => {
+      ready = t.mailer.sent.find((m) => m.to === me.email && /is ready/.test(m.subject));
+      return ready !== undefined;
+    }, 'the ready mail');
+    expect(ready?.text).toContain(`until ${asked.expiresAt.slice(0, 16).replace('T', ' ')} UTC`);
+    expect(ready?.text).toContain('导出 测试');
+    // once: a later round (a retried job) finds it told
+    await t.identity.dataExports.checkReady(asked.id, 3);
+    expect(t.mailer.sent.filter((m) => m.to === me.email && /is ready/.test(m.subject))).toHaveLength(1);
+
     const downloaded = await t.identity.db
       .selectFrom('identity.audit_events')
       .select('details')

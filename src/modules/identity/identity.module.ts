@@ -88,6 +88,11 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const login = createLogin({ db, cache, clock, audit, throttle, tokens, mfa });
   const admin = createAdmin({ db, clock, audit, tokens, keys });
   const closure = createClosure({ db, clock, audit, tokens, mfa });
+  // the jobs and the service that sends them refer to each other: the handlers are late-bound
+  const jobs = createIdentityJobs({
+    purgeDataExports: () => dataExports.purgeExpired(),
+    checkDataExportReady: (exportId, round) => dataExports.checkReady(exportId, round),
+  });
   const dataExports = createDataExports({
     db,
     clock,
@@ -95,6 +100,10 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     mfa,
     storage,
     logger,
+    mail,
+    queueReadyCheck: async (trx, exportId, round, delaySeconds) => {
+      await platform.jobs.send(jobs.dataExportReady, { exportId, round }, { delaySeconds, transaction: trx });
+    },
     parts: options.dataExportParts ?? ['identity'],
   });
   const verifier = createTokenVerifier({
@@ -121,7 +130,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     api,
     checkToken: tokens.checkPrincipal,
     subscribers: createIdentitySubscribers({ storage, clock }),
-    jobs: createIdentityJobs({ purgeDataExports: () => dataExports.purgeExpired() }),
+    jobs: jobs.all,
     routes: async (app, kit) => {
       identityHooks(app);
       for (const register of apiRoutes) register(app, kit);

@@ -2,7 +2,10 @@ import { Type } from 'typebox';
 import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
 
 /** Identity's timed jobs. */
-export function createIdentityJobs(handlers: { purgeDataExports: () => Promise<number> }): JobDefinition[] {
+export function createIdentityJobs(handlers: {
+  purgeDataExports: () => Promise<number>;
+  checkDataExportReady: (exportId: string, round: number) => Promise<void>;
+}) {
   // hourly: a copy of someone's data is kept no longer than it can be downloaded
   const purgeDataExports = defineJob({
     name: 'identity.purge-data-exports',
@@ -14,5 +17,16 @@ export function createIdentityJobs(handlers: { purgeDataExports: () => Promise<n
       await handlers.purgeDataExports();
     },
   });
-  return [purgeDataExports];
+  // one round of a copy's readiness check; the next round is a new delayed job (data-exports.service.ts)
+  const dataExportReady = defineJob({
+    name: 'identity.data-export-ready',
+    data: Type.Object({
+      exportId: Type.String({ format: 'uuid' }),
+      round: Type.Integer({ minimum: 0, maximum: 100 }),
+    }),
+    retry: { limit: 3, delaySeconds: 30, backoff: true },
+    expireInSeconds: 300,
+    handle: (data) => handlers.checkDataExportReady(data.exportId, data.round),
+  });
+  return { dataExportReady, all: [purgeDataExports, dataExportReady] as JobDefinition[] };
 }

@@ -85,6 +85,35 @@ export function createIdentityMail(deps: { mailer: Mailer; logger: Logger; appUr
       });
     },
 
+    /** A security notice: a copy of everything the account holds was asked for. */
+    dataExportRequested(to: string) {
+      send('data_export_requested', {
+        to,
+        subject: 'A copy of your Lectern data was requested',
+        text: [
+          'A copy of the personal data your Lectern account holds was just requested, with your password.',
+          'We will write again when it is ready to download from your account.',
+          '',
+          `If this was not you, reset your password now at ${appUrl()}/reset-password.`,
+        ].join('\n'),
+      });
+    },
+
+    dataExportReady(to: string, displayName: string, expiresAt: Date) {
+      send('data_export_ready', {
+        to,
+        subject: 'Your copy of your Lectern data is ready',
+        text: [
+          `Hello ${displayName},`,
+          '',
+          'The copy of your personal data that you requested is ready. Sign in and download it from',
+          `your account's data page (${appUrl()}/account/data) until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+          '',
+          'If you did not ask for it, reset your password now and tell us.',
+        ].join('\n'),
+      });
+    },
+
     emailChangeVerification(to: string, displayName: string, token: string) {
       send('change_email', {
         to,

@@ -135,6 +135,8 @@ export interface DataExportTable {
   expires_at: Timestamp;
   /** The modules expected to write a part. */
   parts: string[];
+  /** When the owner was mailed that it is ready. */
+  ready_notified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AuditEventTable {
