@@ -48,6 +48,11 @@ export const CommerceErrors = {
   refundNotFound: 'commerce.refund-not-found',
   refundNothingLeft: 'commerce.refund-nothing-left',
   refundWindowClosed: 'commerce.refund-window-closed',
+  // instructor payouts
+  payoutCurrencyInvalid: 'commerce.payout-currency-invalid',
+  payoutExceedsAvailable: 'commerce.payout-exceeds-available',
+  payoutNotFound: 'commerce.payout-not-found',
+  payoutNotRequested: 'commerce.payout-not-requested',
 } as const;
 
 export type CommerceErrorCode = (typeof CommerceErrors)[keyof typeof CommerceErrors];
@@ -119,5 +124,30 @@ export const RefundRefused = {
       CommerceErrors.refundNotDecidable,
       `The refund is ${status}; only a requested refund can be approved or rejected.`,
       { refundStatus: status },
+    ),
+} as const;
+
+/** Why a payout request or decision is refused. */
+export const PayoutRefused = {
+  notFound: () => AppError.notFound(CommerceErrors.payoutNotFound, 'No such payout.'),
+  currency: (currency: string) =>
+    AppError.validation(
+      CommerceErrors.payoutCurrencyInvalid,
+      `${currency} is not a currency payouts are made in.`,
+      [{ field: '/body/currency', message: 'must be a supported ISO 4217 currency' }],
+    ),
+  exceedsAvailable: (available: number, currency: string) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.payoutExceedsAvailable,
+      `Only ${Math.max(available, 0)} (minor units of ${currency}) is available for a payout.`,
+      { available: { amount: Math.max(available, 0), currency } },
+    ),
+  notRequested: (status: string) =>
+    new AppError(
+      'conflict',
+      CommerceErrors.payoutNotRequested,
+      `The payout is ${status}; only a requested payout can be paid, rejected or cancelled.`,
+      { payoutStatus: status },
     ),
 } as const;

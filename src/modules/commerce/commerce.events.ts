@@ -72,4 +72,41 @@ export const OrderClosedEvent = defineEvent({
 });
 export type OrderClosed = Static<typeof OrderClosedEvent.schema>;
 
-export const CommerceEvents = [OrderPaidEvent, OrderRefundedEvent, OrderClosedEvent] as const;
+/** An admin paid an instructor's payout by bank transfer (outside Lectern); the ledger booked it. */
+export const PayoutPaidEvent = defineEvent({
+  type: 'commerce.payout.paid',
+  version: 1,
+  schema: Type.Object({
+    payoutId: Id,
+    instructorId: Id,
+    amount: Amount,
+    currency: Currency,
+    /** The bank transfer's reference. */
+    reference: Type.String(),
+    paidAt: DateTime,
+  }),
+});
+export type PayoutPaid = Static<typeof PayoutPaidEvent.schema>;
+
+/** An admin rejected an instructor's payout request; its amount is available again. */
+export const PayoutRejectedEvent = defineEvent({
+  type: 'commerce.payout.rejected',
+  version: 1,
+  schema: Type.Object({
+    payoutId: Id,
+    instructorId: Id,
+    amount: Amount,
+    currency: Currency,
+    reason: Type.String(),
+    rejectedAt: DateTime,
+  }),
+});
+export type PayoutRejected = Static<typeof PayoutRejectedEvent.schema>;
+
+export const CommerceEvents = [
+  OrderPaidEvent,
+  OrderRefundedEvent,
+  OrderClosedEvent,
+  PayoutPaidEvent,
+  PayoutRejectedEvent,
+] as const;

@@ -19,6 +19,8 @@ import { ledgerRoutes } from './ledger.routes.js';
 import { createLedgerService } from './ledger.service.js';
 import { createNotificationsService } from './notifications.service.js';
 import { paymentsRoutes } from './payments.routes.js';
+import { payoutsRoutes } from './payouts.routes.js';
+import { createPayoutsService } from './payouts.service.js';
 import { createPaymentsService } from './payments.service.js';
 import { tableSandboxStore } from './sandbox.queries.js';
 import { ordersRoutes } from './orders.routes.js';
@@ -198,6 +200,12 @@ export function createCommerceModule(
     transport: deps.transport,
   });
   const reconciliation = createReconciliationService({ db, providers });
+  const payouts = createPayoutsService({
+    db,
+    clock,
+    ledger,
+    windowDays: settings.COMMERCE_REFUND_WINDOW_DAYS,
+  });
 
   const routeSets: RouteSet[] = [
     ordersRoutes(orders),
@@ -205,6 +213,7 @@ export function createCommerceModule(
     couponsRoutes(coupons),
     ledgerRoutes(ledger),
     refundsRoutes(refundsService(), reconciliation),
+    payoutsRoutes(payouts),
   ];
 
   return {

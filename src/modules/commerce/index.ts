@@ -1,8 +1,21 @@
 // The commerce module's public contract: the only file other modules may import. No logic here.
 export type { CommerceApi } from './commerce.api.js';
 export { type CommerceErrorCode, CommerceErrors } from './commerce.errors.js';
-export type { OrderClosed, OrderPaid, OrderRefunded } from './commerce.events.js';
-export { CommerceEvents, OrderClosedEvent, OrderPaidEvent, OrderRefundedEvent } from './commerce.events.js';
+export type {
+  OrderClosed,
+  OrderPaid,
+  OrderRefunded,
+  PayoutPaid,
+  PayoutRejected,
+} from './commerce.events.js';
+export {
+  CommerceEvents,
+  OrderClosedEvent,
+  OrderPaidEvent,
+  OrderRefundedEvent,
+  PayoutPaidEvent,
+  PayoutRejectedEvent,
+} from './commerce.events.js';
 export { type CommerceDeps, createCommerceModule } from './commerce.module.js';
 export { COMMERCE_REQUIRES } from './commerce.requires.js';
 export { CommerceModuleSettings } from './commerce.settings.js';

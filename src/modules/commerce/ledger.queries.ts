@@ -105,7 +105,9 @@ export function earningsOf(db: Db, instructorId: string, period: Period) {
       sql<number>`(-sum(p.amount))::bigint`.as('net'),
     ])
     .where('p.account', '=', 'instructor_payable')
-    .where('p.instructor_id', '=', instructorId);
+    .where('p.instructor_id', '=', instructorId)
+    // earnings are sales less refunds; a payout pays earnings out, it does not lower them
+    .where('j.kind', 'in', ['sale', 'refund']);
   if (period.from) q = q.where('p.occurred_at', '>=', period.from);
   if (period.to) q = q.where('p.occurred_at', '<', period.to);
   return q.groupBy('p.currency').orderBy('p.currency').execute();
@@ -127,7 +129,8 @@ export function earningsByInstructor(
       sql<number>`coalesce(sum(p.amount) filter (where j.kind = 'refund'), 0)::bigint`.as('refunds'),
       sql<number>`(-sum(p.amount))::bigint`.as('net'),
     ])
-    .where('p.account', '=', 'instructor_payable');
+    .where('p.account', '=', 'instructor_payable')
+    .where('j.kind', 'in', ['sale', 'refund']);
   if (period.from) q = q.where('p.occurred_at', '>=', period.from);
   if (period.to) q = q.where('p.occurred_at', '<', period.to);
   if (page.after) {

@@ -32,6 +32,7 @@ export const TrialBalance = Type.Object({
         Type.Literal('provider_clearing'),
         Type.Literal('platform_revenue'),
         Type.Literal('instructor_payable'),
+        Type.Literal('payout_clearing'),
       ]),
       currency: Currency,
       /** Debit positive, credit negative. */

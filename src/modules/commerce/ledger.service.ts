@@ -72,8 +72,9 @@ function checkPeriod(period: Period): void {
  * The instructor-earnings ledger: double entry, debit positive and credit negative, every
  * journal summing to zero per currency. A sale debits the provider clearing account with what
  * was paid and credits the platform's fee and each instructor's share; a refund reverses those in
- * proportion. Journals are keyed by their source (`sale:<order>`, `refund:<refund>`), so booking
- * one twice writes nothing the second time.
+ * proportion; a payout debits the instructor's payable and credits `payout_clearing`. Journals are
+ * keyed by their source (`sale:<order>`, `refund:<refund>`, `payout:<payout>`), so booking one
+ * twice writes nothing the second time.
  */
 export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
   const { db, platformFeeBps } = deps;
@@ -202,6 +203,40 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
       }
       await insertPostings(trx, rows);
       return true;
+    },
+
+    /**
+     * Book a payout inside the transaction that marks it paid: the instructor's payable is debited
+     * with what was transferred and `payout_clearing` credited. Keyed `payout:<id>`, so it is
+     * booked once; returns the journal's id, or undefined when it was booked already.
+     */
+    async recordPayout(
+      trx: Kysely<CommerceTables>,
+      payout: { payoutId: string; instructorId: string; amount: number; currency: string; occurredAt: Date },
+    ): Promise<string | undefined> {
+      const amount = money(payout.amount, payout.currency).amount;
+      const journal = await insertJournal(trx, {
+        kind: 'payout',
+        source_key: `payout:${payout.payoutId}`,
+        order_id: null,
+        refund_id: null,
+        payout_id: payout.payoutId,
+        currency: payout.currency,
+        fee_bps: platformFeeBps,
+        occurred_at: payout.occurredAt,
+      });
+      if (!journal) return undefined;
+      const base = {
+        journal_id: journal.id,
+        course_id: null,
+        currency: payout.currency,
+        occurred_at: payout.occurredAt,
+      };
+      await insertPostings(trx, [
+        { ...base, account: 'instructor_payable', instructor_id: payout.instructorId, amount },
+        { ...base, account: 'payout_clearing', instructor_id: null, amount: -amount },
+      ]);
+      return journal.id;
     },
 
     async instructorEarnings(instructorId: string, period: Period): Promise<Earnings[]> {

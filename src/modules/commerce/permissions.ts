@@ -16,6 +16,10 @@ export const PERMISSIONS = {
   'earnings:read-own': ['instructor', 'admin'],
   /** See every instructor's earnings and the ledger's trial balance. */
   'ledger:read-all': ['admin'],
+  /** See one's own payout balance, ask for payouts of it, list and cancel one's own requests. */
+  'payouts:own': ['instructor'],
+  /** List every payout, mark one paid (after the bank transfer) or reject it. */
+  'payouts:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

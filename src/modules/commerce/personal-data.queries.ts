@@ -7,7 +7,7 @@ import type { CommerceTables } from './tables.js';
 /**
  * What commerce holds about one user as a person, for their copy of their personal data (PIPL
  * Art. 45): their orders, payment attempts, refunds and coupon uses, and for an instructor their
- * earnings. Everything is read with the handle given (the inbox transaction of the export event).
+ * earnings and payout requests. Everything is read with the handle given (the inbox transaction of the export event).
  *
  * Left out on purpose: secrets (the sealed payer is shown masked only; a payment's `action` holds
  * a Stripe client secret; provider credentials are never in the database), the providers' raw
@@ -296,6 +296,59 @@ const toEarning = (p: EarningPageRow) => ({
   occurredAt: p.occurred_at,
 });
 
+/** An instructor's payout requests; the admin who decided is another person, so not named. */
+async function payoutsPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
+  let q = db
+    .selectFrom('commerce.payouts')
+    .select([
+      'id',
+      'amount',
+      'currency',
+      'status',
+      'reference',
+      'rejection_reason',
+      'decided_at',
+      'created_at',
+      'updated_at',
+    ])
+    .where('instructor_id', '=', userId);
+  if (after)
+    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)));
+  const payouts = await q.orderBy('created_at').orderBy('id').limit(size).execute();
+  if (payouts.length === 0) return [];
+  const transitions = await db
+    .selectFrom('commerce.payout_transitions')
+    .select(['payout_id', 'from_status', 'to_status', 'actor_kind', 'reason', 'at'])
+    .where(
+      'payout_id',
+      'in',
+      payouts.map((p) => p.id),
+    )
+    .orderBy('id')
+    .execute();
+  return payouts.map((p) => ({ ...p, transitions: transitions.filter((t) => t.payout_id === p.id) }));
+}
+
+type PayoutPageRow = Awaited<ReturnType<typeof payoutsPage>>[number];
+
+const toPayout = (p: PayoutPageRow) => ({
+  id: p.id,
+  amount: m(p.amount, p.currency),
+  status: p.status,
+  reference: p.reference,
+  rejectionReason: p.rejection_reason,
+  transitions: p.transitions.map((t) => ({
+    from: t.from_status,
+    to: t.to_status,
+    actorKind: t.actor_kind,
+    reason: t.reason,
+    at: t.at,
+  })),
+  requestedAt: p.created_at,
+  decidedAt: p.decided_at,
+  updatedAt: p.updated_at,
+});
+
 /**
  * The sections of commerce's part for `userId`. Every list is keyset-paged (each page its own
  * short query, `pageSize` rows), so nothing holds a cursor open and no list is held whole; the
@@ -331,6 +384,11 @@ export function commercePersonalData(
     earnings: pagedSection((after, n) => earningsPage(db, userId, after, n), toEarning, size),
     // one row per currency: short whatever the number of sales
     earningsByCurrency: earningsTotals(db, userId),
+    payouts: pagedSection<PayoutPageRow, ReturnType<typeof toPayout>>(
+      (after, n) => payoutsPage(db, userId, after, n),
+      toPayout,
+      size,
+    ),
   };
 }
 

@@ -161,7 +161,15 @@ describe("commerce's part of a personal-data export", () => {
     expect(part.generatedAt).toBe(t.clock().toISOString());
     const data = part.data as Record<string, unknown[]>;
     expect(Object.keys(data).sort()).toEqual(
-      ['couponRedemptions', 'earnings', 'earningsByCurrency', 'orders', 'payments', 'refunds'].sort(),
+      [
+        'couponRedemptions',
+        'earnings',
+        'earningsByCurrency',
+        'orders',
+        'payments',
+        'payouts',
+        'refunds',
+      ].sort(),
     );
 
     expect(data.orders).toHaveLength(2);
@@ -330,6 +338,7 @@ describe("commerce's part of a personal-data export", () => {
         couponRedemptions: [],
         earnings: [],
         earningsByCurrency: [],
+        payouts: [],
       },
     });
   });

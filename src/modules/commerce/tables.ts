@@ -133,6 +133,8 @@ export type CommerceTables = {
   'commerce.refund_lines': RefundLineTable;
   'commerce.refund_balances': RefundBalanceTable;
   'commerce.refund_transitions': RefundTransitionTable;
+  'commerce.payouts': PayoutTable;
+  'commerce.payout_transitions': PayoutTransitionTable;
 };
 
 // ---- coupons ----
@@ -185,24 +187,32 @@ export interface CouponRedemptionTable {
 
 // ---- the earnings ledger ----
 
-export const JOURNAL_KINDS = ['sale', 'refund'] as const;
+export const JOURNAL_KINDS = ['sale', 'refund', 'payout'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
 /**
  * Accounts of the double-entry ledger. Postings are signed: debit positive, credit negative.
  * `provider_clearing` (asset: money the provider holds for us), `platform_revenue` (the fee),
- * `instructor_payable` (per instructor: what the platform owes them).
+ * `instructor_payable` (per instructor: what the platform owes them), `payout_clearing` (what was
+ * paid out to instructors by bank transfer, outside Lectern; migration 0006-payouts).
  */
-export const LEDGER_ACCOUNTS = ['provider_clearing', 'platform_revenue', 'instructor_payable'] as const;
+export const LEDGER_ACCOUNTS = [
+  'provider_clearing',
+  'platform_revenue',
+  'instructor_payable',
+  'payout_clearing',
+] as const;
 export type LedgerAccount = (typeof LEDGER_ACCOUNTS)[number];
 
 export interface LedgerJournalTable {
   id: Generated<string>;
   kind: JournalKind;
-  /** `sale:<orderId>` or `refund:<refundId>`: unique, so an effect is booked once. */
+  /** `sale:<orderId>`, `refund:<refundId>` or `payout:<payoutId>`: unique, so an effect is booked once. */
   source_key: string;
-  order_id: string;
+  /** The sold order; null for a payout journal only. */
+  order_id: string | null;
   refund_id: string | null;
+  payout_id: string | null;
   currency: string;
   fee_bps: number;
   occurred_at: Stamp;
@@ -282,6 +292,42 @@ export interface RefundTransitionTable {
   refund_id: string;
   from_status: RefundStatus | null;
   to_status: RefundStatus;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  reason: string;
+  at: Date;
+}
+
+// ---- instructor payouts (migration 0006-payouts) ----
+
+export const PAYOUT_STATUSES = ['requested', 'paid', 'rejected', 'cancelled'] as const;
+export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
+
+export interface PayoutTable {
+  id: Generated<string>;
+  instructor_id: string;
+  /** Minor units of `currency`, positive. */
+  amount: number;
+  currency: string;
+  /** `requested` reserves its amount until it is paid, rejected or cancelled. */
+  status: PayoutStatus;
+  /** The bank transfer's reference, given by the admin who marked it paid. */
+  reference: string | null;
+  rejection_reason: string | null;
+  /** The admin who paid or rejected it (the instructor's own cancel leaves it null). */
+  decided_by: string | null;
+  decided_at: NullableStamp;
+  /** The `payout:<id>` ledger journal of a paid payout. */
+  journal_id: string | null;
+  created_at: Stamp;
+  updated_at: Stamp;
+}
+
+export interface PayoutTransitionTable {
+  id: Generated<string>;
+  payout_id: string;
+  from_status: PayoutStatus | null;
+  to_status: PayoutStatus;
   actor_kind: ActorKind;
   actor_id: string | null;
   reason: string;

@@ -5,6 +5,7 @@ import * as coupons from './0002-coupons.js';
 import * as ledger from './0003-ledger.js';
 import * as refunds from './0004-refunds.js';
 import * as flaggedRefunds from './0005-flagged-payment-refunds.js';
+import * as payouts from './0006-payouts.js';
 
 export const commerceMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('commerce'),
@@ -13,4 +14,5 @@ export const commerceMigrations: Record<string, Migration> = {
   '0003-ledger': ledger,
   '0004-refunds': refunds,
   '0005-flagged-payment-refunds': flaggedRefunds,
+  '0006-payouts': payouts,
 };
