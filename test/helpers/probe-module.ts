@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
 import { AppError } from '../../src/platform/errors.js';
 import { keyset, PageQuery, pageOf, toPage } from '../../src/platform/http/pagination.js';
+import { ProblemRef } from '../../src/platform/http/problem.js';
 import type { LecternModule } from '../../src/platform/module.js';
 import { outboxMigration } from '../../src/platform/messaging/outbox.js';
 
@@ -85,6 +86,7 @@ export function createProbeModule(db: Kysely<object>): ProbeModule {
           preHandler: [auth.optional(), idempotency.guard()],
           schema: {
             body: Type.Object({ id: Type.String({ minLength: 1 }), name: Type.String({ maxLength: 50 }) }),
+            response: { 201: Type.Object({ id: Type.String(), execution: Type.Integer() }), 409: ProblemRef },
           },
         },
         async (request, reply) => {
@@ -96,7 +98,11 @@ export function createProbeModule(db: Kysely<object>): ProbeModule {
             .select('id')
             .where('id', '=', request.body.id)
             .executeTakeFirst();
-          if (exists) throw AppError.conflict('probe.duplicate', 'That id exists.');
+          if (exists) {
+            throw new AppError('conflict', 'probe.duplicate', 'That id exists.', {
+              existingId: request.body.id,
+            });
+          }
           await tdb
             .insertInto('probe.items')
             .values({ ...request.body, created_at: new Date() })

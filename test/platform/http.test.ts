@@ -99,7 +99,8 @@ describe('problem+json for every error class', () => {
       url: '/api/v1/probe/items',
       payload: { id: 'dup', name: 'b' },
     });
-    expectProblem(res, 409, 'probe.duplicate');
+    // the rule's extension member survives the route's Problem response schema
+    expect(expectProblem(res, 409, 'probe.duplicate').existingId).toBe('dup');
   });
 
   it('413 for a body over the limit', async () => {

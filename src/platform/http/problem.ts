@@ -16,7 +16,12 @@ export const ProblemSchema = Type.Object(
     fields: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
     requestId: Type.Optional(Type.String()),
   },
-  { $id: 'Problem', description: 'RFC 9457 problem details' },
+  {
+    $id: 'Problem',
+    description: 'RFC 9457 problem details',
+    // RFC 9457's extension members: what a rule's answer adds (`left`, `available`, `retryAfterSeconds`)
+    additionalProperties: true,
+  },
 );
 
 /** A route's error response: a reference to the shared Problem schema. */
