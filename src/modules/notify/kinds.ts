@@ -17,6 +17,10 @@ export const KINDS = {
   welcome: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   order_receipt: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
   refund_processed: { channels: ['email', 'sms'], defaultOn: ['email'], transactional: true, urgent: true },
+  // an instructor's own money: told whatever they chose, but a transfer already made (or refused)
+  // is not worth a message in their quiet hours, so these wait for the morning
+  payout_paid: { channels: ['email'], defaultOn: ['email'], transactional: true, urgent: false },
+  payout_rejected: { channels: ['email'], defaultOn: ['email'], transactional: true, urgent: false },
   password_reset_requested: { channels: [], defaultOn: [], transactional: true, urgent: true },
   // a security notice: the owner must hear of a sign-in they may not have made, whatever they chose
   new_device_sign_in: { channels: ['email'], defaultOn: ['email'], transactional: true, urgent: true },

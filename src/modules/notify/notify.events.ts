@@ -19,6 +19,11 @@ export const ConsumedEvents = {
     'catalog.course.updated',
     'catalog.lesson.added',
   ],
-  commerce: ['commerce.order.paid', 'commerce.order.refunded'],
+  commerce: [
+    'commerce.order.paid',
+    'commerce.order.refunded',
+    'commerce.payout.paid',
+    'commerce.payout.rejected',
+  ],
   learning: ['learning.entitlement.granted', 'learning.entitlement.revoked', 'learning.certificate.issued'],
 } as const;

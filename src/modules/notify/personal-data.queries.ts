@@ -105,6 +105,10 @@ const EXPORTED_PAYLOAD: Record<Kind, readonly string[]> = {
   welcome: ['displayName'],
   order_receipt: ['orderId', 'total', 'currency', 'paidAt', 'lines'],
   refund_processed: ['orderId', 'refundId', 'amount', 'currency', 'orderStatus'],
+  // the payout's own facts, as commerce's part has them (its rejection reason included); the
+  // deciding admin is not in the payload
+  payout_paid: ['payoutId', 'amount', 'currency', 'reference', 'paidAt'],
+  payout_rejected: ['payoutId', 'amount', 'currency', 'reason', 'rejectedAt'],
   password_reset_requested: ['expiresAt'],
   new_device_sign_in: ['userAgent', 'ip', 'at'],
   instructor_approved: ['displayName'],

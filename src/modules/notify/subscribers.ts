@@ -14,7 +14,12 @@ import {
   CourseUpdatedEvent,
   LessonAddedEvent,
 } from '../catalog/index.js';
-import { OrderPaidEvent, OrderRefundedEvent } from '../commerce/index.js';
+import {
+  OrderPaidEvent,
+  OrderRefundedEvent,
+  PayoutPaidEvent,
+  PayoutRejectedEvent,
+} from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import {
   DataExportRequestedEvent,
@@ -188,6 +193,39 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
     ],
   },
   {
+    // its own consumer: payouts are an instructor's money, not a learner's order
+    consumer: 'notify.payouts',
+    triggers: [
+      trigger({
+        event: PayoutPaidEvent,
+        kind: 'payout_paid',
+        recipients: (d) => [d.instructorId],
+        payload: (d) => ({
+          payoutId: d.payoutId,
+          amount: d.amount,
+          currency: d.currency,
+          reference: d.reference,
+          paidAt: d.paidAt,
+        }),
+        dedupeKey: (e) => e.data.payoutId,
+      }),
+      trigger({
+        event: PayoutRejectedEvent,
+        kind: 'payout_rejected',
+        recipients: (d) => [d.instructorId],
+        payload: (d) => ({
+          payoutId: d.payoutId,
+          amount: d.amount,
+          currency: d.currency,
+          reason: d.reason,
+          rejectedAt: d.rejectedAt,
+        }),
+        // the same key as the paid notice is no clash: a notification is unique per kind too
+        dedupeKey: (e) => e.data.payoutId,
+      }),
+    ],
+  },
+  {
     consumer: 'notify.course-review',
     triggers: [
       trigger({
@@ -243,7 +281,7 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
 
 /**
  * Every trigger is an event subscriber: idempotent by event id through the platform's inbox, and
- * by dedupe key (the order, the refund, the certificate…) in the notifications table, so a
+ * by dedupe key (the order, the refund, the payout, the certificate…) in the notifications table, so a
  * second event about the same thing does not notify twice either. Outside channels are jobs
  * queued in the same transaction; the live push waits for the commit.
  */

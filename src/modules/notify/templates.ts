@@ -61,6 +61,42 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['订单 {{orderId}} 已退款 {{amount}}。', '款项到账可能需要几天时间。'],
     },
   },
+  payout_paid: {
+    en: {
+      subject: 'Your payout of {{amount}} was paid',
+      paragraphs: [
+        'We paid your payout of {{amount}} by bank transfer.',
+        'Transfer reference: {{reference}}',
+        'It may take a few days to reach your bank account.',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的 {{amount}} 结算款已支付',
+      paragraphs: [
+        '您的 {{amount}} 结算款已通过银行转账支付。',
+        '转账参考号：{{reference}}',
+        '款项到账可能需要几天时间。',
+      ],
+    },
+  },
+  payout_rejected: {
+    en: {
+      subject: 'Your payout request of {{amount}} was not approved',
+      paragraphs: [
+        'Your payout request of {{amount}} was not approved.',
+        'Reason: {{reason}}',
+        'The amount is available again; you may request a new payout.',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的 {{amount}} 提现申请未通过',
+      paragraphs: [
+        '您的 {{amount}} 提现申请未通过。',
+        '原因：{{reason}}',
+        '该金额已重新计入可提现余额，您可以再次申请。',
+      ],
+    },
+  },
   password_reset_requested: {
     en: {
       subject: 'A password reset was requested',
@@ -206,6 +242,20 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
     lines: [{ title: 'TypeScript & <Friends>', amount: 19_900 }],
   },
   refund_processed: { orderId: 'ord_123', amount: 9_900, currency: 'CNY', orderStatus: 'partially_refunded' },
+  payout_paid: {
+    payoutId: 'po_123',
+    amount: 120_000,
+    currency: 'CNY',
+    reference: 'TRF <2026-0001>',
+    paidAt: '2026-01-01T08:00:00.000Z',
+  },
+  payout_rejected: {
+    payoutId: 'po_123',
+    amount: 120_000,
+    currency: 'CNY',
+    reason: 'The bank account <name> does not match.',
+    rejectedAt: '2026-01-01T08:00:00.000Z',
+  },
   password_reset_requested: { expiresAt: '2026-01-01T09:00:00.000Z' },
   new_device_sign_in: {
     userAgent: 'Mozilla/5.0 <script> (X11; Linux x86_64)',
@@ -289,6 +339,10 @@ export function variablesOf(
     }
     case 'refund_processed':
       return { orderId: str(p.orderId), amount: amount(p.amount, p.currency, locale) };
+    case 'payout_paid':
+      return { amount: amount(p.amount, p.currency, locale), reference: str(p.reference) };
+    case 'payout_rejected':
+      return { amount: amount(p.amount, p.currency, locale), reason: str(p.reason) };
     case 'password_reset_requested':
       return { expiresAt: when(p.expiresAt, locale) };
     case 'new_device_sign_in':
