@@ -4,7 +4,7 @@ import { DataExportRequestedEvent } from '../../src/modules/identity/index.js';
 import { inTransaction } from '../../src/platform/db/database.js';
 import { enqueue, outboxMigration } from '../../src/platform/messaging/outbox.js';
 import type { LecternModule } from '../../src/platform/module.js';
-import { type ExportPart, exportPartKey } from '../../src/platform/personal-data.js';
+import { type ExportPart, type ExportSections, exportPartKey } from '../../src/platform/personal-data.js';
 import type { Kit } from './kit.js';
 
 /**
@@ -35,4 +35,19 @@ export async function exportPartOf(kit: Kit, userId: string, module: string): Pr
 export async function readExportPart(kit: Kit, exportId: string, module: string): Promise<ExportPart> {
   const stream = await kit.app.platform.storage.get(exportPartKey(exportId, module));
   return JSON.parse(await text(stream)) as ExportPart;
+}
+
+/** Sections as a part writes them: each streamed section read to its end, as JSON would carry it. */
+export async function readSections(sections: ExportSections): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(sections)) {
+    if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) {
+      const items: unknown[] = [];
+      for await (const item of value as AsyncIterable<unknown>) items.push(item);
+      out[name] = items;
+    } else {
+      out[name] = value;
+    }
+  }
+  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
 }

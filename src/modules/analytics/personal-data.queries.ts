@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { isUuid } from '../../platform/ids.js';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
+import { scoreOf } from './scores.queries.js';
 import type { AnalyticsTables } from './tables.js';
 import { redactUrl } from './url-redaction.js';
 
@@ -35,6 +36,13 @@ function clientProperties(props: unknown): unknown {
     ]),
   );
 }
+
+/** The per-user course tables the export lists, with the column that holds the user. */
+const COURSE_TABLE_PERSON = {
+  'analytics.purchases': 'user_id',
+  'analytics.owned': 'user_id',
+  'analytics.course_instructors': 'instructor_id',
+} as const;
 
 /** An installation id is a personal identifier: shown so the user can recognise it, not in full. */
 const maskClientId = (id: string | null): string | null =>
@@ -128,9 +136,7 @@ export async function analyticsExportSections(db: Db, userId: string): Promise<E
       )
     : [];
 
-  const score = uuid
-    ? await db.selectFrom('analytics.scores').selectAll().where('user_id', '=', userId).executeTakeFirst()
-    : undefined;
+  const score = uuid ? await scoreOf(db, userId) : undefined;
 
   const orderLines = uuid
     ? pagedSection(
@@ -164,32 +170,21 @@ export async function analyticsExportSections(db: Db, userId: string): Promise<E
       )
     : [];
 
-  /** A user's course ids in one of the per-user course tables, by course id. */
-  const courseIds = (table: 'analytics.purchases' | 'analytics.owned') =>
+  /** The user's course ids in one of the per-user course tables, by course id. */
+  const courseIds = (table: keyof typeof COURSE_TABLE_PERSON) =>
     uuid
       ? pagedSection(
           (after: { course_id: string } | undefined, size: number) => {
-            let q = db.selectFrom(table).select('course_id').where('user_id', '=', userId);
+            let q = db
+              .selectFrom(table)
+              .select('course_id')
+              .where(sql.ref(COURSE_TABLE_PERSON[table]), '=', userId);
             if (after) q = q.where('course_id', '>', after.course_id);
             return q.orderBy('course_id').limit(size).execute();
           },
           (r) => ({ courseId: r.course_id }),
         )
       : [];
-
-  const teaching = uuid
-    ? pagedSection(
-        (after: { course_id: string } | undefined, size: number) => {
-          let q = db
-            .selectFrom('analytics.course_instructors')
-            .select('course_id')
-            .where('instructor_id', '=', userId);
-          if (after) q = q.where('course_id', '>', after.course_id);
-          return q.orderBy('course_id').limit(size).execute();
-        },
-        (r) => ({ courseId: r.course_id }),
-      )
-    : [];
 
   const instructorSales = uuid
     ? pagedSection(
@@ -231,7 +226,7 @@ export async function analyticsExportSections(db: Db, userId: string): Promise<E
     orderLines,
     purchasedCourses: courseIds('analytics.purchases'),
     ownedCourses: courseIds('analytics.owned'),
-    teachingCourses: teaching,
+    teachingCourses: courseIds('analytics.course_instructors'),
     instructorSales,
   };
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Caller, type CatalogTest, startCatalog } from './catalog.test-support.js';
+import { type Caller, type CatalogTest, multipart, startCatalog } from './catalog.test-support.js';
 import {
   sampleEpub,
   sampleMp3,
@@ -29,15 +29,6 @@ interface Asset {
   sha256: string;
   durationSeconds: number | null;
   pageCount: number | null;
-}
-
-function multipart(filename: string, bytes: Buffer, contentType = 'application/octet-stream') {
-  const boundary = `----lectern${randomUUID()}`;
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`;
-  return {
-    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
 }
 
 const upload = (

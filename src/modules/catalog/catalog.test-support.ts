@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { waitFor } from '../../platform/messaging/test-support.js';
@@ -136,6 +137,16 @@ export async function startCatalog(
     request,
     publishedCourse,
     draftCourse,
+  };
+}
+
+/** A multipart/form-data body with one file part named `file`, and its content-type header. */
+export function multipart(filename: string, bytes: Buffer, contentType = 'application/octet-stream') {
+  const boundary = `----lectern${randomUUID()}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`;
+  return {
+    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   };
 }
 

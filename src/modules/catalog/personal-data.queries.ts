@@ -1,8 +1,17 @@
 import type { Kysely } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
+import { findInstructor } from './instructors.queries.js';
 import type { CatalogTables } from './tables.js';
 
 type Db = Kysely<CatalogTables>;
+
+/** One keyset page of a section: the user's rows strictly after `after` (none at first), in order. */
+type SectionPage<Row, Cursor> = (
+  db: Db,
+  userId: string,
+  after: Cursor | undefined,
+  size: number,
+) => Promise<Row[]>;
 
 /**
  * What the catalog holds about one user as a person, for their copy of their personal data
@@ -20,51 +29,50 @@ export async function catalogPersonalData(
   /** Rows per query of a long section; small in a test that walks page boundaries. */
   pageSize = 1000,
 ): Promise<ExportSections> {
-  const paged = <Row, Item>(
-    page: (after: Row | undefined, size: number) => Promise<Row[]>,
+  const paged = <Row extends Cursor, Item, Cursor>(
+    page: SectionPage<Row, Cursor>,
     toItem: (row: Row) => Item,
-  ) => pagedSection(page, toItem, pageSize);
+  ) => pagedSection<Row, Item, Cursor>((after, size) => page(db, userId, after, size), toItem, pageSize);
+  const roleOf = (row: { owner_id: string }) => (row.owner_id === userId ? 'owner' : 'co-instructor');
   return {
     instructorProfile: await instructorProfile(db, userId),
-    favourites: paged((after, size) => favouritesPage(db, userId, after, size), toFavourite),
-    coInstructorInvitationsReceived: paged(
-      (after, size) => invitationsReceivedPage(db, userId, after, size),
-      toInvitation,
-    ),
-    coInstructorInvitationsSent: paged(
-      (after, size) => invitationsSentPage(db, userId, after, size),
-      toInvitation,
-    ),
-    instructorMemberships: paged(
-      (after: MembershipRow | undefined, size) => membershipsPage(db, userId, after, size),
-      (row) => ({ courseId: row.course_id, role: roleOf(row, userId), position: row.position }),
-    ),
-    courses: paged(
-      (after: CourseRow | undefined, size) => coursesPage(db, userId, after, size),
-      (row) => ({
-        id: row.id,
-        title: row.title,
-        role: roleOf(row, userId),
-        status: row.status,
-        price: { amount: row.price_amount, currency: row.currency },
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-        submittedAt: row.submitted_at,
-        publishedAt: row.published_at,
-        archivedAt: row.archived_at,
-      }),
-    ),
-    uploadedAssets: paged((after, size) => assetsPage(db, userId, after, size), toAsset),
+    favourites: paged(favouritesPage, (row) => ({ courseId: row.course_id, savedAt: row.created_at })),
+    coInstructorInvitationsReceived: paged(invitationsPage('instructor_id'), toInvitation),
+    coInstructorInvitationsSent: paged(invitationsPage('invited_by'), toInvitation),
+    instructorMemberships: paged(membershipsPage, (row) => ({
+      courseId: row.course_id,
+      role: roleOf(row),
+      position: row.position,
+    })),
+    courses: paged(coursesPage, (row) => ({
+      id: row.id,
+      title: row.title,
+      role: roleOf(row),
+      status: row.status,
+      price: { amount: row.price_amount, currency: row.currency },
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      submittedAt: row.submitted_at,
+      publishedAt: row.published_at,
+      archivedAt: row.archived_at,
+    })),
+    uploadedAssets: paged(assetsPage, (row) => ({
+      id: row.id,
+      courseId: row.course_id,
+      kind: row.kind,
+      fileName: row.original_name,
+      contentType: row.content_type,
+      sizeBytes: row.size_bytes,
+      durationSeconds: row.duration_seconds,
+      pageCount: row.page_count,
+      uploadedAt: row.created_at,
+    })),
   };
 }
 
 /** The catalog's copy of the name and profile identity wrote for them; null for a learner. */
 async function instructorProfile(db: Db, userId: string) {
-  const row = await db
-    .selectFrom('catalog.instructors')
-    .select(['id', 'display_name', 'headline', 'bio', 'created_at', 'updated_at'])
-    .where('id', '=', userId)
-    .executeTakeFirst();
+  const row = await findInstructor(db, userId);
   if (!row) return null;
   return {
     id: row.id,
@@ -85,120 +93,77 @@ function favouritesPage(
   after: { created_at: Date; course_id: string } | undefined,
   size: number,
 ) {
-  let query = db
+  return db
     .selectFrom('catalog.favourites')
     .select(['course_id', 'created_at'])
-    .where('user_id', '=', userId);
-  if (after) {
-    query = query.where((eb) =>
-      eb(eb.refTuple('created_at', 'course_id'), '>', eb.tuple(after.created_at, after.course_id)),
-    );
-  }
-  return query.orderBy('created_at').orderBy('course_id').limit(size).execute();
-}
-
-const toFavourite = (row: { course_id: string; created_at: Date }) => ({
-  courseId: row.course_id,
-  savedAt: row.created_at,
-});
-
-interface InvitationRow {
-  course_id: string;
-  instructor_id: string;
-  status: string;
-  created_at: Date;
-}
-
-/** Invitations to co-teach that the user received and has not yet declined (or that wait for a review). */
-function invitationsReceivedPage(db: Db, userId: string, after: InvitationRow | undefined, size: number) {
-  let query = db
-    .selectFrom('catalog.instructor_invitations')
-    .select(['course_id', 'instructor_id', 'status', 'created_at'])
-    .where('instructor_id', '=', userId);
-  if (after) {
-    query = query.where((eb) =>
-      eb(eb.refTuple('created_at', 'course_id'), '>', eb.tuple(after.created_at, after.course_id)),
-    );
-  }
-  return query.orderBy('created_at').orderBy('course_id').limit(size).execute();
+    .where('user_id', '=', userId)
+    .where((eb) =>
+      after
+        ? eb(eb.refTuple('created_at', 'course_id'), '>', eb.tuple(after.created_at, after.course_id))
+        : eb.lit(true),
+    )
+    .orderBy('created_at')
+    .orderBy('course_id')
+    .limit(size)
+    .execute();
 }
 
 /**
- * Invitations the user sent that are still open. The invitee is another person: their id is
+ * Invitations to co-teach that the user received (`instructor_id`) or sent (`invited_by`) and
+ * that are still open (pending, or accepted and waiting for a review). The other person's id is
  * read only to page by the table's key, never written to the part.
  */
-function invitationsSentPage(db: Db, userId: string, after: InvitationRow | undefined, size: number) {
-  let query = db
-    .selectFrom('catalog.instructor_invitations')
-    .select(['course_id', 'instructor_id', 'status', 'created_at'])
-    .where('invited_by', '=', userId);
-  if (after) {
-    query = query.where((eb) =>
-      eb(
-        eb.refTuple('created_at', 'course_id', 'instructor_id'),
-        '>',
-        eb.tuple(after.created_at, after.course_id, after.instructor_id),
-      ),
-    );
-  }
-  return query.orderBy('created_at').orderBy('course_id').orderBy('instructor_id').limit(size).execute();
-}
+const invitationsPage =
+  (side: 'instructor_id' | 'invited_by') =>
+  (
+    db: Db,
+    userId: string,
+    after: { created_at: Date; course_id: string; instructor_id: string } | undefined,
+    size: number,
+  ) =>
+    db
+      .selectFrom('catalog.instructor_invitations')
+      .select(['course_id', 'instructor_id', 'status', 'created_at'])
+      .where(side, '=', userId)
+      .where((eb) =>
+        after
+          ? eb(
+              eb.refTuple('created_at', 'course_id', 'instructor_id'),
+              '>',
+              eb.tuple(after.created_at, after.course_id, after.instructor_id),
+            )
+          : eb.lit(true),
+      )
+      .orderBy('created_at')
+      .orderBy('course_id')
+      .orderBy('instructor_id')
+      .limit(size)
+      .execute();
 
-const toInvitation = (row: InvitationRow) => ({
+const toInvitation = (row: { course_id: string; status: string; created_at: Date }) => ({
   courseId: row.course_id,
   status: row.status,
   invitedAt: row.created_at,
 });
 
-const roleOf = (row: { owner_id: string }, userId: string) =>
-  row.owner_id === userId ? 'owner' : 'co-instructor';
-
-interface MembershipRow {
-  course_id: string;
-  position: number;
-  owner_id: string;
-}
-
 /** The courses whose page names the user as an instructor, and where. */
-function membershipsPage(
-  db: Db,
-  userId: string,
-  after: MembershipRow | undefined,
-  size: number,
-): Promise<MembershipRow[]> {
-  let query = db
+function membershipsPage(db: Db, userId: string, after: { course_id: string } | undefined, size: number) {
+  return db
     .selectFrom('catalog.course_instructors as ci')
     .innerJoin('catalog.courses as c', 'c.id', 'ci.course_id')
     .select(['ci.course_id', 'ci.position', 'c.owner_id'])
-    .where('ci.instructor_id', '=', userId);
-  if (after) query = query.where('ci.course_id', '>', after.course_id);
-  return query.orderBy('ci.course_id').limit(size).execute();
-}
-
-interface CourseRow {
-  id: string;
-  owner_id: string;
-  title: string;
-  status: string;
-  price_amount: number;
-  currency: string;
-  created_at: Date;
-  updated_at: Date;
-  submitted_at: Date | null;
-  published_at: Date | null;
-  archived_at: Date | null;
+    .where('ci.instructor_id', '=', userId)
+    .where((eb) => (after ? eb('ci.course_id', '>', after.course_id) : eb.lit(true)))
+    .orderBy('ci.course_id')
+    .limit(size)
+    .execute();
 }
 
 /**
  * The user's works: the courses they own or are listed on as a co-instructor. Driven from their
  * own rows (both lookups are indexed), so a page never scans the whole course table.
  */
-function coursesPage(
-  db: Db,
-  userId: string,
-  after: CourseRow | undefined,
-  size: number,
-): Promise<CourseRow[]> {
+function coursesPage(db: Db, userId: string, after: { id: string } | undefined, size: number) {
   let listed = db
     .selectFrom('catalog.course_instructors')
     .select('course_id')
@@ -229,21 +194,14 @@ function coursesPage(
     .execute();
 }
 
-interface AssetRow {
-  id: string;
-  course_id: string;
-  kind: string;
-  content_type: string;
-  original_name: string;
-  size_bytes: number;
-  duration_seconds: number | null;
-  page_count: number | null;
-  created_at: Date;
-}
-
 /** Files the user uploaded (not those a co-author uploaded to the same course). */
-function assetsPage(db: Db, userId: string, after: AssetRow | undefined, size: number) {
-  let query = db
+function assetsPage(
+  db: Db,
+  userId: string,
+  after: { created_at: Date; id: string } | undefined,
+  size: number,
+) {
+  return db
     .selectFrom('catalog.assets')
     .select([
       'id',
@@ -256,23 +214,12 @@ function assetsPage(db: Db, userId: string, after: AssetRow | undefined, size: n
       'page_count',
       'created_at',
     ])
-    .where('uploaded_by', '=', userId);
-  if (after) {
-    query = query.where((eb) =>
-      eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)),
-    );
-  }
-  return query.orderBy('created_at').orderBy('id').limit(size).execute();
+    .where('uploaded_by', '=', userId)
+    .where((eb) =>
+      after ? eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)) : eb.lit(true),
+    )
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(size)
+    .execute();
 }
-
-const toAsset = (row: AssetRow) => ({
-  id: row.id,
-  courseId: row.course_id,
-  kind: row.kind,
-  fileName: row.original_name,
-  contentType: row.content_type,
-  sizeBytes: row.size_bytes,
-  durationSeconds: row.duration_seconds,
-  pageCount: row.page_count,
-  uploadedAt: row.created_at,
-});

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../platform/db/database.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { ExportPart } from '../../platform/personal-data.js';
 import { ProfileUpdatedEvent } from '../identity/index.js';
-import { exportPartOf, identityOutbox } from '../../../test/helpers/personal-data.js';
-import { type Caller, type CatalogTest, startCatalog } from './catalog.test-support.js';
+import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
+import { type Caller, type CatalogTest, multipart, startCatalog } from './catalog.test-support.js';
 import { catalogPersonalData } from './personal-data.queries.js';
 import { samplePng } from './sample-files.js';
 import type { CatalogTables } from './tables.js';
@@ -34,15 +34,6 @@ const SECTIONS = [
   'courses',
   'uploadedAssets',
 ];
-
-function multipart(filename: string, bytes: Buffer) {
-  const boundary = `----lectern${randomUUID()}`;
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
-  return {
-    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
-}
 
 async function upload(as: Caller, courseId: string, filename: string, bytes: Buffer): Promise<string> {
   const { body, headers } = multipart(filename, bytes);
@@ -260,17 +251,7 @@ describe("the catalog's part of a user's personal-data export", () => {
   it('reads the same rows page by page as in one page (keyset pages skip and repeat nothing)', async () => {
     const db = t.app.platform.database.db.withTables<CatalogTables>();
     const sections = await catalogPersonalData(db, a.id, 1);
-    const drained: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(sections)) {
-      if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) {
-        const items: unknown[] = [];
-        for await (const item of value as AsyncIterable<unknown>) items.push(item);
-        drained[name] = items;
-      } else {
-        drained[name] = value;
-      }
-    }
-    expect(JSON.parse(JSON.stringify(drained))).toEqual(data);
+    expect(await readSections(sections)).toEqual(data);
   });
 });
 

@@ -17,8 +17,8 @@ export interface CommerceTest {
   instructor: Caller;
   admin: Caller;
   learner: Caller;
-  /** A published course priced as asked (default 9900 CNY). */
-  course(price?: { amount: number; currency: string }): Promise<string>;
+  /** A published course priced as asked (default 9900 CNY), of `as` (default: `instructor`). */
+  course(price?: { amount: number; currency: string }, as?: Caller): Promise<string>;
   draftCourse(): Promise<string>;
   /** The learner orders a new published course at this price and starts paying it with `provider`. */
   orderAndPayment(options: {
@@ -85,9 +85,9 @@ export async function startCommerce(
     k.caller('learner'),
   ]);
 
-  const draftCourse = async (price = { amount: 9900, currency: 'CNY' }) => {
+  const draftCourse = async (price = { amount: 9900, currency: 'CNY' }, owner = instructor) => {
     const created = await k.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
-      as: instructor,
+      as: owner,
       body: { title: 'A course', price, level: 'beginner', language: 'zh-CN' },
     });
     const chapter = await k.expectStatus<{ id: string }>(
@@ -95,20 +95,20 @@ export async function startCommerce(
       'POST',
       `/api/v1/courses/${created.id}/chapters`,
       {
-        as: instructor,
+        as: owner,
         body: { title: 'Chapter 1' },
       },
     );
     await k.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
-      as: instructor,
+      as: owner,
       body: { title: 'Lesson 1', kind: 'article', body: 'Body', freePreview: true },
     });
     return created.id;
   };
 
-  const course = async (price?: { amount: number; currency: string }) => {
-    const id = await draftCourse(price);
-    await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: instructor });
+  const course = async (price?: { amount: number; currency: string }, owner = instructor) => {
+    const id = await draftCourse(price, owner);
+    await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/submit`, { as: owner });
     await k.expectStatus(200, 'POST', `/api/v1/courses/${id}/approve`, { as: admin });
     return id;
   };

@@ -37,6 +37,7 @@ export const PayoutBalance = Type.Object({
     description: 'What a payout may be asked for now (below zero after a late refund)',
   }),
 });
+export type PayoutBalanceView = Static<typeof PayoutBalance>;
 export const PayoutBalances = Type.Object({
   instructorId: Uuid,
   windowDays: Type.Integer(),

@@ -25,7 +25,7 @@ import {
   payoutTransitionsOf,
   updatePayout,
 } from './payouts.queries.js';
-import type { PayoutView } from './payouts.schemas.js';
+import type { PayoutBalanceView, PayoutView } from './payouts.schemas.js';
 import type { CommerceTables, PayoutStatus } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
@@ -40,22 +40,13 @@ export interface PayoutsServiceDeps {
   windowDays: number;
 }
 
-export interface PayoutBalance {
-  currency: string;
-  earned: number;
-  pending: number;
-  reserved: number;
-  paidOut: number;
-  available: number;
-}
-
 /**
  * available = matured credits − every debit − outstanding requests: a share of a sale becomes
  * available once the refund window has passed (a learner can no longer take it back by rule),
  * while anything that lowers the payable (a refund's reversal, a payout) counts at once, and
  * requests not yet decided hold their amount.
  */
-function toBalance(r: PayoutBalanceRow): PayoutBalance {
+function toBalance(r: PayoutBalanceRow): PayoutBalanceView {
   return {
     currency: r.currency,
     earned: r.credits - r.refunded,
@@ -148,7 +139,7 @@ export function createPayoutsService(deps: PayoutsServiceDeps) {
   }
 
   return {
-    async balance(instructorId: string): Promise<{ windowDays: number; balances: PayoutBalance[] }> {
+    async balance(instructorId: string): Promise<{ windowDays: number; balances: PayoutBalanceView[] }> {
       const rows = await payoutBalances(db, instructorId, maturedBefore(clock()));
       return { windowDays, balances: rows.map(toBalance) };
     },

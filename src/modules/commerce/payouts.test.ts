@@ -39,30 +39,10 @@ interface PayoutAnswer {
   transitions: { from: string | null; to: string; actorKind: string; reason: string }[];
 }
 
-/** A published course of `instructor` at `amount` CNY (the instructor's share: 70 %). */
-async function courseOf(instructor: Caller, amount: number): Promise<string> {
-  const k = t.kit;
-  const course = await k.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
-    as: instructor,
-    body: { title: 'A course', price: { amount, currency: 'CNY' }, level: 'beginner', language: 'zh-CN' },
-  });
-  const chapter = await k.expectStatus<{ id: string }>(201, 'POST', `/api/v1/courses/${course.id}/chapters`, {
-    as: instructor,
-    body: { title: 'Chapter 1' },
-  });
-  await k.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
-    as: instructor,
-    body: { title: 'Lesson 1', kind: 'article', body: 'Body', freePreview: true },
-  });
-  await k.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/submit`, { as: instructor });
-  await k.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/approve`, { as: t.admin });
-  return course.id;
-}
-
-/** A new learner buys a new course of `instructor` at `amount`, paid through the sandbox. */
+/** A new learner buys a new course of `instructor` at `amount` CNY (the instructor's share: 70 %), paid through the sandbox. */
 async function sale(instructor: Caller, amount: number): Promise<string> {
-  const courseId = await courseOf(instructor, amount);
-  return t.buy(await t.kit.caller('learner'), [courseId]);
+  const course = await t.course(amount, instructor);
+  return t.buy(await t.kit.caller('learner'), [course.id]);
 }
 
 /** An instructor with `amount` CNY of shares already past the refund window. */

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
 import { earningsOf } from './ledger.queries.js';
 import { alongTheChain } from './orders.queries.js';
@@ -29,8 +29,30 @@ interface ByCreation {
   id: string;
 }
 
+/** The next `size` rows after `after` in (created_at, id) order; `table` names the alias of a join. */
+function byCreation<DB, TB extends keyof DB, O>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  after: ByCreation | undefined,
+  size: number,
+  table?: string,
+): SelectQueryBuilder<DB, TB, O> {
+  const createdAt = sql.ref(table ? `${table}.created_at` : 'created_at');
+  const id = sql.ref(table ? `${table}.id` : 'id');
+  const next = after ? q.where(sql<boolean>`(${createdAt}, ${id}) > (${after.created_at}, ${after.id})`) : q;
+  return next.orderBy(createdAt).orderBy(id).limit(size);
+}
+
+/** A status transition as the part shows it: no actor id (an admin's id is another person's). */
+const toTransition = (t: {
+  from_status: string | null;
+  to_status: string;
+  actor_kind: string;
+  reason: string;
+  at: Date;
+}) => ({ from: t.from_status, to: t.to_status, actorKind: t.actor_kind, reason: t.reason, at: t.at });
+
 async function ordersPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
-  let q = db
+  const q = db
     .selectFrom('commerce.orders')
     .select([
       'id',
@@ -47,9 +69,7 @@ async function ordersPage(db: Db, userId: string, after: ByCreation | undefined,
       'updated_at',
     ])
     .where('user_id', '=', userId);
-  if (after)
-    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)));
-  const orders = await q.orderBy('created_at').orderBy('id').limit(size).execute();
+  const orders = await byCreation(q, after, size).execute();
   if (orders.length === 0) return [];
   const ids = orders.map((o) => o.id);
   // instructor ids are left out: other people's ids, and the course id already names the line
@@ -90,13 +110,7 @@ const toOrder = (o: OrderPageRow) => ({
     listPrice: m(l.list_price, o.currency),
     amount: m(l.amount, o.currency),
   })),
-  transitions: o.transitions.map((t) => ({
-    from: t.from_status,
-    to: t.to_status,
-    actorKind: t.actor_kind,
-    reason: t.reason,
-    at: t.at,
-  })),
+  transitions: o.transitions.map(toTransition),
   createdAt: o.created_at,
   expiresAt: o.expires_at,
   paidAt: o.paid_at,
@@ -105,7 +119,7 @@ const toOrder = (o: OrderPageRow) => ({
 
 /** The user's payment attempts, with the sealed payer (masked before it leaves this file). */
 function paymentsPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
-  let q = db
+  const q = db
     .selectFrom('commerce.payments as p')
     .innerJoin('commerce.orders as o', 'o.id', 'p.order_id')
     .select([
@@ -123,10 +137,7 @@ function paymentsPage(db: Db, userId: string, after: ByCreation | undefined, siz
       'p.updated_at',
     ])
     .where('o.user_id', '=', userId);
-  if (after) {
-    q = q.where((eb) => eb(eb.refTuple('p.created_at', 'p.id'), '>', eb.tuple(after.created_at, after.id)));
-  }
-  return q.orderBy('p.created_at').orderBy('p.id').limit(size).execute();
+  return byCreation(q, after, size, 'p').execute();
 }
 
 type PaymentPageRow = Awaited<ReturnType<typeof paymentsPage>>[number];
@@ -146,7 +157,7 @@ const toPayment = (maskPayer: MaskPayer) => (p: PaymentPageRow) => ({
 });
 
 async function refundsPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
-  let q = db
+  const q = db
     .selectFrom('commerce.refunds')
     .select([
       'id',
@@ -171,9 +182,7 @@ async function refundsPage(db: Db, userId: string, after: ByCreation | undefined
       'updated_at',
     ])
     .where('user_id', '=', userId);
-  if (after)
-    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)));
-  const refunds = await q.orderBy('created_at').orderBy('id').limit(size).execute();
+  const refunds = await byCreation(q, after, size).execute();
   if (refunds.length === 0) return [];
   const ids = refunds.map((r) => r.id);
   const lines = await db
@@ -215,13 +224,7 @@ const toRefund = (r: RefundPageRow) => ({
   decisionReason: r.decision_reason,
   failureReason: r.failure_reason,
   lines: r.lines.map((l) => ({ courseId: l.course_id, amount: m(l.amount, r.currency) })),
-  transitions: r.transitions.map((t) => ({
-    from: t.from_status,
-    to: t.to_status,
-    actorKind: t.actor_kind,
-    reason: t.reason,
-    at: t.at,
-  })),
+  transitions: r.transitions.map(toTransition),
   createdAt: r.created_at,
   decidedAt: r.decided_at,
   sentAt: r.sent_at,
@@ -230,7 +233,7 @@ const toRefund = (r: RefundPageRow) => ({
 });
 
 function couponRedemptionsPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
-  let q = db
+  const q = db
     .selectFrom('commerce.coupon_redemptions as r')
     .innerJoin('commerce.coupons as c', 'c.id', 'r.coupon_id')
     .select([
@@ -244,10 +247,7 @@ function couponRedemptionsPage(db: Db, userId: string, after: ByCreation | undef
       'r.released_at',
     ])
     .where('r.user_id', '=', userId);
-  if (after) {
-    q = q.where((eb) => eb(eb.refTuple('r.created_at', 'r.id'), '>', eb.tuple(after.created_at, after.id)));
-  }
-  return q.orderBy('r.created_at').orderBy('r.id').limit(size).execute();
+  return byCreation(q, after, size, 'r').execute();
 }
 
 type RedemptionPageRow = Awaited<ReturnType<typeof couponRedemptionsPage>>[number];
@@ -298,7 +298,7 @@ const toEarning = (p: EarningPageRow) => ({
 
 /** An instructor's payout requests; the admin who decided is another person, so not named. */
 async function payoutsPage(db: Db, userId: string, after: ByCreation | undefined, size: number) {
-  let q = db
+  const q = db
     .selectFrom('commerce.payouts')
     .select([
       'id',
@@ -312,9 +312,7 @@ async function payoutsPage(db: Db, userId: string, after: ByCreation | undefined
       'updated_at',
     ])
     .where('instructor_id', '=', userId);
-  if (after)
-    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)));
-  const payouts = await q.orderBy('created_at').orderBy('id').limit(size).execute();
+  const payouts = await byCreation(q, after, size).execute();
   if (payouts.length === 0) return [];
   const transitions = await db
     .selectFrom('commerce.payout_transitions')
@@ -337,13 +335,7 @@ const toPayout = (p: PayoutPageRow) => ({
   status: p.status,
   reference: p.reference,
   rejectionReason: p.rejection_reason,
-  transitions: p.transitions.map((t) => ({
-    from: t.from_status,
-    to: t.to_status,
-    actorKind: t.actor_kind,
-    reason: t.reason,
-    at: t.at,
-  })),
+  transitions: p.transitions.map(toTransition),
   requestedAt: p.created_at,
   decidedAt: p.decided_at,
   updatedAt: p.updated_at,
@@ -361,21 +353,13 @@ export function commercePersonalData(
 ): ExportSections {
   const size = options.pageSize;
   return {
-    orders: pagedSection<OrderPageRow, ReturnType<typeof toOrder>>(
-      (after, n) => ordersPage(db, userId, after, n),
-      toOrder,
-      size,
-    ),
+    orders: pagedSection((after, n) => ordersPage(db, userId, after, n), toOrder, size),
     payments: pagedSection(
       (after, n) => paymentsPage(db, userId, after, n),
       toPayment(options.maskPayer),
       size,
     ),
-    refunds: pagedSection<RefundPageRow, ReturnType<typeof toRefund>>(
-      (after, n) => refundsPage(db, userId, after, n),
-      toRefund,
-      size,
-    ),
+    refunds: pagedSection((after, n) => refundsPage(db, userId, after, n), toRefund, size),
     couponRedemptions: pagedSection(
       (after, n) => couponRedemptionsPage(db, userId, after, n),
       toRedemption,
@@ -384,11 +368,7 @@ export function commercePersonalData(
     earnings: pagedSection((after, n) => earningsPage(db, userId, after, n), toEarning, size),
     // one row per currency: short whatever the number of sales
     earningsByCurrency: earningsTotals(db, userId),
-    payouts: pagedSection<PayoutPageRow, ReturnType<typeof toPayout>>(
-      (after, n) => payoutsPage(db, userId, after, n),
-      toPayout,
-      size,
-    ),
+    payouts: pagedSection((after, n) => payoutsPage(db, userId, after, n), toPayout, size),
   };
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../platform/crypto.js';
-import { exportPartOf, identityOutbox } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { type CommerceTest, SANDBOX_SECRET, startCommerce } from './commerce.test-support.js';
 import { commercePersonalData } from './personal-data.queries.js';
@@ -33,29 +33,6 @@ const made = {
   bRefund: '',
   cOrder: '',
 };
-
-async function publishedCourse(as: Caller, amount: number): Promise<string> {
-  const course = await t.kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
-    as,
-    body: { title: 'Own course', price: { amount, currency: 'CNY' }, level: 'beginner', language: 'zh-CN' },
-  });
-  const chapter = await t.kit.expectStatus<{ id: string }>(
-    201,
-    'POST',
-    `/api/v1/courses/${course.id}/chapters`,
-    {
-      as,
-      body: { title: 'Chapter 1' },
-    },
-  );
-  await t.kit.expectStatus(201, 'POST', `/api/v1/chapters/${chapter.id}/lessons`, {
-    as,
-    body: { title: 'Lesson 1', kind: 'article', body: 'Body', freePreview: true },
-  });
-  await t.kit.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/submit`, { as });
-  await t.kit.expectStatus(200, 'POST', `/api/v1/courses/${course.id}/approve`, { as: t.admin });
-  return course.id;
-}
 
 /** Order these courses and pay with the sandbox as `payer`: the order is paid when this returns. */
 async function buy(as: Caller, courseIds: string[], payer: string, couponCode?: string) {
@@ -104,7 +81,7 @@ beforeAll(async () => {
   });
   made.courseX1 = await t.course({ amount: 9900, currency: 'CNY' });
   made.courseX2 = await t.course({ amount: 5000, currency: 'CNY' });
-  made.courseY = await publishedCourse(a, 20000);
+  made.courseY = await t.course({ amount: 20000, currency: 'CNY' }, a);
 
   // A buys X1 with the coupon, asks for the money back, an admin approves, the refund succeeds
   const aPaid = await buy(a, [made.courseX1], PAYER_A, 'SPRING10');
@@ -314,12 +291,8 @@ describe("commerce's part of a personal-data export", () => {
     await buy(b, [made.courseY], 'buyer-2088102177844444');
     const part = await exportPartOf(t.kit, a.id, 'commerce');
     const sections = commercePersonalData(db, a.id, { maskPayer: () => '****1111', pageSize: 1 });
-    const read: Record<string, unknown[]> = {};
-    for (const [name, section] of Object.entries(sections)) {
-      read[name] = [];
-      for await (const item of section as AsyncIterable<unknown>) read[name].push(item);
-    }
-    expect(JSON.parse(JSON.stringify(read))).toEqual(part.data);
+    const read = (await readSections(sections)) as Record<string, unknown[]>;
+    expect(read).toEqual(part.data);
     // the orders were all made at one clock reading: the id breaks the tie
     expect(read.orders).toHaveLength(2);
     expect(read.earnings).toHaveLength(2);

@@ -31,8 +31,8 @@ export interface RefundsTest {
   providers: PaymentProviders;
   /** While true the sandbox's notifications are held here instead of reaching the app. */
   hold: { on: boolean; held: HeldNotification[] };
-  /** A published course with two article lessons (the first a free preview). */
-  course(amount?: number): Promise<{ id: string; lessonIds: string[] }>;
+  /** A published course of `as` (default: `instructor`) with four article lessons (the first a free preview). */
+  course(amount?: number, as?: Caller): Promise<{ id: string; lessonIds: string[] }>;
   /** Order these courses and pay with the sandbox; events settled, so learning granted them. */
   buy(as: Caller, courseIds: string[]): Promise<string>;
   runJob(name: string, data: unknown): Promise<void>;
@@ -145,9 +145,9 @@ export async function startRefunds(
     learner,
     providers,
     hold,
-    async course(amount = 9900) {
+    async course(amount = 9900, owner = instructor) {
       const created = await kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/courses', {
-        as: instructor,
+        as: owner,
         body: { title: 'A course', price: { amount, currency: 'CNY' }, level: 'beginner', language: 'zh-CN' },
       });
       const chapter = await kit.expectStatus<{ id: string }>(
@@ -155,7 +155,7 @@ export async function startRefunds(
         'POST',
         `/api/v1/courses/${created.id}/chapters`,
         {
-          as: instructor,
+          as: owner,
           body: { title: 'Chapter 1' },
         },
       );
@@ -166,13 +166,13 @@ export async function startRefunds(
           'POST',
           `/api/v1/chapters/${chapter.id}/lessons`,
           {
-            as: instructor,
+            as: owner,
             body: { title: `Lesson ${i + 1}`, kind: 'article', body: 'Body', freePreview },
           },
         );
         lessonIds.push(lesson.id);
       }
-      await kit.expectStatus(200, 'POST', `/api/v1/courses/${created.id}/submit`, { as: instructor });
+      await kit.expectStatus(200, 'POST', `/api/v1/courses/${created.id}/submit`, { as: owner });
       await kit.expectStatus(200, 'POST', `/api/v1/courses/${created.id}/approve`, { as: admin });
       return { id: created.id, lessonIds };
     },

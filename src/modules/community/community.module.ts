@@ -71,6 +71,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     ttlSeconds: settings.COMMUNITY_LIST_CACHE_SECONDS,
     logger: platform.logger,
   });
+  const reviewPagesChanged = (courseId: string) => lists.drop(courseId);
   const prior = {
     mean: settings.COMMUNITY_RATING_PRIOR_MEAN,
     weight: settings.COMMUNITY_RATING_PRIOR_WEIGHT,
@@ -82,10 +83,10 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     words,
     posting,
     prior,
-    changed: (courseId) => lists.drop(courseId),
+    changed: reviewPagesChanged,
   });
   const changed = async (type: 'review' | 'comment', key: string) => {
-    if (type === 'review') await lists.drop(key);
+    if (type === 'review') await reviewPagesChanged(key);
   };
   const votes = createVotesService({ db, clock, changed });
   const comments = createCommentsService({ db, clock, access, words, posting });
@@ -114,7 +115,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       verifyPurchase: jobs.verifyPurchase,
       storage: platform.storage,
       clock,
-      reviewPagesChanged: (courseId) => lists.drop(courseId),
+      reviewPagesChanged,
     }),
     jobs: [jobs.verifyPurchase, jobs.recount],
     seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),

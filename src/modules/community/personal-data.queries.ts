@@ -27,7 +27,7 @@ const isoOrNull = (at: Date | string | null): string | null => (at === null ? nu
  */
 const REPLY_REASON = sql<boolean>`(m.reason like 'reply: %' or m.reason like 'reply, word list: %')`;
 
-export async function memberOf(db: Db, userId: string) {
+async function memberOf(db: Db, userId: string) {
   const row = await db
     .selectFrom('community.members')
     .select('display_name')
@@ -37,7 +37,7 @@ export async function memberOf(db: Db, userId: string) {
 }
 
 /** One review per course and author (`reviews_course_author_key`): the course orders them. */
-export const reviewsPage = (db: Db, userId: string, after: { course_id: string } | undefined, size: number) =>
+const reviewsPage = (db: Db, userId: string, after: { course_id: string } | undefined, size: number) =>
   db
     .selectFrom('community.reviews')
     .select([
@@ -59,7 +59,7 @@ export const reviewsPage = (db: Db, userId: string, after: { course_id: string }
     .execute();
 
 /** Replies the user wrote as an instructor, without the review they answer (its author's text). */
-export const reviewRepliesPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
+const reviewRepliesPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
   db
     .selectFrom('community.reviews')
     .select(['id', 'course_id', 'reply_body', 'reply_status', 'replied_at'])
@@ -70,7 +70,7 @@ export const reviewRepliesPage = (db: Db, userId: string, after: { id: string } 
     .execute();
 
 /** Their comments and replies, tombstones included (their row is still kept, with no text). */
-export const commentsPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
+const commentsPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
   db
     .selectFrom('community.comments')
     .select([
@@ -93,12 +93,7 @@ export const commentsPage = (db: Db, userId: string, after: { id: string } | und
     .limit(size)
     .execute();
 
-export const reviewVotesPage = (
-  db: Db,
-  userId: string,
-  after: { review_id: string } | undefined,
-  size: number,
-) =>
+const reviewVotesPage = (db: Db, userId: string, after: { review_id: string } | undefined, size: number) =>
   db
     .selectFrom('community.review_votes')
     .select(['review_id', 'helpful', 'voted_at'])
@@ -108,12 +103,7 @@ export const reviewVotesPage = (
     .limit(size)
     .execute();
 
-export const commentVotesPage = (
-  db: Db,
-  userId: string,
-  after: { comment_id: string } | undefined,
-  size: number,
-) =>
+const commentVotesPage = (db: Db, userId: string, after: { comment_id: string } | undefined, size: number) =>
   db
     .selectFrom('community.comment_votes')
     .select(['comment_id', 'helpful', 'voted_at'])
@@ -124,12 +114,7 @@ export const commentVotesPage = (
     .execute();
 
 /** Comments that mention the user: where and when, not the text (someone else wrote it). */
-export const mentionsPage = (
-  db: Db,
-  userId: string,
-  after: { comment_id: string } | undefined,
-  size: number,
-) =>
+const mentionsPage = (db: Db, userId: string, after: { comment_id: string } | undefined, size: number) =>
   db
     .selectFrom('community.mentions as n')
     .innerJoin('community.comments as c', 'c.id', 'n.comment_id')
@@ -140,7 +125,7 @@ export const mentionsPage = (
     .limit(size)
     .execute();
 
-export const reportsPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
+const reportsPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
   db
     .selectFrom('community.reports')
     .select(['id', 'subject_type', 'subject_id', 'reason', 'created_at', 'resolved_at'])
@@ -150,7 +135,7 @@ export const reportsPage = (db: Db, userId: string, after: { id: string } | unde
     .limit(size)
     .execute();
 
-export interface DecisionRow {
+interface DecisionRow {
   /** The log's bigserial id, as pg returns a bigint: the page's key, not exported. */
   id: string;
   subject_type: SubjectType;
@@ -167,7 +152,7 @@ export interface DecisionRow {
  * actor and reason are the reporter's. The log keeps no author, so the entries of an item that
  * has since been deleted can no longer be found by its author (a deleted reply likewise).
  */
-export async function moderationDecisionsPage(
+async function moderationDecisionsPage(
   db: Db,
   userId: string,
   after: { id: string } | undefined,

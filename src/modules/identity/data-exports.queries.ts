@@ -4,16 +4,6 @@ import type { DataExportTable } from './tables.js';
 
 export type DataExportRow = Selectable<DataExportTable>;
 
-/** An export by id alone (the readiness check's job), while it can be downloaded. */
-export function findLiveExport(db: IdentityDb, id: string, now: Date): Promise<DataExportRow | undefined> {
-  return db
-    .selectFrom('identity.data_exports')
-    .selectAll()
-    .where('id', '=', id)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-}
-
 /** Marks the owner told, once: true for the one caller that marked it. */
 export async function markReadyNotified(db: IdentityDb, id: string, now: Date): Promise<boolean> {
   const marked = await db
@@ -56,20 +46,20 @@ export async function insertDataExport(db: IdentityDb, row: DataExportRow): Prom
   await db.insertInto('identity.data_exports').values(row).execute();
 }
 
-/** The user's own export, while it has not expired. */
-export function findDataExport(
+/** An export while it can be downloaded: the user's own, or by id alone (the readiness check's job). */
+export function findLiveExport(
   db: IdentityDb,
-  userId: string,
   id: string,
   now: Date,
+  userId?: string,
 ): Promise<DataExportRow | undefined> {
-  return db
+  let query = db
     .selectFrom('identity.data_exports')
     .selectAll()
     .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+    .where('expires_at', '>', now);
+  if (userId !== undefined) query = query.where('user_id', '=', userId);
+  return query.executeTakeFirst();
 }
 
 /** The user's exports that have not expired, newest first (a few: one a day at most). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Static } from 'typebox';
 import type { Logger } from 'pino';
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
@@ -12,13 +13,13 @@ import {
   type DataExportRow,
   deleteDataExports,
   expiredExports,
-  findDataExport,
   findLiveExport,
   markReadyNotified,
   insertDataExport,
   listDataExports,
   lockAndLastRequest,
 } from './data-exports.queries.js';
+import type { DataExport } from './data-exports.schemas.js';
 import { DataExportErrors, IdentityErrors } from './identity.errors.js';
 import { type DataExportRequested, DataExportRequestedEvent } from './identity.events.js';
 import type { IdentityMail } from './mail.js';
@@ -44,13 +45,7 @@ const ROW_GRACE_SECONDS = 24 * 3600;
  */
 export const READY_CHECK_DELAYS = [2, 3, 5, 10, 30, 60, 300, 900, 1800, 3600] as const;
 
-export interface DataExportView {
-  id: string;
-  status: 'preparing' | 'ready';
-  requestedAt: string;
-  expiresAt: string;
-  parts: { module: string; ready: boolean }[];
-}
+export type DataExportView = Static<typeof DataExport>;
 
 /**
  * A user's copy of their personal data (个人信息副本, PIPL Art. 45). Asking needs the password
@@ -68,8 +63,8 @@ export function createDataExports(deps: {
   storage: Storage;
   logger: Logger;
   mail: IdentityMail;
-  /** Queue the readiness check's `round` (a delayed job, in the caller's transaction). */
-  queueReadyCheck: (trx: IdentityDb, exportId: string, round: number, delaySeconds: number) => Promise<void>;
+  /** Queue the readiness check's `round` (a delayed job; in `trx` when given). */
+  queueReadyCheck: (exportId: string, round: number, delaySeconds: number, trx?: IdentityDb) => Promise<void>;
   /** The modules expected to write a part: every module of the platform, wherever it runs. */
   parts: readonly string[];
 }) {
@@ -133,7 +128,7 @@ export function createDataExports(deps: {
         });
         const data: DataExportRequested = { exportId: created.id, userId, requestedAt: now.toISOString() };
         await enqueue(trx, 'identity', [DataExportRequestedEvent.create(userId, data)]);
-        await queueReadyCheck(trx, created.id, 0, READY_CHECK_DELAYS[0]);
+        await queueReadyCheck(created.id, 0, READY_CHECK_DELAYS[0], trx);
         return created;
       });
       mail.dataExportRequested(user.email);
@@ -146,7 +141,7 @@ export function createDataExports(deps: {
     },
 
     async get(userId: string, id: string): Promise<DataExportView> {
-      const row = await findDataExport(db, userId, id, clock());
+      const row = await findLiveExport(db, id, clock(), userId);
       if (!row) throw notFound();
       return view(row);
     },
@@ -157,7 +152,7 @@ export function createDataExports(deps: {
       id: string,
       meta: RequestMeta,
     ): Promise<{ body: Readable; requestedAt: Date }> {
-      const row = await findDataExport(db, userId, id, clock());
+      const row = await findLiveExport(db, id, clock(), userId);
       if (!row) throw notFound();
       const missing = (await partsOf(row)).filter((p) => !p.ready).map((p) => p.module);
       if (missing.length > 0) {
@@ -188,14 +183,15 @@ export function createDataExports(deps: {
     async checkReady(exportId: string, round: number): Promise<void> {
       const row = await findLiveExport(db, exportId, clock());
       if (!row || row.ready_notified_at) return;
-      if ((await partsOf(row)).some((p) => !p.ready)) {
+      const state = await partsOf(row);
+      if (state.some((p) => !p.ready)) {
         const next = round + 1;
         const delay = READY_CHECK_DELAYS[next];
         if (delay === undefined) {
-          logger.warn({ exportId, parts: await partsOf(row) }, 'identity: a data export is still not ready');
+          logger.warn({ exportId, parts: state }, 'identity: a data export is still not ready');
           return;
         }
-        await inTransaction(db, (trx) => queueReadyCheck(trx, exportId, next, delay));
+        await queueReadyCheck(exportId, next, delay);
         return;
       }
       if (!(await markReadyNotified(db, exportId, clock()))) return;

@@ -101,8 +101,12 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     storage,
     logger,
     mail,
-    queueReadyCheck: async (trx, exportId, round, delaySeconds) => {
-      await platform.jobs.send(jobs.dataExportReady, { exportId, round }, { delaySeconds, transaction: trx });
+    queueReadyCheck: async (exportId, round, delaySeconds, trx) => {
+      await platform.jobs.send(
+        jobs.dataExportReady,
+        { exportId, round },
+        { delaySeconds, ...(trx ? { transaction: trx } : {}) },
+      );
     },
     parts: options.dataExportParts ?? ['identity'],
   });

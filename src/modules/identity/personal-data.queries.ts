@@ -102,12 +102,7 @@ export async function identitySections(db: IdentityDb, userId: string): Promise<
           ])
           .where('user_id', '=', userId);
         if (after) {
-          q = q.where((eb) =>
-            eb.or([
-              eb('created_at', '>', after.created_at),
-              eb.and([eb('created_at', '=', after.created_at), eb('id', '>', after.id)]),
-            ]),
-          );
+          q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.created_at, after.id)));
         }
         return q.orderBy('created_at').orderBy('id').limit(size).execute();
       },

@@ -1,11 +1,12 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
+import { dayText } from './progress.queries.js';
 import type { GrantSource, LearningTables } from './tables.js';
 
 type Db = Kysely<LearningTables>;
 
 /** A grant's source id is an order id for `order` and '' otherwise (tables.ts). */
-const orderIdOf = (source: GrantSource, sourceId: string | null): string | null =>
+const orderIdOf = (source: GrantSource, sourceId: string): string | null =>
   source === 'order' && sourceId ? sourceId : null;
 
 // each page reads one user's rows after the last row of the page before, in the order of a
@@ -71,10 +72,7 @@ const lessonProgressPage =
   };
 
 const dailyTimePage = (db: Db, userId: string) => (after: { day: string } | undefined, size: number) => {
-  let query = db
-    .selectFrom('learning.daily_time')
-    .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'), 'seconds'])
-    .where('user_id', '=', userId);
+  let query = db.selectFrom('learning.daily_time').select([dayText, 'seconds']).where('user_id', '=', userId);
   if (after) query = query.where('learning.daily_time.day', '>', after.day);
   return query.orderBy('learning.daily_time.day').limit(size).execute();
 };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPartOf } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, readSections } from '../../../test/helpers/personal-data.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
@@ -212,16 +212,10 @@ describe("learning's part of a personal-data export", () => {
     expect(text).not.toMatch(/[?&]sig=/);
 
     // pages of one row give the same sections: every keyset cursor is followed to the end
-    const paged = await inTransaction(t.kit.app.platform.database.db, async (trx) => {
-      const sections = learningExportSections(trx.withTables<LearningTables>(), a.id, 1);
-      const out: Record<string, unknown[]> = {};
-      for (const [name, section] of Object.entries(sections)) {
-        out[name] = [];
-        for await (const item of section as AsyncIterable<unknown>) out[name].push(item);
-      }
-      return out;
-    });
-    expect(JSON.parse(JSON.stringify(paged))).toEqual(data);
+    const paged = await inTransaction(t.kit.app.platform.database.db, (trx) =>
+      readSections(learningExportSections(trx.withTables<LearningTables>(), a.id, 1)),
+    );
+    expect(paged).toEqual(data);
   });
 
   it('a user learning holds nothing about gets a part with empty sections', async () => {

@@ -217,10 +217,13 @@ export async function writeProgressIfUnchanged(
   return updated.length > 0;
 }
 
+/** A `learning.daily_time` row's day as `YYYY-MM-DD`, selected as `day`. */
+export const dayText = sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day');
+
 export function dailyTime(db: Db, userId: string, fromDay: string) {
   return db
     .selectFrom('learning.daily_time')
-    .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'), 'seconds'])
+    .select([dayText, 'seconds'])
     .where('user_id', '=', userId)
     .where('day', '>=', fromDay)
     .orderBy('day')

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
+import { deliveryLog } from './delivery.queries.js';
 import { isKind, type Kind } from './kinds.js';
+import { findRecipient } from './preferences.queries.js';
 import { formatClockTime } from './schedule.js';
 import { maskPhone } from './sms.js';
 import type { Channel, NotifyTables } from './tables.js';
@@ -46,21 +48,7 @@ const isoOrNull = (value: Date | string | null): string | null => (value === nul
 
 /** Notify's copy of how to reach them: address and name from their account, the rest their own settings. */
 async function recipientOf(db: Db, userId: string) {
-  const row = await db
-    .selectFrom('notify.recipients')
-    .select([
-      'email',
-      'display_name',
-      'phone',
-      'locale',
-      'roles',
-      'quiet_start',
-      'quiet_end',
-      'time_zone',
-      'updated_at',
-    ])
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+  const row = await findRecipient(db, userId);
   if (!row) return null;
   return {
     email: row.email,
@@ -178,11 +166,7 @@ interface DeliveryRow {
   sent_at: Date | null;
 }
 
-interface HistoryRow {
-  delivery_id: string;
-  status: string;
-  at: Date;
-}
+type HistoryRow = Awaited<ReturnType<typeof deliveryLog>>[number];
 
 /**
  * Their emails and SMS, in the order of their notifications (notification, then channel: unique by
@@ -228,18 +212,10 @@ async function deliveriesPage(
     .orderBy('d.channel')
     .limit(size)
     .execute();
-  if (deliveries.length === 0) return [];
-  const log = await db
-    .selectFrom('notify.delivery_log')
-    .select(['delivery_id', 'status', 'at'])
-    .where(
-      'delivery_id',
-      'in',
-      deliveries.map((d) => d.id),
-    )
-    .orderBy('delivery_id')
-    .orderBy('seq')
-    .execute();
+  const log = await deliveryLog(
+    db,
+    deliveries.map((d) => d.id),
+  );
   return deliveries.map((delivery) => ({
     delivery,
     history: log.filter((l) => l.delivery_id === delivery.id),

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPartOf, identityOutbox } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
 import { createTestClock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
-import type { ExportSections } from '../../platform/personal-data.js';
 import { OrderPaidEvent } from '../commerce/index.js';
 import { CommentRepliedEvent } from '../community/index.js';
 import { NewDeviceSignInEvent, UserRegisteredEvent } from '../identity/index.js';
@@ -314,7 +313,7 @@ describe('notify’s part of a personal-data export', () => {
     const db = t.app.platform.database.db.withTables<NotifyTables>();
     for (const pageSize of [1, 3]) {
       const paged = await inTransaction(db, async (trx) =>
-        collect(await notifyPersonalData(trx, a.id, pageSize)),
+        readSections(await notifyPersonalData(trx, a.id, pageSize)),
       );
       expect(paged).toEqual(data);
     }
@@ -333,18 +332,3 @@ describe('notify’s part of a personal-data export', () => {
     });
   });
 });
-
-/** The sections as written: each stream read to its end. */
-async function collect(sections: ExportSections): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(sections)) {
-    if (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) {
-      const items: unknown[] = [];
-      for await (const item of value as AsyncIterable<unknown>) items.push(item);
-      out[name] = items;
-    } else {
-      out[name] = value;
-    }
-  }
-  return out;
-}
