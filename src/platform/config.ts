@@ -376,7 +376,7 @@ const settings = {
   messagingRetentionDays: {
     env: 'MESSAGING_RETENTION_DAYS',
     description:
-      'Days published outbox rows and inbox rows are kept before the housekeeping job deletes them',
+      'Days published outbox rows and inbox rows are kept before the housekeeping job deletes them; the JetStream stream keeps an event as long',
     parse: int(1, 3650),
     fallback: 7,
   },

@@ -39,6 +39,7 @@ export async function createPlatform(
       natsUrl: config.natsUrl,
       stream: config.natsStream,
       subjectPrefix: config.natsSubjectPrefix,
+      retentionDays: config.messagingRetentionDays,
       logger,
     }));
   const mailer =

@@ -8,6 +8,8 @@ export interface EventBusOptions {
   /** JetStream stream and subject prefix (defaults of the JetStream bus when unset). */
   stream?: string | undefined;
   subjectPrefix?: string | undefined;
+  /** Days the JetStream stream keeps an event: the inbox's retention (MESSAGING_RETENTION_DAYS). */
+  retentionDays?: number | undefined;
   logger: Logger;
 }
 
@@ -21,6 +23,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       logger: options.logger,
       ...(options.stream ? { stream: options.stream } : {}),
       ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+      ...(options.retentionDays ? { maxAgeMs: options.retentionDays * 86_400_000 } : {}),
     });
   } else {
     bus = createInProcessBus(options.logger);

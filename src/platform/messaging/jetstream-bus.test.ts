@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventBus } from './create-bus.js';
 import { createJetStreamBus, durableNameOf } from './jetstream-bus.js';
 import { capturingLogger, isolatedStream, waitFor } from './test-support.js';
 import type { EventBus, EventEnvelope } from './types.js';
@@ -183,5 +184,70 @@ describe.skipIf(!natsUrl)('JetStream bus', () => {
     await waitFor(() => seen.length >= 2, 'both subscribed events');
     // the unsubscribed event was published between them, so it would have arrived by now
     expect(seen).toEqual(['test.several.a', 'test.several.b']);
+  });
+});
+
+describe.skipIf(!natsUrl)('JetStream stream age', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const streams: string[] = [];
+  const day = 86_400_000;
+  const isolatedOne = () => {
+    const one = isolatedStream();
+    streams.push(one.stream);
+    return one;
+  };
+
+  beforeAll(async () => {
+    nc = await connect({ servers: natsUrl });
+    jsm = await jetstreamManager(nc);
+  });
+
+  afterAll(async () => {
+    for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+  });
+
+  it('keeps events as long as the messaging retention, and sets the age on a stream made without one', async () => {
+    const isolated = isolatedOne();
+    const ageless = await createJetStreamBus({
+      url: natsUrl ?? '',
+      logger: capturingLogger().logger,
+      ...isolated,
+    });
+    await ageless.close();
+    expect((await jsm.streams.info(isolated.stream)).config.max_age).toBe(0);
+
+    // the platform's path: MESSAGING_RETENTION_DAYS becomes the stream's max_age
+    const bus = await createEventBus({
+      natsUrl,
+      ...isolated,
+      retentionDays: 7,
+      logger: capturingLogger().logger,
+    });
+    await bus.close();
+    expect((await jsm.streams.info(isolated.stream)).config.max_age).toBe(7 * day * 1_000_000);
+  });
+
+  it('drops an event once it is older than the stream age', async () => {
+    const isolated = isolatedOne();
+    const bus = await createJetStreamBus({
+      url: natsUrl ?? '',
+      logger: capturingLogger().logger,
+      ...isolated,
+      maxAgeMs: 1_000,
+      // the server refuses a duplicate window longer than the age
+      duplicateWindowMs: 500,
+    });
+    try {
+      await bus.publish(event('test.age.kept'));
+      expect((await jsm.streams.info(isolated.stream)).state.messages).toBe(1);
+      await waitFor(
+        async () => (await jsm.streams.info(isolated.stream)).state.messages === 0,
+        'the aged event to leave the stream',
+      );
+    } finally {
+      await bus.close();
+    }
   });
 });

@@ -33,6 +33,12 @@ export interface JetStreamBusOptions {
   subjectPrefix?: string;
   /** How long the server remembers message ids to drop re-publishes of the same event. */
   duplicateWindowMs?: number;
+  /**
+   * How long the stream keeps an event (its `max_age`); unset keeps events forever. Set to the
+   * inbox's retention, a replay (a consumer reset, a new one delivering from the start) never
+   * reaches an event whose inbox row is gone, so it cannot apply an effect twice.
+   */
+  maxAgeMs?: number;
   /** Deliveries of one event to one consumer before it is given up (logged, then terminated). */
   maxDeliver?: number;
   /** Time a handler has before the server assumes the consumer died and redelivers. */
@@ -72,7 +78,12 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
   const nc = await connect({ servers: options.url, name: 'lectern', maxReconnectAttempts: -1 });
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, stream, prefix, options.duplicateWindowMs ?? 5 * 60_000);
+    await ensureStream(jsm, stream, {
+      subjects: [`${prefix}.>`],
+      duplicate_window: nanos(options.duplicateWindowMs ?? 5 * 60_000),
+      // 0 is the server's "no limit"
+      max_age: options.maxAgeMs === undefined ? 0 : nanos(options.maxAgeMs),
+    });
     return makeBus(nc, jsm);
   } catch (err) {
     await nc.close();
@@ -297,13 +308,14 @@ export async function createJetStreamBus(options: JetStreamBusOptions): Promise<
   }
 }
 
-async function ensureStream(
-  jsm: JetStreamManager,
-  stream: string,
-  prefix: string,
-  duplicateWindowMs: number,
-): Promise<void> {
-  const config = { subjects: [`${prefix}.>`], duplicate_window: nanos(duplicateWindowMs) };
+/** The stream settings this process owns; an existing stream is updated to them. */
+interface StreamLimits {
+  subjects: string[];
+  duplicate_window: number;
+  max_age: number;
+}
+
+async function ensureStream(jsm: JetStreamManager, stream: string, config: StreamLimits): Promise<void> {
   try {
     await jsm.streams.info(stream);
   } catch (err) {
