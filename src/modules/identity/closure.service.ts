@@ -1,5 +1,6 @@
 import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
+import { forgetUserAnswers } from '../../platform/http/idempotency.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { AuditLog } from './audit.service.js';
 import { closeUser, eraseAccountTraces } from './closure.queries.js';
@@ -59,6 +60,9 @@ export function createClosure(deps: {
       await eraseAccountTraces(trx, userId);
       // its copies of the data go too: the purge job deletes the parts of an expired export
       await expireUserExports(trx, userId, now);
+      // in a deployment split into services, another service's database keeps its answers until
+      // the keys expire (IDEMPOTENCY retention, a day)
+      await forgetUserAnswers(trx, userId);
       const revoked = await tokens.revokeAllSessions(trx, userId, 'account_closed', {
         meta: audited.meta,
         ...(audited.actorId ? { actorId: audited.actorId } : {}),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messagingTables } from '../../platform/messaging/outbox.js';
@@ -103,6 +104,31 @@ describe('closing my account', () => {
       .executeTakeFirstOrThrow();
     expect(fresh.id).not.toBe(user.id);
     expect(fresh.status).toBe('active');
+  });
+
+  it('forgets the answers stored for its idempotency keys, and only its own', async () => {
+    const user = await t.createUser();
+    const other = await t.createUser();
+    const storeAnswer = (userId: string, key: string) =>
+      sql`insert into platform.idempotency_keys
+            (scope, key, fingerprint, state, status_code, content_type, body, locked_until, expires_at)
+          values (${`user:${userId}`}, ${key}, 'f', 'completed', 201, 'application/json',
+                  '{"id":"an order of theirs"}', now(), now() + interval '1 day')`.execute(t.identity.db);
+    await storeAnswer(user.id, 'order-1');
+    await storeAnswer(user.id, 'order-2');
+    await storeAnswer(other.id, 'order-1');
+    const scopes = async () =>
+      (
+        await sql<{ scope: string }>`select scope from platform.idempotency_keys
+          where scope in (${`user:${user.id}`}, ${`user:${other.id}`}) order by scope`.execute(t.identity.db)
+      ).rows.map((r) => r.scope);
+    expect(await scopes()).toHaveLength(3);
+
+    const { accessToken } = await t.login(user.email, user.password);
+    expect(
+      (await post('/api/v1/me/close', { password: user.password }, t.bearer(accessToken))).statusCode,
+    ).toBe(204);
+    expect(await scopes()).toEqual([`user:${other.id}`]);
   });
 
   it('refuses a wrong password and changes nothing', async () => {

@@ -114,6 +114,23 @@ export interface Idempotency {
   purgeExpired(): Promise<number>;
 }
 
+/** The scope of a signed-in caller's keys. */
+const callerScope = (principal: { kind: string; subject: string }): string =>
+  `${principal.kind}:${principal.subject}`;
+
+/**
+ * Delete every answer stored for a user's keys: they are copies of what the routes answered
+ * (orders, profiles), and an account's closing erases its personal data at once rather than at
+ * the keys' expiry. Takes the caller's transaction, so it commits with the closing.
+ */
+export async function forgetUserAnswers<DB>(trx: Transaction<DB>, userId: string): Promise<void> {
+  // the platform table exists in every database, whatever the caller's own table types
+  await (trx as unknown as Kysely<Tables>)
+    .deleteFrom('platform.idempotency_keys')
+    .where('scope', '=', callerScope({ kind: 'user', subject: userId }))
+    .execute();
+}
+
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const REPLAY_HEADER = 'idempotent-replayed';
 
@@ -221,9 +238,7 @@ export function createIdempotency(
           );
         }
         // keys are per caller: one client's key never replays another's answer
-        const scope = request.principal
-          ? `${request.principal.kind}:${request.principal.subject}`
-          : `ip:${request.ip}`;
+        const scope = request.principal ? callerScope(request.principal) : `ip:${request.ip}`;
         const fingerprint = fingerprintOf(request);
         const deadline = Date.now() + waitMs;
         const holder = randomUUID();
