@@ -157,6 +157,7 @@ export function createCommentsService(deps: {
             id,
             action: 'held',
             actorId: null,
+            authorId: viewer.userId,
             reason: `word list: ${held}`,
             at,
           });
@@ -243,6 +244,7 @@ export function createCommentsService(deps: {
             id: commentId,
             action: 'held',
             actorId: null,
+            authorId: current.author_id,
             reason: `word list: ${held ?? ''}`,
             at,
           });

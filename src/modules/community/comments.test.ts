@@ -127,7 +127,32 @@ describe('lesson discussions', () => {
     await t.kit.expectStatus(200, 'GET', `/api/v1/comments/${c.id}`, { as: t.admin });
     await t.kit.expectStatus(404, 'PATCH', `/api/v1/comments/${c.id}`, { as: other, body: { body: 'x' } });
     await t.kit.expectStatus(404, 'DELETE', `/api/v1/comments/${c.id}`, { as: other });
+    // an edit with a listed word holds a visible comment too
+    const edited = await t.kit.expectStatus<CommentWire>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      { as: author, body: { body: 'a fair question' } },
+    );
+    const after = await t.kit.expectStatus<CommentWire>(200, 'PATCH', `/api/v1/comments/${edited.id}`, {
+      as: author,
+      body: { body: 'cheap VIAGRA again' },
+    });
+    expect(after.status).toBe('held');
     await t.kit.expectStatus(204, 'DELETE', `/api/v1/comments/${c.id}`, { as: author });
+    // the log says whose post each hold was, also once the post is gone
+    for (const id of [c.id, edited.id]) {
+      const audit = await t.kit.expectStatus<{ data: { action: string; authorId: string | null }[] }>(
+        200,
+        'GET',
+        `/api/v1/admin/community/comments/${id}/audit`,
+        { as: t.admin },
+      );
+      expect(
+        audit.data.map((a) => [a.action, a.authorId]),
+        id,
+      ).toEqual([['held', author.id]]);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { CommunityTables, ItemStatus, SubjectType } from './tables.js';
+import type { CommunityTables, ItemStatus, ModerationPart, SubjectType } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
 
@@ -10,8 +10,12 @@ export async function logAction(
   entry: {
     type: SubjectType;
     id: string;
+    /** `reply`: the instructor's reply of the review `id`; the review itself otherwise. */
+    part?: ModerationPart;
     action: ModerationAction;
     actorId: string | null;
+    /** Who wrote the post (or the reply): the author's export finds the entry by it. */
+    authorId: string | null;
     reason: string | null;
     at: Date;
   },
@@ -21,8 +25,10 @@ export async function logAction(
     .values({
       subject_type: entry.type,
       subject_id: entry.id,
+      part: entry.part ?? 'item',
       action: entry.action,
       actor_id: entry.actorId,
+      author_id: entry.authorId,
       reason: entry.reason,
       at: entry.at,
     })

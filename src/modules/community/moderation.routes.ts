@@ -49,8 +49,12 @@ const Decided = Type.Object({
 const AuditEntry = Type.Object({
   subjectType: SubjectType,
   subjectId: Uuid,
+  /** `reply`: the entry is about the review's instructor reply. */
+  part: Type.Union([Type.Literal('item'), Type.Literal('reply')]),
   action: Type.String(),
   actorId: Type.Union([Uuid, Type.Null()]),
+  /** Who wrote the post or reply, kept after it is deleted; null on old entries of posts already gone. */
+  authorId: Type.Union([Uuid, Type.Null()]),
   reason: Type.Union([Type.String(), Type.Null()]),
   at: DateTime,
 });

@@ -114,8 +114,11 @@ export function createModerationService(deps: {
       await logAction(trx, {
         type: 'review',
         id,
+        part: 'reply',
         action: logged,
         actorId: moderator.userId,
+        // the reply as it was decided on: a delete takes its author off the review
+        authorId: row.reply_author_id,
         reason: `reply: ${reason}`,
         at,
       });
@@ -159,7 +162,17 @@ export function createModerationService(deps: {
           reason,
           at,
         });
-        if (fresh) await logAction(trx, { type, id, action: 'reported', actorId: viewer.userId, reason, at });
+        if (fresh) {
+          await logAction(trx, {
+            type,
+            id,
+            action: 'reported',
+            actorId: viewer.userId,
+            authorId: row.author_id,
+            reason,
+            at,
+          });
+        }
         return fresh;
       });
       return { reported, subjectId: id };
@@ -210,7 +223,15 @@ export function createModerationService(deps: {
         const key = 'lesson_id' in row ? row.lesson_id : row.course_id;
         await resolveReports(trx, type, id, at);
         if (input.action === 'delete') {
-          await logAction(trx, { type, id, action: 'deleted', actorId: moderator.userId, reason, at });
+          await logAction(trx, {
+            type,
+            id,
+            action: 'deleted',
+            actorId: moderator.userId,
+            authorId: row.author_id,
+            reason,
+            at,
+          });
           if (type === 'review') {
             await trx.deleteFrom('community.reviews').where('id', '=', id).execute();
             await enqueue(trx, 'community', [
@@ -233,6 +254,7 @@ export function createModerationService(deps: {
           id,
           action: input.action === 'approve' ? 'approved' : 'hidden',
           actorId: moderator.userId,
+          authorId: row.author_id,
           reason,
           at,
         });
@@ -289,8 +311,10 @@ export function createModerationService(deps: {
         data: rows.map((r) => ({
           subjectType: r.subject_type,
           subjectId: r.subject_id,
+          part: r.part,
           action: r.action,
           actorId: r.actor_id,
+          authorId: r.author_id,
           reason: r.reason,
           at: new Date(r.at).toISOString(),
         })),

@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
-import type { CommunityTables, SubjectType } from './tables.js';
+import type { CommunityTables } from './tables.js';
 
 type Db = Kysely<CommunityTables>;
 
@@ -13,19 +13,12 @@ type Db = Kysely<CommunityTables>;
  * Only the user's own rows: an instructor's reply to their review, the reports others filed on
  * their posts, and the `reported` entries of the moderation log are other people's text and ids;
  * the log's `actor_id` (the moderator) is left out too. Each long section is keyset-paged on a
- * key unique within the user's rows, under an index that starts with the user's id (migration
- * 0004), so a page is a short index range whatever the size of the table.
+ * key unique within the user's rows, under an index that starts with the user's id (migrations
+ * 0004 and 0005), so a page is a short index range whatever the size of the table.
  */
 
 const iso = (at: Date | string): string => new Date(at).toISOString();
 const isoOrNull = (at: Date | string | null): string | null => (at === null ? null : iso(at));
-
-/**
- * How the moderation log tells a decision on a review's instructor reply from one on the review
- * itself (the log has no column for it): `decideReply` writes `reply: <reason>`, the word list
- * `reply, word list: <word>`.
- */
-const REPLY_REASON = sql<boolean>`(m.reason like 'reply: %' or m.reason like 'reply, word list: %')`;
 
 async function memberOf(db: Db, userId: string) {
   const row = await db
@@ -135,51 +128,23 @@ const reportsPage = (db: Db, userId: string, after: { id: string } | undefined, 
     .limit(size)
     .execute();
 
-interface DecisionRow {
-  /** The log's bigserial id, as pg returns a bigint: the page's key, not exported. */
-  id: string;
-  subject_type: SubjectType;
-  subject_id: string;
-  part: 'item' | 'reply';
-  action: string;
-  reason: string | null;
-  at: Date | string;
-}
-
 /**
  * The moderation log of what the user wrote (their reviews and comments, and the instructor
- * replies they wrote), without who decided (`actor_id`) and without `reported` entries, whose
- * actor and reason are the reporter's. The log keeps no author, so the entries of an item that
- * has since been deleted can no longer be found by its author (a deleted reply likewise).
+ * replies they wrote), found by the author the log keeps (migration 0005), so the decisions on a
+ * post since deleted are still theirs. Without who decided (`actor_id`) and without `reported`
+ * entries, whose actor and reason are the reporter's.
  */
-async function moderationDecisionsPage(
-  db: Db,
-  userId: string,
-  after: { id: string } | undefined,
-  size: number,
-): Promise<DecisionRow[]> {
-  const { rows } = await sql<DecisionRow>`
-    select d.* from (
-      select m.id, m.subject_type, m.subject_id, 'item' as part, m.action, m.reason, m.at
-      from community.reviews r
-      join community.moderation_log m on m.subject_id = r.id and m.subject_type = 'review'
-      where r.author_id = ${userId} and m.action <> 'reported' and not coalesce(${REPLY_REASON}, false)
-      union all
-      select m.id, m.subject_type, m.subject_id, 'reply', m.action, m.reason, m.at
-      from community.reviews r
-      join community.moderation_log m on m.subject_id = r.id and m.subject_type = 'review'
-      where r.reply_author_id = ${userId} and m.action <> 'reported' and coalesce(${REPLY_REASON}, false)
-      union all
-      select m.id, m.subject_type, m.subject_id, 'item', m.action, m.reason, m.at
-      from community.comments c
-      join community.moderation_log m on m.subject_id = c.id and m.subject_type = 'comment'
-      where c.author_id = ${userId} and m.action <> 'reported'
-    ) d
-    where ${after === undefined ? sql`true` : sql`d.id > ${after.id}::bigint`}
-    order by d.id
-    limit ${size}`.execute(db);
-  return rows;
-}
+const moderationDecisionsPage = (db: Db, userId: string, after: { id: string } | undefined, size: number) =>
+  db
+    .selectFrom('community.moderation_log')
+    // `id` is the log's bigserial (a string from pg): the page's key, not exported
+    .select(['id', 'subject_type', 'subject_id', 'part', 'action', 'reason', 'at'])
+    .where('author_id', '=', userId)
+    .where('action', '<>', 'reported')
+    .where((eb) => (after ? eb('id', '>', after.id) : eb.lit(true)))
+    .orderBy('id')
+    .limit(size)
+    .execute();
 
 const votes = (r: { up_votes: number; down_votes: number }) => ({
   helpful: r.up_votes,

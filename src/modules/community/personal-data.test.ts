@@ -98,6 +98,25 @@ describe("community's part of a user's personal data export", () => {
     await post(202, 'POST', `/comments/${aQuestion.id}/reports`, b, { reason: 'B: this is spam' });
     await decide('comments', aQuestion.id, { action: 'hide', reason: 'off topic for this lesson' });
     await decide('comments', aHeld.id, { action: 'approve', reason: 'a joke, not spam' });
+    // decisions on posts that are gone since: a review its author deleted after a moderator hid
+    // it, and a comment a moderator deleted
+    const third = await t.course();
+    await t.buyAgain(a, third.id);
+    const aGoneReview = await review(a, third.id, 1, 'A: nothing to do with the course');
+    await decide('reviews', aGoneReview.id, { action: 'hide', reason: 'not about the course' });
+    await t.kit.expectStatus(204, 'DELETE', `/api/v1/reviews/${aGoneReview.id}`, { as: a });
+    const aGoneComment = await comment(a, 'A: posted twice');
+    await decide('comments', aGoneComment.id, { action: 'delete', reason: 'a duplicate' });
+    // a decision on A's review whose reason happens to start like a reply's is still on the review
+    await decide('reviews', aReview.id, {
+      action: 'approve',
+      reason: 'reply: none needed, the review is fair',
+    });
+    // a moderator deletes the instructor's reply to B's review: the decision stays the instructor's
+    await post(200, 'PUT', `/reviews/${bReview.id}/reply`, t.instructor, {
+      body: 'Instructor: thank you, B',
+    });
+    await decide('reviews', bReview.id, { action: 'delete', reason: 'off-topic reply', part: 'reply' });
 
     await post(200, 'PUT', `/reviews/${cReview.id}/vote`, a, { helpful: true });
     await post(200, 'PUT', `/reviews/${cReview2.id}/vote`, a, { helpful: false });
@@ -180,8 +199,8 @@ describe("community's part of a user's personal data export", () => {
     );
     // in the order they were taken; B's report of A's question is B's, the decision on the
     // instructor's reply to A's review is about the instructor's text, and no moderator is named
-    const decision = (subjectId: string, action: string, reason: string) => ({
-      subjectType: 'comment',
+    const decision = (subjectType: string, subjectId: string, action: string, reason: string) => ({
+      subjectType,
       subjectId,
       part: 'item',
       action,
@@ -189,9 +208,12 @@ describe("community's part of a user's personal data export", () => {
       at,
     });
     expect(data.moderationDecisions).toEqual([
-      decision(aHeld.id, 'held', 'word list: freecrypto'),
-      decision(aQuestion.id, 'hidden', 'off topic for this lesson'),
-      decision(aHeld.id, 'approved', 'a joke, not spam'),
+      decision('comment', aHeld.id, 'held', 'word list: freecrypto'),
+      decision('comment', aQuestion.id, 'hidden', 'off topic for this lesson'),
+      decision('comment', aHeld.id, 'approved', 'a joke, not spam'),
+      decision('review', aGoneReview.id, 'hidden', 'not about the course'),
+      decision('comment', aGoneComment.id, 'deleted', 'a duplicate'),
+      decision('review', aReview.id, 'approved', 'reply: none needed, the review is fair'),
     ]);
 
     const text = JSON.stringify(part);
@@ -207,6 +229,7 @@ describe("community's part of a user's personal data export", () => {
       t.instructor.id,
       'Instructor:',
       'rude reply',
+      'off-topic reply',
       t.admin.id,
     ]) {
       expect(text, absent).not.toContain(absent);
@@ -234,15 +257,18 @@ describe("community's part of a user's personal data export", () => {
         .toSorted((x, y) => byId({ id: x.reviewId }, { id: y.reviewId }))
         .map((r) => ({ ...r, courseId: course.id, repliedAt: at })),
     );
+    // by the part the log records, not by the reason's text; the deleted reply's decision included
+    const onReply = (subjectId: string, action: string, reason: string) => ({
+      subjectType: 'review',
+      subjectId,
+      part: 'reply',
+      action,
+      reason,
+      at,
+    });
     expect(theirs.data.moderationDecisions).toEqual([
-      {
-        subjectType: 'review',
-        subjectId: aReview.id,
-        part: 'reply',
-        action: 'hidden',
-        reason: 'reply: rude reply',
-        at,
-      },
+      onReply(aReview.id, 'hidden', 'reply: rude reply'),
+      onReply(bReview.id, 'deleted', 'reply: off-topic reply'),
     ]);
     expect(theirs.data.comments).toEqual([
       expect.objectContaining({

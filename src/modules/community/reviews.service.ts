@@ -201,6 +201,7 @@ export function createReviewsService(deps: {
             id,
             action: 'held',
             actorId: null,
+            authorId: viewer.userId,
             reason: `word list: ${held}`,
             at,
           });
@@ -268,6 +269,7 @@ export function createReviewsService(deps: {
             id: reviewId,
             action: 'held',
             actorId: null,
+            authorId: current.author_id,
             reason: `word list: ${held ?? ''}`,
             at,
           });
@@ -331,8 +333,10 @@ export function createReviewsService(deps: {
           await logAction(trx, {
             type: 'review',
             id: reviewId,
+            part: 'reply',
             action: 'held',
             actorId: null,
+            authorId: viewer.userId,
             reason: `reply, word list: ${held}`,
             at,
           });

@@ -242,15 +242,13 @@ describe('reviews', () => {
     const shown = await t.kit.expectStatus<ReviewWire>(200, 'GET', `/api/v1/reviews/${r.id}`);
     expect(shown.reply).toMatchObject({ status: 'visible', body: 'Thanks! Get ＦＲＥＥ Crypto on my site' });
     expect(shown.status).toBe('visible');
-    const audit = await t.kit.expectStatus<{ data: { action: string; reason: string | null }[] }>(
-      200,
-      'GET',
-      `/api/v1/admin/community/reviews/${r.id}/audit`,
-      { as: t.admin },
-    );
-    expect(audit.data.map((a) => [a.action, a.reason])).toEqual([
-      ['held', 'reply, word list: freecrypto'],
-      ['approved', 'reply: the link is the course site'],
+    const audit = await t.kit.expectStatus<{
+      data: { action: string; reason: string | null; part: string; authorId: string | null }[];
+    }>(200, 'GET', `/api/v1/admin/community/reviews/${r.id}/audit`, { as: t.admin });
+    // about the reply, whose author is the instructor, not the review's
+    expect(audit.data.map((a) => [a.action, a.reason, a.part, a.authorId])).toEqual([
+      ['held', 'reply, word list: freecrypto', 'reply', t.instructor.id],
+      ['approved', 'reply: the link is the course site', 'reply', t.instructor.id],
     ]);
   });
 });
@@ -607,14 +605,18 @@ describe('moderation', () => {
       `/api/v1/courses/${course.id}/reviews`,
     );
     expect(restored.data.map((x) => x.id)).toContain(r.id);
-    const audit = await t.kit.expectStatus<{ data: { action: string; actorId: string | null }[] }>(
-      200,
-      'GET',
-      `/api/v1/admin/community/reviews/${r.id}/audit`,
-      { as: t.admin },
-    );
-    expect(audit.data.map((a) => a.action)).toEqual(['reported', 'hidden', 'approved']);
+    // the trail outlives the review, and still says whose it was
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/community/reviews/${r.id}/decision`, {
+      as: t.admin,
+      body: { action: 'delete', reason: 'abusive after all' },
+    });
+    await t.kit.expectStatus(404, 'GET', `/api/v1/reviews/${r.id}`, { as: author });
+    const audit = await t.kit.expectStatus<{
+      data: { action: string; actorId: string | null; authorId: string | null; part: string }[];
+    }>(200, 'GET', `/api/v1/admin/community/reviews/${r.id}/audit`, { as: t.admin });
+    expect(audit.data.map((a) => a.action)).toEqual(['reported', 'hidden', 'approved', 'deleted']);
     expect(audit.data[1]?.actorId).toBe(t.admin.id);
+    expect(audit.data.map((a) => [a.authorId, a.part])).toEqual(Array(4).fill([author.id, 'item']));
   });
 
   it('text with a listed word (any width or case) is held until a moderator approves it', async () => {
@@ -643,6 +645,19 @@ describe('moderation', () => {
       body: { action: 'approve', reason: 'a joke between classmates' },
     });
     await t.kit.expectStatus(200, 'GET', `/api/v1/reviews/${r.id}`);
+    // an edit with a listed word holds it again; each entry of the log names the review's author
+    await t.kit.expectStatus(200, 'PATCH', `/api/v1/reviews/${r.id}`, {
+      as: author,
+      body: { body: 'Now get ＦＲＥＥ Crypto here' },
+    });
+    const audit = await t.kit.expectStatus<{
+      data: { action: string; actorId: string | null; authorId: string | null }[];
+    }>(200, 'GET', `/api/v1/admin/community/reviews/${r.id}/audit`, { as: t.admin });
+    expect(audit.data.map((a) => [a.action, a.actorId, a.authorId])).toEqual([
+      ['held', null, author.id],
+      ['approved', t.admin.id, author.id],
+      ['held', null, author.id],
+    ]);
   });
 
   it("a closed account's name leaves its reviews; the review stays, with no name, and other authors keep theirs", async () => {

@@ -7,6 +7,8 @@ type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 /** `held`: caught by the word list, waiting for a moderator; `hidden`: taken down by one. */
 export type ItemStatus = 'visible' | 'held' | 'hidden';
 export type SubjectType = 'review' | 'comment';
+/** What of a subject a moderation entry is about: the post itself, or a review's instructor reply. */
+export type ModerationPart = 'item' | 'reply';
 
 export interface ReviewTable {
   id: string;
@@ -101,6 +103,13 @@ export interface ModerationLogTable {
   action: string;
   /** null: the platform itself (the word list). */
   actor_id: Nullable<string>;
+  /**
+   * Who wrote what the entry is about (the reply's author for a `reply` entry); null only on
+   * entries older than migration 0005 whose post was already gone.
+   */
+  author_id: Nullable<string>;
+  /** `reply`: about the instructor's reply of the review `subject_id`, not the review. */
+  part: ColumnType<ModerationPart, ModerationPart | undefined, ModerationPart>;
   reason: Nullable<string>;
   at: Stamp;
 }

@@ -10,7 +10,9 @@ export const ConsumedEvents = {
     'identity.user.closed',
     'identity.user.email_changed',
     'identity.password.reset_requested',
+    'identity.session.new_device',
     'identity.instructor.approved',
+    'identity.instructor.rejected',
     'identity.data_export.requested',
   ],
   catalog: [
@@ -26,4 +28,5 @@ export const ConsumedEvents = {
     'commerce.payout.rejected',
   ],
   learning: ['learning.entitlement.granted', 'learning.entitlement.revoked', 'learning.certificate.issued'],
+  community: ['community.comment.replied'],
 } as const;

@@ -4,6 +4,7 @@ import * as community from './0001-community.js';
 import * as tombstones from './0002-tombstones-held-replies.js';
 import * as listedText from './0003-listed-review-text.js';
 import * as personalDataIndexes from './0004-personal-data-indexes.js';
+import * as moderationLogAuthor from './0005-moderation-log-author.js';
 
 export const communityMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('community'),
@@ -11,4 +12,5 @@ export const communityMigrations: Record<string, Migration> = {
   '0002-tombstones-held-replies': tombstones,
   '0003-listed-review-text': listedText,
   '0004-personal-data-indexes': personalDataIndexes,
+  '0005-moderation-log-author': moderationLogAuthor,
 };
