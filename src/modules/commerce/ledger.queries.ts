@@ -1,6 +1,6 @@
 import { type Insertable, type Kysely, type QueryCreator, sql } from 'kysely';
 import { preparedStatement } from '../../platform/db/prepared.js';
-import type { CommerceTables, LedgerJournalTable, LedgerPostingTable } from './tables.js';
+import type { CommerceTables, JournalKind, LedgerJournalTable, LedgerPostingTable } from './tables.js';
 
 type Db = Kysely<CommerceTables>;
 
@@ -93,6 +93,12 @@ export interface Period {
   to?: Date | undefined;
 }
 
+/**
+ * The journals that make an instructor's earnings: sales' shares less refunds. A payout pays
+ * earnings out, it does not lower them, so every earnings read (reports, the export) leaves it out.
+ */
+export const EARNING_KINDS = ['sale', 'refund'] as const satisfies readonly JournalKind[];
+
 /** An instructor's postings summed by currency: sales (credits of sale journals) and refunds. */
 export function earningsOf(db: Db, instructorId: string, period: Period) {
   let q = db
@@ -106,8 +112,7 @@ export function earningsOf(db: Db, instructorId: string, period: Period) {
     ])
     .where('p.account', '=', 'instructor_payable')
     .where('p.instructor_id', '=', instructorId)
-    // earnings are sales less refunds; a payout pays earnings out, it does not lower them
-    .where('j.kind', 'in', ['sale', 'refund']);
+    .where('j.kind', 'in', EARNING_KINDS);
   if (period.from) q = q.where('p.occurred_at', '>=', period.from);
   if (period.to) q = q.where('p.occurred_at', '<', period.to);
   return q.groupBy('p.currency').orderBy('p.currency').execute();
@@ -130,7 +135,7 @@ export function earningsByInstructor(
       sql<number>`(-sum(p.amount))::bigint`.as('net'),
     ])
     .where('p.account', '=', 'instructor_payable')
-    .where('j.kind', 'in', ['sale', 'refund']);
+    .where('j.kind', 'in', EARNING_KINDS);
   if (period.from) q = q.where('p.occurred_at', '>=', period.from);
   if (period.to) q = q.where('p.occurred_at', '<', period.to);
   if (page.after) {

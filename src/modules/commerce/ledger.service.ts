@@ -222,7 +222,8 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
         refund_id: null,
         payout_id: payout.payoutId,
         currency: payout.currency,
-        fee_bps: platformFeeBps,
+        // a payout takes no fee; the sales' rate here read as if it had
+        fee_bps: 0,
         occurred_at: payout.occurredAt,
       });
       if (!journal) return undefined;

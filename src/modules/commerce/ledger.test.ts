@@ -194,3 +194,45 @@ describe('reports', () => {
     expect(clearing?.balance).toBeGreaterThan(0);
   });
 });
+
+describe('payouts', () => {
+  it('books a payout with no fee rate, and its postings come back with numeric ids', async () => {
+    const instructor = randomUUID();
+    const payoutId = randomUUID();
+    await sale(randomUUID(), [{ courseId: randomUUID(), amount: 10_000, instructorIds: [instructor] }]);
+    const journalId = await t.db.transaction().execute((trx) =>
+      t.ledger.recordPayout(trx, {
+        payoutId,
+        instructorId: instructor,
+        amount: 4000,
+        currency: 'CNY',
+        occurredAt: t.clock(),
+      }),
+    );
+    expect(journalId).toEqual(expect.any(String));
+    const journal = await t.db
+      .selectFrom('commerce.ledger_journals')
+      .select(['kind', 'fee_bps'])
+      .where('source_key', '=', `payout:${payoutId}`)
+      .executeTakeFirstOrThrow();
+    // nothing of a payout goes to platform_revenue: the sales' rate would read as a fee taken
+    expect(journal).toEqual({ kind: 'payout', fee_bps: 0 });
+
+    const postings = await t.db
+      .selectFrom('commerce.ledger_postings')
+      .select(['id', 'account', 'amount'])
+      .where('journal_id', '=', journalId ?? '')
+      .orderBy('id')
+      .execute();
+    // bigserial ids: the pg driver's int8 parser (platform/db) makes them numbers, as the table type says
+    const ids: number[] = postings.map((p) => p.id);
+    for (const id of ids) expect(typeof id).toBe('number');
+    expect(postings.map((p) => [p.account, p.amount])).toEqual([
+      ['instructor_payable', 4000],
+      ['payout_clearing', -4000],
+    ]);
+    // a payout pays earnings out; it does not lower them
+    expect(await earningsOf(instructor)).toEqual({ currency: 'CNY', sales: 7000, refunds: 0, net: 7000 });
+    await expectBalanced();
+  });
+});

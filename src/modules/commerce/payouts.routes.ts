@@ -94,16 +94,23 @@ export function payoutsRoutes(payouts: PayoutsService): RouteSet {
     app.post(
       '/payouts/:id/cancel',
       {
-        preHandler: [instructor],
+        preHandler: [instructor, idempotency.guard()],
         schema: {
           tags: ['commerce'],
           summary: 'Cancel my payout while it is requested; its amount is available again',
+          description:
+            'Send an Idempotency-Key to retry safely: a retry answers the cancelled payout instead of commerce.payout-not-requested.',
           security: bearer,
           params: IdParams,
           response: { 200: Payout, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      (request) => payouts.cancel(requireActor(request), request.params.id),
+      (request) =>
+        payouts.cancel(
+          requireActor(request),
+          request.params.id,
+          idempotency.completeInTransaction<PayoutView>(request),
+        ),
     );
 
     app.get(
@@ -127,33 +134,49 @@ export function payoutsRoutes(payouts: PayoutsService): RouteSet {
     app.post(
       '/admin/payouts/:id/paid',
       {
-        preHandler: [admin],
+        preHandler: [admin, idempotency.guard()],
         schema: {
           tags: ['commerce'],
           summary: 'Mark a requested payout paid after the bank transfer; the ledger books it (admin)',
+          description:
+            'Send an Idempotency-Key to retry safely: a retry answers the paid payout instead of commerce.payout-not-requested, and books nothing more.',
           security: bearer,
           params: IdParams,
           body: PaidBody,
           response: { 200: Payout, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      (request) => payouts.markPaid(requireActor(request), request.params.id, request.body.reference),
+      (request) =>
+        payouts.markPaid(
+          requireActor(request),
+          request.params.id,
+          request.body.reference,
+          idempotency.completeInTransaction<PayoutView>(request),
+        ),
     );
 
     app.post(
       '/admin/payouts/:id/reject',
       {
-        preHandler: [admin],
+        preHandler: [admin, idempotency.guard()],
         schema: {
           tags: ['commerce'],
           summary: 'Reject a requested payout; its amount is available again (admin)',
+          description:
+            'Send an Idempotency-Key to retry safely: a retry answers the rejected payout instead of commerce.payout-not-requested.',
           security: bearer,
           params: IdParams,
           body: RejectBody,
           response: { 200: Payout, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
-      (request) => payouts.reject(requireActor(request), request.params.id, request.body.reason),
+      (request) =>
+        payouts.reject(
+          requireActor(request),
+          request.params.id,
+          request.body.reason,
+          idempotency.completeInTransaction<PayoutView>(request),
+        ),
     );
   };
 }

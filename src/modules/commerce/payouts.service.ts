@@ -181,7 +181,11 @@ export function createPayoutsService(deps: PayoutsServiceDeps) {
     },
 
     /** The instructor withdraws their own request while it is still requested. */
-    async cancel(actor: Actor, payoutId: string): Promise<PayoutView> {
+    async cancel(
+      actor: Actor,
+      payoutId: string,
+      complete?: CompleteInTransaction<PayoutView>,
+    ): Promise<PayoutView> {
       return inTransaction(db, async (trx) => {
         const payout = await lockRequested(trx, payoutId, actor.userId);
         const updated = await move(
@@ -192,16 +196,24 @@ export function createPayoutsService(deps: PayoutsServiceDeps) {
           'cancelled by the instructor',
           clock(),
         );
-        return viewIn(trx, updated, false);
+        const view = await viewIn(trx, updated, false);
+        await complete?.(trx, view);
+        return view;
       });
     },
 
     /**
      * The admin transferred the money (outside Lectern): the payout is paid with the transfer's
      * reference, the ledger books `payout:<id>`, and `commerce.payout.paid` goes to the outbox, all
-     * in one transaction.
+     * in one transaction with the answer to an Idempotency-Key (`complete`), so a retry after a lost
+     * answer replays it instead of meeting a 409.
      */
-    async markPaid(actor: Actor, payoutId: string, reference: string): Promise<PayoutView> {
+    async markPaid(
+      actor: Actor,
+      payoutId: string,
+      reference: string,
+      complete?: CompleteInTransaction<PayoutView>,
+    ): Promise<PayoutView> {
       return inTransaction(db, async (trx) => {
         const payout = await lockRequested(trx, payoutId);
         const now = clock();
@@ -233,12 +245,19 @@ export function createPayoutsService(deps: PayoutsServiceDeps) {
             paidAt: now.toISOString(),
           }),
         ]);
-        return viewIn(trx, updated, true);
+        const view = await viewIn(trx, updated, true);
+        await complete?.(trx, view);
+        return view;
       });
     },
 
     /** The admin refuses the request; its amount is available again. */
-    async reject(actor: Actor, payoutId: string, reason: string): Promise<PayoutView> {
+    async reject(
+      actor: Actor,
+      payoutId: string,
+      reason: string,
+      complete?: CompleteInTransaction<PayoutView>,
+    ): Promise<PayoutView> {
       return inTransaction(db, async (trx) => {
         const payout = await lockRequested(trx, payoutId);
         const now = clock();
@@ -264,7 +283,9 @@ export function createPayoutsService(deps: PayoutsServiceDeps) {
             rejectedAt: now.toISOString(),
           }),
         ]);
-        return viewIn(trx, updated, true);
+        const view = await viewIn(trx, updated, true);
+        await complete?.(trx, view);
+        return view;
       });
     },
 

@@ -311,6 +311,74 @@ describe('decisions', () => {
     ).toHaveLength(1);
   });
 
+  it('answers a retried decision or cancel with the same Idempotency-Key as the first time, booking once', async () => {
+    const instructor = await instructorWithAvailable(10_000);
+    const payout = await requested(instructor, 5000);
+    const paid = (reference: string, key: string) =>
+      t.kit.request('POST', `/api/v1/admin/payouts/${payout.id}/paid`, {
+        as: t.admin,
+        body: { reference },
+        headers: { 'idempotency-key': key },
+      });
+    const key = randomUUID();
+    const first = await paid('ICBC-2026-0101', key);
+    expect(first.statusCode, first.body).toBe(200);
+    const again = await paid('ICBC-2026-0101', key);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+    expect(again.json<PayoutAnswer>()).toMatchObject({ status: 'paid', reference: 'ICBC-2026-0101' });
+    expect(await journalsOf(payout.id)).toBe(1);
+    const paidEvents = async () =>
+      (await t.kit.outbox('commerce', 'commerce.payout.paid')).filter((e) => e.aggregateId === payout.id);
+    expect(await paidEvents()).toHaveLength(1);
+
+    // the same key with another body is the platform's mismatch, and changes nothing
+    const before = await footprint();
+    const reused = await paid('ICBC-2026-0102', key);
+    expectProblem(reused, 409);
+    expect(reused.json()).toMatchObject({ code: 'idempotency.key-reused' });
+    expect(await footprint()).toEqual(before);
+    expect(await paidEvents()).toHaveLength(1);
+    expect(await balanceOf(instructor)).toMatchObject({ paidOut: 5000, available: 2000 });
+
+    const toReject = await requested(instructor, 1000);
+    const reject = (key: string) =>
+      t.kit.request('POST', `/api/v1/admin/payouts/${toReject.id}/reject`, {
+        as: t.admin,
+        body: { reason: 'bank details missing' },
+        headers: { 'idempotency-key': key },
+      });
+    const rejectKey = randomUUID();
+    const rejected = await reject(rejectKey);
+    expect(rejected.statusCode, rejected.body).toBe(200);
+    const rejectedAgain = await reject(rejectKey);
+    expect(rejectedAgain.statusCode, rejectedAgain.body).toBe(200);
+    expect(rejectedAgain.headers['idempotent-replayed']).toBe('true');
+    expect(rejectedAgain.json()).toEqual(rejected.json());
+    expect(
+      (await t.kit.outbox('commerce', 'commerce.payout.rejected')).filter(
+        (e) => e.aggregateId === toReject.id,
+      ),
+    ).toHaveLength(1);
+
+    const toCancel = await requested(instructor, 1000);
+    const cancel = (key: string) =>
+      t.kit.request('POST', `/api/v1/payouts/${toCancel.id}/cancel`, {
+        as: instructor,
+        headers: { 'idempotency-key': key },
+      });
+    const cancelKey = randomUUID();
+    const cancelled = await cancel(cancelKey);
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    const cancelledAgain = await cancel(cancelKey);
+    expect(cancelledAgain.statusCode, cancelledAgain.body).toBe(200);
+    expect(cancelledAgain.headers['idempotent-replayed']).toBe('true');
+    expect(cancelledAgain.json()).toEqual(cancelled.json());
+    expect(await t.count('payout_transitions', sql`payout_id = ${toCancel.id}`)).toBe(2);
+    expect(await balanceOf(instructor)).toMatchObject({ reserved: 0, paidOut: 5000, available: 2000 });
+  });
+
   it('frees the reservation when an admin rejects a request or the instructor cancels it', async () => {
     const instructor = await instructorWithAvailable(10_000);
     const first = await requested(instructor, 7000);

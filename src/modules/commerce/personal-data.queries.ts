@@ -1,6 +1,6 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
-import { earningsOf } from './ledger.queries.js';
+import { EARNING_KINDS, earningsOf } from './ledger.queries.js';
 import { alongTheChain } from './orders.queries.js';
 import type { CommerceTables } from './tables.js';
 
@@ -262,23 +262,19 @@ const toRedemption = (r: RedemptionPageRow) => ({
   releasedAt: r.released_at,
 });
 
-/** An instructor's own postings (instructor_payable), in the order they were booked. */
-function earningsPage(db: Db, userId: string, after: { id: string } | undefined, size: number) {
+/**
+ * An instructor's own postings (instructor_payable) of sales and refunds, in the order they were
+ * booked: exactly what `earningsByCurrency` sums, so the section adds up to its totals. A paid
+ * payout's posting is not an earning; the payout is in the `payouts` section.
+ */
+function earningsPage(db: Db, userId: string, after: { id: number } | undefined, size: number) {
   let q = db
     .selectFrom('commerce.ledger_postings as p')
     .innerJoin('commerce.ledger_journals as j', 'j.id', 'p.journal_id')
-    // the bigserial as text: the driver hands int8 over as a number, which the table type calls a string
-    .select([
-      sql<string>`p.id::text`.as('id'),
-      'j.kind',
-      'j.order_id',
-      'p.course_id',
-      'p.amount',
-      'p.currency',
-      'p.occurred_at',
-    ])
+    .select(['p.id', 'j.kind', 'j.order_id', 'p.course_id', 'p.amount', 'p.currency', 'p.occurred_at'])
     .where('p.account', '=', 'instructor_payable')
-    .where('p.instructor_id', '=', userId);
+    .where('p.instructor_id', '=', userId)
+    .where('j.kind', 'in', EARNING_KINDS);
   if (after) q = q.where('p.id', '>', after.id);
   return q.orderBy('p.id').limit(size).execute();
 }
@@ -286,7 +282,8 @@ function earningsPage(db: Db, userId: string, after: { id: string } | undefined,
 type EarningPageRow = Awaited<ReturnType<typeof earningsPage>>[number];
 
 const toEarning = (p: EarningPageRow) => ({
-  id: p.id,
+  // a string, as the part has always shown it and like its other ids
+  id: String(p.id),
   kind: p.kind,
   orderId: p.order_id,
   courseId: p.course_id,

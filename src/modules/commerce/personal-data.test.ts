@@ -298,6 +298,62 @@ describe("commerce's part of a personal-data export", () => {
     expect(read.earnings).toHaveLength(2);
   });
 
+  it("keeps an instructor's paid payout out of their earnings and lists it once among their payouts", async () => {
+    const instructor = await t.kit.caller('instructor');
+    const courseId = await t.course({ amount: 10_000, currency: 'CNY' }, instructor);
+    const { orderId } = await buy(await t.kit.caller('learner'), [courseId], 'buyer-2088102177845555');
+    // 2000 of the 10000 back: the instructor's 70 % share of it, 1400, is reversed
+    const refund = await t.kit.expectStatus<{ id: string }>(
+      201,
+      'POST',
+      `/api/v1/admin/orders/${orderId}/refunds`,
+      { as: t.admin, body: { amount: 2000, reason: 'goodwill' } },
+    );
+    await t.runJob('commerce.send-refund', { refundId: refund.id });
+    // past the refund window (the default 7 days), the share is available for a payout
+    t.clock.advance(8 * 86_400);
+    const payout = await t.kit.expectStatus<{ id: string }>(201, 'POST', '/api/v1/payouts', {
+      as: instructor,
+      body: { amount: 5000, currency: 'CNY' },
+    });
+    await t.kit.expectStatus(200, 'POST', `/api/v1/admin/payouts/${payout.id}/paid`, {
+      as: t.admin,
+      body: { reference: 'ICBC-2026-0042' },
+    });
+
+    const part = await exportPartOf(t.kit, instructor.id, 'commerce');
+    const data = part.data as Record<string, { kind?: string; amount?: { amount: number } }[]>;
+    // sales' shares and refunds only: the payout's debit of the payable is not an earning
+    expect(data.earnings).toEqual([
+      { id: expect.any(String), kind: 'sale', orderId, courseId, amount: cny(7000), occurredAt: iso },
+      { id: expect.any(String), kind: 'refund', orderId, courseId, amount: cny(-1400), occurredAt: iso },
+    ]);
+    expect(data.earningsByCurrency).toEqual([
+      { currency: 'CNY', sales: cny(7000), refunds: cny(1400), net: cny(5600) },
+    ]);
+    // the section adds up to its totals
+    const listed = (data.earnings ?? []).reduce((sum, e) => sum + (e.amount?.amount ?? 0), 0);
+    expect(listed).toBe(5600);
+    expect(data.payouts).toEqual([
+      {
+        id: payout.id,
+        amount: cny(5000),
+        status: 'paid',
+        reference: 'ICBC-2026-0042',
+        rejectionReason: null,
+        transitions: [
+          { from: null, to: 'requested', actorKind: 'user', reason: expect.any(String), at: iso },
+          { from: 'requested', to: 'paid', actorKind: 'admin', reason: expect.any(String), at: iso },
+        ],
+        requestedAt: iso,
+        decidedAt: t.clock().toISOString(),
+        updatedAt: iso,
+      },
+    ]);
+    // the admin who paid is another person
+    expect(JSON.stringify(part)).not.toContain(t.admin.id);
+  });
+
   it('gives a user commerce holds nothing about a part with every section empty', async () => {
     const nobody = await t.kit.caller('learner');
     const part = await exportPartOf(t.kit, nobody.id, 'commerce');

@@ -214,13 +214,19 @@ export interface LedgerJournalTable {
   refund_id: string | null;
   payout_id: string | null;
   currency: string;
+  /**
+   * The platform's fee rate (COMMERCE_PLATFORM_FEE_BPS) the journal was booked under. A payout
+   * credits no fee to `platform_revenue`, so it books 0: the column is NOT NULL (0003), and 0 is
+   * what "no fee" is in basis points.
+   */
   fee_bps: number;
   occurred_at: Stamp;
   created_at: Stamp;
 }
 
 export interface LedgerPostingTable {
-  id: Generated<string>;
+  /** A bigserial: the driver hands int8 over as a number (the parser set in platform/db/database.ts). */
+  id: Generated<number>;
   journal_id: string;
   account: LedgerAccount;
   /** The instructor of an `instructor_payable` posting; null for the other accounts. */
@@ -288,7 +294,8 @@ export interface RefundBalanceTable {
 }
 
 export interface RefundTransitionTable {
-  id: Generated<string>;
+  /** A bigserial, a number like every int8 (see LedgerPostingTable.id). */
+  id: Generated<number>;
   refund_id: string;
   from_status: RefundStatus | null;
   to_status: RefundStatus;
@@ -324,7 +331,8 @@ export interface PayoutTable {
 }
 
 export interface PayoutTransitionTable {
-  id: Generated<string>;
+  /** A bigserial, a number like every int8 (see LedgerPostingTable.id). */
+  id: Generated<number>;
   payout_id: string;
   from_status: PayoutStatus | null;
   to_status: PayoutStatus;
