@@ -74,6 +74,16 @@ export function salePostingsOf(db: Db, orderId: string, courseId: string) {
     .execute();
 }
 
+/** The platform fee rate the order's sale was booked at; undefined when it was never booked. */
+export async function saleFeeBpsOf(db: Db, orderId: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('commerce.ledger_journals')
+    .select('fee_bps')
+    .where('source_key', '=', `sale:${orderId}`)
+    .executeTakeFirst();
+  return row?.fee_bps;
+}
+
 /** How much of one course of an order was refunded so far (the provider clearing credits). */
 export async function refundedOfLine(db: Db, orderId: string, courseId: string): Promise<number> {
   const row = await db

@@ -9,6 +9,7 @@ import {
   earningsOf,
   insertJournal,
   insertJournalWithPostings,
+  saleFeeBpsOf,
   insertPostings,
   type Period,
   refundedOfLine,
@@ -159,13 +160,15 @@ export function createLedgerService(deps: { db: Db; platformFeeBps: number }) {
         lines: readonly RefundLine[];
       },
     ): Promise<boolean> {
+      // the postings reverse the sale's own split, so the journal names the sale's rate, not today's
+      const saleFeeBps = await saleFeeBpsOf(trx, refund.orderId);
       const journal = await insertJournal(trx, {
         kind: 'refund',
         source_key: `refund:${refund.refundId}`,
         order_id: refund.orderId,
         refund_id: refund.refundId,
         currency: refund.currency,
-        fee_bps: platformFeeBps,
+        fee_bps: saleFeeBps ?? platformFeeBps,
         occurred_at: refund.occurredAt,
       });
       if (!journal) return false;

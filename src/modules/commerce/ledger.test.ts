@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommerceTest, startCommerce } from './coupons.test-support.js';
-import type { SaleLine } from './ledger.service.js';
+import { createLedgerService, type SaleLine } from './ledger.service.js';
 
 let t: CommerceTest;
 beforeAll(async () => {
@@ -105,6 +105,36 @@ describe('refunds', () => {
       .where('p.account', '=', 'platform_revenue')
       .executeTakeFirstOrThrow();
     expect(revenue.sum).toBe(-30);
+  });
+
+  it("names the sale's fee rate on a refund booked after the platform fee changed", async () => {
+    const orderId = randomUUID();
+    const course = randomUUID();
+    const instructor = randomUUID();
+    await sale(orderId, [{ courseId: course, amount: 1000, instructorIds: [instructor] }]);
+    const later = createLedgerService({ db: t.db, platformFeeBps: 2000 });
+    await t.db.transaction().execute((trx) =>
+      later.recordRefund(trx, {
+        refundId: randomUUID(),
+        orderId,
+        currency: 'CNY',
+        occurredAt: t.clock(),
+        lines: [{ courseId: course, amount: 500 }],
+      }),
+    );
+    const journals = await t.db
+      .selectFrom('commerce.ledger_journals')
+      .select(['kind', 'fee_bps'])
+      .where('order_id', '=', orderId)
+      .orderBy('kind', 'desc')
+      .execute();
+    expect(journals).toEqual([
+      { kind: 'sale', fee_bps: 3000 },
+      { kind: 'refund', fee_bps: 3000 },
+    ]);
+    // the postings reverse the sale's split: half of the 300 fee and half of the 700 share
+    expect(await earningsOf(instructor)).toMatchObject({ sales: 700, refunds: 350, net: 350 });
+    await expectBalanced();
   });
 
   it('refuses to reverse more than the line was paid, writing nothing', async () => {
