@@ -104,6 +104,7 @@ const MODULES = {
     create: (platform, { settings }) =>
       createIdentityModule(platform, {
         keyEncryptionSecret: settings.identity.IDENTITY_KEY_SECRET,
+        previousKeyEncryptionSecrets: settings.identity.IDENTITY_KEY_SECRET_PREVIOUS,
         passwordHashesAtOnce: settings.identity.PASSWORD_HASHES_AT_ONCE,
         // every module writes its part of a copy of a user's data, wherever it runs
         dataExportParts: MODULE_NAMES,

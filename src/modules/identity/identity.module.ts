@@ -25,6 +25,7 @@ import { identityMigrations } from './migrations/index.js';
 import { createOAuth } from './oauth.service.js';
 import { oauthRoutes } from './oauth.routes.js';
 import { createOneTimeTokens } from './one-time-tokens.js';
+import { createSecretReseal } from './reseal.service.js';
 import { seedIdentity } from './seed/seed.js';
 import { createIdentitySubscribers } from './subscribers.js';
 import type { IdentityTables } from './tables.js';
@@ -39,6 +40,11 @@ export interface IdentityOptions {
    * Without it they are stored unsealed; see CONTEXT.md.
    */
   keyEncryptionSecret?: string | undefined;
+  /**
+   * Earlier key-encryption secrets: they only open values sealed before a rotation, until the
+   * reseal job has sealed those again under `keyEncryptionSecret` (which must then be set).
+   */
+  previousKeyEncryptionSecrets?: readonly string[] | undefined;
   /** Argon2 work at once in this process (passwords.ts); unset keeps the CPU count. */
   passwordHashesAtOnce?: number | undefined;
   /**
@@ -53,7 +59,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const { config, cache, logger, mailer, storage } = platform;
   const db = platform.database.db.withTables<IdentityTables>();
   const clock = options.clock ?? systemClock;
-  const box = createSecretBox(options.keyEncryptionSecret);
+  const box = createSecretBox(options.keyEncryptionSecret, options.previousKeyEncryptionSecrets);
   if (options.passwordHashesAtOnce !== undefined) setPasswordHashConcurrency(options.passwordHashesAtOnce);
   // where clients reach us; without PUBLIC_URL the local address, never a request's Host header
   const appUrl = (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
@@ -65,6 +71,11 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   }
   if (!box.encrypting) {
     logger.warn('identity: no key-encryption secret; signing keys and TOTP secrets are stored unsealed');
+  }
+  if (box.rotating) {
+    logger.info(
+      'identity: previous key-encryption secrets are set; the hourly identity.reseal-secrets job seals their values again (remove them after it logs left: 0)',
+    );
   }
   const audit = createAuditLog({ db, clock });
   const keys = createSigningKeys({
@@ -88,10 +99,12 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
   const login = createLogin({ db, cache, clock, audit, throttle, tokens, mfa });
   const admin = createAdmin({ db, clock, audit, tokens, keys });
   const closure = createClosure({ db, clock, audit, tokens, mfa });
+  const reseal = createSecretReseal({ db, box });
   // the jobs and the service that sends them refer to each other: the handlers are late-bound
   const jobs = createIdentityJobs({
     purgeDataExports: () => dataExports.purgeExpired(),
     checkDataExportReady: (exportId, round) => dataExports.checkReady(exportId, round),
+    resealSecrets: (logger) => reseal.run(logger),
   });
   const dataExports = createDataExports({
     db,
@@ -173,6 +186,7 @@ export function buildIdentity(platform: Platform, options: IdentityOptions = {})
     verifier,
     mail,
     dataExports,
+    reseal,
   };
 }
 

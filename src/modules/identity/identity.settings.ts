@@ -11,6 +11,13 @@ export const IdentitySettings = Type.Object({
         'Secret that seals signing keys and TOTP secrets at rest (32+ characters); unset stores them unsealed',
     }),
   ),
+  IDENTITY_KEY_SECRET_PREVIOUS: Type.Optional(
+    Type.Array(Type.String({ minLength: 32 }), {
+      secret: true,
+      description:
+        'Earlier IDENTITY_KEY_SECRET values, comma-separated, during a rotation: they only open values sealed before it, until the hourly reseal job has sealed them again under IDENTITY_KEY_SECRET (log "left: 0"); then remove them',
+    }),
+  ),
   PASSWORD_HASHES_AT_ONCE: Type.Optional(
     Type.Integer({
       minimum: 1,

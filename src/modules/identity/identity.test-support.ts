@@ -3,11 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { vi } from 'vitest';
+import { ConfigError } from '../../platform/config.js';
 import { redactedPaths } from '../../platform/observability/logger.js';
+import { parseSettings } from '../../platform/settings.js';
 import type { MailMessage, Mailer } from '../../platform/mail/mailer.js';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
 import type { Clock } from './context.js';
 import { buildIdentity, type Identity } from './identity.module.js';
+import { IdentitySettings } from './identity.settings.js';
 import { hashPassword } from './passwords.js';
 
 export interface CapturingMailer extends Mailer {
@@ -81,9 +84,15 @@ export interface IdentityTestApp {
   bearer(token: string): { authorization: string };
 }
 
+/**
+ * `env` holds platform settings and identity's own (read as the registry reads them);
+ * IDENTITY_KEY_SECRET defaults to a test secret.
+ */
 export async function startIdentityApp(
   options: { env?: Record<string, string>; dataExportParts?: readonly string[] } = {},
 ): Promise<IdentityTestApp> {
+  const settings = parseSettings(IdentitySettings, options.env ?? {});
+  if (settings.problems.length > 0) throw new ConfigError(settings.problems);
   const mailer = capturingMailer();
   const clock = movableClock();
   const logs: string[] = [];
@@ -101,7 +110,8 @@ export async function startIdentityApp(
     (platform) => {
       identity = buildIdentity(platform, {
         clock,
-        keyEncryptionSecret: 'test-secret-for-sealing-keys',
+        keyEncryptionSecret: settings.values.IDENTITY_KEY_SECRET ?? 'test-secret-for-sealing-keys',
+        previousKeyEncryptionSecrets: settings.values.IDENTITY_KEY_SECRET_PREVIOUS,
         dataExportParts: options.dataExportParts,
       });
       return [identity.module];

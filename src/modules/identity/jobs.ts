@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
 
@@ -5,6 +6,7 @@ import { defineJob, type JobDefinition } from '../../platform/jobs/job.js';
 export function createIdentityJobs(handlers: {
   purgeDataExports: () => Promise<number>;
   checkDataExportReady: (exportId: string, round: number) => Promise<void>;
+  resealSecrets: (logger: Logger) => Promise<unknown>;
 }) {
   // hourly: a copy of someone's data is kept no longer than it can be downloaded
   const purgeDataExports = defineJob({
@@ -28,5 +30,20 @@ export function createIdentityJobs(handlers: {
     expireInSeconds: 300,
     handle: (data) => handlers.checkDataExportReady(data.exportId, data.round),
   });
-  return { dataExportReady, all: [purgeDataExports, dataExportReady] as JobDefinition[] };
+  // hourly: after IDENTITY_KEY_SECRET changed, values under a previous secret (or stored plain
+  // before one was set) are sealed again, so the previous secrets can be removed (CONTEXT.md)
+  const resealSecrets = defineJob({
+    name: 'identity.reseal-secrets',
+    data: Type.Object({}),
+    cron: { expression: '41 * * * *', data: {} },
+    retry: { limit: 3, delaySeconds: 300, backoff: true },
+    expireInSeconds: 1800,
+    async handle(_data, { logger }) {
+      await handlers.resealSecrets(logger);
+    },
+  });
+  return {
+    dataExportReady,
+    all: [purgeDataExports, dataExportReady, resealSecrets] as JobDefinition[],
+  };
 }

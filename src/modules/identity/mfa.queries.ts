@@ -63,3 +63,30 @@ export async function unusedRecoveryCodes(db: IdentityDb, userId: string): Promi
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** A page of sealed TOTP secrets after `afterUserId`, in user order; only `plain.` ones when asked. */
+export function sealedTotpSecretsAfter(
+  db: IdentityDb,
+  afterUserId: string | undefined,
+  limit: number,
+  onlyPlain: boolean,
+) {
+  let q = db.selectFrom('identity.totp').select(['user_id as id', 'secret as sealed']);
+  if (afterUserId !== undefined) q = q.where('user_id', '>', afterUserId);
+  if (onlyPlain) q = q.where('secret', 'like', 'plain.%');
+  return q.orderBy('user_id').limit(limit).execute();
+}
+
+/** These users' sealed TOTP secrets; with `lock`, locked, skipping rows another transaction holds. */
+export function sealedTotpSecrets(db: IdentityDb, userIds: readonly string[], lock: boolean) {
+  if (userIds.length === 0) return Promise.resolve([]);
+  const q = db
+    .selectFrom('identity.totp')
+    .select(['user_id as id', 'secret as sealed'])
+    .where('user_id', 'in', userIds);
+  return (lock ? q.forUpdate().skipLocked() : q).execute();
+}
+
+export async function setSealedTotpSecret(db: IdentityDb, userId: string, sealed: string) {
+  await db.updateTable('identity.totp').set({ secret: sealed }).where('user_id', '=', userId).execute();
+}

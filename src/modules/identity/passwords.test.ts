@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../platform/config.js';
 import { AppError } from '../../platform/errors.js';
 import { createSecretBox, SecretBoxError } from './crypto.js';
 import { PasswordErrors } from './identity.errors.js';
@@ -150,5 +151,77 @@ describe('secret box', () => {
     const plain = createSecretBox(undefined).seal('x');
     expect(plain.startsWith('plain.')).toBe(true);
     expect(createSecretBox('later').open(plain)).toBe('x');
+  });
+
+  describe('after a rotation', () => {
+    const older = 'rotation-test-secret-older-0000000000';
+    const previous = 'rotation-test-secret-previous-0000000';
+    const current = 'rotation-test-secret-current-00000000';
+    const rotated = createSecretBox(current, [older, previous]);
+
+    it('seals under the current secret only, and opens what the current or a previous one sealed', () => {
+      const underPrevious = createSecretBox(previous).seal('JBSWY3DPEHPK3PXP');
+      const underOlder = createSecretBox(older).seal('older value');
+      expect(rotated.open(underPrevious)).toBe('JBSWY3DPEHPK3PXP');
+      expect(rotated.open(underOlder)).toBe('older value');
+      expect(rotated.needsReseal(underPrevious)).toBe(true);
+      expect(rotated.needsReseal(underOlder)).toBe(true);
+
+      const resealed = rotated.seal(rotated.open(underPrevious));
+      expect(resealed.startsWith('v1.')).toBe(true);
+      expect(rotated.needsReseal(resealed)).toBe(false);
+      expect(createSecretBox(current).open(resealed)).toBe('JBSWY3DPEHPK3PXP');
+      expect(() => createSecretBox(previous).open(resealed)).toThrow(SecretBoxError);
+      // a box without previous secrets is the box once the rotation is over
+      expect(() => createSecretBox(current).open(underPrevious)).toThrow(SecretBoxError);
+      expect(rotated.rotating).toBe(true);
+      expect(createSecretBox(current).rotating).toBe(false);
+    });
+
+    it('opens v1 values from before the rotation support under a previous secret', () => {
+      const legacy =
+        'v1.U1wsQ3aUe6X_Y_Cr.MmhGtUqlI9Chw2_bqlditH4-D_uB36fQJr3Tj4qFjk_ZpVjGPUw.0h0AtAwtYoTVA5P_WsDMIA';
+      const box = createSecretBox(current, ['legacy-secret-for-tests']);
+      expect(box.open(legacy)).toBe('-----BEGIN PRIVATE KEY----- 私钥 ✓');
+      expect(box.needsReseal(legacy)).toBe(true);
+    });
+
+    it('refuses a value no configured secret opens, and has nothing to reseal in it', () => {
+      const elsewhere = createSecretBox('rotation-test-secret-unknown-0000000').seal('x');
+      expect(() => rotated.open(elsewhere)).toThrow(SecretBoxError);
+      expect(rotated.needsReseal(elsewhere)).toBe(false);
+      // tampered under a previous secret: the tag refuses it with every key
+      const parts = createSecretBox(previous).seal('private key material').split('.');
+      const body = Buffer.from(parts[2]!, 'base64url');
+      body[0] = (body[0]! + 1) % 256;
+      parts[2] = body.toString('base64url');
+      expect(() => rotated.open(parts.join('.'))).toThrow(SecretBoxError);
+      expect(rotated.needsReseal(parts.join('.'))).toBe(false);
+      expect(() => rotated.open('v2.a.b.c')).toThrow(SecretBoxError);
+      expect(rotated.needsReseal('v2.a.b.c')).toBe(false);
+    });
+
+    it('reseals values stored plain once a secret is set, and nothing without one', () => {
+      const plain = createSecretBox(undefined).seal('JBSWY3DPEHPK3PXP');
+      expect(createSecretBox(undefined).needsReseal(plain)).toBe(false);
+      expect(createSecretBox(current).needsReseal(plain)).toBe(true);
+      expect(rotated.needsReseal(plain)).toBe(true);
+      expect(rotated.open(plain)).toBe('JBSWY3DPEHPK3PXP');
+      expect(createSecretBox(current).needsReseal(createSecretBox(current).seal('x'))).toBe(false);
+    });
+
+    it('refuses previous secrets without a current one, naming the settings and no secret', () => {
+      let error: unknown;
+      try {
+        createSecretBox(undefined, [previous]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).toMatch(/IDENTITY_KEY_SECRET_PREVIOUS is set but IDENTITY_KEY_SECRET is not/);
+      expect(message).not.toContain(previous);
+      expect(createSecretBox(undefined, []).encrypting).toBe(false);
+    });
   });
 });
