@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { commerceBench } from './bench.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
-import { createKeyring, createSealer, parseKeyring, type Sealer } from '../../platform/crypto.js';
+import { createKeyring, createSealer, type Keyring, parseKeyring } from '../../platform/crypto.js';
 import type { LecternModule, Platform } from '../../platform/module.js';
 import { parseSettings } from '../../platform/settings.js';
 import { CommerceModuleSettings } from './commerce.settings.js';
@@ -18,6 +18,7 @@ import { createCouponsService } from './coupons.service.js';
 import { ledgerRoutes } from './ledger.routes.js';
 import { createLedgerService } from './ledger.service.js';
 import { createNotificationsService } from './notifications.service.js';
+import { createPayerResealer } from './payer-reseal.service.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { payoutsRoutes } from './payouts.routes.js';
 import { createPayoutsService } from './payouts.service.js';
@@ -64,14 +65,17 @@ export interface CommerceDeps {
   learning?: Pick<LearningApi, 'consumedShare'> | undefined;
 }
 
-/** A development key when COMMERCE_DATA_KEYS is unset: fixed, so sealed values survive a restart, and never secret. */
-function dataSealer(spec: string | undefined, warn: (message: string) => void): Sealer {
-  if (spec) return createSealer(parseKeyring(spec));
+/**
+ * A development key when COMMERCE_DATA_KEYS is unset: fixed, so sealed values survive a restart, and never secret.
+ * The keyring itself, not only its sealer: the reseal job filters by the current key's id.
+ */
+function dataKeyring(spec: string | undefined, warn: (message: string) => void): Keyring {
+  if (spec) return parseKeyring(spec);
   warn(
     'COMMERCE_DATA_KEYS is unset: payer identifiers are sealed with a development key anyone can derive; set it in production',
   );
   const key = createHash('sha256').update('lectern commerce development data key').digest();
-  return createSealer(createKeyring([{ id: 'dev', key }]));
+  return createKeyring([{ id: 'dev', key }]);
 }
 
 export function createCommerceModule(
@@ -83,9 +87,10 @@ export function createCommerceModule(
   const db = platform.database.db.withTables<CommerceTables>();
   // absolute URLs handed to providers; PUBLIC_URL when set, else this process on its own port
   const baseUrl = platform.config.publicUrl ?? `http://localhost:${platform.config.port}`;
-  const sealer = dataSealer(settings.COMMERCE_DATA_KEYS, (m) => {
+  const keyring = dataKeyring(settings.COMMERCE_DATA_KEYS, (m) => {
     platform.logger.warn(m);
   });
+  const sealer = createSealer(keyring);
   const providers =
     deps.providers ??
     createProviders(
@@ -122,6 +127,7 @@ export function createCommerceModule(
       checkStuckRefunds: async () => {
         await refundsService().checkStuck();
       },
+      resealPayers: () => resealer.resealPayers(),
       deliverSandbox: (data) =>
         providers.sandbox.deliver(
           { notifyUrl: data.notifyUrl, headers: data.headers, body: data.body },
@@ -200,6 +206,7 @@ export function createCommerceModule(
     transport: deps.transport,
   });
   const reconciliation = createReconciliationService({ db, providers });
+  const resealer = createPayerResealer({ db, keyring, sealer, logger: platform.logger });
   const payouts = createPayoutsService({
     db,
     clock,

@@ -25,6 +25,8 @@ export type RefundFlaggedPaymentJob = JobDefinition<typeof RefundFlaggedPaymentD
 
 export const CheckStuckRefundsData = Type.Object({});
 
+export const ResealPayersData = Type.Object({});
+
 /** What the jobs call; built after the services, which themselves send the jobs. */
 export interface JobHandlers {
   expireOverdueOrders(): Promise<number>;
@@ -38,6 +40,7 @@ export interface JobHandlers {
   sendRefund(refundId: string): Promise<void>;
   refundFlaggedPayment(paymentId: string): Promise<void>;
   checkStuckRefunds(): Promise<void>;
+  resealPayers(): Promise<{ resealed: number; unreadable: number; left: number }>;
 }
 
 /**
@@ -55,7 +58,9 @@ export interface JobHandlers {
  * `commerce.refund-flagged-payment` is sent in the notification's transaction that flags money
  * the order cannot keep, and gives it back through the same refund path.
  * `commerce.check-stuck-refunds` runs every 5 minutes and asks the provider about refunds that
- * waited too long for its answer.
+ * waited too long for its answer. `commerce.reseal-payers` runs hourly and seals again, under
+ * the current key of COMMERCE_DATA_KEYS, the payers sealed under an older one; its log line's
+ * `left` tells when no value needs the older key any more and it can be dropped.
  */
 export function createCommerceJobs(handlers: () => JobHandlers) {
   const expireOrders = defineJob({
@@ -113,6 +118,16 @@ export function createCommerceJobs(handlers: () => JobHandlers) {
       await handlers().checkStuckRefunds();
     },
   });
+  const resealPayers = defineJob({
+    name: 'commerce.reseal-payers',
+    data: ResealPayersData,
+    cron: { expression: '41 * * * *', data: {} },
+    async handle(_data, { logger }) {
+      const run = await handlers().resealPayers();
+      // every run, `left` 0 included: the operator drops the old key on this line's word
+      logger.info(run, 'payer identifiers resealed under the current data key');
+    },
+  });
   return {
     expireOrders,
     deliverSandbox,
@@ -120,6 +135,7 @@ export function createCommerceJobs(handlers: () => JobHandlers) {
     sendRefund,
     refundFlaggedPayment,
     checkStuckRefunds,
+    resealPayers,
     all: [
       expireOrders,
       deliverSandbox,
@@ -127,6 +143,7 @@ export function createCommerceJobs(handlers: () => JobHandlers) {
       sendRefund,
       refundFlaggedPayment,
       checkStuckRefunds,
+      resealPayers,
     ] as JobDefinition[],
   };
 }
