@@ -1,5 +1,10 @@
 import { type Config, ConfigError, describeSettings, loadConfig } from '../platform/config.js';
-import { describeSettingsSchema, parseSettings, type SettingsOf } from '../platform/settings.js';
+import {
+  describeSettingsSchema,
+  parseSettings,
+  type SettingDescription,
+  type SettingsOf,
+} from '../platform/settings.js';
 import { AnalyticsSettings } from './analytics/index.js';
 import { CatalogSettings } from './catalog/index.js';
 import { CommerceModuleSettings } from './commerce/index.js';
@@ -64,6 +69,14 @@ export function loadAllSettings(env: NodeJS.ProcessEnv = process.env): {
 }
 
 /** The text of .env.example: the platform's settings, then each module's. */
+/** Every setting of the platform and the modules, as .env.example lists them. */
+export function describeAllSettings(): SettingDescription[] {
+  return [
+    ...describeSettings(),
+    ...Object.values(MODULE_SETTINGS).flatMap((schema) => describeSettingsSchema(schema)),
+  ];
+}
+
 export function renderEnvExample(): string {
   const lines = [
     '# Lectern configuration, read from the environment. Every variable is optional:',

@@ -19,6 +19,8 @@ interface Setting<T> {
   /** Shown in .env.example and the README instead of the real fallback. */
   example?: string;
   secret?: boolean;
+  /** Left unset, each process makes its own value: several instances must set one (see settings.ts). */
+  sameOnEveryInstance?: boolean;
 }
 
 class ConfigValueError extends Error {}
@@ -435,6 +437,8 @@ export function describeSettings(): {
   description: string;
   example: string;
   hasDefault: boolean;
+  secret: boolean;
+  sameOnEveryInstance: boolean;
 }[] {
   return Object.values(settings).map((s: Setting<unknown>) => ({
     env: s.env,
@@ -442,5 +446,7 @@ export function describeSettings(): {
     // a derived value is left commented out: pinning it in a copied file would stop the derivation
     hasDefault: s.fallback !== undefined,
     example: s.example ?? exampleOf(s.fallback),
+    secret: s.secret === true,
+    sameOnEveryInstance: s.sameOnEveryInstance === true,
   }));
 }

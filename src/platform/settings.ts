@@ -6,7 +6,9 @@ import { Value } from 'typebox/value';
  * names, e.g. `Type.Object({ ASSET_URL_SECRET: Type.Optional(Type.String({ minLength: 32,
  * description, secret: true })) })`. Annotations read here: `description` (required for
  * .env.example), `default` (used when unset or empty), `examples[0]` (shown in .env.example
- * instead of the default) and `secret` (a bad value is never echoed).
+ * instead of the default), `secret` (a bad value is never echoed) and `sameOnEveryInstance` (left
+ * unset, each process makes its own value, which other instances refuse: a deployment of several
+ * instances must set it; the deployment manifests' test holds them to it).
  */
 export type SettingsSchema = TObject;
 export type SettingsOf<S extends SettingsSchema> = Static<S>;
@@ -16,6 +18,7 @@ interface Annotations {
   default?: unknown;
   examples?: unknown[];
   secret?: boolean;
+  sameOnEveryInstance?: boolean;
   type?: string;
   anyOf?: { const?: unknown }[];
 }
@@ -93,6 +96,8 @@ export interface SettingDescription {
   description: string;
   example: string;
   hasDefault: boolean;
+  secret: boolean;
+  sameOnEveryInstance: boolean;
 }
 
 function exampleOf(value: unknown): string {
@@ -110,6 +115,8 @@ export function describeSettingsSchema(schema: SettingsSchema): SettingDescripti
       description: notes.description ?? env,
       hasDefault: notes.default !== undefined,
       example: notes.examples?.[0] !== undefined ? exampleOf(notes.examples[0]) : exampleOf(notes.default),
+      secret: notes.secret === true,
+      sameOnEveryInstance: notes.sameOnEveryInstance === true,
     };
   });
 }

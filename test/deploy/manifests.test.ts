@@ -10,6 +10,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICES } from '../../src/gateway/route-map.js';
+import { describeAllSettings } from '../../src/modules/settings.js';
 import { nodeFlagsOf } from '../../bench/start-flags.js';
 
 // deploy/ checked offline by schemas that ship in npm packages: the Compose Specification's JSON
@@ -99,12 +100,45 @@ describe('Kubernetes manifests', () => {
     };
     expect(Object.values(secret.stringData).every((v) => v === '')).toBe(true);
   });
+
+  const data = (kind: 'Secret' | 'ConfigMap'): Record<string, string> => {
+    const object = all.find((m) => m.object.kind === kind)?.object as unknown as {
+      stringData?: Record<string, string>;
+      data?: Record<string, string>;
+    };
+    return object.stringData ?? object.data ?? {};
+  };
+
+  it('names every secret setting in the Secret or the ConfigMap, so none is forgotten at install', () => {
+    const named = new Set([...Object.keys(data('Secret')), ...Object.keys(data('ConfigMap'))]);
+    const secrets = describeAllSettings().filter((s) => s.secret);
+    // the settings that left mail in a pod's folder and content URLs per pod before this check
+    expect(secrets.map((s) => s.env)).toEqual(
+      expect.arrayContaining(['SMTP_URL', 'LEARNING_CONTENT_URL_SECRET', 'SANDBOX_NOTIFY_SECRET']),
+    );
+    expect(secrets.filter((s) => !named.has(s.env)).map((s) => s.env)).toEqual([]);
+  });
+
+  it('keeps files in a bucket: every pod has its own DATA_DIR (an emptyDir), and other pods read the files', () => {
+    for (const { object } of all.filter((m) => m.object.kind === 'Deployment')) {
+      const volumes = (object as unknown as { spec: { template: { spec: { volumes: { name: string }[] } } } })
+        .spec.template.spec.volumes;
+      expect(volumes.find((v) => v.name === 'data')).toMatchObject({ emptyDir: {} });
+    }
+    expect(data('ConfigMap').S3_BUCKET).toMatch(/^[a-z0-9][a-z0-9.-]{2,62}$/);
+  });
 });
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(path.join(deploy, 'docker-compose.yml'), 'utf8'), {
     merge: true,
-  }) as { services: Record<string, { command?: string[]; image?: string }> };
+  }) as {
+    services: Record<
+      string,
+      { command?: string[]; image?: string; environment?: Record<string, string>; volumes?: string[] }
+    >;
+    volumes?: Record<string, unknown>;
+  };
   // the schema names its draft as "http://…/schema#", which Ajv does not know by that spelling;
   // it is draft 2019-09, which Ajv2019 speaks, except for draft-04 style "id" labels (plain
   // strings, never referred to), which Ajv refuses: both are dropped before compiling
@@ -132,6 +166,33 @@ describe('docker-compose.yml', () => {
     const broken = structuredClone(compose) as Record<string, unknown>;
     broken.services = { api: { image: 'x', stop_grace_period: 'a while', ports: [{ target: 'eighty' }] } };
     expect(validate(broken)).toBe(false);
+  });
+
+  const lecternServices = () => Object.keys(SERVICES).map((name) => [name, compose.services[name]] as const);
+
+  it('requires every setting that must be the same on every instance, and the secrets production needs', () => {
+    const shared = describeAllSettings()
+      .filter((s) => s.sameOnEveryInstance)
+      .map((s) => s.env);
+    expect(shared).toEqual(
+      expect.arrayContaining(['ASSET_URL_SECRET', 'LEARNING_CONTENT_URL_SECRET', 'SANDBOX_NOTIFY_SECRET']),
+    );
+    for (const [name, service] of lecternServices()) {
+      for (const env of [...shared, 'IDENTITY_KEY_SECRET', 'COMMERCE_DATA_KEYS']) {
+        // `${NAME:?message}`: compose refuses to start without it
+        expect(service?.environment?.[env], `${name}: ${env}`).toMatch(new RegExp(`^\\$\\{${env}:\\?`));
+      }
+    }
+  });
+
+  it('gives every Lectern service one shared DATA_DIR (uploads and data-export parts cross services)', () => {
+    const dataDir = /DATA_DIR=(\S+)/.exec(readFileSync(path.join(deploy, 'Dockerfile'), 'utf8'))?.[1];
+    expect(dataDir).toBe('/var/lib/lectern');
+    const mounts = lecternServices().map(([, service]) =>
+      service?.volumes?.find((v) => v.endsWith(`:${dataDir}`)),
+    );
+    expect(mounts.every((m) => m !== undefined && m === mounts[0])).toBe(true);
+    expect(Object.keys(compose.volumes ?? {})).toContain(mounts[0]?.split(':')[0]);
   });
 
   it('runs PostgreSQL, Redis, NATS with JetStream, nginx and each service of the route map', () => {

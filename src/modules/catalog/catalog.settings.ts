@@ -16,6 +16,7 @@ export const CatalogSettings = Type.Object({
     Type.String({
       minLength: 32,
       secret: true,
+      sameOnEveryInstance: true,
       description:
         'Key for signed content URLs, the same on every instance (32+ characters); unset: generated in DATA_DIR',
     }),

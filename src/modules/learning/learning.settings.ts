@@ -16,6 +16,7 @@ export const LearningSettings = Type.Object({
     Type.String({
       minLength: 32,
       secret: true,
+      sameOnEveryInstance: true,
       description:
         'Key for signed lesson content URLs, the same on every instance (32+ characters); unset: generated in DATA_DIR',
     }),

@@ -14,6 +14,7 @@ export const ProviderSettings = Type.Object({
     Type.String({
       minLength: 32,
       secret: true,
+      sameOnEveryInstance: true,
       description:
         'HMAC key of sandbox payment notifications, the same on every instance (32+ characters); unset: random per process',
     }),
