@@ -1,6 +1,7 @@
 import { buildApp, createRelay, migrate, startJobs, startWorker } from './app.js';
 import { composeModules } from './modules/registry.js';
 import { loadAllSettings, type ModuleSettings } from './modules/settings.js';
+import { sharingWarnings } from './modules/sharing-warnings.js';
 import { ConfigError, type Config } from './platform/config.js';
 import type { EmbeddedServer } from './platform/db/embedded-server.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
@@ -50,6 +51,15 @@ function onShutdown(platform: RunningPlatform, stop: () => Promise<void>): void 
   process.once('SIGTERM', handler);
 }
 
+function warnAboutSharing(
+  platform: RunningPlatform,
+  modules: ReturnType<typeof composeModules>['modules'],
+  settings: ModuleSettings,
+): void {
+  const running = modules.map((m) => m.name);
+  for (const warning of sharingWarnings(platform.config, running, settings)) platform.logger.warn(warning);
+}
+
 async function seedModules(platform: RunningPlatform, modules: ReturnType<typeof composeModules>['modules']) {
   const lines: string[] = [];
   for (const module of modules) lines.push(...((await module.seed?.()) ?? []));
@@ -62,6 +72,7 @@ export async function serve(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
   const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules, keys } = composeModules(platform, options.modules, settings);
+  warnAboutSharing(platform, modules, settings);
   const lectern = await buildApp(platform, modules, { keys, worker: options.worker ?? true });
   onShutdown(platform, () => lectern.close());
   await lectern.app.listen({ port: config.port, host: config.host });
@@ -87,6 +98,7 @@ export async function worker(options: RunOptions = {}): Promise<void> {
   const { config, settings } = configOrExit();
   const platform = await createPlatform(config, {}, options.embeddedServer);
   const { modules } = composeModules(platform, options.modules, settings);
+  warnAboutSharing(platform, modules, settings);
   await migrate(platform, modules);
   const relay = createRelay(platform, modules);
   await startJobs(platform, modules, { worker: true });
