@@ -10,7 +10,7 @@ import {
 } from './payer-reseal.queries.js';
 import type { CommerceTables } from './tables.js';
 
-/** One run of the reseal job. `left`: payers still under another key afterwards. */
+/** One run of the reseal job. `left`: payers still to move to the current key (not the unreadable ones). */
 export interface ResealRun {
   resealed: number;
   unreadable: number;
@@ -72,7 +72,10 @@ export function createPayerResealer(deps: {
         if (count < batchSize || last === undefined) break;
         after = last;
       }
-      return { resealed, unreadable, left: await countPayersNotSealedUnder(db, keyId) };
+      // as identity's reseal counts it: values that will still move, not those no key opens. A run
+      // stopped by the cap has not met every unreadable one, so it overcounts: the safe side
+      const notCurrent = await countPayersNotSealedUnder(db, keyId);
+      return { resealed, unreadable, left: Math.max(0, notCurrent - unreadable) };
     },
   };
 }
