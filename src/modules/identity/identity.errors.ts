@@ -45,6 +45,7 @@ export const MfaErrors = {
   codeInvalid: 'identity.mfa-code-invalid',
   reauthRequired: 'identity.reauthentication-required',
   reauthFailed: 'identity.reauthentication-failed',
+  secretUnavailable: 'identity.mfa-secret-unavailable',
 } as const;
 
 export const OneTimeTokenErrors = {

@@ -3,7 +3,7 @@ import { inTransaction } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { AuditLog } from './audit.service.js';
 import { type Clock, epochSeconds, type IdentityDb, type RequestMeta } from './context.js';
-import { type SecretBox, sha256 } from './crypto.js';
+import { type SecretBox, SecretBoxError, sha256 } from './crypto.js';
 import { verifyPassword } from './passwords.js';
 import type { LoginThrottle, ThrottleTicket } from './throttle.js';
 import type { Tokens } from './tokens.service.js';
@@ -61,6 +61,24 @@ export function createMfa(deps: {
       { field: '/body/code', message: 'is not a valid code' },
     ]);
 
+  /**
+   * The stored TOTP secret, or a 503 when no configured key opens it (IDENTITY_KEY_SECRET changed
+   * without the old one in IDENTITY_KEY_SECRET_PREVIOUS): the server's fault, not the caller's code,
+   * and recovery codes (hashes, not sealed) still sign in.
+   */
+  const openSecret = (sealed: string): string => {
+    try {
+      return box.open(sealed);
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      throw new AppError(
+        'unavailable',
+        MfaErrors.secretUnavailable,
+        'Two-factor codes cannot be checked now (a server key is missing); a recovery code still works.',
+      );
+    }
+  };
+
   const totpRow = findTotp;
 
   /** The time step the code matches, or undefined; steps at or before `after` never match (no replay). */
@@ -99,7 +117,7 @@ export function createMfa(deps: {
     if (factor.code !== undefined) {
       const row = await totpRow(db, userId);
       if (!row?.confirmed_at) throw invalidCode();
-      const step = await matchStep(box.open(row.secret), factor.code, row.last_used_step);
+      const step = await matchStep(openSecret(row.secret), factor.code, row.last_used_step);
       if (step === undefined) throw invalidCode();
       // conditional: of two requests racing with one code, only one moves the step forward
       const moved = await advanceTotpStep(db, userId, step);
@@ -241,7 +259,7 @@ export function createMfa(deps: {
       if (!row) throw AppError.conflict(MfaErrors.notEnrolling, 'Start enrolment first.');
       if (row.confirmed_at)
         throw AppError.conflict(MfaErrors.alreadyEnabled, 'Two-factor authentication is already on.');
-      const step = await matchStep(box.open(row.secret), code, null);
+      const step = await matchStep(openSecret(row.secret), code, null);
       if (step === undefined) throw invalidCode();
       const recoveryCodes = await inTransaction(db, async (trx) => {
         await confirmTotp(trx, userId, step, clock());

@@ -189,6 +189,22 @@ describe('rotating the key-encryption secret', () => {
     }
   });
 
+  it('answers a code it cannot check (no key opens the secret) with a 503 problem; a recovery code still signs in', async () => {
+    const user = await t.createUser();
+    const { mfa } = servicesUnder(LOST);
+    const { secret: totp } = await mfa.startEnrolment(user.id, user.password, meta);
+    const { recoveryCodes } = await mfa.confirmEnrolment(user.id, await codeNow(totp), meta);
+    nextStep();
+    const first = await post('/api/v1/auth/login', { email: user.email, password: user.password });
+    const mfaToken = first.json<{ mfaToken: string }>().mfaToken;
+    const byCode = await post('/api/v1/auth/login/mfa', { mfaToken, code: await codeNow(totp) });
+    expect(byCode.statusCode).toBe(503);
+    expect(byCode.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(byCode.json<{ code: string }>().code).toBe('identity.mfa-secret-unavailable');
+    const byRecovery = await post('/api/v1/auth/login/mfa', { mfaToken, recoveryCode: recoveryCodes[0] });
+    expect(byRecovery.statusCode).toBe(200);
+  });
+
   it('counts a value held by another transaction as left and reseals it on the next run', async () => {
     const held = await totpUserUnder(A);
     await t.identity.db.transaction().execute(async (trx) => {
