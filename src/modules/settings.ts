@@ -68,7 +68,6 @@ export function loadAllSettings(env: NodeJS.ProcessEnv = process.env): {
   return { config, settings: modules.settings };
 }
 
-/** The text of .env.example: the platform's settings, then each module's. */
 /** Every setting of the platform and the modules, as .env.example lists them. */
 export function describeAllSettings(): SettingDescription[] {
   return [
@@ -77,6 +76,7 @@ export function describeAllSettings(): SettingDescription[] {
   ];
 }
 
+/** The text of .env.example: the platform's settings, then each module's. */
 export function renderEnvExample(): string {
   const lines = [
     '# Lectern configuration, read from the environment. Every variable is optional:',

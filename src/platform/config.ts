@@ -5,6 +5,7 @@
  */
 
 import { isIP } from 'node:net';
+import type { SettingDescription } from './settings.js';
 
 type Parser<T> = (raw: string) => T;
 
@@ -432,14 +433,7 @@ function exampleOf(value: unknown): string {
 }
 
 /** The settings table, for .env.example and the README. */
-export function describeSettings(): {
-  env: string;
-  description: string;
-  example: string;
-  hasDefault: boolean;
-  secret: boolean;
-  sameOnEveryInstance: boolean;
-}[] {
+export function describeSettings(): SettingDescription[] {
   return Object.values(settings).map((s: Setting<unknown>) => ({
     env: s.env,
     description: s.description,

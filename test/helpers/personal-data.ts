@@ -51,3 +51,10 @@ export async function readSections(sections: ExportSections): Promise<Record<str
   }
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
 }
+
+/** Every property name in a value, at any depth: a check that no secret field is in a part. */
+export function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+}

@@ -5,7 +5,7 @@ import { Invalid } from './analytics.errors.js';
 import { type ClientColumns, insertClientBatch, insertEvents, type RawEvent } from './ingest.queries.js';
 import type { BatchReceipt, ClientEvent } from './ingest.schemas.js';
 import type { AnalyticsTables } from './tables.js';
-import { redactUrl } from './url-redaction.js';
+import { redactUrlFields } from './url-redaction.js';
 
 /** How far ahead of the server's clock a client's clock may run. */
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -53,12 +53,9 @@ function toColumns(events: ClientEvent[]): ClientColumns {
     } = fields as {
       courseId?: string;
       lessonId?: string;
-      path?: unknown;
-      referrer?: unknown;
     };
-    // a page view of a reset or sign-in link carries its token: never stored
-    if (typeof props.path === 'string') props.path = redactUrl(props.path);
-    if (typeof props.referrer === 'string') props.referrer = redactUrl(props.referrer);
+    // a credential in a page URL is never stored
+    redactUrlFields(props);
     columns.occurredAt.push(new Date(occurredAt).toISOString());
     columns.kind.push(kind);
     columns.courseId.push(courseId);

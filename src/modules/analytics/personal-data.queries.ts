@@ -3,7 +3,7 @@ import { isUuid } from '../../platform/ids.js';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
 import { scoreOf } from './scores.queries.js';
 import type { AnalyticsTables } from './tables.js';
-import { redactUrl } from './url-redaction.js';
+import { redactUrlFields } from './url-redaction.js';
 
 type Db = Kysely<AnalyticsTables>;
 
@@ -28,13 +28,9 @@ function withoutOtherPeople(value: unknown): unknown {
 
 /** A client's fields as the user may see them: URLs without credentials (rows stored before ingest redacted them). */
 function clientProperties(props: unknown): unknown {
-  if (typeof props !== 'object' || props === null || Array.isArray(props)) return props;
-  return Object.fromEntries(
-    Object.entries(props).map(([key, v]) => [
-      key,
-      (key === 'path' || key === 'referrer') && typeof v === 'string' ? redactUrl(v) : v,
-    ]),
-  );
+  // the parsed column is this read's own object
+  if (typeof props === 'object' && props !== null && !Array.isArray(props)) redactUrlFields(props);
+  return props;
 }
 
 /** The per-user course tables the export lists, with the column that holds the user. */

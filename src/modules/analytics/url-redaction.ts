@@ -35,3 +35,12 @@ export function redactUrl(url: string): string {
       : `${beforeHash.slice(0, queryAt)}?${redactParams(beforeHash.slice(queryAt + 1))}`;
   return hash === undefined ? head : `${head}#${hash.includes('=') ? redactParams(hash) : hash}`;
 }
+
+/**
+ * A client event's page URLs (`path`, `referrer`) with their credentials redacted, in place: a
+ * page view of a reset or sign-in link carries its token.
+ */
+export function redactUrlFields(fields: { path?: unknown; referrer?: unknown }): void {
+  if (typeof fields.path === 'string') fields.path = redactUrl(fields.path);
+  if (typeof fields.referrer === 'string') fields.referrer = redactUrl(fields.referrer);
+}

@@ -4,7 +4,7 @@ import { inTransaction } from '../../platform/db/database.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { ExportPart } from '../../platform/personal-data.js';
 import { ProfileUpdatedEvent } from '../identity/index.js';
-import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, identityOutbox, keysOf, readSections } from '../../../test/helpers/personal-data.js';
 import { type Caller, type CatalogTest, multipart, startCatalog } from './catalog.test-support.js';
 import { catalogPersonalData } from './personal-data.queries.js';
 import { samplePng } from './sample-files.js';
@@ -106,12 +106,6 @@ const byId = <T extends { id?: string; courseId?: string }>(rows: T[]) =>
   [...rows].sort((x, y) => (x.id ?? x.courseId ?? '').localeCompare(y.id ?? y.courseId ?? ''));
 
 /** Every key of a JSON value, at any depth. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
-}
-
 describe("the catalog's part of a user's personal-data export", () => {
   let part: ExportPart;
   let data: Record<string, unknown>;

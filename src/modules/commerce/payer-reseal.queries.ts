@@ -14,6 +14,13 @@ export interface SealedPayerRow {
  */
 const sealedUnder = (keyId: string): string => `s1.${keyId.replace(/[\\%_]/g, '\\$&')}.%`;
 
+/** Payments with a payer sealed under another key than `keyId`: what the reseal moves. */
+const notSealedUnder = (db: Db, keyId: string) =>
+  db
+    .selectFrom('commerce.payments')
+    .where('payer_sealed', 'is not', null)
+    .where('payer_sealed', 'not like', sealedUnder(keyId));
+
 /**
  * The next payments after `after` (by id) whose payer is not sealed under `keyId`, locked.
  * `skip locked`: a payment a notification or a refund holds right now is left to the next run, and
@@ -24,11 +31,7 @@ export function lockPayersNotSealedUnder(
   db: Db,
   args: { keyId: string; after: string | undefined; limit: number },
 ): Promise<SealedPayerRow[]> {
-  let q = db
-    .selectFrom('commerce.payments')
-    .select(['id', sql<string>`payer_sealed`.as('payer_sealed')])
-    .where('payer_sealed', 'is not', null)
-    .where('payer_sealed', 'not like', sealedUnder(args.keyId));
+  let q = notSealedUnder(db, args.keyId).select(['id', sql<string>`payer_sealed`.as('payer_sealed')]);
   if (args.after !== undefined) q = q.where('id', '>', args.after);
   return q.orderBy('id').limit(args.limit).forUpdate().skipLocked().execute();
 }
@@ -48,11 +51,6 @@ export async function updateSealedPayers(db: Db, rows: readonly SealedPayerRow[]
 
 /** How many payers are sealed under another key than `keyId` (that key cannot be dropped yet). */
 export async function countPayersNotSealedUnder(db: Db, keyId: string): Promise<number> {
-  const row = await db
-    .selectFrom('commerce.payments')
-    .select(sql<number>`count(*)::int`.as('n'))
-    .where('payer_sealed', 'is not', null)
-    .where('payer_sealed', 'not like', sealedUnder(keyId))
-    .executeTakeFirst();
+  const row = await notSealedUnder(db, keyId).select(sql<number>`count(*)::int`.as('n')).executeTakeFirst();
   return row?.n ?? 0;
 }

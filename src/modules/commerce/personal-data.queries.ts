@@ -1,7 +1,8 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { type ExportSections, pagedSection } from '../../platform/personal-data.js';
 import { EARNING_KINDS, earningsOf } from './ledger.queries.js';
-import { alongTheChain } from './orders.queries.js';
+import { alongTheChain, linesOf } from './orders.queries.js';
+import { payoutTransitionsOf } from './payouts.queries.js';
 import type { CommerceTables } from './tables.js';
 
 /**
@@ -72,14 +73,7 @@ async function ordersPage(db: Db, userId: string, after: ByCreation | undefined,
   const orders = await byCreation(q, after, size).execute();
   if (orders.length === 0) return [];
   const ids = orders.map((o) => o.id);
-  // instructor ids are left out: other people's ids, and the course id already names the line
-  const lines = await db
-    .selectFrom('commerce.order_lines')
-    .select(['order_id', 'course_id', 'title', 'list_price', 'amount'])
-    .where('order_id', 'in', ids)
-    .orderBy('order_id')
-    .orderBy('position')
-    .execute();
+  const lines = await linesOf(db, ids);
   const transitions = await db
     .selectFrom('commerce.order_transitions')
     .select(['order_id', 'from_status', 'to_status', 'actor_kind', 'reason', 'at'])
@@ -104,6 +98,7 @@ const toOrder = (o: OrderPageRow) => ({
   total: m(o.total, o.currency),
   couponCode: o.coupon_code,
   provider: o.provider,
+  // instructor ids are left out: other people's ids, and the course id already names the line
   lines: o.lines.map((l) => ({
     courseId: l.course_id,
     title: l.title,
@@ -310,17 +305,10 @@ async function payoutsPage(db: Db, userId: string, after: ByCreation | undefined
     ])
     .where('instructor_id', '=', userId);
   const payouts = await byCreation(q, after, size).execute();
-  if (payouts.length === 0) return [];
-  const transitions = await db
-    .selectFrom('commerce.payout_transitions')
-    .select(['payout_id', 'from_status', 'to_status', 'actor_kind', 'reason', 'at'])
-    .where(
-      'payout_id',
-      'in',
-      payouts.map((p) => p.id),
-    )
-    .orderBy('id')
-    .execute();
+  const transitions = await payoutTransitionsOf(
+    db,
+    payouts.map((p) => p.id),
+  );
   return payouts.map((p) => ({ ...p, transitions: transitions.filter((t) => t.payout_id === p.id) }));
 }
 

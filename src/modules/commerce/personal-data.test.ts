@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../platform/crypto.js';
-import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, identityOutbox, keysOf, readSections } from '../../../test/helpers/personal-data.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { type CommerceTest, SANDBOX_SECRET, startCommerce } from './commerce.test-support.js';
 import { commercePersonalData } from './personal-data.queries.js';
@@ -121,12 +121,6 @@ afterAll(async () => {
 });
 
 /** Every key of a JSON value, at any depth. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
-}
-
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 const cny = (amount: number) => ({ amount, currency: 'CNY' });
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../test/helpers/kit.js';
-import { exportPartOf } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, keysOf, readSections } from '../../../test/helpers/personal-data.js';
 import { type CommunityTest, startCommunity } from './community.test-support.js';
 import { personalDataSections } from './personal-data.queries.js';
 import type { CommunityTables } from './tables.js';
@@ -34,19 +34,6 @@ const SECTIONS = [
 ];
 
 /** Every key of a JSON value, at any depth. */
-const keysOf = (value: unknown): string[] =>
-  Array.isArray(value)
-    ? value.flatMap(keysOf)
-    : typeof value === 'object' && value !== null
-      ? Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)])
-      : [];
-
-async function collect(items: AsyncIterable<unknown>): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
 const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
 const SECRET_KEY = /password|token|secret|hash|credential|seal|cipher|signing|key/i;
@@ -238,12 +225,8 @@ describe("community's part of a user's personal data export", () => {
 
     // pages of one row each: every long section's keyset reaches the same rows as one page does
     const db = t.kit.app.platform.database.db.withTables<CommunityTables>() as Kysely<CommunityTables>;
-    const paged = await personalDataSections(db, a.id, 1);
-    for (const [name, value] of Object.entries(paged)) {
-      const items =
-        typeof value === 'object' && value !== null && Symbol.asyncIterator in value
-          ? await collect(value as AsyncIterable<unknown>)
-          : value;
+    const paged = await readSections(await personalDataSections(db, a.id, 1));
+    for (const [name, items] of Object.entries(paged)) {
       expect(items, name).toEqual(data[name]);
     }
 

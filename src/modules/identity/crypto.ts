@@ -25,9 +25,11 @@ export interface SecretBox {
   /** With the current secret, else each previous one; SecretBoxError when none opens it. */
   open(sealed: string): string;
   /**
-   * True when the value should be sealed again under the current secret: it is `plain.` while a
-   * secret is set, or only a previous secret opens it. False for a value no key opens.
+   * `stale` when the value should be sealed again under the current secret: it is `plain.` while a
+   * secret is set, or only a previous secret opens it; `unreadable` when no configured key opens it.
    */
+  state(sealed: string): 'current' | 'stale' | 'unreadable';
+  /** `state(sealed) === 'stale'`: false for a value no key opens. */
   needsReseal(sealed: string): boolean;
 }
 
@@ -87,6 +89,12 @@ export function createSecretBox(secret: string | undefined, previous: readonly s
     return undefined;
   }
 
+  function state(sealed: string): 'current' | 'stale' | 'unreadable' {
+    const opened = tryOpen(sealed);
+    if (!opened) return 'unreadable';
+    return opened.byCurrent ? 'current' : 'stale';
+  }
+
   return {
     encrypting: key !== undefined,
     rotating: previousKeys.length > 0,
@@ -107,9 +115,7 @@ export function createSecretBox(secret: string | undefined, previous: readonly s
         'sealed value does not open with the current or a previous secret: wrong key, or it was altered',
       );
     },
-    needsReseal(sealed) {
-      const opened = tryOpen(sealed);
-      return opened !== undefined && !opened.byCurrent;
-    },
+    state,
+    needsReseal: (sealed) => state(sealed) === 'stale',
   };
 }

@@ -1,9 +1,7 @@
 import { Type } from 'typebox';
 import { DateTime, Uuid } from '../../platform/http/schemas.js';
 
-export { CloseAccountBody as DataExportBody } from './me.schemas.js';
-
-export const DataExportParams = Type.Object({ id: Uuid });
+export { CloseAccountBody as DataExportBody, IdParams as DataExportParams } from './me.schemas.js';
 
 export const DataExport = Type.Object(
   {

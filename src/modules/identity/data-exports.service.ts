@@ -29,9 +29,9 @@ import { findUserById } from './users.queries.js';
 export type DataExports = ReturnType<typeof createDataExports>;
 
 /** One request a day: a copy is a heavy read of every module, and the last one is still there. */
-export const DATA_EXPORT_INTERVAL_SECONDS = 24 * 3600;
+const DATA_EXPORT_INTERVAL_SECONDS = 24 * 3600;
 /** How long a copy can be downloaded; the purge job then deletes its parts. */
-export const DATA_EXPORT_KEEP_SECONDS = 7 * 24 * 3600;
+const DATA_EXPORT_KEEP_SECONDS = 7 * 24 * 3600;
 /**
  * An expired export's row stays this long after its parts are deleted, so the purge job's next
  * runs also catch a part written late (by a module that was behind on its events).
@@ -43,9 +43,9 @@ const ROW_GRACE_SECONDS = 24 * 3600;
  * usually there within a second or two; a module that is down catches up when it is back).
  * After the last round the owner is not mailed; the copy still shows `ready` when it is.
  */
-export const READY_CHECK_DELAYS = [2, 3, 5, 10, 30, 60, 300, 900, 1800, 3600] as const;
+const READY_CHECK_DELAYS = [2, 3, 5, 10, 30, 60, 300, 900, 1800, 3600] as const;
 
-export type DataExportView = Static<typeof DataExport>;
+type DataExportView = Static<typeof DataExport>;
 
 /**
  * A user's copy of their personal data (个人信息副本, PIPL Art. 45). Asking needs the password

@@ -1,6 +1,7 @@
 import type { ExportSections } from '../../platform/personal-data.js';
 import { pagedSection } from '../../platform/personal-data.js';
 import type { IdentityDb } from './context.js';
+import { unusedRecoveryCodes } from './mfa.queries.js';
 
 /**
  * What identity holds about a user, for their copy of it: the account, its sign-ins, its
@@ -34,12 +35,7 @@ export async function identitySections(db: IdentityDb, userId: string): Promise<
       .select(['confirmed_at', 'created_at'])
       .where('user_id', '=', userId)
       .executeTakeFirst(),
-    db
-      .selectFrom('identity.recovery_codes')
-      .select(({ fn }) => fn.countAll<string>().as('n'))
-      .where('user_id', '=', userId)
-      .where('used_at', 'is', null)
-      .executeTakeFirst(),
+    unusedRecoveryCodes(db, userId),
     db
       .selectFrom('identity.instructor_applications')
       .select(['id', 'motivation', 'status', 'decided_at', 'decision_note', 'created_at'])
@@ -74,7 +70,7 @@ export async function identitySections(db: IdentityDb, userId: string): Promise<
     twoFactor: {
       totpEnabled: Boolean(totp?.confirmed_at),
       totpEnabledAt: totp?.confirmed_at ?? null,
-      recoveryCodesUnused: totp?.confirmed_at ? Number(recoveryCodes?.n ?? 0) : 0,
+      recoveryCodesUnused: totp?.confirmed_at ? recoveryCodes : 0,
     },
     instructorApplications: applications.map((a) => ({
       id: a.id,

@@ -59,15 +59,6 @@ export type SecretReseal = ReturnType<typeof createSecretReseal>;
 export function createSecretReseal(deps: { db: IdentityDb; box: SecretBox }) {
   const { db, box } = deps;
 
-  const opens = (sealed: string): boolean => {
-    try {
-      box.open(sealed);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   /** Reseal the rows of one batch that still need it, under lock; the ids it could not take. */
   async function resealBatch(
     column: SealedColumn,
@@ -98,8 +89,9 @@ export function createSecretReseal(deps: { db: IdentityDb; box: SecretBox }) {
       after = last.id;
       const stale: string[] = [];
       for (const row of page) {
-        if (box.needsReseal(row.sealed)) stale.push(row.id);
-        else if (!opens(row.sealed)) {
+        const state = box.state(row.sealed);
+        if (state === 'stale') stale.push(row.id);
+        else if (state === 'unreadable') {
           report.unreadable += 1;
           if (unreadableIds.length < IDS_LOGGED) unreadableIds.push(row.id);
         }

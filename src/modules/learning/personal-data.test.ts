@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPartOf, readSections } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, keysOf, readSections } from '../../../test/helpers/personal-data.js';
 import type { Caller } from '../../../test/helpers/kit.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
@@ -42,12 +42,6 @@ async function certificatesOf(learner: Caller): Promise<Certificate[]> {
 }
 
 /** Every key of a JSON value, at any depth. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
-}
-
 describe("learning's part of a personal-data export", () => {
   it("holds the user's grants, their history, progress, learning time and certificate, and nothing of another user", async () => {
     const [a, b] = [await t.kit.caller('learner'), await t.kit.caller('learner')];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PayoutPaidEvent, PayoutRejectedEvent } from '../commerce/index.js';
 import { type NotifyTest, startNotify } from './notify.test-support.js';
@@ -18,22 +19,13 @@ const inboxOf = (token: string) =>
 
 /** The email deliveries of one kind to one person, each with its pg-boss job count. */
 async function emailsOf(userId: string, kind: string) {
-  const deliveries = await t.rows<{ id: string; channel: string }>(
-    'deliveries',
-    `recipient_id = '${userId}' and notification_id in (select id from notify.notifications where kind = '${kind}')`,
-  );
-  return Promise.all(
-    deliveries.map(async (d) => {
-      const jobs = await t.app.platform.database.db
-        .withTables<{ 'pgboss.job': { data: { deliveryId: string }; name: string } }>()
-        .selectFrom('pgboss.job')
-        .select(['name'])
-        .where('name', '=', 'notify.deliver')
-        .where((eb) => eb(eb.ref('data', '->>').key('deliveryId'), '=', d.id))
-        .execute();
-      return { channel: d.channel, jobs: jobs.length };
-    }),
-  );
+  const { rows } = await sql<{ channel: string; jobs: number }>`
+    select d.channel,
+      (select count(*)::int from pgboss.job j
+        where j.name = 'notify.deliver' and j.data->>'deliveryId' = d.id::text) as jobs
+    from notify.deliveries d join notify.notifications n on n.id = d.notification_id
+    where d.recipient_id = ${userId} and n.kind = ${kind}`.execute(t.app.platform.database.db);
+  return rows;
 }
 
 const paid = (instructorId: string, payoutId = randomUUID()) => ({

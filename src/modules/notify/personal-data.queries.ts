@@ -3,7 +3,7 @@ import { type ExportSections, pagedSection } from '../../platform/personal-data.
 import { deliveryLog } from './delivery.queries.js';
 import { isKind, type Kind } from './kinds.js';
 import { findRecipient } from './preferences.queries.js';
-import { formatClockTime } from './schedule.js';
+import { quietHoursView } from './preferences.service.js';
 import { maskPhone } from './sms.js';
 import type { Channel, NotifyTables } from './tables.js';
 
@@ -55,14 +55,7 @@ async function recipientOf(db: Db, userId: string) {
     displayName: row.display_name,
     locale: row.locale,
     phone: row.phone === null ? null : maskPhone(row.phone),
-    quietHours:
-      row.quiet_start !== null && row.quiet_end !== null && row.time_zone !== null
-        ? {
-            start: formatClockTime(row.quiet_start),
-            end: formatClockTime(row.quiet_end),
-            timeZone: row.time_zone,
-          }
-        : null,
+    quietHours: quietHoursView(row),
     roles: row.roles,
     updatedAt: iso(row.updated_at),
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPartOf, identityOutbox, readSections } from '../../../test/helpers/personal-data.js';
+import { exportPartOf, identityOutbox, keysOf, readSections } from '../../../test/helpers/personal-data.js';
 import { createTestClock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { OrderPaidEvent } from '../commerce/index.js';
@@ -178,12 +178,6 @@ const partOf = async (userId: string) => {
 };
 
 /** Every key of a JSON value, at any depth. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
-}
-
 describe('notify’s part of a personal-data export', () => {
   it('holds the person’s recipient copy, switches, inbox, deliveries and entitlement copy with their values', async () => {
     const { part, data } = await partOf(a.id);

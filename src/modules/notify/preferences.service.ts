@@ -6,10 +6,23 @@ import { badTimeZone, channelNotOffered, transactionalKind } from './notify.erro
 import { findPreferences, findRecipient, setPreference, upsertRecipient } from './preferences.queries.js';
 import type { PreferencesChange, PreferencesView } from './preferences.schemas.js';
 import { formatClockTime, isTimeZone, parseClockTime } from './schedule.js';
-import { CHANNELS, type Channel, type NotifyTables } from './tables.js';
+import { CHANNELS, type Channel, type NotifyTables, type RecipientTable } from './tables.js';
 import { isLocale } from './templates.js';
 
 type Db = Kysely<NotifyTables>;
+
+/** A person's quiet hours as they set them (`HH:MM` in their time zone), or null when none are set. */
+export function quietHoursView(
+  recipient: Pick<RecipientTable, 'quiet_start' | 'quiet_end' | 'time_zone'> | undefined,
+): PreferencesView['quietHours'] {
+  return recipient?.quiet_start != null && recipient.quiet_end != null && recipient.time_zone
+    ? {
+        start: formatClockTime(recipient.quiet_start),
+        end: formatClockTime(recipient.quiet_end),
+        timeZone: recipient.time_zone,
+      }
+    : null;
+}
 
 /**
  * Which kinds reach a person on which channel, their locale, phone and quiet hours. Transactional
@@ -25,14 +38,7 @@ export function createPreferencesService(deps: { db: Db; clock: Clock }) {
     return {
       locale: isLocale(recipient?.locale) ? recipient.locale : null,
       phone: recipient?.phone ?? null,
-      quietHours:
-        recipient?.quiet_start != null && recipient.quiet_end != null && recipient.time_zone
-          ? {
-              start: formatClockTime(recipient.quiet_start),
-              end: formatClockTime(recipient.quiet_end),
-              timeZone: recipient.time_zone,
-            }
-          : null,
+      quietHours: quietHoursView(recipient),
       kinds: KIND_NAMES.map((kind) => {
         const rule = ruleOf(kind);
         const channels: Partial<Record<Channel, boolean>> = {};

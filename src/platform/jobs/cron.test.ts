@@ -49,8 +49,8 @@ describe('cron schedules', () => {
       }
       expect(matched.size).toBeGreaterThan(0);
       expect([...matched]).toEqual([...expected]);
-      // a minute-by-minute walk through 40 days on both sides: seconds alone, minutes on a loaded machine
     },
+    // a minute-by-minute walk through 40 days on both sides: seconds alone, minutes on a loaded machine
     120_000,
   );
 

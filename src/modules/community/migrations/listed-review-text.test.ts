@@ -1,24 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Migration, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../platform/db/database.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { migrateAll } from '../../../platform/db/migrations.js';
-import { freshDatabase } from '../../../../test/helpers/database.js';
+import { databaseForFile } from '../../../../test/helpers/database.js';
 import { communityMigrations } from './index.js';
 
-let database: Database;
-
-beforeAll(async () => {
-  // an empty database: the migrations before 0003 first, as a deployment upgrading would have them
-  database = await freshDatabase();
-}, 60_000);
-afterAll(async () => {
-  await database.close();
-});
-
-const before: Record<string, Migration> = Object.fromEntries(
-  Object.entries(communityMigrations).filter(([name]) => name < '0003'),
-);
+// an empty database with the migrations before 0003, as a deployment upgrading would have them
+const file = databaseForFile([
+  {
+    schema: 'community',
+    migrations: Object.fromEntries(Object.entries(communityMigrations).filter(([name]) => name < '0003')),
+  },
+]);
 
 interface Listed {
   id: string;
@@ -27,8 +20,7 @@ interface Listed {
 
 describe('migration 0003: the listed text of a review', () => {
   it('is written for the reviews already there, and rewritten by every later update', async () => {
-    const db = database.db;
-    await migrateAll(db, [{ schema: 'community', migrations: before }]);
+    const db = file.db;
     const [plain, replied] = [randomUUID(), randomUUID()];
     const courseId = randomUUID();
     await sql`insert into community.reviews

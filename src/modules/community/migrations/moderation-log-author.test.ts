@@ -1,24 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Migration, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../platform/db/database.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { migrateAll } from '../../../platform/db/migrations.js';
-import { freshDatabase } from '../../../../test/helpers/database.js';
+import { databaseForFile } from '../../../../test/helpers/database.js';
 import { communityMigrations } from './index.js';
 
-let database: Database;
-
-beforeAll(async () => {
-  // an empty database: the migrations before 0005 first, as a deployment upgrading would have them
-  database = await freshDatabase();
-}, 60_000);
-afterAll(async () => {
-  await database.close();
-});
-
-const before: Record<string, Migration> = Object.fromEntries(
-  Object.entries(communityMigrations).filter(([name]) => name < '0005'),
-);
+// an empty database with the migrations before 0005, as a deployment upgrading would have them
+const file = databaseForFile([
+  {
+    schema: 'community',
+    migrations: Object.fromEntries(Object.entries(communityMigrations).filter(([name]) => name < '0005')),
+  },
+]);
 
 interface Entry {
   reason: string;
@@ -28,8 +21,7 @@ interface Entry {
 
 describe('migration 0005: the author of what the moderation log is about', () => {
   it('is filled in from the posts still there, with reply entries told apart, and indexed by author', async () => {
-    const db = database.db;
-    await migrateAll(db, [{ schema: 'community', migrations: before }]);
+    const db = file.db;
     const [review, goneReview, comment, tombstone, goneComment] = Array.from({ length: 5 }, () =>
       randomUUID(),
     );
