@@ -83,15 +83,23 @@ export async function expireUserExports(db: IdentityDb, userId: string, now: Dat
     .execute();
 }
 
-/** Exports expired before `now`, oldest first, a batch at a time. */
-export function expiredExports(db: IdentityDb, now: Date, limit: number): Promise<DataExportRow[]> {
-  return db
-    .selectFrom('identity.data_exports')
-    .selectAll()
-    .where('expires_at', '<=', now)
-    .orderBy('expires_at')
-    .limit(limit)
-    .execute();
+/**
+ * Exports expired before `now`, oldest first, a batch at a time: the next batch starts after the
+ * last row of the one before, so rows kept for their grace period are not read twice in a run.
+ */
+export function expiredExports(
+  db: IdentityDb,
+  now: Date,
+  limit: number,
+  after?: { expiresAt: Date; id: string },
+): Promise<DataExportRow[]> {
+  let query = db.selectFrom('identity.data_exports').selectAll().where('expires_at', '<=', now);
+  if (after) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('expires_at', 'id'), '>', eb.tuple(after.expiresAt, after.id)),
+    );
+  }
+  return query.orderBy('expires_at').orderBy('id').limit(limit).execute();
 }
 
 export async function deleteDataExports(db: IdentityDb, ids: readonly string[]): Promise<void> {

@@ -201,22 +201,26 @@ export function createDataExports(deps: {
 
     /**
      * Deletes the parts of expired exports, and their rows a day later (a part written late is
-     * deleted on a later run). Returns how many exports' parts it deleted.
+     * deleted on a later run). Returns how many exports' parts it deleted, each counted once.
      */
-    async purgeExpired(): Promise<number> {
+    async purgeExpired(batchSize = 200): Promise<number> {
       const now = clock();
       const rowsBefore = addSeconds(now, -ROW_GRACE_SECONDS);
       let purged = 0;
+      let after: { expiresAt: Date; id: string } | undefined;
       for (;;) {
-        const batch = await expiredExports(db, now, 200);
+        const batch = await expiredExports(db, now, batchSize, after);
         for (const row of batch) {
           await Promise.all(row.parts.map((module) => storage.delete(exportPartKey(row.id, module))));
         }
         purged += batch.length;
-        const done = batch.filter((row) => row.expires_at <= rowsBefore).map((row) => row.id);
-        await deleteDataExports(db, done);
-        // a full batch with nothing old enough to delete: the rest are within the grace period
-        if (batch.length < 200 || done.length === 0) break;
+        await deleteDataExports(
+          db,
+          batch.filter((row) => row.expires_at <= rowsBefore).map((row) => row.id),
+        );
+        const last = batch.at(-1);
+        if (!last || batch.length < batchSize) break;
+        after = { expiresAt: last.expires_at, id: last.id };
       }
       if (purged > 0) logger.info({ purged }, 'identity: expired data exports purged');
       return purged;

@@ -257,6 +257,33 @@ describe('a copy of my personal data', () => {
     expect(await exportRow(asked.id)).toBeUndefined();
   });
 
+  it('purges every expired copy once, however many wait out their grace period in a batch', async () => {
+    const storage = t.app.platform.storage;
+    const old = await ask(await signedIn());
+    t.clock.advance(2 * 24 * 3600);
+    const recent: ExportView[] = [];
+    for (let i = 0; i < 3; i++) {
+      recent.push(await ask(await signedIn()));
+      t.clock.advance(1);
+    }
+    for (const asked of [old, ...recent]) await writeElsewhere(asked.id, {});
+    t.clock.advance(7 * 24 * 3600);
+    // the first copy is past its row's grace period, the other three within it
+    const expired = await t.identity.db
+      .selectFrom('identity.data_exports')
+      .select('id')
+      .where('expires_at', '<=', t.clock())
+      .execute();
+
+    // batches of two: the old row and a recent one, then the two recent rows after it
+    expect(await t.identity.dataExports.purgeExpired(2)).toBe(expired.length);
+    for (const asked of [old, ...recent]) {
+      expect(await storage.size(exportPartKey(asked.id, 'elsewhere'))).toBeUndefined();
+    }
+    expect(await exportRow(old.id)).toBeUndefined();
+    for (const asked of recent) expect(await exportRow(asked.id)).toBeDefined();
+  });
+
   it('goes with the account when it is closed', async () => {
     const me = await signedIn();
     const asked = await ask(me);
