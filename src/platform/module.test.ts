@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { defineEvent } from './messaging/events.js';
@@ -20,7 +20,7 @@ const event: EventEnvelope = {
   data: { seat: 7 },
 };
 // handed through untouched: the subscriber's handlers only pass them on here
-const trx = {} as Kysely<object>; // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+const trx = {} as Transaction<object>; // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
 const context: DeliveryContext = { afterCommit: () => undefined };
 
 describe('eventSubscriber', () => {

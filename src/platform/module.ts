@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Migration, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Cache } from './cache/cache.js';
 import type { Config } from './config.js';
@@ -41,9 +41,9 @@ export interface ModuleSubscriber {
   consumer: string;
   types: string[];
   /** `context.afterCommit` defers effects outside the database (cache drops) past the commit. */
-  handle(event: EventEnvelope, trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  handle(event: EventEnvelope, trx: Transaction<object>, context: DeliveryContext): Promise<void>;
   /** Optional: several new events in one transaction (see InboxSubscriber.handleBatch). */
-  handleBatch?(events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext): Promise<void>;
+  handleBatch?(events: EventEnvelope[], trx: Transaction<object>, context: DeliveryContext): Promise<void>;
   /** Most events per `handleBatch`. */
   batchSize?: number;
   /**
@@ -66,7 +66,7 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
   // never see another shape (the parameter types differ only by that narrowing)
   const { handle, handleBatch } = subscriber;
   const batch = handleBatch
-    ? (events: EventEnvelope[], trx: Kysely<object>, context: DeliveryContext) =>
+    ? (events: EventEnvelope[], trx: Transaction<object>, context: DeliveryContext) =>
         handleBatch(events as EnvelopeOf<Ds[number]>[], trx, context)
     : undefined;
   return {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import { type Clock, systemClock } from './clock.js';
 import type { EnvelopeOf, EventDefinition } from './messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from './module.js';
@@ -133,7 +133,7 @@ export function exportPartSubscriber<const D extends EventDefinition>(part: {
   storage: Storage;
   clock?: Clock | undefined;
   /** The module's sections about `userId`, read through `trx`. */
-  sections(trx: Kysely<object>, userId: string): ExportSections | Promise<ExportSections>;
+  sections(trx: Transaction<object>, userId: string): ExportSections | Promise<ExportSections>;
 }): ModuleSubscriber {
   const clock = part.clock ?? systemClock;
   return eventSubscriber({

@@ -232,9 +232,7 @@ export function createAnalyticsSubscribers(deps: {
   clock: Clock;
 }): ModuleSubscriber[] {
   const { ingest, storage, clock } = deps;
-  // the inbox hands its own transaction (a Transaction typed as Kysely)
-  const tx = (trx: unknown) =>
-    (trx as Transaction<object>).withTables<AnalyticsTables>() as Kysely<AnalyticsTables>;
+  const tx = (trx: Transaction<object>): Kysely<AnalyticsTables> => trx.withTables<AnalyticsTables>();
 
   return [
     eventSubscriber({

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { TypedEnvelope } from '../../platform/messaging/events.js';
 import { eventSubscriber, type ModuleSubscriber } from '../../platform/module.js';
 import type { Clock } from '../../platform/clock.js';
@@ -41,8 +41,7 @@ export function createCommunitySubscribers(deps: {
   reviewPagesChanged: (courseId: string) => Promise<void>;
 }): ModuleSubscriber[] {
   const { reviews, jobs, verifyPurchase, storage, clock, reviewPagesChanged } = deps;
-  // the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
-  const tx = (trx: unknown) => (trx as Transaction<object>).withTables<CommunityTables>();
+  const tx = (trx: Transaction<object>) => trx.withTables<CommunityTables>();
 
   /**
    * Queue `community.verify-purchase` for each revocation, and for each grant whose user has a
@@ -53,7 +52,7 @@ export function createCommunitySubscribers(deps: {
    * module in a transaction.
    */
   async function verifyLater(
-    trx: Kysely<object>,
+    trx: Transaction<object>,
     events: readonly TypedEnvelope<string, { userId: string; courseId: string }>[],
   ): Promise<void> {
     const key = (d: { userId: string; courseId: string }) => `${d.userId}:${d.courseId}`;

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { ModuleSubscriber } from '../../platform/module.js';
 import { exportPartSubscriber } from '../../platform/personal-data.js';
 import type { Storage } from '../../platform/storage/storage.js';
@@ -7,8 +7,7 @@ import { DataExportRequestedEvent } from './identity.events.js';
 import { identitySections } from './personal-data.queries.js';
 import type { IdentityTables } from './tables.js';
 
-// the inbox hands its own transaction (a Transaction typed as Kysely)
-const tables = (trx: Kysely<object>): IdentityDb => (trx as Transaction<object>).withTables<IdentityTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+const tables = (trx: Transaction<object>): IdentityDb => trx.withTables<IdentityTables>();
 
 /**
  * Identity's own part of a copy of a user's data is written from its event, as every other

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { EnvelopeOf } from '../../platform/messaging/events.js';
 import type { DeliveryContext } from '../../platform/messaging/inbox.js';
@@ -11,8 +11,7 @@ import type { EntitlementsService, Touched } from './entitlements.service.js';
 import { learningExportSections } from './personal-data.queries.js';
 import type { LearningTables } from './tables.js';
 
-// the inbox hands its own transaction (a Transaction typed as Kysely), which the outbox needs
-const tables = (trx: Kysely<object>) => (trx as Transaction<object>).withTables<LearningTables>(); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment
+const tables = (trx: Transaction<object>) => trx.withTables<LearningTables>();
 
 export interface LearningSubscriberDeps {
   entitlements: EntitlementsService;
@@ -37,7 +36,7 @@ export function createLearningSubscribers({
   /** Events of one transaction; the cached answers they touched are dropped after its commit. */
   const apply = async (
     events: readonly EnvelopeOf<typeof OrderPaidEvent | typeof OrderRefundedEvent>[],
-    trx: Kysely<object>,
+    trx: Transaction<object>,
     { afterCommit }: DeliveryContext,
   ) => {
     const tx = tables(trx);

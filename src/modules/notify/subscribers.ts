@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import type { Clock } from '../../platform/clock.js';
@@ -295,9 +295,9 @@ export function createNotifySubscribers(deps: {
   storage: Storage;
 }): ModuleSubscriber[] {
   const { delivery, fanout, live, clock, logger, storage } = deps;
-  const tables = (trx: Kysely<object>) => trx.withTables<NotifyTables>();
+  const tables = (trx: Transaction<object>) => trx.withTables<NotifyTables>();
 
-  const notify = async (trx: Kysely<object>, context: DeliveryContext, inputs: NotificationInput[]) => {
+  const notify = async (trx: Transaction<object>, context: DeliveryContext, inputs: NotificationInput[]) => {
     const items = await delivery.create(tables(trx), inputs);
     if (items.length === 0) return;
     context.afterCommit(async () => {

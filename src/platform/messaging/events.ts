@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { DeliveryContext } from './inbox.js';
@@ -79,13 +79,13 @@ export function assertEventData(event: NewEvent): void {
 
 type TypedHandle<Ds extends readonly EventDefinition[]> = (
   event: EnvelopeOf<Ds[number]>,
-  trx: Kysely<object>,
+  trx: Transaction<object>,
   context: DeliveryContext,
 ) => Promise<void>;
 
 type TypedHandleBatch<Ds extends readonly EventDefinition[]> = (
   events: EnvelopeOf<Ds[number]>[],
-  trx: Kysely<object>,
+  trx: Transaction<object>,
   context: DeliveryContext,
 ) => Promise<void>;
 
