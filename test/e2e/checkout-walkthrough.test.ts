@@ -1,29 +1,15 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/platform/messaging/test-support.js';
 import type { ComposedModules } from '../../src/modules/registry.js';
 import { buildAllModulesApp } from '../helpers/all-modules.js';
 import type { TestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/ports.js';
 
 /**
  * The README's "Buy a course with curl (sandbox)", step by step and in the same order, over real
  * HTTP against the whole app listening on a port, so the walkthrough cannot rot silently. The
  * sandbox posts its notification to this app's own notify URL, as it does under `npm start`.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 let t: TestApp;
 let composed: ComposedModules;
@@ -87,6 +73,8 @@ beforeAll(async () => {
   }
   expect((await curl('POST', `/courses/${id}/submit`, { token: instructor })).status).toBe(200);
   expect((await curl('POST', `/courses/${id}/approve`, { token: admin })).status).toBe(200);
+  // the demo sales and the DEMO10 coupon, as `npm start` makes them (demo buyers, not the learner)
+  expect(await composed.modules.find((m) => m.name === 'commerce')?.seed?.()).toBeDefined();
 }, 120_000);
 afterAll(async () => {
   await t.stop();
@@ -114,13 +102,14 @@ describe('README: Buy a course with curl (sandbox)', () => {
     expect(locked.status).toBe(403);
     expect(locked.json.code).toBe('learning.purchase-required');
 
-    // 3. order it, with an Idempotency-Key
+    // 3. order it with the demo coupon, with an Idempotency-Key
     const order = await curl('POST', '/orders', {
       token: TOKEN,
       headers: { 'idempotency-key': `order-${COURSE}` },
-      body: { courseIds: [COURSE] },
+      body: { courseIds: [COURSE], couponCode: 'DEMO10' },
     });
     expect(order.status).toBe(201);
+    expect(order.json).toMatchObject({ discount: { amount: 990 }, total: { amount: 8910, currency: 'CNY' } });
     const ORDER = order.json.id as string;
 
     // 4. start a sandbox payment
@@ -138,7 +127,7 @@ describe('README: Buy a course with curl (sandbox)', () => {
 
     // 6. the order is paid, and (once learning has the paid event) the lesson opens
     const after = await curl('GET', `/orders/${ORDER}`, { token: TOKEN });
-    expect(after.json).toMatchObject({ status: 'paid', total: { amount: 9900, currency: 'CNY' } });
+    expect(after.json).toMatchObject({ status: 'paid', total: { amount: 8910, currency: 'CNY' } });
     let access = await curl('GET', `/lessons/${LESSON}/access`, { token: TOKEN });
     await waitFor(
       async () => {

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +11,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createInProcessBus } from '../../src/platform/messaging/in-process-bus.js';
 import { isolatedStream, waitFor } from '../../src/platform/messaging/test-support.js';
 import { createPlatform } from '../../src/platform/platform.js';
+import { freePort } from '../helpers/ports.js';
 
 // identity and catalog as two `lectern serve` processes on one PostgreSQL server: the catalog
 // reaches identity's API over HTTP (internal routes, client_credentials token) and its events
@@ -30,19 +30,6 @@ let identityUrl = '';
 let catalogUrl = '';
 let childEnv: NodeJS.ProcessEnv = {};
 const output: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  });
-}
 
 async function start(args: string[], env: NodeJS.ProcessEnv, readyUrl?: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {

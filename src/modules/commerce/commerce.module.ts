@@ -34,10 +34,12 @@ import {
 } from './orders.service.js';
 import type { PaymentRow } from './payments.queries.js';
 import type { Transport } from './providers/provider.js';
+import type { CatalogApi } from '../catalog/index.js';
 import type { LearningApi } from '../learning/index.js';
 import { createReconciliationService } from './reconciliation.service.js';
 import { refundsRoutes } from './refunds.routes.js';
 import { createRefundsService, type RefundsService } from './refunds.service.js';
+import { seedDemoCommerce } from './seed/seed.js';
 import { createProviders, type PaymentProviders } from './providers/providers.js';
 import type { RouteSet } from './routes.common.js';
 import { createCommerceSubscribers } from './subscribers.js';
@@ -45,8 +47,11 @@ import type { CommerceTables } from './tables.js';
 
 /** What commerce needs beyond the platform; wired in registry.ts. */
 export interface CommerceDeps {
-  /** The catalog's API (declared in COMMERCE_REQUIRES): what a course sells for, now. */
-  catalog: CourseSource;
+  /**
+   * The catalog's API (declared in COMMERCE_REQUIRES): what a course sells for, now, and which
+   * courses are published (the demo sales).
+   */
+  catalog: CourseSource & Pick<CatalogApi, 'publishedCourseIds'>;
   /**
    * Which courses a user already owns besides what commerce itself sold (learning's grants: free
    * enrolment, admin grants, and paid orders whose event learning has applied). Commerce's own
@@ -231,6 +236,17 @@ export function createCommerceModule(
     },
     jobs: jobs.all,
     subscribers: createCommerceSubscribers({ coupons, storage: platform.storage, sealer, clock }),
+    seed: () =>
+      seedDemoCommerce({
+        catalog: deps.catalog,
+        orders,
+        payments,
+        notifications,
+        sandbox: providers.sandbox,
+        refunds: refundsService(),
+        coupons,
+        clock,
+      }),
     bench: commerceBench(),
     api: createCommerceApi(db),
   };

@@ -5,7 +5,6 @@
 // a real client library (openid-client) and by raw requests for the RFC 6749 error cases.
 // One file, one app: booting the embedded database is most of a file's run time.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import {
   base64url,
   createRemoteJWKSet,
@@ -25,19 +24,10 @@ import { createSecretBox } from './crypto.js';
 import { type IdentityTestApp, startIdentityApp } from './identity.test-support.js';
 import { createSigningKeys } from './keys.service.js';
 import { ACCESS_TOKEN_TTL_SECONDS } from './tokens.service.js';
+import { freePort } from '../../../test/helpers/ports.js';
 
 let t: IdentityTestApp;
 let base: URL;
-
-/** A port free right now, so the app can be configured with its own public URL before it listens. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
