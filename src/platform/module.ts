@@ -47,6 +47,12 @@ export interface ModuleSubscriber {
   /** Most events per `handleBatch`. */
   batchSize?: number;
   /**
+   * Where the consumer starts when JetStream first sees it (BusSubscription.deliverFrom): `new`
+   * for a consumer with outside effects added after its events were published, so it does not
+   * act on what the stream still retains; `all` (default) for copies, which want the history.
+   */
+  deliverFrom?: 'all' | 'new';
+  /**
    * The definitions (imported from the publisher's `index.ts`) of the events it consumes; events
    * of another version or with data not matching the schema are dead-lettered, never handled.
    * Build such a subscriber with `eventSubscriber` to get `event.data` typed.
@@ -77,6 +83,7 @@ export function eventSubscriber<const Ds extends readonly EventDefinition[]>(
       ? (event, trx, context) => handle(event as EnvelopeOf<Ds[number]>, trx, context)
       : (event, trx, context) => handleBatch([event as EnvelopeOf<Ds[number]>], trx, context),
     ...(subscriber.batchSize ? { batchSize: subscriber.batchSize } : {}),
+    ...(subscriber.deliverFrom ? { deliverFrom: subscriber.deliverFrom } : {}),
     ...(batch ? { handleBatch: batch } : {}),
   };
 }

@@ -42,6 +42,11 @@ const isLive = (course: CourseForSale) => course.status === 'published' || cours
 export const isInstructorOf = (course: CourseForSale, userId: string) =>
   course.ownerId === userId || course.instructorIds.includes(userId);
 
+/** The course's owner and instructors, owner first, each once (catalog lists the owner among them too). */
+export const teamOf = (course: CourseForSale): string[] => [
+  ...new Set([course.ownerId, ...course.instructorIds]),
+];
+
 /**
  * What community asks the catalog and learning, always before opening a transaction of its own.
  * Course and lesson facts are cached for `cacheSeconds`; the entitlement answer is not (a
@@ -79,6 +84,12 @@ export function createAccess(deps: {
     },
 
     owns,
+
+    /** The owner and instructors of a course in any status, or undefined when the catalog has no such course. */
+    async team(courseId: string): Promise<string[] | undefined> {
+      const c = await course(courseId);
+      return c ? teamOf(c) : undefined;
+    },
 
     /**
      * Who may read and write a lesson's discussion: whoever may open the lesson (free previews for

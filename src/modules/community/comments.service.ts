@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Access, Viewer } from './access.service.js';
+import { type Access, teamOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
@@ -168,11 +168,13 @@ export function createCommentsService(deps: {
             lessonId,
             courseId: course.id,
             parentId: parent?.id ?? null,
+            parentAuthorId: parent?.author_id ?? null,
             authorId: viewer.userId,
             byInstructor,
             status,
             mentionedUserIds: mentioned,
             createdAt: at.toISOString(),
+            instructorIds: teamOf(course),
           }),
         ];
         if (parent && status === 'visible' && parent.author_id !== viewer.userId) {

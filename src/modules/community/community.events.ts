@@ -10,6 +10,11 @@ import { defineEvent } from '../../platform/messaging/events.js';
 const Id = Type.String({ minLength: 1 });
 const DateTime = Type.String({ format: 'date-time' });
 const Status = Type.Union([Type.Literal('visible'), Type.Literal('held'), Type.Literal('hidden')]);
+/**
+ * The course's owner and instructors as community read them for the change, owner first, each
+ * once (notify tells them). Optional: events written before it was added still validate.
+ */
+const InstructorIds = Type.Optional(Type.Array(Id));
 
 const ReviewFacts = {
   reviewId: Id,
@@ -23,7 +28,7 @@ const ReviewFacts = {
 export const ReviewCreatedEvent = defineEvent({
   type: 'community.review.created',
   version: 1,
-  schema: Type.Object({ ...ReviewFacts, createdAt: DateTime }),
+  schema: Type.Object({ ...ReviewFacts, createdAt: DateTime, instructorIds: InstructorIds }),
 });
 export type ReviewCreated = Static<typeof ReviewCreatedEvent.schema>;
 
@@ -40,6 +45,10 @@ export const ReviewUpdatedEvent = defineEvent({
       Type.Literal('verification'),
     ]),
     updatedAt: DateTime,
+    /** On a moderator's decision on the review itself: its status before the decision. */
+    previousStatus: Type.Optional(Status),
+    /** When a moderator lets a held review out (`previousStatus` held, `status` visible). */
+    instructorIds: InstructorIds,
   }),
 });
 export type ReviewUpdated = Static<typeof ReviewUpdatedEvent.schema>;
@@ -66,15 +75,44 @@ export const CommentCreatedEvent = defineEvent({
     lessonId: Id,
     courseId: Id,
     parentId: Type.Union([Id, Type.Null()]),
+    /**
+     * The author of the comment replied to (null for a top-level comment), who hears of the reply
+     * by `community.comment.replied`. Optional: absent in events written before it was added.
+     */
+    parentAuthorId: Type.Optional(Type.Union([Id, Type.Null()])),
     authorId: Id,
     byInstructor: Type.Boolean(),
     status: Status,
     /** Users named with @name in the text, resolved to ids (notify may tell them). */
     mentionedUserIds: Type.Array(Id),
     createdAt: DateTime,
+    instructorIds: InstructorIds,
   }),
 });
 export type CommentCreated = Static<typeof CommentCreatedEvent.schema>;
+
+/**
+ * A moderator let a held comment out: it is visible now, and whom `created` did not announce
+ * (its mentions, the course's instructors) may hear of it.
+ */
+export const CommentApprovedEvent = defineEvent({
+  type: 'community.comment.approved',
+  version: 1,
+  schema: Type.Object({
+    commentId: Id,
+    lessonId: Id,
+    courseId: Id,
+    parentId: Type.Union([Id, Type.Null()]),
+    parentAuthorId: Type.Union([Id, Type.Null()]),
+    authorId: Id,
+    byInstructor: Type.Boolean(),
+    mentionedUserIds: Type.Array(Id),
+    /** Absent when the catalog no longer knew the course. */
+    instructorIds: InstructorIds,
+    approvedAt: DateTime,
+  }),
+});
+export type CommentApproved = Static<typeof CommentApprovedEvent.schema>;
 
 /** A visible reply to someone's comment (a held reply announces itself when approved). */
 export const CommentRepliedEvent = defineEvent({
@@ -101,5 +139,6 @@ export const CommunityEvents = [
   ReviewUpdatedEvent,
   ReviewDeletedEvent,
   CommentCreatedEvent,
+  CommentApprovedEvent,
   CommentRepliedEvent,
 ] as const;

@@ -90,7 +90,13 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
   };
   const votes = createVotesService({ db, clock, changed });
   const comments = createCommentsService({ db, clock, access, words, posting });
-  const moderation = createModerationService({ db, clock, posting, changed });
+  const moderation = createModerationService({
+    db,
+    clock,
+    posting,
+    changed,
+    team: (courseId) => access.team(courseId),
+  });
   const jobs = createCommunityJobs({
     verify: (userId, courseId) => reviews.verify(userId, courseId),
     recount: async () => ({

@@ -1,5 +1,6 @@
 // The community module's public contract: the only file other modules may import. No logic here.
 export type {
+  CommentApproved,
   CommentCreated,
   CommentReplied,
   ReviewCreated,
@@ -7,6 +8,7 @@ export type {
   ReviewUpdated,
 } from './community.events.js';
 export {
+  CommentApprovedEvent,
   CommentCreatedEvent,
   CommentRepliedEvent,
   CommunityEvents,

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import AhoCorasick from 'modern-ahocorasick';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import type { Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
-import { ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
+import { CommentApprovedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
+import { mentionsOf } from './comments.queries.js';
 import { removeComment, repliedEvent } from './comments.service.js';
 import { factsOf } from './reviews.service.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from './moderation.queries.js';
 import { can } from './permissions.js';
 import type { WindowLimit } from '../../platform/cache/window-limit.js';
-import type { CommunityTables, ItemStatus, SubjectType } from './tables.js';
+import type { CommentTable, CommunityTables, ItemStatus, SubjectType } from './tables.js';
 import { matchForm, nonBlank } from '../../platform/text.js';
 import { SENSITIVE_WORDS_EN, SENSITIVE_WORDS_ZH } from './sensitive-words.data.js';
 
@@ -59,6 +60,57 @@ export type Decision = 'approve' | 'hide' | 'delete';
 const notFound = (type: SubjectType) => (type === 'review' ? NotFound.review() : NotFound.comment());
 
 /**
+ * What a held comment a moderator lets out announces, as `create` would have: the approval (its
+ * mentions and the course's instructors) and, for a reply to someone else, the reply.
+ */
+async function releasedComment(
+  trx: Db,
+  row: Selectable<CommentTable>,
+  team: string[] | undefined,
+  at: Date,
+): Promise<Parameters<typeof enqueue>[2]> {
+  const parent =
+    row.parent_id === null
+      ? undefined
+      : await trx
+          .selectFrom('community.comments')
+          .select(['id', 'author_id'])
+          .where('id', '=', row.parent_id)
+          .executeTakeFirst();
+  const events: Parameters<typeof enqueue>[2] = [
+    CommentApprovedEvent.create(row.id, {
+      commentId: row.id,
+      lessonId: row.lesson_id,
+      courseId: row.course_id,
+      parentId: row.parent_id,
+      parentAuthorId: parent?.author_id ?? null,
+      authorId: row.author_id,
+      byInstructor: row.by_instructor,
+      mentionedUserIds: (await mentionsOf(trx, [row.id])).get(row.id) ?? [],
+      ...(team ? { instructorIds: team } : {}),
+      approvedAt: at.toISOString(),
+    }),
+  ];
+  if (parent && parent.author_id !== row.author_id) {
+    events.push(
+      repliedEvent(
+        {
+          id: row.id,
+          lessonId: row.lesson_id,
+          courseId: row.course_id,
+          authorId: row.author_id,
+          byInstructor: row.by_instructor,
+          body: row.body,
+          at,
+        },
+        parent,
+      ),
+    );
+  }
+  return events;
+}
+
+/**
  * Reports from users, and the moderators' decisions: approve (visible again, reports resolved),
  * hide (invisible to all but the author and moderators), delete. Every step is written to the
  * moderation log in the transaction that takes it.
@@ -70,8 +122,10 @@ export function createModerationService(deps: {
   posting: WindowLimit;
   /** After the commit: the public lists of this review's course or comment's lesson changed. */
   changed: (type: SubjectType, key: string) => Promise<void>;
+  /** The course's owner and instructors (asked of the catalog), or undefined for an unknown course. */
+  team: (courseId: string) => Promise<string[] | undefined>;
 }) {
-  const { db, clock, posting, changed } = deps;
+  const { db, clock, posting, changed, team } = deps;
 
   async function subject(trx: Db, type: SubjectType, id: string, lock: boolean) {
     const q =
@@ -217,6 +271,9 @@ export function createModerationService(deps: {
         if (type !== 'review') throw Refused.replyOfComment();
         return decideReply(moderator, id, input.action, reason, at);
       }
+      // letting a held item out tells the course's instructors: asked before the transaction opens
+      const before = input.action === 'approve' ? await subject(db, type, id, false) : undefined;
+      const instructorIds = before?.status === 'held' ? await team(before.course_id) : undefined;
       const result = await inTransaction(db, async (trx) => {
         const row = await subject(trx, type, id, true);
         if (!row) throw notFound(type);
@@ -265,38 +322,21 @@ export function createModerationService(deps: {
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();
+          const released = row.status === 'held' && status === 'visible';
           await enqueue(trx, 'community', [
             ReviewUpdatedEvent.create(id, {
               ...factsOf(updated),
               change: 'moderated',
               updatedAt: at.toISOString(),
+              previousStatus: row.status,
+              ...(released && instructorIds ? { instructorIds } : {}),
             }),
           ]);
         } else if ('lesson_id' in row) {
           await trx.updateTable('community.comments').set({ status }).where('id', '=', id).execute();
-          // a reply held by the word list tells its parent's author once a moderator lets it out
-          if (row.status === 'held' && status === 'visible' && row.parent_id !== null) {
-            const parent = await trx
-              .selectFrom('community.comments')
-              .select(['id', 'author_id'])
-              .where('id', '=', row.parent_id)
-              .executeTakeFirst();
-            if (parent && parent.author_id !== row.author_id) {
-              await enqueue(trx, 'community', [
-                repliedEvent(
-                  {
-                    id,
-                    lessonId: row.lesson_id,
-                    courseId: row.course_id,
-                    authorId: row.author_id,
-                    byInstructor: row.by_instructor,
-                    body: row.body,
-                    at,
-                  },
-                  parent,
-                ),
-              ]);
-            }
+          // a comment held by the word list is announced once a moderator lets it out
+          if (row.status === 'held' && status === 'visible') {
+            await enqueue(trx, 'community', await releasedComment(trx, row, instructorIds, at));
           }
         }
         return { key, status };

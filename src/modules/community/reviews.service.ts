@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type Access, isInstructorOf, type Viewer } from './access.service.js';
+import { type Access, isInstructorOf, teamOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
@@ -175,7 +175,7 @@ export function createReviewsService(deps: {
   return {
     async create(viewer: Viewer, courseId: string, input: { rating: number; body: string }): Promise<Review> {
       const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
-      await access.liveCourse(courseId);
+      const course = await access.liveCourse(courseId);
       if (!(await access.owns(viewer.userId, courseId))) throw Refused.reviewPurchase();
       const wait = await posting.take(viewer.userId);
       if (wait !== undefined) throw Refused.tooFast(wait);
@@ -215,6 +215,7 @@ export function createReviewsService(deps: {
             verified: true,
             status,
             createdAt: at.toISOString(),
+            instructorIds: teamOf(course),
           }),
         ]);
       });

@@ -31,6 +31,11 @@ export const KINDS = {
   certificate_issued: { channels: ['email'], defaultOn: ['email'], transactional: false, urgent: false },
   // a discussion is chatty: in-app unless asked for
   comment_replied: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+  comment_mentioned: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+  // an instructor of a popular course hears of questions and reviews many times a day: in-app
+  // unless they ask for the mail
+  lesson_question: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
+  course_reviewed: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   // one email per update to thousands of learners would be spam: in-app unless asked for
   course_updated: { channels: ['email'], defaultOn: [], transactional: false, urgent: false },
   // one mail a day of the day's course updates, for those who ask for it (course_updated mails per change)

@@ -28,5 +28,11 @@ export const ConsumedEvents = {
     'commerce.payout.rejected',
   ],
   learning: ['learning.entitlement.granted', 'learning.entitlement.revoked', 'learning.certificate.issued'],
-  community: ['community.comment.replied'],
+  community: [
+    'community.comment.replied',
+    'community.comment.created',
+    'community.comment.approved',
+    'community.review.created',
+    'community.review.updated',
+  ],
 } as const;

@@ -98,6 +98,10 @@ const EXPORTED_PAYLOAD: Record<Kind, readonly string[]> = {
   course_rejected: ['courseId', 'title'],
   certificate_issued: ['courseId', 'courseTitle', 'verificationId'],
   comment_replied: ['commentId', 'parentId', 'lessonId'],
+  comment_mentioned: ['commentId', 'parentId', 'lessonId', 'courseId'],
+  lesson_question: ['commentId', 'lessonId', 'courseId'],
+  // the rating is shown on the course's page to anyone; the review's text is not in the payload
+  course_reviewed: ['reviewId', 'courseId', 'rating'],
   course_updated: ['courseId', 'changes'],
   course_digest: ['day', 'items'],
   announcement: ['title', 'body'],

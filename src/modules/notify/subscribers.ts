@@ -20,7 +20,14 @@ import {
   PayoutPaidEvent,
   PayoutRejectedEvent,
 } from '../commerce/index.js';
-import { CommentRepliedEvent } from '../community/index.js';
+import {
+  CommentApprovedEvent,
+  type CommentCreated,
+  CommentCreatedEvent,
+  CommentRepliedEvent,
+  ReviewCreatedEvent,
+  ReviewUpdatedEvent,
+} from '../community/index.js';
 import {
   DataExportRequestedEvent,
   EmailChangedEvent,
@@ -108,18 +115,65 @@ function entitlementChanges(
   return changes;
 }
 
-/** The notifications one event makes, by the trigger of its type and version. */
+/** The notifications one event makes, by every trigger of its type and version (one per kind). */
 function inputsOf(triggers: readonly AnyTrigger[], event: EventEnvelope): NotificationInput[] {
-  const trigger = triggers.find((t) => t.event.type === event.type && t.event.version === event.version);
   // eventSubscriber only hands over events of the listed definitions
-  return trigger ? trigger.inputs(event) : [];
+  return triggers
+    .filter((t) => t.event.type === event.type && t.event.version === event.version)
+    .flatMap((t) => t.inputs(event));
 }
+
+/** What a new or approved comment tells of itself (the events write these the same way). */
+type CommentFacts = Pick<
+  CommentCreated,
+  'parentId' | 'parentAuthorId' | 'authorId' | 'byInstructor' | 'mentionedUserIds' | 'instructorIds'
+>;
+
+/**
+ * A learner's top-level comment is a question to the course's team; an instructor's own post is
+ * not, and an event without `instructorIds` (written before community sent them) tells nobody.
+ */
+function questionRecipients(d: CommentFacts): string[] {
+  if (d.parentId !== null || d.byInstructor) return [];
+  return (d.instructorIds ?? []).filter((id) => id !== d.authorId);
+}
+
+/**
+ * One notice per person per comment: the author is not told of their own comment, the author of
+ * the comment replied to hears by `comment_replied`, the team of a question by `lesson_question`.
+ */
+function mentionRecipients(d: CommentFacts): string[] {
+  const told = new Set([d.authorId, ...questionRecipients(d)]);
+  if (d.parentAuthorId) told.add(d.parentAuthorId);
+  return d.mentionedUserIds.filter((id) => !told.has(id));
+}
+
+const commentPayload = (d: { commentId: string; lessonId: string; courseId: string }) => ({
+  commentId: d.commentId,
+  lessonId: d.lessonId,
+  courseId: d.courseId,
+});
+
+/** The course's team hears of a review by someone else (a learner); the old shape tells nobody. */
+const reviewRecipients = (d: { authorId: string; instructorIds?: string[] | undefined }) =>
+  (d.instructorIds ?? []).filter((id) => id !== d.authorId);
+
+const reviewPayload = (d: { reviewId: string; courseId: string; rating: number }) => ({
+  reviewId: d.reviewId,
+  courseId: d.courseId,
+  rating: d.rating,
+});
 
 /**
  * Event → kind → recipients → payload. Each group is one durable consumer; the names are the
  * inbox's record of what was applied, so a group is never renamed.
  */
-const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger[] }[] = [
+const TRIGGER_GROUPS: readonly {
+  consumer: string;
+  triggers: readonly AnyTrigger[];
+  /** Where the consumer starts when first seen (see BusSubscription.deliverFrom); `all` unless set. */
+  deliverFrom?: 'new';
+}[] = [
   {
     consumer: 'notify.account',
     triggers: [
@@ -277,6 +331,61 @@ const TRIGGER_GROUPS: readonly { consumer: string; triggers: readonly AnyTrigger
       }),
     ],
   },
+  {
+    // added after community had long been publishing: a first start on JetStream begins at the
+    // new events, rather than announcing every comment and review the stream still retains
+    consumer: 'notify.community',
+    deliverFrom: 'new',
+    triggers: [
+      // a held comment tells nobody when written; `approved` tells them once a moderator lets it
+      // out, under the same dedupe keys, so an item is announced once whichever way it came
+      trigger({
+        event: CommentCreatedEvent,
+        kind: 'comment_mentioned',
+        recipients: (d) => (d.status === 'visible' ? mentionRecipients(d) : []),
+        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      trigger({
+        event: CommentCreatedEvent,
+        kind: 'lesson_question',
+        recipients: (d) => (d.status === 'visible' ? questionRecipients(d) : []),
+        payload: commentPayload,
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      trigger({
+        event: CommentApprovedEvent,
+        kind: 'comment_mentioned',
+        recipients: mentionRecipients,
+        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      trigger({
+        event: CommentApprovedEvent,
+        kind: 'lesson_question',
+        recipients: questionRecipients,
+        payload: commentPayload,
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      trigger({
+        event: ReviewCreatedEvent,
+        kind: 'course_reviewed',
+        recipients: (d) => (d.status === 'visible' ? reviewRecipients(d) : []),
+        payload: reviewPayload,
+        dedupeKey: (e) => e.data.reviewId,
+      }),
+      trigger({
+        event: ReviewUpdatedEvent,
+        kind: 'course_reviewed',
+        recipients: (d) =>
+          d.change === 'moderated' && d.previousStatus === 'held' && d.status === 'visible'
+            ? reviewRecipients(d)
+            : [],
+        payload: reviewPayload,
+        dedupeKey: (e) => e.data.reviewId,
+      }),
+    ],
+  },
 ];
 
 /**
@@ -343,10 +452,11 @@ export function createNotifySubscribers(deps: {
         }
       },
     }),
-    ...TRIGGER_GROUPS.map(({ consumer, triggers }) =>
+    ...TRIGGER_GROUPS.map(({ consumer, triggers, deliverFrom }) =>
       eventSubscriber({
         consumer,
-        events: triggers.map((t) => t.event),
+        ...(deliverFrom ? { deliverFrom } : {}),
+        events: [...new Set(triggers.map((t) => t.event))],
         // the events waiting on the bus in one transaction: one insert for all their notifications
         batchSize: EVENT_BATCH,
         async handleBatch(events, trx, context) {

@@ -205,6 +205,42 @@ const T: Record<Kind, Record<Locale, Template>> = {
       paragraphs: ['有人回复了您在课时下的评论：', '“{{excerpt}}”', '课时：{{lessonId}}'],
     },
   },
+  comment_mentioned: {
+    en: {
+      subject: 'You were mentioned in a comment',
+      paragraphs: ['Someone mentioned you in the discussion of a lesson.', 'Lesson: {{lessonId}}'],
+    },
+    'zh-CN': {
+      subject: '有人在评论中提到了您',
+      paragraphs: ['有人在课时讨论中提到了您。', '课时：{{lessonId}}'],
+    },
+  },
+  lesson_question: {
+    en: {
+      subject: 'New question on your lesson',
+      paragraphs: [
+        'A learner asked a question in the discussion of a lesson of your course.',
+        'Lesson: {{lessonId}}',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的课时有新提问',
+      paragraphs: ['有学员在您课程的课时讨论中提出了问题。', '课时：{{lessonId}}'],
+    },
+  },
+  course_reviewed: {
+    en: {
+      subject: 'New {{rating}}-star review of your course',
+      paragraphs: [
+        'A learner reviewed your course and rated it {{rating}} out of 5.',
+        'Course: {{courseId}}',
+      ],
+    },
+    'zh-CN': {
+      subject: '您的课程收到一条 {{rating}} 星评价',
+      paragraphs: ['有学员评价了您的课程，评分 {{rating}} 星（满分 5 星）。', '课程：{{courseId}}'],
+    },
+  },
   course_updated: {
     en: {
       subject: 'A course you take was updated',
@@ -268,6 +304,9 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
   comment_replied: { lessonId: 'l1', excerpt: 'Check <the> second step & retry.' },
+  comment_mentioned: { commentId: 'cm1', parentId: null, lessonId: 'l1', courseId: 'c1' },
+  lesson_question: { commentId: 'cm1', lessonId: 'l1', courseId: 'c1' },
+  course_reviewed: { reviewId: 'r1', courseId: 'c1', rating: 4 },
   course_updated: { courseId: 'c1', changes: ['outline'] },
   course_digest: {
     day: '2026-03-01',
@@ -358,6 +397,11 @@ export function variablesOf(
       return { courseTitle: str(p.courseTitle), verificationId: str(p.verificationId) };
     case 'comment_replied':
       return { lessonId: str(p.lessonId), excerpt: str(p.excerpt) };
+    case 'comment_mentioned':
+    case 'lesson_question':
+      return { lessonId: str(p.lessonId) };
+    case 'course_reviewed':
+      return { rating: str(p.rating), courseId: str(p.courseId) };
     case 'course_updated':
       return {
         courseId: str(p.courseId),

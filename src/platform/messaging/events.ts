@@ -101,6 +101,8 @@ export type TypedSubscriber<Ds extends readonly EventDefinition[]> = {
   events: Ds;
   /** Most events per `handleBatch`. */
   batchSize?: number;
+  /** Where the consumer starts when first seen (BusSubscription.deliverFrom); `all` unless set. */
+  deliverFrom?: 'all' | 'new';
 } & (
   | { handle: TypedHandle<Ds>; handleBatch?: TypedHandleBatch<Ds> }
   | { handle?: undefined; handleBatch: TypedHandleBatch<Ds> }
