@@ -187,9 +187,9 @@ split('catalog in one app, commerce and learning in another', () => {
     expect(await remote.lessonsOfCourse(courseId)).toEqual(await catalogHere.lessonsOfCourse(courseId));
     expect((await remote.lessonsOfCourse(courseId)).map((l) => l.id)).toEqual([lessonId]);
     // newest first, as in-process; a huge limit is clamped to 100 by both
-    expect(await remote.publishedCourseIds(1e12)).toEqual(await catalogHere.publishedCourseIds(1e12));
-    expect((await remote.publishedCourseIds(1))[0]).toBe(courseId);
-    expect(await remote.publishedCourseIds(Number.NaN)).toHaveLength(1);
+    expect(await remote.demoCourseIds(1e12)).toEqual(await catalogHere.demoCourseIds(1e12));
+    expect((await remote.demoCourseIds(1))[0]).toBe(courseId);
+    expect(await remote.demoCourseIds(Number.NaN)).toHaveLength(1);
 
     // nothing: unknown ids, malformed ids (no request), an unknown course's lessons
     expect(await remote.getCourseForSale(randomUUID())).toBeUndefined();
@@ -211,18 +211,18 @@ split('catalog in one app, commerce and learning in another', () => {
 
   it('the internal routes refuse bad input with problem+json, and anyone but an internal client', async () => {
     const token = await serviceTokens.token();
-    const course = await catalogHere.publishedCourseIds(1);
+    const course = await catalogHere.demoCourseIds(1);
     const badInputs = [
       '/internal/v1/catalog/courses/not-a-uuid/for-sale',
       '/internal/v1/catalog/courses/%00/price',
       '/internal/v1/catalog/courses/%ED%A0%80/lessons',
-      '/internal/v1/catalog/published-course-ids?limit=1000000',
-      '/internal/v1/catalog/published-course-ids?limit=1e309',
-      '/internal/v1/catalog/published-course-ids?limit=-1e309',
-      '/internal/v1/catalog/published-course-ids?limit=0',
-      '/internal/v1/catalog/published-course-ids?limit=-5',
-      '/internal/v1/catalog/published-course-ids?limit=%00',
-      '/internal/v1/catalog/published-course-ids',
+      '/internal/v1/catalog/demo-course-ids?limit=1000000',
+      '/internal/v1/catalog/demo-course-ids?limit=1e309',
+      '/internal/v1/catalog/demo-course-ids?limit=-1e309',
+      '/internal/v1/catalog/demo-course-ids?limit=0',
+      '/internal/v1/catalog/demo-course-ids?limit=-5',
+      '/internal/v1/catalog/demo-course-ids?limit=%00',
+      '/internal/v1/catalog/demo-course-ids',
       `/internal/v1/catalog/assets/${randomUUID()}/signed-url?ttlSeconds=99999999999999999999`,
       `/internal/v1/catalog/assets/${randomUUID()}/signed-url?ttlSeconds=0`,
       `/internal/v1/catalog/assets/${randomUUID()}/signed-url?ttlSeconds=1e309`,
@@ -240,8 +240,8 @@ split('catalog in one app, commerce and learning in another', () => {
     expect(tooLong.type).toContain('application/problem+json');
     // the same route with good input answers, so the 400s above are the input's
     expect(
-      (await call(catalogUrl, 'GET', '/internal/v1/catalog/published-course-ids?limit=100', { token })).json,
-    ).toEqual({ courseIds: await catalogHere.publishedCourseIds(100) });
+      (await call(catalogUrl, 'GET', '/internal/v1/catalog/demo-course-ids?limit=100', { token })).json,
+    ).toEqual({ courseIds: await catalogHere.demoCourseIds(100) });
     const unknown = await call(catalogUrl, 'GET', `/internal/v1/catalog/courses/${randomUUID()}/for-sale`, {
       token,
     });

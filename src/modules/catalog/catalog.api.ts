@@ -1,6 +1,5 @@
 import type { InternalClient } from '../../platform/http/internal-client.js';
 import { DEFAULT_URL_TTL_SECONDS, type AssetsService, type SignedUrl } from './assets.service.js';
-import type { BrowseService } from './browse.service.js';
 import { MAX_URL_TTL_SECONDS } from './asset-url.js';
 import { NotFound } from './catalog.errors.js';
 import type { OutlineService } from './outline.service.js';
@@ -26,8 +25,12 @@ export interface CatalogApi {
   getLesson(lessonId: string): Promise<CatalogLesson | undefined>;
   /** Every lesson of the course in outline order; empty for an unknown course. */
   lessonsOfCourse(courseId: string): Promise<CatalogLesson[]>;
-  /** Ids of published courses, newest first, at most `limit` (≤ 100): other modules' demo data. */
-  publishedCourseIds(limit: number): Promise<string[]>;
+  /**
+   * Ids of the demo catalog's published courses (owned by its demo instructors), newest first, at
+   * most `limit` (≤ 100): other modules' demo data. Empty on a platform the demo did not make, so
+   * a demo seed never writes on real instructors' courses.
+   */
+  demoCourseIds(limit: number): Promise<string[]>;
   /** A URL that opens the file until it expires (at most 24 h); the caller decides who gets it. */
   signAssetUrl(assetId: string, ttlSeconds?: number): Promise<SignedUrl>;
 }
@@ -40,9 +43,10 @@ export function createCatalogApi(deps: {
   outline: OutlineService;
   sales: SalesService;
   assets: AssetsService;
-  browse: BrowseService;
+  /** Published courses of the demo instructors, newest first. */
+  demoCourses: (limit: number) => Promise<string[]>;
 }): CatalogApi {
-  const { outline, sales, assets, browse } = deps;
+  const { outline, sales, assets, demoCourses } = deps;
   return {
     getCourseForSale: async (courseId) => (isUuid(courseId) ? sales.forSale(courseId) : undefined),
     async getCoursePrice(courseId) {
@@ -52,8 +56,7 @@ export function createCatalogApi(deps: {
       if (!isUuid(lessonId)) return undefined;
       return outline.lessonSummary(lessonId);
     },
-    publishedCourseIds: async (limit) =>
-      (await browse.list({ limit: Math.max(1, Math.min(100, Math.floor(limit))) })).data.map((c) => c.id),
+    demoCourseIds: async (limit) => demoCourses(Math.max(1, Math.min(100, Math.floor(limit)))),
     lessonsOfCourse: async (courseId) => (isUuid(courseId) ? outline.lessonSummariesOfCourse(courseId) : []),
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
       if (!isUuid(assetId)) throw NotFound.asset();
@@ -86,16 +89,13 @@ export function catalogHttpClient(http: InternalClient): CatalogApi {
       if (!isUuid(courseId)) return [];
       return (await http.get<{ lessons: CatalogLesson[] }>(`${at('courses', courseId)}/lessons`)).lessons;
     },
-    async publishedCourseIds(limit) {
+    async demoCourseIds(limit) {
       // clamped as in-process; NaN (which the in-process clamp passes on) asks for one
       const floored = Math.floor(limit);
       const wanted = Number.isNaN(floored) ? 1 : Math.max(1, Math.min(100, floored));
-      const answer = await http.get<{ courseIds: string[] }>(
-        `${CATALOG_INTERNAL_PREFIX}/published-course-ids`,
-        {
-          limit: String(wanted),
-        },
-      );
+      const answer = await http.get<{ courseIds: string[] }>(`${CATALOG_INTERNAL_PREFIX}/demo-course-ids`, {
+        limit: String(wanted),
+      });
       return answer.courseIds;
     },
     async signAssetUrl(assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) {

@@ -30,6 +30,8 @@ import { createReviewQueueService } from './review-queue.service.js';
 import type { RouteSet } from './routes.common.js';
 import { createSalesService } from './sales.service.js';
 import { type DemoInstructor, seedDemoCatalog } from './seed/seed.js';
+import { DEMO_INSTRUCTORS } from './seed/demo.data.js';
+import { publishedCourseIdsOf } from './courses.queries.js';
 import { createCatalogSubscribers } from './subscribers.js';
 import { demoInstructorsFrom, instructorDirectoryFrom } from './catalog.requires.js';
 import type { IdentityDirectory } from '../identity/index.js';
@@ -112,7 +114,20 @@ export function createCatalogModule(
     logger: platform.logger,
   });
   const favourites = createFavouritesService({ db, cache, urls });
-  const api = createCatalogApi({ outline, sales, assets, browse });
+  /** identity's demo instructors (or the ones given), who take the demo catalog's first slots */
+  const givenDemoInstructors = async (): Promise<DemoInstructor[] | undefined> => {
+    const wanted = deps.demoInstructors ?? (deps.identity && demoInstructorsFrom(deps.identity));
+    return typeof wanted === 'function' ? await wanted() : wanted;
+  };
+  const api = createCatalogApi({
+    outline,
+    sales,
+    assets,
+    demoCourses: async (limit) => {
+      const owners = [...((await givenDemoInstructors()) ?? []), ...DEMO_INSTRUCTORS].map((i) => i.id);
+      return publishedCourseIdsOf(db, [...new Set(owners)], limit);
+    },
+  });
 
   const routeSets: RouteSet[] = [
     categoriesRoutes(categories),
@@ -134,14 +149,11 @@ export function createCatalogModule(
       for (const routes of routeSets) routes(app, kit);
     },
     subscribers: createCatalogSubscribers({ cache, instructors, storage: platform.storage }),
-    seed: async () => {
-      const wanted = deps.demoInstructors ?? (deps.identity && demoInstructorsFrom(deps.identity));
-      const given = typeof wanted === 'function' ? await wanted() : wanted;
-      return seedDemoCatalog(
+    seed: async () =>
+      seedDemoCatalog(
         { categories, instructors, authoring, outline, assets, publishing, browse },
-        { instructors: given },
-      );
-    },
+        { instructors: await givenDemoInstructors() },
+      ),
     bench: catalogBench,
     close: () => cache.close(),
     api,

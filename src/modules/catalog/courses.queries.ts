@@ -72,6 +72,25 @@ const readCourseForSale = preparedStatement('catalog.courses.for-sale', (db: Db,
     .where('c.id', '=', id),
 );
 
+/** Published courses of these owners, newest first: the demo catalog's, for other modules' demo data. */
+export async function publishedCourseIdsOf(
+  db: Db,
+  ownerIds: readonly string[],
+  limit: number,
+): Promise<string[]> {
+  if (ownerIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('catalog.courses')
+    .select('id')
+    .where('status', '=', 'published')
+    .where('owner_id', 'in', ownerIds)
+    .orderBy('published_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export function findCoursesByIds(db: Db, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('catalog.courses as c').select(COURSE_COLUMNS).where('c.id', 'in', ids).execute();

@@ -62,13 +62,13 @@ export function catalogInternalRoutes(api: CatalogApi) {
       },
     );
     app.get(
-      `${CATALOG_INTERNAL_PREFIX}/published-course-ids`,
+      `${CATALOG_INTERNAL_PREFIX}/demo-course-ids`,
       {
         preHandler,
         schema: { hide: true, querystring: PublishedQuery, response: { 200: PublishedCourseIds } },
       },
       async (request) => {
-        return { courseIds: await api.publishedCourseIds(request.query.limit) };
+        return { courseIds: await api.demoCourseIds(request.query.limit) };
       },
     );
     // signing changes nothing stored (an HMAC over the id and expiry), so it is a GET too

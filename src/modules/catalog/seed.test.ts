@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.js';
-import type { LecternModule } from '../../platform/module.js';
 import { outboxEvents } from './catalog.test-support.js';
-import { DEMO_INSTRUCTORS, createCatalogModule, seedBulkCourses } from './index.js';
+import type { CatalogTables } from './tables.js';
+import { type CatalogApi, DEMO_INSTRUCTORS, createCatalogModule, seedBulkCourses } from './index.js';
 
 let app: TestApp;
-let catalog: LecternModule;
+let catalog: ReturnType<typeof createCatalogModule>;
 const identityInstructor = randomUUID();
 
 interface Page {
@@ -91,6 +91,29 @@ describe('demo data', () => {
     expect(await catalog.seed?.()).toBeUndefined();
     expect(await countPublished()).toBe(55);
     expect(await outboxEvents(app, 'catalog.course.published')).toHaveLength(55);
+  });
+
+  it("offers other modules' demo seeds the demo instructors' courses only", async () => {
+    const api: CatalogApi = catalog.api;
+    const demo = await api.demoCourseIds(100);
+    expect(demo).toHaveLength(55);
+    // a course of someone else (a real instructor on a platform that keeps SEED_DEMO on) is never offered
+    const [taken] = demo;
+    const db = app.platform.database.db.withTables<CatalogTables>();
+    const someoneElse = randomUUID();
+    const now = new Date();
+    await db
+      .insertInto('catalog.instructors')
+      .values({ id: someoneElse, display_name: 'A real instructor', created_at: now, updated_at: now })
+      .execute();
+    await db
+      .updateTable('catalog.courses')
+      .set({ owner_id: someoneElse })
+      .where('id', '=', taken ?? '')
+      .execute();
+    const after = await api.demoCourseIds(100);
+    expect(after).toHaveLength(54);
+    expect(after).not.toContain(taken);
   });
 
   it('bulk-creates courses that list, page and search like any other', async () => {

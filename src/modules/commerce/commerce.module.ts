@@ -49,9 +49,9 @@ import type { CommerceTables } from './tables.js';
 export interface CommerceDeps {
   /**
    * The catalog's API (declared in COMMERCE_REQUIRES): what a course sells for, now, and which
-   * courses are published (the demo sales).
+   * courses are the demo catalog's (the demo sales).
    */
-  catalog: CourseSource & Pick<CatalogApi, 'publishedCourseIds'>;
+  catalog: CourseSource & Pick<CatalogApi, 'demoCourseIds'>;
   /**
    * Which courses a user already owns besides what commerce itself sold (learning's grants: free
    * enrolment, admin grants, and paid orders whose event learning has applied). Commerce's own

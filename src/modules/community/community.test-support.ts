@@ -51,9 +51,14 @@ export async function startCommunity(
   const entitlements: EntitlementCheck = {
     canOpen: (userId, courseId) => learning?.canOpen(userId, courseId) ?? Promise.resolve(false),
   };
+  // the test's instructor stands in for the demo catalog's, so the demo seed finds its courses
+  let demoInstructors: { id: string; displayName: string }[] = [];
   const kit = await startKit(
     (platform) => {
-      const catalog = createCatalogModule(platform, { entitlements });
+      const catalog = createCatalogModule(platform, {
+        entitlements,
+        demoInstructors: () => Promise.resolve(demoInstructors),
+      });
       learning = createLearningModule(platform, { catalog: catalog.api, clock });
       community = createCommunityModule(platform, {
         catalog: catalog.api,
@@ -70,6 +75,7 @@ export async function startCommunity(
   );
   if (!community) throw new Error('modules were not built');
   const [instructor, admin] = await Promise.all([kit.caller('instructor'), kit.caller('admin')]);
+  demoInstructors = [{ id: instructor.id, displayName: 'Demo instructor' }];
   const db = kit.app.platform.database.db;
 
   const course: CommunityTest['course'] = async () => {

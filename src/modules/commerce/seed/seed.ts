@@ -12,7 +12,7 @@ import { DEMO_ADMIN_ID, DEMO_BUYERS, DEMO_COUPON, DEMO_ORDERS, DEMO_REFUND_REASO
 
 /** The services the demo sales are made through, as learners, the sandbox and an admin make them. */
 export interface SeedServices {
-  catalog: Pick<CatalogApi, 'getCourseForSale' | 'publishedCourseIds'>;
+  catalog: Pick<CatalogApi, 'getCourseForSale' | 'demoCourseIds'>;
   orders: Pick<OrdersService, 'create' | 'list'>;
   payments: Pick<PaymentsService, 'start'>;
   notifications: Pick<NotificationsService, 'handle'>;
@@ -44,7 +44,7 @@ function roundRobinByOwner(courses: CourseForSale[], count: number): CourseForSa
 }
 
 /**
- * Sales for a newcomer to look at: paid sandbox orders of published paid courses by demo buyers
+ * Sales for a newcomer to look at: paid sandbox orders of the demo catalog's paid courses by demo buyers
  * (one with the demo coupon), one of them refunded in full by an admin, and the coupon itself,
  * all through the services, so the ledger, `commerce.order.paid` (learning's entitlements,
  * analytics) and the refund's reversal are the real ones. Does nothing when any order exists, or
@@ -54,7 +54,7 @@ export async function seedDemoCommerce(services: SeedServices): Promise<string[]
   const { catalog, orders, payments, notifications, sandbox, refunds, coupons, clock } = services;
   if ((await orders.list({}, { limit: 1 })).data.length > 0) return undefined;
   const found = await Promise.all(
-    (await catalog.publishedCourseIds(100)).map((id) => catalog.getCourseForSale(id)),
+    (await catalog.demoCourseIds(100)).map((id) => catalog.getCourseForSale(id)),
   );
   const courses = roundRobinByOwner(
     found.filter((c): c is CourseForSale => c !== undefined && c.onSale && !c.isFree),

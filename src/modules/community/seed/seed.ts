@@ -27,7 +27,7 @@ export async function seedDemoCommunity(services: SeedServices): Promise<string[
   const { comments, votes, catalog } = services;
   if (await comments.hasAny()) return undefined;
   let threads = 0;
-  for (const [i, courseId] of (await catalog.publishedCourseIds(DEMO_COURSES)).entries()) {
+  for (const [i, courseId] of (await catalog.demoCourseIds(DEMO_COURSES)).entries()) {
     const course = await catalog.getCourseForSale(courseId);
     const lesson = (await catalog.lessonsOfCourse(courseId)).find((l) => l.freePreview);
     const thread = DEMO_THREADS[i % DEMO_THREADS.length];
