@@ -47,6 +47,13 @@ export const teamOf = (course: CourseForSale): string[] => [
   ...new Set([course.ownerId, ...course.instructorIds]),
 ];
 
+/** The team and titles notify's notices of a course's reviews and comments use. */
+export interface NoticeFacts {
+  instructorIds?: string[];
+  courseTitle?: string;
+  lessonTitle?: string;
+}
+
 /**
  * What community asks the catalog and learning, always before opening a transaction of its own.
  * Course and lesson facts are cached for `cacheSeconds`; the entitlement answer is not (a
@@ -85,10 +92,17 @@ export function createAccess(deps: {
 
     owns,
 
-    /** The owner and instructors of a course in any status, or undefined when the catalog has no such course. */
-    async team(courseId: string): Promise<string[] | undefined> {
+    /**
+     * Whom a notice of an item on the course tells and what it names: the team and titles of a
+     * course in any status (and of the lesson, when given); a field the catalog cannot answer is left out.
+     */
+    async notice(courseId: string, lessonId?: string): Promise<NoticeFacts> {
       const c = await course(courseId);
-      return c ? teamOf(c) : undefined;
+      const l = lessonId === undefined ? undefined : await lesson(lessonId);
+      return {
+        ...(c ? { instructorIds: teamOf(c), courseTitle: c.title } : {}),
+        ...(l ? { lessonTitle: l.title } : {}),
+      };
     },
 
     /**

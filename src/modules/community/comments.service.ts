@@ -115,7 +115,7 @@ export function createCommentsService(deps: {
   return {
     async create(viewer: Viewer, lessonId: string, input: { body: string; parentId?: string | undefined }) {
       const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
-      const { course, via } = await access.lesson(viewer, lessonId);
+      const { lesson, course, via } = await access.lesson(viewer, lessonId);
       let parent: CommentRow | undefined;
       if (input.parentId !== undefined) {
         parent = await findComment(db, input.parentId);
@@ -137,6 +137,7 @@ export function createCommentsService(deps: {
       const at = clock();
       const id = randomUUID();
       const byInstructor = via === 'instructor';
+      const titles = { courseTitle: course.title, lessonTitle: lesson.title };
       await inTransaction(db, async (trx) => {
         await insertComment(trx, {
           id,
@@ -175,6 +176,7 @@ export function createCommentsService(deps: {
             mentionedUserIds: mentioned,
             createdAt: at.toISOString(),
             instructorIds: teamOf(course),
+            ...titles,
           }),
         ];
         if (parent && status === 'visible' && parent.author_id !== viewer.userId) {
@@ -182,6 +184,7 @@ export function createCommentsService(deps: {
             repliedEvent(
               { id, lessonId, courseId: course.id, authorId: viewer.userId, byInstructor, body, at },
               parent,
+              titles,
             ),
           );
         }
@@ -306,6 +309,7 @@ export function repliedEvent(
     at: Date;
   },
   parent: { id: string; author_id: string },
+  titles: { courseTitle?: string | undefined; lessonTitle?: string | undefined },
 ) {
   return CommentRepliedEvent.create(reply.id, {
     commentId: reply.id,
@@ -317,6 +321,8 @@ export function repliedEvent(
     byInstructor: reply.byInstructor,
     excerpt: excerpt(reply.body),
     repliedAt: reply.at.toISOString(),
+    ...(titles.courseTitle === undefined ? {} : { courseTitle: titles.courseTitle }),
+    ...(titles.lessonTitle === undefined ? {} : { lessonTitle: titles.lessonTitle }),
   });
 }
 

@@ -15,6 +15,12 @@ const Status = Type.Union([Type.Literal('visible'), Type.Literal('held'), Type.L
  * once (notify tells them). Optional: events written before it was added still validate.
  */
 const InstructorIds = Type.Optional(Type.Array(Id));
+/**
+ * The course's or lesson's title as the catalog had it when community read it for the change (so
+ * notices name it, not its id). Optional: absent in events written before it was added, and where
+ * the catalog no longer knew the course or lesson.
+ */
+const Title = Type.Optional(Type.String());
 
 const ReviewFacts = {
   reviewId: Id,
@@ -28,7 +34,12 @@ const ReviewFacts = {
 export const ReviewCreatedEvent = defineEvent({
   type: 'community.review.created',
   version: 1,
-  schema: Type.Object({ ...ReviewFacts, createdAt: DateTime, instructorIds: InstructorIds }),
+  schema: Type.Object({
+    ...ReviewFacts,
+    createdAt: DateTime,
+    instructorIds: InstructorIds,
+    courseTitle: Title,
+  }),
 });
 export type ReviewCreated = Static<typeof ReviewCreatedEvent.schema>;
 
@@ -49,6 +60,8 @@ export const ReviewUpdatedEvent = defineEvent({
     previousStatus: Type.Optional(Status),
     /** When a moderator lets a held review out (`previousStatus` held, `status` visible). */
     instructorIds: InstructorIds,
+    /** With `instructorIds` only. */
+    courseTitle: Title,
   }),
 });
 export type ReviewUpdated = Static<typeof ReviewUpdatedEvent.schema>;
@@ -87,6 +100,8 @@ export const CommentCreatedEvent = defineEvent({
     mentionedUserIds: Type.Array(Id),
     createdAt: DateTime,
     instructorIds: InstructorIds,
+    courseTitle: Title,
+    lessonTitle: Title,
   }),
 });
 export type CommentCreated = Static<typeof CommentCreatedEvent.schema>;
@@ -109,6 +124,8 @@ export const CommentApprovedEvent = defineEvent({
     mentionedUserIds: Type.Array(Id),
     /** Absent when the catalog no longer knew the course. */
     instructorIds: InstructorIds,
+    courseTitle: Title,
+    lessonTitle: Title,
     approvedAt: DateTime,
   }),
 });
@@ -130,6 +147,8 @@ export const CommentRepliedEvent = defineEvent({
     /** The start of the reply (at most 200 graphemes), plain text. */
     excerpt: Type.String(),
     repliedAt: DateTime,
+    courseTitle: Title,
+    lessonTitle: Title,
   }),
 });
 export type CommentReplied = Static<typeof CommentRepliedEvent.schema>;

@@ -95,7 +95,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     clock,
     posting,
     changed,
-    team: (courseId) => access.team(courseId),
+    notice: (courseId, lessonId) => access.notice(courseId, lessonId),
   });
   const jobs = createCommunityJobs({
     verify: (userId, courseId) => reviews.verify(userId, courseId),

@@ -6,7 +6,7 @@ import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import type { Viewer } from './access.service.js';
+import type { NoticeFacts, Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentApprovedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import { mentionsOf } from './comments.queries.js';
@@ -61,12 +61,12 @@ const notFound = (type: SubjectType) => (type === 'review' ? NotFound.review() :
 
 /**
  * What a held comment a moderator lets out announces, as `create` would have: the approval (its
- * mentions and the course's instructors) and, for a reply to someone else, the reply.
+ * mentions, the course's instructors, the titles) and, for a reply to someone else, the reply.
  */
 async function releasedComment(
   trx: Db,
   row: Selectable<CommentTable>,
-  team: string[] | undefined,
+  notice: NoticeFacts,
   at: Date,
 ): Promise<Parameters<typeof enqueue>[2]> {
   const parent =
@@ -87,7 +87,7 @@ async function releasedComment(
       authorId: row.author_id,
       byInstructor: row.by_instructor,
       mentionedUserIds: (await mentionsOf(trx, [row.id])).get(row.id) ?? [],
-      ...(team ? { instructorIds: team } : {}),
+      ...notice,
       approvedAt: at.toISOString(),
     }),
   ];
@@ -104,6 +104,7 @@ async function releasedComment(
           at,
         },
         parent,
+        notice,
       ),
     );
   }
@@ -122,10 +123,10 @@ export function createModerationService(deps: {
   posting: WindowLimit;
   /** After the commit: the public lists of this review's course or comment's lesson changed. */
   changed: (type: SubjectType, key: string) => Promise<void>;
-  /** The course's owner and instructors (asked of the catalog), or undefined for an unknown course. */
-  team: (courseId: string) => Promise<string[] | undefined>;
+  /** The course's team and titles, and the lesson's title when given (asked of the catalog). */
+  notice: (courseId: string, lessonId?: string) => Promise<NoticeFacts>;
 }) {
-  const { db, clock, posting, changed, team } = deps;
+  const { db, clock, posting, changed, notice } = deps;
 
   async function subject(trx: Db, type: SubjectType, id: string, lock: boolean) {
     const q =
@@ -271,9 +272,13 @@ export function createModerationService(deps: {
         if (type !== 'review') throw Refused.replyOfComment();
         return decideReply(moderator, id, input.action, reason, at);
       }
-      // letting a held item out tells the course's instructors: asked before the transaction opens
+      // letting a held item out tells the course's instructors and names the course (and lesson):
+      // asked before the transaction opens
       const before = input.action === 'approve' ? await subject(db, type, id, false) : undefined;
-      const instructorIds = before?.status === 'held' ? await team(before.course_id) : undefined;
+      const released =
+        before?.status === 'held'
+          ? await notice(before.course_id, 'lesson_id' in before ? before.lesson_id : undefined)
+          : {};
       const result = await inTransaction(db, async (trx) => {
         const row = await subject(trx, type, id, true);
         if (!row) throw notFound(type);
@@ -322,21 +327,23 @@ export function createModerationService(deps: {
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();
-          const released = row.status === 'held' && status === 'visible';
+          const { instructorIds, courseTitle } = released;
           await enqueue(trx, 'community', [
             ReviewUpdatedEvent.create(id, {
               ...factsOf(updated),
               change: 'moderated',
               updatedAt: at.toISOString(),
               previousStatus: row.status,
-              ...(released && instructorIds ? { instructorIds } : {}),
+              ...(row.status === 'held' && status === 'visible' && instructorIds
+                ? { instructorIds, courseTitle }
+                : {}),
             }),
           ]);
         } else if ('lesson_id' in row) {
           await trx.updateTable('community.comments').set({ status }).where('id', '=', id).execute();
           // a comment held by the word list is announced once a moderator lets it out
           if (row.status === 'held' && status === 'visible') {
-            await enqueue(trx, 'community', await releasedComment(trx, row, instructorIds, at));
+            await enqueue(trx, 'community', await releasedComment(trx, row, released, at));
           }
         }
         return { key, status };

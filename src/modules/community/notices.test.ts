@@ -23,6 +23,9 @@ const eventsOf = async (type: string, id: string) =>
     .map((e) => e.data as Record<string, unknown>)
     .filter((d) => d.commentId === id || d.reviewId === id);
 
+/** The titles the test courses' paid lesson and course have in the catalog (`startCommunity`). */
+const titles = { courseTitle: 'A course', lessonTitle: 'Paid' };
+
 const post = (as: Caller, lessonId: string, body: string, parentId?: string) =>
   t.kit.expectStatus<{ id: string; status: string }>(201, 'POST', `/api/v1/lessons/${lessonId}/comments`, {
     as,
@@ -63,10 +66,18 @@ describe('events for notices', () => {
     const answer = await post(helper, course.paidLessonId, 'Step two.', question.id);
     const team = [t.instructor.id, course.co.id];
     expect(await eventsOf('community.comment.created', question.id)).toEqual([
-      expect.objectContaining({ parentId: null, parentAuthorId: null, instructorIds: team }),
+      expect.objectContaining({ parentId: null, parentAuthorId: null, instructorIds: team, ...titles }),
     ]);
     expect(await eventsOf('community.comment.created', answer.id)).toEqual([
-      expect.objectContaining({ parentId: question.id, parentAuthorId: asker.id, instructorIds: team }),
+      expect.objectContaining({
+        parentId: question.id,
+        parentAuthorId: asker.id,
+        instructorIds: team,
+        ...titles,
+      }),
+    ]);
+    expect(await eventsOf('community.comment.replied', answer.id)).toEqual([
+      expect.objectContaining({ parentAuthorId: asker.id, ...titles }),
     ]);
     const review = await t.kit.expectStatus<{ id: string }>(
       201,
@@ -78,7 +89,10 @@ describe('events for notices', () => {
       },
     );
     expect(await eventsOf('community.review.created', review.id)).toEqual([
-      expect.objectContaining({ status: 'visible', rating: 4, instructorIds: team }),
+      expect.objectContaining({ status: 'visible', rating: 4, instructorIds: team, courseTitle: 'A course' }),
+    ]);
+    expect(await eventsOf('community.review.created', review.id)).toEqual([
+      expect.not.objectContaining({ lessonTitle: expect.anything() as unknown }),
     ]);
   });
 
@@ -114,14 +128,20 @@ describe('events for notices', () => {
         byInstructor: false,
         mentionedUserIds: [named.id],
         instructorIds: [t.instructor.id],
+        ...titles,
       }),
     ]);
     expect(await eventsOf('community.comment.approved', heldReply.id)).toEqual([
-      expect.objectContaining({ parentId: held.id, parentAuthorId: asker.id, mentionedUserIds: [named.id] }),
+      expect.objectContaining({
+        parentId: held.id,
+        parentAuthorId: asker.id,
+        mentionedUserIds: [named.id],
+        ...titles,
+      }),
     ]);
-    // the reply tells its parent's author too, as before
+    // the reply tells its parent's author too, as before, naming the lesson and course
     expect(await eventsOf('community.comment.replied', heldReply.id)).toEqual([
-      expect.objectContaining({ parentAuthorId: asker.id }),
+      expect.objectContaining({ parentAuthorId: asker.id, ...titles }),
     ]);
     expect(await eventsOf('community.comment.approved', hidden.id)).toEqual([]);
     // approving a visible comment (after a report) announces nothing again
@@ -149,10 +169,13 @@ describe('events for notices', () => {
         previousStatus: 'held',
         status: 'visible',
         instructorIds: [t.instructor.id],
+        courseTitle: 'A course',
       }),
       expect.objectContaining({ previousStatus: 'visible', status: 'hidden' }),
     ]);
+    expect(moderated[0]).not.toHaveProperty('lessonTitle');
     expect(moderated[1]).not.toHaveProperty('instructorIds');
+    expect(moderated[1]).not.toHaveProperty('courseTitle');
   });
 
   it('the new fields may be absent (events written before them) and are checked when present', () => {
@@ -201,5 +224,11 @@ describe('events for notices', () => {
     };
     expect(CommentApprovedEvent.problems(approved)).toBeUndefined();
     expect(CommentApprovedEvent.problems({ ...approved, instructorIds: [''] })).toBeDefined();
+    const titled = { courseTitle: 'PostgreSQL <in> practice', lessonTitle: '3. Window functions & frames' };
+    expect(CommentCreatedEvent.problems({ ...comment, ...titled })).toBeUndefined();
+    expect(CommentApprovedEvent.problems({ ...approved, ...titled })).toBeUndefined();
+    expect(ReviewCreatedEvent.problems({ ...review, courseTitle: titled.courseTitle })).toBeUndefined();
+    expect(CommentCreatedEvent.problems({ ...comment, lessonTitle: 3 })).toBeDefined();
+    expect(ReviewUpdatedEvent.problems({ ...updated, courseTitle: null })).toBeDefined();
   });
 });

@@ -216,6 +216,7 @@ export function createReviewsService(deps: {
             status,
             createdAt: at.toISOString(),
             instructorIds: teamOf(course),
+            courseTitle: course.title,
           }),
         ]);
       });

@@ -276,23 +276,173 @@ describe('community notices', () => {
         expect(rendered.text, `${kind} ${locale}`).not.toContain('{{');
       }
     }
-    const texts = (kind: 'comment_mentioned' | 'lesson_question' | 'course_reviewed') =>
-      LOCALES.map((locale) => render(kind, SAMPLE_PAYLOADS[kind], locale).text);
+    const texts = (
+      kind: 'comment_replied' | 'comment_mentioned' | 'lesson_question' | 'course_reviewed',
+      payload: Record<string, unknown> = SAMPLE_PAYLOADS[kind],
+    ) => LOCALES.map((locale) => render(kind, payload, locale).text);
+    // the samples carry titles, as community's events do now
+    expect(texts('comment_replied')).toEqual([
+      'Someone replied to your comment on a lesson:\n\n“Check <the> second step & retry.”\n\nLesson: 3. Window functions & frames — PostgreSQL <in> practice',
+      '有人回复了您在课时下的评论：\n\n“Check <the> second step & retry.”\n\n课时：3. Window functions & frames（《PostgreSQL <in> practice》）',
+    ]);
     expect(texts('comment_mentioned')).toEqual([
-      'Someone mentioned you in the discussion of a lesson.\n\nLesson: l1',
-      '有人在课时讨论中提到了您。\n\n课时：l1',
+      'Someone mentioned you in the discussion of a lesson.\n\nLesson: 3. Window functions & frames — PostgreSQL <in> practice',
+      '有人在课时讨论中提到了您。\n\n课时：3. Window functions & frames（《PostgreSQL <in> practice》）',
     ]);
     expect(texts('lesson_question')).toEqual([
-      'A learner asked a question in the discussion of a lesson of your course.\n\nLesson: l1',
-      '有学员在您课程的课时讨论中提出了问题。\n\n课时：l1',
+      'A learner asked a question in the discussion of a lesson of your course.\n\nLesson: 3. Window functions & frames — PostgreSQL <in> practice',
+      '有学员在您课程的课时讨论中提出了问题。\n\n课时：3. Window functions & frames（《PostgreSQL <in> practice》）',
     ]);
     expect(texts('course_reviewed')).toEqual([
-      'A learner reviewed your course and rated it 4 out of 5.\n\nCourse: c1',
-      '有学员评价了您的课程，评分 4 星（满分 5 星）。\n\n课程：c1',
+      'A learner reviewed your course and rated it 4 out of 5.\n\nCourse: PostgreSQL <in> practice',
+      '有学员评价了您的课程，评分 4 星（满分 5 星）。\n\n课程：《PostgreSQL <in> practice》',
     ]);
     expect(render('course_reviewed', SAMPLE_PAYLOADS.course_reviewed, 'zh-CN').subject).toBe(
-      '您的课程收到一条 4 星评价',
+      '您的课程《PostgreSQL <in> practice》收到一条 4 星评价',
     );
+  });
+
+  it('a notice of an event without titles (written before community sent them) reads as before, with ids', () => {
+    const texts = (kind: 'comment_replied' | 'comment_mentioned' | 'lesson_question' | 'course_reviewed') => {
+      const { courseTitle: _c, lessonTitle: _l, ...old } = SAMPLE_PAYLOADS[kind];
+      return LOCALES.map((locale) => {
+        const r = render(kind, old, locale);
+        return [r.subject, r.text];
+      });
+    };
+    expect(texts('comment_replied')).toEqual([
+      [
+        'New reply to your comment',
+        'Someone replied to your comment on a lesson:\n\n“Check <the> second step & retry.”\n\nLesson: l1',
+      ],
+      [
+        '您的评论有了新回复',
+        '有人回复了您在课时下的评论：\n\n“Check <the> second step & retry.”\n\n课时：l1',
+      ],
+    ]);
+    expect(texts('comment_mentioned')).toEqual([
+      [
+        'You were mentioned in a comment',
+        'Someone mentioned you in the discussion of a lesson.\n\nLesson: l1',
+      ],
+      ['有人在评论中提到了您', '有人在课时讨论中提到了您。\n\n课时：l1'],
+    ]);
+    expect(texts('lesson_question')).toEqual([
+      [
+        'New question on your lesson',
+        'A learner asked a question in the discussion of a lesson of your course.\n\nLesson: l1',
+      ],
+      ['您的课时有新提问', '有学员在您课程的课时讨论中提出了问题。\n\n课时：l1'],
+    ]);
+    expect(texts('course_reviewed')).toEqual([
+      [
+        'New 4-star review of your course',
+        'A learner reviewed your course and rated it 4 out of 5.\n\nCourse: c1',
+      ],
+      ['您的课程收到一条 4 星评价', '有学员评价了您的课程，评分 4 星（满分 5 星）。\n\n课程：c1'],
+    ]);
+    // a lesson's title without its course's (no event sends that) is not half a line
+    expect(render('lesson_question', { lessonId: 'l1', lessonTitle: 'Intro' }, 'en').text).toContain(
+      'Lesson: l1',
+    );
+  });
+
+  it('titles in the HTML part are escaped; the text part and the subject show them as written', () => {
+    for (const locale of LOCALES) {
+      const r = render(
+        'lesson_question',
+        {
+          lessonId: 'l1',
+          courseId: 'c1',
+          courseTitle: 'SQL <b>&</b> you',
+          lessonTitle: '<b>Joins</b> & more',
+        },
+        locale,
+      );
+      expect(r.html).toContain('&lt;b&gt;Joins&lt;/b&gt; &amp; more');
+      expect(r.html).toContain('SQL &lt;b&gt;&amp;&lt;/b&gt; you');
+      expect(r.html).not.toContain('<b>');
+      expect(r.text).toContain('<b>Joins</b> & more');
+      expect(r.text).toContain('SQL <b>&</b> you');
+      expect(r.subject).toContain('<b>Joins</b> & more');
+    }
+  });
+
+  it('a titled comment or review names its lesson and course in the inbox and the mail, in en and zh-CN', async () => {
+    const [author, named, owner, zhOwner] = await Promise.all([learner(), learner(), learner(), learner()]);
+    await t.expectStatus(200, 'PUT', '/api/v1/me/notification-preferences', {
+      as: zhOwner,
+      body: { locale: 'zh-CN' },
+    });
+    const titles = { courseTitle: 'PostgreSQL in practice', lessonTitle: '3. Window functions' };
+    const data = comment(author.id, {
+      mentionedUserIds: [named.id],
+      instructorIds: [owner.id, zhOwner.id],
+      ...titles,
+    });
+    await t.emit(CommentCreatedEvent, data);
+    const [mention] = await inboxOf(named);
+    expect(mention).toMatchObject({
+      kind: 'comment_mentioned',
+      title: 'You were mentioned in a comment on “3. Window functions”',
+      data: { lessonId: data.lessonId, ...titles },
+    });
+    expect(render('comment_mentioned', mention?.data ?? {}, 'en').text).toContain(
+      'Lesson: 3. Window functions — PostgreSQL in practice',
+    );
+    const [question] = await inboxOf(owner);
+    expect(question?.title).toBe('New question on “3. Window functions”');
+    const [zhQuestion] = await inboxOf(zhOwner);
+    expect(zhQuestion?.title).toBe('您的课时“3. Window functions”有新提问');
+    expect(render('lesson_question', zhQuestion?.data ?? {}, 'zh-CN').text).toContain(
+      '课时：3. Window functions（《PostgreSQL in practice》）',
+    );
+
+    const approved = {
+      ...comment(author.id, { mentionedUserIds: [named.id], ...titles }),
+      parentAuthorId: null,
+      approvedAt: new Date().toISOString(),
+    };
+    const { createdAt: _c, status: _s, ...approvedData } = approved;
+    await t.emit(CommentApprovedEvent, approvedData);
+    const about = async (who: Caller, key: 'commentId' | 'reviewId', id: string) =>
+      (await inboxOf(who)).find((n) => n.data[key] === id);
+    expect((await about(named, 'commentId', approved.commentId))?.data).toMatchObject(titles);
+
+    const visible = review(author.id, {
+      rating: 5,
+      instructorIds: [owner.id, zhOwner.id],
+      courseTitle: titles.courseTitle,
+    });
+    await t.emit(ReviewCreatedEvent, visible);
+    const reviewed = await about(owner, 'reviewId', visible.reviewId);
+    expect(reviewed).toMatchObject({
+      kind: 'course_reviewed',
+      title: 'New 5-star review of “PostgreSQL in practice”',
+      data: { courseTitle: titles.courseTitle },
+    });
+    expect(reviewed?.data).not.toHaveProperty('lessonTitle');
+    expect((await about(zhOwner, 'reviewId', visible.reviewId))?.title).toBe(
+      '您的课程《PostgreSQL in practice》收到一条 5 星评价',
+    );
+
+    // a held review let out names the course as well
+    const held = review(author.id, { status: 'held', rating: 3, instructorIds: [owner.id] });
+    await t.emit(ReviewCreatedEvent, held);
+    const { createdAt: _h, instructorIds: _i, ...facts } = held;
+    await t.emit(ReviewUpdatedEvent, {
+      ...facts,
+      status: 'visible',
+      change: 'moderated',
+      previousStatus: 'held',
+      updatedAt: new Date().toISOString(),
+      instructorIds: [owner.id],
+      courseTitle: titles.courseTitle,
+    });
+    expect(await about(owner, 'reviewId', held.reviewId)).toMatchObject({
+      title: 'New 3-star review of “PostgreSQL in practice”',
+      data: { reviewId: held.reviewId, courseTitle: titles.courseTitle },
+    });
   });
 
   it('a person who chose zh-CN reads the notice in zh-CN', async () => {

@@ -97,11 +97,12 @@ const EXPORTED_PAYLOAD: Record<Kind, readonly string[]> = {
   course_published: ['courseId', 'title'],
   course_rejected: ['courseId', 'title'],
   certificate_issued: ['courseId', 'courseTitle', 'verificationId'],
-  comment_replied: ['commentId', 'parentId', 'lessonId'],
-  comment_mentioned: ['commentId', 'parentId', 'lessonId', 'courseId'],
-  lesson_question: ['commentId', 'lessonId', 'courseId'],
+  // titles are the catalog's public names of the course and lesson
+  comment_replied: ['commentId', 'parentId', 'lessonId', 'courseTitle', 'lessonTitle'],
+  comment_mentioned: ['commentId', 'parentId', 'lessonId', 'courseId', 'courseTitle', 'lessonTitle'],
+  lesson_question: ['commentId', 'lessonId', 'courseId', 'courseTitle', 'lessonTitle'],
   // the rating is shown on the course's page to anyone; the review's text is not in the payload
-  course_reviewed: ['reviewId', 'courseId', 'rating'],
+  course_reviewed: ['reviewId', 'courseId', 'rating', 'courseTitle'],
   course_updated: ['courseId', 'changes'],
   course_digest: ['day', 'items'],
   announcement: ['title', 'body'],

@@ -109,6 +109,8 @@ beforeAll(async () => {
       byInstructor: false,
       excerpt: to.replyExcerpt,
       repliedAt: at(2),
+      courseTitle: 'TypeScript in Depth',
+      lessonTitle: 'Generics',
     });
   }
 
@@ -226,11 +228,13 @@ describe('notify’s part of a personal-data export', () => {
         kind: 'comment_replied',
         createdAt: at(2),
         readAt: at(4),
-        // ids only: the excerpt is the replier's text
+        // ids and the catalog's public titles only: the excerpt is the replier's text
         data: {
           commentId: expect.any(String) as string,
           parentId: expect.any(String) as string,
           lessonId: expect.any(String) as string,
+          courseTitle: 'TypeScript in Depth',
+          lessonTitle: 'Generics',
         },
       },
       {

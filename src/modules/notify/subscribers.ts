@@ -148,20 +148,42 @@ function mentionRecipients(d: CommentFacts): string[] {
   return d.mentionedUserIds.filter((id) => !told.has(id));
 }
 
-const commentPayload = (d: { commentId: string; lessonId: string; courseId: string }) => ({
+/**
+ * The course's and lesson's titles the event carries, which the notice names instead of ids;
+ * absent in events written before community sent them (the notice then shows the ids).
+ */
+const titlesOf = (d: { courseTitle?: string | undefined; lessonTitle?: string | undefined }) => ({
+  ...(d.courseTitle ? { courseTitle: d.courseTitle } : {}),
+  ...(d.lessonTitle ? { lessonTitle: d.lessonTitle } : {}),
+});
+
+const commentPayload = (d: {
+  commentId: string;
+  lessonId: string;
+  courseId: string;
+  courseTitle?: string | undefined;
+  lessonTitle?: string | undefined;
+}) => ({
   commentId: d.commentId,
   lessonId: d.lessonId,
   courseId: d.courseId,
+  ...titlesOf(d),
 });
 
 /** The course's team hears of a review by someone else (a learner); the old shape tells nobody. */
 const reviewRecipients = (d: { authorId: string; instructorIds?: string[] | undefined }) =>
   (d.instructorIds ?? []).filter((id) => id !== d.authorId);
 
-const reviewPayload = (d: { reviewId: string; courseId: string; rating: number }) => ({
+const reviewPayload = (d: {
+  reviewId: string;
+  courseId: string;
+  rating: number;
+  courseTitle?: string | undefined;
+}) => ({
   reviewId: d.reviewId,
   courseId: d.courseId,
   rating: d.rating,
+  ...titlesOf(d),
 });
 
 /**
@@ -326,6 +348,7 @@ const TRIGGER_GROUPS: readonly {
           parentId: d.parentId,
           lessonId: d.lessonId,
           excerpt: d.excerpt,
+          ...titlesOf(d),
         }),
         dedupeKey: (e) => e.data.commentId,
       }),

@@ -267,6 +267,91 @@ const T: Record<Kind, Record<Locale, Template>> = {
   },
 };
 
+/**
+ * The community kinds as they read when the event named the course (and lesson) by title, which
+ * `needs` lists; an event written before community sent titles has ids only and reads as in `T`.
+ */
+const TITLED: Partial<Record<Kind, { needs: readonly string[]; text: Record<Locale, Template> }>> = {
+  comment_replied: {
+    needs: ['lessonTitle', 'courseTitle'],
+    text: {
+      en: {
+        subject: 'New reply to your comment on “{{lessonTitle}}”',
+        paragraphs: [
+          'Someone replied to your comment on a lesson:',
+          '“{{excerpt}}”',
+          'Lesson: {{lessonTitle}} — {{courseTitle}}',
+        ],
+      },
+      'zh-CN': {
+        subject: '您在课时“{{lessonTitle}}”下的评论有了新回复',
+        paragraphs: [
+          '有人回复了您在课时下的评论：',
+          '“{{excerpt}}”',
+          '课时：{{lessonTitle}}（《{{courseTitle}}》）',
+        ],
+      },
+    },
+  },
+  comment_mentioned: {
+    needs: ['lessonTitle', 'courseTitle'],
+    text: {
+      en: {
+        subject: 'You were mentioned in a comment on “{{lessonTitle}}”',
+        paragraphs: [
+          'Someone mentioned you in the discussion of a lesson.',
+          'Lesson: {{lessonTitle}} — {{courseTitle}}',
+        ],
+      },
+      'zh-CN': {
+        subject: '有人在课时“{{lessonTitle}}”的评论中提到了您',
+        paragraphs: ['有人在课时讨论中提到了您。', '课时：{{lessonTitle}}（《{{courseTitle}}》）'],
+      },
+    },
+  },
+  lesson_question: {
+    needs: ['lessonTitle', 'courseTitle'],
+    text: {
+      en: {
+        subject: 'New question on “{{lessonTitle}}”',
+        paragraphs: [
+          'A learner asked a question in the discussion of a lesson of your course.',
+          'Lesson: {{lessonTitle}} — {{courseTitle}}',
+        ],
+      },
+      'zh-CN': {
+        subject: '您的课时“{{lessonTitle}}”有新提问',
+        paragraphs: [
+          '有学员在您课程的课时讨论中提出了问题。',
+          '课时：{{lessonTitle}}（《{{courseTitle}}》）',
+        ],
+      },
+    },
+  },
+  course_reviewed: {
+    needs: ['courseTitle'],
+    text: {
+      en: {
+        subject: 'New {{rating}}-star review of “{{courseTitle}}”',
+        paragraphs: [
+          'A learner reviewed your course and rated it {{rating}} out of 5.',
+          'Course: {{courseTitle}}',
+        ],
+      },
+      'zh-CN': {
+        subject: '您的课程《{{courseTitle}}》收到一条 {{rating}} 星评价',
+        paragraphs: ['有学员评价了您的课程，评分 {{rating}} 星（满分 5 星）。', '课程：《{{courseTitle}}》'],
+      },
+    },
+  },
+};
+
+/** The kind's titled text when the payload has every title it needs, else its id-based text. */
+function templateOf(kind: Kind, vars: Record<string, string>, locale: Locale): Template {
+  const titled = TITLED[kind];
+  return titled?.needs.every((name) => (vars[name] ?? '') !== '') ? titled.text[locale] : T[kind][locale];
+}
+
 /** Sample payloads for the admin preview, one per kind. */
 export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   welcome: { displayName: 'Ada <Lovelace>' },
@@ -303,10 +388,28 @@ export const SAMPLE_PAYLOADS: Record<Kind, Record<string, unknown>> = {
   course_published: { courseId: 'c1', title: 'TypeScript & <Friends>' },
   course_rejected: { courseId: 'c1', title: 'TypeScript & <Friends>', reason: 'The audio is too quiet.' },
   certificate_issued: { courseTitle: 'TypeScript & <Friends>', verificationId: 'LEC-0001' },
-  comment_replied: { lessonId: 'l1', excerpt: 'Check <the> second step & retry.' },
-  comment_mentioned: { commentId: 'cm1', parentId: null, lessonId: 'l1', courseId: 'c1' },
-  lesson_question: { commentId: 'cm1', lessonId: 'l1', courseId: 'c1' },
-  course_reviewed: { reviewId: 'r1', courseId: 'c1', rating: 4 },
+  comment_replied: {
+    lessonId: 'l1',
+    excerpt: 'Check <the> second step & retry.',
+    courseTitle: 'PostgreSQL <in> practice',
+    lessonTitle: '3. Window functions & frames',
+  },
+  comment_mentioned: {
+    commentId: 'cm1',
+    parentId: null,
+    lessonId: 'l1',
+    courseId: 'c1',
+    courseTitle: 'PostgreSQL <in> practice',
+    lessonTitle: '3. Window functions & frames',
+  },
+  lesson_question: {
+    commentId: 'cm1',
+    lessonId: 'l1',
+    courseId: 'c1',
+    courseTitle: 'PostgreSQL <in> practice',
+    lessonTitle: '3. Window functions & frames',
+  },
+  course_reviewed: { reviewId: 'r1', courseId: 'c1', rating: 4, courseTitle: 'PostgreSQL <in> practice' },
   course_updated: { courseId: 'c1', changes: ['outline'] },
   course_digest: {
     day: '2026-03-01',
@@ -396,12 +499,17 @@ export function variablesOf(
     case 'certificate_issued':
       return { courseTitle: str(p.courseTitle), verificationId: str(p.verificationId) };
     case 'comment_replied':
-      return { lessonId: str(p.lessonId), excerpt: str(p.excerpt) };
+      return {
+        lessonId: str(p.lessonId),
+        excerpt: str(p.excerpt),
+        lessonTitle: str(p.lessonTitle),
+        courseTitle: str(p.courseTitle),
+      };
     case 'comment_mentioned':
     case 'lesson_question':
-      return { lessonId: str(p.lessonId) };
+      return { lessonId: str(p.lessonId), lessonTitle: str(p.lessonTitle), courseTitle: str(p.courseTitle) };
     case 'course_reviewed':
-      return { rating: str(p.rating), courseId: str(p.courseId) };
+      return { rating: str(p.rating), courseId: str(p.courseId), courseTitle: str(p.courseTitle) };
     case 'course_updated':
       return {
         courseId: str(p.courseId),
@@ -426,8 +534,8 @@ const fill = (template: string, vars: Record<string, string>, escape: (s: string
 
 /** Subject, text and HTML of a message; every variable is escaped in the HTML. */
 export function render(kind: Kind, payload: Record<string, unknown>, locale: Locale): Rendered {
-  const template = T[kind][locale];
   const vars = variablesOf(kind, payload, locale);
+  const template = templateOf(kind, vars, locale);
   const plain = (s: string) => s;
   const subject = fill(template.subject, vars, plain);
   const paragraphs = template.paragraphs.map((p) => fill(p, vars, plain));

@@ -15,6 +15,7 @@ import {
 import { subscriptionFor } from '../../platform/messaging/inbox.js';
 import type { ModuleSubscriber } from '../../platform/module.js';
 import { type NotifyTest, startNotify } from './notify.test-support.js';
+import { render } from './templates.js';
 
 const never = (): ModuleSubscriber => {
   throw new Error('notify has no comment-replies subscriber');
@@ -242,6 +243,53 @@ describe('triggers', () => {
     expect(inbox.data.map((n) => n.kind)).toEqual(['comment_replied']);
     expect(inbox.data[0]?.data).toMatchObject({ excerpt: 'Try <b>step two</b>', lessonId: data.lessonId });
     expect((await inboxOf(replier.token)).data).toHaveLength(0);
+  });
+
+  it('a reply to your comment names the lesson and course by title when the event has them, escaped in the mail’s HTML', async () => {
+    const author = await t.caller('learner');
+    const titles = { courseTitle: 'PostgreSQL <in> practice', lessonTitle: '3. Window functions & frames' };
+    await t.emit(CommentRepliedEvent, {
+      commentId: randomUUID(),
+      parentId: randomUUID(),
+      parentAuthorId: author.id,
+      lessonId: randomUUID(),
+      courseId: randomUUID(),
+      authorId: randomUUID(),
+      byInstructor: false,
+      excerpt: 'Use a frame clause',
+      repliedAt: new Date().toISOString(),
+      ...titles,
+    });
+    const [notice] = (await inboxOf(author.token)).data;
+    expect(notice?.data).toMatchObject(titles);
+    expect(notice?.title).toBe('New reply to your comment on “3. Window functions & frames”');
+    const en = render('comment_replied', notice?.data ?? {}, 'en');
+    expect(en.text).toContain('Lesson: 3. Window functions & frames — PostgreSQL <in> practice');
+    expect(en.html).toContain('Lesson: 3. Window functions &amp; frames — PostgreSQL &lt;in&gt; practice');
+    const zh = render('comment_replied', notice?.data ?? {}, 'zh-CN');
+    expect(zh.subject).toBe('您在课时“3. Window functions & frames”下的评论有了新回复');
+    expect(zh.text).toContain('课时：3. Window functions & frames（《PostgreSQL <in> practice》）');
+    expect(zh.html).toContain('课时：3. Window functions &amp; frames（《PostgreSQL &lt;in&gt; practice》）');
+  });
+
+  it('a reply to your comment from an event without titles still names the lesson by id', async () => {
+    const author = await t.caller('learner');
+    const lessonId = randomUUID();
+    await t.emit(CommentRepliedEvent, {
+      commentId: randomUUID(),
+      parentId: randomUUID(),
+      parentAuthorId: author.id,
+      lessonId,
+      courseId: randomUUID(),
+      authorId: randomUUID(),
+      byInstructor: false,
+      excerpt: 'Old reply',
+      repliedAt: new Date().toISOString(),
+    });
+    const [notice] = (await inboxOf(author.token)).data;
+    expect(notice?.title).toBe('New reply to your comment');
+    expect(render('comment_replied', notice?.data ?? {}, 'en').text).toContain(`Lesson: ${lessonId}`);
+    expect(render('comment_replied', notice?.data ?? {}, 'zh-CN').text).toContain(`课时：${lessonId}`);
   });
 
   it('applies the events waiting on the bus together: one inbox item per reply, a repeat in the batch or after it changes nothing', async () => {
