@@ -27,9 +27,7 @@ afterAll(async () => {
   await t.stop();
 });
 
-type Inbox = { data: { kind: string; title: string; data: Record<string, unknown> }[] };
-const inboxOf = async (who: Caller) =>
-  (await t.expectStatus<Inbox>(200, 'GET', '/api/v1/me/notifications', { as: who })).data;
+const inboxOf = async (who: Caller) => (await t.inbox(who.token)).data;
 const kindsOf = async (who: Caller) => (await inboxOf(who)).map((n) => n.kind);
 
 const learner = () => t.caller('learner');

@@ -22,6 +22,12 @@ export interface NotifyTest extends Kit {
   ): Promise<EventEnvelope>;
   /** Rows of one of notify's tables (tests look at the state the API does not show). */
   rows<T = Record<string, unknown>>(table: string, where?: string): Promise<T[]>;
+  /** The first page of the token holder's in-app notifications, as the API answers it. */
+  inbox(token: string): Promise<InboxPage>;
+}
+
+export interface InboxPage {
+  data: { kind: string; title: string; data: Record<string, unknown> }[];
 }
 
 /** `others`: modules run beside notify (a stand-in publisher such as `identityOutbox()`). */
@@ -68,6 +74,7 @@ export async function startNotify(
       );
       return event;
     },
+    inbox: (token) => kit.expectStatus<InboxPage>(200, 'GET', '/api/v1/me/notifications', { as: { token } }),
     async rows<T>(table: string, where = 'true') {
       if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table: ${table}`);
       const r = await sql<T>`select * from ${sql.table(`notify.${table}`)} where ${sql.raw(where)}`.execute(

@@ -13,10 +13,6 @@ afterAll(async () => {
   await t.stop();
 });
 
-type Inbox = { data: { kind: string; title: string; data: Record<string, unknown> }[] };
-const inboxOf = (token: string) =>
-  t.expectStatus<Inbox>(200, 'GET', '/api/v1/me/notifications', { as: { token } });
-
 /** The email deliveries of one kind to one person, each with its pg-boss job count. */
 async function emailsOf(userId: string, kind: string) {
   const { rows } = await sql<{ channel: string; jobs: number }>`
@@ -55,7 +51,7 @@ describe('payout notices', () => {
     await t.emit(PayoutPaidEvent, data, { id: event.id });
     await t.emit(PayoutPaidEvent, { ...data, reference: 'TRF-AGAIN' });
 
-    const inbox = await inboxOf(instructor.token);
+    const inbox = await t.inbox(instructor.token);
     expect(inbox.data.map((n) => n.kind)).toEqual(['payout_paid']);
     expect(inbox.data[0]).toMatchObject({
       title: 'Your payout of CN¥1,234.56 was paid',
@@ -65,7 +61,7 @@ describe('payout notices', () => {
     expect(text).toContain('We paid your payout of CN¥1,234.56 by bank transfer.');
     expect(text).toContain('Transfer reference: TRF-2026-0042');
     expect(await emailsOf(instructor.id, 'payout_paid')).toEqual([{ channel: 'email', jobs: 1 }]);
-    expect((await inboxOf(other.token)).data).toHaveLength(0);
+    expect((await t.inbox(other.token)).data).toHaveLength(0);
   });
 
   it('a rejected payout tells the instructor once, with the amount and the admin’s reason, and queues an email', async () => {
@@ -75,7 +71,7 @@ describe('payout notices', () => {
     await t.emit(PayoutRejectedEvent, data, { id: event.id });
     await t.emit(PayoutRejectedEvent, data);
 
-    const inbox = await inboxOf(instructor.token);
+    const inbox = await t.inbox(instructor.token);
     expect(inbox.data.map((n) => n.kind)).toEqual(['payout_rejected']);
     expect(inbox.data[0]).toMatchObject({
       title: 'Your payout request of CN¥500.00 was not approved',
@@ -92,7 +88,7 @@ describe('payout notices', () => {
     const instructor = await t.caller('instructor');
     await t.emit(PayoutRejectedEvent, rejected(instructor.id));
     await t.emit(PayoutPaidEvent, paid(instructor.id));
-    expect((await inboxOf(instructor.token)).data.map((n) => n.kind)).toEqual([
+    expect((await t.inbox(instructor.token)).data.map((n) => n.kind)).toEqual([
       'payout_paid',
       'payout_rejected',
     ]);
@@ -106,7 +102,7 @@ describe('payout notices', () => {
     });
     await t.emit(PayoutPaidEvent, paid(instructor.id));
     await t.emit(PayoutRejectedEvent, rejected(instructor.id));
-    const inbox = await inboxOf(instructor.token);
+    const inbox = await t.inbox(instructor.token);
     expect(inbox.data.map((n) => n.title)).toEqual([
       '您的 ¥500.00 提现申请未通过',
       '您的 ¥1,234.56 结算款已支付',

@@ -29,10 +29,6 @@ afterAll(async () => {
   await t.stop();
 });
 
-type Inbox = { data: { kind: string; title: string; data: Record<string, unknown> }[] };
-const inboxOf = (token: string) =>
-  t.expectStatus<Inbox>(200, 'GET', '/api/v1/me/notifications', { as: { token } });
-
 describe('triggers', () => {
   it('course published goes to the owner and every instructor once; rejected to the owner with the reason', async () => {
     const [owner, co] = [await t.caller('instructor'), await t.caller('instructor')];
@@ -52,10 +48,10 @@ describe('triggers', () => {
       title: 'Another',
       reason: 'Audio too quiet',
     });
-    const mine = await inboxOf(owner.token);
+    const mine = await t.inbox(owner.token);
     expect(mine.data.map((n) => n.kind)).toEqual(['course_rejected', 'course_published']);
     expect(mine.data[0]?.data).toMatchObject({ reason: 'Audio too quiet' });
-    expect((await inboxOf(co.token)).data.map((n) => n.title)).toEqual([
+    expect((await t.inbox(co.token)).data.map((n) => n.title)).toEqual([
       'Your course “Rust for <TS> people” is published',
     ]);
   });
@@ -72,7 +68,7 @@ describe('triggers', () => {
     // delivered again (same event id), and a second event about the same application
     await t.emit(InstructorRejectedEvent, data, { id: event.id });
     await t.emit(InstructorRejectedEvent, data);
-    const inbox = await inboxOf(me.token);
+    const inbox = await t.inbox(me.token);
     expect(inbox.data.map((n) => n.kind)).toEqual(['instructor_rejected']);
     expect(inbox.data[0]).toMatchObject({
       title: 'Your instructor application was not approved',
@@ -111,7 +107,7 @@ describe('triggers', () => {
       email: 'x@example.test',
       expiresAt: '2026-03-01T09:00:00.000Z',
     });
-    const inbox = await inboxOf(me.token);
+    const inbox = await t.inbox(me.token);
     expect(inbox.data.map((n) => n.kind)).toEqual([
       'password_reset_requested',
       'refund_processed',
@@ -143,7 +139,7 @@ describe('triggers', () => {
       approvedBy: randomUUID(),
       displayName: 'Owl',
     });
-    expect((await inboxOf(me.token)).data.map((n) => n.kind)).toContain('instructor_approved');
+    expect((await t.inbox(me.token)).data.map((n) => n.kind)).toContain('instructor_approved');
     const [delivery] = await t.rows<{ id: string; status: string }>(
       'deliveries',
       `recipient_id = '${me.id}' and notification_id in (select id from notify.notifications where kind = 'instructor_approved')`,
@@ -184,7 +180,7 @@ describe('triggers', () => {
     };
     const event = await t.emit(NewDeviceSignInEvent, data);
     await t.emit(NewDeviceSignInEvent, data, { id: event.id });
-    const inbox = await inboxOf(me.token);
+    const inbox = await t.inbox(me.token);
     expect(inbox.data.map((n) => n.kind)).toEqual(['new_device_sign_in']);
     expect(inbox.data[0]).toMatchObject({
       title: 'New sign-in to your account',
@@ -239,10 +235,10 @@ describe('triggers', () => {
     };
     const event = await t.emit(CommentRepliedEvent, data);
     await t.emit(CommentRepliedEvent, data, { id: event.id });
-    const inbox = await inboxOf(author.token);
+    const inbox = await t.inbox(author.token);
     expect(inbox.data.map((n) => n.kind)).toEqual(['comment_replied']);
     expect(inbox.data[0]?.data).toMatchObject({ excerpt: 'Try <b>step two</b>', lessonId: data.lessonId });
-    expect((await inboxOf(replier.token)).data).toHaveLength(0);
+    expect((await t.inbox(replier.token)).data).toHaveLength(0);
   });
 
   it('a reply to your comment names the lesson and course by title when the event has them, escaped in the mail’s HTML', async () => {
@@ -260,7 +256,7 @@ describe('triggers', () => {
       repliedAt: new Date().toISOString(),
       ...titles,
     });
-    const [notice] = (await inboxOf(author.token)).data;
+    const [notice] = (await t.inbox(author.token)).data;
     expect(notice?.data).toMatchObject(titles);
     expect(notice?.title).toBe('New reply to your comment on “3. Window functions & frames”');
     const en = render('comment_replied', notice?.data ?? {}, 'en');
@@ -286,7 +282,7 @@ describe('triggers', () => {
       excerpt: 'Old reply',
       repliedAt: new Date().toISOString(),
     });
-    const [notice] = (await inboxOf(author.token)).data;
+    const [notice] = (await t.inbox(author.token)).data;
     expect(notice?.title).toBe('New reply to your comment');
     expect(render('comment_replied', notice?.data ?? {}, 'en').text).toContain(`Lesson: ${lessonId}`);
     expect(render('comment_replied', notice?.data ?? {}, 'zh-CN').text).toContain(`课时：${lessonId}`);
@@ -319,8 +315,8 @@ describe('triggers', () => {
     await subscription.handleBatch?.([toA, toB, toA, alsoToA]);
     await subscription.handleBatch?.([toB, alsoToA]);
     await subscription.handle(toA);
-    expect((await inboxOf(a.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${a.id}`, `to ${a.id}`]);
-    expect((await inboxOf(b.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${b.id}`]);
+    expect((await t.inbox(a.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${a.id}`, `to ${a.id}`]);
+    expect((await t.inbox(b.token)).data.map((n) => n.data.excerpt)).toEqual([`to ${b.id}`]);
   });
 
   it("a closed account's copy, choices, inbox and deliveries are deleted, and other people's stay", async () => {
