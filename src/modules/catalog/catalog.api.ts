@@ -38,6 +38,12 @@ export interface CatalogApi {
 // other modules may pass any string; one that is not a uuid names nothing (rather than a SQL error)
 const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
+/** `demoCourseIds`' limit as both implementations take it: 1..100, and one for a NaN. */
+function demoLimit(limit: number): number {
+  const floored = Math.floor(limit);
+  return Number.isNaN(floored) ? 1 : Math.max(1, Math.min(100, floored));
+}
+
 /** The in-process implementation, used when the caller runs in the same process. */
 export function createCatalogApi(deps: {
   outline: OutlineService;
@@ -56,7 +62,7 @@ export function createCatalogApi(deps: {
       if (!isUuid(lessonId)) return undefined;
       return outline.lessonSummary(lessonId);
     },
-    demoCourseIds: async (limit) => demoCourses(Math.max(1, Math.min(100, Math.floor(limit)))),
+    demoCourseIds: async (limit) => demoCourses(demoLimit(limit)),
     lessonsOfCourse: async (courseId) => (isUuid(courseId) ? outline.lessonSummariesOfCourse(courseId) : []),
     signAssetUrl: async (assetId, ttlSeconds = DEFAULT_URL_TTL_SECONDS) => {
       if (!isUuid(assetId)) throw NotFound.asset();
@@ -90,11 +96,8 @@ export function catalogHttpClient(http: InternalClient): CatalogApi {
       return (await http.get<{ lessons: CatalogLesson[] }>(`${at('courses', courseId)}/lessons`)).lessons;
     },
     async demoCourseIds(limit) {
-      // clamped as in-process; NaN (which the in-process clamp passes on) asks for one
-      const floored = Math.floor(limit);
-      const wanted = Number.isNaN(floored) ? 1 : Math.max(1, Math.min(100, floored));
       const answer = await http.get<{ courseIds: string[] }>(`${CATALOG_INTERNAL_PREFIX}/demo-course-ids`, {
-        limit: String(wanted),
+        limit: String(demoLimit(limit)),
       });
       return answer.courseIds;
     },

@@ -42,16 +42,24 @@ const isLive = (course: CourseForSale) => course.status === 'published' || cours
 export const isInstructorOf = (course: CourseForSale, userId: string) =>
   course.ownerId === userId || course.instructorIds.includes(userId);
 
-/** The course's owner and instructors, owner first, each once (catalog lists the owner among them too). */
-export const teamOf = (course: CourseForSale): string[] => [
-  ...new Set([course.ownerId, ...course.instructorIds]),
-];
-
 /** The team and titles notify's notices of a course's reviews and comments use. */
 export interface NoticeFacts {
   instructorIds?: string[];
   courseTitle?: string;
   lessonTitle?: string;
+}
+
+/**
+ * What a notice of an item on this course (and lesson) names: the owner and instructors, owner
+ * first, each once (the catalog lists the owner among them too), and the titles.
+ */
+export function noticeOf(course: CourseForSale | undefined, lesson?: { title: string }): NoticeFacts {
+  return {
+    ...(course
+      ? { instructorIds: [...new Set([course.ownerId, ...course.instructorIds])], courseTitle: course.title }
+      : {}),
+    ...(lesson ? { lessonTitle: lesson.title } : {}),
+  };
 }
 
 /**
@@ -97,12 +105,7 @@ export function createAccess(deps: {
      * course in any status (and of the lesson, when given); a field the catalog cannot answer is left out.
      */
     async notice(courseId: string, lessonId?: string): Promise<NoticeFacts> {
-      const c = await course(courseId);
-      const l = lessonId === undefined ? undefined : await lesson(lessonId);
-      return {
-        ...(c ? { instructorIds: teamOf(c), courseTitle: c.title } : {}),
-        ...(l ? { lessonTitle: l.title } : {}),
-      };
+      return noticeOf(await course(courseId), lessonId === undefined ? undefined : await lesson(lessonId));
     },
 
     /**

@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type Access, teamOf, type Viewer } from './access.service.js';
+import { type Access, type NoticeFacts, noticeOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
@@ -137,7 +137,7 @@ export function createCommentsService(deps: {
       const at = clock();
       const id = randomUUID();
       const byInstructor = via === 'instructor';
-      const titles = { courseTitle: course.title, lessonTitle: lesson.title };
+      const notice = noticeOf(course, lesson);
       await inTransaction(db, async (trx) => {
         await insertComment(trx, {
           id,
@@ -175,8 +175,7 @@ export function createCommentsService(deps: {
             status,
             mentionedUserIds: mentioned,
             createdAt: at.toISOString(),
-            instructorIds: teamOf(course),
-            ...titles,
+            ...notice,
           }),
         ];
         if (parent && status === 'visible' && parent.author_id !== viewer.userId) {
@@ -184,7 +183,7 @@ export function createCommentsService(deps: {
             repliedEvent(
               { id, lessonId, courseId: course.id, authorId: viewer.userId, byInstructor, body, at },
               parent,
-              titles,
+              notice,
             ),
           );
         }
@@ -309,7 +308,7 @@ export function repliedEvent(
     at: Date;
   },
   parent: { id: string; author_id: string },
-  titles: { courseTitle?: string | undefined; lessonTitle?: string | undefined },
+  titles: Pick<NoticeFacts, 'courseTitle' | 'lessonTitle'>,
 ) {
   return CommentRepliedEvent.create(reply.id, {
     commentId: reply.id,

@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import { inTransaction } from '../../platform/db/database.js';
 import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
-import { type Access, isInstructorOf, teamOf, type Viewer } from './access.service.js';
+import { type Access, isInstructorOf, noticeOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
@@ -215,8 +215,7 @@ export function createReviewsService(deps: {
             verified: true,
             status,
             createdAt: at.toISOString(),
-            instructorIds: teamOf(course),
-            courseTitle: course.title,
+            ...noticeOf(course),
           }),
         ]);
       });

@@ -33,7 +33,11 @@ const buyer = (index: number): Actor => ({
 /** Newest first, one course of each owner in turn, so every demo instructor sees a sale. */
 function roundRobinByOwner(courses: CourseForSale[], count: number): CourseForSale[] {
   const queues = new Map<string, CourseForSale[]>();
-  for (const course of courses) queues.set(course.ownerId, [...(queues.get(course.ownerId) ?? []), course]);
+  for (const course of courses) {
+    const queue = queues.get(course.ownerId);
+    if (queue) queue.push(course);
+    else queues.set(course.ownerId, [course]);
+  }
   const picked: CourseForSale[] = [];
   while (picked.length < count) {
     const round = [...queues.values()].flatMap((queue) => queue.splice(0, 1));
