@@ -7,6 +7,7 @@ import { insertPendingApplication, latestApplicationOf } from './applications.qu
 import type { AuditLog } from './audit.service.js';
 import type { Clock, IdentityDb, RequestMeta } from './context.js';
 import { sha256 } from './crypto.js';
+import { isDemoAddress } from './demo-domain.js';
 import {
   type EmailChanged,
   EmailChangedEvent,
@@ -89,6 +90,39 @@ export function createAccounts(deps: {
     });
   }
 
+  /** Only the demo seed gives an account an address at the demo domain (`provisionDemo`). */
+  function refuseDemoAddress(email: string, field: string): void {
+    if (isDemoAddress(email)) throw IdentityErrors.emailDomainReserved(field);
+  }
+
+  /** A verified account with its roles, announced like a registration plus a verification. */
+  async function createVerified(
+    input: { email: string; password: string; displayName: string; roles: Role[] },
+    meta: RequestMeta,
+  ): Promise<UserView> {
+    const email = normalizeEmail(input.email);
+    checkPasswordPolicy(input.password, { email, field: '/password' });
+    const passwordHash = await hashPassword(input.password);
+    const userId = await inTransaction(db, async (trx) => {
+      const user = await insertUser(trx, {
+        email,
+        display_name: input.displayName.trim(),
+        password_hash: passwordHash,
+        roles: [...new Set<string>(['learner', ...input.roles])],
+        email_verified_at: clock(),
+      });
+      await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
+      const registered: UserRegistered = { userId: user.id, email, displayName: user.display_name };
+      const verified: UserVerified = { userId: user.id, email };
+      await enqueue(trx, 'identity', [
+        UserRegisteredEvent.create(user.id, registered),
+        UserVerifiedEvent.create(user.id, verified),
+      ]);
+      return user.id;
+    });
+    return view(userId);
+  }
+
   /** The signed-in owner's password, checked behind the login throttle (a stolen token cannot guess it). */
   async function confirmCurrentPassword(row: UserRow, password: string, meta: RequestMeta): Promise<void> {
     const ticket = await throttle.check(row.email, meta.ip);
@@ -109,6 +143,7 @@ export function createAccounts(deps: {
      */
     async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta) {
       const email = normalizeEmail(input.email);
+      refuseDemoAddress(email, '/body/email');
       checkPasswordPolicy(input.password, { email, field: '/body/password' });
       const passwordHash = await hashPassword(input.password);
       const created = await inTransaction(db, async (trx) => {
@@ -130,34 +165,27 @@ export function createAccounts(deps: {
     },
 
     /**
-     * Create an account from code (demo seed, an operator's script): the address counts as
-     * verified and the roles are given at once. Announced like a registration plus a verification.
+     * Create an account from code (an operator's script): the address counts as verified and the
+     * roles are given at once. The demo domain is refused here too; the seed uses `provisionDemo`.
      */
     async provision(
       input: { email: string; password: string; displayName: string; roles: Role[] },
       meta: RequestMeta,
     ): Promise<UserView> {
-      const email = normalizeEmail(input.email);
-      checkPasswordPolicy(input.password, { email, field: '/password' });
-      const passwordHash = await hashPassword(input.password);
-      const userId = await inTransaction(db, async (trx) => {
-        const user = await insertUser(trx, {
-          email,
-          display_name: input.displayName.trim(),
-          password_hash: passwordHash,
-          roles: [...new Set<string>(['learner', ...input.roles])],
-          email_verified_at: clock(),
-        });
-        await audit.record(trx, { type: 'user.registered', userId: user.id, meta });
-        const registered: UserRegistered = { userId: user.id, email, displayName: user.display_name };
-        const verified: UserVerified = { userId: user.id, email };
-        await enqueue(trx, 'identity', [
-          UserRegisteredEvent.create(user.id, registered),
-          UserVerifiedEvent.create(user.id, verified),
-        ]);
-        return user.id;
-      });
-      return view(userId);
+      refuseDemoAddress(input.email, '/email');
+      return createVerified(input, meta);
+    },
+
+    /**
+     * `provision` for the demo seed alone, and for demo addresses alone: the one way to an
+     * account at the demo domain.
+     */
+    async provisionDemo(
+      input: { email: string; password: string; displayName: string; roles: Role[] },
+      meta: RequestMeta,
+    ): Promise<UserView> {
+      if (!isDemoAddress(input.email)) throw new Error(`not a demo address: ${input.email}`);
+      return createVerified(input, meta);
     },
 
     async resendVerification(rawEmail: string) {
@@ -297,6 +325,8 @@ export function createAccounts(deps: {
           { field: '/body/newEmail', message: 'is your current address' },
         ]);
       }
+      // before the password: a static rule, and a refused address should not cost a throttle try
+      refuseDemoAddress(newEmail, '/body/newEmail');
       await confirmCurrentPassword(row, input.password, meta);
       if (await findUserByEmail(db, newEmail)) {
         if (await mailBudget('address_in_use', newEmail)) mail.addressInUse(newEmail);
@@ -328,6 +358,8 @@ export function createAccounts(deps: {
         const user = await findUserById(trx, spent.user_id);
         // a link mailed before the account was disabled or closed does not outlive it
         if (!user || user.status !== 'active' || spent.new_email === null) throw oneTime.invalid();
+        // a link mailed before the domain was reserved: refused, and the rollback leaves all as it was
+        refuseDemoAddress(spent.new_email, '/body/token');
         if (await findUserByEmail(trx, spent.new_email)) throw taken();
         await updateUser(trx, user.id, {
           email: spent.new_email,

@@ -1,4 +1,5 @@
 import { AppError } from '../../platform/errors.js';
+import { DEMO_EMAIL_DOMAIN } from './demo-domain.js';
 
 /**
  * Every stable error code identity answers with, in one place. The string values are a promise to
@@ -15,6 +16,7 @@ export const AccountErrors = {
   closed: 'identity.account-closed',
   emailUnchanged: 'identity.email-unchanged',
   emailTaken: 'identity.email-taken',
+  emailDomainReserved: 'identity.email-domain-reserved',
 } as const;
 
 export const DataExportErrors = {
@@ -94,6 +96,13 @@ export const IdentityErrors = {
       THROTTLED_CODE,
       `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`,
       { retryAfterSeconds },
+    ),
+  /** An address at the demo domain (`demo-domain.ts`): a static rule, so it says plainly why. */
+  emailDomainReserved: (field: string) =>
+    AppError.validation(
+      AccountErrors.emailDomainReserved,
+      `Addresses at ${DEMO_EMAIL_DOMAIN} are reserved for the demo accounts; use another address.`,
+      [{ field, message: `is at the reserved domain ${DEMO_EMAIL_DOMAIN}` }],
     ),
   clientInvalid: (message: string, field: string, fieldMessage: string) =>
     AppError.validation(ClientErrors.invalid, message, [{ field, message: fieldMessage }]),

@@ -1,6 +1,10 @@
+import { DEMO_EMAIL_DOMAIN } from '../demo-domain.js';
 import type { Role } from '../permissions.js';
 
-/** Demo accounts; passwords are public on purpose (README, start-up output). Never seed production. */
+/**
+ * Demo accounts; passwords are public on purpose (README, start-up output). Never seed production.
+ * Their domain is reserved: nobody else can take these addresses (`demo-domain.ts`).
+ */
 export const DEMO_ACCOUNTS: {
   email: string;
   password: string;
@@ -10,13 +14,13 @@ export const DEMO_ACCOUNTS: {
   bio?: string;
 }[] = [
   {
-    email: 'admin@demo.lectern.dev',
+    email: `admin@${DEMO_EMAIL_DOMAIN}`,
     password: 'orchid-lantern-7421',
     displayName: 'Demo Admin',
     roles: ['learner', 'admin'],
   },
   {
-    email: 'instructor1@demo.lectern.dev',
+    email: `instructor1@${DEMO_EMAIL_DOMAIN}`,
     password: 'maple-compass-3958',
     displayName: '林薇 Lin Wei',
     roles: ['learner', 'instructor'],
@@ -24,7 +28,7 @@ export const DEMO_ACCOUNTS: {
     bio: 'Twelve years building payment systems. Courses on databases and distributed systems.',
   },
   {
-    email: 'instructor2@demo.lectern.dev',
+    email: `instructor2@${DEMO_EMAIL_DOMAIN}`,
     password: 'cedar-beacon-6184',
     displayName: 'Marco Rossi',
     roles: ['learner', 'instructor'],
@@ -32,7 +36,7 @@ export const DEMO_ACCOUNTS: {
     bio: 'Teaches interface design, drawing on the iPad and visual storytelling.',
   },
   {
-    email: 'learner@demo.lectern.dev',
+    email: `learner@${DEMO_EMAIL_DOMAIN}`,
     password: 'willow-quartz-2736',
     displayName: 'Demo Learner',
     roles: ['learner'],

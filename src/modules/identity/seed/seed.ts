@@ -18,7 +18,7 @@ export async function seedIdentity(deps: {
   const { db, accounts, oauth } = deps;
   if (await anyUserExists(db)) return undefined;
   for (const a of DEMO_ACCOUNTS) {
-    const user = await accounts.provision(a, internalMeta);
+    const user = await accounts.provisionDemo(a, internalMeta);
     if (a.headline !== undefined && a.bio !== undefined) {
       await accounts.setInstructorProfile(user.id, { headline: a.headline, bio: a.bio });
     }
