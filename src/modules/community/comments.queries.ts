@@ -60,6 +60,34 @@ export async function insertMentions(db: Db, commentId: string, userIds: string[
     .execute();
 }
 
+/**
+ * Make the stored mentions of a comment exactly `userIds`: those no longer named are deleted,
+ * the newly named inserted. Returns who was added and who removed (the caller holds the
+ * comment's row lock, so no other edit moves the set in between).
+ */
+export async function replaceMentions(
+  db: Db,
+  commentId: string,
+  userIds: string[],
+): Promise<{ added: string[]; removed: string[] }> {
+  const removed = await db
+    .deleteFrom('community.mentions')
+    .where('comment_id', '=', commentId)
+    .where((eb) => (userIds.length === 0 ? eb.lit(true) : eb('user_id', 'not in', userIds)))
+    .returning('user_id')
+    .execute();
+  const added =
+    userIds.length === 0
+      ? []
+      : await db
+          .insertInto('community.mentions')
+          .values(userIds.map((user_id) => ({ comment_id: commentId, user_id })))
+          .onConflict((oc) => oc.doNothing())
+          .returning('user_id')
+          .execute();
+  return { added: added.map((r) => r.user_id), removed: removed.map((r) => r.user_id) };
+}
+
 export async function mentionsOf(db: Db, commentIds: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (commentIds.length === 0) return out;

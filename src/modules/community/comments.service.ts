@@ -6,7 +6,7 @@ import { type Page, toPage } from '../../platform/http/pagination.js';
 import { enqueue } from '../../platform/messaging/outbox.js';
 import { type Access, type NoticeFacts, noticeOf, type Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
-import { CommentCreatedEvent, CommentRepliedEvent } from './community.events.js';
+import { CommentCreatedEvent, CommentEditedEvent, CommentRepliedEvent } from './community.events.js';
 import type { ListQuery } from './community.schemas.js';
 import {
   type CommentRow,
@@ -22,6 +22,7 @@ import {
   lockComment,
   membersByNameKey,
   mentionsOf,
+  replaceMentions,
   tombstoneComment,
   visibleReplies,
 } from './comments.queries.js';
@@ -150,6 +151,7 @@ export function createCommentsService(deps: {
           status,
           created_at: at,
           updated_at: at,
+          first_visible_at: status === 'visible' ? at : null,
         });
         await insertMentions(trx, id, mentioned);
         if (held !== undefined) {
@@ -227,9 +229,12 @@ export function createCommentsService(deps: {
     },
 
     async edit(viewer: Viewer, commentId: string, input: { body: string }): Promise<Comment> {
-      await own(viewer, commentId);
+      const before = await own(viewer, commentId);
       const body = nonBlank(input.body, 'body', CommunityErrors.blankField);
       const held = words.firstMatch(body);
+      const mentioned = await resolveMentions(body, viewer.userId);
+      // only a text that names someone can name someone new, whom notify tells with the titles
+      const notice = mentioned.length > 0 ? await access.notice(before.course_id, before.lesson_id) : {};
       const at = clock();
       await inTransaction(db, async (trx) => {
         const current = await lockComment(trx, commentId);
@@ -242,6 +247,7 @@ export function createCommentsService(deps: {
           .set({ body, status, updated_at: at })
           .where('id', '=', commentId)
           .execute();
+        const { added, removed } = await replaceMentions(trx, commentId, mentioned);
         if (status !== current.status) {
           await logAction(trx, {
             type: 'comment',
@@ -253,6 +259,24 @@ export function createCommentsService(deps: {
             at,
           });
         }
+        const parent = current.parent_id === null ? undefined : await findComment(trx, current.parent_id);
+        await enqueue(trx, 'community', [
+          CommentEditedEvent.create(commentId, {
+            commentId,
+            lessonId: current.lesson_id,
+            courseId: current.course_id,
+            parentId: current.parent_id,
+            parentAuthorId: parent?.author_id ?? null,
+            authorId: current.author_id,
+            byInstructor: current.by_instructor,
+            status,
+            mentionedUserIds: mentioned,
+            addedMentionIds: added,
+            removedMentionIds: removed,
+            ...notice,
+            editedAt: at.toISOString(),
+          }),
+        ]);
       });
       return view(viewer, await own(viewer, commentId));
     },

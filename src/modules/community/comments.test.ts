@@ -156,6 +156,99 @@ describe('lesson discussions', () => {
   });
 });
 
+describe('editing a comment', () => {
+  const mentionRows = async (commentId: string) =>
+    (
+      await sql<{ user_id: string }>`select user_id from community.mentions where comment_id = ${commentId}
+        order by user_id`.execute(t.kit.app.platform.database.db)
+    ).rows.map((r) => r.user_id);
+
+  it('resolves its mentions again: a name taken out is gone, a name added is stored, in the answer and later reads', async () => {
+    const course = await t.course();
+    const [author, alice, bob] = [
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+    ];
+    await t.register(alice, 'Alice');
+    await t.register(bob, 'Bob');
+    const lesson = `/api/v1/lessons/${course.paidLessonId}/comments`;
+    const c = await t.kit.expectStatus<CommentWire>(201, 'POST', lesson, {
+      as: author,
+      body: { body: 'Thanks @Alice' },
+    });
+    expect(c.mentions).toEqual([alice.id]);
+
+    const edited = await t.kit.expectStatus<CommentWire>(200, 'PATCH', `/api/v1/comments/${c.id}`, {
+      as: author,
+      body: { body: 'Thanks @Bob' },
+    });
+    expect(edited.mentions).toEqual([bob.id]);
+    const read = await t.kit.expectStatus<CommentWire>(200, 'GET', `/api/v1/comments/${c.id}`, { as: alice });
+    expect(read.mentions).toEqual([bob.id]);
+    const page = await t.kit.expectStatus<PageWire<CommentWire>>(200, 'GET', lesson, { as: alice });
+    expect(page.data.find((x) => x.id === c.id)?.mentions).toEqual([bob.id]);
+    expect(await mentionRows(c.id)).toEqual([bob.id]);
+
+    const both = await t.kit.expectStatus<CommentWire>(200, 'PATCH', `/api/v1/comments/${c.id}`, {
+      as: author,
+      body: { body: 'Thanks @Bob and @alice' },
+    });
+    expect([...both.mentions].sort()).toEqual([alice.id, bob.id].sort());
+    const none = await t.kit.expectStatus<CommentWire>(200, 'PATCH', `/api/v1/comments/${c.id}`, {
+      as: author,
+      body: { body: 'Thanks all' },
+    });
+    expect(none.mentions).toEqual([]);
+    expect(await mentionRows(c.id)).toEqual([]);
+  });
+
+  it('naming the author themself or nobody known changes nothing; another user’s edit changes nothing either', async () => {
+    const course = await t.course();
+    const [author, named, other] = [
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+    ];
+    await t.register(author, 'Selfie');
+    await t.register(named, 'Named');
+    const c = await t.kit.expectStatus<CommentWire>(
+      201,
+      'POST',
+      `/api/v1/lessons/${course.paidLessonId}/comments`,
+      { as: author, body: { body: 'Hi @Named' } },
+    );
+    for (const body of ['Hi @Named, says @Selfie', 'Hi @Named and @Nobody-here']) {
+      const edited = await t.kit.expectStatus<CommentWire>(200, 'PATCH', `/api/v1/comments/${c.id}`, {
+        as: author,
+        body: { body },
+      });
+      expect(edited.mentions).toEqual([named.id]);
+      expect(await mentionRows(c.id)).toEqual([named.id]);
+    }
+    const events = (await t.kit.outbox('community', 'community.comment.edited'))
+      .map((e) => e.data as { commentId: string; addedMentionIds: string[]; removedMentionIds: string[] })
+      .filter((d) => d.commentId === c.id);
+    expect(events.map((d) => [d.addedMentionIds, d.removedMentionIds])).toEqual([
+      [[], []],
+      [[], []],
+    ]);
+
+    // someone else's comment: 404, its mentions and text as they were
+    await t.kit.expectStatus(404, 'PATCH', `/api/v1/comments/${c.id}`, {
+      as: other,
+      body: { body: 'Hi @Selfie' },
+    });
+    expect(await mentionRows(c.id)).toEqual([named.id]);
+    const bad = await t.kit.request('PATCH', `/api/v1/comments/${c.id}`, {
+      as: author,
+      body: { body: '   ' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(await mentionRows(c.id)).toEqual([named.id]);
+  });
+});
+
 describe('deleting a comment', () => {
   it('with replies leaves a tombstone that keeps the thread (no text, author, votes or mentions); the last reply gone takes it too', async () => {
     const course = await t.course();

@@ -131,6 +131,40 @@ export const CommentApprovedEvent = defineEvent({
 });
 export type CommentApproved = Static<typeof CommentApprovedEvent.schema>;
 
+/**
+ * The author edited a comment: its text (not in the event), its status after the edit (a listed
+ * word holds a visible one) and its mentions, resolved again from the new text. Whom it names
+ * for the first time (`addedMentionIds`) notify may tell while it is visible; a held one announces
+ * its mentions when a moderator lets it out (`comment.approved`).
+ */
+export const CommentEditedEvent = defineEvent({
+  type: 'community.comment.edited',
+  version: 1,
+  schema: Type.Object({
+    commentId: Id,
+    lessonId: Id,
+    courseId: Id,
+    parentId: Type.Union([Id, Type.Null()]),
+    /** The author of the comment replied to (null for a top-level comment). */
+    parentAuthorId: Type.Union([Id, Type.Null()]),
+    authorId: Id,
+    byInstructor: Type.Boolean(),
+    status: Status,
+    /** Everyone the comment names after the edit. */
+    mentionedUserIds: Type.Array(Id),
+    /** Named now and not before this edit. */
+    addedMentionIds: Type.Array(Id),
+    /** Named before this edit and not now. */
+    removedMentionIds: Type.Array(Id),
+    /** With the titles: present when the new text names anyone (absent when the catalog no longer knew the course). */
+    instructorIds: InstructorIds,
+    courseTitle: Title,
+    lessonTitle: Title,
+    editedAt: DateTime,
+  }),
+});
+export type CommentEdited = Static<typeof CommentEditedEvent.schema>;
+
 /** A visible reply to someone's comment (a held reply announces itself when approved). */
 export const CommentRepliedEvent = defineEvent({
   type: 'community.comment.replied',
@@ -159,5 +193,6 @@ export const CommunityEvents = [
   ReviewDeletedEvent,
   CommentCreatedEvent,
   CommentApprovedEvent,
+  CommentEditedEvent,
   CommentRepliedEvent,
 ] as const;

@@ -2,6 +2,7 @@
 export type {
   CommentApproved,
   CommentCreated,
+  CommentEdited,
   CommentReplied,
   ReviewCreated,
   ReviewDeleted,
@@ -10,6 +11,7 @@ export type {
 export {
   CommentApprovedEvent,
   CommentCreatedEvent,
+  CommentEditedEvent,
   CommentRepliedEvent,
   CommunityEvents,
   ReviewCreatedEvent,

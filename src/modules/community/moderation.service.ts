@@ -21,7 +21,7 @@ import {
 } from './moderation.queries.js';
 import { can } from './permissions.js';
 import type { WindowLimit } from '../../platform/cache/window-limit.js';
-import type { CommentTable, CommunityTables, ItemStatus, SubjectType } from './tables.js';
+import type { CommentTable, CommunityTables, ItemStatus, ReviewTable, SubjectType } from './tables.js';
 import { matchForm, nonBlank } from '../../platform/text.js';
 import { SENSITIVE_WORDS_EN, SENSITIVE_WORDS_ZH } from './sensitive-words.data.js';
 
@@ -110,6 +110,17 @@ async function releasedComment(
   }
   return events;
 }
+
+/**
+ * Whether a moderator's approval announces the item, as its creation would have if it had been
+ * visible: a held one (the word list caught it when written, or an edit did: notify keys these
+ * notices by the item, so whom the first announcement told is not told again), and a hidden
+ * comment readers never saw (held when written, hidden before anyone let it out). A comment
+ * hidden after being shown was announced then and announces nothing again.
+ */
+const announcesOnApproval = (row: Selectable<CommentTable> | Selectable<ReviewTable>) =>
+  row.status === 'held' ||
+  ('first_visible_at' in row && row.status === 'hidden' && row.first_visible_at === null);
 
 /**
  * Reports from users, and the moderators' decisions: approve (visible again, reports resolved),
@@ -272,11 +283,11 @@ export function createModerationService(deps: {
         if (type !== 'review') throw Refused.replyOfComment();
         return decideReply(moderator, id, input.action, reason, at);
       }
-      // letting a held item out tells the course's instructors and names the course (and lesson):
-      // asked before the transaction opens
+      // letting a held item out (or a comment never shown) tells the course's instructors and
+      // names the course (and lesson): asked before the transaction opens
       const before = input.action === 'approve' ? await subject(db, type, id, false) : undefined;
       const released =
-        before?.status === 'held'
+        before && announcesOnApproval(before)
           ? await notice(before.course_id, 'lesson_id' in before ? before.lesson_id : undefined)
           : {};
       const result = await inTransaction(db, async (trx) => {
@@ -340,9 +351,16 @@ export function createModerationService(deps: {
             }),
           ]);
         } else if ('lesson_id' in row) {
-          await trx.updateTable('community.comments').set({ status }).where('id', '=', id).execute();
-          // a comment held by the word list is announced once a moderator lets it out
-          if (row.status === 'held' && status === 'visible') {
+          await trx
+            .updateTable('community.comments')
+            .set(
+              status === 'visible' && row.first_visible_at === null
+                ? { status, first_visible_at: at }
+                : { status },
+            )
+            .where('id', '=', id)
+            .execute();
+          if (status === 'visible' && announcesOnApproval(row)) {
             await enqueue(trx, 'community', await releasedComment(trx, row, released, at));
           }
         }

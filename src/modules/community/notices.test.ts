@@ -149,6 +149,114 @@ describe('events for notices', () => {
     expect(await eventsOf('community.comment.approved', held.id)).toHaveLength(1);
   });
 
+  it('an edit announces whom it names for the first time, with the notice facts; a held comment’s edit waits for the approval', async () => {
+    const course = await t.course();
+    const [author, alice, bob, carol] = [
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+    ];
+    await t.register(alice, 'Alice');
+    await t.register(bob, 'Bob');
+    await t.register(carol, 'Carol');
+    const edit = (id: string, body: string) =>
+      t.kit.expectStatus<{ status: string }>(200, 'PATCH', `/api/v1/comments/${id}`, {
+        as: author,
+        body: { body },
+      });
+
+    const visible = await post(author, course.paidLessonId, 'Ask @Alice');
+    await edit(visible.id, 'Ask @Alice or @Bob');
+    await edit(visible.id, 'Ask @Bob');
+    expect(await eventsOf('community.comment.edited', visible.id)).toEqual([
+      expect.objectContaining({
+        lessonId: course.paidLessonId,
+        courseId: course.id,
+        parentId: null,
+        parentAuthorId: null,
+        authorId: author.id,
+        byInstructor: false,
+        status: 'visible',
+        mentionedUserIds: expect.arrayContaining([alice.id, bob.id]) as unknown,
+        addedMentionIds: [bob.id],
+        removedMentionIds: [],
+        instructorIds: [t.instructor.id],
+        ...titles,
+      }),
+      expect.objectContaining({
+        mentionedUserIds: [bob.id],
+        addedMentionIds: [],
+        removedMentionIds: [alice.id],
+      }),
+    ]);
+    expect(await eventsOf('community.comment.approved', visible.id)).toEqual([]);
+
+    // held when written: its edit stores the new name, and the approval announces the names it has then
+    const held = await post(author, course.paidLessonId, 'cheap VIAGRA @Alice');
+    expect(held.status).toBe('held');
+    expect((await edit(held.id, 'cheap VIAGRA @Carol')).status).toBe('held');
+    expect(await eventsOf('community.comment.edited', held.id)).toEqual([
+      expect.objectContaining({ status: 'held', addedMentionIds: [carol.id], removedMentionIds: [alice.id] }),
+    ]);
+    expect(await eventsOf('community.comment.approved', held.id)).toEqual([]);
+    await decide('comments', held.id, 'approve');
+    expect(await eventsOf('community.comment.approved', held.id)).toEqual([
+      expect.objectContaining({ mentionedUserIds: [carol.id] }),
+    ]);
+  });
+
+  it('a comment held when written and hidden before approval is announced when approved, once; one shown before is not announced again', async () => {
+    const course = await t.course();
+    const [asker, author, named] = [
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+      await t.buyer(course.id),
+    ];
+    await t.register(named, 'Hidden Named');
+    const question = await post(asker, course.paidLessonId, 'A question');
+    const neverShown = await post(author, course.paidLessonId, 'cheap VIAGRA @HiddenNamed', question.id);
+    expect(neverShown.status).toBe('held');
+    await decide('comments', neverShown.id, 'hide');
+    expect(await eventsOf('community.comment.approved', neverShown.id)).toEqual([]);
+    await decide('comments', neverShown.id, 'approve');
+    expect(await eventsOf('community.comment.approved', neverShown.id)).toEqual([
+      expect.objectContaining({
+        parentId: question.id,
+        parentAuthorId: asker.id,
+        mentionedUserIds: [named.id],
+        instructorIds: [t.instructor.id],
+        ...titles,
+      }),
+    ]);
+    expect(await eventsOf('community.comment.replied', neverShown.id)).toEqual([
+      expect.objectContaining({ parentAuthorId: asker.id, ...titles }),
+    ]);
+    // shown now: hidden and approved again, it is not announced again
+    await decide('comments', neverShown.id, 'hide');
+    await decide('comments', neverShown.id, 'approve');
+    expect(await eventsOf('community.comment.approved', neverShown.id)).toHaveLength(1);
+    expect(await eventsOf('community.comment.replied', neverShown.id)).toHaveLength(1);
+
+    // visible when written (announced by `created`), then hidden and approved: nothing again
+    const shown = await post(author, course.paidLessonId, 'Fine @HiddenNamed', question.id);
+    expect(shown.status).toBe('visible');
+    await decide('comments', shown.id, 'hide');
+    await decide('comments', shown.id, 'approve');
+    expect(await eventsOf('community.comment.approved', shown.id)).toEqual([]);
+    expect(await eventsOf('community.comment.replied', shown.id)).toHaveLength(1);
+
+    // visible when written, held by an edit, hidden, approved: announced when written, not again
+    const editedHeld = await post(author, course.paidLessonId, 'Fine too', question.id);
+    await t.kit.expectStatus(200, 'PATCH', `/api/v1/comments/${editedHeld.id}`, {
+      as: author,
+      body: { body: 'cheap VIAGRA now' },
+    });
+    await decide('comments', editedHeld.id, 'hide');
+    await decide('comments', editedHeld.id, 'approve');
+    expect(await eventsOf('community.comment.approved', editedHeld.id)).toEqual([]);
+  });
+
   it('a held review’s approval says it was held and names the course’s team; a later hide does not', async () => {
     const course = await t.course();
     const author = await t.buyer(course.id);

@@ -79,6 +79,11 @@ export interface CommentTable {
   updated_at: Stamp;
   /** Set when its author (or a moderator) deleted it while it had replies: a tombstone. */
   deleted_at: NullableStamp;
+  /**
+   * When readers could first see it (written visible, or let out by a moderator); null while it
+   * never was, so its mentions, question and reply were never announced (migration 0006).
+   */
+  first_visible_at: NullableStamp;
 }
 
 export interface MentionTable {

@@ -4,6 +4,8 @@ import {
   CommentApprovedEvent,
   type CommentCreated,
   CommentCreatedEvent,
+  type CommentEdited,
+  CommentEditedEvent,
   CommentRepliedEvent,
   type ReviewCreated,
   ReviewCreatedEvent,
@@ -47,6 +49,29 @@ function comment(authorId: string, overrides: Partial<CommentCreated> = {}): Com
     createdAt: new Date().toISOString(),
     instructorIds: [],
     ...overrides,
+  };
+}
+
+/** The author's edit of `created`, naming `mentioned` now: whom it adds and removes, as community works them out. */
+function edited(
+  created: CommentCreated,
+  mentioned: string[],
+  before: string[] = created.mentionedUserIds,
+): CommentEdited {
+  return {
+    commentId: created.commentId,
+    lessonId: created.lessonId,
+    courseId: created.courseId,
+    parentId: created.parentId,
+    parentAuthorId: created.parentAuthorId ?? null,
+    authorId: created.authorId,
+    byInstructor: created.byInstructor,
+    status: created.status,
+    mentionedUserIds: mentioned,
+    addedMentionIds: mentioned.filter((id) => !before.includes(id)),
+    removedMentionIds: before.filter((id) => !mentioned.includes(id)),
+    instructorIds: created.instructorIds ?? [],
+    editedAt: new Date().toISOString(),
   };
 }
 
@@ -178,6 +203,71 @@ describe('community notices', () => {
     });
     expect(await kindsOf(named)).toEqual(['comment_mentioned']);
     expect(await kindsOf(owner)).toEqual(['lesson_question']);
+  });
+
+  it('an edit tells whom it names for the first time once; nobody named before, removed and named again, the author, the parent’s author or the team of a question', async () => {
+    const [author, alice, bob, asker, owner] = await Promise.all([
+      learner(),
+      learner(),
+      learner(),
+      learner(),
+      learner(),
+    ]);
+    const created = comment(author.id, { mentionedUserIds: [alice.id], instructorIds: [owner.id] });
+    await t.emit(CommentCreatedEvent, created);
+    // alice was told when the comment was written and has since deleted the notice: still told once
+    const [told] = await t.rows<{ id: string }>('notifications', `recipient_id = '${alice.id}'`);
+    await t.expectStatus(204, 'DELETE', `/api/v1/me/notifications/${told?.id ?? ''}`, { as: alice });
+    const addBob = edited(created, [alice.id, bob.id]);
+    expect(addBob.addedMentionIds).toEqual([bob.id]);
+    const event = await t.emit(CommentEditedEvent, addBob);
+    await t.emit(CommentEditedEvent, addBob, { id: event.id });
+    expect(await kindsOf(alice)).toEqual([]);
+    // bob taken out, then named again (with the author, whom community leaves out anyway, and
+    // the owner, told of the question already)
+    await t.emit(CommentEditedEvent, edited(created, [alice.id], [alice.id, bob.id]));
+    await t.emit(CommentEditedEvent, edited(created, [alice.id, bob.id, author.id, owner.id], [alice.id]));
+    expect(await kindsOf(alice)).toEqual([]);
+    expect(await kindsOf(bob)).toEqual(['comment_mentioned']);
+    expect((await inboxOf(bob))[0]).toMatchObject({
+      title: 'You were mentioned in a comment',
+      data: { commentId: created.commentId, lessonId: created.lessonId, parentId: null },
+    });
+    expect(await kindsOf(author)).toEqual([]);
+    expect(await kindsOf(owner)).toEqual(['lesson_question']);
+
+    // a reply naming the author it replies to: told by comment_replied, not by a mention
+    const reply = comment(author.id, { parentId: randomUUID(), parentAuthorId: asker.id });
+    await t.emit(CommentCreatedEvent, reply);
+    await t.emit(CommentEditedEvent, edited(reply, [asker.id]));
+    expect(await kindsOf(asker)).toEqual([]);
+  });
+
+  it('an edit of a held comment tells nobody; the approval tells whom it names then, once', async () => {
+    const [author, named, later] = await Promise.all([learner(), learner(), learner()]);
+    const created = comment(author.id, { status: 'held', mentionedUserIds: [named.id] });
+    await t.emit(CommentCreatedEvent, created);
+    const addLater = edited(created, [named.id, later.id]);
+    await t.emit(CommentEditedEvent, addLater);
+    // nor while hidden
+    await t.emit(CommentEditedEvent, { ...edited(created, [later.id]), status: 'hidden' });
+    expect(await kindsOf(named)).toEqual([]);
+    expect(await kindsOf(later)).toEqual([]);
+    await t.emit(CommentApprovedEvent, {
+      commentId: created.commentId,
+      lessonId: created.lessonId,
+      courseId: created.courseId,
+      parentId: null,
+      parentAuthorId: null,
+      authorId: author.id,
+      byInstructor: false,
+      mentionedUserIds: [named.id, later.id],
+      approvedAt: new Date().toISOString(),
+    });
+    // a later visible edit naming them again tells nobody twice
+    await t.emit(CommentEditedEvent, { ...addLater, status: 'visible' });
+    expect(await kindsOf(named)).toEqual(['comment_mentioned']);
+    expect(await kindsOf(later)).toEqual(['comment_mentioned']);
   });
 
   it('events written before community sent instructors are accepted: mentions go out, no instructor is told', async () => {

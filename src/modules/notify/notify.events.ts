@@ -32,6 +32,7 @@ export const ConsumedEvents = {
     'community.comment.replied',
     'community.comment.created',
     'community.comment.approved',
+    'community.comment.edited',
     'community.review.created',
     'community.review.updated',
   ],

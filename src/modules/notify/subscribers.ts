@@ -24,6 +24,7 @@ import {
   CommentApprovedEvent,
   type CommentCreated,
   CommentCreatedEvent,
+  CommentEditedEvent,
   CommentRepliedEvent,
   ReviewCreatedEvent,
   ReviewUpdatedEvent,
@@ -380,6 +381,16 @@ const TRIGGER_GROUPS: readonly {
         event: CommentApprovedEvent,
         kind: 'comment_mentioned',
         recipients: mentionRecipients,
+        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      // an edit tells only whom it names for the first time, while the comment is visible; the
+      // same dedupe key, so someone named before (removed and named again) is not told twice
+      trigger({
+        event: CommentEditedEvent,
+        kind: 'comment_mentioned',
+        recipients: (d) =>
+          d.status === 'visible' ? mentionRecipients({ ...d, mentionedUserIds: d.addedMentionIds }) : [],
         payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
         dedupeKey: (e) => e.data.commentId,
       }),

@@ -5,6 +5,7 @@ import * as tombstones from './0002-tombstones-held-replies.js';
 import * as listedText from './0003-listed-review-text.js';
 import * as personalDataIndexes from './0004-personal-data-indexes.js';
 import * as moderationLogAuthor from './0005-moderation-log-author.js';
+import * as commentFirstVisible from './0006-comment-first-visible.js';
 
 export const communityMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('community'),
@@ -13,4 +14,5 @@ export const communityMigrations: Record<string, Migration> = {
   '0003-listed-review-text': listedText,
   '0004-personal-data-indexes': personalDataIndexes,
   '0005-moderation-log-author': moderationLogAuthor,
+  '0006-comment-first-visible': commentFirstVisible,
 };
