@@ -361,4 +361,46 @@ describe('posting limits', () => {
       await limited.kit.stop();
     }
   }, 60_000);
+
+  it('an edit that names someone new spends the same budget; other edits do not', async () => {
+    const limited = await startCommunity({ settings: { COMMUNITY_POSTS_PER_WINDOW: 2 } });
+    try {
+      const course = await limited.course();
+      const [author, alice, bob] = [
+        await limited.kit.caller('learner'),
+        await limited.kit.caller('learner'),
+        await limited.kit.caller('learner'),
+      ];
+      await limited.register(alice, 'Alice');
+      await limited.register(bob, 'Bob');
+      const c = await limited.kit.expectStatus<CommentWire>(
+        201,
+        'POST',
+        `/api/v1/lessons/${course.previewLessonId}/comments`,
+        { as: author, body: { body: 'Thanks @Alice' } },
+      );
+      const edit = (body: string) =>
+        limited.kit.request('PATCH', `/api/v1/comments/${c.id}`, { as: author, body: { body } });
+      // the same person again: no budget spent
+      expect((await edit('Thanks @Alice!')).statusCode).toBe(200);
+      // Bob is new: the second post of the window
+      expect((await edit('Thanks @Alice and @Bob')).statusCode).toBe(200);
+      // the same two, then fewer: nothing spent
+      expect((await edit('Thanks @Bob, and @Alice')).statusCode).toBe(200);
+      expect((await edit('Thanks @Bob')).statusCode).toBe(200);
+      // Alice named again after she was taken out is new again: past the budget
+      const again = await edit('Thanks @Bob and @Alice');
+      expect(again.statusCode).toBe(429);
+      expect(again.json()).toMatchObject({ code: 'community.posting-too-fast' });
+      // refused before anything changed: the text and the mentions are the last accepted edit's
+      const read = await limited.kit.expectStatus<CommentWire>(200, 'GET', `/api/v1/comments/${c.id}`, {
+        as: author,
+      });
+      expect(read).toMatchObject({ body: 'Thanks @Bob', mentions: [bob.id] });
+      limited.clock.advance(61);
+      expect((await edit('Thanks @Bob and @Alice')).statusCode).toBe(200);
+    } finally {
+      await limited.kit.stop();
+    }
+  }, 60_000);
 });
