@@ -99,12 +99,14 @@ export function createAccounts(deps: {
   async function createVerified(
     input: { email: string; password: string; displayName: string; roles: Role[] },
     meta: RequestMeta,
+    fixedId?: string,
   ): Promise<UserView> {
     const email = normalizeEmail(input.email);
     checkPasswordPolicy(input.password, { email, field: '/password' });
     const passwordHash = await hashPassword(input.password);
     const userId = await inTransaction(db, async (trx) => {
       const user = await insertUser(trx, {
+        ...(fixedId === undefined ? {} : { id: fixedId }),
         email,
         display_name: input.displayName.trim(),
         password_hash: passwordHash,
@@ -178,14 +180,15 @@ export function createAccounts(deps: {
 
     /**
      * `provision` for the demo seed alone, and for demo addresses alone: the one way to an
-     * account at the demo domain.
+     * account at the demo domain. `id` fixes the account's id, so other modules' demo data can
+     * name the demo people (only here: no other way in chooses an id).
      */
     async provisionDemo(
-      input: { email: string; password: string; displayName: string; roles: Role[] },
+      input: { id?: string; email: string; password: string; displayName: string; roles: Role[] },
       meta: RequestMeta,
     ): Promise<UserView> {
       if (!isDemoAddress(input.email)) throw new Error(`not a demo address: ${input.email}`);
-      return createVerified(input, meta);
+      return createVerified(input, meta, input.id);
     },
 
     async resendVerification(rawEmail: string) {

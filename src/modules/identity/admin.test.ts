@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messagingTables } from '../../platform/messaging/outbox.js';
 import { type IdentityTestApp, startIdentityApp } from './identity.test-support.js';
 import { PERMISSIONS } from './permissions.js';
-import { DEMO_ACCOUNTS, DEMO_INSTRUCTOR_EMAILS } from './seed/seed.js';
+import { DEMO_ACCOUNTS, DEMO_INSTRUCTOR_EMAILS, DEMO_LEARNERS } from './seed/seed.js';
 
 type Page<T> = { data: T[]; nextCursor: string | null };
 
@@ -95,7 +95,7 @@ describe('seed and the public api', () => {
     expect(lines!.some((l) => /OAuth client cl_\S+ \/ cs_\S+/.test(l))).toBe(true);
     expect(await t.identity.module.seed?.()).toBeUndefined();
     const users = await t.identity.db.selectFrom('identity.users').select('id').execute();
-    expect(users).toHaveLength(DEMO_ACCOUNTS.length);
+    expect(users).toHaveLength(DEMO_ACCOUNTS.length + DEMO_LEARNERS.length);
 
     const instructors = await Promise.all(
       DEMO_INSTRUCTOR_EMAILS.map((e) => t.identity.api.findUserByEmail(e.toUpperCase())),
@@ -123,7 +123,7 @@ describe('seed and the public api', () => {
       .select('type')
       .where('type', '=', 'identity.user.registered')
       .execute();
-    expect(events).toHaveLength(DEMO_ACCOUNTS.length);
+    expect(events).toHaveLength(DEMO_ACCOUNTS.length + DEMO_LEARNERS.length);
   });
 });
 

@@ -40,4 +40,9 @@ export { IdentitySettings } from './identity.settings.js';
 export { INTERNAL_SCOPE } from './internal.routes.js';
 export type { ClientView, GrantType } from './oauth.service.js';
 export { type Permission, PERMISSIONS, type Role, ROLES, rolesFor } from './permissions.js';
-export { DEMO_INSTRUCTOR_EMAILS } from './seed/demo.data.js';
+export {
+  DEMO_ADMIN_ID,
+  DEMO_INSTRUCTOR_EMAILS,
+  DEMO_LEARNER_IDS,
+  DEMO_LEARNERS,
+} from './seed/demo.data.js';

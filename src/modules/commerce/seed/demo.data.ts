@@ -1,20 +1,15 @@
-/**
- * Demo sales. The buyers are commerce demo personas with fixed ids, not identity accounts:
- * commerce does not ask identity for anyone, and `learner@demo.lectern.dev` then owns nothing,
- * so the README's "Buy a course with curl" can order any course it picks. A persona is never a
- * course's instructor. Public demo data, never production data.
- */
-export const DEMO_BUYERS = [
-  '00000000-0000-4000-8000-00000000b001',
-  '00000000-0000-4000-8000-00000000b002',
-  '00000000-0000-4000-8000-00000000b003',
-  '00000000-0000-4000-8000-00000000b004',
-  '00000000-0000-4000-8000-00000000b005',
-  '00000000-0000-4000-8000-00000000b006',
-] as const;
+import { DEMO_ADMIN_ID, DEMO_LEARNER_IDS } from '../../identity/index.js';
 
-/** Who creates the coupon and refunds the demo order, as the transitions record it. */
-export const DEMO_ADMIN_ID = '00000000-0000-4000-8000-00000000b000';
+/**
+ * Demo sales. The buyers are identity's demo learners, real accounts with fixed ids (commerce
+ * does not ask identity for anyone: it takes the ids as they are). `learner@demo.lectern.dev` is
+ * not among them and owns nothing, so the README's "Buy a course with curl" can order any course
+ * it picks. A demo learner is never a course's instructor. Public demo data, never production data.
+ */
+export const DEMO_BUYERS = DEMO_LEARNER_IDS;
+
+/** Who creates the coupon and refunds the demo order, as the transitions record it: the demo admin. */
+export { DEMO_ADMIN_ID };
 
 /** Paid sandbox orders, one course each, taken round-robin over the courses' owners. */
 export const DEMO_ORDERS = 10;

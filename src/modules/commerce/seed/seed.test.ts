@@ -4,6 +4,7 @@ import { buildAllModulesApp } from '../../../../test/helpers/all-modules.js';
 import type { TestApp } from '../../../../test/helpers/app.js';
 import { waitFor } from '../../../platform/messaging/test-support.js';
 import type { LecternModule } from '../../../platform/module.js';
+import { DEMO_LEARNER_IDS } from '../../identity/index.js';
 import { DEMO_BUYERS, DEMO_COUPON, DEMO_ORDERS } from './demo.data.js';
 import { freePort } from '../../../../test/helpers/ports.js';
 
@@ -106,7 +107,11 @@ describe('commerce demo data', () => {
     const orders = (await call<{ data: OrderWire[] }>(200, 'GET', '/admin/orders?limit=100', admin)).data;
     expect(orders).toHaveLength(DEMO_ORDERS);
     expect(orders.map((o) => o.status).sort()).toEqual([...Array<string>(9).fill('paid'), 'refunded']);
-    for (const order of orders) expect(DEMO_BUYERS).toContain(order.userId);
+    // the buyers are identity's demo learners: accounts an admin can look up
+    for (const order of orders) expect(DEMO_LEARNER_IDS).toContain(order.userId);
+    for (const userId of new Set(orders.map((o) => o.userId))) {
+      await call(200, 'GET', `/admin/users/${userId}`, admin);
+    }
     const courseIds = orders.flatMap((o) => o.lines.map((l) => l.courseId));
     expect(new Set(courseIds).size).toBe(DEMO_ORDERS);
     // both demo instructors sold, so both logins see earnings
@@ -128,7 +133,7 @@ describe('commerce demo data', () => {
     expect(balance.accounts.find((a) => a.account === 'provider_clearing')?.balance).toBe(
       sold - (refunded?.total.amount ?? 0),
     );
-    const refunds = await call<{ data: { orderId: string; status: string; amount: Money }[] }>(
+    const refunds = await call<{ data: { id: string; orderId: string; status: string; amount: Money }[] }>(
       200,
       'GET',
       '/admin/refunds',
@@ -137,6 +142,25 @@ describe('commerce demo data', () => {
     expect(refunds.data).toEqual([
       expect.objectContaining({ orderId: refunded?.id, status: 'succeeded', amount: refunded?.total }),
     ]);
+    // made by the demo admin account: its id is the one the transitions record
+    const adminId = (await call<{ id: string }>(200, 'GET', '/me', admin)).id;
+    const refund = await call<{
+      requestedBy: { kind: string; id: string | null };
+      transitions: { to: string; actorKind: string; actorId: string | null }[];
+    }>(200, 'GET', `/refunds/${refunds.data[0]?.id ?? ''}`, admin);
+    expect(refund.requestedBy).toEqual({ kind: 'admin', id: adminId });
+    const byAdmin = refund.transitions.filter((tr) => tr.actorKind === 'admin');
+    expect(byAdmin.length).toBeGreaterThan(0);
+    for (const tr of byAdmin) expect(tr.actorId, tr.to).toBe(adminId);
+    const order = await call<{ transitions: { to: string; actorKind: string; actorId: string | null }[] }>(
+      200,
+      'GET',
+      `/admin/orders/${refunded?.id ?? ''}`,
+      admin,
+    );
+    for (const tr of order.transitions.filter((o) => o.actorKind === 'admin')) {
+      expect(tr.actorId, tr.to).toBe(adminId);
+    }
     for (const token of instructors) {
       const earnings = await call<{ earnings: { currency: string; sales: number }[] }>(
         200,

@@ -1,16 +1,11 @@
+import { DEMO_LEARNER_IDS } from '../../identity/index.js';
+
 /**
- * Demo discussions: who asks, what, and how the instructor answers. Learners here are community
- * demo personas (fixed ids, like the catalog's catalog-only instructors); instructors are the
- * courses' own owners. Public demo data, never production data.
+ * Demo discussions: who asks, what, and how the instructor answers. Learners here are identity's
+ * demo learners (fixed ids, real accounts), so the members copy names them like anyone else;
+ * instructors are the courses' own owners. Public demo data, never production data.
  */
-export const DEMO_PERSONAS = [
-  '00000000-0000-4000-8000-00000000c001',
-  '00000000-0000-4000-8000-00000000c002',
-  '00000000-0000-4000-8000-00000000c003',
-  '00000000-0000-4000-8000-00000000c004',
-  '00000000-0000-4000-8000-00000000c005',
-  '00000000-0000-4000-8000-00000000c006',
-] as const;
+export const DEMO_PERSONAS = DEMO_LEARNER_IDS;
 
 /** How many of the newest published courses get a discussion on their first free preview lesson. */
 export const DEMO_COURSES = 12;

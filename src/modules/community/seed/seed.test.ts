@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../../platform/db/database.js';
+import { enqueue } from '../../../platform/messaging/outbox.js';
+import { DEMO_LEARNERS, UserRegisteredEvent } from '../../identity/index.js';
 import { type CommunityTest, startCommunity } from '../community.test-support.js';
 import { DEMO_PERSONAS } from './demo.data.js';
 
 interface CommentWire {
   id: string;
-  author: { id: string } | null;
+  author: { id: string; displayName: string | null } | null;
   instructorAnswer: boolean;
   votes: { helpful: number };
   replies: CommentWire[];
@@ -24,6 +27,20 @@ describe('community demo data', () => {
     const lines = await t.community.seed?.();
     expect(lines?.[0]).toMatch(/^community: 2 lesson discussions/);
 
+    // identity's demo seed announces its demo learners (identity is an outbox here): once the
+    // members copy has them, the demo's comments show who wrote them
+    await inTransaction(t.kit.app.platform.database.db, (trx) =>
+      enqueue(
+        trx,
+        'identity',
+        DEMO_LEARNERS.map((l) =>
+          UserRegisteredEvent.create(l.id, { userId: l.id, email: l.email, displayName: l.displayName }),
+        ),
+      ),
+    );
+    await t.kit.settle();
+    const names = new Map(DEMO_LEARNERS.map((l) => [l.id, l.displayName]));
+
     for (const course of courses) {
       const page = await t.kit.expectStatus<{ data: CommentWire[] }>(
         200,
@@ -33,6 +50,12 @@ describe('community demo data', () => {
       expect(page.data).toHaveLength(2);
       const question = page.data.find((c) => c.replies.length > 0);
       expect(DEMO_PERSONAS).toContain(question?.author?.id);
+      for (const learnerComment of [...page.data, ...(question?.replies ?? [])]) {
+        if (learnerComment.instructorAnswer) continue;
+        const author = learnerComment.author;
+        expect(author?.displayName, author?.id).toBe(names.get(author?.id ?? ''));
+        expect(author?.displayName).toBeTruthy();
+      }
       // replies of one instant come in id order: compare them as a set
       const replies = question?.replies ?? [];
       expect(replies.map((r) => [r.author?.id, r.instructorAnswer]).sort()).toEqual(
