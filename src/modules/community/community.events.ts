@@ -58,7 +58,10 @@ export const ReviewUpdatedEvent = defineEvent({
     updatedAt: DateTime,
     /** On a moderator's decision on the review itself: its status before the decision. */
     previousStatus: Type.Optional(Status),
-    /** When a moderator lets a held review out (`previousStatus` held, `status` visible). */
+    /**
+     * When a moderator's approval announces the review (`status` visible): it was held, or hidden
+     * before readers ever saw it. Notify tells the course's team then, and only then.
+     */
     instructorIds: InstructorIds,
     /** With `instructorIds` only. */
     courseTitle: Title,

@@ -114,13 +114,16 @@ async function releasedComment(
 /**
  * Whether a moderator's approval announces the item, as its creation would have if it had been
  * visible: a held one (the word list caught it when written, or an edit did: notify keys these
- * notices by the item, so whom the first announcement told is not told again), and a hidden
- * comment readers never saw (held when written, hidden before anyone let it out). A comment
- * hidden after being shown was announced then and announces nothing again.
+ * notices by the item, so whom the first announcement told is not told again), and a hidden one
+ * readers never saw (held when written, hidden before anyone let it out). An item hidden after
+ * being shown was announced then and announces nothing again.
  */
 const announcesOnApproval = (row: Selectable<CommentTable> | Selectable<ReviewTable>) =>
-  row.status === 'held' ||
-  ('first_visible_at' in row && row.status === 'hidden' && row.first_visible_at === null);
+  row.status === 'held' || (row.status === 'hidden' && row.first_visible_at === null);
+
+/** The status a decision writes, and when readers first saw the item if this is that moment. */
+const statusChange = (row: { first_visible_at: Date | null }, status: ItemStatus, at: Date) =>
+  status === 'visible' && row.first_visible_at === null ? { status, first_visible_at: at } : { status };
 
 /**
  * Reports from users, and the moderators' decisions: approve (visible again, reports resolved),
@@ -334,7 +337,7 @@ export function createModerationService(deps: {
         if (type === 'review' && 'rating' in row) {
           const updated = await trx
             .updateTable('community.reviews')
-            .set({ status })
+            .set(statusChange(row, status, at))
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -345,7 +348,7 @@ export function createModerationService(deps: {
               change: 'moderated',
               updatedAt: at.toISOString(),
               previousStatus: row.status,
-              ...(row.status === 'held' && status === 'visible' && instructorIds
+              ...(announcesOnApproval(row) && status === 'visible' && instructorIds
                 ? { instructorIds, courseTitle }
                 : {}),
             }),
@@ -353,11 +356,7 @@ export function createModerationService(deps: {
         } else if ('lesson_id' in row) {
           await trx
             .updateTable('community.comments')
-            .set(
-              status === 'visible' && row.first_visible_at === null
-                ? { status, first_visible_at: at }
-                : { status },
-            )
+            .set(statusChange(row, status, at))
             .where('id', '=', id)
             .execute();
           if (status === 'visible' && announcesOnApproval(row)) {

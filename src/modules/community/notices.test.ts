@@ -286,6 +286,46 @@ describe('events for notices', () => {
     expect(moderated[1]).not.toHaveProperty('courseTitle');
   });
 
+  it('a review held when written and hidden before approval names the team when approved, once; one shown before does not', async () => {
+    const course = await t.course();
+    const [author, other] = [await t.buyer(course.id), await t.buyer(course.id)];
+    const moderated = async (id: string) =>
+      (await eventsOf('community.review.updated', id)).filter((d) => d.change === 'moderated');
+    const neverShown = await t.kit.expectStatus<{ id: string; status: string }>(
+      201,
+      'POST',
+      `/api/v1/courses/${course.id}/reviews`,
+      { as: author, body: { rating: 3, body: 'Get ＦＲＥＥ Crypto from my site' } },
+    );
+    expect(neverShown.status).toBe('held');
+    await decide('reviews', neverShown.id, 'hide');
+    await decide('reviews', neverShown.id, 'approve');
+    // shown now: hidden and approved again, the team is not named again
+    await decide('reviews', neverShown.id, 'hide');
+    await decide('reviews', neverShown.id, 'approve');
+    const decisions = await moderated(neverShown.id);
+    expect(decisions.map((d) => [d.previousStatus, d.status])).toEqual([
+      ['held', 'hidden'],
+      ['hidden', 'visible'],
+      ['visible', 'hidden'],
+      ['hidden', 'visible'],
+    ]);
+    expect(decisions[1]).toMatchObject({ instructorIds: [t.instructor.id], courseTitle: 'A course' });
+    for (const i of [0, 2, 3]) expect(decisions[i]).not.toHaveProperty('instructorIds');
+
+    // visible when written (announced by `created`), then hidden and approved: no team named
+    const shown = await t.kit.expectStatus<{ id: string; status: string }>(
+      201,
+      'POST',
+      `/api/v1/courses/${course.id}/reviews`,
+      { as: other, body: { rating: 4, body: 'Clear and useful' } },
+    );
+    expect(shown.status).toBe('visible');
+    await decide('reviews', shown.id, 'hide');
+    await decide('reviews', shown.id, 'approve');
+    for (const d of await moderated(shown.id)) expect(d).not.toHaveProperty('instructorIds');
+  });
+
   it('the new fields may be absent (events written before them) and are checked when present', () => {
     const comment = {
       commentId: 'c1',

@@ -204,6 +204,7 @@ export async function insertReview(
       status: row.status,
       created_at: row.at,
       updated_at: row.at,
+      first_visible_at: row.status === 'visible' ? row.at : null,
     })
     .onConflict((oc) => oc.columns(['course_id', 'author_id']).doNothing())
     .returning('id')

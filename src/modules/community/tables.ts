@@ -30,6 +30,8 @@ export interface ReviewTable {
   replied_at: NullableStamp;
   created_at: Stamp;
   updated_at: Stamp;
+  /** When readers could first see it (written visible, or let out by a moderator); null while never. */
+  first_visible_at: NullableStamp;
   /** The row's part of its wire JSON on a list page, written by a trigger (migration 0003); never set it. */
   listed: Generated<string>;
 }

@@ -322,7 +322,7 @@ describe('community notices', () => {
   });
 
   it('a held review tells nobody until a moderator lets it out; other changes tell nobody', async () => {
-    const [author, owner] = await Promise.all([learner(), learner()]);
+    const [author, owner, other] = await Promise.all([learner(), learner(), learner()]);
     const data = review(author.id, { status: 'held', rating: 2, instructorIds: [owner.id] });
     await t.emit(ReviewCreatedEvent, data);
     const { createdAt: _c, instructorIds: _i, ...facts } = data;
@@ -332,11 +332,9 @@ describe('community notices', () => {
       updatedAt: new Date().toISOString(),
       ...over,
     });
-    // a hidden review approved, an edit, a hide: none lets a held review out
-    await t.emit(
-      ReviewUpdatedEvent,
-      updated({ previousStatus: 'hidden', status: 'visible', instructorIds: [owner.id] }),
-    );
+    // a hidden review approved after readers saw it (community names no team then), an edit, a
+    // hide: none lets a held review out
+    await t.emit(ReviewUpdatedEvent, updated({ previousStatus: 'hidden', status: 'visible' }));
     await t.emit(
       ReviewUpdatedEvent,
       updated({ change: 'edited', status: 'visible', instructorIds: [owner.id] }),
@@ -353,6 +351,24 @@ describe('community notices', () => {
     await t.emit(ReviewUpdatedEvent, approval);
     expect(await inboxOf(owner)).toEqual([
       expect.objectContaining({ kind: 'course_reviewed', data: expect.objectContaining({ rating: 2 }) }),
+    ]);
+
+    // hidden before anyone saw it, then approved: community names the team, and it is told once
+    const neverShown = review(author.id, { status: 'held', rating: 3, instructorIds: [other.id] });
+    await t.emit(ReviewCreatedEvent, neverShown);
+    const { createdAt: _n, instructorIds: _t, ...neverShownFacts } = neverShown;
+    const fromHidden = {
+      ...neverShownFacts,
+      change: 'moderated' as const,
+      updatedAt: new Date().toISOString(),
+      previousStatus: 'hidden' as const,
+      status: 'visible' as const,
+      instructorIds: [other.id],
+    };
+    await t.emit(ReviewUpdatedEvent, fromHidden);
+    await t.emit(ReviewUpdatedEvent, fromHidden);
+    expect(await inboxOf(other)).toEqual([
+      expect.objectContaining({ kind: 'course_reviewed', data: expect.objectContaining({ rating: 3 }) }),
     ]);
   });
 

@@ -411,8 +411,13 @@ const TRIGGER_GROUPS: readonly {
       trigger({
         event: ReviewUpdatedEvent,
         kind: 'course_reviewed',
+        // community names the team only on an approval that announces the review (held, or hidden
+        // before anyone saw it); a review let out again after being shown has no instructorIds
         recipients: (d) =>
-          d.change === 'moderated' && d.previousStatus === 'held' && d.status === 'visible'
+          d.change === 'moderated' &&
+          d.previousStatus !== undefined &&
+          d.previousStatus !== 'visible' &&
+          d.status === 'visible'
             ? reviewRecipients(d)
             : [],
         payload: reviewPayload,

@@ -6,6 +6,7 @@ import * as listedText from './0003-listed-review-text.js';
 import * as personalDataIndexes from './0004-personal-data-indexes.js';
 import * as moderationLogAuthor from './0005-moderation-log-author.js';
 import * as commentFirstVisible from './0006-comment-first-visible.js';
+import * as reviewFirstVisible from './0007-review-first-visible.js';
 
 export const communityMigrations: Record<string, Migration> = {
   '0000-messaging': outboxMigration('community'),
@@ -15,4 +16,5 @@ export const communityMigrations: Record<string, Migration> = {
   '0004-personal-data-indexes': personalDataIndexes,
   '0005-moderation-log-author': moderationLogAuthor,
   '0006-comment-first-visible': commentFirstVisible,
+  '0007-review-first-visible': reviewFirstVisible,
 };

@@ -21,13 +21,14 @@ export async function seedBulkReviews(
       from generate_series(1::bigint, ${count}::bigint) g
     )
     insert into community.reviews
-      (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson, created_at, updated_at)
+      (id, course_id, author_id, rating, body, verified, status, up_votes, down_votes, wilson, created_at, updated_at,
+       first_visible_at)
     select id, ${courseId}::uuid, author, rating, 'Bench review number ' || g, true, 'visible', up, down,
       case when up + down = 0 then 0 else
         ((up::float8 / (up + down)) + 3.8416 / (2 * (up + down))
           - 1.96 * sqrt(((up::float8 / (up + down)) * (1 - up::float8 / (up + down)) + 3.8416 / (4 * (up + down))) / (up + down)))
         / (1 + 3.8416 / (up + down)) end,
-      now() - make_interval(secs => g), now() - make_interval(secs => g)
+      now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g)
     from v`.execute(db);
   await sql`
     insert into community.course_ratings (course_id, count, sum, r1, r2, r3, r4, r5, bayesian, updated_at)
