@@ -96,10 +96,12 @@ export function createDataExports(deps: {
       const user = await findUserById(db, userId);
       if (!user || user.status !== 'active') throw IdentityErrors.userNotFound();
       await mfa.confirmOwner(user, proof, meta);
-      const now = clock();
       const row = await inTransaction(db, async (trx) => {
         const locked = await lockAndLastRequest(trx, userId);
         if (!locked) throw IdentityErrors.userNotFound();
+        // read under the lock: a request that held it before this one has an earlier time, so the
+        // wait never exceeds the interval (read before, it could by the time the lock took)
+        const now = clock();
         if (locked.last) {
           const next = addSeconds(locked.last, DATA_EXPORT_INTERVAL_SECONDS);
           if (next > now) {
