@@ -13,6 +13,7 @@ import { createCommentsService } from './comments.service.js';
 import { createListCache } from './list-cache.js';
 import { createCommunityJobs } from './jobs.js';
 import { communityMigrations } from './migrations/index.js';
+import { writeDemoReview } from './seed/reviews.js';
 import { seedDemoCommunity } from './seed/seed.js';
 import { moderationRoutes } from './moderation.routes.js';
 import { reviewsRoutes } from './reviews.routes.js';
@@ -97,8 +98,14 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     changed,
     notice: (courseId, lessonId) => access.notice(courseId, lessonId),
   });
+  // demo reviews follow the platform's demo setting: off (anywhere real), no grant queues one and
+  // a job queued before it was turned off writes nothing
+  const demoData = platform.config.seedDemo;
   const jobs = createCommunityJobs({
     verify: (userId, courseId) => reviews.verify(userId, courseId),
+    demoReview: async (userId, courseId) => {
+      if (demoData) await writeDemoReview({ reviews, votes, catalog: deps.catalog }, userId, courseId);
+    },
     recount: async () => ({
       courses: await reviews.recountAll(),
       reviews: await votes.recount('review'),
@@ -119,11 +126,15 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       reviews,
       jobs: platform.jobs,
       verifyPurchase: jobs.verifyPurchase,
+      demoReview: demoData ? jobs.demoReview : undefined,
       storage: platform.storage,
       clock,
       reviewPagesChanged,
     }),
-    jobs: [jobs.verifyPurchase, jobs.recount],
+    // a platform without demo data has no demo-review queue for its workers to poll
+    jobs: demoData
+      ? [jobs.verifyPurchase, jobs.demoReview, jobs.recount]
+      : [jobs.verifyPurchase, jobs.recount],
     seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),

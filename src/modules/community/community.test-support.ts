@@ -5,10 +5,11 @@ import { inTransaction } from '../../platform/db/database.js';
 import { enqueue, outboxMigration } from '../../platform/messaging/outbox.js';
 import { waitFor } from '../../platform/messaging/test-support.js';
 import type { LecternModule } from '../../platform/module.js';
+import type { TestAppOptions } from '../../../test/helpers/app.js';
 import { type Caller, type Kit, startKit } from '../../../test/helpers/kit.js';
 import { createCatalogModule, type EntitlementCheck } from '../catalog/index.js';
 import { type OrderPaid, OrderPaidEvent, type OrderRefunded, OrderRefundedEvent } from '../commerce/index.js';
-import { UserRegisteredEvent } from '../identity/index.js';
+import { DEMO_LEARNERS, UserRegisteredEvent } from '../identity/index.js';
 import { createLearningModule, type LearningModule } from '../learning/index.js';
 import { type CommunityDeps, type CommunityModule, createCommunityModule } from './index.js';
 
@@ -42,8 +43,13 @@ export interface CommunityTest {
   jobsDone(name: string): Promise<void>;
 }
 
+/**
+ * Identity and commerce as outboxes, the catalog, learning and community on a fresh database.
+ * `app`: more environment (SEED_DEMO=false) and `jobs: false` for a test that runs each job by hand.
+ */
 export async function startCommunity(
   options: Partial<Omit<CommunityDeps, 'catalog' | 'learning'>> = {},
+  app: Pick<TestAppOptions, 'env' | 'jobs'> = {},
 ): Promise<CommunityTest> {
   const clock = createTestClock(new Date('2026-03-01T08:00:00.000Z'));
   let learning: LearningModule | undefined;
@@ -71,7 +77,7 @@ export async function startCommunity(
       // a test file sends hundreds of requests from one address: the platform's per-client limit
       // (300 a minute) is tested in test/platform, not here
     },
-    { env: { RATE_LIMIT_MAX: '100000' } },
+    { ...app, env: { RATE_LIMIT_MAX: '100000', ...app.env } },
   );
   if (!community) throw new Error('modules were not built');
   const [instructor, admin] = await Promise.all([kit.caller('instructor'), kit.caller('admin')]);
@@ -210,4 +216,21 @@ export async function startCommunity(
     runJob,
     jobsDone,
   };
+}
+
+/**
+ * identity's demo seed announcing its demo learners, as identity would (an outbox here), settled:
+ * the members copy then names them.
+ */
+export async function announceDemoLearners(kit: Kit): Promise<void> {
+  await inTransaction(kit.app.platform.database.db, (trx) =>
+    enqueue(
+      trx,
+      'identity',
+      DEMO_LEARNERS.map((l) =>
+        UserRegisteredEvent.create(l.id, { userId: l.id, email: l.email, displayName: l.displayName }),
+      ),
+    ),
+  );
+  await kit.settle();
 }

@@ -13,20 +13,22 @@ import {
 import { EntitlementGrantedEvent, EntitlementRevokedEvent } from '../learning/index.js';
 import { ReviewCreatedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
-import type { VerifyPurchaseJob } from './jobs.js';
+import type { DemoReviewJob, VerifyPurchaseJob } from './jobs.js';
 import type { ReviewsService } from './reviews.service.js';
 import type { CommunityTables } from './tables.js';
 import { matchForm } from '../../platform/text.js';
 import { unverifiedReviewKeys } from './verification.queries.js';
 import { personalDataSections } from './personal-data.queries.js';
 import { coursesReviewedBy } from './reviews.queries.js';
+import { isDemoPersona } from './seed/reviews.js';
 
 /**
  * - `community.ratings`: the module's own review events recount the course's aggregate from the
  *   reviews (idempotent, so redelivery and order do not matter).
  * - `community.grants`: learning's grants and revocations each queue `community.verify-purchase`,
  *   which sets the author's verified mark to learning's current answer (a refund takes it away, a
- *   new purchase gives it back).
+ *   new purchase gives it back). With demo data on, a grant to one of identity's demo learners
+ *   also queues `community.demo-review` (that learner's review of the course).
  * - `community.members`: identity's display names, which mentions resolve against.
  * - `community.data-export`: community's part of a user's copy of their personal data, written
  *   to storage inside the delivery, so a failed write rolls back and the event comes again.
@@ -35,12 +37,14 @@ export function createCommunitySubscribers(deps: {
   reviews: ReviewsService;
   jobs: JobQueue;
   verifyPurchase: VerifyPurchaseJob;
+  /** Set while the platform seeds demo data (SEED_DEMO): demo learners' grants queue it. */
+  demoReview?: DemoReviewJob | undefined;
   storage: Storage;
   clock: Clock;
   /** Drops a course's cached review pages (after the commit of a change they show). */
   reviewPagesChanged: (courseId: string) => Promise<void>;
 }): ModuleSubscriber[] {
-  const { reviews, jobs, verifyPurchase, storage, clock, reviewPagesChanged } = deps;
+  const { reviews, jobs, verifyPurchase, demoReview, storage, clock, reviewPagesChanged } = deps;
   const tx = (trx: Transaction<object>) => trx.withTables<CommunityTables>();
 
   /**
@@ -69,6 +73,29 @@ export function createCommunitySubscribers(deps: {
     }
   }
 
+  /**
+   * Queue `community.demo-review` for each grant to one of identity's demo learners (fixed ids
+   * that exist only where identity's demo seed ran on an empty database): the demo's reviews can
+   * only be written once the learner owns the course, which commerce's demo sales bring after
+   * community's seed has run. The job writes it after this commits (one waiting per learner and
+   * course); nobody else's grant queues anything.
+   */
+  async function demoReviewLater(
+    trx: Transaction<object>,
+    events: readonly TypedEnvelope<string, { userId: string; courseId: string }>[],
+  ): Promise<void> {
+    if (!demoReview) return;
+    for (const event of events) {
+      const { userId, courseId } = event.data;
+      if (event.type !== EntitlementGrantedEvent.type || !isDemoPersona(userId)) continue;
+      await jobs.send(
+        demoReview,
+        { userId, courseId },
+        { transaction: trx, singletonKey: `${userId}:${courseId}` },
+      );
+    }
+  }
+
   return [
     eventSubscriber({
       consumer: 'community.ratings',
@@ -81,7 +108,10 @@ export function createCommunitySubscribers(deps: {
       consumer: 'community.grants',
       events: [EntitlementGrantedEvent, EntitlementRevokedEvent],
       // the grants and revocations waiting on the bus in one transaction, with one review look-up
-      handleBatch: (events, trx) => verifyLater(trx, events),
+      async handleBatch(events, trx) {
+        await verifyLater(trx, events);
+        await demoReviewLater(trx, events);
+      },
     }),
     eventSubscriber({
       consumer: 'community.members',

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction } from '../../../platform/db/database.js';
-import { enqueue } from '../../../platform/messaging/outbox.js';
-import { DEMO_LEARNERS, UserRegisteredEvent } from '../../identity/index.js';
-import { type CommunityTest, startCommunity } from '../community.test-support.js';
+import { DEMO_LEARNERS } from '../../identity/index.js';
+import { announceDemoLearners, type CommunityTest, startCommunity } from '../community.test-support.js';
 import { DEMO_PERSONAS } from './demo.data.js';
 
 interface CommentWire {
@@ -29,16 +27,7 @@ describe('community demo data', () => {
 
     // identity's demo seed announces its demo learners (identity is an outbox here): once the
     // members copy has them, the demo's comments show who wrote them
-    await inTransaction(t.kit.app.platform.database.db, (trx) =>
-      enqueue(
-        trx,
-        'identity',
-        DEMO_LEARNERS.map((l) =>
-          UserRegisteredEvent.create(l.id, { userId: l.id, email: l.email, displayName: l.displayName }),
-        ),
-      ),
-    );
-    await t.kit.settle();
+    await announceDemoLearners(t.kit);
     const names = new Map(DEMO_LEARNERS.map((l) => [l.id, l.displayName]));
 
     for (const course of courses) {

@@ -20,8 +20,9 @@ const learner = (index: number): Viewer => ({
  * Lesson discussions for a newcomer to look at: on the first free preview lesson of the newest
  * published courses, a learner's question with the course instructor's answer (an instructor
  * answer) and a follow-up, a second comment, and helpful votes, all through the services. Does
- * nothing when any comment exists, or before the catalog has courses. Reviews are not seeded: a
- * review needs a purchase, which is commerce's to make, not demo facts to write here.
+ * nothing when any comment exists, or before the catalog has courses. Reviews are not written
+ * here: a review needs a purchase, which commerce's demo sales make after this runs; each demo
+ * learner's grant queues `community.demo-review` instead (`reviews.ts`).
  */
 export async function seedDemoCommunity(services: SeedServices): Promise<string[] | undefined> {
   const { comments, votes, catalog } = services;
