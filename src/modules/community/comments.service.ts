@@ -235,10 +235,12 @@ export function createCommentsService(deps: {
       const mentioned = await resolveMentions(body, viewer.userId);
       // an edit that names someone new sends notices as a new comment does, so it spends the same
       // posting budget: else editing one comment in a loop would notify anyone, twenty at a time
-      const named = new Set((await mentionsOf(db, [commentId])).get(commentId) ?? []);
-      if (mentioned.some((id) => !named.has(id))) {
-        const wait = await posting.take(viewer.userId);
-        if (wait !== undefined) throw Refused.tooFast(wait);
+      if (mentioned.length > 0) {
+        const named = new Set((await mentionsOf(db, [commentId])).get(commentId) ?? []);
+        if (mentioned.some((id) => !named.has(id))) {
+          const wait = await posting.take(viewer.userId);
+          if (wait !== undefined) throw Refused.tooFast(wait);
+        }
       }
       // only a text that names someone can name someone new, whom notify tells with the titles
       const notice = mentioned.length > 0 ? await access.notice(before.course_id, before.lesson_id) : {};

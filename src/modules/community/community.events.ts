@@ -83,28 +83,38 @@ export const ReviewDeletedEvent = defineEvent({
 });
 export type ReviewDeleted = Static<typeof ReviewDeletedEvent.schema>;
 
+/** What every comment event says of the comment. */
+const CommentFacts = {
+  commentId: Id,
+  lessonId: Id,
+  courseId: Id,
+  parentId: Type.Union([Id, Type.Null()]),
+  authorId: Id,
+  byInstructor: Type.Boolean(),
+};
+
+/** Whom a notice of the comment may tell and what it names, read from the catalog for the change. */
+const CommentNotice = {
+  instructorIds: InstructorIds,
+  courseTitle: Title,
+  lessonTitle: Title,
+};
+
 export const CommentCreatedEvent = defineEvent({
   type: 'community.comment.created',
   version: 1,
   schema: Type.Object({
-    commentId: Id,
-    lessonId: Id,
-    courseId: Id,
-    parentId: Type.Union([Id, Type.Null()]),
+    ...CommentFacts,
     /**
      * The author of the comment replied to (null for a top-level comment), who hears of the reply
      * by `community.comment.replied`. Optional: absent in events written before it was added.
      */
     parentAuthorId: Type.Optional(Type.Union([Id, Type.Null()])),
-    authorId: Id,
-    byInstructor: Type.Boolean(),
     status: Status,
     /** Users named with @name in the text, resolved to ids (notify may tell them). */
     mentionedUserIds: Type.Array(Id),
     createdAt: DateTime,
-    instructorIds: InstructorIds,
-    courseTitle: Title,
-    lessonTitle: Title,
+    ...CommentNotice,
   }),
 });
 export type CommentCreated = Static<typeof CommentCreatedEvent.schema>;
@@ -117,18 +127,11 @@ export const CommentApprovedEvent = defineEvent({
   type: 'community.comment.approved',
   version: 1,
   schema: Type.Object({
-    commentId: Id,
-    lessonId: Id,
-    courseId: Id,
-    parentId: Type.Union([Id, Type.Null()]),
+    ...CommentFacts,
     parentAuthorId: Type.Union([Id, Type.Null()]),
-    authorId: Id,
-    byInstructor: Type.Boolean(),
     mentionedUserIds: Type.Array(Id),
-    /** Absent when the catalog no longer knew the course. */
-    instructorIds: InstructorIds,
-    courseTitle: Title,
-    lessonTitle: Title,
+    /** The notice fields are absent when the catalog no longer knew the course. */
+    ...CommentNotice,
     approvedAt: DateTime,
   }),
 });
@@ -144,14 +147,9 @@ export const CommentEditedEvent = defineEvent({
   type: 'community.comment.edited',
   version: 1,
   schema: Type.Object({
-    commentId: Id,
-    lessonId: Id,
-    courseId: Id,
-    parentId: Type.Union([Id, Type.Null()]),
+    ...CommentFacts,
     /** The author of the comment replied to (null for a top-level comment). */
     parentAuthorId: Type.Union([Id, Type.Null()]),
-    authorId: Id,
-    byInstructor: Type.Boolean(),
     status: Status,
     /** Everyone the comment names after the edit. */
     mentionedUserIds: Type.Array(Id),
@@ -159,10 +157,8 @@ export const CommentEditedEvent = defineEvent({
     addedMentionIds: Type.Array(Id),
     /** Named before this edit and not now. */
     removedMentionIds: Type.Array(Id),
-    /** With the titles: present when the new text names anyone (absent when the catalog no longer knew the course). */
-    instructorIds: InstructorIds,
-    courseTitle: Title,
-    lessonTitle: Title,
+    /** Present when the new text names anyone (absent when the catalog no longer knew the course). */
+    ...CommentNotice,
     editedAt: DateTime,
   }),
 });

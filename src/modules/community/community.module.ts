@@ -99,12 +99,12 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
     notice: (courseId, lessonId) => access.notice(courseId, lessonId),
   });
   // demo reviews follow the platform's demo setting: off (anywhere real), no grant queues one and
-  // a job queued before it was turned off writes nothing
+  // the job is not registered, so one queued before it was turned off never runs
   const demoData = platform.config.seedDemo;
   const jobs = createCommunityJobs({
     verify: (userId, courseId) => reviews.verify(userId, courseId),
     demoReview: async (userId, courseId) => {
-      if (demoData) await writeDemoReview({ reviews, votes, catalog: deps.catalog }, userId, courseId);
+      await writeDemoReview({ reviews, votes, catalog: deps.catalog }, userId, courseId);
     },
     recount: async () => ({
       courses: await reviews.recountAll(),
@@ -132,9 +132,7 @@ export function createCommunityModule(platform: Platform, deps: CommunityDeps): 
       reviewPagesChanged,
     }),
     // a platform without demo data has no demo-review queue for its workers to poll
-    jobs: demoData
-      ? [jobs.verifyPurchase, jobs.demoReview, jobs.recount]
-      : [jobs.verifyPurchase, jobs.recount],
+    jobs: [jobs.verifyPurchase, ...(demoData ? [jobs.demoReview] : []), jobs.recount],
     seed: () => seedDemoCommunity({ comments, votes, catalog: deps.catalog }),
     bench: communityBench({ db, prior }),
     api: createCommunityApi({ reviews }),

@@ -9,7 +9,7 @@ import { enqueue } from '../../platform/messaging/outbox.js';
 import type { NoticeFacts, Viewer } from './access.service.js';
 import { CommunityErrors, NotFound, Refused } from './community.errors.js';
 import { CommentApprovedEvent, ReviewDeletedEvent, ReviewUpdatedEvent } from './community.events.js';
-import { mentionsOf } from './comments.queries.js';
+import { findComment, mentionsOf } from './comments.queries.js';
 import { removeComment, repliedEvent } from './comments.service.js';
 import { factsOf } from './reviews.service.js';
 import {
@@ -69,14 +69,7 @@ async function releasedComment(
   notice: NoticeFacts,
   at: Date,
 ): Promise<Parameters<typeof enqueue>[2]> {
-  const parent =
-    row.parent_id === null
-      ? undefined
-      : await trx
-          .selectFrom('community.comments')
-          .select(['id', 'author_id'])
-          .where('id', '=', row.parent_id)
-          .executeTakeFirst();
+  const parent = row.parent_id === null ? undefined : await findComment(trx, row.parent_id);
   const events: Parameters<typeof enqueue>[2] = [
     CommentApprovedEvent.create(row.id, {
       commentId: row.id,

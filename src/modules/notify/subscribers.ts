@@ -171,6 +171,12 @@ const commentPayload = (d: {
   ...titlesOf(d),
 });
 
+/** A mention's notice: the comment's, and the comment it replies to (null for a top-level one). */
+const mentionPayload = (d: Parameters<typeof commentPayload>[0] & { parentId: string | null }) => ({
+  ...commentPayload(d),
+  parentId: d.parentId,
+});
+
 /** The course's team hears of a review by someone else (a learner); the old shape tells nobody. */
 const reviewRecipients = (d: { authorId: string; instructorIds?: string[] | undefined }) =>
   (d.instructorIds ?? []).filter((id) => id !== d.authorId);
@@ -367,7 +373,7 @@ const TRIGGER_GROUPS: readonly {
         event: CommentCreatedEvent,
         kind: 'comment_mentioned',
         recipients: (d) => (d.status === 'visible' ? mentionRecipients(d) : []),
-        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
+        payload: mentionPayload,
         dedupeKey: (e) => e.data.commentId,
       }),
       trigger({
@@ -381,7 +387,14 @@ const TRIGGER_GROUPS: readonly {
         event: CommentApprovedEvent,
         kind: 'comment_mentioned',
         recipients: mentionRecipients,
-        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
+        payload: mentionPayload,
+        dedupeKey: (e) => e.data.commentId,
+      }),
+      trigger({
+        event: CommentApprovedEvent,
+        kind: 'lesson_question',
+        recipients: questionRecipients,
+        payload: commentPayload,
         dedupeKey: (e) => e.data.commentId,
       }),
       // an edit tells only whom it names for the first time, while the comment is visible; the
@@ -391,14 +404,7 @@ const TRIGGER_GROUPS: readonly {
         kind: 'comment_mentioned',
         recipients: (d) =>
           d.status === 'visible' ? mentionRecipients({ ...d, mentionedUserIds: d.addedMentionIds }) : [],
-        payload: (d) => ({ ...commentPayload(d), parentId: d.parentId }),
-        dedupeKey: (e) => e.data.commentId,
-      }),
-      trigger({
-        event: CommentApprovedEvent,
-        kind: 'lesson_question',
-        recipients: questionRecipients,
-        payload: commentPayload,
+        payload: mentionPayload,
         dedupeKey: (e) => e.data.commentId,
       }),
       trigger({
